@@ -1,0 +1,3 @@
+from wa_tui.cli import main
+
+raise SystemExit(main())

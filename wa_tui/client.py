@@ -1,0 +1,279 @@
+"""The admin API client: login, `/v1/support`, `/v1/health`, over one httpx.AsyncClient.
+
+Every failure becomes a `WAError` whose `str()` is one line saying what happened and what
+to do: the UI and the CLI show it as it is, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from wa_tui import __version__
+from wa_tui.models import PayloadError, Snapshot, build_snapshot
+from wa_tui.text import visible
+
+# Far above any real answer (1,000 nodes is ~2 MB) and far below what would hurt us.
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+PASSWORD_CHANGE_REQUIRED = 1024
+
+
+class WAError(Exception):
+    """Anything that kept us from reading the deployment."""
+
+    def __init__(self, what: str, hint: str = "") -> None:
+        super().__init__(what)
+        self.what = what
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return visible(f"{self.what} — {self.hint}" if self.hint else self.what, limit=300)
+
+
+class AuthenticationError(WAError):
+    pass
+
+
+class ApiStatusError(WAError):
+    def __init__(self, what: str, hint: str, status: int, code: int | None = None) -> None:
+        super().__init__(what, hint)
+        self.status = status
+        self.code = code
+
+
+class ConnectionFailed(WAError):
+    pass
+
+
+class RequestTimeout(WAError):
+    pass
+
+
+class UnreadableAnswer(WAError):
+    pass
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """How to authenticate: a bearer token, or a username and password to log in with."""
+
+    username: str | None = None
+    password: str | None = None
+    token: str | None = None
+
+    def __repr__(self) -> str:  # never print a secret, even in a traceback
+        return f"Credentials(username={self.username!r}, password=***, token=***)"
+
+    @property
+    def can_log_in(self) -> bool:
+        return bool(self.username and self.password)
+
+
+_TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
+
+
+def _error_from_response(response: httpx.Response) -> ApiStatusError:
+    """The API's error code and title, or the status line of a proxy's HTML page."""
+    status = response.status_code
+    code, title = None, response.reason_phrase or "error"
+    try:
+        error = response.json()["errors"][0]
+        code, title = error.get("code"), error.get("title") or title
+        if error.get("details"):
+            title = f"{title}: {error['details']}"
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        match = _TITLE.search(response.text[:4096])
+        if match:
+            title = f"{' '.join(match.group(1).split())} (HTML page, likely from a proxy)"
+    label = f"HTTP {status}" + (f", error {code}" if code is not None else "")
+    hint = "the deployment is unhealthy or busy; retrying" if status >= 500 else "check the URL"
+    if status == 429:
+        hint = "the API is rate-limiting us; retrying later"
+    return ApiStatusError(f"{label}: {title}", hint, status=status, code=code)
+
+
+class WAClient:
+    """One deployment's admin API. Use as `async with WAClient(...) as client:`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        timeout: float = 10.0,
+        verify: bool | str = True,
+        expected_shards: int | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.credentials = credentials
+        self.timeout = timeout
+        self.expected_shards = expected_shards
+        self.token = credentials.token
+        self.logins = 0
+        self._login_lock = asyncio.Lock()
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            verify=verify,
+            headers={"User-Agent": f"wa-tui/{__version__}", "Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> WAClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- requests ---------------------------------------------------------------------
+
+    async def _send(
+        self, method: str, path: str, auth: tuple[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """One request with a deadline on the whole exchange and a cap on the body size.
+        Returns the response fully read."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                request = self._http.build_request(method, path, **kwargs)
+                streamed = await self._http.send(request, auth=auth, stream=True)
+                try:
+                    body = await self._read_capped(streamed)
+                finally:
+                    await streamed.aclose()
+                return httpx.Response(
+                    streamed.status_code,
+                    headers=streamed.headers,
+                    content=body,
+                    request=streamed.request,
+                    extensions={"reason_phrase": streamed.reason_phrase.encode()},
+                )
+        except TimeoutError as exc:
+            raise RequestTimeout(
+                f"no answer from {self.base_url} within {self.timeout:g}s",
+                "the deployment is slow or unreachable; retrying",
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise RequestTimeout(
+                f"timed out talking to {self.base_url} ({type(exc).__name__})",
+                "the deployment is slow or unreachable; retrying",
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ConnectionFailed(
+                f"cannot reach {self.base_url}: {exc or type(exc).__name__}",
+                "check the URL, the network and the TLS settings",
+            ) from exc
+
+    @staticmethod
+    async def _read_capped(response: httpx.Response) -> bytes:
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise UnreadableAnswer(
+                    f"answer larger than {MAX_ANSWER_BYTES // 2**20} MiB, refused",
+                    "no real deployment answers that much; check the URL",
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def login(self) -> str:
+        if not self.credentials.can_log_in:
+            raise AuthenticationError(
+                "no credentials to log in with",
+                "set WA_TUI_USERNAME and WA_TUI_PASSWORD, or WA_TUI_TOKEN",
+            )
+        auth = (self.credentials.username or "", self.credentials.password or "")
+        response = await self._send("POST", "/v1/users/login", auth=auth, json={})
+        if response.status_code != 200:
+            raise self._login_error(response)
+        self.logins += 1
+        try:
+            self.token = str(json.loads(response.content)["users"][0]["token"])
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise UnreadableAnswer(
+                "login answered without a token", "is this a WhatsApp Business API URL?"
+            ) from exc
+        return self.token
+
+    @staticmethod
+    def _login_error(response: httpx.Response) -> WAError:
+        error = _error_from_response(response)
+        if error.code == PASSWORD_CHANGE_REQUIRED:
+            return AuthenticationError(
+                "login refused: the password must be changed first (error 1024)",
+                "log in once with the web UI or curl and set a new password",
+            )
+        if response.status_code in (401, 403):
+            return AuthenticationError(
+                f"login refused ({error.what})", "check the username and password"
+            )
+        return error
+
+    async def get_json(self, path: str) -> object:
+        """GET `path` with the bearer token; logs in first, and once again after a 401."""
+        if self.token is None:
+            await self._login_once(stale_token=None)
+        sent_with = self.token
+        response = await self._send("GET", path, headers=self._bearer())
+        if response.status_code == 401 and self.credentials.can_log_in:
+            await self._login_once(stale_token=sent_with)
+            response = await self._send("GET", path, headers=self._bearer())
+        if response.status_code == 401:
+            raise AuthenticationError(
+                f"token refused for {path} (HTTP 401)",
+                "set a fresh WA_TUI_TOKEN, or WA_TUI_USERNAME and WA_TUI_PASSWORD",
+            )
+        if response.status_code != 200:
+            raise _error_from_response(response)
+        return self._decode(response.content, path)
+
+    async def _login_once(self, stale_token: str | None) -> None:
+        """Log in unless a concurrent request already replaced `stale_token`."""
+        async with self._login_lock:
+            if self.token == stale_token:
+                await self.login()
+
+    def _bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @staticmethod
+    def _decode(body: bytes, path: str) -> object:
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            what = "an empty answer" if not body.strip() else "an answer that is not JSON"
+            raise UnreadableAnswer(
+                f"{path} gave {what} ({len(body)} bytes)",
+                "the API or a proxy in front of it is misbehaving; retrying",
+            ) from exc
+
+    async def fetch_snapshot(self) -> Snapshot:
+        """Support and health together, normalised; health failing alone is not fatal."""
+        support, health = await asyncio.gather(
+            self.get_json("/v1/support"), self.get_json("/v1/health"), return_exceptions=True
+        )
+        if isinstance(support, BaseException):
+            raise support
+        if isinstance(health, BaseException) and not isinstance(health, WAError):
+            raise health
+        try:
+            return build_snapshot(
+                support,
+                None if isinstance(health, BaseException) else health,
+                fetched_at=datetime.now(UTC),
+                expected_shards=self.expected_shards,
+                health_error=str(health) if isinstance(health, WAError) else None,
+            )
+        except PayloadError as exc:
+            raise UnreadableAnswer(
+                f"/v1/support: {exc}", "is this a WhatsApp Business API URL?"
+            ) from exc

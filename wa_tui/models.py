@@ -1,0 +1,359 @@
+"""What `/v1/support` and `/v1/health` answer, parsed tolerantly, and the snapshot built
+from them. Plain Python and pydantic: no Textual here, so `snapshot`/`check` start fast.
+
+The API's own docs say fields "may vary by installation": unknown fields are kept, a field
+of the wrong type is dropped from the typed view and recorded in `problems` (its raw value
+stays in `raw`), and one odd node never fails the whole snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+SHARD_COUNTS = (1, 2, 4, 8, 16, 32)
+CONTROL_SHARD = -1
+SINGLE_NODE_ID = "single"
+
+
+class PayloadError(ValueError):
+    """An answer that is not of any documented shape."""
+
+
+class DeploymentKind(StrEnum):
+    SINGLE = "single"
+    HA = "ha"
+    MULTICONNECT = "multiconnect"
+
+
+class Role(StrEnum):
+    PRIMARY_MASTER = "primary_master"
+    SECONDARY_MASTER = "secondary_master"
+    COREAPP = "coreapp"
+
+
+class SocketState(StrEnum):
+    UP = "UP"
+    DOWN = "DN"
+    CONNECTING = "SC"
+    UP_RECEIVING_OFFLINE = "UP receiving offline"
+    UNKNOWN = "UNK"
+
+    @classmethod
+    def parse(cls, raw: str | None) -> SocketState:
+        """Any value the API does not document is unknown."""
+        try:
+            return cls((raw or "").strip())
+        except ValueError:
+            return cls.UNKNOWN
+
+
+class ApiErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+    code: int | None = None
+    title: str | None = None
+    details: str | None = None
+
+    def summary(self) -> str:
+        parts = [str(self.code) if self.code is not None else None, self.title, self.details]
+        return " ".join(p for p in parts if p) or "error without details"
+
+
+class TolerantModel(BaseModel):
+    """A model that keeps what validates and records what does not."""
+
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, populate_by_name=True)
+
+    _problems: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """Fields dropped because they did not have the documented type."""
+        return self._problems
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _drop_invalid_fields(cls, data: Any, handler: Any) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            if not isinstance(data, Mapping):
+                raise
+            bad = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+            model = handler({k: v for k, v in data.items() if k not in bad})
+            model._problems = [
+                f"{err['loc'][0]}: {err['msg']}" for err in exc.errors() if err["loc"]
+            ]
+            return model
+
+
+class SupportEntry(TolerantModel):
+    """One node's `/v1/support` fields (documented ones typed, the rest kept as extras)."""
+
+    context: str | None = None
+    db_engine: str | None = None
+    db_info: list[Any] | None = None
+    debug_info: str | None = None
+    description: str | None = None
+    device_iso8601: str | None = None
+    e2e: dict[str, Any] | None = None
+    env: list[str] | None = None
+    expire_timestamp: datetime | None = None
+    free_space_data: int | None = None
+    free_space_logs: int | None = None
+    free_space_media_incoming: int | None = None
+    free_space_media_outgoing: int | None = None
+    lc: str | None = None
+    lg: str | None = None
+    multi_connect: bool | None = None
+    os_name: str | None = None
+    os_version: str | None = None
+    db_schema: dict[str, int | str] | None = Field(default=None, alias="schema")
+    socket_conn: str | None = None
+    version: str | None = None
+    role: str | None = None
+    shards: list[tuple[int, int]] | None = None
+    errors: list[ApiErrorDetail] | None = None
+
+    @field_validator("expire_timestamp")
+    @classmethod
+    def _naive_is_utc(cls, value: datetime | None) -> datetime | None:
+        # The API gives no zone; wa-api.md: treat it as UTC.
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    @property
+    def free_space(self) -> dict[str, int | None]:
+        return {
+            "data": self.free_space_data,
+            "logs": self.free_space_logs,
+            "media_incoming": self.free_space_media_incoming,
+            "media_outgoing": self.free_space_media_outgoing,
+        }
+
+
+class HealthEntry(TolerantModel):
+    gateway_status: str | None = None
+    role: str | None = None
+    errors: list[ApiErrorDetail] | None = None
+
+
+@dataclass(frozen=True)
+class Node:
+    """One `host:container` of the deployment, normalised from support and health."""
+
+    id: str
+    support: SupportEntry
+    raw: Mapping[str, Any]
+    health: HealthEntry | None = None
+
+    @property
+    def host(self) -> str:
+        return self.id.partition(":")[0]
+
+    @property
+    def container(self) -> str:
+        return self.id.partition(":")[2]
+
+    @property
+    def role(self) -> str | None:
+        return self.support.role or (self.health.role if self.health else None)
+
+    @property
+    def shards(self) -> tuple[int, ...]:
+        """Every shard id owned, the `[first, last]` pairs read as inclusive ranges."""
+        owned: set[int] = set()
+        for first, last in self.support.shards or ():
+            if last - first <= 64:  # a bigger range is nonsense; don't expand it
+                owned.update(range(first, last + 1))
+        return tuple(sorted(owned))
+
+    @property
+    def is_standby(self) -> bool:
+        """A keyed-deployment node owning no shard: normally disconnected, not a fault."""
+        return self.id != SINGLE_NODE_ID and not self.shards
+
+    @property
+    def socket(self) -> SocketState:
+        return SocketState.parse(self.support.socket_conn)
+
+    @property
+    def version(self) -> str | None:
+        return self.support.version or self.support.description
+
+    @property
+    def gateway_status(self) -> str | None:
+        return self.health.gateway_status if self.health else None
+
+    @property
+    def errors(self) -> tuple[ApiErrorDetail, ...]:
+        found = list(self.support.errors or ())
+        if self.health and self.health.errors:
+            found += self.health.errors
+        return tuple(found)
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Fields that did not have the documented type."""
+        health = self.health.problems if self.health else []
+        return tuple(self.support.problems + [f"health {p}" for p in health])
+
+
+def _order_key(node: Node) -> tuple[int, int, str]:
+    """Masters first (primary, secondary), then coreapps by shard, spares last."""
+    rank = {Role.PRIMARY_MASTER: 0, Role.SECONDARY_MASTER: 1}.get(node.role or "", 2)
+    if rank == 2 and not node.shards:
+        rank = 3
+    first_shard = node.shards[0] if node.shards else 0
+    return (rank, first_shard, node.id)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The deployment as one fetch saw it."""
+
+    kind: DeploymentKind
+    nodes: tuple[Node, ...]
+    fetched_at: datetime
+    expected_shards: int | None = None
+    api_version: str | None = None
+    health_error: str | None = None
+    by_id: Mapping[str, Node] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_id", {n.id: n for n in self.nodes})
+
+    @property
+    def shard_count(self) -> int:
+        """Configured, else the smallest documented count covering the highest owned id."""
+        if self.expected_shards:
+            return self.expected_shards
+        if self.kind is DeploymentKind.SINGLE:
+            return 1
+        highest = max((s for n in self.nodes for s in n.shards), default=0)
+        return next((c for c in SHARD_COUNTS if c > highest), highest + 1)
+
+    def owners(self) -> dict[int, list[Node]]:
+        """Shard id (-1 and 0..N-1) -> the nodes claiming it (empty list: unassigned)."""
+        if self.kind is DeploymentKind.SINGLE:
+            return {}
+        owners: dict[int, list[Node]] = {s: [] for s in range(CONTROL_SHARD, self.shard_count)}
+        for node in self.nodes:
+            for shard in node.shards:
+                owners.setdefault(shard, []).append(node)
+        return owners
+
+    def with_role(self, role: Role) -> list[Node]:
+        return [n for n in self.nodes if n.role == role]
+
+
+def _meta_version(payload: Mapping[str, Any]) -> str | None:
+    meta = payload.get("meta")
+    version = meta.get("version") if isinstance(meta, Mapping) else None
+    return str(version) if version is not None else None
+
+
+def _section(payload: object, name: str) -> Mapping[str, Any]:
+    if not isinstance(payload, Mapping):
+        raise PayloadError(f"expected a JSON object, got {type(payload).__name__}")
+    if name not in payload:
+        if "errors" in payload:
+            raise PayloadError(f"the API answered errors instead of {name!r}")
+        raise PayloadError(f"the answer has no {name!r} section")
+    section = payload[name]
+    if not isinstance(section, Mapping):
+        raise PayloadError(f"{name!r} is {type(section).__name__}, expected an object")
+    return section
+
+
+def _is_keyed(section: Mapping[str, Any]) -> bool:
+    """Keyed shape: `host:container` keys with objects, no documented field at top level."""
+    single_fields = SupportEntry.model_fields.keys() | {"schema"}
+    return (
+        bool(section)
+        and not (section.keys() & single_fields)
+        and any(isinstance(value, Mapping) for value in section.values())
+    )
+
+
+def _entries(section: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
+    if _is_keyed(section):
+        return section.items()
+    return [(SINGLE_NODE_ID, section)]
+
+
+def _support_entry(raw: Any) -> SupportEntry:
+    if isinstance(raw, Mapping):
+        return SupportEntry.model_validate(raw)
+    entry = SupportEntry()
+    entry.problems.append(f"entry is {type(raw).__name__}, not an object")
+    return entry
+
+
+def _deployment_kind(nodes: Iterable[Node], keyed: bool) -> DeploymentKind:
+    if not keyed:
+        return DeploymentKind.SINGLE
+    nodes = list(nodes)
+    if any(n.support.multi_connect for n in nodes) or any(s > 0 for n in nodes for s in n.shards):
+        return DeploymentKind.MULTICONNECT
+    return DeploymentKind.HA
+
+
+def build_snapshot(
+    support: object,
+    health: object | None,
+    *,
+    fetched_at: datetime | None = None,
+    expected_shards: int | None = None,
+    health_error: str | None = None,
+) -> Snapshot:
+    """Normalise one `/v1/support` answer (and optionally `/v1/health`) into a Snapshot.
+
+    Raises PayloadError when the support answer is not of a documented shape; a health
+    answer of the wrong shape is ignored (the nodes are still worth showing).
+    """
+    support_section = _section(support, "support")
+    keyed = _is_keyed(support_section)
+    try:
+        health_section = dict(_entries(_section(health, "health"))) if health else {}
+    except PayloadError:
+        health_section = {}
+    nodes = []
+    for node_id, raw in _entries(support_section):
+        health_raw = health_section.get(node_id)
+        nodes.append(
+            Node(
+                id=str(node_id),
+                support=_support_entry(raw),
+                raw=raw if isinstance(raw, Mapping) else {"entry": raw},
+                health=(
+                    HealthEntry.model_validate(health_raw)
+                    if isinstance(health_raw, Mapping)
+                    else None
+                ),
+            )
+        )
+    nodes.sort(key=_order_key)
+    return Snapshot(
+        kind=_deployment_kind(nodes, keyed),
+        nodes=tuple(nodes),
+        fetched_at=fetched_at or datetime.now(UTC),
+        expected_shards=expected_shards,
+        api_version=_meta_version(support) if isinstance(support, Mapping) else None,
+        health_error=health_error,
+    )

@@ -1,0 +1,31 @@
+"""Which values are secrets, and how they are masked (rule in shared/wa-api.md)."""
+
+from __future__ import annotations
+
+import re
+
+MASK = "••••••"
+
+_SECRET_KEY = re.compile(r"PASSWORD|PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|DSN|DATA_SOURCE", re.I)
+# scheme://user:password@host — the password part is masked, the rest kept for context.
+_URL_CREDENTIALS = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?=@)", re.I)
+
+
+def is_secret_key(key: str) -> bool:
+    return bool(_SECRET_KEY.search(key))
+
+
+def mask_value(key: str, value: str) -> str:
+    """The value to show for `key`: masked whole when the key looks secret, else any
+    password embedded in a URL masked."""
+    if is_secret_key(key):
+        return MASK
+    return _URL_CREDENTIALS.sub(lambda m: m.group("head") + MASK, value)
+
+
+def mask_env_entry(entry: str) -> str:
+    """`KEY=VALUE` with the value masked when it looks secret."""
+    key, sep, value = entry.partition("=")
+    if not sep:
+        return mask_value("", entry)
+    return f"{key}={mask_value(key, value)}"

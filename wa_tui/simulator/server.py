@@ -1,0 +1,203 @@
+"""The simulator's HTTP(S) server: the admin API of a deployment, on 127.0.0.1.
+
+aiohttp serves it (see README, design notes): it runs on asyncio like the client, gives
+real sockets, TLS from an `ssl.SSLContext`, and streamed bodies for fault injection.
+The server runs its own event loop in a thread, so the app or a test drives it over real
+TCP exactly as it would a deployment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import secrets
+import ssl
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from wa_tui.simulator.deployment import SimDeployment, error_body, meta
+
+log = logging.getLogger(__name__)
+
+TOKEN_LIFETIME = timedelta(days=7)
+
+
+def _json_error(status: int, code: int, title: str, details: str | None = None) -> web.Response:
+    return web.json_response(error_body(code, title, details), status=status)
+
+
+class SimulatorServer:
+    """A simulated deployment served over HTTP(S) on 127.0.0.1, in a thread of its own."""
+
+    def __init__(
+        self,
+        deployment: SimDeployment,
+        *,
+        username: str = "admin",
+        password: str | None = None,
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+        story: Iterator[str] | None = None,
+        step_seconds: float = 4.0,
+    ) -> None:
+        self.deployment = deployment
+        self.username = username
+        self.password = password or secrets.token_urlsafe(12)
+        self.port = port
+        self.ssl_context = ssl_context
+        self.story = story
+        self.step_seconds = step_seconds
+        self.tokens: dict[str, datetime] = {}
+        self.logins = 0
+        self.requests: dict[str, int] = {}
+        self.story_lines: list[str] = []
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.ssl_context else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+    def start(self) -> SimulatorServer:
+        self._thread = threading.Thread(target=self._run, name="wa-simulator", daemon=True)
+        self._thread.start()
+        self._ready.wait(timeout=30)
+        if self._failure is not None:
+            raise RuntimeError(f"simulator failed to start: {self._failure}")
+        return self
+
+    def stop(self) -> None:
+        if self._loop and self._stop:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        try:
+            self._loop.run_until_complete(self._serve())
+        except BaseException as exc:  # reported to start(); the thread must not die silently
+            self._failure = exc
+            self._ready.set()
+        finally:
+            self._loop.close()
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        runner = web.AppRunner(self._make_app(), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", self.port, ssl_context=self.ssl_context)
+        await site.start()
+        self.port = runner.addresses[0][1]
+        teller = asyncio.create_task(self._tell_story()) if self.story else None
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            if teller:
+                teller.cancel()
+            await runner.cleanup()
+
+    async def _tell_story(self) -> None:
+        assert self.story is not None
+        while True:
+            await asyncio.sleep(self.step_seconds)
+            self.advance()
+
+    def advance(self) -> str:
+        """Apply the story's next step now (the timeline calls it; tests may too)."""
+        assert self.story is not None
+        line = next(self.story)
+        self.story_lines.append(line)
+        log.info("story: %s", line)
+        return line
+
+    # -- tokens -----------------------------------------------------------------------
+
+    def issue_token(self) -> tuple[str, datetime]:
+        token = secrets.token_urlsafe(32)
+        expires = datetime.now(UTC).replace(microsecond=0) + TOKEN_LIFETIME
+        self.tokens[token] = expires
+        return token, expires
+
+    def revoke_all_tokens(self) -> None:
+        self.tokens.clear()
+
+    def _token_valid(self, request: web.Request) -> bool:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        expires = self.tokens.get(token) if scheme.lower() == "bearer" else None
+        return expires is not None and expires > datetime.now(UTC)
+
+    def _basic_credentials_ok(self, request: web.Request) -> bool:
+        scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        return secrets.compare_digest(user, self.username) and secrets.compare_digest(
+            password, self.password
+        )
+
+    # -- routes -----------------------------------------------------------------------
+
+    def _make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._count_and_map_errors])
+        app.router.add_post("/v1/users/login", self._login)
+        app.router.add_post("/v1/users/logout", self._logout)
+        app.router.add_get("/v1/support", self._support)
+        app.router.add_get("/v1/health", self._health)
+        return app
+
+    @web.middleware
+    async def _count_and_map_errors(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.requests[request.path] = self.requests.get(request.path, 0) + 1
+        try:
+            return await handler(request)
+        except web.HTTPNotFound:
+            return _json_error(404, 1006, "Resource not found", f"no route {request.path}")
+        except web.HTTPMethodNotAllowed:
+            return _json_error(405, 1006, "Resource not found", f"{request.method} not allowed")
+
+    async def _login(self, request: web.Request) -> web.Response:
+        if not self._basic_credentials_ok(request):
+            return _json_error(401, 1005, "Access denied", "Invalid credentials.")
+        self.logins += 1
+        token, expires = self.issue_token()
+        users = [{"token": token, "expires_after": expires.strftime("%Y-%m-%d %H:%M:%S+00:00")}]
+        return web.json_response({"users": users, "meta": meta()})
+
+    async def _logout(self, request: web.Request) -> web.Response:
+        if not self._token_valid(request):
+            return _json_error(401, 1005, "Access denied", "Invalid or expired token.")
+        self.tokens.pop(request.headers["Authorization"].partition(" ")[2], None)
+        return web.json_response({"meta": meta()})
+
+    async def _support(self, request: web.Request) -> web.Response:
+        if not self._token_valid(request):
+            return _json_error(401, 1005, "Access denied", "Invalid or expired token.")
+        return web.json_response(self.deployment.support_payload())
+
+    async def _health(self, request: web.Request) -> web.Response:
+        if not self._token_valid(request):
+            return _json_error(401, 1005, "Access denied", "Invalid or expired token.")
+        return web.json_response(self.deployment.health_payload())

@@ -1,0 +1,51 @@
+"""Turning server strings into safe, visible text.
+
+Rich's `Text` strips only a few control characters: ESC, CSI and OSC would reach the
+terminal as they are (see shared/textual-notes.md). Every string that came from a server
+goes through `visible()` before it is drawn or printed.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls (tab and newline included: a cell is one line), DEL, and the C1 range.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+ELLIPSIS = "…"
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+def visible(value: object, limit: int | None = None) -> str:
+    """`value` as one printable line: control characters shown as `\\xNN`, cut at `limit`."""
+    text = _CONTROL.sub(_escape, value if isinstance(value, str) else str(value))
+    if limit is not None and len(text) > limit:
+        return text[: max(limit - 1, 0)] + ELLIPSIS
+    return text
+
+
+def human_bytes(count: int | None) -> str:
+    """Bytes in binary units; the API's ~2**63 sentinel reads as 'unlimited'."""
+    if count is None:
+        return "—"
+    if count >= 2**62:
+        return "unlimited"
+    size = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def human_age(seconds: float) -> str:
+    """A short age such as '4s', '3m12s' or '2h05m'."""
+    seconds = max(int(seconds), 0)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
