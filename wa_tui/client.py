@@ -10,12 +10,11 @@ import asyncio
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from wa_tui import __version__
+from wa_tui import __version__, clock
 from wa_tui.models import PayloadError, Snapshot, build_snapshot
 from wa_tui.text import visible
 
@@ -269,7 +268,7 @@ class WAClient:
             return build_snapshot(
                 support,
                 None if isinstance(health, BaseException) else health,
-                fetched_at=datetime.now(UTC),
+                fetched_at=clock.now(),
                 expected_shards=self.expected_shards,
                 health_error=str(health) if isinstance(health, WAError) else None,
             )

@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from wa_tui import clock
+
 SHARD_COUNTS = (1, 2, 4, 8, 16, 32)
 CONTROL_SHARD = -1
 SINGLE_NODE_ID = "single"
@@ -352,7 +354,7 @@ def build_snapshot(
     return Snapshot(
         kind=_deployment_kind(nodes, keyed),
         nodes=tuple(nodes),
-        fetched_at=fetched_at or datetime.now(UTC),
+        fetched_at=fetched_at or clock.now(),
         expected_shards=expected_shards,
         api_version=_meta_version(support) if isinstance(support, Mapping) else None,
         health_error=health_error,

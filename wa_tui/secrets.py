@@ -29,3 +29,17 @@ def mask_env_entry(entry: str) -> str:
     if not sep:
         return mask_value("", entry)
     return f"{key}={mask_value(key, value)}"
+
+
+def mask_tree(value: object, key: str = "") -> object:
+    """A copy of a JSON value with every secret-looking value masked: values under a
+    secret-looking key, `KEY=VALUE` strings with such a key, and URL passwords."""
+    if isinstance(value, dict):
+        return {k: mask_tree(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_tree(item, key) for item in value]
+    if isinstance(value, str):
+        return MASK if is_secret_key(key) else mask_env_entry(value)
+    if is_secret_key(key) and value is not None:
+        return MASK
+    return value

@@ -10,8 +10,10 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from wa_tui import clock
 
 API_VERSION = "v2.45.1"
 BUILD = "v2.45.1"
@@ -29,9 +31,7 @@ class SimNode:
     socket_conn: str = "DN"
     gateway_status: str = "disconnected"
     version: str = BUILD
-    expire_timestamp: datetime = field(
-        default_factory=lambda: datetime.now(UTC).replace(microsecond=0) + timedelta(days=80)
-    )
+    expire_timestamp: datetime = field(default_factory=lambda: clock.now() + timedelta(days=80))
     free_space_logs: int = 42 * GIB
     registration_id: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -53,7 +53,7 @@ class SimNode:
             "db_info": ["mysql-connector-c 8.0.33", "MySQL 8.0.35"],
             "debug_info": "+15550100123",
             "description": f"WhatsApp Business API {self.version}",
-            "device_iso8601": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            "device_iso8601": clock.now().strftime("%Y-%m-%dT%H:%M:%S"),
             "e2e": {
                 "identity_timestamp": "2026-01-14T09:12:44",
                 "registration_id": self.registration_id,

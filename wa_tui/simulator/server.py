@@ -16,11 +16,12 @@ import secrets
 import ssl
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
+from wa_tui import clock
 from wa_tui.simulator.deployment import SimDeployment, error_body, meta
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ class SimulatorServer:
 
     def issue_token(self) -> tuple[str, datetime]:
         token = secrets.token_urlsafe(32)
-        expires = datetime.now(UTC).replace(microsecond=0) + TOKEN_LIFETIME
+        expires = clock.now() + TOKEN_LIFETIME
         self.tokens[token] = expires
         return token, expires
 
@@ -144,7 +145,7 @@ class SimulatorServer:
     def _token_valid(self, request: web.Request) -> bool:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         expires = self.tokens.get(token) if scheme.lower() == "bearer" else None
-        return expires is not None and expires > datetime.now(UTC)
+        return expires is not None and expires > clock.now()
 
     def _basic_credentials_ok(self, request: web.Request) -> bool:
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")

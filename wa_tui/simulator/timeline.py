@@ -8,8 +8,9 @@ state, so the story keeps going after roles have swapped.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from wa_tui import clock
 from wa_tui.simulator.deployment import SimDeployment
 
 
@@ -79,7 +80,7 @@ def master_failover(dep: SimDeployment) -> Iterator[str]:
 
 
 def build_expiry(dep: SimDeployment) -> Iterator[str]:
-    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=5)
+    soon = clock.now() + timedelta(days=5)
     with dep.lock:
         for node in dep.nodes.values():
             node.expire_timestamp = soon

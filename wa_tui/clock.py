@@ -1,0 +1,10 @@
+"""The wall clock, in one place, so tests (snapshot tests above all) can freeze it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def now() -> datetime:
+    """The current time, aware, in UTC, to the second."""
+    return datetime.now(UTC).replace(microsecond=0)

@@ -1,0 +1,57 @@
+"""One deployment's polling state: the last good snapshot, the last failure, when to poll next.
+
+The poller does not schedule itself: the UI (or a CLI command) awaits `poll()` and asks
+`next_delay()` when the poll has ended, so polls never overlap (shared/textual-notes.md).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+
+from wa_tui import clock
+from wa_tui.client import WAClient, WAError
+from wa_tui.models import Snapshot
+
+MAX_BACKOFF_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """What one poll produced: a fresh snapshot, or the error that kept it from one."""
+
+    snapshot: Snapshot | None
+    error: WAError | None
+    finished_at: datetime
+
+
+class Poller:
+    def __init__(self, client: WAClient, interval: float, rng: random.Random | None = None) -> None:
+        self.client = client
+        self.interval = interval
+        self.last_good: Snapshot | None = None
+        self.last_error: WAError | None = None
+        self.failures = 0
+        self.polls = 0
+        self._rng = rng or random.Random()
+
+    async def poll(self) -> PollResult:
+        self.polls += 1
+        try:
+            snapshot = await self.client.fetch_snapshot()
+        except WAError as error:
+            self.failures += 1
+            self.last_error = error
+            return PollResult(None, error, clock.now())
+        self.failures = 0
+        self.last_error = None
+        self.last_good = snapshot
+        return PollResult(snapshot, None, snapshot.fetched_at)
+
+    def next_delay(self) -> float:
+        """The interval; after failures, exponential backoff with jitter, capped."""
+        if not self.failures:
+            return self.interval
+        backoff = min(self.interval * 2 ** (self.failures - 1), MAX_BACKOFF_SECONDS)
+        return max(self.interval, backoff * self._rng.uniform(0.8, 1.2))

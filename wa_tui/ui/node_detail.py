@@ -1,0 +1,192 @@
+"""The detail pane: everything one host:container reported, as readable sections.
+
+Every field the node sent appears exactly once: the documented ones in their sections,
+everything else (unknown fields included) under "Other fields". Values are server data:
+they are drawn as `Text`, control characters made visible, secrets masked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from wa_tui import clock
+from wa_tui.models import Node
+from wa_tui.secrets import mask_env_entry, mask_tree
+from wa_tui.text import human_bytes, visible
+from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_badge
+
+VALUE_LIMIT = 400
+
+OVERVIEW_FIELDS = (
+    "role",
+    "shards",
+    "socket_conn",
+    "debug_info",
+    "description",
+    "version",
+    "expire_timestamp",
+    "multi_connect",
+    "device_iso8601",
+)
+FREE_SPACE_FIELDS = (
+    "free_space_data",
+    "free_space_logs",
+    "free_space_media_incoming",
+    "free_space_media_outgoing",
+)
+SECTIONED = {*OVERVIEW_FIELDS, *FREE_SPACE_FIELDS, "schema", "e2e", "env", "db_engine", "db_info"}
+
+
+def _value(value: Any, key: str = "") -> Text:
+    masked = mask_tree(value, key)
+    if isinstance(masked, str):
+        return Text(visible(masked, limit=VALUE_LIMIT))
+    return Text(visible(json.dumps(masked, ensure_ascii=False, default=str), limit=VALUE_LIMIT))
+
+
+def _grid(rows: Iterable[tuple[str, Text]]) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for key, value in rows:
+        grid.add_row(Text(visible(key, limit=40)), value)
+    return grid
+
+
+def _heading(title: str) -> Text:
+    return Text(f"\n{title}", style="bold underline")
+
+
+def _expiry(node: Node) -> Text:
+    expires = node.support.expire_timestamp
+    raw = _value(node.raw.get("expire_timestamp"))
+    if expires is None:
+        return raw
+    days = (expires - clock.now()).total_seconds() / 86400
+    if days < 0:
+        return raw.append(f"  EXPIRED {-days:.0f} days ago", style="bold white on red")
+    return raw.append(f"  in {days:.0f} days", style="yellow" if days < 14 else "dim")
+
+
+def _overview(node: Node) -> Table:
+    raw = node.raw
+    rows = [
+        ("host", Text(visible(node.host or "—"))),
+        ("container", Text(visible(node.container or "—"))),
+        ("role", role_badge(node)),
+        ("shards", Text(shards_label(node.shards))),
+        ("socket", socket_badge(node)),
+        ("gateway", gateway_badge(node)),
+        ("phone", _value(raw.get("debug_info", "—"))),
+        ("build", _value(raw.get("description", "—"))),
+        ("version", _value(raw.get("version", "—"))),
+        ("expires", _expiry(node)),
+        ("multiconnect", _value(raw.get("multi_connect", "—"))),
+        ("node time", _value(raw.get("device_iso8601", "—"))),
+    ]
+    return _grid(rows)
+
+
+def _mapping_section(title: str, value: Any) -> list[RenderableType]:
+    if value is None:
+        return []
+    if not isinstance(value, Mapping):
+        return [_heading(title), _grid([("(value)", _value(value))])]
+    return [_heading(title), _grid((str(k), _value(v, str(k))) for k, v in value.items())]
+
+
+def _env_section(env: Any) -> list[RenderableType]:
+    if env is None:
+        return []
+    if not isinstance(env, list):
+        return [_heading("Env"), _value(env, "env")]
+    lines = Text("\n").join(Text(visible(mask_env_entry(str(e)), limit=VALUE_LIMIT)) for e in env)
+    return [_heading(f"Env ({len(env)})"), lines]
+
+
+def _database_section(raw: Mapping[str, Any]) -> list[RenderableType]:
+    if "db_engine" not in raw and "db_info" not in raw:
+        return []
+    info = raw.get("db_info")
+    rows = [("engine", _value(raw.get("db_engine", "—")))]
+    if isinstance(info, list):
+        rows += [(f"info[{i}]", _value(item)) for i, item in enumerate(info)]
+    elif info is not None:
+        rows.append(("info", _value(info)))
+    return [_heading("Database"), _grid(rows)]
+
+
+def _disk_section(raw: Mapping[str, Any]) -> list[RenderableType]:
+    present = [f for f in FREE_SPACE_FIELDS if f in raw]
+    if not present:
+        return []
+    rows = []
+    for field in present:
+        value = raw[field]
+        shown = Text(human_bytes(value)) if isinstance(value, int) else _value(value)
+        rows.append((field.removeprefix("free_space_"), shown))
+    return [_heading("Free space"), _grid(rows)]
+
+
+def _errors_section(node: Node) -> list[RenderableType]:
+    lines = [Text(visible(e.summary(), limit=VALUE_LIMIT), style="red") for e in node.errors]
+    lines += [Text(visible(p, limit=VALUE_LIMIT), style="yellow") for p in node.problems]
+    return [_heading("Errors and odd fields"), *lines] if lines else []
+
+
+def _other_section(node: Node) -> list[RenderableType]:
+    rest = [(str(k), _value(v, str(k))) for k, v in node.raw.items() if k not in SECTIONED]
+    if node.health is not None:
+        rest += [(f"health.{k}", _value(v, k)) for k, v in node.health.model_dump().items()]
+    return [_heading("Other fields"), _grid(rest)] if rest else []
+
+
+def render_node(node: Node) -> RenderableType:
+    title = Text(visible(node.id, limit=120), style="bold reverse")
+    return Group(
+        title,
+        _overview(node),
+        *_errors_section(node),
+        *_mapping_section("Schema", node.raw.get("schema")),
+        *_mapping_section("E2E", node.raw.get("e2e")),
+        *_env_section(node.raw.get("env")),
+        *_database_section(node.raw),
+        *_disk_section(node.raw),
+        *_other_section(node),
+    )
+
+
+class NodeDetail(VerticalScroll):
+    """Follows the node list's cursor; `enter` focuses it to scroll, `escape` goes back."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("j", "scroll_down", "Scroll down", show=False),
+        Binding("k", "scroll_up", "Scroll up", show=False),
+        Binding("escape", "app.focus_nodes", "Back to nodes"),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shown: tuple[str, Mapping[str, Any], Any] | None = None
+
+    def compose(self):  # type: ignore[override]
+        yield Static(Text("No node selected.", style="dim"), id="detail-body")
+
+    def show(self, node: Node | None) -> None:
+        """Redraw only when the node or what it reported changed."""
+        health = node.health.model_dump() if node and node.health else None
+        key = (node.id, node.raw, health) if node else None
+        if key == self._shown:
+            return
+        self._shown = key
+        body = self.query_one("#detail-body", Static)
+        body.update(render_node(node) if node else Text("No node selected.", style="dim"))

@@ -1,0 +1,109 @@
+"""The node list: one keyed row per host:container, updated cell by cell.
+
+A refresh never clears the table (that would move the cursor and cost a full render):
+rows are keyed by node id, only changed cells are updated, only new or departed nodes
+are added or removed, and the cursor is put back on the node it was on.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from wa_tui.models import Node, Snapshot
+from wa_tui.text import visible
+from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_badge
+
+COLUMNS = (
+    ("id", "Node (host:container)"),
+    ("role", "Role"),
+    ("socket", "Socket"),
+    ("shards", "Shards"),
+    ("build", "Build"),
+    ("gateway", "Gateway"),
+)
+ID_WIDTH = 40
+
+# A cell as compared between refreshes: its text and its style.
+CellKey = tuple[str, str]
+
+
+def node_cells(node: Node) -> dict[str, Text]:
+    return {
+        "id": Text(visible(node.id, limit=ID_WIDTH)),
+        "role": role_badge(node),
+        "socket": socket_badge(node),
+        "shards": Text(shards_label(node.shards)),
+        "build": Text(visible(node.version or "—", limit=24)),
+        "gateway": gateway_badge(node),
+    }
+
+
+def _cell_key(cell: Text) -> CellKey:
+    return (cell.plain, str(cell.style))
+
+
+class NodeTable(DataTable[Text]):
+    BINDINGS = [  # noqa: RUF012 (Textual's own idiom)
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "Top", show=False),
+        Binding("G", "scroll_bottom", "Bottom", show=False),
+    ]
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+        self._shown: dict[str, dict[str, CellKey]] = {}
+        self.cell_updates = 0  # how many cells refreshes have rewritten (for tests, benchmarks)
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+
+    @property
+    def selected_id(self) -> str | None:
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
+    def show(self, snapshot: Snapshot) -> None:
+        """Bring the table to `snapshot`, touching only what changed."""
+        selected = self.selected_id
+        wanted = [node.id for node in snapshot.nodes]
+        for gone in self._shown.keys() - set(wanted):
+            self.remove_row(gone)
+            del self._shown[gone]
+        for node in snapshot.nodes:
+            self._show_node(node)
+        self._put_in_order(wanted)
+        if selected in self._shown:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
+
+    def _show_node(self, node: Node) -> None:
+        cells = node_cells(node)
+        keys = {column: _cell_key(cell) for column, cell in cells.items()}
+        shown = self._shown.get(node.id)
+        if shown is None:
+            self.add_row(*cells.values(), key=node.id)
+            self.cell_updates += len(cells)
+        else:
+            for column, key in keys.items():
+                if shown[column] != key:
+                    self.update_cell(node.id, column, cells[column])
+                    self.cell_updates += 1
+        self._shown[node.id] = keys
+
+    def _put_in_order(self, wanted: list[str]) -> None:
+        """Re-add the rows from the first one out of place (order changes on failover only)."""
+        current = [row.key.value for row in self.ordered_rows]
+        first_wrong = next(
+            (i for i, (have, want) in enumerate(zip(current, wanted, strict=True)) if have != want),
+            len(wanted),
+        )
+        moved = {node_id: self.get_row(node_id) for node_id in current[first_wrong:]}
+        for node_id in moved:
+            self.remove_row(node_id)
+        for node_id in wanted[first_wrong:]:
+            self.add_row(*moved[node_id], key=node_id)

@@ -1,0 +1,67 @@
+"""The top line: which deployment, what kind, how fresh the data is, and what comes next."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+from wa_tui import clock
+from wa_tui.models import Snapshot
+from wa_tui.text import human_age, visible
+
+
+@dataclass
+class PollStatus:
+    """What the status line says; the app fills it in, the line only draws it."""
+
+    deployment: str
+    snapshot: Snapshot | None = None
+    error: str | None = None
+    polling: bool = False
+    paused: bool = False
+    next_poll_at: float | None = None  # time.monotonic()
+
+
+def _age(snapshot: Snapshot) -> str:
+    return human_age((clock.now() - snapshot.fetched_at).total_seconds())
+
+
+def render_status(status: PollStatus) -> Text:
+    line = Text.assemble((" wa-tui ", "bold reverse"), " ", (visible(status.deployment), "bold"))
+    snapshot = status.snapshot
+    if snapshot is not None:
+        line.append(
+            f" · {snapshot.kind.value} · {len(snapshot.nodes)} nodes · "
+            f"{snapshot.shard_count} shard{'s' if snapshot.shard_count != 1 else ''}"
+        )
+        if snapshot.api_version:
+            line.append(f" · API {visible(snapshot.api_version, limit=16)}", style="dim")
+    line.append("  │  ", style="dim")
+    if status.error is not None:
+        line.append(f"✖ {visible(status.error, limit=160)}", style="bold white on red")
+        if snapshot is not None:
+            line.append(f"  STALE: data from {_age(snapshot)} ago", style="bold yellow")
+    elif snapshot is not None:
+        line.append(
+            f"● refreshed {snapshot.fetched_at.astimezone():%H:%M:%S} ({_age(snapshot)} ago)"
+        )
+    if status.paused:
+        line.append("  ⏸ paused (p resumes)", style="bold yellow")
+    elif status.polling:
+        line.append("  ⟳ refreshing…", style="cyan")
+    elif status.next_poll_at is not None:
+        wait = math.ceil(max(status.next_poll_at - time.monotonic(), 0))
+        line.append(f"  next in {wait}s", style="dim")
+    return line
+
+
+class StatusBar(Static):
+    def show(self, status: PollStatus) -> None:
+        text = render_status(status)
+        if text.plain != getattr(self, "_plain", None):
+            self._plain = text.plain
+            self.update(text)
