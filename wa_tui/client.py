@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,7 +107,7 @@ class WAClient:
         credentials: Credentials,
         *,
         timeout: float = 10.0,
-        verify: bool | str = True,
+        verify: bool | str = True,  # a str is a CA bundle to verify against
         expected_shards: int | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -119,7 +120,7 @@ class WAClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            verify=verify,
+            verify=ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify,
             headers={"User-Agent": f"wa-tui/{__version__}", "Accept": "application/json"},
             follow_redirects=False,
         )

@@ -1,0 +1,38 @@
+"""Shared fixtures: simulators on 127.0.0.1 over real TCP, and clients for them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from wa_tui.client import Credentials, WAClient
+from wa_tui.simulator import SimDeployment, SimulatorServer
+
+StartSimulator = Callable[..., SimulatorServer]
+
+
+@pytest.fixture
+def start_simulator() -> Iterator[StartSimulator]:
+    """Start simulators (stopped at the end of the test): start_simulator(deployment, ...)."""
+    servers: list[SimulatorServer] = []
+
+    def start(deployment: SimDeployment | None = None, **kwargs: object) -> SimulatorServer:
+        server = SimulatorServer(deployment or SimDeployment.multiconnect(8), **kwargs)  # type: ignore[arg-type]
+        servers.append(server.start())
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def simulator(start_simulator: StartSimulator) -> SimulatorServer:
+    """An 8-shard multiconnect deployment with two spares, no story running."""
+    return start_simulator()
+
+
+def client_for(server: SimulatorServer, **kwargs: object) -> WAClient:
+    credentials = Credentials(username=server.username, password=server.password)
+    return WAClient(server.url, credentials, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,73 @@
+"""The command line, as a user runs it: real processes, real sockets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from wa_tui import __version__
+
+WA_TUI = [sys.executable, "-m", "wa_tui"]
+
+
+@pytest.fixture
+def simulate_32() -> Iterator[dict[str, str]]:
+    """`wa-tui simulate --shards 32 --no-story` in a process; its printed url/credentials."""
+    process = subprocess.Popen(
+        [*WA_TUI, "simulate", "--shards", "32", "--no-story"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    printed: dict[str, str] = {}
+    while len(printed) < 3:  # url, username, password come first, one per line
+        line = process.stdout.readline()
+        assert line, "simulate exited before printing its url"
+        key, _, value = line.partition(": ")
+        printed[key] = value.strip()
+    yield printed
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_simulate_answers_a_login_and_support_like_a_deployment(
+    simulate_32: dict[str, str],
+) -> None:
+    url = simulate_32["url"]
+    login = httpx.post(
+        f"{url}/v1/users/login", auth=(simulate_32["username"], simulate_32["password"])
+    )
+    token = login.json()["users"][0]["token"]
+    support = httpx.get(f"{url}/v1/support", headers={"Authorization": f"Bearer {token}"}).json()
+    nodes = support["support"]
+    assert len(nodes) == 36  # 2 masters, 32 serving coreapps, 2 spares
+    owned = sorted(pair[0] for node in nodes.values() for pair in node["shards"])
+    assert owned == list(range(-1, 32))
+
+
+def test_version() -> None:
+    out = subprocess.run([*WA_TUI, "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"wa-tui {__version__}"
+
+
+def test_url_without_credentials_is_one_line_and_exit_2(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WA_TUI_")}
+    env["XDG_STATE_HOME"] = str(tmp_path)
+    out = subprocess.run(
+        [*WA_TUI, "--url", "http://127.0.0.1:9"], capture_output=True, text=True, env=env
+    )
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "wa-tui: no credentials: set WA_TUI_TOKEN, or WA_TUI_USERNAME and WA_TUI_PASSWORD"
+    ]
+
+
+def test_no_password_flag_exists() -> None:
+    out = subprocess.run([*WA_TUI, "--help"], capture_output=True, text=True, check=True)
+    assert "--password" not in out.stdout
+    assert "WA_TUI_PASSWORD" in out.stdout

@@ -1,0 +1,173 @@
+"""Parsing /v1/support and /v1/health in their documented shapes, and odd ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from wa_tui.models import DeploymentKind, PayloadError, Role, SocketState, build_snapshot
+from wa_tui.simulator import SimDeployment
+
+# The single shape, as Meta's page documents it (values from its example).
+SINGLE_SUPPORT = {
+    "support": {
+        "context": "healthcheck",
+        "db_engine": "MYSQL",
+        "db_info": ["mysql-5.7"],
+        "debug_info": "unregistered",
+        "description": "whatsapp-build-version",
+        "device_iso8601": "2018-09-20T14:26:07",
+        "e2e": {"identity_timestamp": "id-timestamp", "registration_id": 1234},
+        "env": ["WA_DB_ENGINE=MYSQL", "WA_DB_PASSWORD=hunter2"],
+        "expire_timestamp": "2018-09-27T14:26:07",
+        "free_space_data": 9223372036853727000,
+        "free_space_logs": 14269902848,
+        "free_space_media_incoming": 9223372036853727000,
+        "free_space_media_outgoing": 9223372036853727000,
+        "lc": "en",
+        "lg": "US",
+        "multi_connect": False,
+        "os_name": "ubuntu-x86_64",
+        "os_version": "16.04",
+        "schema": {"axolotl": 1, "callback": 2, "cluster": 3, "config": 4, "contact": 5},
+        "socket_conn": "UP",
+        "version": "build-version",
+    }
+}
+
+
+def test_single_shape_is_one_node_with_every_documented_field() -> None:
+    snapshot = build_snapshot(SINGLE_SUPPORT, {"health": {"gateway_status": "connected"}})
+    assert snapshot.kind is DeploymentKind.SINGLE
+    (node,) = snapshot.nodes
+    assert node.socket is SocketState.UP
+    assert node.gateway_status == "connected"
+    assert node.role is None and node.shards == () and not node.is_standby
+    assert node.support.expire_timestamp == datetime(2018, 9, 27, 14, 26, 7, tzinfo=UTC)
+    assert node.support.db_schema == {
+        "axolotl": 1,
+        "callback": 2,
+        "cluster": 3,
+        "config": 4,
+        "contact": 5,
+    }
+    assert node.support.free_space_logs == 14269902848
+    assert node.version == "build-version"
+    assert node.problems == ()
+
+
+def test_keyed_multiconnect_shape_orders_masters_then_shards_then_spares() -> None:
+    deployment = SimDeployment.multiconnect(shards=4, spares=1)
+    snapshot = build_snapshot(deployment.support_payload(), deployment.health_payload())
+    assert snapshot.kind is DeploymentKind.MULTICONNECT
+    assert snapshot.shard_count == 4
+    roles = [(n.role, n.shards) for n in snapshot.nodes]
+    assert roles == [
+        (Role.PRIMARY_MASTER, (-1,)),
+        (Role.SECONDARY_MASTER, ()),
+        (Role.COREAPP, (0,)),
+        (Role.COREAPP, (1,)),
+        (Role.COREAPP, (2,)),
+        (Role.COREAPP, (3,)),
+        (Role.COREAPP, ()),
+    ]
+    assert all(":" in n.id and n.host and n.container for n in snapshot.nodes)
+    assert [len(o) for o in snapshot.owners().values()] == [1, 1, 1, 1, 1]
+
+
+@pytest.mark.parametrize("owner_is_master", [True, False])
+def test_ha_owner_of_both_shards_may_be_master_or_coreapp(owner_is_master: bool) -> None:
+    deployment = SimDeployment.ha(owner_is_master=owner_is_master)
+    snapshot = build_snapshot(deployment.support_payload(), deployment.health_payload())
+    assert snapshot.kind is DeploymentKind.HA
+    assert snapshot.shard_count == 1
+    owner = snapshot.owners()[0][0]
+    assert owner.shards == (-1, 0)
+    assert owner.role == (Role.PRIMARY_MASTER if owner_is_master else Role.COREAPP)
+    assert snapshot.nodes[0].role == Role.PRIMARY_MASTER
+
+
+@pytest.mark.parametrize(
+    ("highest", "expected"), [(0, 1), (1, 2), (2, 4), (5, 8), (8, 16), (31, 32)]
+)
+def test_shard_count_is_smallest_documented_count_covering_highest_shard(
+    highest: int, expected: int
+) -> None:
+    support = {
+        "support": {
+            "m:1": {"role": "primary_master", "shards": [[-1, -1]], "multi_connect": True},
+            "c:1": {"role": "coreapp", "shards": [[highest, highest]], "multi_connect": True},
+        }
+    }
+    assert build_snapshot(support, None).shard_count == expected
+    assert build_snapshot(support, None, expected_shards=32).shard_count == 32
+
+
+def test_wrong_types_are_recorded_and_the_rest_kept() -> None:
+    support = {
+        "support": {
+            "a:1": {
+                "role": "coreapp",
+                "shards": [[0, 0]],
+                "free_space_logs": "123456",  # a number as a string: coerced
+                "schema": "not-a-mapping",  # wrong: recorded, raw kept
+                "socket_conn": "WEIRD",  # unknown state: UNK
+                "brand_new_field": {"nested": [1, 2]},
+            },
+            "b:2": ["not", "an", "object"],
+        }
+    }
+    snapshot = build_snapshot(support, None)
+    a, b = snapshot.by_id["a:1"], snapshot.by_id["b:2"]
+    assert a.support.free_space_logs == 123456
+    assert a.support.db_schema is None
+    assert any(p.startswith("schema:") for p in a.problems)
+    assert a.raw["schema"] == "not-a-mapping"
+    assert a.socket is SocketState.UNKNOWN
+    assert a.support.model_extra == {"brand_new_field": {"nested": [1, 2]}}
+    assert b.problems == ("entry is list, not an object",)
+
+
+def test_node_entries_carrying_errors_are_kept_as_nodes_in_error() -> None:
+    support = {"support": {"a:1": {"errors": [{"code": 1011, "title": "Service not ready"}]}}}
+    health = {
+        "health": {
+            "a:1": {"errors": [{"code": 1014, "title": "Internal error"}], "role": "coreapp"}
+        }
+    }
+    (node,) = build_snapshot(support, health).nodes
+    assert [e.code for e in node.errors] == [1011, 1014]
+    assert node.errors[0].summary() == "1011 Service not ready"
+    assert node.role == "coreapp"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [[], "text", {"meta": {}}, {"support": []}, {"errors": [{"code": 1005}]}],
+)
+def test_answers_of_no_documented_shape_raise_payload_error(payload: object) -> None:
+    with pytest.raises(PayloadError):
+        build_snapshot(payload, None)
+
+
+def test_health_of_the_wrong_shape_does_not_lose_the_nodes() -> None:
+    snapshot = build_snapshot(SINGLE_SUPPORT, {"health": "???"})
+    assert len(snapshot.nodes) == 1
+    assert snapshot.nodes[0].gateway_status is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "state"),
+    [
+        ("UP", SocketState.UP),
+        ("DN", SocketState.DOWN),
+        ("SC", SocketState.CONNECTING),
+        ("UP receiving offline", SocketState.UP_RECEIVING_OFFLINE),
+        ("UNK", SocketState.UNKNOWN),
+        ("up", SocketState.UNKNOWN),
+        (None, SocketState.UNKNOWN),
+    ],
+)
+def test_socket_states(raw: str | None, state: SocketState) -> None:
+    assert SocketState.parse(raw) is state
