@@ -80,10 +80,13 @@ class SimulatorServer:
         return self
 
     def stop(self) -> None:
-        if self._loop and self._stop:
+        """Stop serving; calling it again does nothing."""
+        if self._thread is None:
+            return
+        if self._loop and self._stop and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread:
-            self._thread.join(timeout=10)
+        self._thread.join(timeout=10)
+        self._thread = None
 
     def __enter__(self) -> SimulatorServer:
         return self.start()

@@ -1,0 +1,131 @@
+"""The dashboard through Pilot, against a simulator over real TCP."""
+
+from __future__ import annotations
+
+from tests.conftest import StartSimulator
+from tests.ui_helpers import SIZE, make_app, plain, row_texts, screen_text, wait_for
+from wa_tui.models import Role
+from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
+from wa_tui.ui.help_screen import HelpScreen
+from wa_tui.ui.node_detail import NodeDetail
+from wa_tui.ui.node_table import NodeTable
+from wa_tui.ui.status_bar import StatusBar
+from wa_tui.ui.topology import TopologyView
+
+
+async def test_first_refresh_fills_all_three_panes(simulator: SimulatorServer) -> None:
+    app = make_app(simulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        rows = row_texts(app)
+        assert rows[0][1] == "★ primary" and rows[0][2] == "✔ UP" and rows[0][3] == "-1"
+        assert [r[1] for r in rows[-2:]] == ["spare", "spare"]
+        assert app.query_one(NodeTable).has_focus
+        topology = plain(app.query_one(TopologyView))
+        assert "★ ✔ wa-master-a UP" in topology
+        assert "8 shards · 0 unassigned" in topology
+        status = plain(app.query_one(StatusBar))
+        assert "multiconnect · 12 nodes · 8 shards" in status
+        assert "refreshed" in status
+        detail = plain(app.query_one("#detail-body"))
+        assert rows[0][0] in detail  # the detail follows the cursor from the start
+
+
+async def test_selecting_a_node_shows_its_schema_and_masked_env(simulator: SimulatorServer) -> None:
+    app = make_app(simulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await pilot.press("j", "j", "j")
+        third_core = row_texts(app)[3][0]
+        await wait_for(pilot, lambda: third_core in plain(app.query_one("#detail-body")))
+        detail = plain(app.query_one("#detail-body"))
+        assert "Schema" in detail and "message   11" in detail
+        assert "WA_DB_PASSWORD=••••••" in detail and "WA_DB_HOSTNAME=mysql.internal" in detail
+        assert "registration_id" in detail
+        assert "Sup3r-S3cret" not in screen_text(app)
+        await pilot.press("enter")
+        assert app.query_one(NodeDetail).has_focus
+        await pilot.press("escape")
+        assert app.query_one(NodeTable).has_focus
+
+
+async def test_refresh_keeps_the_cursor_on_the_same_node_when_rows_move(
+    start_simulator: StartSimulator,
+) -> None:
+    deployment = SimDeployment.multiconnect(8)
+    server = start_simulator(deployment)
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(NodeTable)
+        await wait_for(pilot, lambda: table.row_count == 12)
+        await pilot.press("j", "j", "j", "j", "j")
+        chosen = table.selected_id
+        with deployment.lock:  # a failover reorders the rows above the cursor
+            deployment.fail_over_master()
+        polls = app.poller.polls
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.poller.polls > polls and table.row_count == 11)
+        assert table.selected_id == chosen
+        assert chosen in plain(app.query_one("#detail-body"))
+
+
+async def test_pause_stops_polling_and_resume_polls_again(simulator: SimulatorServer) -> None:
+    app = make_app(simulator, interval=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.poller.polls >= 2)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: not app.status.polling)
+        paused_at = app.poller.polls
+        assert "paused" in plain(app.query_one(StatusBar))
+        await pilot.pause(1.0)  # five intervals: no poll may start while paused
+        assert app.poller.polls == paused_at
+        await pilot.press("p")
+        await wait_for(pilot, lambda: app.poller.polls > paused_at)
+
+
+async def test_demo_failover_reaches_the_screen_by_itself(start_simulator: StartSimulator) -> None:
+    deployment = SimDeployment.multiconnect(8)
+    server = start_simulator(deployment, story=demo_story(deployment), step_seconds=0.3)
+    app = make_app(server, interval=0.25)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(NodeTable)
+        await wait_for(pilot, lambda: table.row_count == 12)
+        first_primary = row_texts(app)[0][0]
+
+        def new_primary_on_screen() -> bool:
+            """a primary master other than the first one heads the node list"""
+            rows = row_texts(app)
+            return rows[0][1] == "★ primary" and rows[0][0] != first_primary
+
+        await wait_for(pilot, new_primary_on_screen, timeout=30)
+        snapshot = app.poller.last_good
+        assert snapshot is not None
+        new_primary = snapshot.with_role(Role.PRIMARY_MASTER)[0]
+        assert new_primary.host in plain(app.query_one(TopologyView)).split("Shards")[0]
+
+
+async def test_help_lists_every_key(simulator: SimulatorServer) -> None:
+    app = make_app(simulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        shown = screen_text(app)
+        for description in ("Refresh", "Pause", "Quit", "Open the detail", "Back to nodes"):
+            assert description in shown
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_unreachable_deployment_is_one_line_not_a_crash(
+    start_simulator: StartSimulator,
+) -> None:
+    server = start_simulator()
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        server.stop()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.status.error is not None)
+        status = plain(app.query_one(StatusBar))
+        assert "cannot reach" in status and "STALE" in status
+        assert app.query_one(NodeTable).row_count == 12  # the last good data stays

@@ -1,0 +1,55 @@
+"""Helpers for driving the dashboard through Pilot against a simulator."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Callable
+from io import StringIO
+
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from tests.conftest import client_for
+from wa_tui.simulator import SimulatorServer
+from wa_tui.ui.app import WaTuiApp
+
+SIZE = (160, 50)
+
+
+def make_app(server: SimulatorServer, interval: float = 30.0, name: str = "test") -> WaTuiApp:
+    return WaTuiApp(client_for(server), deployment=name, interval=interval)
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 15.0) -> None:
+    """Let the app run until `condition()` is true; fail with a clear message if it never is."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"condition not met within {timeout}s: {condition.__doc__ or condition}"
+            )
+        await pilot.pause(0.05)
+
+
+def plain(widget: Static) -> str:
+    """What a Static shows, as plain text."""
+    console = Console(file=StringIO(), width=200, color_system=None, record=True)
+    console.print(widget.content)
+    return console.export_text()
+
+
+def screen_text(app: WaTuiApp) -> str:
+    """Everything on screen as text (from the SVG screenshot Textual exports)."""
+    svg = app.export_screenshot()
+    parts = re.findall(r"<text[^>]*>(.*?)</text>", svg)
+    return "".join(html.unescape(part) for part in parts).replace("\xa0", " ")
+
+
+def row_texts(app: WaTuiApp) -> list[list[str]]:
+    from wa_tui.ui.node_table import NodeTable
+
+    table = app.query_one(NodeTable)
+    return [[cell.plain for cell in table.get_row(row.key)] for row in table.ordered_rows]
