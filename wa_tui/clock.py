@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 
 def now() -> datetime:
     """The current time, aware, in UTC, to the second."""
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def monotonic() -> float:
+    """Seconds on a clock that never goes back, for 'next refresh in N s'."""
+    return time.monotonic()

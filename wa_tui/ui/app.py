@@ -9,7 +9,6 @@ each widget redraws only what changed.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 
 from textual.app import App, ComposeResult, SystemCommand
@@ -22,6 +21,7 @@ from textual.widgets import DataTable, Footer
 
 from wa_tui import clock
 from wa_tui.client import WAClient, WAError
+from wa_tui.models import DeploymentKind
 from wa_tui.poller import Poller, PollResult
 from wa_tui.text import visible
 from wa_tui.ui.help_screen import HelpScreen
@@ -123,7 +123,7 @@ class WaTuiApp(App[None]):
 
     def _schedule_next_poll(self) -> None:
         delay = self.poller.next_delay()
-        self.status.next_poll_at = time.monotonic() + delay
+        self.status.next_poll_at = clock.monotonic() + delay
         self._poll_timer = self.set_timer(delay, self.action_refresh)
 
     def action_toggle_pause(self) -> None:
@@ -156,7 +156,7 @@ class WaTuiApp(App[None]):
         selected = self.query_one(NodeTable).selected_id
         node = snapshot.by_id.get(selected) if snapshot and selected else None
         detail = self.query_one(NodeDetail)
-        detail.show(node)
+        detail.show(node, snapshot.kind if snapshot else DeploymentKind.SINGLE)
         detail.border_title = f"Detail · {visible(node.id, limit=60)}" if node else "Detail"
 
     def _redraw_status(self) -> None:

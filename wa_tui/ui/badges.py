@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from wa_tui.models import Node, Role, SocketState
+from wa_tui.models import DeploymentKind, Node, Role, SocketState
 from wa_tui.text import visible
 
 # marker, short label, style
 SOCKET_LOOK: dict[SocketState, tuple[str, str, str]] = {
     SocketState.UP: ("✔", "UP", "green"),
-    SocketState.UP_RECEIVING_OFFLINE: ("↓", "UP offline msgs", "cyan"),
-    SocketState.CONNECTING: ("◌", "SC connecting", "yellow"),
+    SocketState.UP_RECEIVING_OFFLINE: ("↓", "UP receiving offline", "cyan"),
+    SocketState.CONNECTING: ("◌", "SC", "yellow"),
     SocketState.DOWN: ("✖", "DN", "bold red"),
     SocketState.UNKNOWN: ("?", "UNK", "magenta"),
 }
@@ -49,12 +49,13 @@ def socket_badge(node: Node) -> Text:
     return Text(f"{marker} {label}", style=style)
 
 
-def role_badge(node: Node) -> Text:
+def role_badge(node: Node, kind: DeploymentKind) -> Text:
+    """A coreapp owning no shard is a spare in multiconnect, a standby in HA."""
     if node.role is None:
-        return Text("single" if not node.is_standby else "—", style="dim")
+        return Text("single" if kind is DeploymentKind.SINGLE else "—", style="dim")
     label, style = ROLE_LOOK.get(node.role, (visible(node.role, limit=20), "magenta"))
     if node.role == Role.COREAPP and not node.shards:
-        return Text("spare", style="dim")
+        return Text("spare" if kind is DeploymentKind.MULTICONNECT else "standby", style="dim")
     return Text(label, style=style)
 
 

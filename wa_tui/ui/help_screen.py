@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 # Keys that Textual provides rather than our bindings.
 BUILT_IN = (
-    ("tab / shift+tab", "Move between the node list, detail and topology"),
+    ("tab / shift+tab", "Move between the node list and the detail"),
     ("↑ ↓ / pgup pgdn / home end", "Move in the node list, scroll the detail"),
     ("ctrl+p", "Command palette: every action by name"),
 )

@@ -19,7 +19,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from wa_tui import clock
-from wa_tui.models import Node
+from wa_tui.models import DeploymentKind, Node
 from wa_tui.secrets import mask_env_entry, mask_tree
 from wa_tui.text import human_bytes, visible
 from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_badge
@@ -77,12 +77,12 @@ def _expiry(node: Node) -> Text:
     return raw.append(f"  in {days:.0f} days", style="yellow" if days < 14 else "dim")
 
 
-def _overview(node: Node) -> Table:
+def _overview(node: Node, kind: DeploymentKind) -> Table:
     raw = node.raw
     rows = [
         ("host", Text(visible(node.host or "—"))),
         ("container", Text(visible(node.container or "—"))),
-        ("role", role_badge(node)),
+        ("role", role_badge(node, kind)),
         ("shards", Text(shards_label(node.shards))),
         ("socket", socket_badge(node)),
         ("gateway", gateway_badge(node)),
@@ -150,11 +150,11 @@ def _other_section(node: Node) -> list[RenderableType]:
     return [_heading("Other fields"), _grid(rest)] if rest else []
 
 
-def render_node(node: Node) -> RenderableType:
+def render_node(node: Node, kind: DeploymentKind) -> RenderableType:
     title = Text(visible(node.id, limit=120), style="bold reverse")
     return Group(
         title,
-        _overview(node),
+        _overview(node, kind),
         *_errors_section(node),
         *_mapping_section("Schema", node.raw.get("schema")),
         *_mapping_section("E2E", node.raw.get("e2e")),
@@ -176,17 +176,17 @@ class NodeDetail(VerticalScroll):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._shown: tuple[str, Mapping[str, Any], Any] | None = None
+        self._shown: tuple[object, ...] | None = None
 
     def compose(self):  # type: ignore[override]
         yield Static(Text("No node selected.", style="dim"), id="detail-body")
 
-    def show(self, node: Node | None) -> None:
+    def show(self, node: Node | None, kind: DeploymentKind) -> None:
         """Redraw only when the node or what it reported changed."""
         health = node.health.model_dump() if node and node.health else None
-        key = (node.id, node.raw, health) if node else None
+        key = (node.id, kind, node.raw, health) if node else None
         if key == self._shown:
             return
         self._shown = key
         body = self.query_one("#detail-body", Static)
-        body.update(render_node(node) if node else Text("No node selected.", style="dim"))
+        body.update(render_node(node, kind) if node else Text("No node selected.", style="dim"))

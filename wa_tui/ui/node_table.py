@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from wa_tui.models import Node, Snapshot
+from wa_tui.models import DeploymentKind, Node, Snapshot
 from wa_tui.text import visible
 from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_badge
 
@@ -29,10 +29,10 @@ ID_WIDTH = 40
 CellKey = tuple[str, str]
 
 
-def node_cells(node: Node) -> dict[str, Text]:
+def node_cells(node: Node, kind: DeploymentKind) -> dict[str, Text]:
     return {
         "id": Text(visible(node.id, limit=ID_WIDTH)),
-        "role": role_badge(node),
+        "role": role_badge(node, kind),
         "socket": socket_badge(node),
         "shards": Text(shards_label(node.shards)),
         "build": Text(visible(node.version or "—", limit=24)),
@@ -76,13 +76,13 @@ class NodeTable(DataTable[Text]):
             self.remove_row(gone)
             del self._shown[gone]
         for node in snapshot.nodes:
-            self._show_node(node)
+            self._show_node(node, snapshot.kind)
         self._put_in_order(wanted)
         if selected in self._shown:
             self.move_cursor(row=self.get_row_index(selected), animate=False)
 
-    def _show_node(self, node: Node) -> None:
-        cells = node_cells(node)
+    def _show_node(self, node: Node, kind: DeploymentKind) -> None:
+        cells = node_cells(node, kind)
         keys = {column: _cell_key(cell) for column, cell in cells.items()}
         shown = self._shown.get(node.id)
         if shown is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -23,7 +22,7 @@ class PollStatus:
     error: str | None = None
     polling: bool = False
     paused: bool = False
-    next_poll_at: float | None = None  # time.monotonic()
+    next_poll_at: float | None = None  # clock.monotonic()
 
 
 def _age(snapshot: Snapshot) -> str:
@@ -54,7 +53,7 @@ def render_status(status: PollStatus) -> Text:
     elif status.polling:
         line.append("  ⟳ refreshing…", style="cyan")
     elif status.next_poll_at is not None:
-        wait = math.ceil(max(status.next_poll_at - time.monotonic(), 0))
+        wait = math.ceil(max(status.next_poll_at - clock.monotonic(), 0))
         line.append(f"  next in {wait}s", style="dim")
     return line
 

@@ -68,7 +68,8 @@ def _summary(snapshot: Snapshot) -> Text:
     unassigned = sum(1 for o in normal.values() if not o)
     conflicts = sum(1 for o in owners.values() if len(o) > 1)
     down = sum(1 for o in owners.values() if len(o) == 1 and o[0].socket is SocketState.DOWN)
-    parts = [Text(f"{snapshot.shard_count} shards")]
+    count = snapshot.shard_count
+    parts = [Text(f"{count} shard{'s' if count != 1 else ''}")]
     for count, what, style in (
         (unassigned, "unassigned", "bold red"),
         (conflicts, "conflicting", "bold red"),
@@ -85,7 +86,7 @@ def _row(title: str, chips: list[Text]) -> Text:
 
 def _legend() -> Text:
     looks = [*SOCKET_LOOK.values(), STANDBY_LOOK, UNASSIGNED_LOOK, CONFLICT_LOOK]
-    return Text("  ").join(Text(f"{m} {label}", style=s) for m, label, s in looks)
+    return Text(" ").join(Text(f"{m} {label}", style=s) for m, label, s in looks)
 
 
 def render_topology(snapshot: Snapshot, width: int) -> RenderableType:

@@ -1,0 +1,84 @@
+"""Re-create the README's screenshots: `python screenshots/make_screenshots.py`.
+
+Each SVG is the demo deployment at one moment of its story, driven step by step (not by
+timers) so the pictures show the same moments on every run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from wa_tui.client import Credentials, WAClient
+from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
+from wa_tui.ui.app import WaTuiApp
+
+HERE = Path(__file__).parent
+SIZE = (160, 50)
+
+Scene = Callable[[SimulatorServer, Pilot], Awaitable[None]]
+
+
+async def _refreshed(app: WaTuiApp, pilot: Pilot) -> None:
+    """Poll now and wait until that poll has reached the screen."""
+    polls = app.poller.polls
+    app.action_refresh()
+    while app.poller.polls == polls or app.status.polling:
+        await pilot.pause(0.05)
+    await pilot.pause(0.2)
+
+
+async def _story_until(server: SimulatorServer, words: str) -> None:
+    while words not in server.advance():
+        pass
+
+
+async def shoot(name: str, scene: Scene) -> None:
+    deployment = SimDeployment.multiconnect(8, spares=2)
+    with SimulatorServer(deployment, story=demo_story(deployment), step_seconds=3600) as server:
+        client = WAClient(server.url, Credentials(server.username, server.password))
+        app = WaTuiApp(client, deployment="demo", interval=3600)
+        async with app.run_test(size=SIZE) as pilot:
+            await _refreshed(app, pilot)
+            await scene(server, pilot)
+            await _refreshed(app, pilot)
+            app.save_screenshot(str(HERE / f"{name}.svg"))
+    print(f"wrote screenshots/{name}.svg")
+
+
+async def healthy(server: SimulatorServer, pilot: Pilot) -> None:
+    await pilot.press("j", "j")
+
+
+async def socket_down(server: SimulatorServer, pilot: Pilot) -> None:
+    await _story_until(server, "socket to WhatsApp went down")
+
+
+async def failover(server: SimulatorServer, pilot: Pilot) -> None:
+    await _story_until(server, "took the lease")
+
+
+async def shard_orphaned(server: SimulatorServer, pilot: Pilot) -> None:
+    await _story_until(server, "has no owner")
+
+
+async def help_screen(server: SimulatorServer, pilot: Pilot) -> None:
+    await pilot.press("question_mark")
+
+
+async def main() -> None:
+    for name, scene in (
+        ("dashboard", healthy),
+        ("socket-down", socket_down),
+        ("failover", failover),
+        ("shard-unassigned", shard_orphaned),
+        ("help", help_screen),
+    ):
+        await shoot(name, scene)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
