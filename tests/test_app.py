@@ -6,6 +6,8 @@ from tests.conftest import StartSimulator
 from tests.ui_helpers import SIZE, make_app, plain, row_texts, screen_text, wait_for
 from wa_tui.models import Role
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
+from wa_tui.ui.event_log import EventLog
+from wa_tui.ui.findings_panel import FindingsPanel
 from wa_tui.ui.help_screen import HelpScreen
 from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.node_table import NodeTable
@@ -18,8 +20,12 @@ async def test_first_refresh_fills_all_three_panes(simulator: SimulatorServer) -
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
         rows = row_texts(app)
-        assert rows[0][1] == "★ primary" and rows[0][2] == "✔ UP" and rows[0][3] == "-1"
-        assert [r[1] for r in rows[-2:]] == ["spare", "spare"]
+        assert (rows[0]["role"], rows[0]["socket"], rows[0]["shards"]) == (
+            "★ primary",
+            "✔ UP",
+            "-1",
+        )
+        assert [r["role"] for r in rows[-2:]] == ["spare", "spare"]
         assert app.query_one(NodeTable).has_focus
         topology = plain(app.query_one(TopologyView))
         assert "★ ✔ wa-master-a UP" in topology
@@ -28,7 +34,7 @@ async def test_first_refresh_fills_all_three_panes(simulator: SimulatorServer) -
         assert "multiconnect · 12 nodes · 8 shards" in status
         assert "refreshed" in status
         detail = plain(app.query_one("#detail-body"))
-        assert rows[0][0] in detail  # the detail follows the cursor from the start
+        assert rows[0]["id"] in detail  # the detail follows the cursor from the start
 
 
 async def test_selecting_a_node_shows_its_schema_and_masked_env(simulator: SimulatorServer) -> None:
@@ -36,7 +42,7 @@ async def test_selecting_a_node_shows_its_schema_and_masked_env(simulator: Simul
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
         await pilot.press("j", "j", "j")
-        third_core = row_texts(app)[3][0]
+        third_core = row_texts(app)[3]["id"]
         await wait_for(pilot, lambda: third_core in plain(app.query_one("#detail-body")))
         detail = plain(app.query_one("#detail-body"))
         assert "Schema" in detail and "message   11" in detail
@@ -90,12 +96,12 @@ async def test_demo_failover_reaches_the_screen_by_itself(start_simulator: Start
     async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(NodeTable)
         await wait_for(pilot, lambda: table.row_count == 12)
-        first_primary = row_texts(app)[0][0]
+        first_primary = row_texts(app)[0]["id"]
 
         def new_primary_on_screen() -> bool:
             """a primary master other than the first one heads the node list"""
             rows = row_texts(app)
-            return rows[0][1] == "★ primary" and rows[0][0] != first_primary
+            return rows[0]["role"] == "★ primary" and rows[0]["id"] != first_primary
 
         await wait_for(pilot, new_primary_on_screen, timeout=30)
         snapshot = app.poller.last_good
@@ -129,3 +135,31 @@ async def test_unreachable_deployment_is_one_line_not_a_crash(
         status = plain(app.query_one(StatusBar))
         assert "cannot reach" in status and "STALE" in status
         assert app.query_one(NodeTable).row_count == 12  # the last good data stays
+
+
+async def test_failover_shows_in_event_log_findings_and_header(
+    start_simulator: StartSimulator,
+) -> None:
+    deployment = SimDeployment.multiconnect(8)
+    server = start_simulator(deployment)
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        assert "✔ OK" in plain(app.query_one(StatusBar))
+        with deployment.lock:
+            old, new = deployment.fail_over_master()
+        await pilot.press("r")
+        events = app.query_one("#events-body")
+        await wait_for(pilot, lambda: "role changed" in plain(events))
+        log = plain(events)
+        assert f"{new.id}: role secondary_master → primary_master" in log
+        assert f"control shard -1 moved: {old.id} → {new.id}" in log
+        assert f"{old.id} disappeared" in log
+        assert "NO_SECONDARY_MASTER" in plain(app.query_one(FindingsPanel))
+        assert "▲ WARNING 2" in plain(app.query_one(StatusBar))  # no standby, new primary SC
+        rows = {r["id"]: r for r in row_texts(app)}
+        assert rows[new.id]["severity"] == "▲"
+        await pilot.press("e")
+        assert not app.query_one(EventLog).display
+        await pilot.press("e")
+        assert app.query_one(EventLog).display

@@ -48,8 +48,13 @@ def screen_text(app: WaTuiApp) -> str:
     return "".join(html.unescape(part) for part in parts).replace("\xa0", " ")
 
 
-def row_texts(app: WaTuiApp) -> list[list[str]]:
-    from wa_tui.ui.node_table import NodeTable
+def row_texts(app: WaTuiApp) -> list[dict[str, str]]:
+    """The node list's rows, top to bottom, each as {column key: text}."""
+    from wa_tui.ui.node_table import COLUMNS, NodeTable
 
     table = app.query_one(NodeTable)
-    return [[cell.plain for cell in table.get_row(row.key)] for row in table.ordered_rows]
+    keys = [key for key, _ in COLUMNS]
+    return [
+        {key: cell.plain for key, cell in zip(keys, table.get_row(row.key), strict=True)}
+        for row in table.ordered_rows
+    ]

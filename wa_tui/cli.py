@@ -1,20 +1,30 @@
 """`wa-tui` command line. Heavy imports (Textual, aiohttp) happen only on the paths that
-need them, so the non-UI commands start fast."""
+need them: `snapshot` and `check` never import Textual, so they start fast."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from wa_tui import __version__
+
+if TYPE_CHECKING:
+    from wa_tui.client import Credentials, WAClient
+    from wa_tui.models import Snapshot
 
 ENV_TOKEN = "WA_TUI_TOKEN"
 ENV_USERNAME = "WA_TUI_USERNAME"
 ENV_PASSWORD = "WA_TUI_PASSWORD"
+EXIT_USAGE = 2
+EXIT_UNREADABLE = 3
 
 
 class UsageError(Exception):
@@ -31,9 +41,28 @@ def _positive(value: str) -> float:
     return number
 
 
+def _connection_options(inherit: bool = False) -> argparse.ArgumentParser:
+    """The options every command that reads a deployment takes. With `inherit`, an option
+    left out after the command keeps the value given before it (`wa-tui --demo check`)."""
+    options = argparse.ArgumentParser(
+        add_help=False, argument_default=argparse.SUPPRESS if inherit else None
+    )
+    source = options.add_mutually_exclusive_group()
+    source.add_argument("--demo", action="store_true", help="a live simulated deployment")
+    source.add_argument("--url", help="the deployment's admin API, e.g. https://wa.example:9090")
+    options.add_argument(
+        "--timeout", type=_positive, default=10.0, help="seconds before a request gives up"
+    )
+    options.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+    options.add_argument("--debug", action="store_true", help="log more to the log file")
+    return options
+
+
 def build_parser() -> argparse.ArgumentParser:
+    connection = _connection_options(inherit=True)
     parser = argparse.ArgumentParser(
         prog="wa-tui",
+        parents=[_connection_options()],
         description="Terminal dashboard for WhatsApp Business API (on-premises) deployments.",
         epilog=(
             f"Credentials come from the environment: {ENV_TOKEN}, or {ENV_USERNAME} and "
@@ -41,19 +70,21 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"wa-tui {__version__}")
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--demo", action="store_true", help="watch a live simulated deployment")
-    source.add_argument("--url", help="the deployment's admin API, e.g. https://wa.example:9090")
     parser.add_argument(
         "--interval", type=_positive, default=5.0, help="seconds between refreshes (default 5)"
     )
-    parser.add_argument(
-        "--timeout", type=_positive, default=10.0, help="seconds before a request gives up"
-    )
-    parser.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate")
-    parser.add_argument("--debug", action="store_true", help="log more to the log file")
-
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    snapshot = commands.add_parser(
+        "snapshot", parents=[connection], help="fetch once and print nodes and findings"
+    )
+    snapshot.add_argument("--format", choices=("text", "json"), default="text")
+    commands.add_parser(
+        "check",
+        parents=[connection],
+        help="monitoring-plugin check: one line, exit 0/1/2/3 (OK/WARNING/CRITICAL/UNKNOWN)",
+    )
+
     simulate = commands.add_parser(
         "simulate",
         help="serve a simulated deployment on 127.0.0.1",
@@ -63,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--topology", choices=("single", "ha", "multiconnect"), default="multiconnect"
     )
     simulate.add_argument("--shards", type=int, default=8, help="multiconnect shards, 1 to 32")
+    simulate.add_argument(
+        "--scenario",
+        metavar="NAME",
+        help="a deployment in a known state instead (no story); `--scenario list` names them",
+    )
     simulate.add_argument("--port", type=int, default=0, help="port (default: any free one)")
     simulate.add_argument(
         "--story",
@@ -70,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="play the demo story: flaps, failovers, a lost coreapp (default: on)",
     )
-    simulate.add_argument("--step", type=_positive, default=4.0, help="seconds between story steps")
+    simulate.add_argument("--step", type=_positive, default=4.0, help="seconds between steps")
+    simulate.add_argument("--debug", action="store_true", help="log more to the log file")
     return parser
 
 
@@ -89,7 +126,24 @@ def setup_logging(debug: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def credentials_from_env():  # -> Credentials (import kept lazy)
+# -- which deployment ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    url: str
+    credentials: Credentials
+    timeout: float
+    verify: bool
+
+    def client(self) -> WAClient:
+        from wa_tui.client import WAClient
+
+        return WAClient(self.url, self.credentials, timeout=self.timeout, verify=self.verify)
+
+
+def credentials_from_env() -> Credentials:
     from wa_tui.client import Credentials
 
     token = os.environ.get(ENV_TOKEN)
@@ -99,26 +153,105 @@ def credentials_from_env():  # -> Credentials (import kept lazy)
     return Credentials(username=username, password=password, token=token)
 
 
+@contextmanager
+def open_target(args: argparse.Namespace) -> Iterator[Target]:
+    """The deployment the arguments name; for --demo, a simulator that lives as long."""
+    from wa_tui.client import Credentials
+
+    if args.demo:
+        from wa_tui.simulator import start_demo
+
+        server = start_demo()
+        try:
+            credentials = Credentials(username=server.username, password=server.password)
+            yield Target("demo", server.url, credentials, args.timeout, verify=True)
+        finally:
+            server.stop()
+    elif args.url:
+        name = args.url.split("://")[-1].rstrip("/")
+        yield Target(name, args.url, credentials_from_env(), args.timeout, not args.insecure)
+    else:
+        raise UsageError("say which deployment: --url URL, or --demo to try the simulator")
+
+
+async def _fetch_once(target: Target) -> Snapshot:
+    async with target.client() as client:
+        return await client.fetch_snapshot()
+
+
+# -- commands --------------------------------------------------------------------------
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    with open_target(args) as target:
+        from wa_tui.ui.app import WaTuiApp
+
+        WaTuiApp(target.client(), deployment=target.name, interval=args.interval).run()
+    return 0
+
+
+def run_snapshot(args: argparse.Namespace) -> int:
+    from wa_tui.analysis import analyse
+    from wa_tui.client import WAError
+    from wa_tui.report import Source, snapshot_json, snapshot_text
+
+    with open_target(args) as target:
+        try:
+            snapshot = asyncio.run(_fetch_once(target))
+        except WAError as error:
+            print(f"wa-tui: {error}", file=sys.stderr)
+            return EXIT_UNREADABLE
+    findings = analyse(snapshot, now=snapshot.fetched_at)
+    render = snapshot_json if args.format == "json" else snapshot_text
+    print(render(Source(target.name, target.url), snapshot, findings))
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from wa_tui.analysis import Thresholds, analyse
+    from wa_tui.client import WAError
+    from wa_tui.report import CheckStatus, check_line, unknown_line
+
+    thresholds = Thresholds()
+    with open_target(args) as target:
+        try:
+            snapshot = asyncio.run(_fetch_once(target))
+        except WAError as error:
+            print(unknown_line(str(error)))
+            return CheckStatus.UNKNOWN
+    findings = analyse(snapshot, thresholds, now=snapshot.fetched_at)
+    line, status = check_line(snapshot, findings, thresholds.expiry_warning_days)
+    print(line)
+    return status
+
+
 def run_simulate(args: argparse.Namespace) -> int:
     from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
+    from wa_tui.simulator.scenarios import SCENARIOS
 
+    if args.scenario == "list":
+        print("\n".join(SCENARIOS))
+        return 0
+    if args.scenario is not None and args.scenario not in SCENARIOS:
+        raise UsageError(f"no scenario {args.scenario!r}; `--scenario list` names them")
     try:
-        deployment = SimDeployment.build(args.topology, shards=args.shards)
+        if args.scenario:
+            deployment = SCENARIOS[args.scenario]()
+        else:
+            deployment = SimDeployment.build(args.topology, shards=args.shards)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    story = demo_story(deployment) if args.story else None
+    story = demo_story(deployment) if args.story and not args.scenario else None
     server = SimulatorServer(deployment, port=args.port, story=story, step_seconds=args.step)
     try:
         server.start()
     except RuntimeError as exc:
         raise UsageError(str(exc)) from None
+    shards = f" ({args.shards} shards)" if args.topology == "multiconnect" else ""
     print(f"url: {server.url}")
     print(f"username: {server.username}")
     print(f"password: {server.password}")
-    print(
-        f"topology: {args.topology}"
-        + (f" ({args.shards} shards)" if args.topology == "multiconnect" else "")
-    )
+    print(f"deployment: {args.scenario or args.topology + shards}")
     print("Ctrl+C stops it.", flush=True)
     try:
         threading.Event().wait()
@@ -129,40 +262,19 @@ def run_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_dashboard(args: argparse.Namespace) -> int:
-    from wa_tui.client import Credentials, WAClient
-
-    server = None
-    if args.demo:
-        from wa_tui.simulator import start_demo
-
-        server = start_demo()
-        url, name = server.url, "demo"
-        credentials = Credentials(username=server.username, password=server.password)
-    elif args.url:
-        url, name = args.url, args.url.split("://")[-1]
-        credentials = credentials_from_env()
-    else:
-        raise UsageError("say which deployment: --url URL, or --demo to try the simulator")
-
-    from wa_tui.ui.app import WaTuiApp
-
-    client = WAClient(url, credentials, timeout=args.timeout, verify=not args.insecure)
-    try:
-        WaTuiApp(client, deployment=name, interval=args.interval).run()
-    finally:
-        if server is not None:
-            server.stop()
-    return 0
+COMMANDS = {
+    None: run_dashboard,
+    "snapshot": run_snapshot,
+    "check": run_check,
+    "simulate": run_simulate,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.debug)
     try:
-        if args.command == "simulate":
-            return run_simulate(args)
-        return run_dashboard(args)
+        return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"wa-tui: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE

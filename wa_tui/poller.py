@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from wa_tui import clock
+from wa_tui.analysis import Change, Finding, Thresholds, analyse, diff
 from wa_tui.client import WAClient, WAError
 from wa_tui.models import Snapshot
 
@@ -19,18 +20,29 @@ MAX_BACKOFF_SECONDS = 60.0
 
 @dataclass(frozen=True)
 class PollResult:
-    """What one poll produced: a fresh snapshot, or the error that kept it from one."""
+    """What one poll produced: a fresh snapshot with its findings and what changed since
+    the last good one, or the error that kept it from a snapshot."""
 
     snapshot: Snapshot | None
     error: WAError | None
     finished_at: datetime
+    findings: tuple[Finding, ...] = ()
+    changes: tuple[Change, ...] = ()
 
 
 class Poller:
-    def __init__(self, client: WAClient, interval: float, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        client: WAClient,
+        interval: float,
+        thresholds: Thresholds | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self.client = client
         self.interval = interval
+        self.thresholds = thresholds or Thresholds()
         self.last_good: Snapshot | None = None
+        self.findings: tuple[Finding, ...] = ()
         self.last_error: WAError | None = None
         self.failures = 0
         self.polls = 0
@@ -44,10 +56,12 @@ class Poller:
             self.failures += 1
             self.last_error = error
             return PollResult(None, error, clock.now())
+        changes = tuple(diff(self.last_good, snapshot)) if self.last_good else ()
+        self.findings = tuple(analyse(snapshot, self.thresholds, now=snapshot.fetched_at))
         self.failures = 0
         self.last_error = None
         self.last_good = snapshot
-        return PollResult(snapshot, None, snapshot.fetched_at)
+        return PollResult(snapshot, None, snapshot.fetched_at, self.findings, changes)
 
     def next_delay(self) -> float:
         """The interval; after failures, exponential backoff with jitter, capped."""

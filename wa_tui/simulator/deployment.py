@@ -34,7 +34,12 @@ class SimNode:
     expire_timestamp: datetime = field(default_factory=lambda: clock.now() + timedelta(days=80))
     free_space_logs: int = 42 * GIB
     registration_id: int = 0
+    debug_info: str = "+15550100123"
+    schema_message: int = 11
+    # Fields laid over the generated answer (odd or hostile values, unknown fields).
     extra: dict[str, Any] = field(default_factory=dict)
+    # When set, the node answers these errors instead of data (support and health).
+    errors: list[dict[str, Any]] | None = None
 
     @property
     def owns_shard(self) -> bool:
@@ -47,11 +52,13 @@ class SimNode:
         self.socket_conn, self.gateway_status = "DN", "disconnected"
 
     def support(self, multi_connect: bool, keyed: bool) -> dict[str, Any]:
+        if self.errors is not None:
+            return {"errors": self.errors}
         entry: dict[str, Any] = {
             "context": "healthcheck",
             "db_engine": "MYSQL",
             "db_info": ["mysql-connector-c 8.0.33", "MySQL 8.0.35"],
-            "debug_info": "+15550100123",
+            "debug_info": self.debug_info,
             "description": f"WhatsApp Business API {self.version}",
             "device_iso8601": clock.now().strftime("%Y-%m-%dT%H:%M:%S"),
             "e2e": {
@@ -87,7 +94,7 @@ class SimNode:
                 "config": 4,
                 "contact": 9,
                 "jobqueue": 2,
-                "message": 11,
+                "message": self.schema_message,
             },
             "socket_conn": self.socket_conn,
             "version": self.version,
@@ -99,6 +106,8 @@ class SimNode:
         return entry
 
     def health(self, keyed: bool) -> dict[str, Any]:
+        if self.errors is not None:
+            return {"errors": self.errors}
         entry: dict[str, Any] = {"gateway_status": self.gateway_status}
         if keyed:
             entry["role"] = self.role

@@ -20,10 +20,13 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer
 
 from wa_tui import clock
+from wa_tui.analysis import node_severity
 from wa_tui.client import WAClient, WAError
 from wa_tui.models import DeploymentKind
 from wa_tui.poller import Poller, PollResult
 from wa_tui.text import visible
+from wa_tui.ui.event_log import EventLog
+from wa_tui.ui.findings_panel import FindingsPanel
 from wa_tui.ui.help_screen import HelpScreen
 from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.node_table import NodeTable
@@ -50,6 +53,7 @@ class WaTuiApp(App[None]):
         Binding("p", "toggle_pause", "Pause"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
+        Binding("e", "toggle_events", "Events"),
         Binding("n", "focus_nodes", "Node list", show=False),
         Binding("d", "focus_detail", "Detail", show=False),
     ]
@@ -70,13 +74,18 @@ class WaTuiApp(App[None]):
             with Vertical(id="left"):
                 yield NodeTable(id="nodes")
                 yield TopologyView(id="topology")
-            yield NodeDetail(id="detail")
+            with Vertical(id="right"):
+                yield FindingsPanel(id="findings")
+                yield NodeDetail(id="detail")
+                yield EventLog(id="events")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#nodes").border_title = "Nodes"
         self.query_one("#topology").border_title = "Topology"
         self.query_one("#detail").border_title = "Detail"
+        self.query_one("#findings").border_title = "Findings"
+        self.query_one("#events").border_title = "Events (newest first)"
         self.query_one(NodeTable).focus()
         self.set_interval(1.0, self._redraw_status)
         self.action_refresh()
@@ -112,7 +121,9 @@ class WaTuiApp(App[None]):
         self.status.polling = False
         self.status.error = str(message.result.error) if message.result.error else None
         if message.result.snapshot is not None:
+            self.status.findings = message.result.findings
             self._show_snapshot()
+            self.query_one(EventLog).add(message.result.changes)
         if self._poll_again:
             self._poll_again = False
             self.action_refresh()
@@ -145,8 +156,11 @@ class WaTuiApp(App[None]):
             return
         self.status.snapshot = snapshot
         table = self.query_one(NodeTable)
+        findings = self.poller.findings
         with self.batch_update():
-            table.show(snapshot)
+            table.show(snapshot, node_severity(findings))
+            self.query_one(FindingsPanel).show(findings)
+            self.query_one(FindingsPanel).border_title = f"Findings ({len(findings)})"
             table.border_title = f"Nodes ({len(snapshot.nodes)})"
             self.query_one(TopologyView).show(snapshot)
             self._show_selected()
@@ -176,6 +190,10 @@ class WaTuiApp(App[None]):
     def action_focus_detail(self) -> None:
         self.query_one(NodeDetail).focus()
 
+    def action_toggle_events(self) -> None:
+        events = self.query_one(EventLog)
+        events.display = not events.display
+
     def action_help(self) -> None:
         groups = [
             ("Dashboard", list(self.BINDINGS)),
@@ -192,4 +210,5 @@ class WaTuiApp(App[None]):
         )
         yield SystemCommand("Focus node list", "Move to the node list", self.action_focus_nodes)
         yield SystemCommand("Focus detail", "Move to the node detail", self.action_focus_detail)
+        yield SystemCommand("Show or hide events", "The change log pane", self.action_toggle_events)
         yield SystemCommand("Help: keys", "List every key", self.action_help)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from wa_tui.analysis import Severity
 from wa_tui.models import DeploymentKind, Node, Role, SocketState
 from wa_tui.text import visible
 
@@ -19,6 +20,12 @@ SOCKET_LOOK: dict[SocketState, tuple[str, str, str]] = {
 STANDBY_LOOK = ("○", "DN standby", "dim")
 UNASSIGNED_LOOK = ("‼", "unassigned", "bold white on red")
 CONFLICT_LOOK = ("⚠", "conflict", "bold white on red")
+
+SEVERITY_LOOK: dict[Severity, tuple[str, str, str]] = {
+    Severity.CRITICAL: ("✖", "CRITICAL", "bold red"),
+    Severity.WARNING: ("▲", "WARNING", "bold yellow"),
+    Severity.INFO: ("·", "info", "dim"),
+}
 
 ROLE_LOOK: dict[str, tuple[str, str]] = {
     Role.PRIMARY_MASTER: ("★ primary", "bold"),
@@ -67,6 +74,13 @@ def gateway_badge(node: Node) -> Text:
         return Text("—", style="dim")
     style = "dim" if node.is_standby else GATEWAY_STYLE.get(status, "magenta")
     return Text(visible(status, limit=20), style=style)
+
+
+def severity_badge(severity: Severity | None) -> Text:
+    if severity is None or severity is Severity.INFO:
+        return Text("")
+    marker, _, style = SEVERITY_LOOK[severity]
+    return Text(marker, style=style)
 
 
 def shards_label(shards: tuple[int, ...]) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -178,7 +179,7 @@ class NodeDetail(VerticalScroll):
         super().__init__(**kwargs)
         self._shown: tuple[object, ...] | None = None
 
-    def compose(self):  # type: ignore[override]
+    def compose(self) -> ComposeResult:
         yield Static(Text("No node selected.", style="dim"), id="detail-body")
 
     def show(self, node: Node | None, kind: DeploymentKind) -> None:

@@ -7,15 +7,25 @@ are added or removed, and the cursor is put back on the node it was on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from wa_tui.analysis import Severity
 from wa_tui.models import DeploymentKind, Node, Snapshot
 from wa_tui.text import visible
-from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_badge
+from wa_tui.ui.badges import (
+    gateway_badge,
+    role_badge,
+    severity_badge,
+    shards_label,
+    socket_badge,
+)
 
 COLUMNS = (
+    ("severity", "!"),
     ("id", "Node (host:container)"),
     ("role", "Role"),
     ("socket", "Socket"),
@@ -29,8 +39,9 @@ ID_WIDTH = 40
 CellKey = tuple[str, str]
 
 
-def node_cells(node: Node, kind: DeploymentKind) -> dict[str, Text]:
+def node_cells(node: Node, kind: DeploymentKind, severity: Severity | None) -> dict[str, Text]:
     return {
+        "severity": severity_badge(severity),
         "id": Text(visible(node.id, limit=ID_WIDTH)),
         "role": role_badge(node, kind),
         "socket": socket_badge(node),
@@ -68,21 +79,22 @@ class NodeTable(DataTable[Text]):
         row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
         return row_key.value
 
-    def show(self, snapshot: Snapshot) -> None:
-        """Bring the table to `snapshot`, touching only what changed."""
+    def show(self, snapshot: Snapshot, severities: Mapping[str, Severity]) -> None:
+        """Bring the table to `snapshot`, touching only what changed. `severities`: each
+        node's worst finding."""
         selected = self.selected_id
         wanted = [node.id for node in snapshot.nodes]
         for gone in self._shown.keys() - set(wanted):
             self.remove_row(gone)
             del self._shown[gone]
         for node in snapshot.nodes:
-            self._show_node(node, snapshot.kind)
+            self._show_node(node, snapshot.kind, severities.get(node.id))
         self._put_in_order(wanted)
         if selected in self._shown:
             self.move_cursor(row=self.get_row_index(selected), animate=False)
 
-    def _show_node(self, node: Node, kind: DeploymentKind) -> None:
-        cells = node_cells(node, kind)
+    def _show_node(self, node: Node, kind: DeploymentKind, severity: Severity | None) -> None:
+        cells = node_cells(node, kind, severity)
         keys = {column: _cell_key(cell) for column, cell in cells.items()}
         shown = self._shown.get(node.id)
         if shown is None:

@@ -9,8 +9,10 @@ from rich.text import Text
 from textual.widgets import Static
 
 from wa_tui import clock
+from wa_tui.analysis import Finding, Severity, worst
 from wa_tui.models import Snapshot
 from wa_tui.text import human_age, visible
+from wa_tui.ui.badges import SEVERITY_LOOK
 
 
 @dataclass
@@ -19,6 +21,7 @@ class PollStatus:
 
     deployment: str
     snapshot: Snapshot | None = None
+    findings: tuple[Finding, ...] = ()
     error: str | None = None
     polling: bool = False
     paused: bool = False
@@ -29,8 +32,23 @@ def _age(snapshot: Snapshot) -> str:
     return human_age((clock.now() - snapshot.fetched_at).total_seconds())
 
 
+def _health(status: PollStatus) -> Text:
+    """The deployment's worst severity at a glance, with how many findings carry it."""
+    if status.snapshot is None:
+        return Text(" … ", style="dim")
+    severity = worst(status.findings)
+    if severity is None or severity is Severity.INFO:
+        return Text(" ✔ OK ", style="bold black on green")
+    marker, label, _ = SEVERITY_LOOK[severity]
+    count = sum(1 for f in status.findings if f.severity is severity)
+    style = "bold white on red" if severity is Severity.CRITICAL else "bold black on yellow"
+    return Text(f" {marker} {label} {count} ", style=style)
+
+
 def render_status(status: PollStatus) -> Text:
-    line = Text.assemble((" wa-tui ", "bold reverse"), " ", (visible(status.deployment), "bold"))
+    line = Text.assemble(
+        (" wa-tui ", "bold reverse"), _health(status), " ", (visible(status.deployment), "bold")
+    )
     snapshot = status.snapshot
     if snapshot is not None:
         line.append(

@@ -1,0 +1,116 @@
+"""Every finding code from a simulator scenario over TCP; healthy deployments have none."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import StartSimulator, client_for
+from wa_tui.analysis import Finding, Severity, Thresholds, analyse, node_severity
+from wa_tui.models import build_snapshot
+from wa_tui.simulator.scenarios import SCENARIOS
+
+HEALTHY = [name for name in SCENARIOS if name.startswith("healthy-")]
+
+EXPECTED = {
+    "no-primary-master": ("NO_PRIMARY_MASTER", Severity.CRITICAL),
+    "multiple-primary-masters": ("MULTIPLE_PRIMARY_MASTERS", Severity.CRITICAL),
+    "no-secondary-master": ("NO_SECONDARY_MASTER", Severity.WARNING),
+    "shard-unassigned": ("SHARD_UNASSIGNED", Severity.CRITICAL),
+    "shard-conflict": ("SHARD_CONFLICT", Severity.CRITICAL),
+    "socket-down": ("SOCKET_DOWN", Severity.CRITICAL),
+    "single-socket-down": ("SOCKET_DOWN", Severity.CRITICAL),
+    "socket-connecting": ("SOCKET_CONNECTING", Severity.WARNING),
+    "socket-unknown": ("SOCKET_UNKNOWN", Severity.WARNING),
+    "gateway-unhealthy": ("GATEWAY_UNHEALTHY", Severity.CRITICAL),
+    "node-error": ("NODE_ERROR", Severity.CRITICAL),
+    "build-expired": ("BUILD_EXPIRED", Severity.CRITICAL),
+    "build-expiring": ("BUILD_EXPIRING", Severity.WARNING),
+    "low-disk-warning": ("LOW_DISK", Severity.WARNING),
+    "low-disk-critical": ("LOW_DISK", Severity.CRITICAL),
+    "version-skew": ("VERSION_SKEW", Severity.WARNING),
+    "schema-skew": ("SCHEMA_SKEW", Severity.WARNING),
+    "unregistered": ("UNREGISTERED", Severity.WARNING),
+}
+
+
+async def findings_of(start_simulator: StartSimulator, scenario: str) -> list[Finding]:
+    server = start_simulator(SCENARIOS[scenario]())
+    async with client_for(server) as client:
+        return analyse(await client.fetch_snapshot())
+
+
+def test_every_scenario_is_covered() -> None:
+    assert set(SCENARIOS) == set(HEALTHY) | set(EXPECTED)
+
+
+@pytest.mark.parametrize("scenario", HEALTHY)
+async def test_healthy_deployments_have_no_findings(
+    start_simulator: StartSimulator, scenario: str
+) -> None:
+    assert await findings_of(start_simulator, scenario) == []
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+async def test_each_scenario_produces_its_finding(
+    start_simulator: StartSimulator, scenario: str
+) -> None:
+    code, severity = EXPECTED[scenario]
+    findings = await findings_of(start_simulator, scenario)
+    matching = [f for f in findings if f.code == code]
+    assert matching, f"{scenario}: no {code} in {[f.code for f in findings]}"
+    assert matching[0].severity is severity
+    assert "\n" not in matching[0].message
+    assert findings == sorted(findings, key=lambda f: -f.severity)  # worst first
+
+
+async def test_findings_name_the_nodes_and_shards_concerned(
+    start_simulator: StartSimulator,
+) -> None:
+    findings = await findings_of(start_simulator, "socket-down")
+    (down,) = [f for f in findings if f.code == "SOCKET_DOWN"]
+    assert down.shards == (3,)
+    assert len(down.nodes) == 1 and down.nodes[0] in down.message
+    assert node_severity(findings) == {down.nodes[0]: Severity.CRITICAL}
+    # the DN socket is told once: not again as a disconnected gateway
+    assert not [f for f in findings if f.code == "GATEWAY_UNHEALTHY"]
+
+
+def test_standbys_disconnected_are_never_a_finding() -> None:
+    deployment = SCENARIOS["healthy-multiconnect"]()
+    snapshot = build_snapshot(deployment.support_payload(), deployment.health_payload())
+    standbys = [n for n in snapshot.nodes if n.is_standby]
+    assert len(standbys) == 3 and all(n.socket.value == "DN" for n in standbys)
+    assert analyse(snapshot) == []
+
+
+def test_single_deployment_has_no_role_findings() -> None:
+    deployment = SCENARIOS["healthy-single"]()
+    snapshot = build_snapshot(deployment.support_payload(), deployment.health_payload())
+    assert analyse(snapshot) == []
+
+
+def test_thresholds_are_configurable() -> None:
+    deployment = SCENARIOS["low-disk-warning"]()  # 3 GiB free on one node
+    snapshot = build_snapshot(deployment.support_payload(), deployment.health_payload())
+    assert [f.code for f in analyse(snapshot, Thresholds(disk_warning_bytes=2 * 1024**3))] == []
+    strict = analyse(snapshot, Thresholds(disk_critical_bytes=4 * 1024**3))
+    assert [(f.code, f.severity) for f in strict] == [("LOW_DISK", Severity.CRITICAL)]
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"socket_conn": 7, "shards": "all", "expire_timestamp": "soon"},
+        {"free_space_logs": "-5", "schema": [1, 2], "role": None},
+        {"shards": [[0, 9999999]], "debug_info": 3},
+    ],
+)
+def test_odd_values_degrade_to_a_finding_or_a_blank(odd: dict) -> None:
+    support = {
+        "support": {
+            "m:1": {"role": "primary_master", "shards": [[-1, -1]], "socket_conn": "UP"},
+            "c:1": {"role": "coreapp", "socket_conn": "UP", **odd},
+        }
+    }
+    findings = analyse(build_snapshot(support, None))
+    assert all(isinstance(f, Finding) for f in findings)

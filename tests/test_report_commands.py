@@ -1,0 +1,122 @@
+"""`wa-tui snapshot` and `wa-tui check` as scripts and monitoring systems run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import StartSimulator
+from wa_tui.simulator import SimulatorServer
+from wa_tui.simulator.scenarios import SCENARIOS
+
+WA_TUI = [sys.executable, "-m", "wa_tui"]
+
+
+def run(args: list[str], server: SimulatorServer | None = None, **env: str):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("WA_TUI_")}
+    if server is not None:
+        environment |= {"WA_TUI_USERNAME": server.username, "WA_TUI_PASSWORD": server.password}
+        args = [*args, "--url", server.url]
+    return subprocess.run(
+        [*WA_TUI, *args], capture_output=True, text=True, env=environment | env, timeout=60
+    )
+
+
+def test_snapshot_demo_json_is_the_documented_document() -> None:
+    out = run(["snapshot", "--demo", "--format", "json"])
+    assert out.returncode == 0, out.stderr
+    document = json.loads(out.stdout)
+    assert set(document) == {"deployment", "url", "fetched_at", "kind", "nodes", "findings"}
+    assert document["kind"] == "multiconnect" and document["fetched_at"].endswith("Z")
+    node = document["nodes"][0]
+    assert set(node) == {
+        "id",
+        "role",
+        "socket_conn",
+        "shards",
+        "version",
+        "gateway_status",
+        "expire_timestamp",
+        "support",
+    }
+    assert node["role"] == "primary_master" and node["shards"] == [-1]
+    assert "WA_DB_PASSWORD=••••••" in node["support"]["env"]
+    assert "Sup3r-S3cret" not in out.stdout
+    assert document["findings"] == []
+
+
+def test_snapshot_text_lists_nodes_then_findings(start_simulator: StartSimulator) -> None:
+    out = run(["snapshot"], start_simulator(SCENARIOS["socket-down"]()))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[2].split() == ["NODE", "ROLE", "SOCKET", "SHARDS", "BUILD", "GATEWAY"]
+    assert "FINDINGS (1)" in lines
+    assert lines[-1].startswith("CRITICAL  SOCKET_DOWN  ")
+
+
+def test_snapshot_exits_3_with_one_line_when_unreadable() -> None:
+    out = run(["snapshot", "--url", "http://127.0.0.1:9", "--timeout", "3"], WA_TUI_TOKEN="t")
+    assert out.returncode == 3
+    assert out.stdout == ""
+    assert len(out.stderr.strip().splitlines()) == 1 and "cannot reach" in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("scenario", "status", "code"),
+    [
+        ("healthy-multiconnect", 0, "OK"),
+        ("build-expiring", 1, "WARNING"),
+        ("shard-unassigned", 2, "CRITICAL"),
+    ],
+)
+def test_check_line_and_exit_status(
+    start_simulator: StartSimulator, scenario: str, status: int, code: str
+) -> None:
+    out = run(["check"], start_simulator(SCENARIOS[scenario]()))
+    assert out.returncode == status, out.stdout + out.stderr
+    (line,) = out.stdout.splitlines()
+    assert line.startswith(f"WA-TUI {code} - ")
+    summary, perf = line.split(" | ")
+    fields = dict(item.split("=") for item in perf.split())
+    assert set(fields) == {
+        "nodes",
+        "shards",
+        "shards_unassigned",
+        "sockets_down",
+        "days_to_expiry",
+        "min_free_bytes",
+    }
+    assert fields["shards"] == "8"
+    if scenario == "shard-unassigned":
+        assert "SHARD_UNASSIGNED" in summary and fields["shards_unassigned"].startswith("1;")
+
+
+def test_check_unknown_when_login_refused(simulator: SimulatorServer) -> None:
+    out = run(["check", "--url", simulator.url], WA_TUI_USERNAME="admin", WA_TUI_PASSWORD="wrong")
+    assert out.returncode == 3
+    assert out.stdout.startswith("WA-TUI UNKNOWN - login refused")
+    assert "wrong" not in out.stdout
+
+
+def test_check_demo_on_a_fresh_install() -> None:
+    out = run(["check", "--demo"])
+    assert out.returncode == 0 and out.stdout.startswith("WA-TUI OK - multiconnect, 12 nodes")
+
+
+def test_snapshot_and_check_do_not_import_textual(simulator: SimulatorServer) -> None:
+    probe = (
+        "import sys, runpy; sys.argv=['wa-tui','check','--url',sys.argv[1]];"
+        "\ntry: runpy.run_module('wa_tui', run_name='__main__')"
+        "\nexcept SystemExit: pass"
+        "\nprint('TEXTUAL' if 'textual' in sys.modules else 'NO-TEXTUAL', file=sys.stderr)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WA_TUI_")}
+    env |= {"WA_TUI_USERNAME": simulator.username, "WA_TUI_PASSWORD": simulator.password}
+    out = subprocess.run(
+        [sys.executable, "-c", probe, simulator.url], capture_output=True, text=True, env=env
+    )
+    assert out.stderr.strip().endswith("NO-TEXTUAL"), out.stderr

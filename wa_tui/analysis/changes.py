@@ -1,0 +1,135 @@
+"""What changed between two consecutive snapshots: the change log's events.
+
+Failover, as documented, shows as a role change, shard ownership moving from one node to
+another, a node disappearing, and sockets going DN -> SC -> UP; each becomes an event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from wa_tui.analysis.findings import Severity
+from wa_tui.models import CONTROL_SHARD, Node, Snapshot, SocketState
+from wa_tui.text import visible
+
+
+class ChangeKind(StrEnum):
+    NODE_APPEARED = "node appeared"
+    NODE_DISAPPEARED = "node disappeared"
+    ROLE_CHANGED = "role changed"
+    SHARD_MOVED = "shard moved"
+    SOCKET_CHANGED = "socket changed"
+    GATEWAY_CHANGED = "gateway changed"
+    BUILD_CHANGED = "build changed"
+
+
+@dataclass(frozen=True)
+class Change:
+    seen_at: datetime
+    kind: ChangeKind
+    message: str
+    severity: Severity = Severity.INFO
+    node: str | None = None
+
+
+def _name(node_id: str | None) -> str:
+    return visible(node_id, limit=60) if node_id else "nobody"
+
+
+def _shard(shard: int) -> str:
+    return "control shard -1" if shard == CONTROL_SHARD else f"shard {shard}"
+
+
+def _socket_severity(node: Node) -> Severity:
+    if node.is_standby:
+        return Severity.INFO
+    return {
+        SocketState.UP: Severity.INFO,
+        SocketState.UP_RECEIVING_OFFLINE: Severity.INFO,
+        SocketState.DOWN: Severity.CRITICAL,
+    }.get(node.socket, Severity.WARNING)
+
+
+def _node_changes(before: Node, after: Node, at: datetime) -> Iterator[Change]:
+    name = _name(after.id)
+    if before.role != after.role:
+        yield Change(
+            at,
+            ChangeKind.ROLE_CHANGED,
+            f"{name}: role {visible(before.role or '—')} → {visible(after.role or '—')}",
+            Severity.WARNING,
+            after.id,
+        )
+    gateway = (
+        f"gateway {visible(before.gateway_status or '—', limit=20)} → "
+        f"{visible(after.gateway_status or '—', limit=20)}"
+    )
+    if before.socket != after.socket:
+        # Socket and gateway usually move together: one event tells both.
+        both = f", {gateway}" if before.gateway_status != after.gateway_status else ""
+        yield Change(
+            at,
+            ChangeKind.SOCKET_CHANGED,
+            f"{name}: socket {before.socket.value} → {after.socket.value}{both}",
+            _socket_severity(after),
+            after.id,
+        )
+    elif before.gateway_status != after.gateway_status:
+        yield Change(at, ChangeKind.GATEWAY_CHANGED, f"{name}: {gateway}", Severity.INFO, after.id)
+    if before.version != after.version:
+        yield Change(
+            at,
+            ChangeKind.BUILD_CHANGED,
+            f"{name}: build {visible(before.version or '—', limit=30)} → "
+            f"{visible(after.version or '—', limit=30)}",
+            Severity.INFO,
+            after.id,
+        )
+
+
+def _shard_changes(before: Snapshot, after: Snapshot, at: datetime) -> Iterator[Change]:
+    old, new = before.owners(), after.owners()
+    for shard in sorted(old.keys() | new.keys()):
+        was = sorted(n.id for n in old.get(shard, []))
+        now = sorted(n.id for n in new.get(shard, []))
+        if was == now:
+            continue
+        if was and now:
+            moved = f"{', '.join(map(_name, was))} → {', '.join(map(_name, now))}"
+            text, severity = f"{_shard(shard)} moved: {moved}", Severity.WARNING
+        elif now:
+            text = f"{_shard(shard)} now owned by {', '.join(map(_name, now))}"
+            severity = Severity.INFO
+        else:
+            text = f"{_shard(shard)} lost its owner {', '.join(map(_name, was))}"
+            severity = Severity.CRITICAL
+        yield Change(at, ChangeKind.SHARD_MOVED, text, severity, (now or was)[0])
+
+
+def diff(before: Snapshot, after: Snapshot) -> list[Change]:
+    """The events that lead from `before` to `after`, seen at `after.fetched_at`."""
+    at = after.fetched_at
+    changes: list[Change] = []
+    for node_id in sorted(before.by_id.keys() - after.by_id.keys()):
+        changes.append(
+            Change(
+                at,
+                ChangeKind.NODE_DISAPPEARED,
+                f"{_name(node_id)} disappeared",
+                Severity.WARNING,
+                node_id,
+            )
+        )
+    for node in after.nodes:
+        previous = before.by_id.get(node.id)
+        if previous is None:
+            changes.append(
+                Change(at, ChangeKind.NODE_APPEARED, f"{_name(node.id)} appeared", node=node.id)
+            )
+        else:
+            changes.extend(_node_changes(previous, node, at))
+    changes.extend(_shard_changes(before, after, at))
+    return changes

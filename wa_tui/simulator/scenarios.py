@@ -1,0 +1,88 @@
+"""Named deployments in a known state: healthy ones, and one for each finding code.
+
+`wa-tui simulate --scenario NAME` serves one; the tests assert that each produces its
+finding. Each builder returns a fresh deployment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from wa_tui import clock
+from wa_tui.simulator.deployment import GIB, SimDeployment, SimNode
+
+Scenario = Callable[[], SimDeployment]
+
+
+def _mc() -> SimDeployment:
+    return SimDeployment.multiconnect(8, spares=2)
+
+
+def _changed(change: Callable[[SimDeployment], object], base: Scenario = _mc) -> Scenario:
+    def build() -> SimDeployment:
+        deployment = base()
+        change(deployment)
+        return deployment
+
+    return build
+
+
+def _core(dep: SimDeployment, shard: int = 3) -> SimNode:
+    return next(n for n in dep.serving_coreapps() if n.shards == [[shard, shard]])
+
+
+def _all(dep: SimDeployment, **values: object) -> None:
+    for node in dep.nodes.values():
+        for name, value in values.items():
+            setattr(node, name, value)
+
+
+def _conflict(dep: SimDeployment) -> None:
+    spare = dep.spares()[0]
+    spare.shards = [[3, 3]]
+    spare.connect()
+
+
+def _gateway_uninitialized(dep: SimDeployment) -> None:
+    _core(dep).gateway_status = "uninitialized"
+
+
+def _node_error(dep: SimDeployment) -> None:
+    _core(dep).errors = [{"code": 1011, "title": "Service not ready"}]
+
+
+def _socket(state: str) -> Callable[[SimDeployment], None]:
+    def change(dep: SimDeployment) -> None:
+        _core(dep).socket_conn = state
+
+    return change
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "healthy-single": SimDeployment.single,
+    "healthy-ha": lambda: SimDeployment.ha(owner_is_master=True),
+    "healthy-ha-coreapp-owner": lambda: SimDeployment.ha(owner_is_master=False),
+    "healthy-multiconnect": _mc,
+    "healthy-multiconnect-32": lambda: SimDeployment.multiconnect(32, spares=2),
+    "no-primary-master": _changed(lambda d: d.remove(d.by_role("primary_master")[0])),
+    "multiple-primary-masters": _changed(
+        lambda d: setattr(d.by_role("secondary_master")[0], "role", "primary_master")
+    ),
+    "no-secondary-master": _changed(lambda d: d.remove(d.by_role("secondary_master")[0])),
+    "shard-unassigned": _changed(lambda d: d.remove(_core(d))),
+    "shard-conflict": _changed(_conflict),
+    "socket-down": _changed(_socket("DN")),
+    "socket-connecting": _changed(_socket("SC")),
+    "socket-unknown": _changed(_socket("RECONNECTING-ISH")),
+    "gateway-unhealthy": _changed(_gateway_uninitialized),
+    "node-error": _changed(_node_error),
+    "build-expired": _changed(lambda d: _all(d, expire_timestamp=clock.now() - timedelta(days=2))),
+    "build-expiring": _changed(lambda d: _all(d, expire_timestamp=clock.now() + timedelta(days=3))),
+    "low-disk-warning": _changed(lambda d: setattr(_core(d), "free_space_logs", 3 * GIB)),
+    "low-disk-critical": _changed(lambda d: setattr(_core(d), "free_space_logs", GIB // 2)),
+    "version-skew": _changed(lambda d: setattr(_core(d), "version", "v2.44.3")),
+    "schema-skew": _changed(lambda d: setattr(_core(d), "schema_message", 12)),
+    "unregistered": _changed(lambda d: _all(d, debug_info="unregistered")),
+    "single-socket-down": _changed(lambda d: _all(d, socket_conn="DN"), SimDeployment.single),
+}

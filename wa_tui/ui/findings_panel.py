@@ -1,0 +1,42 @@
+"""The findings panel: what is wrong, worst first, one line each."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from wa_tui.analysis import Finding
+from wa_tui.text import visible
+from wa_tui.ui.badges import SEVERITY_LOOK
+
+ALL_CLEAR = Text(
+    "✔ No findings: masters, shards, sockets, builds and disks look healthy.", style="green"
+)
+
+
+def render_findings(findings: tuple[Finding, ...]) -> Text:
+    if not findings:
+        return ALL_CLEAR
+    lines = []
+    for finding in findings:
+        marker, _, style = SEVERITY_LOOK[finding.severity]
+        lines.append(
+            Text.assemble(
+                (f"{marker} ", style),
+                (f"{finding.code} ", "bold"),
+                visible(finding.message, limit=400),
+            )
+        )
+    return Text("\n").join(lines)
+
+
+class FindingsPanel(Static):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(Text("Waiting for the first answer…", style="dim"), **kwargs)  # type: ignore[arg-type]
+        self._shown: tuple[Finding, ...] | None = None
+
+    def show(self, findings: tuple[Finding, ...]) -> None:
+        if findings == self._shown:
+            return
+        self._shown = findings
+        self.update(render_findings(findings))
