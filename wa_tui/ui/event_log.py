@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
+from rich.console import RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -17,20 +19,20 @@ from wa_tui.ui.badges import SEVERITY_LOOK
 KEEP = 500
 
 
-def render_changes(changes: Iterable[Change]) -> Text:
-    lines = []
+def render_changes(changes: Iterable[Change]) -> RenderableType:
+    """One row per change; long messages wrap under themselves, not under the time."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
     for change in changes:
         marker, _, style = SEVERITY_LOOK[change.severity]
-        when = change.seen_at.astimezone().strftime("%H:%M:%S")
-        lines.append(
-            Text.assemble(
-                (f"{when} ", "dim"),
-                (f"{marker} ", style),
-                (f"{change.kind.value:<17}", "bold"),
-                visible(change.message, limit=300),
-            )
+        grid.add_row(
+            change.seen_at.astimezone().strftime("%H:%M:%S"),
+            Text(marker, style=style),
+            Text.assemble((f"{change.kind.value}: ", "bold"), visible(change.message, limit=300)),
         )
-    return Text("\n").join(lines) if lines else Text("No changes seen yet.", style="dim")
+    return grid if grid.row_count else Text("No changes seen yet.", style="dim")
 
 
 class EventLog(VerticalScroll):
