@@ -12,7 +12,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from wa_tui.client import Credentials, WAClient
+from wa_tui import targets
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
 from wa_tui.ui.app import WaTuiApp
 
@@ -39,8 +39,10 @@ async def _story_until(server: SimulatorServer, words: str) -> None:
 async def shoot(name: str, scene: Scene) -> None:
     deployment = SimDeployment.multiconnect(8, spares=2)
     with SimulatorServer(deployment, story=demo_story(deployment), step_seconds=3600) as server:
-        client = WAClient(server.url, Credentials(server.username, server.password))
-        app = WaTuiApp(client, deployment="demo", interval=3600)
+        target = targets.demo(
+            server.url, server.username, server.password, targets.Overrides(interval=3600)
+        )
+        app = WaTuiApp([target])
         async with app.run_test(size=SIZE) as pilot:
             await _refreshed(app, pilot)
             await scene(server, pilot)

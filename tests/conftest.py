@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from wa_tui.client import Credentials, WAClient
+from wa_tui.auth import Credentials
+from wa_tui.client import WAClient
 from wa_tui.simulator import SimDeployment, SimulatorServer
 
 StartSimulator = Callable[..., SimulatorServer]
@@ -34,5 +35,5 @@ def simulator(start_simulator: StartSimulator) -> SimulatorServer:
 
 
 def client_for(server: SimulatorServer, **kwargs: object) -> WAClient:
-    credentials = Credentials(username=server.username, password=server.password)
+    credentials = Credentials.with_password(server.username, server.password)
     return WAClient(server.url, credentials, **kwargs)  # type: ignore[arg-type]

@@ -8,13 +8,9 @@ import pytest
 import trustme
 
 from tests.conftest import StartSimulator, client_for
-from wa_tui.client import (
-    ApiStatusError,
-    AuthenticationError,
-    ConnectionFailed,
-    Credentials,
-    WAClient,
-)
+from wa_tui.auth import Credentials
+from wa_tui.client import WAClient
+from wa_tui.errors import ApiStatusError, AuthenticationError, ConnectionFailed
 from wa_tui.models import DeploymentKind
 from wa_tui.simulator import SimulatorServer
 
@@ -40,7 +36,7 @@ async def test_revoked_token_logs_in_again_once(simulator: SimulatorServer) -> N
 
 
 async def test_bad_password_is_one_line_saying_what_to_check(simulator: SimulatorServer) -> None:
-    client = WAClient(simulator.url, Credentials(username=simulator.username, password="wrong"))
+    client = WAClient(simulator.url, Credentials.with_password(simulator.username, "wrong"))
     async with client:
         with pytest.raises(AuthenticationError) as caught:
             await client.fetch_snapshot()

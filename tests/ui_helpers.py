@@ -12,15 +12,24 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from tests.conftest import client_for
+from wa_tui.auth import Credentials
+from wa_tui.config import DeploymentSettings
 from wa_tui.simulator import SimulatorServer
+from wa_tui.targets import Target
 from wa_tui.ui.app import WaTuiApp
 
 SIZE = (160, 50)
 
 
+def target_for(server: SimulatorServer, interval: float = 30.0, name: str = "test") -> Target:
+    """The simulator as a deployment to watch (no token cache: nothing written)."""
+    credentials = Credentials.with_password(server.username, server.password)
+    settings = DeploymentSettings(url=server.url, interval=interval)
+    return Target(name, server.url, credentials, settings, verify=True)
+
+
 def make_app(server: SimulatorServer, interval: float = 30.0, name: str = "test") -> WaTuiApp:
-    return WaTuiApp(client_for(server), deployment=name, interval=interval)
+    return WaTuiApp([target_for(server, interval, name)])
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 15.0) -> None:

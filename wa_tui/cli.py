@@ -6,23 +6,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from wa_tui import __version__
 
 if TYPE_CHECKING:
-    from wa_tui.client import Credentials, WAClient
     from wa_tui.models import Snapshot
+    from wa_tui.targets import Overrides, Target
 
-ENV_TOKEN = "WA_TUI_TOKEN"
-ENV_USERNAME = "WA_TUI_USERNAME"
-ENV_PASSWORD = "WA_TUI_PASSWORD"
 EXIT_USAGE = 2
 EXIT_UNREADABLE = 3
 
@@ -50,10 +45,11 @@ def _connection_options(inherit: bool = False) -> argparse.ArgumentParser:
     source = options.add_mutually_exclusive_group()
     source.add_argument("--demo", action="store_true", help="a live simulated deployment")
     source.add_argument("--url", help="the deployment's admin API, e.g. https://wa.example:9090")
-    options.add_argument(
-        "--timeout", type=_positive, default=10.0, help="seconds before a request gives up"
-    )
+    source.add_argument("--profile", metavar="NAME", help="a deployment of the config file")
+    options.add_argument("--config", metavar="PATH", help="the config file to read")
+    options.add_argument("--timeout", type=_positive, help="seconds before a request gives up")
     options.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+    options.add_argument("--ca-bundle", metavar="PATH", help="verify TLS against this CA file")
     options.add_argument("--debug", action="store_true", help="log more to the log file")
     return options
 
@@ -65,14 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[_connection_options()],
         description="Terminal dashboard for WhatsApp Business API (on-premises) deployments.",
         epilog=(
-            f"Credentials come from the environment: {ENV_TOKEN}, or {ENV_USERNAME} and "
-            f"{ENV_PASSWORD}. There is no password flag: it would show in the process list."
+            "With --url, credentials come from the environment: WA_TUI_TOKEN, or "
+            "WA_TUI_USERNAME and WA_TUI_PASSWORD; with no option, the deployments of the "
+            "config file (wa-tui config path). There is no password flag: it would show "
+            "in the process list."
         ),
     )
     parser.add_argument("--version", action="version", version=f"wa-tui {__version__}")
-    parser.add_argument(
-        "--interval", type=_positive, default=5.0, help="seconds between refreshes (default 5)"
-    )
+    parser.add_argument("--interval", type=_positive, help="seconds between refreshes (default 5)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     snapshot = commands.add_parser(
@@ -108,6 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--step", type=_positive, default=4.0, help="seconds between steps")
     simulate.add_argument("--debug", action="store_true", help="log more to the log file")
+
+    config = commands.add_parser("config", help="the config file: path, check, add")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    for action, text in (("path", "print where the config file is"), ("check", "validate it")):
+        config_commands.add_parser(action, help=text).add_argument("--config", metavar="PATH")
+    add = config_commands.add_parser("add", help="add a deployment (never writes a password)")
+    add.add_argument("name")
+    add.add_argument("--url", required=True)
+    add.add_argument("--username")
+    add.add_argument("--config", metavar="PATH")
     return parser
 
 
@@ -126,52 +132,57 @@ def setup_logging(debug: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-# -- which deployment ------------------------------------------------------------------
+# -- which deployments -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Target:
-    name: str
-    url: str
-    credentials: Credentials
-    timeout: float
-    verify: bool
+def _overrides(args: argparse.Namespace) -> Overrides:
+    from wa_tui.targets import Overrides
 
-    def client(self) -> WAClient:
-        from wa_tui.client import WAClient
-
-        return WAClient(self.url, self.credentials, timeout=self.timeout, verify=self.verify)
-
-
-def credentials_from_env() -> Credentials:
-    from wa_tui.client import Credentials
-
-    token = os.environ.get(ENV_TOKEN)
-    username, password = os.environ.get(ENV_USERNAME), os.environ.get(ENV_PASSWORD)
-    if not token and not (username and password):
-        raise UsageError(f"no credentials: set {ENV_TOKEN}, or {ENV_USERNAME} and {ENV_PASSWORD}")
-    return Credentials(username=username, password=password, token=token)
+    return Overrides(
+        timeout=getattr(args, "timeout", None),
+        interval=getattr(args, "interval", None),
+        insecure=getattr(args, "insecure", False),
+        ca_bundle=getattr(args, "ca_bundle", None),
+    )
 
 
 @contextmanager
-def open_target(args: argparse.Namespace) -> Iterator[Target]:
-    """The deployment the arguments name; for --demo, a simulator that lives as long."""
-    from wa_tui.client import Credentials
+def open_targets(args: argparse.Namespace) -> Iterator[list[Target]]:
+    """The deployments the arguments name; for --demo, a simulator that lives as long."""
+    from wa_tui import config, targets
 
-    if args.demo:
+    overrides = _overrides(args)
+    if getattr(args, "demo", False):
         from wa_tui.simulator import start_demo
 
         server = start_demo()
         try:
-            credentials = Credentials(username=server.username, password=server.password)
-            yield Target("demo", server.url, credentials, args.timeout, verify=True)
+            yield [targets.demo(server.url, server.username, server.password, overrides)]
         finally:
             server.stop()
-    elif args.url:
-        name = args.url.split("://")[-1].rstrip("/")
-        yield Target(name, args.url, credentials_from_env(), args.timeout, not args.insecure)
+    elif getattr(args, "url", None):
+        yield [targets.from_url(args.url, overrides)]
     else:
-        raise UsageError("say which deployment: --url URL, or --demo to try the simulator")
+        path = config.config_path(getattr(args, "config", None))
+        if not path.exists() and not getattr(args, "profile", None):
+            raise UsageError(
+                "say which deployment: --url URL, --profile NAME, or --demo to try the "
+                f"simulator (or configure deployments in {path})"
+            )
+        yield targets.configured(path, getattr(args, "profile", None), overrides)
+
+
+def _only(found: list[Target]) -> Target:
+    """`snapshot` and `check` read one deployment."""
+    if len(found) > 1:
+        names = ", ".join(t.name for t in found)
+        raise UsageError(f"several deployments are configured ({names}): say --profile NAME")
+    if found[0].needs_password:
+        raise UsageError(
+            f"deployment {found[0].name!r} has no password source: set password_env, "
+            "password_command or token_env in the config file"
+        )
+    return found[0]
 
 
 async def _fetch_once(target: Target) -> Snapshot:
@@ -183,46 +194,63 @@ async def _fetch_once(target: Target) -> Snapshot:
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
-    with open_target(args) as target:
+    with open_targets(args) as found:
         from wa_tui.ui.app import WaTuiApp
 
-        WaTuiApp(target.client(), deployment=target.name, interval=args.interval).run()
+        WaTuiApp(found).run()
     return 0
 
 
 def run_snapshot(args: argparse.Namespace) -> int:
     from wa_tui.analysis import analyse
-    from wa_tui.client import WAError
+    from wa_tui.errors import WAError
     from wa_tui.report import Source, snapshot_json, snapshot_text
 
-    with open_target(args) as target:
+    with open_targets(args) as found:
+        target = _only(found)
         try:
             snapshot = asyncio.run(_fetch_once(target))
         except WAError as error:
             print(f"wa-tui: {error}", file=sys.stderr)
             return EXIT_UNREADABLE
-    findings = analyse(snapshot, now=snapshot.fetched_at)
+    findings = analyse(snapshot, target.settings.thresholds, now=snapshot.fetched_at)
     render = snapshot_json if args.format == "json" else snapshot_text
     print(render(Source(target.name, target.url), snapshot, findings))
     return 0
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from wa_tui.analysis import Thresholds, analyse
-    from wa_tui.client import WAError
+    from wa_tui.analysis import analyse
+    from wa_tui.errors import WAError
     from wa_tui.report import CheckStatus, check_line, unknown_line
 
-    thresholds = Thresholds()
-    with open_target(args) as target:
+    with open_targets(args) as found:
+        target = _only(found)
         try:
             snapshot = asyncio.run(_fetch_once(target))
         except WAError as error:
             print(unknown_line(str(error)))
             return CheckStatus.UNKNOWN
+    thresholds = target.settings.thresholds
     findings = analyse(snapshot, thresholds, now=snapshot.fetched_at)
     line, status = check_line(snapshot, findings, thresholds.expiry_warning_days)
     print(line)
     return status
+
+
+def run_config(args: argparse.Namespace) -> int:
+    from wa_tui import config
+
+    path = config.config_path(args.config)
+    if args.config_command == "path":
+        print(path)
+    elif args.config_command == "check":
+        deployments = config.load(path)
+        print(f"{path}: {len(deployments)} deployment(s): {', '.join(d.name for d in deployments)}")
+    elif args.config_command == "add":
+        config.add_deployment(path, args.name, args.url, args.username)
+        print(f"{path}: deployment {args.name!r} written (no password is ever stored)")
+    return 0
 
 
 def run_simulate(args: argparse.Namespace) -> int:
@@ -264,6 +292,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     None: run_dashboard,
+    "config": run_config,
     "snapshot": run_snapshot,
     "check": run_check,
     "simulate": run_simulate,
@@ -271,10 +300,12 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from wa_tui.config import ConfigError
+
     args = build_parser().parse_args(argv)
-    setup_logging(args.debug)
+    setup_logging(getattr(args, "debug", False))
     try:
         return COMMANDS[args.command](args)
-    except UsageError as exc:
+    except (UsageError, ConfigError) as exc:
         print(f"wa-tui: {exc}", file=sys.stderr)
         return EXIT_USAGE

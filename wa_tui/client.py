@@ -10,69 +10,26 @@ import asyncio
 import json
 import re
 import ssl
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from wa_tui import __version__, clock
+from wa_tui.auth import Credentials, TokenCache
+from wa_tui.errors import (
+    ApiStatusError,
+    AuthenticationError,
+    ConnectionFailed,
+    RequestTimeout,
+    UnreadableAnswer,
+    WAError,
+)
 from wa_tui.models import PayloadError, Snapshot, build_snapshot
-from wa_tui.text import visible
 
 # Far above any real answer (1,000 nodes is ~2 MB) and far below what would hurt us.
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 PASSWORD_CHANGE_REQUIRED = 1024
-
-
-class WAError(Exception):
-    """Anything that kept us from reading the deployment."""
-
-    def __init__(self, what: str, hint: str = "") -> None:
-        super().__init__(what)
-        self.what = what
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return visible(f"{self.what} — {self.hint}" if self.hint else self.what, limit=300)
-
-
-class AuthenticationError(WAError):
-    pass
-
-
-class ApiStatusError(WAError):
-    def __init__(self, what: str, hint: str, status: int, code: int | None = None) -> None:
-        super().__init__(what, hint)
-        self.status = status
-        self.code = code
-
-
-class ConnectionFailed(WAError):
-    pass
-
-
-class RequestTimeout(WAError):
-    pass
-
-
-class UnreadableAnswer(WAError):
-    pass
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """How to authenticate: a bearer token, or a username and password to log in with."""
-
-    username: str | None = None
-    password: str | None = None
-    token: str | None = None
-
-    def __repr__(self) -> str:  # never print a secret, even in a traceback
-        return f"Credentials(username={self.username!r}, password=***, token=***)"
-
-    @property
-    def can_log_in(self) -> bool:
-        return bool(self.username and self.password)
 
 
 _TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
@@ -109,12 +66,14 @@ class WAClient:
         timeout: float = 10.0,
         verify: bool | str = True,  # a str is a CA bundle to verify against
         expected_shards: int | None = None,
+        token_cache: TokenCache | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self.timeout = timeout
         self.expected_shards = expected_shards
-        self.token = credentials.token
+        self.token_cache = token_cache
+        self.token = credentials.token or self._cached_token()
         self.logins = 0
         self._login_lock = asyncio.Lock()
         self._http = httpx.AsyncClient(
@@ -185,23 +144,33 @@ class WAClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
+    def _cached_token(self) -> str | None:
+        if self.token_cache is None or not self.credentials.username:
+            return None
+        return self.token_cache.get(self.base_url, self.credentials.username)
+
     async def login(self) -> str:
-        if not self.credentials.can_log_in:
+        username, password = self.credentials.username, self.credentials.password
+        if not username or password is None:
             raise AuthenticationError(
                 "no credentials to log in with",
                 "set WA_TUI_USERNAME and WA_TUI_PASSWORD, or WA_TUI_TOKEN",
             )
-        auth = (self.credentials.username or "", self.credentials.password or "")
-        response = await self._send("POST", "/v1/users/login", auth=auth, json={})
+        # Asked for now and dropped after the request: wa-tui keeps no password.
+        response = await self._send("POST", "/v1/users/login", auth=(username, password()), json={})
         if response.status_code != 200:
             raise self._login_error(response)
         self.logins += 1
         try:
-            self.token = str(json.loads(response.content)["users"][0]["token"])
+            user = json.loads(response.content)["users"][0]
+            self.token = str(user["token"])
+            expires = datetime.fromisoformat(str(user["expires_after"]))
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise UnreadableAnswer(
                 "login answered without a token", "is this a WhatsApp Business API URL?"
             ) from exc
+        if self.token_cache is not None:
+            self.token_cache.put(self.base_url, username, self.token, expires)
         return self.token
 
     @staticmethod

@@ -12,7 +12,8 @@ from datetime import datetime
 
 from wa_tui import clock
 from wa_tui.analysis import Change, Finding, Thresholds, analyse, diff
-from wa_tui.client import WAClient, WAError
+from wa_tui.client import WAClient
+from wa_tui.errors import WAError
 from wa_tui.models import Snapshot
 
 MAX_BACKOFF_SECONDS = 60.0

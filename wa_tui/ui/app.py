@@ -8,40 +8,51 @@ each widget redraws only what changed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from functools import partial
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer
 
 from wa_tui import clock
-from wa_tui.analysis import node_severity
-from wa_tui.client import WAClient, WAError
+from wa_tui.analysis import Severity, node_severity
+from wa_tui.errors import WAError
 from wa_tui.models import DeploymentKind
 from wa_tui.poller import Poller, PollResult
+from wa_tui.targets import Target
 from wa_tui.text import visible
+from wa_tui.ui.deployment_switcher import DeploymentSwitcher
 from wa_tui.ui.event_log import EventLog
 from wa_tui.ui.findings_panel import FindingsPanel
 from wa_tui.ui.help_screen import HelpScreen
+from wa_tui.ui.login_screen import LoginScreen
 from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.node_table import NodeTable
 from wa_tui.ui.status_bar import PollStatus, StatusBar
 from wa_tui.ui.topology import TopologyView
+from wa_tui.ui.watch import Watch
 
 log = logging.getLogger(__name__)
 
 
 class SnapshotPolled(Message):
-    """A poll ended, with a snapshot or an error."""
+    """A poll of one deployment ended, with a snapshot or an error."""
 
-    def __init__(self, result: PollResult) -> None:
+    def __init__(self, watch: Watch, result: PollResult) -> None:
         super().__init__()
+        self.watch = watch
         self.result = result
+
+
+# Polls of several deployments run side by side, but not too many at once
+# (httpx slows down sharply past ~10 concurrent requests: shared/textual-notes.md).
+MAX_CONCURRENT_POLLS = 10
 
 
 class WaTuiApp(App[None]):
@@ -51,20 +62,34 @@ class WaTuiApp(App[None]):
     BINDINGS = [  # noqa: RUF012
         Binding("r", "refresh", "Refresh"),
         Binding("p", "toggle_pause", "Pause"),
+        Binding("s", "switch", "Deployments"),
+        Binding("e", "toggle_events", "Events"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
-        Binding("e", "toggle_events", "Events"),
         Binding("n", "focus_nodes", "Node list", show=False),
         Binding("d", "focus_detail", "Detail", show=False),
     ]
 
-    def __init__(self, client: WAClient, deployment: str, interval: float = 5.0) -> None:
+    def __init__(self, targets: Sequence[Target]) -> None:
         super().__init__()
-        self.client = client
-        self.poller = Poller(client, interval)
-        self.status = PollStatus(deployment=deployment)
-        self._poll_timer: Timer | None = None
-        self._poll_again = False
+        self.watches = {target.name: Watch.of(target) for target in targets}
+        self.current = targets[0].name
+        self.paused = False
+        self._poll_slots = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
+
+    @property
+    def watch(self) -> Watch:
+        """The deployment on screen."""
+        return self.watches[self.current]
+
+    # Shorthands for the deployment on screen (tests and the status line read them).
+    @property
+    def poller(self) -> Poller:
+        return self.watch.poller
+
+    @property
+    def status(self) -> PollStatus:
+        return self.watch.status
 
     # -- layout -----------------------------------------------------------------------
 
@@ -88,85 +113,103 @@ class WaTuiApp(App[None]):
         self.query_one("#events").border_title = "Events (newest first)"
         self.query_one(NodeTable).focus()
         self.set_interval(1.0, self._redraw_status)
-        self.action_refresh()
+        for watch in self.watches.values():
+            if watch.target.needs_password:
+                self.push_screen(LoginScreen(watch.target), partial(self._logged_in, watch))
+            else:
+                self._refresh(watch)
+
+    def _logged_in(self, watch: Watch, password: str | None) -> None:
+        if password is None:
+            watch.status.error = "no password given: press s, or restart to log in"
+            self._redraw_status()
+            return
+        watch.target = watch.target.with_password(password)
+        watch.poller.client.credentials = watch.target.credentials
+        self._refresh(watch)
 
     async def on_unmount(self) -> None:
-        await self.client.aclose()
+        for watch in self.watches.values():
+            await watch.poller.client.aclose()
 
     # -- polling ----------------------------------------------------------------------
 
     def action_refresh(self) -> None:
-        """Poll now; if a poll is in flight, poll again as soon as it ends."""
-        if self.status.polling:
-            self._poll_again = True
-            return
-        if self._poll_timer is not None:
-            self._poll_timer.stop()
-            self._poll_timer = None
-        self.status.polling = True
-        self.status.next_poll_at = None
-        self._redraw_status()
-        self.run_worker(self._poll(), group="poll", exit_on_error=False)
+        self._refresh(self.watch)
 
-    async def _poll(self) -> None:
+    def _refresh(self, watch: Watch) -> None:
+        """Poll `watch` now; if a poll is in flight, poll again as soon as it ends."""
+        if watch.status.polling:
+            watch.poll_again = True
+            return
+        watch.stop_timer()
+        watch.status.polling = True
+        watch.status.next_poll_at = None
+        self._redraw_status()
+        self.run_worker(self._poll(watch), group="poll", exit_on_error=False)
+
+    async def _poll(self, watch: Watch) -> None:
         try:
-            result = await self.poller.poll()
+            async with self._poll_slots:
+                result = await watch.poller.poll()
         except Exception as exc:  # a bug must not take the dashboard down mid-incident
-            log.exception("poll failed unexpectedly")
+            log.exception("poll of %s failed unexpectedly", watch.name)
             error = WAError(f"internal error: {type(exc).__name__}", "see the log file")
             result = PollResult(None, error, clock.now())
-        self.post_message(SnapshotPolled(result))
+        self.post_message(SnapshotPolled(watch, result))
 
     def on_snapshot_polled(self, message: SnapshotPolled) -> None:
-        self.status.polling = False
-        self.status.error = str(message.result.error) if message.result.error else None
-        if message.result.snapshot is not None:
-            self.status.findings = message.result.findings
+        watch, result = message.watch, message.result
+        watch.status.polling = False
+        watch.status.error = str(result.error) if result.error else None
+        if result.snapshot is not None:
+            watch.status.snapshot = result.snapshot
+            watch.status.findings = result.findings
+            watch.add_changes(result.changes)
+        if watch.poll_again:
+            watch.poll_again = False
+            self._refresh(watch)
+        elif not self.paused:
+            self._schedule_next_poll(watch)
+        if watch is self.watch and result.snapshot is not None and self.query(NodeTable):
             self._show_snapshot()
-            self.query_one(EventLog).add(message.result.changes)
-        if self._poll_again:
-            self._poll_again = False
-            self.action_refresh()
-            return
-        if not self.status.paused:
-            self._schedule_next_poll()
         self._redraw_status()
 
-    def _schedule_next_poll(self) -> None:
-        delay = self.poller.next_delay()
-        self.status.next_poll_at = clock.monotonic() + delay
-        self._poll_timer = self.set_timer(delay, self.action_refresh)
+    def _schedule_next_poll(self, watch: Watch) -> None:
+        delay = watch.poller.next_delay()
+        watch.status.next_poll_at = clock.monotonic() + delay
+        watch.timer = self.set_timer(delay, partial(self._refresh, watch))
 
     def action_toggle_pause(self) -> None:
-        self.status.paused = not self.status.paused
-        if self.status.paused:
-            if self._poll_timer is not None:
-                self._poll_timer.stop()
-                self._poll_timer = None
-            self.status.next_poll_at = None
-            self._redraw_status()
-        else:
-            self.action_refresh()
+        """Pause or resume polling of every deployment."""
+        self.paused = not self.paused
+        for watch in self.watches.values():
+            watch.status.paused = self.paused
+            if self.paused:
+                watch.stop_timer()
+                watch.status.next_poll_at = None
+            elif not watch.target.needs_password:
+                self._refresh(watch)
+        self._redraw_status()
 
     # -- drawing ----------------------------------------------------------------------
 
     def _show_snapshot(self) -> None:
-        snapshot = self.poller.last_good
-        if snapshot is None:
-            return
-        self.status.snapshot = snapshot
+        watch = self.watch
+        snapshot = watch.status.snapshot
         table = self.query_one(NodeTable)
-        findings = self.poller.findings
         with self.batch_update():
-            table.show(snapshot, node_severity(findings))
-            self.query_one(FindingsPanel).show(findings)
-            self.query_one(FindingsPanel).border_title = f"Findings ({len(findings)})"
-            table.border_title = f"Nodes ({len(snapshot.nodes)})"
-            self.query_one(TopologyView).show(snapshot)
+            if snapshot is not None:
+                table.show(snapshot, node_severity(watch.status.findings))
+                self.query_one(TopologyView).show(snapshot)
+            table.border_title = f"Nodes ({table.row_count})"
+            self.query_one(FindingsPanel).show(watch.status.findings)
+            self.query_one(FindingsPanel).border_title = f"Findings ({len(watch.status.findings)})"
+            self.query_one(EventLog).show(watch)
             self._show_selected()
 
     def _show_selected(self) -> None:
-        snapshot = self.poller.last_good
+        snapshot = self.watch.status.snapshot
         selected = self.query_one(NodeTable).selected_id
         node = snapshot.by_id.get(selected) if snapshot and selected else None
         detail = self.query_one(NodeDetail)
@@ -174,7 +217,11 @@ class WaTuiApp(App[None]):
         detail.border_title = f"Detail · {visible(node.id, limit=60)}" if node else "Detail"
 
     def _redraw_status(self) -> None:
-        self.query_one(StatusBar).show(self.status)
+        if not self.query(StatusBar):  # shutting down: a poll ended after the screen went
+            return
+        others = [w for w in self.watches.values() if w is not self.watch]
+        self.watch.status.others = _others_summary(others)
+        self.query_one(StatusBar).show(self.watch.status)
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._show_selected()
@@ -183,6 +230,20 @@ class WaTuiApp(App[None]):
         self.action_focus_detail()
 
     # -- navigation -------------------------------------------------------------------
+
+    def action_switch(self) -> None:
+        self.push_screen(
+            DeploymentSwitcher(list(self.watches.values()), self.current), self._switch_to
+        )
+
+    def _switch_to(self, name: str | None) -> None:
+        if name is None or name == self.current:
+            return
+        self.current = name
+        self.query_one(NodeTable).reset()
+        self.query_one(TopologyView).reset()
+        self._show_snapshot()
+        self._redraw_status()
 
     def action_focus_nodes(self) -> None:
         self.query_one(NodeTable).focus()
@@ -208,7 +269,18 @@ class WaTuiApp(App[None]):
         yield SystemCommand(
             "Pause or resume polling", "Stop or restart the refresh", self.action_toggle_pause
         )
+        yield SystemCommand("Switch deployment", "Show another deployment", self.action_switch)
         yield SystemCommand("Focus node list", "Move to the node list", self.action_focus_nodes)
         yield SystemCommand("Focus detail", "Move to the node detail", self.action_focus_detail)
         yield SystemCommand("Show or hide events", "The change log pane", self.action_toggle_events)
         yield SystemCommand("Help: keys", "List every key", self.action_help)
+
+
+def _others_summary(others: list[Watch]) -> str:
+    """'+2 deployments: 1 ✖' — how the deployments off screen are doing."""
+    if not others:
+        return ""
+    troubled = [w for w in others if w.severity is not None and w.severity > Severity.INFO]
+    worst_marker = " ✖" if any(w.severity is Severity.CRITICAL for w in troubled) else " ▲"
+    state = f": {len(troubled)}{worst_marker} (s to switch)" if troubled else ": all OK"
+    return f"+{len(others)} deployment{'s' if len(others) > 1 else ''}{state}"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
 from rich.table import Table
@@ -16,7 +16,8 @@ from wa_tui.analysis import Change
 from wa_tui.text import visible
 from wa_tui.ui.badges import SEVERITY_LOOK
 
-KEEP = 500
+if TYPE_CHECKING:
+    from wa_tui.ui.watch import Watch
 
 
 def render_changes(changes: Iterable[Change]) -> RenderableType:
@@ -38,15 +39,15 @@ def render_changes(changes: Iterable[Change]) -> RenderableType:
 class EventLog(VerticalScroll):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.changes: deque[Change] = deque(maxlen=KEEP)
+        self._shown: tuple[str, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(render_changes(()), id="events-body")
 
-    def add(self, changes: Iterable[Change]) -> None:
-        """Newest first; redraws only when something was added."""
-        new = list(changes)
-        if not new:
+    def show(self, watch: Watch) -> None:
+        """The watch's change log; redraws only when changes were added (or on a switch)."""
+        key = (watch.name, watch.changes_seen)
+        if key == self._shown:
             return
-        self.changes.extendleft(reversed(new))  # the batch on top, in the order derived
-        self.query_one("#events-body", Static).update(render_changes(self.changes))
+        self._shown = key
+        self.query_one("#events-body", Static).update(render_changes(watch.changes))

@@ -79,6 +79,11 @@ class NodeTable(DataTable[Text]):
         row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
         return row_key.value
 
+    def reset(self) -> None:
+        """Forget every row (another deployment is about to be shown)."""
+        self.clear()
+        self._shown.clear()
+
     def show(self, snapshot: Snapshot, severities: Mapping[str, Severity]) -> None:
         """Bring the table to `snapshot`, touching only what changed. `severities`: each
         node's worst finding."""

@@ -25,6 +25,8 @@ class PollStatus:
     error: str | None = None
     polling: bool = False
     paused: bool = False
+    tls_unverified: bool = False
+    others: str = ""  # the other deployments' state, when there are several
     next_poll_at: float | None = None  # clock.monotonic()
 
 
@@ -49,6 +51,8 @@ def render_status(status: PollStatus) -> Text:
     line = Text.assemble(
         (" wa-tui ", "bold reverse"), _health(status), " ", (visible(status.deployment), "bold")
     )
+    if status.tls_unverified:
+        line.append(" ⚠ TLS NOT VERIFIED ", style="bold black on yellow")
     snapshot = status.snapshot
     if snapshot is not None:
         line.append(
@@ -66,13 +70,15 @@ def render_status(status: PollStatus) -> Text:
         line.append(
             f"● refreshed {snapshot.fetched_at.astimezone():%H:%M:%S} ({_age(snapshot)} ago)"
         )
+    if status.others:
+        line.append(f"  │  {status.others}", style="dim")
     if status.paused:
         line.append("  ⏸ paused (p resumes)", style="bold yellow")
     elif status.polling:
         line.append("  ⟳ refreshing…", style="cyan")
     elif status.next_poll_at is not None:
         wait = math.ceil(max(status.next_poll_at - clock.monotonic(), 0))
-        line.append(f"  next in {wait}s", style="dim")
+        line.append(f"  {'retry' if status.error else 'next'} in {wait}s", style="dim")
     return line
 
 

@@ -125,6 +125,11 @@ class TopologyView(Static):
         self._snapshot: Snapshot | None = None
         self.redraws = 0
 
+    def reset(self) -> None:
+        self._signature = None
+        self._snapshot = None
+        self.update(Text("Waiting for the first answer…", style="dim"))
+
     def show(self, snapshot: Snapshot) -> None:
         signature = (topology_signature(snapshot), self.size.width)
         self._snapshot = snapshot

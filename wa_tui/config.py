@@ -1,0 +1,162 @@
+"""The configuration file: deployments, how to authenticate to each, thresholds.
+
+TOML at `platformdirs.user_config_path("wa-tui") / "config.toml"`, or `WA_TUI_CONFIG`, or
+`--config PATH`. Read with tomllib, validated with pydantic; every mistake becomes one
+`ConfigError` line naming the file, the key and what is expected. Plain Python.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from wa_tui.analysis import Thresholds
+
+ENV_CONFIG = "WA_TUI_CONFIG"
+GIB = 1024**3
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; `str()` is one line."""
+
+
+class DeploymentSettings(BaseModel):
+    """Everything that can be set per deployment, or in [defaults] for all of them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str | None = None
+    username: str | None = None
+    password_env: str | None = None
+    password_command: str | None = None
+    token_env: str | None = None
+    verify_tls: bool = True
+    ca_bundle: Path | None = None
+    interval: float = Field(default=5.0, gt=0)
+    timeout: float = Field(default=10.0, gt=0)
+    expected_shards: Literal[1, 2, 4, 8, 16, 32] | None = None
+    expiry_warning_days: float = Field(default=14, ge=0)
+    disk_warning_gib: float = Field(default=5, ge=0)
+    disk_critical_gib: float = Field(default=1, ge=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return url.rstrip("/") if url else url
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            expiry_warning_days=self.expiry_warning_days,
+            disk_warning_bytes=int(self.disk_warning_gib * GIB),
+            disk_critical_bytes=int(self.disk_critical_gib * GIB),
+        )
+
+
+class DeploymentConfig(DeploymentSettings):
+    """One `[deployments.NAME]` table, with [defaults] applied."""
+
+    name: str
+    url: str  # type: ignore[assignment]  # required here
+
+
+class ConfigFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    defaults: DeploymentSettings = DeploymentSettings()
+    deployments: dict[str, dict[str, Any]] = {}
+
+
+def default_path() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path("wa-tui") / "config.toml"
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """--config, else WA_TUI_CONFIG, else the platform's config directory."""
+    if explicit:
+        return Path(explicit).expanduser()
+    if os.environ.get(ENV_CONFIG):
+        return Path(os.environ[ENV_CONFIG]).expanduser()
+    return default_path()
+
+
+def _describe(error: dict[str, Any], prefix: str = "") -> str:
+    key = ".".join([prefix, *map(str, error["loc"])] if prefix else map(str, error["loc"]))
+    if error["type"] == "extra_forbidden":
+        return f"unknown key {key!r}"
+    if error["type"] == "missing":
+        return f"{key!r} is required"
+    got = error.get("input")
+    return f"{key!r}: {error['msg'].lower()} (got {got!r})"
+
+
+def _one_line(path: Path, exc: ValidationError, prefix: str = "") -> ConfigError:
+    errors = exc.errors()
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return ConfigError(f"{path}: {_describe(errors[0], prefix)}{more}")
+
+
+def read_raw(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such file; `wa-tui config add NAME --url URL` makes one"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def load(path: Path) -> list[DeploymentConfig]:
+    """Every deployment in the file, in file order, with [defaults] applied."""
+    try:
+        parsed = ConfigFile.model_validate(read_raw(path))
+    except ValidationError as exc:
+        raise _one_line(path, exc) from None
+    defaults = parsed.defaults.model_dump(exclude_unset=True)
+    deployments = []
+    for name, table in parsed.deployments.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: 'deployments.{name}' must be a table")
+        try:
+            deployments.append(DeploymentConfig.model_validate({**defaults, **table, "name": name}))
+        except ValidationError as exc:
+            raise _one_line(path, exc, prefix=f"deployments.{name}") from None
+    return deployments
+
+
+def find(deployments: list[DeploymentConfig], name: str, path: Path) -> DeploymentConfig:
+    for deployment in deployments:
+        if deployment.name == name:
+            return deployment
+    known = ", ".join(d.name for d in deployments) or "none"
+    raise ConfigError(f"{path}: no deployment {name!r} (configured: {known})")
+
+
+def add_deployment(path: Path, name: str, url: str, username: str | None) -> None:
+    """Add or replace `[deployments.NAME]`, keeping every other value of the file.
+    Never writes a password. (tomli-w cannot keep comments: they are lost.)"""
+    import tomli_w
+
+    document = read_raw(path) if path.exists() else {}
+    table: dict[str, Any] = {"url": url}
+    if username:
+        table["username"] = username
+    try:
+        DeploymentConfig.model_validate({**table, "name": name})
+    except ValidationError as exc:
+        raise _one_line(path, exc, prefix=f"deployments.{name}") from None
+    document.setdefault("deployments", {})[name] = table
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tomli_w.dumps(document), encoding="utf-8")

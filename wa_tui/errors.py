@@ -1,0 +1,41 @@
+"""Why a deployment could not be read. Every error's `str()` is one line saying what
+happened and what to do: the UI and the CLI show it as it is, never a traceback."""
+
+from __future__ import annotations
+
+from wa_tui.text import visible
+
+
+class WAError(Exception):
+    """Anything that kept us from reading the deployment."""
+
+    def __init__(self, what: str, hint: str = "") -> None:
+        super().__init__(what)
+        self.what = what
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return visible(f"{self.what} — {self.hint}" if self.hint else self.what, limit=300)
+
+
+class AuthenticationError(WAError):
+    pass
+
+
+class ApiStatusError(WAError):
+    def __init__(self, what: str, hint: str, status: int, code: int | None = None) -> None:
+        super().__init__(what, hint)
+        self.status = status
+        self.code = code
+
+
+class ConnectionFailed(WAError):
+    pass
+
+
+class RequestTimeout(WAError):
+    pass
+
+
+class UnreadableAnswer(WAError):
+    pass

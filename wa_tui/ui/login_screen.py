@@ -1,0 +1,42 @@
+"""Asked at start for a deployment with a username but no way to get its password.
+
+The input is masked and never echoed; the password lives only in memory, for the logins
+of this session, and is never written anywhere.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from wa_tui.targets import Target
+from wa_tui.text import visible
+
+
+class LoginScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "skip", "Skip this deployment")]  # noqa: RUF012
+
+    def __init__(self, target: Target) -> None:
+        super().__init__()
+        self.target = target
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="login"):
+            yield Static(Text(f"Log in to {visible(self.target.name)}", style="bold"))
+            user = visible(self.target.credentials.username or "")
+            yield Static(Text(f"{visible(self.target.url)} as {user}", style="dim"))
+            yield Input(password=True, placeholder="password", id="password")
+            yield Static(
+                Text("enter logs in · escape skips · the password is never stored", style="dim")
+            )
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value:
+            self.dismiss(event.value)
+
+    def action_skip(self) -> None:
+        self.dismiss(None)

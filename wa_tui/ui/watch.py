@@ -1,0 +1,56 @@
+"""One deployment the dashboard watches: its target, poller, status and change log.
+
+The app keeps one Watch per deployment; every one keeps polling in the background, and
+the screen draws the current one.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from textual.timer import Timer
+
+from wa_tui.analysis import Change, Severity, worst
+from wa_tui.poller import Poller
+from wa_tui.targets import Target
+from wa_tui.ui.status_bar import PollStatus
+
+CHANGES_KEPT = 500
+
+
+@dataclass
+class Watch:
+    target: Target
+    poller: Poller
+    status: PollStatus
+    changes: deque[Change] = field(default_factory=lambda: deque(maxlen=CHANGES_KEPT))
+    changes_seen: int = 0  # grows with every change added: tells the log when to redraw
+    timer: Timer | None = None
+    poll_again: bool = False
+
+    @classmethod
+    def of(cls, target: Target) -> Watch:
+        poller = Poller(target.client(), target.settings.interval, target.settings.thresholds)
+        status = PollStatus(deployment=target.name, tls_unverified=target.tls_unverified)
+        return cls(target, poller, status)
+
+    @property
+    def name(self) -> str:
+        return self.target.name
+
+    def add_changes(self, changes: tuple[Change, ...]) -> None:
+        self.changes.extendleft(reversed(changes))  # newest batch on top, in derived order
+        self.changes_seen += len(changes)
+
+    def stop_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.stop()
+            self.timer = None
+
+    @property
+    def severity(self) -> Severity | None:
+        """Worst finding; an unreadable deployment counts as critical."""
+        if self.status.error is not None:
+            return Severity.CRITICAL
+        return worst(self.status.findings)
