@@ -37,3 +37,18 @@ def simulator(start_simulator: StartSimulator) -> SimulatorServer:
 def client_for(server: SimulatorServer, **kwargs: object) -> WAClient:
     credentials = Credentials.with_password(server.username, server.password)
     return WAClient(server.url, credentials, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Config, token cache and logs of every test (and its subprocesses) in a temp dir."""
+    home = tmp_path_factory.mktemp("home")
+    for variable, folder in (
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CACHE_HOME", "cache"),
+    ):
+        monkeypatch.setenv(variable, str(home / folder))
+    for variable in ("WA_TUI_CONFIG", "WA_TUI_TOKEN", "WA_TUI_USERNAME", "WA_TUI_PASSWORD"):
+        monkeypatch.delenv(variable, raising=False)
+    return home

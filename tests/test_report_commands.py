@@ -120,3 +120,18 @@ def test_snapshot_and_check_do_not_import_textual(simulator: SimulatorServer) ->
         [sys.executable, "-c", probe, simulator.url], capture_output=True, text=True, env=env
     )
     assert out.stderr.strip().endswith("NO-TEXTUAL"), out.stderr
+
+
+def test_check_reads_a_profile_of_the_config_file(simulator: SimulatorServer, tmp_path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[deployments.lab]\nurl = "{simulator.url}"\nusername = "{simulator.username}"\n'
+        'password_env = "LAB_PW"\n\n[deployments.other]\nurl = "http://127.0.0.1:9"\n'
+        'token_env = "OTHER_TOKEN"\n'
+    )
+    out = run(["check", "--config", str(path), "--profile", "lab"], LAB_PW=simulator.password)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.startswith("WA-TUI OK - multiconnect, 12 nodes")
+    several = run(["check", "--config", str(path)], LAB_PW="x", OTHER_TOKEN="t")
+    assert several.returncode == 2
+    assert "several deployments are configured (lab, other): say --profile NAME" in several.stderr

@@ -94,8 +94,8 @@ def _describe(error: dict[str, Any], prefix: str = "") -> str:
         return f"unknown key {key!r}"
     if error["type"] == "missing":
         return f"{key!r} is required"
-    got = error.get("input")
-    return f"{key!r}: {error['msg'].lower()} (got {got!r})"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{key!r}: {message[:1].lower()}{message[1:]} (got {error.get('input')!r})"
 
 
 def _one_line(path: Path, exc: ValidationError, prefix: str = "") -> ConfigError:

@@ -46,6 +46,7 @@ class SimulatorServer:
         ssl_context: ssl.SSLContext | None = None,
         story: Iterator[str] | None = None,
         step_seconds: float = 4.0,
+        password_change_required: bool = False,
     ) -> None:
         self.deployment = deployment
         self.username = username
@@ -54,6 +55,8 @@ class SimulatorServer:
         self.ssl_context = ssl_context
         self.story = story
         self.step_seconds = step_seconds
+        # A fresh install: login answers error 1024 until a new password is set.
+        self.password_change_required = password_change_required
         self.tokens: dict[str, datetime] = {}
         self.logins = 0
         self.requests: dict[str, int] = {}
@@ -185,6 +188,8 @@ class SimulatorServer:
     async def _login(self, request: web.Request) -> web.Response:
         if not self._basic_credentials_ok(request):
             return _json_error(401, 1005, "Access denied", "Invalid credentials.")
+        if self.password_change_required:
+            return _json_error(400, 1024, "Password Change Required", "Set new_password.")
         self.logins += 1
         token, expires = self.issue_token()
         users = [{"token": token, "expires_after": expires.strftime("%Y-%m-%d %H:%M:%S+00:00")}]
