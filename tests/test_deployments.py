@@ -60,7 +60,7 @@ async def test_two_deployments_switch_and_the_down_one_backs_off(
         table = app.query_one(NodeTable)
         down = app.watches["down"]
         await wait_for(pilot, lambda: table.row_count == 12 and down.poller.failures >= 3)
-        assert "+1 deployment: 1 ✖ (s to switch)" in plain(app.query_one(StatusBar))
+        assert "+1 other: 1 ✖ (s)" in plain(app.query_one(StatusBar))
         assert down.poller.next_delay() > 0.3  # backing off, not hammering
 
         await pilot.press("s")
@@ -73,7 +73,7 @@ async def test_two_deployments_switch_and_the_down_one_backs_off(
         assert "cannot reach http://127.0.0.1" in status
         assert "retry in" in status or "refreshing" in status
         assert table.row_count == 0
-        assert "+1 deployment: all OK" in status
+        assert "+1 other: OK" in status
 
         await pilot.press("s", "up", "enter")
         await wait_for(pilot, lambda: table.row_count == 12)

@@ -277,10 +277,10 @@ class WaTuiApp(App[None]):
 
 
 def _others_summary(others: list[Watch]) -> str:
-    """'+2 deployments: 1 ✖' — how the deployments off screen are doing."""
+    """'+2 others: 1 ✖ (s)' — how the deployments off screen are doing."""
     if not others:
         return ""
     troubled = [w for w in others if w.severity is not None and w.severity > Severity.INFO]
     worst_marker = " ✖" if any(w.severity is Severity.CRITICAL for w in troubled) else " ▲"
-    state = f": {len(troubled)}{worst_marker} (s to switch)" if troubled else ": all OK"
-    return f"+{len(others)} deployment{'s' if len(others) > 1 else ''}{state}"
+    state = f" {len(troubled)}{worst_marker} (s)" if troubled else " OK"
+    return f"+{len(others)} other{'s' if len(others) > 1 else ''}:{state}"

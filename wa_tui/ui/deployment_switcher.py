@@ -27,7 +27,7 @@ def watch_label(watch: Watch) -> Text:
     else:
         marker, _, style = SEVERITY_LOOK[severity]
         badge = Text(f"{marker} ", style=style)
-    state = visible(watch.status.error, limit=70) if watch.status.error else ""
+    state = visible(watch.status.error, limit=45) if watch.status.error else ""
     return Text.assemble(
         badge,
         (f"{visible(watch.name, limit=30):<30} ", "bold"),

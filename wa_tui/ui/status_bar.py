@@ -59,27 +59,34 @@ def render_status(status: PollStatus) -> Text:
             f" · {snapshot.kind.value} · {len(snapshot.nodes)} nodes · "
             f"{snapshot.shard_count} shard{'s' if snapshot.shard_count != 1 else ''}"
         )
-        if snapshot.api_version:
-            line.append(f" · API {visible(snapshot.api_version, limit=16)}", style="dim")
     line.append("  │  ", style="dim")
-    if status.error is not None:
-        line.append(f"✖ {visible(status.error, limit=160)}", style="bold white on red")
-        if snapshot is not None:
-            line.append(f"  STALE: data from {_age(snapshot)} ago", style="bold yellow")
+    # Most important first: a narrow terminal cuts the end of the line.
+    if snapshot is not None and status.error is not None:
+        line.append(f"STALE: data from {_age(snapshot)} ago", style="bold yellow")
     elif snapshot is not None:
         line.append(
             f"● refreshed {snapshot.fetched_at.astimezone():%H:%M:%S} ({_age(snapshot)} ago)"
         )
+    line.append_text(_next(status))
+    if status.error is not None:
+        line.append("  ")
+        line.append(f"✖ {visible(status.error, limit=120)}", style="bold white on red")
     if status.others:
         line.append(f"  │  {status.others}", style="dim")
-    if status.paused:
-        line.append("  ⏸ paused (p resumes)", style="bold yellow")
-    elif status.polling:
-        line.append("  ⟳ refreshing…", style="cyan")
-    elif status.next_poll_at is not None:
-        wait = math.ceil(max(status.next_poll_at - clock.monotonic(), 0))
-        line.append(f"  {'retry' if status.error else 'next'} in {wait}s", style="dim")
+    if snapshot is not None and snapshot.api_version:
+        line.append(f"  │  API {visible(snapshot.api_version, limit=16)}", style="dim")
     return line
+
+
+def _next(status: PollStatus) -> Text:
+    if status.paused:
+        return Text("  ⏸ paused (p resumes)", style="bold yellow")
+    if status.polling:
+        return Text("  ⟳ refreshing…", style="cyan")
+    if status.next_poll_at is None:
+        return Text("")
+    wait = math.ceil(max(status.next_poll_at - clock.monotonic(), 0))
+    return Text(f"  {'retry' if status.error else 'next'} in {wait}s", style="dim")
 
 
 class StatusBar(Static):
