@@ -103,6 +103,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="play the demo story: flaps, failovers, a lost coreapp (default: on)",
     )
     simulate.add_argument("--step", type=_positive, default=4.0, help="seconds between steps")
+    simulate.add_argument(
+        "--fault",
+        metavar="NAME",
+        help="inject this fault into every support/health answer; `--fault list` names them",
+    )
+    simulate.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        metavar="R",
+        help="inject a random fault into this share (0..1) of the answers",
+    )
     simulate.add_argument("--debug", action="store_true", help="log more to the log file")
 
     config = commands.add_parser("config", help="the config file: path, check, add")
@@ -257,8 +269,10 @@ def run_simulate(args: argparse.Namespace) -> int:
     from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
     from wa_tui.simulator.scenarios import SCENARIOS
 
-    if args.scenario == "list":
-        print("\n".join(SCENARIOS))
+    if args.scenario == "list" or args.fault == "list":
+        from wa_tui.simulator.faults import Fault
+
+        print("\n".join(SCENARIOS if args.scenario == "list" else [f.value for f in Fault]))
         return 0
     if args.scenario is not None and args.scenario not in SCENARIOS:
         raise UsageError(f"no scenario {args.scenario!r}; `--scenario list` names them")
@@ -270,7 +284,13 @@ def run_simulate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     story = demo_story(deployment) if args.story and not args.scenario else None
-    server = SimulatorServer(deployment, port=args.port, story=story, step_seconds=args.step)
+    server = SimulatorServer(
+        deployment,
+        port=args.port,
+        story=story,
+        step_seconds=args.step,
+        faults=_fault_plan(args.fault, args.fault_rate),
+    )
     try:
         server.start()
     except RuntimeError as exc:
@@ -288,6 +308,20 @@ def run_simulate(args: argparse.Namespace) -> int:
     finally:
         server.stop()
     return 0
+
+
+def _fault_plan(name: str | None, rate: float):  # -> FaultPlan (import kept lazy)
+    from wa_tui.simulator.faults import Fault, FaultPlan
+
+    if not 0 <= rate <= 1:
+        raise UsageError("--fault-rate takes a share from 0 to 1")
+    plan = FaultPlan(rate=rate)
+    if name is not None:
+        try:
+            plan.always = Fault(name)
+        except ValueError:
+            raise UsageError(f"no fault {name!r}; `--fault list` names them") from None
+    return plan
 
 
 COMMANDS = {

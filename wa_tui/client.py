@@ -50,9 +50,26 @@ def _error_from_response(response: httpx.Response) -> ApiStatusError:
             title = f"{' '.join(match.group(1).split())} (HTML page, likely from a proxy)"
     label = f"HTTP {status}" + (f", error {code}" if code is not None else "")
     hint = "the deployment is unhealthy or busy; retrying" if status >= 500 else "check the URL"
-    if status == 429:
-        hint = "the API is rate-limiting us; retrying later"
-    return ApiStatusError(f"{label}: {title}", hint, status=status, code=code)
+    retry_after = _retry_after(response)
+    if status == 429 or retry_after is not None:
+        wait = f" in {retry_after:g}s as asked" if retry_after is not None else " later"
+        hint = f"the API is rate-limiting us; retrying{wait}"
+    return ApiStatusError(
+        f"{label}: {str(title)[:200]}",
+        hint,
+        status=status,
+        code=code if isinstance(code, int) else None,
+        retry_after=retry_after,
+    )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Retry-After in seconds (an HTTP date is rare from this API; read as absent)."""
+    try:
+        seconds = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return min(max(seconds, 0.0), 3600.0)
 
 
 class WAClient:
@@ -125,10 +142,15 @@ class WAClient:
                 f"timed out talking to {self.base_url} ({type(exc).__name__})",
                 "the deployment is slow or unreachable; retrying",
             ) from exc
+        except httpx.ConnectError as exc:
+            raise ConnectionFailed(
+                f"cannot reach {self.base_url}: {str(exc) or type(exc).__name__}",
+                "check the URL, the network and the TLS settings",
+            ) from exc
         except httpx.TransportError as exc:
             raise ConnectionFailed(
-                f"cannot reach {self.base_url}: {exc or type(exc).__name__}",
-                "check the URL, the network and the TLS settings",
+                f"connection to {self.base_url} broke mid-answer: {str(exc) or type(exc).__name__}",
+                "the deployment or a proxy dropped it; retrying",
             ) from exc
 
     @staticmethod
@@ -218,6 +240,10 @@ class WAClient:
     def _decode(body: bytes, path: str) -> object:
         try:
             return json.loads(body)
+        except RecursionError as exc:
+            raise UnreadableAnswer(
+                f"{path} gave JSON nested too deep to read", "no real deployment answers that"
+            ) from exc
         except ValueError as exc:
             what = "an empty answer" if not body.strip() else "an answer that is not JSON"
             raise UnreadableAnswer(

@@ -23,10 +23,18 @@ class AuthenticationError(WAError):
 
 
 class ApiStatusError(WAError):
-    def __init__(self, what: str, hint: str, status: int, code: int | None = None) -> None:
+    def __init__(
+        self,
+        what: str,
+        hint: str,
+        status: int,
+        code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(what, hint)
         self.status = status
         self.code = code
+        self.retry_after = retry_after  # seconds the server asked us to wait (Retry-After)
 
 
 class ConnectionFailed(WAError):

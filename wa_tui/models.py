@@ -27,6 +27,8 @@ from pydantic import (
 from wa_tui import clock
 
 SHARD_COUNTS = (1, 2, 4, 8, 16, 32)
+# Shard ids past this are nonsense (32 is the documented maximum): ignored, not drawn.
+MAX_SHARD_ID = 1023
 CONTROL_SHARD = -1
 SINGLE_NODE_ID = "single"
 
@@ -181,7 +183,7 @@ class Node:
         """Every shard id owned, the `[first, last]` pairs read as inclusive ranges."""
         owned: set[int] = set()
         for first, last in self.support.shards or ():
-            if last - first <= 64:  # a bigger range is nonsense; don't expand it
+            if CONTROL_SHARD <= first <= last <= MAX_SHARD_ID and last - first <= 64:
                 owned.update(range(first, last + 1))
         return tuple(sorted(owned))
 

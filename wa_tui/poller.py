@@ -65,8 +65,11 @@ class Poller:
         return PollResult(snapshot, None, snapshot.fetched_at, self.findings, changes)
 
     def next_delay(self) -> float:
-        """The interval; after failures, exponential backoff with jitter, capped."""
+        """The interval; after failures, exponential backoff with jitter, capped, and
+        never sooner than a Retry-After the server sent."""
         if not self.failures:
             return self.interval
         backoff = min(self.interval * 2 ** (self.failures - 1), MAX_BACKOFF_SECONDS)
-        return max(self.interval, backoff * self._rng.uniform(0.8, 1.2))
+        delay = max(self.interval, backoff * self._rng.uniform(0.8, 1.2))
+        asked = getattr(self.last_error, "retry_after", None)
+        return max(delay, asked) if asked is not None else delay

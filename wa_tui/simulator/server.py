@@ -11,11 +11,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
+import json
 import logging
 import secrets
+import socket
 import ssl
+import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,10 +27,55 @@ from aiohttp import web
 
 from wa_tui import clock
 from wa_tui.simulator.deployment import SimDeployment, error_body, meta
+from wa_tui.simulator.faults import Fault, FaultPlan
 
 log = logging.getLogger(__name__)
 
 TOKEN_LIFETIME = timedelta(days=7)
+HUGE_BYTES = 40 * 1024 * 1024
+
+_ERROR_ANSWERS = {
+    Fault.HTTP_500: (500, 1014, "Internal error"),
+    Fault.HTTP_503: (503, 1011, "Service not ready"),
+}
+_HTML_PAGES = {
+    Fault.HTML_502: (502, "Bad Gateway"),
+    Fault.HTML_504: (504, "Gateway Time-out"),
+}
+
+
+def _html_page(status: int, reason: str) -> str:
+    return (
+        f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    )
+
+
+async def _write_faulty_body(fault: Fault, response: web.StreamResponse, body: bytes) -> None:
+    if fault is Fault.TRUNCATED:
+        await response.write(body[: len(body) // 2])
+    elif fault is Fault.HUGE:
+        await response.write(b'{"support": {"padding": "')
+        chunk = b"A" * 65536
+        for _ in range(HUGE_BYTES // len(chunk)):
+            await response.write(chunk)
+        await response.write(b'"}}')
+    else:  # DRIP: one byte at a time, far slower than any client will wait for
+        for byte in body:
+            await response.write(bytes([byte]))
+            await asyncio.sleep(0.05)
+
+
+def _reset(request: web.Request) -> None:
+    """Close the connection with a TCP RST (SO_LINGER 0), as a crashed peer would."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 def _json_error(status: int, code: int, title: str, details: str | None = None) -> web.Response:
@@ -47,6 +96,7 @@ class SimulatorServer:
         story: Iterator[str] | None = None,
         step_seconds: float = 4.0,
         password_change_required: bool = False,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.deployment = deployment
         self.username = username
@@ -60,6 +110,7 @@ class SimulatorServer:
         self.tokens: dict[str, datetime] = {}
         self.logins = 0
         self.requests: dict[str, int] = {}
+        self.faults = faults or FaultPlan()
         self.story_lines: list[str] = []
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -201,12 +252,74 @@ class SimulatorServer:
         self.tokens.pop(request.headers["Authorization"].partition(" ")[2], None)
         return web.json_response({"meta": meta()})
 
-    async def _support(self, request: web.Request) -> web.Response:
-        if not self._token_valid(request):
-            return _json_error(401, 1005, "Access denied", "Invalid or expired token.")
-        return web.json_response(self.deployment.support_payload())
+    async def _support(self, request: web.Request) -> web.StreamResponse:
+        return await self._answer(request, self.deployment.support_payload)
 
-    async def _health(self, request: web.Request) -> web.Response:
+    async def _health(self, request: web.Request) -> web.StreamResponse:
+        return await self._answer(request, self.deployment.health_payload)
+
+    async def _answer(
+        self, request: web.Request, payload: Callable[[], dict[str, Any]]
+    ) -> web.StreamResponse:
+        fault = self.faults.take()
+        if fault is Fault.REVOKED:
+            self.revoke_all_tokens()
         if not self._token_valid(request):
             return _json_error(401, 1005, "Access denied", "Invalid or expired token.")
-        return web.json_response(self.deployment.health_payload())
+        if fault is None or fault is Fault.REVOKED:
+            return web.json_response(payload())
+        return await self._inject(fault, request, payload)
+
+    async def _inject(
+        self, fault: Fault, request: web.Request, payload: Callable[[], dict[str, Any]]
+    ) -> web.StreamResponse:
+        """Answer `request` with `fault`, as a broken deployment or proxy would."""
+        assert self._stop is not None
+        if fault is Fault.LATENCY:
+            await asyncio.sleep(self.faults.latency)
+            return web.json_response(payload())
+        if fault is Fault.HANG:
+            with contextlib.suppress(TimeoutError):  # until the server stops, at most 5 min
+                await asyncio.wait_for(self._stop.wait(), timeout=300)
+            return web.Response(status=504)
+        if fault is Fault.RESET:
+            _reset(request)
+            return web.Response()
+        if fault in _ERROR_ANSWERS:
+            status, code, title = _ERROR_ANSWERS[fault]
+            return _json_error(status, code, title)
+        if fault in _HTML_PAGES:
+            status, reason = _HTML_PAGES[fault]
+            return web.Response(
+                status=status, text=_html_page(status, reason), content_type="text/html"
+            )
+        if fault is Fault.RATE_LIMITED:
+            answer = _json_error(429, 1015, "Too many requests", "Rate limit hit.")
+            answer.headers["Retry-After"] = str(self.faults.retry_after)
+            return answer
+        if fault is Fault.MALFORMED:
+            return web.Response(
+                body=b'{"support": {"wa-master-a:7c1e', content_type="application/json"
+            )
+        if fault is Fault.EMPTY:
+            return web.Response(body=b"", content_type="application/json")
+        if fault is Fault.WRONG_SHAPE:
+            return web.json_response(
+                {"data": ["not", "the", "documented", "shape"], "meta": meta()}
+            )
+        return await self._stream(fault, request, payload)
+
+    async def _stream(
+        self, fault: Fault, request: web.Request, payload: Callable[[], dict[str, Any]]
+    ) -> web.StreamResponse:
+        """Faults in the body itself: truncated, huge, dripped."""
+        body = json.dumps(payload()).encode()
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        if fault is Fault.TRUNCATED:
+            response.content_length = len(body)
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionResetError):  # the client gave up: as intended
+            await _write_faulty_body(fault, response, body)
+        if fault is Fault.TRUNCATED:
+            _reset(request)
+        return response

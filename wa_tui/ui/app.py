@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from functools import partial
 
+from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -214,7 +215,8 @@ class WaTuiApp(App[None]):
         node = snapshot.by_id.get(selected) if snapshot and selected else None
         detail = self.query_one(NodeDetail)
         detail.show(node, snapshot.kind if snapshot else DeploymentKind.SINGLE)
-        detail.border_title = f"Detail · {visible(node.id, limit=60)}" if node else "Detail"
+        # Text, not str: a str title is parsed as markup, and node ids are server data.
+        detail.border_title = Text(f"Detail · {visible(node.id, limit=60)}" if node else "Detail")
 
     def _redraw_status(self) -> None:
         if not self.query(StatusBar):  # shutting down: a poll ended after the screen went
