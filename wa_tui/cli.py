@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"wa-tui {__version__}")
     parser.add_argument("--interval", type=_positive, help="seconds between refreshes (default 5)")
+    parser.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="let `x` reveal secret values in the detail pane, after a confirmation",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     snapshot = commands.add_parser(
@@ -209,7 +214,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     with open_targets(args) as found:
         from wa_tui.ui.app import WaTuiApp
 
-        WaTuiApp(found).run()
+        WaTuiApp(found, secrets_may_be_shown=args.show_secrets).run()
     return 0
 
 

@@ -34,16 +34,19 @@ def mask_env_entry(entry: str) -> str:
 MAX_DEPTH = 32
 
 
-def mask_tree(value: object, key: str = "", depth: int = 0) -> object:
+def mask_tree(value: object, key: str = "", *, reveal: bool = False, depth: int = 0) -> object:
     """A copy of a JSON value with every secret-looking value masked: values under a
-    secret-looking key, `KEY=VALUE` strings with such a key, and URL passwords. Nesting
-    deeper than MAX_DEPTH is cut (no real field nests like that; a hostile one may)."""
+    secret-looking key, `KEY=VALUE` strings with such a key, and URL passwords (`reveal`:
+    none, on the user's explicit request). Nesting deeper than MAX_DEPTH is cut either
+    way (no real field nests like that; a hostile one may)."""
     if depth > MAX_DEPTH and isinstance(value, dict | list):
         return f"…(nested deeper than {MAX_DEPTH} levels)"
     if isinstance(value, dict):
-        return {k: mask_tree(v, str(k), depth + 1) for k, v in value.items()}
+        return {k: mask_tree(v, str(k), reveal=reveal, depth=depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [mask_tree(item, key, depth + 1) for item in value]
+        return [mask_tree(item, key, reveal=reveal, depth=depth + 1) for item in value]
+    if reveal:
+        return value
     if isinstance(value, str):
         return MASK if is_secret_key(key) else mask_env_entry(value)
     if is_secret_key(key) and value is not None:

@@ -28,6 +28,7 @@ from wa_tui.models import DeploymentKind
 from wa_tui.poller import Poller, PollResult
 from wa_tui.targets import Target
 from wa_tui.text import visible
+from wa_tui.ui.confirm_screen import ConfirmScreen
 from wa_tui.ui.deployment_switcher import DeploymentSwitcher
 from wa_tui.ui.event_log import EventLog
 from wa_tui.ui.findings_panel import FindingsPanel
@@ -69,10 +70,13 @@ class WaTuiApp(App[None]):
         Binding("q", "quit", "Quit"),
         Binding("n", "focus_nodes", "Node list", show=False),
         Binding("d", "focus_detail", "Detail", show=False),
+        Binding("x", "toggle_secrets", "Reveal secrets", show=False),
     ]
 
-    def __init__(self, targets: Sequence[Target]) -> None:
+    def __init__(self, targets: Sequence[Target], secrets_may_be_shown: bool = False) -> None:
         super().__init__()
+        # --show-secrets: `x` may reveal secret values, each time after a confirmation.
+        self.secrets_may_be_shown = secrets_may_be_shown
         self.watches = {target.name: Watch.of(target) for target in targets}
         self.current = targets[0].name
         self.paused = False
@@ -252,6 +256,26 @@ class WaTuiApp(App[None]):
 
     def action_focus_detail(self) -> None:
         self.query_one(NodeDetail).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_secrets":
+            return self.secrets_may_be_shown
+        return True
+
+    def action_toggle_secrets(self) -> None:
+        detail = self.query_one(NodeDetail)
+        if detail.reveal_secrets:
+            self._reveal(False)
+            return
+        question = (
+            "Show secret values (passwords, keys, tokens, DSNs) in the detail pane? "
+            "Anyone who can see this screen will see them."
+        )
+        self.push_screen(ConfirmScreen(question), self._reveal)
+
+    def _reveal(self, reveal: bool | None) -> None:
+        self.query_one(NodeDetail).reveal_secrets = bool(reveal)
+        self._show_selected()
 
     def action_toggle_events(self) -> None:
         events = self.query_one(EventLog)

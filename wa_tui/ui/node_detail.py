@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from wa_tui import clock
 from wa_tui.models import DeploymentKind, Node
-from wa_tui.secrets import mask_env_entry, mask_tree
+from wa_tui.secrets import mask_tree
 from wa_tui.text import human_bytes, visible
 from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_badge
 
@@ -47,11 +47,11 @@ FREE_SPACE_FIELDS = (
 SECTIONED = {*OVERVIEW_FIELDS, *FREE_SPACE_FIELDS, "schema", "e2e", "env", "db_engine", "db_info"}
 
 
-def _value(value: Any, key: str = "") -> Text:
-    masked = mask_tree(value, key)
-    if isinstance(masked, str):
-        return Text(visible(masked, limit=VALUE_LIMIT))
-    return Text(visible(json.dumps(masked, ensure_ascii=False, default=str), limit=VALUE_LIMIT))
+def _value(value: Any) -> Text:
+    """A value already masked (see render_node) as one safe line."""
+    if isinstance(value, str):
+        return Text(visible(value, limit=VALUE_LIMIT))
+    return Text(visible(json.dumps(value, ensure_ascii=False, default=str), limit=VALUE_LIMIT))
 
 
 def _grid(rows: Iterable[tuple[str, Text]]) -> Table:
@@ -78,8 +78,7 @@ def _expiry(node: Node) -> Text:
     return raw.append(f"  in {days:.0f} days", style="yellow" if days < 14 else "dim")
 
 
-def _overview(node: Node, kind: DeploymentKind) -> Table:
-    raw = node.raw
+def _overview(node: Node, kind: DeploymentKind, raw: Mapping[str, Any]) -> Table:
     rows = [
         ("host", Text(visible(node.host or "—"))),
         ("container", Text(visible(node.container or "—"))),
@@ -102,15 +101,15 @@ def _mapping_section(title: str, value: Any) -> list[RenderableType]:
         return []
     if not isinstance(value, Mapping):
         return [_heading(title), _grid([("(value)", _value(value))])]
-    return [_heading(title), _grid((str(k), _value(v, str(k))) for k, v in value.items())]
+    return [_heading(title), _grid((str(k), _value(v)) for k, v in value.items())]
 
 
 def _env_section(env: Any) -> list[RenderableType]:
     if env is None:
         return []
     if not isinstance(env, list):
-        return [_heading("Env"), _value(env, "env")]
-    lines = Text("\n").join(Text(visible(mask_env_entry(str(e)), limit=VALUE_LIMIT)) for e in env)
+        return [_heading("Env"), _value(env)]
+    lines = Text("\n").join(Text(visible(str(e), limit=VALUE_LIMIT)) for e in env)
     return [_heading(f"Env ({len(env)})"), lines]
 
 
@@ -144,25 +143,27 @@ def _errors_section(node: Node) -> list[RenderableType]:
     return [_heading("Errors and odd fields"), *lines] if lines else []
 
 
-def _other_section(node: Node) -> list[RenderableType]:
-    rest = [(str(k), _value(v, str(k))) for k, v in node.raw.items() if k not in SECTIONED]
-    if node.health is not None:
-        rest += [(f"health.{k}", _value(v, k)) for k, v in node.health.model_dump().items()]
+def _other_section(raw: Mapping[str, Any], health: Mapping[str, Any]) -> list[RenderableType]:
+    rest = [(str(k), _value(v)) for k, v in raw.items() if k not in SECTIONED]
+    rest += [(f"health.{k}", _value(v)) for k, v in health.items()]
     return [_heading("Other fields"), _grid(rest)] if rest else []
 
 
-def render_node(node: Node, kind: DeploymentKind) -> RenderableType:
-    title = Text(visible(node.id, limit=120), style="bold reverse")
+def render_node(node: Node, kind: DeploymentKind, reveal: bool = False) -> RenderableType:
+    """Every field of `node`; secret-looking values masked unless `reveal`."""
+    raw = mask_tree(dict(node.raw), reveal=reveal)
+    health = mask_tree(node.health.model_dump() if node.health else {}, reveal=reveal)
+    assert isinstance(raw, dict) and isinstance(health, dict)
     return Group(
-        title,
-        _overview(node, kind),
+        Text(visible(node.id, limit=120), style="bold reverse"),
+        _overview(node, kind, raw),
         *_errors_section(node),
-        *_mapping_section("Schema", node.raw.get("schema")),
-        *_mapping_section("E2E", node.raw.get("e2e")),
-        *_env_section(node.raw.get("env")),
-        *_database_section(node.raw),
-        *_disk_section(node.raw),
-        *_other_section(node),
+        *_mapping_section("Schema", raw.get("schema")),
+        *_mapping_section("E2E", raw.get("e2e")),
+        *_env_section(raw.get("env")),
+        *_database_section(raw),
+        *_disk_section(raw),
+        *_other_section(raw, health),
     )
 
 
@@ -178,6 +179,7 @@ class NodeDetail(VerticalScroll):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown: tuple[object, ...] | None = None
+        self.reveal_secrets = False  # only after --show-secrets and the user's confirmation
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No node selected.", style="dim"), id="detail-body")
@@ -185,9 +187,12 @@ class NodeDetail(VerticalScroll):
     def show(self, node: Node | None, kind: DeploymentKind) -> None:
         """Redraw only when the node or what it reported changed."""
         health = node.health.model_dump() if node and node.health else None
-        key = (node.id, kind, node.raw, health) if node else None
+        key = (node.id, kind, node.raw, health, self.reveal_secrets) if node else None
         if key == self._shown:
             return
         self._shown = key
         body = self.query_one("#detail-body", Static)
-        body.update(render_node(node, kind) if node else Text("No node selected.", style="dim"))
+        if node is None:
+            body.update(Text("No node selected.", style="dim"))
+        else:
+            body.update(render_node(node, kind, reveal=self.reveal_secrets))
