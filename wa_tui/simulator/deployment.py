@@ -19,6 +19,7 @@ API_VERSION = "v2.45.1"
 BUILD = "v2.45.1"
 FREE_UNLIMITED = 9223372036853727000  # Meta's own example value: an "unknown/unlimited" sentinel
 GIB = 1024**3
+NOT_SET = object()
 
 
 @dataclass
@@ -123,6 +124,10 @@ class SimDeployment:
         self.departed: dict[str, SimNode] = {}
         self.lock = threading.RLock()
         self.rng = random.Random(seed)
+        # Answers served as they are instead of the generated ones (any JSON: for tests
+        # of what a broken or hostile deployment can send).
+        self.support_override: object = NOT_SET
+        self.health_override: object = NOT_SET
 
     # -- building ---------------------------------------------------------------------
 
@@ -176,7 +181,9 @@ class SimDeployment:
     def keyed(self) -> bool:
         return self.topology != "single"
 
-    def support_payload(self) -> dict[str, Any]:
+    def support_payload(self) -> Any:
+        if self.support_override is not NOT_SET:
+            return self.support_override
         with self.lock:
             multi = self.topology == "multiconnect"
             if not self.keyed:
@@ -185,7 +192,9 @@ class SimDeployment:
                 body = {n.id: n.support(multi, True) for n in self.nodes.values()}
         return {"support": body, "meta": meta()}
 
-    def health_payload(self) -> dict[str, Any]:
+    def health_payload(self) -> Any:
+        if self.health_override is not NOT_SET:
+            return self.health_override
         with self.lock:
             if not self.keyed:
                 body: dict[str, Any] = next(iter(self.nodes.values())).health(False)

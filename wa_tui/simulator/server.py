@@ -258,9 +258,7 @@ class SimulatorServer:
     async def _health(self, request: web.Request) -> web.StreamResponse:
         return await self._answer(request, self.deployment.health_payload)
 
-    async def _answer(
-        self, request: web.Request, payload: Callable[[], dict[str, Any]]
-    ) -> web.StreamResponse:
+    async def _answer(self, request: web.Request, payload: Callable[[], Any]) -> web.StreamResponse:
         fault = self.faults.take()
         if fault is Fault.REVOKED:
             self.revoke_all_tokens()
@@ -271,7 +269,7 @@ class SimulatorServer:
         return await self._inject(fault, request, payload)
 
     async def _inject(
-        self, fault: Fault, request: web.Request, payload: Callable[[], dict[str, Any]]
+        self, fault: Fault, request: web.Request, payload: Callable[[], Any]
     ) -> web.StreamResponse:
         """Answer `request` with `fault`, as a broken deployment or proxy would."""
         assert self._stop is not None
@@ -310,7 +308,7 @@ class SimulatorServer:
         return await self._stream(fault, request, payload)
 
     async def _stream(
-        self, fault: Fault, request: web.Request, payload: Callable[[], dict[str, Any]]
+        self, fault: Fault, request: web.Request, payload: Callable[[], Any]
     ) -> web.StreamResponse:
         """Faults in the body itself: truncated, huge, dripped."""
         body = json.dumps(payload()).encode()

@@ -36,6 +36,8 @@ def _age(snapshot: Snapshot) -> str:
 
 def _health(status: PollStatus) -> Text:
     """The deployment's worst severity at a glance, with how many findings carry it."""
+    if status.error is not None:  # what the last good data said may no longer hold
+        return Text(" ✖ STALE ", style="bold white on red")
     if status.snapshot is None:
         return Text(" … ", style="dim")
     severity = worst(status.findings)

@@ -1,0 +1,112 @@
+"""Every fault the simulator injects, over real TCP: the app and `snapshot` report it in
+one line, keep the last good data marked stale, and recover when the fault clears."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui_helpers import SIZE, plain, target_for, wait_for
+from wa_tui.cli import main
+from wa_tui.simulator import SimulatorServer
+from wa_tui.simulator.faults import Fault, FaultPlan
+from wa_tui.ui.app import WaTuiApp
+from wa_tui.ui.node_table import NodeTable
+from wa_tui.ui.status_bar import StatusBar
+
+# What the one line says for each fault that keeps wa-tui from data.
+FAILING = {
+    Fault.HANG: "no answer from",
+    Fault.RESET: "broke mid-answer",
+    Fault.HTTP_500: "HTTP 500, error 1014: Internal error",
+    Fault.HTML_502: "HTTP 502: 502 Bad Gateway (HTML page, likely from a proxy)",
+    Fault.HTTP_503: "HTTP 503, error 1011: Service not ready",
+    Fault.HTML_504: "HTTP 504: 504 Gateway Time-out (HTML page",
+    Fault.RATE_LIMITED: "HTTP 429, error 1015",
+    Fault.MALFORMED: "an answer that is not JSON",
+    Fault.TRUNCATED: "broke mid-answer",
+    Fault.EMPTY: "an empty answer",
+    Fault.WRONG_SHAPE: "the answer has no 'support' section",
+    Fault.HUGE: "answer larger than 32 MiB, refused",
+    Fault.DRIP: "no answer from",
+}
+HARMLESS = (Fault.LATENCY, Fault.REVOKED)  # slower, or one more login: the data still comes
+
+
+def test_every_fault_is_covered() -> None:
+    assert set(FAILING) | set(HARMLESS) == set(Fault)
+
+
+@pytest.fixture
+def faulty(start_simulator) -> SimulatorServer:
+    return start_simulator(faults=FaultPlan(latency=0.3, retry_after=1))
+
+
+@pytest.mark.parametrize("fault", sorted(FAILING))
+async def test_app_reports_keeps_data_and_recovers(faulty: SimulatorServer, fault: Fault) -> None:
+    target = target_for(faulty, interval=0.2)
+    target = target.__class__(
+        target.name,
+        target.url,
+        target.credentials,
+        target.settings.model_copy(update={"timeout": 1.0}),
+        target.verify,
+    )
+    app = WaTuiApp([target])
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(NodeTable)
+        await wait_for(pilot, lambda: table.row_count == 12)
+        faulty.faults.always = fault
+        await wait_for(pilot, lambda: app.status.error is not None)
+        status = plain(app.query_one(StatusBar))
+        assert FAILING[fault] in status, status
+        assert "✖ STALE" in status and "STALE: data from" in status
+        assert "\n" not in app.status.error
+        assert table.row_count == 12  # the last good data stays
+        await pilot.press("j")  # the UI still answers while the deployment misbehaves
+        assert table.cursor_row == 1
+        faulty.faults.clear()
+        await wait_for(pilot, lambda: app.status.error is None, timeout=20)
+        assert "STALE" not in plain(app.query_one(StatusBar))
+
+
+@pytest.mark.parametrize("fault", HARMLESS)
+async def test_harmless_faults_still_bring_data(faulty: SimulatorServer, fault: Fault) -> None:
+    app = WaTuiApp([target_for(faulty)])
+    faulty.faults.push(fault)  # the first answer is late, or its token revoked mid-session
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        assert app.status.error is None
+        assert faulty.faults.injected == [fault]
+
+
+@pytest.mark.parametrize("fault", sorted(FAILING))
+def test_snapshot_exits_3_with_the_reason(
+    faulty: SimulatorServer, fault: Fault, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    monkeypatch.setenv("WA_TUI_USERNAME", faulty.username)
+    monkeypatch.setenv("WA_TUI_PASSWORD", faulty.password)
+    faulty.faults.always = fault
+    status = main(["snapshot", "--url", faulty.url, "--timeout", "1"])
+    out = capsys.readouterr()
+    assert status == 3 and out.out == ""
+    (line,) = out.err.splitlines()
+    assert line.startswith("wa-tui: ") and FAILING[fault] in line
+    faulty.faults.clear()
+    assert main(["snapshot", "--url", faulty.url, "--timeout", "1"]) == 0
+
+
+def test_retry_after_is_honoured(faulty: SimulatorServer) -> None:
+    import asyncio
+
+    from tests.conftest import client_for
+    from wa_tui.poller import Poller
+
+    async def poll_once() -> float:
+        async with client_for(faulty) as client:
+            poller = Poller(client, interval=0.1)
+            faulty.faults.push(Fault.RATE_LIMITED)
+            await poller.poll()
+            return poller.next_delay()
+
+    faulty.faults.retry_after = 9
+    assert asyncio.run(poll_once()) >= 9
