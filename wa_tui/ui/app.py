@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer
 
 from wa_tui import clock
@@ -207,9 +208,9 @@ class WaTuiApp(App[None]):
             if snapshot is not None:
                 table.show(snapshot, node_severity(watch.status.findings))
                 self.query_one(TopologyView).show(snapshot)
-            table.border_title = f"Nodes ({table.row_count})"
+            _retitle(table, f"Nodes ({table.row_count})")
             self.query_one(FindingsPanel).show(watch.status.findings)
-            self.query_one(FindingsPanel).border_title = f"Findings ({len(watch.status.findings)})"
+            _retitle(self.query_one(FindingsPanel), f"Findings ({len(watch.status.findings)})")
             self.query_one(EventLog).show(watch)
             self._show_selected()
 
@@ -220,7 +221,7 @@ class WaTuiApp(App[None]):
         detail = self.query_one(NodeDetail)
         detail.show(node, snapshot.kind if snapshot else DeploymentKind.SINGLE)
         # Text, not str: a str title is parsed as markup, and node ids are server data.
-        detail.border_title = Text(f"Detail · {visible(node.id, limit=60)}" if node else "Detail")
+        _retitle(detail, f"Detail · {visible(node.id, limit=60)}" if node else "Detail")
 
     def _redraw_status(self) -> None:
         if not self.query(StatusBar):  # shutting down: a poll ended after the screen went
@@ -300,6 +301,13 @@ class WaTuiApp(App[None]):
         yield SystemCommand("Focus detail", "Move to the node detail", self.action_focus_detail)
         yield SystemCommand("Show or hide events", "The change log pane", self.action_toggle_events)
         yield SystemCommand("Help: keys", "List every key", self.action_help)
+
+
+def _retitle(widget: Widget, title: str) -> None:
+    """Set a border title only when it changes: setting one repaints the whole widget.
+    Given as Text, because a str title is parsed as markup and titles carry server data."""
+    if widget.border_title is None or Text.from_markup(widget.border_title).plain != title:
+        widget.border_title = Text(title)
 
 
 def _others_summary(others: list[Watch]) -> str:

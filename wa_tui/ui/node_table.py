@@ -96,7 +96,9 @@ class NodeTable(DataTable[Text]):
             self._show_node(node, snapshot.kind, severities.get(node.id))
         self._put_in_order(wanted)
         if selected in self._shown:
-            self.move_cursor(row=self.get_row_index(selected), animate=False)
+            row = self.get_row_index(selected)
+            if row != self.cursor_row:
+                self.move_cursor(row=row, animate=False)
 
     def _show_node(self, node: Node, kind: DeploymentKind, severity: Severity | None) -> None:
         cells = node_cells(node, kind, severity)

@@ -92,8 +92,11 @@ def _next(status: PollStatus) -> Text:
 
 
 class StatusBar(Static):
+    _plain: str | None = None
+
     def show(self, status: PollStatus) -> None:
         text = render_status(status)
-        if text.plain != getattr(self, "_plain", None):
+        if text.plain != self._plain:
             self._plain = text.plain
-            self.update(text)
+            # One line, always: no layout pass (it would repaint the whole screen).
+            self.update(text, layout=False)
