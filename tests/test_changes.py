@@ -74,3 +74,16 @@ def test_build_change_and_node_appearance() -> None:
         e.kind is ChangeKind.BUILD_CHANGED and "v2.45.1 → v2.46.0" in e.message for e in events
     )
     assert [e.kind for e in diff(snap(deployment), before)].count(ChangeKind.NODE_APPEARED) == 1
+
+
+def test_health_failing_is_not_every_gateway_changing() -> None:
+    deployment = SimDeployment.multiconnect(8)
+    before = snap(deployment)
+    without_health = build_snapshot(
+        deployment.support_payload(), None, health_error="HTTP 503: Service not ready"
+    )
+    assert diff(before, without_health) == []
+    assert diff(without_health, before) == []
+    malformed = build_snapshot(deployment.support_payload(), {"health": "???"})
+    assert malformed.health_error is not None
+    assert diff(before, malformed) == []

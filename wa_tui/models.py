@@ -335,8 +335,8 @@ def build_snapshot(
     keyed = _is_keyed(support_section)
     try:
         health_section = dict(_entries(_section(health, "health"))) if health else {}
-    except PayloadError:
-        health_section = {}
+    except PayloadError as exc:
+        health_section, health_error = {}, health_error or f"/v1/health: {exc}"
     nodes = []
     for node_id, raw in _entries(support_section):
         health_raw = health_section.get(node_id)

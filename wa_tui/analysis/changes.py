@@ -53,7 +53,9 @@ def _socket_severity(node: Node) -> Severity:
     }.get(node.socket, Severity.WARNING)
 
 
-def _node_changes(before: Node, after: Node, at: datetime) -> Iterator[Change]:
+def _node_changes(
+    before: Node, after: Node, at: datetime, gateways_known: bool
+) -> Iterator[Change]:
     name = _name(after.id)
     if before.role != after.role:
         yield Change(
@@ -67,9 +69,10 @@ def _node_changes(before: Node, after: Node, at: datetime) -> Iterator[Change]:
         f"gateway {visible(before.gateway_status or '—', limit=20)} → "
         f"{visible(after.gateway_status or '—', limit=20)}"
     )
+    gateway_moved = gateways_known and before.gateway_status != after.gateway_status
     if before.socket != after.socket:
         # Socket and gateway usually move together: one event tells both.
-        both = f", {gateway}" if before.gateway_status != after.gateway_status else ""
+        both = f", {gateway}" if gateway_moved else ""
         yield Change(
             at,
             ChangeKind.SOCKET_CHANGED,
@@ -77,7 +80,7 @@ def _node_changes(before: Node, after: Node, at: datetime) -> Iterator[Change]:
             _socket_severity(after),
             after.id,
         )
-    elif before.gateway_status != after.gateway_status:
+    elif gateway_moved:
         yield Change(at, ChangeKind.GATEWAY_CHANGED, f"{name}: {gateway}", Severity.INFO, after.id)
     if before.version != after.version:
         yield Change(
@@ -112,6 +115,9 @@ def _shard_changes(before: Snapshot, after: Snapshot, at: datetime) -> Iterator[
 def diff(before: Snapshot, after: Snapshot) -> list[Change]:
     """The events that lead from `before` to `after`, seen at `after.fetched_at`."""
     at = after.fetched_at
+    # /v1/health failing is not every gateway changing: compare them only when both
+    # snapshots had an answer.
+    gateways_known = before.health_error is None and after.health_error is None
     changes: list[Change] = []
     for node_id in sorted(before.by_id.keys() - after.by_id.keys()):
         changes.append(
@@ -130,6 +136,6 @@ def diff(before: Snapshot, after: Snapshot) -> list[Change]:
                 Change(at, ChangeKind.NODE_APPEARED, f"{_name(node.id)} appeared", node=node.id)
             )
         else:
-            changes.extend(_node_changes(previous, node, at))
+            changes.extend(_node_changes(previous, node, at, gateways_known))
     changes.extend(_shard_changes(before, after, at))
     return changes

@@ -73,6 +73,10 @@ def render_status(status: PollStatus) -> Text:
     if status.error is not None:
         line.append("  ")
         line.append(f"✖ {visible(status.error, limit=120)}", style="bold white on red")
+    if snapshot is not None and snapshot.health_error and status.error is None:
+        line.append(
+            f"  ▲ no gateway status: {visible(snapshot.health_error, limit=80)}", style="yellow"
+        )
     if status.others:
         line.append(f"  │  {status.others}", style="dim")
     if snapshot is not None and snapshot.api_version:
