@@ -101,15 +101,14 @@ class EventLog(ScrollView, can_focus=True):
         index = scroll_y + y
         width = self.scrollable_content_region.width
         style = self.rich_style
-        if not self._lines:
-            if index == 0:
-                return Strip(EMPTY.render(self.app.console), EMPTY.cell_len).crop_extend(
-                    0, width, style
-                )
+        if not self._lines and index == 0:
+            line = Strip(EMPTY.render(self.app.console), EMPTY.cell_len)
+        elif index < len(self._lines):
+            line = self._lines[index]
+        else:
             return Strip.blank(width, style)
-        if index >= len(self._lines):
-            return Strip.blank(width, style)
-        return self._lines[index].crop_extend(scroll_x, scroll_x + width, style)
+        # The pane's colours under the line's own (cached per style by Strip).
+        return line.apply_style(style).crop_extend(scroll_x, scroll_x + width, style)
 
     def plain_lines(self) -> list[str]:
         """The log as plain text, top to bottom."""
