@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import SIZE, make_app, plain, row_texts, screen_text, wait_for
+from tests.ui_helpers import (
+    SIZE,
+    event_log_text,
+    make_app,
+    plain,
+    row_texts,
+    screen_text,
+    wait_for,
+)
 from wa_tui.models import Role
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
-from wa_tui.ui.event_log import PREFIX_WIDTH, EventLog
+from wa_tui.ui.event_log import EventLog
 from wa_tui.ui.findings_panel import FindingsPanel
 from wa_tui.ui.help_screen import HelpScreen
 from wa_tui.ui.node_detail import NodeDetail
@@ -149,14 +157,8 @@ async def test_failover_shows_in_event_log_findings_and_header(
         with deployment.lock:
             old, new = deployment.fail_over_master()
         await pilot.press("r")
-        events = app.query_one(EventLog)
-
-        def log_text() -> str:
-            """the event log, wrapped lines joined back (time and marker columns cut)"""
-            return " ".join(line[PREFIX_WIDTH:].strip() for line in events.plain_lines())
-
-        await wait_for(pilot, lambda: "role changed" in log_text())
-        log = log_text()
+        await wait_for(pilot, lambda: "role changed" in event_log_text(app))
+        log = event_log_text(app)
         assert f"{new.id}: role secondary_master → primary_master" in log
         assert f"control shard -1 moved: {old.id} → {new.id}" in log
         assert f"{old.id} disappeared" in log

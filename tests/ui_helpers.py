@@ -57,6 +57,14 @@ def screen_text(app: WaTuiApp) -> str:
     return "".join(html.unescape(part) for part in parts).replace("\xa0", " ")
 
 
+def event_log_text(app: WaTuiApp) -> str:
+    """The event log as one string: wrapped lines joined back, time and marker cut."""
+    from wa_tui.ui.event_log import PREFIX_WIDTH, EventLog
+
+    lines = app.query_one(EventLog).plain_lines()
+    return " ".join(line[PREFIX_WIDTH:].strip() for line in lines)
+
+
 def row_texts(app: WaTuiApp) -> list[dict[str, str]]:
     """The node list's rows, top to bottom, each as {column key: text}."""
     from wa_tui.ui.node_table import COLUMNS, NodeTable

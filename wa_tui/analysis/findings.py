@@ -135,7 +135,7 @@ def _sockets(snapshot: Snapshot, _t: Thresholds, _now: datetime) -> Iterator[Fin
         raw = node.support.socket_conn
         if node.socket is SocketState.UNKNOWN and raw not in (None, "UNK"):
             what = (
-                f"reports socket state {visible(raw, limit=30)!r}, which the API does not document"
+                f"reports socket state '{visible(raw, limit=30)}', which the API does not document"
             )
         owned = f" (owns {', '.join(_shard_name(s) for s in node.shards)})" if node.shards else ""
         yield Finding(severity, code, f"{_name(node)}{owned} {what}", (node.id,), node.shards)

@@ -59,7 +59,7 @@ def _grid(rows: Iterable[tuple[str, Text]]) -> Table:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     for key, value in rows:
-        grid.add_row(Text(visible(key, limit=40)), value)
+        grid.add_row(Text(visible(key, limit=28)), value)
     return grid
 
 
