@@ -161,3 +161,31 @@ def test_snapshot_and_check_output_are_safe(hostile: SimulatorServer) -> None:
             assert "WA_DB_PASSWORD=••••••" in node["support"]["env"]
         else:
             assert b"evil[bold red]x[/]\\x1b]0;owned" in out.stdout
+
+
+async def test_show_secrets_reveals_only_after_confirmation(hostile: SimulatorServer) -> None:
+    from tests.ui_helpers import target_for
+    from wa_tui.ui.app import WaTuiApp
+    from wa_tui.ui.confirm_screen import ConfirmScreen
+
+    def detail_text(app: WaTuiApp) -> str:
+        return plain(app.query_one("#detail-body"))
+
+    locked = make_app(hostile)
+    async with locked.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: locked.query_one(NodeTable).row_count == 5)
+        await pilot.press("j", "j", "x")  # without --show-secrets, x does nothing
+        assert not isinstance(locked.screen, ConfirmScreen)
+        assert SECRET not in detail_text(locked)
+
+    app = WaTuiApp([target_for(hostile)], secrets_may_be_shown=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 5)
+        await pilot.press("j", "j", "x")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # the default answer: nothing shown
+        assert SECRET not in detail_text(app)
+        await pilot.press("x", "y")
+        assert f"WA_DB_PASSWORD={SECRET}" in detail_text(app)
+        await pilot.press("x")  # hides again, no question asked
+        assert SECRET not in detail_text(app)
