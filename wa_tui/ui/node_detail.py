@@ -180,6 +180,7 @@ class NodeDetail(VerticalScroll):
         super().__init__(**kwargs)
         self._shown: tuple[object, ...] | None = None
         self.reveal_secrets = False  # only after --show-secrets and the user's confirmation
+        self.redraws = 0  # how often the body was rebuilt (for tests, benchmarks)
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No node selected.", style="dim"), id="detail-body")
@@ -191,6 +192,7 @@ class NodeDetail(VerticalScroll):
         if key == self._shown:
             return
         self._shown = key
+        self.redraws += 1
         body = self.query_one("#detail-body", Static)
         if node is None:
             body.update(Text("No node selected.", style="dim"))

@@ -1,0 +1,65 @@
+"""5. CLI: wall time of `wa-tui check` and `wa-tui snapshot` against the simulator, versus
+`python -c "import httpx, pydantic"` (the floor of our own dependencies) and versus
+`curl -s` of the same endpoint (the shell baseline). Median of several runs."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import time
+
+from benchmarks.common import PYTHON, report, simulator
+
+RUNS = 10
+
+
+def wall(argv: list[str], env: dict[str, str] | None = None) -> float:
+    def once() -> float:
+        start = time.perf_counter()
+        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - start
+
+    once()  # warm the file cache
+    return statistics.median(once() for _ in range(RUNS))
+
+
+def main() -> None:
+    floor = wall([PYTHON, "-c", "import httpx, pydantic"])
+    with simulator("--shards", "32", "--no-story") as sim:
+        token = (
+            subprocess.run(
+                [
+                    "curl",
+                    "-s",
+                    "-u",
+                    f"{sim.username}:{sim.password}",
+                    "-X",
+                    "POST",
+                    f"{sim.url}/v1/users/login",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.split('"token": "')[1]
+            .split('"')[0]
+        )
+        curl = wall(["curl", "-s", "-H", f"Authorization: Bearer {token}", f"{sim.url}/v1/support"])
+        check = wall([PYTHON, "-m", "wa_tui", "check", "--url", sim.url], sim.env)
+        snapshot = wall([PYTHON, "-m", "wa_tui", "snapshot", "--url", sim.url], sim.env)
+    report(
+        "CLI wall time (32-shard deployment)",
+        [
+            ('python -c "import httpx, pydantic"', f"{floor * 1000:.0f} ms"),
+            ("curl -s /v1/support", f"{curl * 1000:.0f} ms"),
+            ("wa-tui check", f"{check * 1000:.0f} ms"),
+            ("wa-tui snapshot", f"{snapshot * 1000:.0f} ms"),
+            ("check / import floor (target <= 1.3x)", f"{check / floor:.2f}x"),
+            ("snapshot / import floor", f"{snapshot / floor:.2f}x"),
+            ("check / curl", f"{check / curl:.1f}x"),
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""What the benchmarks share: a simulator in its own process, a real pseudo-terminal of
+160x50 to run programs in, and medians. Not part of the test run."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import pty
+import select
+import statistics
+import struct
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fcntl import ioctl
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+COLUMNS, LINES = 160, 50
+
+
+@dataclass
+class Simulator:
+    url: str
+    username: str
+    password: str
+    process: subprocess.Popen[str]
+
+    @property
+    def env(self) -> dict[str, str]:
+        return dict(os.environ, WA_TUI_USERNAME=self.username, WA_TUI_PASSWORD=self.password)
+
+
+@contextlib.contextmanager
+def simulator(*args: str) -> Iterator[Simulator]:
+    """`wa-tui simulate ARGS` in its own process (its CPU is not ours)."""
+    process = subprocess.Popen(
+        [PYTHON, "-m", "wa_tui", "simulate", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert process.stdout is not None
+    printed = {}
+    while len(printed) < 3:
+        key, _, value = process.stdout.readline().partition(": ")
+        printed[key] = value.strip()
+    try:
+        yield Simulator(printed["url"], printed["username"], printed["password"], process)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@dataclass
+class PtyRun:
+    process: subprocess.Popen[bytes]
+    fd: int
+    started: float
+    output: bytearray
+
+    def read_until(self, marker: bytes, timeout: float = 20.0) -> float:
+        """Seconds from process start until `marker` has been written to the terminal."""
+        deadline = time.perf_counter() + timeout
+        while marker not in self.output:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"{marker!r} never appeared")
+            self.read(0.05)
+        return time.perf_counter() - self.started
+
+    def read(self, wait: float) -> bytes:
+        ready, _, _ = select.select([self.fd], [], [], wait)
+        if not ready:
+            return b""
+        try:
+            chunk = os.read(self.fd, 1 << 16)
+        except OSError:
+            return b""
+        self.output += chunk
+        return chunk
+
+    def drain(self, seconds: float) -> None:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            self.read(0.02)
+
+    def write(self, data: bytes) -> None:
+        os.write(self.fd, data)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the process has used so far (from /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_bytes(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmHWM")
+
+
+@contextlib.contextmanager
+def in_pty(argv: list[str], env: dict[str, str] | None = None) -> Iterator[PtyRun]:
+    """Run `argv` in a real 160x50 pseudo-terminal, as a person's terminal would."""
+    leader, follower = pty.openpty()
+    ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
+    environment = dict(env or os.environ, TERM="xterm-256color")
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        argv, stdin=follower, stdout=follower, stderr=follower, env=environment, cwd=ROOT
+    )
+    os.close(follower)
+    run = PtyRun(process, leader, started, bytearray())
+    try:
+        yield run
+    finally:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+        process.kill()
+        os.close(leader)
+
+
+def median_of(runs: int, measure: Callable[[], float]) -> float:
+    return statistics.median(measure() for _ in range(runs))
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def report(title: str, rows: list[tuple[str, str]]) -> None:
+    print(f"\n## {title}  ({machine()})")
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+
+
+MINIMAL_APP = """
+from textual.app import App
+from textual.widgets import Label
+
+class Minimal(App):
+    def compose(self):
+        yield Label("", id="l")
+    def on_mount(self):
+        self.query_one("#l").update("READY")
+    def on_key(self, event):
+        self.query_one("#l").update(f"KEY-{event.key}")
+
+Minimal().run()
+"""

@@ -1,0 +1,130 @@
+"""3. Scale: a 32-shard deployment (34 nodes) and 1,000 nodes in one answer. Parse +
+analysis time per refresh (median), UI update time and the longest event-loop stall
+while refreshing (a 5 ms ticker measures it), and peak RSS of `wa-tui --url` in a real
+terminal. Baseline: json.loads of the same answer, and the minimal Textual app's RSS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+
+from benchmarks.common import MINIMAL_APP, PYTHON, in_pty, report, simulator
+from wa_tui import targets
+from wa_tui.analysis import analyse
+from wa_tui.models import build_snapshot
+from wa_tui.poller import PollResult
+from wa_tui.simulator import SimDeployment, SimulatorServer
+from wa_tui.ui.app import SnapshotPolled, WaTuiApp
+from wa_tui.ui.node_table import NodeTable
+
+
+def deployment(nodes: int) -> SimDeployment:
+    return SimDeployment.multiconnect(32, spares=nodes - 34)
+
+
+def parse_and_analyse(nodes: int) -> tuple[float, float]:
+    dep = deployment(nodes)
+    support = json.dumps(dep.support_payload()).encode()
+    health = json.dumps(dep.health_payload()).encode()
+
+    def decode_only() -> float:
+        start = time.perf_counter()
+        json.loads(support), json.loads(health)
+        return time.perf_counter() - start
+
+    def ours() -> float:
+        start = time.perf_counter()
+        analyse(build_snapshot(json.loads(support), json.loads(health)))
+        return time.perf_counter() - start
+
+    return (
+        statistics.median(decode_only() for _ in range(30)),
+        statistics.median(ours() for _ in range(30)),
+    )
+
+
+class TimedApp(WaTuiApp):
+    """Times how long bringing the UI to each snapshot takes."""
+
+    update_seconds: list[float]
+
+    def on_snapshot_polled(self, message: SnapshotPolled) -> None:
+        start = time.perf_counter()
+        super().on_snapshot_polled(message)
+        self.update_seconds.append(time.perf_counter() - start)
+
+
+async def ui_update(nodes: int, refreshes: int = 6) -> tuple[float, float]:
+    """Median UI update per refresh, and the longest event-loop stall seen meanwhile."""
+    dep = deployment(nodes)
+    with SimulatorServer(dep) as server:
+        target = targets.demo(
+            server.url, server.username, server.password, targets.Overrides(interval=1)
+        )
+        app = TimedApp([target])
+        app.update_seconds = []
+        worst_gap = 0.0
+
+        async def ticker() -> None:
+            nonlocal worst_gap
+            last = time.perf_counter()
+            while True:
+                await asyncio.sleep(0.005)
+                now = time.perf_counter()
+                worst_gap = max(worst_gap, now - last - 0.005)
+                last = now
+
+        async with app.run_test(size=(160, 50)) as pilot:
+            while app.query_one(NodeTable).row_count < nodes:
+                await pilot.pause(0.05)
+            await pilot.pause(1)  # the table's first width pass happens on idle
+            worst_gap = 0.0
+            task = asyncio.create_task(ticker())
+            target_polls = app.poller.polls + refreshes
+            while app.poller.polls < target_polls:
+                with dep.lock:  # something changes each refresh, as in real life
+                    node = dep.serving_coreapps()[3]
+                    node.socket_conn = "SC" if node.socket_conn == "UP" else "UP"
+                await pilot.pause(0.1)
+            task.cancel()
+        return statistics.median(app.update_seconds[-refreshes:]), worst_gap
+
+
+def peak_rss(url: str, env: dict[str, str]) -> tuple[int, int]:
+    with in_pty([PYTHON, "-c", MINIMAL_APP]) as run:
+        run.read_until(b"READY")
+        run.drain(2)
+        minimal = run.peak_rss_bytes()
+    with in_pty([PYTHON, "-m", "wa_tui", "--url", url, "--interval", "1"], env) as run:
+        run.read_until("★ primary".encode())
+        run.drain(8)
+        ours = run.peak_rss_bytes()
+    return minimal, ours
+
+
+def main() -> None:
+    rows = []
+    for nodes in (34, 1000):
+        decode, ours = parse_and_analyse(nodes)
+        update, stall = asyncio.run(ui_update(nodes))
+        rows += [
+            (f"{nodes} nodes: json.loads alone", f"{decode * 1000:.2f} ms"),
+            (f"{nodes} nodes: parse + analysis (target < 20 ms at 1,000)", f"{ours * 1000:.2f} ms"),
+            (f"{nodes} nodes: ratio to json.loads", f"{ours / decode:.1f}x"),
+            (f"{nodes} nodes: UI update per refresh", f"{update * 1000:.1f} ms"),
+            (f"{nodes} nodes: longest stall (target < 50 ms)", f"{stall * 1000:.0f} ms"),
+        ]
+    with simulator("--shards", "32", "--no-story") as sim:
+        minimal, ours_rss = peak_rss(sim.url, sim.env)
+    rows += [
+        ("peak RSS, minimal Textual app", f"{minimal / 2**20:.1f} MiB"),
+        ("peak RSS, wa-tui on 36 nodes (target < 80 MB)", f"{ours_rss / 2**20:.1f} MiB"),
+        ("ratio", f"{ours_rss / minimal:.2f}x"),
+    ]
+    report("Scale", rows)
+
+
+if __name__ == "__main__":
+    main()
