@@ -14,7 +14,6 @@ from benchmarks.common import MINIMAL_APP, PYTHON, in_pty, report, simulator
 from wa_tui import targets
 from wa_tui.analysis import analyse
 from wa_tui.models import build_snapshot
-from wa_tui.poller import PollResult
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.ui.app import SnapshotPolled, WaTuiApp
 from wa_tui.ui.node_table import NodeTable
