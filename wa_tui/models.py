@@ -211,6 +211,19 @@ class Node:
             found += self.health.errors
         return tuple(found)
 
+    def clock_skew(self, at: datetime) -> float | None:
+        """Seconds the node's clock (`device_iso8601`, UTC) is ahead of `at`."""
+        raw = self.support.device_iso8601
+        try:
+            moment = datetime.fromisoformat(raw) if raw else None
+        except ValueError:
+            return None
+        if moment is None:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return (moment - at).total_seconds()
+
     @property
     def problems(self) -> tuple[str, ...]:
         """Fields that did not have the documented type."""

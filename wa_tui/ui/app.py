@@ -25,7 +25,6 @@ from textual.widgets import DataTable, Footer
 from wa_tui import clock
 from wa_tui.analysis import Severity, node_severity
 from wa_tui.errors import WAError
-from wa_tui.models import DeploymentKind
 from wa_tui.poller import Poller, PollResult
 from wa_tui.targets import Target
 from wa_tui.text import visible
@@ -219,7 +218,7 @@ class WaTuiApp(App[None]):
         selected = self.query_one(NodeTable).selected_id
         node = snapshot.by_id.get(selected) if snapshot and selected else None
         detail = self.query_one(NodeDetail)
-        detail.show(node, snapshot.kind if snapshot else DeploymentKind.SINGLE)
+        detail.show(node, snapshot)
         # Text, not str: a str title is parsed as markup, and node ids are server data.
         _retitle(detail, f"Detail · {visible(node.id, limit=60)}" if node else "Detail")
 

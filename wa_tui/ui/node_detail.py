@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -20,12 +21,13 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from wa_tui import clock
-from wa_tui.models import DeploymentKind, Node
+from wa_tui.models import DeploymentKind, Node, Snapshot
 from wa_tui.secrets import mask_tree
-from wa_tui.text import human_bytes, visible
+from wa_tui.text import human_age, human_bytes, visible
 from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_badge
 
 VALUE_LIMIT = 400
+SKEW_TOLERANCE = 5.0  # seconds; less is "in sync"
 
 OVERVIEW_FIELDS = (
     "role",
@@ -78,7 +80,7 @@ def _expiry(node: Node) -> Text:
     return raw.append(f"  in {days:.0f} days", style="yellow" if days < 14 else "dim")
 
 
-def _overview(node: Node, kind: DeploymentKind, raw: Mapping[str, Any]) -> Table:
+def _overview(node: Node, kind: DeploymentKind, raw: Mapping[str, Any], at: datetime) -> Table:
     rows = [
         ("host", Text(visible(node.host or "—"))),
         ("container", Text(visible(node.container or "—"))),
@@ -91,9 +93,21 @@ def _overview(node: Node, kind: DeploymentKind, raw: Mapping[str, Any]) -> Table
         ("version", _value(raw.get("version", "—"))),
         ("expires", _expiry(node)),
         ("multiconnect", _value(raw.get("multi_connect", "—"))),
-        ("node time", _value(raw.get("device_iso8601", "—"))),
+        ("node clock", node_clock(node, at)),
     ]
     return _grid(rows)
+
+
+def node_clock(node: Node, at: datetime) -> Text:
+    """The node's clock against ours: skew is what matters on call (tokens, TLS, logs),
+    and unlike the raw time it does not change every second."""
+    skew = node.clock_skew(at)
+    if skew is None:
+        return _value(node.raw.get("device_iso8601", "—"))
+    if abs(skew) < SKEW_TOLERANCE:
+        return Text("in sync", style="dim")
+    direction = "ahead" if skew > 0 else "behind"
+    return Text(f"{human_age(abs(skew))} {direction}", style="yellow")
 
 
 def _mapping_section(title: str, value: Any) -> list[RenderableType]:
@@ -149,14 +163,16 @@ def _other_section(raw: Mapping[str, Any], health: Mapping[str, Any]) -> list[Re
     return [_heading("Other fields"), _grid(rest)] if rest else []
 
 
-def render_node(node: Node, kind: DeploymentKind, reveal: bool = False) -> RenderableType:
+def render_node(
+    node: Node, kind: DeploymentKind, at: datetime, reveal: bool = False
+) -> RenderableType:
     """Every field of `node`; secret-looking values masked unless `reveal`."""
     raw = mask_tree(dict(node.raw), reveal=reveal)
     health = mask_tree(node.health.model_dump() if node.health else {}, reveal=reveal)
     assert isinstance(raw, dict) and isinstance(health, dict)
     return Group(
         Text(visible(node.id, limit=120), style="bold reverse"),
-        _overview(node, kind, raw),
+        _overview(node, kind, raw, at),
         *_errors_section(node),
         *_mapping_section("Schema", raw.get("schema")),
         *_mapping_section("E2E", raw.get("e2e")),
@@ -185,16 +201,23 @@ class NodeDetail(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(Text("No node selected.", style="dim"), id="detail-body")
 
-    def show(self, node: Node | None, kind: DeploymentKind) -> None:
-        """Redraw only when the node or what it reported changed."""
-        health = node.health.model_dump() if node and node.health else None
-        key = (node.id, kind, node.raw, health, self.reveal_secrets) if node else None
+    def show(self, node: Node | None, snapshot: Snapshot | None) -> None:
+        """Redraw only when the node or what it reported changed (its clock ticking
+        is not a change: the pane shows its skew)."""
+        if node is None or snapshot is None:
+            key: tuple[object, ...] | None = None
+        else:
+            raw = {k: v for k, v in node.raw.items() if k != "device_iso8601"}
+            health = node.health.model_dump() if node.health else None
+            skew = node_clock(node, snapshot.fetched_at).plain
+            key = (node.id, snapshot.kind, raw, health, skew, self.reveal_secrets)
         if key == self._shown:
             return
         self._shown = key
         self.redraws += 1
         body = self.query_one("#detail-body", Static)
-        if node is None:
+        if node is None or snapshot is None:
             body.update(Text("No node selected.", style="dim"))
         else:
-            body.update(render_node(node, kind, reveal=self.reveal_secrets))
+            reveal = self.reveal_secrets
+            body.update(render_node(node, snapshot.kind, snapshot.fetched_at, reveal=reveal))
