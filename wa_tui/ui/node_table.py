@@ -51,6 +51,21 @@ def node_cells(node: Node, kind: DeploymentKind, severity: Severity | None) -> d
     }
 
 
+def _row_inputs(node: Node, kind: DeploymentKind, severity: Severity | None) -> tuple[object, ...]:
+    """Everything `node_cells` reads, cheap to compare (building the cells is not)."""
+    support = node.support
+    return (
+        kind,
+        severity,
+        node.role,
+        support.socket_conn,
+        node.shards,
+        node.version,
+        node.gateway_status,
+        bool(node.errors),
+    )
+
+
 def _cell_key(cell: Text) -> CellKey:
     return (cell.plain, str(cell.style))
 
@@ -66,6 +81,7 @@ class NodeTable(DataTable[Text]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
         self._shown: dict[str, dict[str, CellKey]] = {}
+        self._inputs: dict[str, tuple[object, ...]] = {}  # what each row was drawn from
         self.cell_updates = 0  # how many cells refreshes have rewritten (for tests, benchmarks)
 
     def on_mount(self) -> None:
@@ -83,6 +99,7 @@ class NodeTable(DataTable[Text]):
         """Forget every row (another deployment is about to be shown)."""
         self.clear()
         self._shown.clear()
+        self._inputs.clear()
 
     def show(self, snapshot: Snapshot, severities: Mapping[str, Severity]) -> None:
         """Bring the table to `snapshot`, touching only what changed. `severities`: each
@@ -91,7 +108,7 @@ class NodeTable(DataTable[Text]):
         wanted = [node.id for node in snapshot.nodes]
         for gone in self._shown.keys() - set(wanted):
             self.remove_row(gone)
-            del self._shown[gone]
+            del self._shown[gone], self._inputs[gone]
         for node in snapshot.nodes:
             self._show_node(node, snapshot.kind, severities.get(node.id))
         self._put_in_order(wanted)
@@ -101,6 +118,10 @@ class NodeTable(DataTable[Text]):
                 self.move_cursor(row=row, animate=False)
 
     def _show_node(self, node: Node, kind: DeploymentKind, severity: Severity | None) -> None:
+        inputs = _row_inputs(node, kind, severity)
+        if self._inputs.get(node.id) == inputs:
+            return  # the usual refresh: nothing this row shows has changed
+        self._inputs[node.id] = inputs
         cells = node_cells(node, kind, severity)
         keys = {column: _cell_key(cell) for column, cell in cells.items()}
         shown = self._shown.get(node.id)
