@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from wa_tui.analysis import Finding
 from wa_tui.text import visible
 from wa_tui.ui.badges import SEVERITY_LOOK
+from wa_tui.ui.redraw import SizedStatic
 
 ALL_CLEAR = Text(
     "✔ No findings: masters, shards, sockets, builds and disks look healthy.", style="green"
@@ -30,7 +30,7 @@ def render_findings(findings: tuple[Finding, ...]) -> Text:
     return Text("\n").join(lines)
 
 
-class FindingsPanel(Static):
+class FindingsPanel(SizedStatic):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(Text("Waiting for the first answer…", style="dim"), **kwargs)  # type: ignore[arg-type]
         self._shown: tuple[Finding, ...] | None = None
@@ -39,4 +39,4 @@ class FindingsPanel(Static):
         if findings == self._shown:
             return
         self._shown = findings
-        self.update(render_findings(findings))
+        self.show_content(render_findings(findings))

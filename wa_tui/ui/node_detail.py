@@ -18,13 +18,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from wa_tui import clock
 from wa_tui.models import DeploymentKind, Node, Snapshot
 from wa_tui.secrets import mask_tree
 from wa_tui.text import human_age, human_bytes, visible
 from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_badge
+from wa_tui.ui.redraw import SizedStatic
 
 VALUE_LIMIT = 400
 SKEW_TOLERANCE = 5.0  # seconds; less is "in sync"
@@ -199,7 +199,7 @@ class NodeDetail(VerticalScroll):
         self.redraws = 0  # how often the body was rebuilt (for tests, benchmarks)
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("No node selected.", style="dim"), id="detail-body")
+        yield SizedStatic(Text("No node selected.", style="dim"), id="detail-body")
 
     def show(self, node: Node | None, snapshot: Snapshot | None) -> None:
         """Redraw only when the node or what it reported changed (its clock ticking
@@ -215,9 +215,9 @@ class NodeDetail(VerticalScroll):
             return
         self._shown = key
         self.redraws += 1
-        body = self.query_one("#detail-body", Static)
+        body = self.query_one("#detail-body", SizedStatic)
         if node is None or snapshot is None:
-            body.update(Text("No node selected.", style="dim"))
+            body.show_content(Text("No node selected.", style="dim"))
         else:
             reveal = self.reveal_secrets
-            body.update(render_node(node, snapshot.kind, snapshot.fetched_at, reveal=reveal))
+            body.show_content(render_node(node, snapshot.kind, snapshot.fetched_at, reveal=reveal))

@@ -9,7 +9,6 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 
 from wa_tui.models import CONTROL_SHARD, DeploymentKind, Node, Role, Snapshot, SocketState
 from wa_tui.text import visible
@@ -20,6 +19,7 @@ from wa_tui.ui.badges import (
     UNASSIGNED_LOOK,
     socket_look,
 )
+from wa_tui.ui.redraw import SizedStatic
 
 LABEL_WIDTH = 15
 CELL_WIDTH = 3 + 2 + LABEL_WIDTH + 2
@@ -118,7 +118,7 @@ def topology_signature(snapshot: Snapshot) -> tuple:
     )
 
 
-class TopologyView(Static):
+class TopologyView(SizedStatic):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(Text("Waiting for the first answer…", style="dim"), **kwargs)  # type: ignore[arg-type]
         self._signature: tuple | None = None
@@ -137,7 +137,7 @@ class TopologyView(Static):
             return
         self._signature = signature
         self.redraws += 1
-        self.update(render_topology(snapshot, self.content_size.width or 80))
+        self.show_content(render_topology(snapshot, self.content_size.width or 80))
 
     def on_resize(self) -> None:
         if self._snapshot is not None:
