@@ -10,12 +10,11 @@ import json
 import statistics
 import time
 
-from benchmarks.common import MINIMAL_APP, PYTHON, in_pty, report, simulator
+from benchmarks.common import MINIMAL_APP, PYTHON, TimedApp, in_pty, report, simulator
 from wa_tui import targets
 from wa_tui.analysis import analyse
 from wa_tui.models import build_snapshot
 from wa_tui.simulator import SimDeployment, SimulatorServer
-from wa_tui.ui.app import SnapshotPolled, WaTuiApp
 from wa_tui.ui.node_table import NodeTable
 
 
@@ -44,17 +43,6 @@ def parse_and_analyse(nodes: int) -> tuple[float, float]:
     )
 
 
-class TimedApp(WaTuiApp):
-    """Times how long bringing the UI to each snapshot takes."""
-
-    update_seconds: list[float]
-
-    def on_snapshot_polled(self, message: SnapshotPolled) -> None:
-        start = time.perf_counter()
-        super().on_snapshot_polled(message)
-        self.update_seconds.append(time.perf_counter() - start)
-
-
 async def ui_update(nodes: int, refreshes: int = 6) -> tuple[float, float]:
     """Median UI update per refresh, and the longest event-loop stall seen meanwhile."""
     dep = deployment(nodes)
@@ -63,7 +51,6 @@ async def ui_update(nodes: int, refreshes: int = 6) -> tuple[float, float]:
             server.url, server.username, server.password, targets.Overrides(interval=1)
         )
         app = TimedApp([target])
-        app.update_seconds = []
         worst_gap = 0.0
 
         async def ticker() -> None:

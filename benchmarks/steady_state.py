@@ -6,16 +6,16 @@ lays out and renders every frame); the simulator runs in another thread, not mea
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 from collections.abc import Iterator
 
 from textual.app import App
 from textual.widgets import Label
 
-from benchmarks.common import report
+from benchmarks.common import TimedApp, report
 from wa_tui import targets
 from wa_tui.simulator import SimDeployment, SimulatorServer
-from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.node_table import NodeTable
 from wa_tui.ui.topology import TopologyView
@@ -48,14 +48,14 @@ async def idle_cpu(app: App[None], settle: float) -> float:
         return time.thread_time() - start
 
 
-async def watch(changing: bool) -> tuple[float, int, dict[str, int]]:
+async def watch(changing: bool) -> tuple[float, int, dict[str, float]]:
     deployment = SimDeployment.multiconnect(32, spares=0)  # 34 nodes
     story = one_node_flapping(deployment) if changing else None
     with SimulatorServer(deployment, story=story, step_seconds=INTERVAL) as server:
         target = targets.demo(
             server.url, server.username, server.password, targets.Overrides(interval=INTERVAL)
         )
-        app = WaTuiApp([target])
+        app = TimedApp([target])
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause(3)
             polls, table = app.poller.polls, app.query_one(NodeTable)
@@ -64,7 +64,9 @@ async def watch(changing: bool) -> tuple[float, int, dict[str, int]]:
             start = time.thread_time()
             await asyncio.sleep(SECONDS)
             cpu = time.thread_time() - start
+            updates = app.update_seconds[-(app.poller.polls - polls) :]
             counts = {
+                "UI update per refresh (median, ms)": round(statistics.median(updates) * 1000, 2),
                 "cells rewritten": table.cell_updates - cells,
                 "topology redraws": app.query_one(TopologyView).redraws - redraws,
                 "detail redraws": app.query_one(NodeDetail).redraws - details,

@@ -112,6 +112,8 @@ class WaTuiApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Asked for every second and every poll: looked up once (a DOM query is not free).
+        self._status_bar = self.query_one(StatusBar)
         self.query_one("#nodes").border_title = "Nodes"
         self.query_one("#topology").border_title = "Topology"
         self.query_one("#detail").border_title = "Detail"
@@ -177,7 +179,7 @@ class WaTuiApp(App[None]):
             self._refresh(watch)
         elif not self.paused:
             self._schedule_next_poll(watch)
-        if watch is self.watch and result.snapshot is not None and self.query(NodeTable):
+        if watch is self.watch and result.snapshot is not None and self._status_bar.is_attached:
             self._show_snapshot()
         self._redraw_status()
 
@@ -224,11 +226,11 @@ class WaTuiApp(App[None]):
         _retitle(detail, f"Detail · {visible(node.id, limit=60)}" if node else "Detail")
 
     def _redraw_status(self) -> None:
-        if not self.query(StatusBar):  # shutting down: a poll ended after the screen went
+        if not self._status_bar.is_attached:  # shutting down: a poll ended after the screen
             return
         others = [w for w in self.watches.values() if w is not self.watch]
         self.watch.status.others = _others_summary(others)
-        self.query_one(StatusBar).show(self.watch.status)
+        self._status_bar.show(self.watch.status)
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._show_selected()
