@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from fcntl import ioctl
 from pathlib import Path
 
+from wa_tui.ui.app import SnapshotPolled, WaTuiApp
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 COLUMNS, LINES = 160, 50
@@ -139,6 +141,20 @@ def report(title: str, rows: list[tuple[str, str]]) -> None:
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
+
+
+class TimedApp(WaTuiApp):
+    """The dashboard, timing how long bringing the UI to each poll's result takes."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.update_seconds: list[float] = []
+
+    def on_snapshot_polled(self, message: SnapshotPolled) -> None:
+        start = time.perf_counter()
+        super().on_snapshot_polled(message)
+        message.prevent_default()  # Textual would run the base class's handler again
+        self.update_seconds.append(time.perf_counter() - start)
 
 
 MINIMAL_APP = """

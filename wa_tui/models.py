@@ -12,16 +12,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from functools import cached_property
+from typing import Any, Self
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 from wa_tui import clock
@@ -82,27 +81,19 @@ class TolerantModel(BaseModel):
 
     model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, populate_by_name=True)
 
-    _problems: list[str] = PrivateAttr(default_factory=list)
-
-    @property
-    def problems(self) -> list[str]:
-        """Fields dropped because they did not have the documented type."""
-        return self._problems
-
-    @model_validator(mode="wrap")
     @classmethod
-    def _drop_invalid_fields(cls, data: Any, handler: Any) -> Any:
+    def parse_tolerantly(cls, raw: object) -> tuple[Self, tuple[str, ...]]:
+        """The entry, and the fields dropped because they did not have the documented
+        type. (The happy path is one plain validation: 1,000 nodes parse in a blink.)"""
+        if not isinstance(raw, Mapping):
+            return cls(), (f"entry is {type(raw).__name__}, not an object",)
         try:
-            return handler(data)
+            return cls.model_validate(raw), ()
         except ValidationError as exc:
-            if not isinstance(data, Mapping):
-                raise
-            bad = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
-            model = handler({k: v for k, v in data.items() if k not in bad})
-            model._problems = [
-                f"{err['loc'][0]}: {err['msg']}" for err in exc.errors() if err["loc"]
-            ]
-            return model
+            errors = [error for error in exc.errors() if error["loc"]]
+        bad = {str(error["loc"][0]) for error in errors}
+        problems = tuple(f"{error['loc'][0]}: {error['msg']}" for error in errors)
+        return cls.model_validate({k: v for k, v in raw.items() if k not in bad}), problems
 
 
 class SupportEntry(TolerantModel):
@@ -165,6 +156,7 @@ class Node:
     support: SupportEntry
     raw: Mapping[str, Any]
     health: HealthEntry | None = None
+    problems: tuple[str, ...] = ()  # fields dropped for not having the documented type
 
     @property
     def host(self) -> str:
@@ -178,7 +170,7 @@ class Node:
     def role(self) -> str | None:
         return self.support.role or (self.health.role if self.health else None)
 
-    @property
+    @cached_property  # read many times per refresh by sorting, analysis and drawing
     def shards(self) -> tuple[int, ...]:
         """Every shard id owned, the `[first, last]` pairs read as inclusive ranges."""
         owned: set[int] = set()
@@ -223,12 +215,6 @@ class Node:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         return (moment - at).total_seconds()
-
-    @property
-    def problems(self) -> tuple[str, ...]:
-        """Fields that did not have the documented type."""
-        health = self.health.problems if self.health else []
-        return tuple(self.support.problems + [f"health {p}" for p in health])
 
 
 def _order_key(node: Node) -> tuple[int, int, str]:
@@ -314,14 +300,6 @@ def _entries(section: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
     return [(SINGLE_NODE_ID, section)]
 
 
-def _support_entry(raw: Any) -> SupportEntry:
-    if isinstance(raw, Mapping):
-        return SupportEntry.model_validate(raw)
-    entry = SupportEntry()
-    entry.problems.append(f"entry is {type(raw).__name__}, not an object")
-    return entry
-
-
 def _deployment_kind(nodes: Iterable[Node], keyed: bool) -> DeploymentKind:
     if not keyed:
         return DeploymentKind.SINGLE
@@ -352,17 +330,18 @@ def build_snapshot(
         health_section, health_error = {}, health_error or f"/v1/health: {exc}"
     nodes = []
     for node_id, raw in _entries(support_section):
-        health_raw = health_section.get(node_id)
+        entry, problems = SupportEntry.parse_tolerantly(raw)
+        health_entry: HealthEntry | None = None
+        health_problems: tuple[str, ...] = ()
+        if isinstance(health_raw := health_section.get(node_id), Mapping):
+            health_entry, health_problems = HealthEntry.parse_tolerantly(health_raw)
         nodes.append(
             Node(
                 id=str(node_id),
-                support=_support_entry(raw),
+                support=entry,
                 raw=raw if isinstance(raw, Mapping) else {"entry": raw},
-                health=(
-                    HealthEntry.model_validate(health_raw)
-                    if isinstance(health_raw, Mapping)
-                    else None
-                ),
+                health=health_entry,
+                problems=problems + tuple(f"health {p}" for p in health_problems),
             )
         )
     nodes.sort(key=_order_key)

@@ -6,6 +6,7 @@ The poller does not schedule itself: the UI (or a CLI command) awaits `poll()` a
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,12 +58,16 @@ class Poller:
             self.failures += 1
             self.last_error = error
             return PollResult(None, error, clock.now())
-        changes = tuple(diff(self.last_good, snapshot)) if self.last_good else ()
-        self.findings = tuple(analyse(snapshot, self.thresholds, now=snapshot.fetched_at))
+        # Off the event loop too, as the parsing is: heavy on a 1,000-node deployment.
+        changes, self.findings = await asyncio.to_thread(self._analyse, snapshot)
         self.failures = 0
         self.last_error = None
         self.last_good = snapshot
         return PollResult(snapshot, None, snapshot.fetched_at, self.findings, changes)
+
+    def _analyse(self, snapshot: Snapshot) -> tuple[tuple[Change, ...], tuple[Finding, ...]]:
+        changes = tuple(diff(self.last_good, snapshot)) if self.last_good else ()
+        return changes, tuple(analyse(snapshot, self.thresholds, now=snapshot.fetched_at))
 
     def next_delay(self) -> float:
         """The interval; after failures, exponential backoff with jitter, capped, and
