@@ -22,6 +22,7 @@ from wa_tui.ui.badges import (
 from wa_tui.ui.redraw import SizedStatic
 
 LABEL_WIDTH = 15
+MAX_STANDBY_CHIPS = 12
 CELL_WIDTH = 3 + 2 + LABEL_WIDTH + 2
 
 
@@ -79,6 +80,15 @@ def _summary(snapshot: Snapshot) -> Text:
     return Text(" · ").join(parts)
 
 
+def _standby_chips(standbys: list[Node], snapshot: Snapshot) -> list[Text]:
+    """The first standbys by name, then how many more: a thousand chips help nobody."""
+    chips = [_node_chip(n, snapshot) for n in standbys[:MAX_STANDBY_CHIPS]]
+    if len(standbys) > MAX_STANDBY_CHIPS:
+        more = len(standbys) - MAX_STANDBY_CHIPS
+        chips.append(Text(f"… and {more} more (node list)", style="dim"))
+    return chips
+
+
 def _row(title: str, chips: list[Text]) -> Text:
     body = Text("   ").join(chips) if chips else Text("none", style="dim")
     return Text.assemble((f"{title:<9}", "bold"), body)
@@ -104,7 +114,7 @@ def render_topology(snapshot: Snapshot, width: int) -> RenderableType:
         _row("Masters", master_chips),
         _row("Shards", [_summary(snapshot)]),
         _shard_grid(snapshot, width),
-        _row(title, [_node_chip(n, snapshot) for n in standbys]),
+        _row(title, _standby_chips(standbys, snapshot)),
         _legend(),
     )
 
