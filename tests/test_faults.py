@@ -43,15 +43,7 @@ def faulty(start_simulator) -> SimulatorServer:
 
 @pytest.mark.parametrize("fault", sorted(FAILING))
 async def test_app_reports_keeps_data_and_recovers(faulty: SimulatorServer, fault: Fault) -> None:
-    target = target_for(faulty, interval=0.2)
-    target = target.__class__(
-        target.name,
-        target.url,
-        target.credentials,
-        target.settings.model_copy(update={"timeout": 1.0}),
-        target.verify,
-    )
-    app = WaTuiApp([target])
+    app = WaTuiApp([target_for(faulty, interval=0.2, timeout=1.0)])
     async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(NodeTable)
         await wait_for(pilot, lambda: table.row_count == 12)

@@ -28,15 +28,7 @@ def rss_bytes() -> int:
 async def test_soak_with_random_faults(start_simulator, caplog: pytest.LogCaptureFixture) -> None:
     plan = FaultPlan(rate=0.3, choices=SOAK_FAULTS, latency=0.05, retry_after=1, seed=42)
     server: SimulatorServer = start_simulator(faults=plan)
-    base = target_for(server, interval=0.02)
-    target = base.__class__(
-        base.name,
-        base.url,
-        base.credentials,
-        base.settings.model_copy(update={"timeout": 0.3}),
-        base.verify,
-    )
-    app = WaTuiApp([target])
+    app = WaTuiApp([target_for(server, interval=0.02, timeout=0.3)])
     caplog.set_level(logging.WARNING, logger="wa_tui")
     errors_seen: set[str] = set()
     async with app.run_test(size=SIZE) as pilot:

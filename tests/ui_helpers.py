@@ -21,10 +21,12 @@ from wa_tui.ui.app import WaTuiApp
 SIZE = (160, 50)
 
 
-def target_for(server: SimulatorServer, interval: float = 30.0, name: str = "test") -> Target:
+def target_for(
+    server: SimulatorServer, interval: float = 30.0, name: str = "test", timeout: float = 10.0
+) -> Target:
     """The simulator as a deployment to watch (no token cache: nothing written)."""
     credentials = Credentials.with_password(server.username, server.password)
-    settings = DeploymentSettings(url=server.url, interval=interval)
+    settings = DeploymentSettings(url=server.url, interval=interval, timeout=timeout)
     return Target(name, server.url, credentials, settings, verify=True)
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from wa_tui import __version__
 
 if TYPE_CHECKING:
+    from wa_tui.errors import WAError
     from wa_tui.models import Snapshot
     from wa_tui.targets import Overrides, Target
 
@@ -207,6 +208,18 @@ async def _fetch_once(target: Target) -> Snapshot:
         return await client.fetch_snapshot()
 
 
+def _read_once(args: argparse.Namespace) -> tuple[Target, Snapshot | WAError]:
+    """`snapshot` and `check`: the one deployment named, read once (or why it could not be)."""
+    from wa_tui.errors import WAError
+
+    with open_targets(args) as found:
+        target = _only(found)
+        try:
+            return target, asyncio.run(_fetch_once(target))
+        except WAError as error:
+            return target, error
+
+
 # -- commands --------------------------------------------------------------------------
 
 
@@ -223,13 +236,10 @@ def run_snapshot(args: argparse.Namespace) -> int:
     from wa_tui.errors import WAError
     from wa_tui.report import Source, snapshot_json, snapshot_text
 
-    with open_targets(args) as found:
-        target = _only(found)
-        try:
-            snapshot = asyncio.run(_fetch_once(target))
-        except WAError as error:
-            print(f"wa-tui: {error}", file=sys.stderr)
-            return EXIT_UNREADABLE
+    target, snapshot = _read_once(args)
+    if isinstance(snapshot, WAError):
+        print(f"wa-tui: {snapshot}", file=sys.stderr)
+        return EXIT_UNREADABLE
     findings = analyse(snapshot, target.settings.thresholds, now=snapshot.fetched_at)
     render = snapshot_json if args.format == "json" else snapshot_text
     print(render(Source(target.name, target.url), snapshot, findings))
@@ -241,13 +251,10 @@ def run_check(args: argparse.Namespace) -> int:
     from wa_tui.errors import WAError
     from wa_tui.report import CheckStatus, check_line, unknown_line
 
-    with open_targets(args) as found:
-        target = _only(found)
-        try:
-            snapshot = asyncio.run(_fetch_once(target))
-        except WAError as error:
-            print(unknown_line(str(error)))
-            return CheckStatus.UNKNOWN
+    target, snapshot = _read_once(args)
+    if isinstance(snapshot, WAError):
+        print(unknown_line(str(snapshot)))
+        return CheckStatus.UNKNOWN
     thresholds = target.settings.thresholds
     findings = analyse(snapshot, thresholds, now=snapshot.fetched_at)
     line, status = check_line(snapshot, findings, thresholds.expiry_warning_days)
