@@ -64,11 +64,10 @@ async def test_selecting_a_node_shows_its_schema_and_masked_env(simulator: Simul
 
 
 async def test_refresh_keeps_the_cursor_on_the_same_node_when_rows_move(
-    start_simulator: StartSimulator,
+    simulator: SimulatorServer,
 ) -> None:
-    deployment = SimDeployment.multiconnect(8)
-    server = start_simulator(deployment)
-    app = make_app(server)
+    deployment = simulator.deployment
+    app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(NodeTable)
         await wait_for(pilot, lambda: table.row_count == 12)
@@ -146,11 +145,10 @@ async def test_unreachable_deployment_is_one_line_not_a_crash(
 
 
 async def test_failover_shows_in_event_log_findings_and_header(
-    start_simulator: StartSimulator,
+    simulator: SimulatorServer,
 ) -> None:
-    deployment = SimDeployment.multiconnect(8)
-    server = start_simulator(deployment)
-    app = make_app(server)
+    deployment = simulator.deployment
+    app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
         assert "✔ OK" in plain(app.query_one(StatusBar))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -55,12 +54,9 @@ def test_version() -> None:
     assert out.stdout.strip() == f"wa-tui {__version__}"
 
 
-def test_url_without_credentials_is_one_line_and_exit_2(tmp_path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WA_TUI_")}
-    env["XDG_STATE_HOME"] = str(tmp_path)
-    out = subprocess.run(
-        [*WA_TUI, "--url", "http://127.0.0.1:9"], capture_output=True, text=True, env=env
-    )
+def test_url_without_credentials_is_one_line_and_exit_2() -> None:
+    # conftest's isolated_home has removed every WA_TUI_ variable
+    out = subprocess.run([*WA_TUI, "--url", "http://127.0.0.1:9"], capture_output=True, text=True)
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
         "wa-tui: no credentials: set WA_TUI_TOKEN, or WA_TUI_USERNAME and WA_TUI_PASSWORD"

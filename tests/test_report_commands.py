@@ -17,7 +17,7 @@ WA_TUI = [sys.executable, "-m", "wa_tui"]
 
 
 def run(args: list[str], server: SimulatorServer | None = None, **env: str):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("WA_TUI_")}
+    environment = dict(os.environ)  # no WA_TUI_ variable: conftest's isolated_home
     if server is not None:
         environment |= {"WA_TUI_USERNAME": server.username, "WA_TUI_PASSWORD": server.password}
         args = [*args, "--url", server.url]
@@ -114,8 +114,7 @@ def test_snapshot_and_check_do_not_import_textual(simulator: SimulatorServer) ->
         "\nexcept SystemExit: pass"
         "\nprint('TEXTUAL' if 'textual' in sys.modules else 'NO-TEXTUAL', file=sys.stderr)"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WA_TUI_")}
-    env |= {"WA_TUI_USERNAME": simulator.username, "WA_TUI_PASSWORD": simulator.password}
+    env = dict(os.environ, WA_TUI_USERNAME=simulator.username, WA_TUI_PASSWORD=simulator.password)
     out = subprocess.run(
         [sys.executable, "-c", probe, simulator.url], capture_output=True, text=True, env=env
     )

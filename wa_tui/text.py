@@ -33,12 +33,14 @@ def human_bytes(count: int | None) -> str:
         return "—"
     if count >= 2**62:
         return "unlimited"
+    if abs(count) < 1024:
+        return f"{count} B"
     size = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(size) < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+    for unit in ("KiB", "MiB", "GiB"):
         size /= 1024
-    raise AssertionError("unreachable")
+        if abs(size) < 1024:
+            return f"{size:.1f} {unit}"
+    return f"{size / 1024:.1f} TiB"
 
 
 def human_age(seconds: float) -> str:

@@ -171,8 +171,6 @@ class WaTuiApp(App[None]):
         watch.status.polling = False
         watch.status.error = str(result.error) if result.error else None
         if result.snapshot is not None:
-            watch.status.snapshot = result.snapshot
-            watch.status.findings = result.findings
             watch.add_changes(result.changes)
         if watch.poll_again:
             watch.poll_again = False

@@ -11,23 +11,32 @@ from textual.widgets import Static
 from wa_tui import clock
 from wa_tui.analysis import Finding, Severity, worst
 from wa_tui.models import Snapshot
+from wa_tui.poller import Poller
 from wa_tui.text import human_age, visible
 from wa_tui.ui.badges import SEVERITY_LOOK
 
 
 @dataclass
 class PollStatus:
-    """What the status line says; the app fills it in, the line only draws it."""
+    """What the status line says; the app fills it in, the line only draws it. The data
+    shown is the poller's own (last good snapshot, its findings), never a copy."""
 
     deployment: str
-    snapshot: Snapshot | None = None
-    findings: tuple[Finding, ...] = ()
+    poller: Poller
     error: str | None = None
     polling: bool = False
     paused: bool = False
     tls_unverified: bool = False
     others: str = ""  # the other deployments' state, when there are several
     next_poll_at: float | None = None  # clock.monotonic()
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        return self.poller.last_good
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return self.poller.findings
 
 
 def _age(snapshot: Snapshot) -> str:

@@ -6,6 +6,8 @@ colours and with NO_COLOR. The widget redraws only when what it draws changed.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -26,34 +28,37 @@ MAX_STANDBY_CHIPS = 12
 CELL_WIDTH = 3 + 2 + LABEL_WIDTH + 2
 
 
-def short_label(node: Node, snapshot: Snapshot) -> str:
-    """The host when it names the node alone (it usually does), else the whole id."""
-    hosts = [n.host for n in snapshot.nodes]
-    label = node.host if node.host and hosts.count(node.host) == 1 else node.id
-    return visible(label, limit=LABEL_WIDTH)
+def short_labels(snapshot: Snapshot) -> dict[str, str]:
+    """Each node's label: the host when it names the node alone (it usually does), else
+    the whole id. Made once per drawing (a 1,000-node deployment has 1,000 hosts)."""
+    hosts = Counter(n.host for n in snapshot.nodes)
+    return {
+        n.id: visible(n.host if n.host and hosts[n.host] == 1 else n.id, limit=LABEL_WIDTH)
+        for n in snapshot.nodes
+    }
 
 
-def _node_chip(node: Node, snapshot: Snapshot) -> Text:
+def _node_chip(node: Node, labels: dict[str, str]) -> Text:
     marker, label, style = socket_look(node)
-    return Text.assemble((f"{marker} ", style), short_label(node, snapshot), (f" {label}", style))
+    return Text.assemble((f"{marker} ", style), labels[node.id], (f" {label}", style))
 
 
-def _shard_cell(shard: int, owners: list[Node], snapshot: Snapshot) -> Text:
+def _shard_cell(shard: int, owners: list[Node], labels: dict[str, str]) -> Text:
     number = f"{'C' if shard == CONTROL_SHARD else shard:>3} "
     if not owners:
         marker, label, style = UNASSIGNED_LOOK
         return Text.assemble(number, (f"{marker} {label}", style))
     if len(owners) > 1:
         marker, _, style = CONFLICT_LOOK
-        names = "+".join(short_label(n, snapshot) for n in owners)
+        names = "+".join(labels[n.id] for n in owners)
         return Text.assemble(number, (f"{marker} {visible(names, limit=LABEL_WIDTH)}", style))
     marker, _, style = socket_look(owners[0])
-    return Text.assemble(number, (f"{marker} ", style), short_label(owners[0], snapshot))
+    return Text.assemble(number, (f"{marker} ", style), labels[owners[0].id])
 
 
-def _shard_grid(snapshot: Snapshot, width: int) -> Table:
+def _shard_grid(snapshot: Snapshot, width: int, labels: dict[str, str]) -> Table:
     owners = snapshot.owners()
-    cells = [_shard_cell(shard, nodes, snapshot) for shard, nodes in sorted(owners.items())]
+    cells = [_shard_cell(shard, nodes, labels) for shard, nodes in sorted(owners.items())]
     columns = max(1, width // CELL_WIDTH)
     grid = Table.grid(padding=(0, 2))
     for _ in range(columns):
@@ -80,9 +85,9 @@ def _summary(snapshot: Snapshot) -> Text:
     return Text(" · ").join(parts)
 
 
-def _standby_chips(standbys: list[Node], snapshot: Snapshot) -> list[Text]:
+def _standby_chips(standbys: list[Node], labels: dict[str, str]) -> list[Text]:
     """The first standbys by name, then how many more: a thousand chips help nobody."""
-    chips = [_node_chip(n, snapshot) for n in standbys[:MAX_STANDBY_CHIPS]]
+    chips = [_node_chip(n, labels) for n in standbys[:MAX_STANDBY_CHIPS]]
     if len(standbys) > MAX_STANDBY_CHIPS:
         more = len(standbys) - MAX_STANDBY_CHIPS
         chips.append(Text(f"… and {more} more (node list)", style="dim"))
@@ -100,12 +105,13 @@ def _legend() -> Text:
 
 
 def render_topology(snapshot: Snapshot, width: int) -> RenderableType:
+    labels = short_labels(snapshot)
     if snapshot.kind is DeploymentKind.SINGLE:
         node = snapshot.nodes[0]
-        return Group(_row("Single", [_node_chip(node, snapshot)]), _legend())
+        return Group(_row("Single", [_node_chip(node, labels)]), _legend())
     masters = snapshot.with_role(Role.PRIMARY_MASTER) + snapshot.with_role(Role.SECONDARY_MASTER)
     master_chips = [
-        Text.assemble(("★ " if n.role == Role.PRIMARY_MASTER else "☆ "), _node_chip(n, snapshot))
+        Text.assemble(("★ " if n.role == Role.PRIMARY_MASTER else "☆ "), _node_chip(n, labels))
         for n in masters
     ]
     standbys = [n for n in snapshot.nodes if n.is_standby and n not in masters]
@@ -113,8 +119,8 @@ def render_topology(snapshot: Snapshot, width: int) -> RenderableType:
     return Group(
         _row("Masters", master_chips),
         _row("Shards", [_summary(snapshot)]),
-        _shard_grid(snapshot, width),
-        _row(title, _standby_chips(standbys, snapshot)),
+        _shard_grid(snapshot, width, labels),
+        _row(title, _standby_chips(standbys, labels)),
         _legend(),
     )
 

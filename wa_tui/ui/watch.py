@@ -32,7 +32,7 @@ class Watch:
     @classmethod
     def of(cls, target: Target) -> Watch:
         poller = Poller(target.client(), target.settings.interval, target.settings.thresholds)
-        status = PollStatus(deployment=target.name, tls_unverified=target.tls_unverified)
+        status = PollStatus(target.name, poller, tls_unverified=target.tls_unverified)
         return cls(target, poller, status)
 
     @property
