@@ -13,6 +13,7 @@ import time
 from benchmarks.common import MINIMAL_APP, PYTHON, TimedApp, in_pty, report, simulator
 from wa_tui import targets
 from wa_tui.analysis import analyse
+from wa_tui.client import decode_answer
 from wa_tui.models import build_snapshot
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.ui.node_table import NodeTable
@@ -34,7 +35,8 @@ def parse_and_analyse(nodes: int) -> tuple[float, float]:
 
     def ours() -> float:
         start = time.perf_counter()
-        analyse(build_snapshot(json.loads(support), json.loads(health)))
+        snapshot = build_snapshot(decode_answer(support, "s"), decode_answer(health, "h"))
+        analyse(snapshot)
         return time.perf_counter() - start
 
     return (

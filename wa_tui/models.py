@@ -97,26 +97,23 @@ class TolerantModel(BaseModel):
 
 
 class SupportEntry(TolerantModel):
-    """One node's `/v1/support` fields (documented ones typed, the rest kept as extras)."""
+    """The `/v1/support` fields every refresh reads for every node (the list, topology and
+    analysis), typed. The node's raw entry keeps everything, unknown fields included.
 
-    context: str | None = None
-    db_engine: str | None = None
-    db_info: list[Any] | None = None
+    Only these are validated with each answer: on 1,000 nodes, validating the detail
+    pane's fields too (and copying the extras) tripled the parse (benchmarks/README.md).
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
     debug_info: str | None = None
     description: str | None = None
-    device_iso8601: str | None = None
-    e2e: dict[str, Any] | None = None
-    env: list[str] | None = None
     expire_timestamp: datetime | None = None
     free_space_data: int | None = None
     free_space_logs: int | None = None
     free_space_media_incoming: int | None = None
     free_space_media_outgoing: int | None = None
-    lc: str | None = None
-    lg: str | None = None
     multi_connect: bool | None = None
-    os_name: str | None = None
-    os_version: str | None = None
     db_schema: dict[str, int | str] | None = Field(default=None, alias="schema")
     socket_conn: str | None = None
     version: str | None = None
@@ -142,6 +139,31 @@ class SupportEntry(TolerantModel):
         }
 
 
+class SupportDetails(TolerantModel):
+    """The documented fields only the detail pane reads (it shows them from the raw
+    entry): validated for one node when it is shown, so their type problems are told."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    context: str | None = None
+    db_engine: str | None = None
+    db_info: list[Any] | None = None
+    device_iso8601: str | None = None
+    e2e: dict[str, Any] | None = None
+    env: list[str] | None = None
+    lc: str | None = None
+    lg: str | None = None
+    os_name: str | None = None
+    os_version: str | None = None
+
+
+SUPPORT_FIELDS = frozenset(
+    field.alias or name
+    for model in (SupportEntry, SupportDetails)
+    for name, field in model.model_fields.items()
+)
+
+
 class HealthEntry(TolerantModel):
     gateway_status: str | None = None
     role: str | None = None
@@ -156,7 +178,13 @@ class Node:
     support: SupportEntry
     raw: Mapping[str, Any]
     health: HealthEntry | None = None
-    problems: tuple[str, ...] = ()  # fields dropped for not having the documented type
+    parse_problems: tuple[str, ...] = ()  # typed fields dropped while parsing the answer
+    shards: tuple[int, ...] = ()  # every shard id owned (see owned_shards)
+
+    @cached_property  # the detail pane asks, for one node
+    def problems(self) -> tuple[str, ...]:
+        """Every documented field dropped for not having its documented type."""
+        return self.parse_problems + SupportDetails.parse_tolerantly(self.raw)[1]
 
     @property
     def host(self) -> str:
@@ -169,15 +197,6 @@ class Node:
     @property
     def role(self) -> str | None:
         return self.support.role or (self.health.role if self.health else None)
-
-    @cached_property  # read many times per refresh by sorting, analysis and drawing
-    def shards(self) -> tuple[int, ...]:
-        """Every shard id owned, the `[first, last]` pairs read as inclusive ranges."""
-        owned: set[int] = set()
-        for first, last in self.support.shards or ():
-            if CONTROL_SHARD <= first <= last <= MAX_SHARD_ID and last - first <= 64:
-                owned.update(range(first, last + 1))
-        return tuple(sorted(owned))
 
     @property
     def is_standby(self) -> bool:
@@ -205,9 +224,9 @@ class Node:
 
     def clock_skew(self, at: datetime) -> float | None:
         """Seconds the node's clock (`device_iso8601`, UTC) is ahead of `at`."""
-        raw = self.support.device_iso8601
+        raw = self.raw.get("device_iso8601")
         try:
-            moment = datetime.fromisoformat(raw) if raw else None
+            moment = datetime.fromisoformat(raw) if isinstance(raw, str) and raw else None
         except ValueError:
             return None
         if moment is None:
@@ -217,9 +236,22 @@ class Node:
         return (moment - at).total_seconds()
 
 
+def owned_shards(pairs: Iterable[tuple[int, int]]) -> tuple[int, ...]:
+    """Every shard id in `[first, last]` pairs, read as inclusive ranges; nonsense
+    ranges (reversed, past MAX_SHARD_ID, wider than 64) are ignored."""
+    owned: set[int] = set()
+    for first, last in pairs:
+        if CONTROL_SHARD <= first <= last <= MAX_SHARD_ID and last - first <= 64:
+            owned.update(range(first, last + 1))
+    return tuple(sorted(owned))
+
+
+_MASTER_RANKS = {Role.PRIMARY_MASTER: 0, Role.SECONDARY_MASTER: 1}
+
+
 def _order_key(node: Node) -> tuple[int, int, str]:
     """Masters first (primary, secondary), then coreapps by shard, spares last."""
-    rank = {Role.PRIMARY_MASTER: 0, Role.SECONDARY_MASTER: 1}.get(node.role or "", 2)
+    rank = _MASTER_RANKS.get(node.role or "", 2)
     if rank == 2 and not node.shards:
         rank = 3
     first_shard = node.shards[0] if node.shards else 0
@@ -286,10 +318,9 @@ def _section(payload: object, name: str) -> Mapping[str, Any]:
 
 def _is_keyed(section: Mapping[str, Any]) -> bool:
     """Keyed shape: `host:container` keys with objects, no documented field at top level."""
-    single_fields = SupportEntry.model_fields.keys() | {"schema"}
     return (
         bool(section)
-        and not (section.keys() & single_fields)
+        and not (section.keys() & SUPPORT_FIELDS)
         and any(isinstance(value, Mapping) for value in section.values())
     )
 
@@ -341,7 +372,8 @@ def build_snapshot(
                 support=entry,
                 raw=raw if isinstance(raw, Mapping) else {"entry": raw},
                 health=health_entry,
-                problems=problems + tuple(f"health {p}" for p in health_problems),
+                parse_problems=problems + tuple(f"health {p}" for p in health_problems),
+                shards=owned_shards(entry.shards or ()),
             )
         )
     nodes.sort(key=_order_key)

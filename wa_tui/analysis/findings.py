@@ -228,12 +228,12 @@ def _disks(snapshot: Snapshot, t: Thresholds, _now: datetime) -> Iterator[Findin
 def _skew(
     snapshot: Snapshot, code: str, what: str, value: Callable[[Node], object]
 ) -> Iterator[Finding]:
-    values = {n.id: value(n) for n in snapshot.nodes if value(n) is not None}
-    counts = Counter(repr(v) for v in values.values())
+    values = {n.id: v for n in snapshot.nodes if (v := value(n)) is not None}
+    counts = Counter(values.values())
     if len(counts) < 2:
         return
     usual = counts.most_common(1)[0][0]
-    odd = [n for n in snapshot.nodes if n.id in values and repr(values[n.id]) != usual]
+    odd = [n for n in snapshot.nodes if n.id in values and values[n.id] != usual]
     yield Finding(
         Severity.WARNING,
         code,
