@@ -10,10 +10,13 @@ from tests.ui_helpers import (
     plain,
     row_texts,
     screen_text,
+    target_for,
     wait_for,
 )
 from wa_tui.models import Role
+from wa_tui.poller import poll_early
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
+from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.event_log import EventLog
 from wa_tui.ui.findings_panel import FindingsPanel
 from wa_tui.ui.help_screen import HelpScreen
@@ -127,6 +130,38 @@ async def test_help_lists_every_key(simulator: SimulatorServer) -> None:
             assert description in shown
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_first_poll_begun_before_the_ui_shows_and_its_login_is_kept(
+    simulator: SimulatorServer,
+) -> None:
+    target = target_for(simulator)
+    early = poll_early(target)
+    early.result(timeout=15)  # done before the app exists: what it shows came from it
+    app = WaTuiApp([target], early_polls={target.name: early})
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        assert row_texts(app)[0]["role"] == "★ primary"
+        assert app.poller.polls == 1 and simulator.logins == 1
+        assert simulator.requests["/v1/support"] == 1  # no second fetch of its own
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.poller.polls == 2 and not app.status.polling)
+        assert app.status.error is None
+        assert simulator.logins == 1  # the early poll's token was handed over
+
+
+async def test_a_failed_early_poll_is_shown_and_polling_goes_on(
+    start_simulator: StartSimulator,
+) -> None:
+    server = start_simulator()
+    target = target_for(server, interval=0.2)
+    server.stop()
+    early = poll_early(target)
+    app = WaTuiApp([target], early_polls={target.name: early})
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.status.error is not None)
+        assert "cannot reach" in plain(app.query_one(StatusBar))
+        await wait_for(pilot, lambda: app.poller.polls >= 2)  # backoff, then polls again
 
 
 async def test_unreachable_deployment_is_one_line_not_a_crash(

@@ -224,10 +224,15 @@ def _read_once(args: argparse.Namespace) -> tuple[Target, Snapshot | WAError]:
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
+    from wa_tui.poller import poll_early
+
     with open_targets(args) as found:
+        # The deployment shown first is polled while Textual loads (a third of a second).
+        first = found[0]
+        early = {} if first.needs_password else {first.name: poll_early(first)}
         from wa_tui.ui.app import WaTuiApp
 
-        WaTuiApp(found, secrets_may_be_shown=args.show_secrets).run()
+        WaTuiApp(found, secrets_may_be_shown=args.show_secrets, early_polls=early).run()
     return 0
 
 

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from wa_tui import clock
 from wa_tui.analysis import Change, Finding, Thresholds, analyse, diff
 from wa_tui.client import WAClient
 from wa_tui.errors import WAError
 from wa_tui.models import Snapshot
+
+if TYPE_CHECKING:
+    from wa_tui.targets import Target
 
 MAX_BACKOFF_SECONDS = 60.0
 
@@ -50,6 +56,11 @@ class Poller:
         self.polls = 0
         self._rng = rng or random.Random()
 
+    @classmethod
+    def for_target(cls, target: Target) -> Poller:
+        settings = target.settings
+        return cls(target.client(), settings.interval, settings.thresholds)
+
     async def poll(self) -> PollResult:
         self.polls += 1
         try:
@@ -65,6 +76,20 @@ class Poller:
         self.last_good = snapshot
         return PollResult(snapshot, None, snapshot.fetched_at, self.findings, changes)
 
+    def adopt(self, early: EarlyPoll) -> PollResult:
+        """Take a poll made in the background before the UI started, as if it were ours,
+        and its token, so the next poll does not log in again."""
+        self.polls += 1
+        result = early.result
+        if result.snapshot is None:
+            self.failures += 1
+            self.last_error = result.error
+        else:
+            self.last_good, self.findings = result.snapshot, result.findings
+        if early.token:  # the one that just worked (a cached one may have been stale)
+            self.client.token = early.token
+        return result
+
     def _analyse(self, snapshot: Snapshot) -> tuple[tuple[Change, ...], tuple[Finding, ...]]:
         changes = tuple(diff(self.last_good, snapshot)) if self.last_good else ()
         return changes, tuple(analyse(snapshot, self.thresholds, now=snapshot.fetched_at))
@@ -78,3 +103,32 @@ class Poller:
         delay = max(self.interval, backoff * self._rng.uniform(0.8, 1.2))
         asked = getattr(self.last_error, "retry_after", None)
         return max(delay, asked) if asked is not None else delay
+
+
+@dataclass(frozen=True)
+class EarlyPoll:
+    result: PollResult
+    token: str | None
+
+
+def poll_early(target: Target) -> Future[EarlyPoll]:
+    """The first poll, in a thread of its own, begun before the UI is even imported: the
+    login and the two answers travel while Textual loads, so the first frame can already
+    show data (benchmarks/README.md). Its own client and event loop: an httpx client's
+    connections belong to the loop that opened them."""
+    future: Future[EarlyPoll] = Future()
+
+    async def once() -> EarlyPoll:
+        poller = Poller.for_target(target)
+        async with poller.client:
+            result = await poller.poll()
+            return EarlyPoll(result, poller.client.token)
+
+    def run() -> None:
+        try:
+            future.set_result(asyncio.run(once()))
+        except BaseException as exc:  # handed to whoever waits on the future
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=f"early poll of {target.name}", daemon=True).start()
+    return future

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from textual.widgets import DataTable, Footer
 from wa_tui import clock
 from wa_tui.analysis import Severity, node_severity
 from wa_tui.errors import WAError
-from wa_tui.poller import Poller, PollResult
+from wa_tui.poller import EarlyPoll, Poller, PollResult
 from wa_tui.targets import Target
 from wa_tui.text import visible
 from wa_tui.ui.confirm_screen import ConfirmScreen
@@ -74,10 +75,17 @@ class WaTuiApp(App[None]):
         Binding("x", "toggle_secrets", "Reveal secrets", show=False),
     ]
 
-    def __init__(self, targets: Sequence[Target], secrets_may_be_shown: bool = False) -> None:
+    def __init__(
+        self,
+        targets: Sequence[Target],
+        secrets_may_be_shown: bool = False,
+        early_polls: Mapping[str, Future[EarlyPoll]] | None = None,
+    ) -> None:
         super().__init__()
         # --show-secrets: `x` may reveal secret values, each time after a confirmation.
         self.secrets_may_be_shown = secrets_may_be_shown
+        # First polls begun before the UI loaded (poller.poll_early), by deployment name.
+        self._early_polls = dict(early_polls or {})
         self.watches = {target.name: Watch.of(target) for target in targets}
         self.current = targets[0].name
         self.paused = False
@@ -124,6 +132,9 @@ class WaTuiApp(App[None]):
         for watch in self.watches.values():
             if watch.target.needs_password:
                 self.push_screen(LoginScreen(watch.target), partial(self._logged_in, watch))
+            elif early := self._early_polls.pop(watch.name, None):
+                watch.status.polling = True
+                self.run_worker(self._poll(watch, early), group="poll", exit_on_error=False)
             else:
                 self._refresh(watch)
 
@@ -156,10 +167,14 @@ class WaTuiApp(App[None]):
         self._redraw_status()
         self.run_worker(self._poll(watch), group="poll", exit_on_error=False)
 
-    async def _poll(self, watch: Watch) -> None:
+    async def _poll(self, watch: Watch, early: Future[EarlyPoll] | None = None) -> None:
+        """One poll of `watch`; or, for its first, the one begun before the UI loaded."""
         try:
-            async with self._poll_slots:
-                result = await watch.poller.poll()
+            if early is not None:
+                result = watch.poller.adopt(await asyncio.wrap_future(early))
+            else:
+                async with self._poll_slots:
+                    result = await watch.poller.poll()
         except Exception as exc:  # a bug must not take the dashboard down mid-incident
             log.exception("poll of %s failed unexpectedly", watch.name)
             error = WAError(f"internal error: {type(exc).__name__}", "see the log file")

@@ -31,7 +31,7 @@ class Watch:
 
     @classmethod
     def of(cls, target: Target) -> Watch:
-        poller = Poller(target.client(), target.settings.interval, target.settings.thresholds)
+        poller = Poller.for_target(target)
         status = PollStatus(target.name, poller, tls_unverified=target.tls_unverified)
         return cls(target, poller, status)
 
