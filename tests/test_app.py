@@ -120,6 +120,31 @@ async def test_demo_failover_reaches_the_screen_by_itself(start_simulator: Start
         assert new_primary.host in plain(app.query_one(TopologyView)).split("Shards")[0]
 
 
+async def test_the_status_line_is_repainted_once_per_steady_refresh(
+    simulator: SimulatorServer,
+) -> None:
+    app = make_app(simulator, interval=0.5)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.poller.polls >= 2)
+        status = app.query_one(StatusBar)
+        polls, redraws = app.poller.polls, status.redraws
+        await wait_for(pilot, lambda: app.poller.polls >= polls + 4)
+        # Each refresh changes the time shown, nothing else: no ticking age, countdown
+        # or "refreshing…" flash while polls are quick and the data is fresh.
+        assert status.redraws - redraws <= app.poller.polls - polls
+        assert "every 0.5s" in plain(status)
+
+
+async def test_paused_data_counts_its_age(simulator: SimulatorServer) -> None:
+    app = make_app(simulator, interval=0.5)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.poller.polls >= 1 and not app.status.polling)
+        await pilot.press("p")
+        status = app.query_one(StatusBar)
+        await wait_for(pilot, lambda: "s ago)" in plain(status))  # older than 2 intervals
+        assert "paused" in plain(status)
+
+
 async def test_help_lists_every_key(simulator: SimulatorServer) -> None:
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:

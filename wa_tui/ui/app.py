@@ -133,7 +133,7 @@ class WaTuiApp(App[None]):
             if watch.target.needs_password:
                 self.push_screen(LoginScreen(watch.target), partial(self._logged_in, watch))
             elif early := self._early_polls.pop(watch.name, None):
-                watch.status.polling = True
+                watch.status.polling_since = clock.monotonic()
                 self.run_worker(self._poll(watch, early), group="poll", exit_on_error=False)
             else:
                 self._refresh(watch)
@@ -162,7 +162,7 @@ class WaTuiApp(App[None]):
             watch.poll_again = True
             return
         watch.stop_timer()
-        watch.status.polling = True
+        watch.status.polling_since = clock.monotonic()
         watch.status.next_poll_at = None
         self._redraw_status()
         self.run_worker(self._poll(watch), group="poll", exit_on_error=False)
@@ -183,7 +183,7 @@ class WaTuiApp(App[None]):
 
     def on_snapshot_polled(self, message: SnapshotPolled) -> None:
         watch, result = message.watch, message.result
-        watch.status.polling = False
+        watch.status.polling_since = None
         watch.status.error = str(result.error) if result.error else None
         if result.snapshot is not None:
             watch.add_changes(result.changes)

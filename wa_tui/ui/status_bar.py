@@ -24,11 +24,15 @@ class PollStatus:
     deployment: str
     poller: Poller
     error: str | None = None
-    polling: bool = False
+    polling_since: float | None = None  # clock.monotonic() when the poll in flight began
     paused: bool = False
     tls_unverified: bool = False
     others: str = ""  # the other deployments' state, when there are several
     next_poll_at: float | None = None  # clock.monotonic()
+
+    @property
+    def polling(self) -> bool:
+        return self.polling_since is not None
 
     @property
     def snapshot(self) -> Snapshot | None:
@@ -39,8 +43,17 @@ class PollStatus:
         return self.poller.findings
 
 
+# A poll quicker than this is not announced: "refreshing…" flashing on and off at every
+# refresh would cost two repaints of the line for nothing the user needs to know.
+SLOW_POLL_SECONDS = 1.0
+
+
+def _age_seconds(snapshot: Snapshot) -> float:
+    return (clock.now() - snapshot.fetched_at).total_seconds()
+
+
 def _age(snapshot: Snapshot) -> str:
-    return human_age((clock.now() - snapshot.fetched_at).total_seconds())
+    return human_age(_age_seconds(snapshot))
 
 
 def _health(status: PollStatus) -> Text:
@@ -75,9 +88,9 @@ def render_status(status: PollStatus) -> Text:
     if snapshot is not None and status.error is not None:
         line.append(f"STALE: data from {_age(snapshot)} ago", style="bold yellow")
     elif snapshot is not None:
-        line.append(
-            f"● refreshed {snapshot.fetched_at.astimezone():%H:%M:%S} ({_age(snapshot)} ago)"
-        )
+        line.append(f"● refreshed {snapshot.fetched_at.astimezone():%H:%M:%S}")
+        if _age_seconds(snapshot) > 2 * status.poller.interval:  # late: count it out loud
+            line.append(f" ({_age(snapshot)} ago)", style="bold yellow")
     line.append_text(_next(status))
     if status.error is not None:
         line.append("  ")
@@ -94,22 +107,28 @@ def render_status(status: PollStatus) -> Text:
 
 
 def _next(status: PollStatus) -> Text:
+    """What polling does next. In the steady state this does not change, so the line is
+    repainted once per refresh, not every second; only a slow poll, a retry countdown or
+    late data tick."""
     if status.paused:
         return Text("  ⏸ paused (p resumes)", style="bold yellow")
-    if status.polling:
+    since = status.polling_since
+    if since is not None and clock.monotonic() - since >= SLOW_POLL_SECONDS:
         return Text("  ⟳ refreshing…", style="cyan")
-    if status.next_poll_at is None:
-        return Text("")
-    wait = math.ceil(max(status.next_poll_at - clock.monotonic(), 0))
-    return Text(f"  {'retry' if status.error else 'next'} in {wait}s", style="dim")
+    if status.error is not None and status.next_poll_at is not None:
+        wait = math.ceil(max(status.next_poll_at - clock.monotonic(), 0))
+        return Text(f"  retry in {wait}s", style="dim")
+    return Text(f"  every {status.poller.interval:g}s", style="dim")
 
 
 class StatusBar(Static):
     _plain: str | None = None
+    redraws = 0  # how often the line was repainted (for tests, benchmarks)
 
     def show(self, status: PollStatus) -> None:
         text = render_status(status)
         if text.plain != self._plain:
             self._plain = text.plain
+            self.redraws += 1
             # One line, always: no layout pass (it would repaint the whole screen).
             self.update(text, layout=False)
