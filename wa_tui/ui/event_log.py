@@ -70,7 +70,14 @@ class EventLog(ScrollView, can_focus=True):
             del self._lines[len(self._lines) - self._line_counts.pop() :]
 
     def _publish(self) -> None:
-        self.virtual_size = Size(self._width, len(self._lines))
+        size = Size(self._width, len(self._lines))
+        if size != self.virtual_size:
+            # The pane's size is set by the layout; a longer log changes only what
+            # scrolls. Setting `virtual_size` would ask for a layout pass, which repaints
+            # every pane of the screen at each change: update it, and the scrollbar, as
+            # ScrollView does when it is resized without a layout.
+            self.set_reactive(EventLog.virtual_size, size)
+            self._scroll_update(size)
         self.refresh()
 
     def _wrap_width(self) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from wa_tui.analysis import Severity
 from wa_tui.models import DeploymentKind, Node, Snapshot
@@ -131,9 +132,25 @@ class NodeTable(DataTable[Text]):
         else:
             for column, key in keys.items():
                 if shown[column] != key:
-                    self.update_cell(node.id, column, cells[column])
+                    self._replace_cell(node.id, column, cells[column])
                     self.cell_updates += 1
         self._shown[node.id] = keys
+
+    def _replace_cell(self, node_id: str, column: str, cell: Text) -> None:
+        """`update_cell`, re-rendering the one row that changed instead of all of them.
+
+        DataTable keys every render cache on one counter that any `update_cell` bumps, so
+        one node's socket flapping re-rendered every row, each cell through Rich (36 rows:
+        most of a refresh's CPU, benchmarks/README.md). Here only that row's cached
+        renders are dropped. This reaches into DataTable's caches, which is why Textual is
+        pinned exactly; tests/test_app.py checks the screen shows each changed cell."""
+        row = RowKey(node_id)
+        self._data[row][ColumnKey(column)] = cell
+        for cache in (self._cell_render_cache, self._row_render_cache):
+            for key in [key for key in cache.keys() if key[0] == row]:  # noqa: SIM118 (no __iter__)
+                cache.discard(key)
+        self._line_cache.clear()  # keyed by screen line; rebuilt from the row caches
+        self.refresh_row(self.get_row_index(node_id))
 
     def _put_in_order(self, wanted: list[str]) -> None:
         """Re-add the rows from the first one out of place (order changes on failover only)."""
