@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import platform
 import pty
@@ -17,8 +18,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fcntl import ioctl
+from multiprocessing.connection import Connection
 from pathlib import Path
 
+from wa_tui import targets
+from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.ui.app import SnapshotPolled, WaTuiApp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +61,40 @@ def simulator(*args: str) -> Iterator[Simulator]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def one_node_flapping(deployment: SimDeployment) -> Iterator[str]:
+    """Each step changes one shard owner's socket: UP -> SC -> UP ..."""
+    node = deployment.serving_coreapps()[5]
+    while True:
+        with deployment.lock:
+            node.socket_conn = "SC" if node.socket_conn == "UP" else "UP"
+        yield node.socket_conn
+
+
+def _serve(nodes: int, flapping: bool, step: float, connection: Connection) -> None:
+    deployment = SimDeployment.multiconnect(32, spares=nodes - 34)
+    story = one_node_flapping(deployment) if flapping else None
+    with SimulatorServer(deployment, story=story, step_seconds=step) as server:
+        connection.send((server.url, server.username, server.password))
+        connection.recv()  # serve until the benchmark says it is done
+
+
+@contextlib.contextmanager
+def served(nodes: int, flapping: bool, interval: float) -> Iterator[targets.Target]:
+    """A 32-shard deployment of `nodes` nodes (one socket flapping each `interval` if
+    `flapping`), served from another process: its CPU, and its hold on the GIL while it
+    encodes 1,000 nodes, are not ours. The target polls it every `interval`."""
+    ours, theirs = multiprocessing.Pipe()
+    args = (nodes, flapping, interval, theirs)
+    process = multiprocessing.Process(target=_serve, args=args, daemon=True)
+    process.start()
+    url, username, password = ours.recv()
+    try:
+        yield targets.demo(url, username, password, targets.Overrides(interval=interval))
+    finally:
+        ours.send(None)
+        process.join(timeout=10)
 
 
 @dataclass

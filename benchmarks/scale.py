@@ -10,12 +10,11 @@ import json
 import statistics
 import time
 
-from benchmarks.common import MINIMAL_APP, PYTHON, TimedApp, in_pty, report, simulator
-from wa_tui import targets
+from benchmarks.common import MINIMAL_APP, PYTHON, TimedApp, in_pty, report, served, simulator
 from wa_tui.analysis import analyse
 from wa_tui.client import decode_answer
 from wa_tui.models import build_snapshot
-from wa_tui.simulator import SimDeployment, SimulatorServer
+from wa_tui.simulator import SimDeployment
 from wa_tui.ui.node_table import NodeTable
 
 
@@ -46,13 +45,10 @@ def parse_and_analyse(nodes: int) -> tuple[float, float]:
 
 
 async def ui_update(nodes: int, refreshes: int = 6) -> tuple[float, float]:
-    """Median UI update per refresh, and the longest event-loop stall seen meanwhile."""
-    dep = deployment(nodes)
-    with SimulatorServer(dep) as server:
-        target = targets.demo(
-            server.url, server.username, server.password, targets.Overrides(interval=1)
-        )
-        app = TimedApp([target])
+    """Median UI update per refresh, and the longest event-loop stall seen meanwhile,
+    one node's socket changing at every refresh (as in real life)."""
+    with served(nodes, flapping=True, interval=1.0) as target:
+        app = TimedApp([target], settle_memory=True)
         worst_gap = 0.0
 
         async def ticker() -> None:
@@ -72,10 +68,7 @@ async def ui_update(nodes: int, refreshes: int = 6) -> tuple[float, float]:
             task = asyncio.create_task(ticker())
             target_polls = app.poller.polls + refreshes
             while app.poller.polls < target_polls:
-                with dep.lock:  # something changes each refresh, as in real life
-                    node = dep.serving_coreapps()[3]
-                    node.socket_conn = "SC" if node.socket_conn == "UP" else "UP"
-                await pilot.pause(0.1)
+                await asyncio.sleep(0.1)  # not pilot.pause(): it forces a repaint itself
             task.cancel()
         return statistics.median(app.update_seconds[-refreshes:]), worst_gap
 

@@ -9,19 +9,13 @@ counts of what was redrawn; and `wa-tui --url` in a real 160x50 terminal, from /
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import multiprocessing
 import statistics
 import time
-from collections.abc import Iterator
-from multiprocessing.connection import Connection
 
 from textual.app import App
 from textual.widgets import Label
 
-from benchmarks.common import MINIMAL_APP, PYTHON, TimedApp, in_pty, report, simulator
-from wa_tui import targets
-from wa_tui.simulator import SimDeployment, SimulatorServer
+from benchmarks.common import MINIMAL_APP, PYTHON, TimedApp, in_pty, report, served, simulator
 from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.node_table import NodeTable
 from wa_tui.ui.status_bar import StatusBar
@@ -30,15 +24,6 @@ from wa_tui.ui.topology import TopologyView
 INTERVAL = 2.0
 SECONDS = 30.0
 SIZE = (160, 50)
-
-
-def one_node_flapping(deployment: SimDeployment) -> Iterator[str]:
-    """Each step changes one shard owner's socket: UP -> SC -> UP ..."""
-    node = deployment.serving_coreapps()[5]
-    while True:
-        with deployment.lock:
-            node.socket_conn = "SC" if node.socket_conn == "UP" else "UP"
-        yield node.socket_conn
 
 
 class Minimal(App[None]):
@@ -55,31 +40,9 @@ async def idle_cpu(app: App[None], settle: float) -> float:
         return time.process_time() - start
 
 
-def _serve(changing: bool, connection: Connection) -> None:
-    deployment = SimDeployment.multiconnect(32, spares=0)  # 34 nodes
-    story = one_node_flapping(deployment) if changing else None
-    with SimulatorServer(deployment, story=story, step_seconds=INTERVAL) as server:
-        connection.send((server.url, server.username, server.password))
-        connection.recv()  # serve until the benchmark says it is done
-
-
-@contextlib.contextmanager
-def served(changing: bool) -> Iterator[targets.Target]:
-    """The deployment, served from another process (its CPU is not ours)."""
-    ours, theirs = multiprocessing.Pipe()
-    process = multiprocessing.Process(target=_serve, args=(changing, theirs), daemon=True)
-    process.start()
-    url, username, password = ours.recv()
-    try:
-        yield targets.demo(url, username, password, targets.Overrides(interval=INTERVAL))
-    finally:
-        ours.send(None)
-        process.join(timeout=10)
-
-
 async def watch(changing: bool) -> tuple[float, int, dict[str, float]]:
-    with served(changing) as target:
-        app = TimedApp([target])
+    with served(34, flapping=changing, interval=INTERVAL) as target:
+        app = TimedApp([target], settle_memory=True)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause(3)
             polls, table = app.poller.polls, app.query_one(NodeTable)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from tests.conftest import StartSimulator
 from tests.ui_helpers import (
     SIZE,
@@ -173,6 +175,18 @@ async def test_first_poll_begun_before_the_ui_shows_and_its_login_is_kept(
         await wait_for(pilot, lambda: app.poller.polls == 2 and not app.status.polling)
         assert app.status.error is None
         assert simulator.logins == 1  # the early poll's token was handed over
+
+
+async def test_what_lives_on_after_the_first_data_is_hidden_from_the_collector(
+    simulator: SimulatorServer,
+) -> None:
+    app = WaTuiApp([target_for(simulator)], settle_memory=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: gc.get_freeze_count() > 0)
+            assert app.query_one(NodeTable).row_count == 12  # frozen after the data showed
+    finally:
+        gc.unfreeze()  # this process runs many apps
 
 
 async def test_a_failed_early_poll_is_shown_and_polling_goes_on(

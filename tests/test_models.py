@@ -172,3 +172,25 @@ def test_health_of_the_wrong_shape_does_not_lose_the_nodes() -> None:
 )
 def test_socket_states(raw: str | None, state: SocketState) -> None:
     assert SocketState.parse(raw) is state
+
+
+def test_a_node_unchanged_but_for_its_clock_keeps_its_parsed_parts() -> None:
+    deployment = SimDeployment.multiconnect(4)
+    first = build_snapshot(deployment.support_payload(), deployment.health_payload())
+    later = deployment.support_payload()
+    flapped, touched, unhealthy = (n.id for n in deployment.serving_coreapps()[:3])
+    later["support"][flapped]["socket_conn"] = "DN"
+    for entry in later["support"].values():
+        entry["device_iso8601"] = "2031-01-01T00:00:00"  # every clock moved on
+    health = deployment.health_payload()
+    health["health"][unhealthy]["gateway_status"] = "disconnected"
+    second = build_snapshot(later, health, previous=first)
+
+    reused = [n.id for n in second.nodes if n.support is first.by_id[n.id].support]
+    assert flapped not in reused and unhealthy not in reused and touched in reused
+    assert len(reused) == len(second.nodes) - 2
+    assert second.by_id[flapped].socket is SocketState.DOWN
+    assert second.by_id[unhealthy].gateway_status == "disconnected"
+    for node in second.nodes:  # the clock is the new one, reused or not
+        assert node.raw["device_iso8601"] == "2031-01-01T00:00:00"
+        assert node.clock_skew(datetime(2031, 1, 1, tzinfo=UTC)) == 0

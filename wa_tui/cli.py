@@ -232,7 +232,10 @@ def run_dashboard(args: argparse.Namespace) -> int:
         early = {} if first.needs_password else {first.name: poll_early(first)}
         from wa_tui.ui.app import WaTuiApp
 
-        WaTuiApp(found, secrets_may_be_shown=args.show_secrets, early_polls=early).run()
+        app = WaTuiApp(
+            found, secrets_may_be_shown=args.show_secrets, early_polls=early, settle_memory=True
+        )
+        app.run()
     return 0
 
 

@@ -64,7 +64,7 @@ class Poller:
     async def poll(self) -> PollResult:
         self.polls += 1
         try:
-            snapshot = await self.client.fetch_snapshot()
+            snapshot = await self.client.fetch_snapshot(previous=self.last_good)
         except WAError as error:
             self.failures += 1
             self.last_error = error

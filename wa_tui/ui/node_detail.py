@@ -207,10 +207,8 @@ class NodeDetail(VerticalScroll):
         if node is None or snapshot is None:
             key: tuple[object, ...] | None = None
         else:
-            raw = {k: v for k, v in node.raw.items() if k != "device_iso8601"}
-            health = node.health.model_dump() if node.health else None
             skew = node_clock(node, snapshot.fetched_at).plain
-            key = (node.id, snapshot.kind, raw, health, skew, self.reveal_secrets)
+            key = (node.id, snapshot.kind, node.entry, node.health_entry, skew, self.reveal_secrets)
         if key == self._shown:
             return
         self._shown = key

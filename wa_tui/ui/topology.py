@@ -7,6 +7,7 @@ colours and with NO_COLOR. The widget redraws only when what it draws changed.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -27,13 +28,66 @@ MAX_STANDBY_CHIPS = 12
 CELL_WIDTH = 3 + 2 + LABEL_WIDTH + 2
 
 
-def short_labels(snapshot: Snapshot) -> dict[str, str]:
-    """Each node's label: the host when it names the node alone (it usually does), else
-    the whole id. Made once per drawing (a 1,000-node deployment has 1,000 hosts)."""
+@dataclass(frozen=True)
+class Picture:
+    """The nodes the topology draws, picked from a snapshot once per refresh: masters,
+    shard owners and the first spares. On 1,000 nodes that is a few dozen, and comparing
+    or labelling only those keeps a refresh from walking every node three times."""
+
+    kind: DeploymentKind
+    shard_count: int
+    masters: list[Node]
+    owners: dict[int, list[Node]]  # shard id -> the nodes claiming it
+    standbys: list[Node]  # the first MAX_STANDBY_CHIPS
+    more_standbys: int
+    labels: dict[str, str]  # node id -> its label, for the nodes drawn
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> Picture:
+        masters = [
+            *snapshot.with_role(Role.PRIMARY_MASTER),
+            *snapshot.with_role(Role.SECONDARY_MASTER),
+        ]
+        if snapshot.kind is DeploymentKind.SINGLE:
+            masters = list(snapshot.nodes[:1])
+        standbys = [n for n in snapshot.nodes if n.is_standby and n not in masters]
+        owners = snapshot.owners()
+        drawn = [*masters, *standbys[:MAX_STANDBY_CHIPS], *(n for o in owners.values() for n in o)]
+        return cls(
+            snapshot.kind,
+            snapshot.shard_count,
+            masters,
+            owners,
+            standbys[:MAX_STANDBY_CHIPS],
+            max(0, len(standbys) - MAX_STANDBY_CHIPS),
+            _short_labels(snapshot, drawn),
+        )
+
+    def signature(self) -> tuple:
+        """What the drawing depends on; equal signatures draw the same picture."""
+        owners = tuple((s, tuple(_look(n) for n in o)) for s, o in self.owners.items())
+        return (
+            self.kind,
+            self.shard_count,
+            tuple(_look(n) for n in self.masters),
+            owners,
+            tuple(_look(n) for n in self.standbys),
+            self.more_standbys,
+            tuple(self.labels.items()),
+        )
+
+
+def _look(node: Node) -> tuple[object, ...]:
+    return (node.id, node.role, socket_look(node))
+
+
+def _short_labels(snapshot: Snapshot, drawn: list[Node]) -> dict[str, str]:
+    """Each drawn node's label: the host when it names the node alone (it usually does),
+    else the whole id."""
     hosts = Counter(n.host for n in snapshot.nodes)
     return {
         n.id: visible(n.host if n.host and hosts[n.host] == 1 else n.id, limit=LABEL_WIDTH)
-        for n in snapshot.nodes
+        for n in drawn
     }
 
 
@@ -55,11 +109,11 @@ def _shard_cell(shard: int, owners: list[Node], labels: dict[str, str]) -> Text:
     return Text.assemble(number, (f"{marker} ", style), labels[owners[0].id])
 
 
-def _shard_grid(snapshot: Snapshot, width: int, labels: dict[str, str]) -> Text:
+def _shard_grid(picture: Picture, width: int) -> Text:
     """Shards in fixed-width columns, as plain lines of text: a Rich table of them took
     5 ms to lay out at every redraw, most of the topology's cost (measured)."""
-    owners = snapshot.owners()
-    cells = [_shard_cell(shard, nodes, labels) for shard, nodes in sorted(owners.items())]
+    labels = picture.labels
+    cells = [_shard_cell(s, nodes, labels) for s, nodes in sorted(picture.owners.items())]
     for cell in cells:
         cell.truncate(CELL_WIDTH - 2, pad=True)
     columns = max(1, width // CELL_WIDTH)
@@ -69,13 +123,13 @@ def _shard_grid(snapshot: Snapshot, width: int, labels: dict[str, str]) -> Text:
     return Text("\n", no_wrap=True).join(rows)
 
 
-def _summary(snapshot: Snapshot) -> Text:
-    owners = snapshot.owners()
+def _summary(picture: Picture) -> Text:
+    owners = picture.owners
     normal = {s: o for s, o in owners.items() if s != CONTROL_SHARD}
     unassigned = sum(1 for o in normal.values() if not o)
     conflicts = sum(1 for o in owners.values() if len(o) > 1)
     down = sum(1 for o in owners.values() if len(o) == 1 and o[0].socket is SocketState.DOWN)
-    count = snapshot.shard_count
+    count = picture.shard_count
     parts = [Text(f"{count} shard{'s' if count != 1 else ''}")]
     for count, what, style in (
         (unassigned, "unassigned", "bold red"),
@@ -86,12 +140,11 @@ def _summary(snapshot: Snapshot) -> Text:
     return Text(" · ").join(parts)
 
 
-def _standby_chips(standbys: list[Node], labels: dict[str, str]) -> list[Text]:
+def _standby_chips(picture: Picture) -> list[Text]:
     """The first standbys by name, then how many more: a thousand chips help nobody."""
-    chips = [_node_chip(n, labels) for n in standbys[:MAX_STANDBY_CHIPS]]
-    if len(standbys) > MAX_STANDBY_CHIPS:
-        more = len(standbys) - MAX_STANDBY_CHIPS
-        chips.append(Text(f"… and {more} more (node list)", style="dim"))
+    chips = [_node_chip(n, picture.labels) for n in picture.standbys]
+    if picture.more_standbys:
+        chips.append(Text(f"… and {picture.more_standbys} more (node list)", style="dim"))
     return chips
 
 
@@ -106,32 +159,24 @@ def _legend() -> Text:
 
 
 def render_topology(snapshot: Snapshot, width: int) -> RenderableType:
-    labels = short_labels(snapshot)
-    if snapshot.kind is DeploymentKind.SINGLE:
-        node = snapshot.nodes[0]
-        return Group(_row("Single", [_node_chip(node, labels)]), _legend())
-    masters = snapshot.with_role(Role.PRIMARY_MASTER) + snapshot.with_role(Role.SECONDARY_MASTER)
+    return draw(Picture.of(snapshot), width)
+
+
+def draw(picture: Picture, width: int) -> RenderableType:
+    labels = picture.labels
+    if picture.kind is DeploymentKind.SINGLE:
+        return Group(_row("Single", [_node_chip(picture.masters[0], labels)]), _legend())
     master_chips = [
         Text.assemble(("★ " if n.role == Role.PRIMARY_MASTER else "☆ "), _node_chip(n, labels))
-        for n in masters
+        for n in picture.masters
     ]
-    standbys = [n for n in snapshot.nodes if n.is_standby and n not in masters]
-    title = "Spares" if snapshot.kind is DeploymentKind.MULTICONNECT else "Standby"
+    title = "Spares" if picture.kind is DeploymentKind.MULTICONNECT else "Standby"
     return Group(
         _row("Masters", master_chips),
-        _row("Shards", [_summary(snapshot)]),
-        _shard_grid(snapshot, width, labels),
-        _row(title, _standby_chips(standbys, labels)),
+        _row("Shards", [_summary(picture)]),
+        _shard_grid(picture, width),
+        _row(title, _standby_chips(picture)),
         _legend(),
-    )
-
-
-def topology_signature(snapshot: Snapshot) -> tuple:
-    """What the drawing depends on; equal signatures draw the same picture."""
-    return (
-        snapshot.kind,
-        snapshot.shard_count,
-        tuple((n.id, n.role, n.shards, socket_look(n)) for n in snapshot.nodes),
     )
 
 
@@ -148,13 +193,14 @@ class TopologyView(SizedStatic):
         self.update(Text("Waiting for the first answer…", style="dim"))
 
     def show(self, snapshot: Snapshot) -> None:
-        signature = (topology_signature(snapshot), self.size.width)
+        picture = Picture.of(snapshot)
+        signature = (picture.signature(), self.size.width)
         self._snapshot = snapshot
         if signature == self._signature:
             return
         self._signature = signature
         self.redraws += 1
-        self.show_content(render_topology(snapshot, self.content_size.width or 80))
+        self.show_content(draw(picture, self.content_size.width or 80))
 
     def on_resize(self) -> None:
         if self._snapshot is not None:
