@@ -61,6 +61,24 @@ def decode_answer(body: bytes, path: str) -> object:
         ) from exc
 
 
+@contextmanager
+def _no_cyclic_collection() -> Iterator[None]:
+    """Keeps Python's cyclic garbage collector out while an answer becomes a snapshot.
+
+    The decoded answer (~100,000 objects on 1,000 nodes) lives only while it is
+    read, but collections during the read promote it to the oldest generation, and
+    that brings a full collection every few refreshes: 110-270 ms with the GIL held,
+    the UI frozen (measured, benchmarks/README.md). Nothing made here forms a cycle;
+    reference counting frees the answer as soon as it is read."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _error_from_response(response: httpx.Response) -> ApiStatusError:
     """The API's error code and title, or the status line of a proxy's HTML page."""
     status = response.status_code
@@ -289,35 +307,8 @@ class WAClient:
         # (the UI's) keeps answering keys meanwhile.
         return await asyncio.to_thread(self._snapshot, support, health, fetched_at, previous)
 
-    @staticmethod
-    @contextmanager
-    def _no_cyclic_collection() -> Iterator[None]:
-        """Keeps Python's cyclic garbage collector out while an answer becomes a snapshot.
-
-        The decoded answer (~100,000 objects on 1,000 nodes) lives only while it is
-        read, but collections during the read promote it to the oldest generation, and
-        that brings a full collection every few refreshes: 110-270 ms with the GIL held,
-        the UI frozen (measured, benchmarks/README.md). Nothing made here forms a cycle;
-        reference counting frees the answer as soon as it is read."""
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            yield
-        finally:
-            if was_enabled:
-                gc.enable()
-
+    @_no_cyclic_collection()
     def _snapshot(
-        self,
-        support: bytes,
-        health: bytes | WAError,
-        fetched_at: datetime,
-        previous: Snapshot | None,
-    ) -> Snapshot:
-        with self._no_cyclic_collection():
-            return self._read_answers(support, health, fetched_at, previous)
-
-    def _read_answers(
         self,
         support: bytes,
         health: bytes | WAError,
