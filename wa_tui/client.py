@@ -79,6 +79,39 @@ def _no_cyclic_collection() -> Iterator[None]:
             gc.enable()
 
 
+@_no_cyclic_collection()
+def read_answers(
+    support: bytes,
+    health: bytes | WAError,
+    *,
+    previous: Snapshot | None,
+    fetched_at: datetime,
+    expected_shards: int | None,
+) -> Snapshot:
+    """The snapshot in a support answer and a health answer (or why there is none)."""
+    health_answer, health_error = None, None
+    if isinstance(health, WAError):
+        health_error = str(health)
+    else:
+        try:
+            health_answer = decode_answer(health, "/v1/health")
+        except WAError as error:
+            health_error = str(error)
+    try:
+        return build_snapshot(
+            decode_answer(support, "/v1/support"),
+            health_answer,
+            previous=previous,
+            fetched_at=fetched_at,
+            expected_shards=expected_shards,
+            health_error=health_error,
+        )
+    except PayloadError as exc:
+        raise UnreadableAnswer(
+            f"/v1/support: {exc}", "is this a WhatsApp Business API URL?"
+        ) from exc
+
+
 def _error_from_response(response: httpx.Response) -> ApiStatusError:
     """The API's error code and title, or the status line of a proxy's HTML page."""
     status = response.status_code
@@ -305,34 +338,11 @@ class WAClient:
         fetched_at = clock.now()
         # Decoding and validating 1,000 nodes takes ~100 ms: in a thread, the event loop
         # (the UI's) keeps answering keys meanwhile.
-        return await asyncio.to_thread(self._snapshot, support, health, fetched_at, previous)
-
-    @_no_cyclic_collection()
-    def _snapshot(
-        self,
-        support: bytes,
-        health: bytes | WAError,
-        fetched_at: datetime,
-        previous: Snapshot | None,
-    ) -> Snapshot:
-        health_answer, health_error = None, None
-        if isinstance(health, WAError):
-            health_error = str(health)
-        else:
-            try:
-                health_answer = decode_answer(health, "/v1/health")
-            except WAError as error:
-                health_error = str(error)
-        try:
-            return build_snapshot(
-                decode_answer(support, "/v1/support"),
-                health_answer,
-                previous=previous,
-                fetched_at=fetched_at,
-                expected_shards=self.expected_shards,
-                health_error=health_error,
-            )
-        except PayloadError as exc:
-            raise UnreadableAnswer(
-                f"/v1/support: {exc}", "is this a WhatsApp Business API URL?"
-            ) from exc
+        return await asyncio.to_thread(
+            read_answers,
+            support,
+            health,
+            previous=previous,
+            fetched_at=fetched_at,
+            expected_shards=self.expected_shards,
+        )

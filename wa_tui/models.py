@@ -9,7 +9,7 @@ stays in `raw`), and one odd node never fails the whole snapshot.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cached_property
@@ -186,6 +186,20 @@ class Node:
     parse_problems: tuple[str, ...] = ()  # typed fields dropped while parsing the answer
     shards: tuple[int, ...] = ()  # every shard id owned (see owned_shards)
 
+    def with_clock(self, clock: Any) -> Node:
+        """This node read again unchanged but for its clock (a thousand times a refresh:
+        dataclasses.replace took 13 ms of it)."""
+        return Node(
+            self.id,
+            self.support,
+            self.entry,
+            clock,
+            self.health,
+            self.health_entry,
+            self.parse_problems,
+            self.shards,
+        )
+
     @property
     def raw(self) -> dict[str, Any]:
         """The support entry as the API sent it."""
@@ -360,7 +374,7 @@ def _node(
     entry = dict(raw) if isinstance(raw, Mapping) else {"entry": raw}
     clock = entry.pop(CLOCK_FIELD, None)
     if earlier is not None and earlier.entry == entry and earlier.health_entry == health_entry:
-        return replace(earlier, clock=clock)
+        return earlier.with_clock(clock)
     support, problems = SupportEntry.parse_tolerantly(raw)
     health, health_problems = (
         HealthEntry.parse_tolerantly(health_entry) if health_entry is not None else (None, ())
