@@ -7,10 +7,17 @@ from __future__ import annotations
 from benchmarks.common import MINIMAL_APP, PYTHON, in_pty, median_of, report, simulator
 
 RUNS = 7
+# The minimal app, after loading what any dashboard on our design card loads before it
+# can show data: httpx, and pydantic with one model built (the first model built also
+# loads pydantic's plugin machinery, importlib.metadata). No request, no parsing.
+WITH_DEPENDENCIES = (
+    "import httpx\nfrom pydantic import BaseModel\n"
+    "class Model(BaseModel):\n    x: int = 0\n" + MINIMAL_APP
+)
 
 
-def minimal_first_frame() -> float:
-    with in_pty([PYTHON, "-c", MINIMAL_APP]) as run:
+def first_frame(source: str) -> float:
+    with in_pty([PYTHON, "-c", source]) as run:
         return run.read_until(b"READY")
 
 
@@ -21,16 +28,20 @@ def wa_tui_first_data(url: str, env: dict[str, str]) -> float:
 
 def main() -> None:
     with simulator("--shards", "32", "--no-story") as sim:
-        wa_tui_first_data(sim.url, sim.env)  # warm the OS file cache for both
-        minimal_first_frame()
-        baseline = median_of(RUNS, minimal_first_frame)
+        wa_tui_first_data(sim.url, sim.env)  # warm the OS file cache for all three
+        first_frame(WITH_DEPENDENCIES)
+        baseline = median_of(RUNS, lambda: first_frame(MINIMAL_APP))
+        floor = median_of(RUNS, lambda: first_frame(WITH_DEPENDENCIES))
         ours = median_of(RUNS, lambda: wa_tui_first_data(sim.url, sim.env))
     report(
         "First data frame (32-shard deployment, 36 nodes)",
         [
             ("minimal Textual app, first frame", f"{baseline * 1000:.0f} ms"),
+            ("the same after importing httpx and pydantic", f"{floor * 1000:.0f} ms"),
             ("wa-tui --url, primary master on screen", f"{ours * 1000:.0f} ms"),
-            ("ratio (target <= 1.5x)", f"{ours / baseline:.2f}x"),
+            ("ratio to the minimal app (target <= 1.5x)", f"{ours / baseline:.2f}x"),
+            ("ratio of the dependencies alone to the minimal app", f"{floor / baseline:.2f}x"),
+            ("ratio to the minimal app with the dependencies", f"{ours / floor:.2f}x"),
         ],
     )
 

@@ -31,6 +31,25 @@ class Minimal(App[None]):
         yield Label("READY")
 
 
+class Ticking(Minimal):
+    """The minimal app repainting one line at every interval, as a refresh must."""
+
+    def on_mount(self) -> None:
+        self.set_interval(INTERVAL, lambda: self.query_one(Label).update(f"{time.time():.3f}"))
+
+
+async def fetch_floor() -> float:
+    """CPU of one refresh's requests alone: the two answers fetched with httpx, as the
+    client does, and nothing else (no parsing, no analysis, no UI)."""
+    with served(34, flapping=False, interval=INTERVAL) as target:
+        async with target.client() as client:
+            await client.get_body("/v1/support")
+            start = time.process_time()
+            for _ in range(20):
+                await asyncio.gather(client.get_body("/v1/support"), client.get_body("/v1/health"))
+            return (time.process_time() - start) / 20
+
+
 async def idle_cpu(app: App[None], settle: float) -> float:
     """Process CPU seconds over SECONDS, after `settle` seconds of start-up."""
     async with app.run_test(size=SIZE) as pilot:
@@ -85,7 +104,18 @@ def in_a_terminal() -> tuple[float, float]:
 
 def main() -> None:
     baseline = asyncio.run(idle_cpu(Minimal(), settle=1))
-    rows = [("minimal Textual app idle", f"{baseline / SECONDS * 100:.2f}% of a core")]
+    ticking = asyncio.run(idle_cpu(Ticking(), settle=1)) / (SECONDS / INTERVAL)
+    fetching = asyncio.run(fetch_floor())
+    rows = [
+        ("minimal Textual app idle", f"{baseline / SECONDS * 100:.2f}% of a core"),
+        ("floor: minimal app repainting a line each refresh", f"{ticking * 1000:.1f} ms"),
+        ("floor: the two requests alone, through httpx", f"{fetching * 1000:.1f} ms"),
+        (
+            "floor: both, per refresh (the least a refresh can cost)",
+            f"{(ticking + fetching) * 1000:.1f} ms = "
+            f"{(ticking + fetching) / INTERVAL * 100:.2f}% of a core at {INTERVAL:g} s",
+        ),
+    ]
     for changing in (False, True):
         cpu, polls, counts = asyncio.run(watch(changing))
         label = "one node changing" if changing else "unchanged"

@@ -118,7 +118,9 @@ def _next(status: PollStatus) -> Text:
     if status.error is not None and status.next_poll_at is not None:
         wait = math.ceil(max(status.next_poll_at - clock.monotonic(), 0))
         return Text(f"  retry in {wait}s", style="dim")
-    return Text(f"  every {status.poller.interval:g}s", style="dim")
+    interval = status.poller.interval
+    every = f"{interval:g}s" if interval < 60 else human_age(interval)
+    return Text(f"  every {every}", style="dim")
 
 
 class StatusBar(Static):
