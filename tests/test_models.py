@@ -194,3 +194,17 @@ def test_a_node_unchanged_but_for_its_clock_keeps_its_parsed_parts() -> None:
     for node in second.nodes:  # the clock is the new one, reused or not
         assert node.raw["device_iso8601"] == "2031-01-01T00:00:00"
         assert node.clock_skew(datetime(2031, 1, 1, tzinfo=UTC)) == 0
+
+
+def test_a_snapshot_read_again_unchanged_says_so() -> None:
+    deployment = SimDeployment.multiconnect(4)
+    first = build_snapshot(deployment.support_payload(), deployment.health_payload())
+    again = deployment.support_payload()
+    for entry in again["support"].values():
+        entry["device_iso8601"] = "2031-01-01T00:00:00"
+    second = build_snapshot(again, deployment.health_payload(), previous=first)
+    assert second.unchanged_since(first)
+    again["support"][deployment.serving_coreapps()[0].id]["socket_conn"] = "DN"
+    third = build_snapshot(again, deployment.health_payload(), previous=second)
+    assert not third.unchanged_since(second)
+    assert not build_snapshot(again, None, previous=third).unchanged_since(third)  # no health

@@ -317,6 +317,20 @@ class Snapshot:
                 owners.setdefault(shard, []).append(node)
         return owners
 
+    def unchanged_since(self, earlier: Snapshot) -> bool:
+        """Every node read again unchanged but for its clock (build_snapshot kept their
+        parsed parts), in the same order: the usual refresh, with nothing to redraw."""
+        return (
+            self.kind is earlier.kind
+            and self.expected_shards == earlier.expected_shards
+            and self.health_error == earlier.health_error
+            and len(self.nodes) == len(earlier.nodes)
+            and all(
+                now.id == then.id and now.support is then.support and now.health is then.health
+                for now, then in zip(self.nodes, earlier.nodes, strict=True)
+            )
+        )
+
     def with_role(self, role: Role) -> list[Node]:
         return [n for n in self.nodes if n.role == role]
 

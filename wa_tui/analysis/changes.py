@@ -116,6 +116,8 @@ def _shard_changes(before: Snapshot, after: Snapshot, at: datetime) -> Iterator[
 
 def diff(before: Snapshot, after: Snapshot) -> list[Change]:
     """The events that lead from `before` to `after`, seen at `after.fetched_at`."""
+    if after.unchanged_since(before):
+        return []
     at = after.fetched_at
     # /v1/health failing is not every gateway changing: compare them only when both
     # snapshots had an answer.

@@ -83,6 +83,7 @@ class NodeTable(DataTable[Text]):
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
         self._shown: dict[str, dict[str, CellKey]] = {}
         self._inputs: dict[str, tuple[object, ...]] = {}  # what each row was drawn from
+        self._drawn: tuple[Snapshot, dict[str, Severity]] | None = None  # the last shown
         self.cell_updates = 0  # how many cells refreshes have rewritten (for tests, benchmarks)
 
     def on_mount(self) -> None:
@@ -101,10 +102,14 @@ class NodeTable(DataTable[Text]):
         self.clear()
         self._shown.clear()
         self._inputs.clear()
+        self._drawn = None
 
     def show(self, snapshot: Snapshot, severities: Mapping[str, Severity]) -> None:
         """Bring the table to `snapshot`, touching only what changed. `severities`: each
         node's worst finding."""
+        drawn, self._drawn = self._drawn, (snapshot, dict(severities))
+        if drawn is not None and severities == drawn[1] and snapshot.unchanged_since(drawn[0]):
+            return  # the usual refresh: not a row to look at
         selected = self.selected_id
         wanted = [node.id for node in snapshot.nodes]
         for gone in self._shown.keys() - set(wanted):

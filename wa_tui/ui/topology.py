@@ -193,6 +193,10 @@ class TopologyView(SizedStatic):
         self.update(Text("Waiting for the first answer…", style="dim"))
 
     def show(self, snapshot: Snapshot) -> None:
+        drawn, width = self._snapshot, self._signature[1] if self._signature else None
+        if drawn is not None and width == self.size.width and snapshot.unchanged_since(drawn):
+            self._snapshot = snapshot  # the usual refresh: the picture is the same
+            return
         picture = Picture.of(snapshot)
         signature = (picture.signature(), self.size.width)
         self._snapshot = snapshot
