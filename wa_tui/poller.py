@@ -107,6 +107,8 @@ class Poller:
 
 @dataclass(frozen=True)
 class EarlyPoll:
+    """What a first poll begun before the UI left: its result, and the token it used."""
+
     result: PollResult
     token: str | None
 
