@@ -60,7 +60,7 @@ async def test_nothing_listening_is_a_connection_failure() -> None:
 async def test_unknown_path_reports_status_code_and_api_title(simulator: SimulatorServer) -> None:
     async with client_for(simulator) as client:
         with pytest.raises(ApiStatusError) as caught:
-            await client.get_json("/v1/nope")
+            await client.get_body("/v1/nope")
     assert caught.value.status == 404 and caught.value.code == 1006
     assert "HTTP 404, error 1006: Resource not found" in str(caught.value)
 

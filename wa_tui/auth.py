@@ -146,8 +146,3 @@ class TokenCache:
             "expires_after": expires_after.isoformat(),
         }
         self._write(entries)
-
-    def forget(self, url: str, username: str) -> None:
-        entries = self._read()
-        if entries.pop(self._key(url, username), None) is not None:
-            self._write(entries)

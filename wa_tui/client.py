@@ -176,7 +176,6 @@ class WAClient:
         self.expected_shards = expected_shards
         self.token_cache = token_cache
         self.token = credentials.token or self._cached_token()
-        self.logins = 0
         self._login_lock = asyncio.Lock()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -267,7 +266,6 @@ class WAClient:
         response = await self._send("POST", "/v1/users/login", auth=(username, password()), json={})
         if response.status_code != 200:
             raise self._login_error(response)
-        self.logins += 1
         try:
             user = json.loads(response.content)["users"][0]
             self.token = str(user["token"])
@@ -293,10 +291,6 @@ class WAClient:
                 f"login refused ({error.what})", "check the username and password"
             )
         return error
-
-    async def get_json(self, path: str) -> object:
-        """GET `path` with the bearer token, decoded."""
-        return decode_answer(await self.get_body(path), path)
 
     async def get_body(self, path: str) -> bytes:
         """GET `path` with the bearer token; logs in first, and once again after a 401."""

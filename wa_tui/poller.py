@@ -11,10 +11,8 @@ import random
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from wa_tui import clock
 from wa_tui.analysis import Change, Finding, Thresholds, analyse, diff
 from wa_tui.client import WAClient
 from wa_tui.errors import WAError
@@ -33,7 +31,6 @@ class PollResult:
 
     snapshot: Snapshot | None
     error: WAError | None
-    finished_at: datetime
     findings: tuple[Finding, ...] = ()
     changes: tuple[Change, ...] = ()
 
@@ -68,13 +65,13 @@ class Poller:
         except WAError as error:
             self.failures += 1
             self.last_error = error
-            return PollResult(None, error, clock.now())
+            return PollResult(None, error)
         # Off the event loop too, as the parsing is: heavy on a 1,000-node deployment.
         changes, self.findings = await asyncio.to_thread(self._analyse, snapshot)
         self.failures = 0
         self.last_error = None
         self.last_good = snapshot
-        return PollResult(snapshot, None, snapshot.fetched_at, self.findings, changes)
+        return PollResult(snapshot, None, self.findings, changes)
 
     def adopt(self, early: EarlyPoll) -> PollResult:
         """Take a poll made in the background before the UI started, as if it were ours,

@@ -183,7 +183,7 @@ class WaTuiApp(App[None]):
         except Exception as exc:  # a bug must not take the dashboard down mid-incident
             log.exception("poll of %s failed unexpectedly", watch.name)
             error = WAError(f"internal error: {type(exc).__name__}", "see the log file")
-            result = PollResult(None, error, clock.now())
+            result = PollResult(None, error)
         self.post_message(SnapshotPolled(watch, result))
 
     def on_snapshot_polled(self, message: SnapshotPolled) -> None:
