@@ -73,7 +73,7 @@ def test_keyed_multiconnect_shape_orders_masters_then_shards_then_spares() -> No
         (Role.COREAPP, ()),
     ]
     assert all(":" in n.id and n.host and n.container for n in snapshot.nodes)
-    assert [len(o) for o in snapshot.owners().values()] == [1, 1, 1, 1, 1]
+    assert [len(o) for o in snapshot.owners.values()] == [1, 1, 1, 1, 1]
 
 
 @pytest.mark.parametrize("owner_is_master", [True, False])
@@ -82,7 +82,7 @@ def test_ha_owner_of_both_shards_may_be_master_or_coreapp(owner_is_master: bool)
     snapshot = build_snapshot(deployment.support_payload(), deployment.health_payload())
     assert snapshot.kind is DeploymentKind.HA
     assert snapshot.shard_count == 1
-    owner = snapshot.owners()[0][0]
+    owner = snapshot.owners[0][0]
     assert owner.shards == (-1, 0)
     assert owner.role == (Role.PRIMARY_MASTER if owner_is_master else Role.COREAPP)
     assert snapshot.nodes[0].role == Role.PRIMARY_MASTER

@@ -107,4 +107,4 @@ def test_demo_story_fails_over_moves_shards_and_comes_back() -> None:
     (primary,) = after.with_role(Role.PRIMARY_MASTER)
     assert primary.id != first_primary and primary.shards == (-1,)
     assert after.with_role(Role.SECONDARY_MASTER)[0].id == first_primary
-    assert all(len(owners) == 1 for owners in after.owners().values())
+    assert all(len(owners) == 1 for owners in after.owners.values())

@@ -297,7 +297,9 @@ class Snapshot:
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_id", {n.id: n for n in self.nodes})
 
-    @property
+    # Both read several times per refresh (topology, findings, diff, status line, and the
+    # diff of the next refresh): computed once per snapshot.
+    @cached_property
     def shard_count(self) -> int:
         """Configured, else the smallest documented count covering the highest owned id."""
         if self.expected_shards:
@@ -307,8 +309,10 @@ class Snapshot:
         highest = max((s for n in self.nodes for s in n.shards), default=0)
         return next((c for c in SHARD_COUNTS if c > highest), highest + 1)
 
+    @cached_property
     def owners(self) -> dict[int, list[Node]]:
-        """Shard id (-1 and 0..N-1) -> the nodes claiming it (empty list: unassigned)."""
+        """Shard id (-1 and 0..N-1) -> the nodes claiming it (empty list: unassigned).
+        Shared by every reader: not to be changed."""
         if self.kind is DeploymentKind.SINGLE:
             return {}
         owners: dict[int, list[Node]] = {s: [] for s in range(CONTROL_SHARD, self.shard_count)}

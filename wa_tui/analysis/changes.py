@@ -96,7 +96,7 @@ def _node_changes(
 
 
 def _shard_changes(before: Snapshot, after: Snapshot, at: datetime) -> Iterator[Change]:
-    old, new = before.owners(), after.owners()
+    old, new = before.owners, after.owners
     for shard in sorted(old.keys() | new.keys()):
         was = sorted(n.id for n in old.get(shard, []))
         now = sorted(n.id for n in new.get(shard, []))

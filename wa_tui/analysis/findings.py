@@ -101,7 +101,7 @@ def _masters(snapshot: Snapshot, _t: Thresholds, _now: datetime) -> Iterator[Fin
 
 
 def _shards(snapshot: Snapshot, _t: Thresholds, _now: datetime) -> Iterator[Finding]:
-    for shard, owners in sorted(snapshot.owners().items()):
+    for shard, owners in sorted(snapshot.owners.items()):
         if not owners:
             yield Finding(
                 Severity.CRITICAL,

@@ -51,7 +51,7 @@ class Picture:
         if snapshot.kind is DeploymentKind.SINGLE:
             masters = list(snapshot.nodes[:1])
         standbys = [n for n in snapshot.nodes if n.is_standby and n not in masters]
-        owners = snapshot.owners()
+        owners = snapshot.owners
         drawn = [*masters, *standbys[:MAX_STANDBY_CHIPS], *(n for o in owners.values() for n in o)]
         return cls(
             snapshot.kind,
