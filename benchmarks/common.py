@@ -72,10 +72,15 @@ def one_node_flapping(deployment: SimDeployment) -> Iterator[str]:
         yield node.socket_conn
 
 
+def deployment(nodes: int) -> SimDeployment:
+    """A 32-shard multiconnect deployment of `nodes` nodes: 2 masters, 32 owners, spares."""
+    return SimDeployment.multiconnect(32, spares=nodes - 34)
+
+
 def _serve(nodes: int, flapping: bool, step: float, connection: Connection) -> None:
-    deployment = SimDeployment.multiconnect(32, spares=nodes - 34)
-    story = one_node_flapping(deployment) if flapping else None
-    with SimulatorServer(deployment, story=story, step_seconds=step) as server:
+    served_deployment = deployment(nodes)
+    story = one_node_flapping(served_deployment) if flapping else None
+    with SimulatorServer(served_deployment, story=story, step_seconds=step) as server:
         connection.send((server.url, server.username, server.password))
         connection.recv()  # serve until the benchmark says it is done
 

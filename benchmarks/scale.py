@@ -11,7 +11,16 @@ import statistics
 import time
 from collections.abc import Callable
 
-from benchmarks.common import MINIMAL_APP, PYTHON, TimedApp, in_pty, report, served, simulator
+from benchmarks.common import (
+    MINIMAL_APP,
+    PYTHON,
+    TimedApp,
+    deployment,
+    in_pty,
+    report,
+    served,
+    simulator,
+)
 from wa_tui import clock
 from wa_tui.analysis import analyse, diff
 from wa_tui.client import read_answers
@@ -20,10 +29,6 @@ from wa_tui.simulator import SimDeployment
 from wa_tui.ui.node_table import NodeTable
 
 NOW = clock.now()
-
-
-def deployment(nodes: int) -> SimDeployment:
-    return SimDeployment.multiconnect(32, spares=nodes - 34)
 
 
 def _next_answer(dep: SimDeployment) -> bytes:
