@@ -254,7 +254,8 @@ class WaTuiApp(App[None]):
         self._status_bar.show(self.watch.status)
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
-        self._show_selected()
+        if self._status_bar.is_attached:  # not while the screen is taken down at exit
+            self._show_selected()
 
     def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
         self.action_focus_detail()
