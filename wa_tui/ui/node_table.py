@@ -148,7 +148,7 @@ class NodeTable(DataTable[Text]):
         one node's socket flapping re-rendered every row, each cell through Rich (36 rows:
         most of a refresh's CPU, benchmarks/README.md). Here only that row's cached
         renders are dropped. This reaches into DataTable's caches, which is why Textual is
-        pinned exactly (README, Design)."""
+        pinned exactly (README, Design notes)."""
         row = RowKey(node_id)
         self._data[row][ColumnKey(column)] = cell
         for cache in (self._cell_render_cache, self._row_render_cache):
