@@ -72,8 +72,6 @@ def row_texts(app: WaTuiApp) -> list[dict[str, str]]:
     from wa_tui.ui.node_table import COLUMNS, NodeTable
 
     table = app.query_one(NodeTable)
-    keys = [key for key, _ in COLUMNS]
     return [
-        {key: cell.plain for key, cell in zip(keys, table.get_row(row.key), strict=True)}
-        for row in table.ordered_rows
+        {key: table.cells(node_id)[key].plain for key, _ in COLUMNS} for node_id in table.node_ids
     ]

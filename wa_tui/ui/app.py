@@ -23,7 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer
+from textual.widgets import Footer
 
 from wa_tui import clock
 from wa_tui.analysis import Severity, node_severity
@@ -253,11 +253,11 @@ class WaTuiApp(App[None]):
         self.watch.status.others = _others_summary(others)
         self._status_bar.show(self.watch.status)
 
-    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+    def on_node_table_highlighted(self, _event: NodeTable.Highlighted) -> None:
         if self._status_bar.is_attached:  # not while the screen is taken down at exit
             self._show_selected()
 
-    def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
+    def on_node_table_selected(self, _event: NodeTable.Selected) -> None:
         self.action_focus_detail()
 
     # -- navigation -------------------------------------------------------------------
@@ -309,7 +309,7 @@ class WaTuiApp(App[None]):
     def action_help(self) -> None:
         groups = [
             ("Dashboard", list(self.BINDINGS)),
-            ("Node list", [*NodeTable.BINDINGS, Binding("enter", "", "Open the detail")]),
+            ("Node list", list(NodeTable.BINDINGS)),
             ("Detail", list(NodeDetail.BINDINGS)),
         ]
         self.push_screen(HelpScreen(groups))

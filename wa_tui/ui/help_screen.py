@@ -13,7 +13,7 @@ from textual.widgets import Static
 # Keys that Textual provides rather than our bindings.
 BUILT_IN = (
     ("tab / shift+tab", "Move between the node list and the detail"),
-    ("↑ ↓ / pgup pgdn / home end", "Move in the node list, scroll the detail"),
+    ("↑ ↓ / pgup pgdn / home end", "Scroll the detail and the event log"),
     ("ctrl+p", "Command palette: every action by name"),
 )
 

@@ -1,18 +1,24 @@
-"""The node list: one keyed row per host:container, updated cell by cell.
+"""The node list: one row per host:container, drawn with Textual's line API.
 
-A refresh never clears the table (that would move the cursor and cost a full render):
-rows are keyed by node id, only changed cells are updated, only new or departed nodes
-are added or removed, and the cursor is put back on the node it was on.
+Each row is rendered once into a strip and kept until something it shows changes; only
+the rows on screen are ever rendered, and a refresh repaints just the lines of the rows
+that changed. A refresh never moves the cursor off its node: rows are keyed by node id.
+(Textual's DataTable re-rendered every row on any cell update, and painted its rows up
+to four times on the first frame: benchmarks/README.md.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
-from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from wa_tui.analysis import Severity
 from wa_tui.models import DeploymentKind, Node, Snapshot
@@ -34,7 +40,9 @@ COLUMNS = (
     ("build", "Build"),
     ("gateway", "Gateway"),
 )
+HEADER = {key: Text(label) for key, label in COLUMNS}
 ID_WIDTH = 40
+HEADER_LINES = 1  # the column labels, which stay put while the rows scroll
 
 # A cell as compared between refreshes: its text and its style.
 CellKey = tuple[str, str]
@@ -54,12 +62,11 @@ def node_cells(node: Node, kind: DeploymentKind, severity: Severity | None) -> d
 
 def _row_inputs(node: Node, kind: DeploymentKind, severity: Severity | None) -> tuple[object, ...]:
     """Everything `node_cells` reads, cheap to compare (building the cells is not)."""
-    support = node.support
     return (
         kind,
         severity,
         node.role,
-        support.socket_conn,
+        node.support.socket_conn,
         node.shards,
         node.version,
         node.gateway_status,
@@ -71,101 +78,236 @@ def _cell_key(cell: Text) -> CellKey:
     return (cell.plain, str(cell.style))
 
 
-class NodeTable(DataTable[Text]):
+@dataclass
+class Row:
+    """One node's line: what it was drawn from, its cells, and its render once made."""
+
+    inputs: tuple[object, ...]
+    cells: dict[str, Text]
+    strip: Strip | None = None  # rendered at the current column widths, when first shown
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return tuple(cell.cell_len for cell in self.cells.values())
+
+
+class NodeTable(ScrollView, can_focus=True):
+    COMPONENT_CLASSES = {"node-table--header", "node-table--cursor"}  # noqa: RUF012
+
     BINDINGS = [  # noqa: RUF012 (Textual's own idiom)
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_top", "Top", show=False),
-        Binding("G", "scroll_bottom", "Bottom", show=False),
+        Binding("down,j", "cursor_down", "Down", key_display="↓ j", show=False),
+        Binding("up,k", "cursor_up", "Up", key_display="↑ k", show=False),
+        Binding("pagedown", "page_down", "Page down", key_display="pgdn", show=False),
+        Binding("pageup", "page_up", "Page up", key_display="pgup", show=False),
+        Binding("home,g", "first", "First node", key_display="home g", show=False),
+        Binding("end,G", "last", "Last node", key_display="end G", show=False),
+        Binding("enter", "select", "Open the detail", show=False),
     ]
 
+    class Highlighted(Message):
+        """The cursor moved to another node."""
+
+        def __init__(self, node_id: str) -> None:
+            super().__init__()
+            self.node_id = node_id
+
+    class Selected(Message):
+        """Enter (or a click) on a node: open its detail."""
+
+        def __init__(self, node_id: str) -> None:
+            super().__init__()
+            self.node_id = node_id
+
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
-        self._shown: dict[str, dict[str, CellKey]] = {}
-        self._inputs: dict[str, tuple[object, ...]] = {}  # what each row was drawn from
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._rows: dict[str, Row] = {}
+        self._order: list[str] = []  # node ids, top to bottom
+        self._widths = tuple(label.cell_len for label in HEADER.values())
+        self._header: Strip | None = None
+        self._cursor = 0
         self._drawn: tuple[Snapshot, dict[str, Severity]] | None = None  # the last shown
         self.cell_updates = 0  # how many cells refreshes have rewritten (for tests, benchmarks)
+        self.rows_rendered = 0  # how many row strips were made (for tests, benchmarks)
 
-    def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+    # -- what tests, the app and the help read -------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
 
     @property
     def selected_id(self) -> str | None:
-        if not self.row_count:
-            return None
-        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return row_key.value
+        return self._order[self._cursor] if self._order else None
+
+    @property
+    def node_ids(self) -> list[str]:
+        """The rows' node ids, top to bottom."""
+        return list(self._order)
+
+    def cells(self, node_id: str) -> dict[str, Text]:
+        """What the row of `node_id` shows, by column key."""
+        return dict(self._rows[node_id].cells)
+
+    # -- bringing the list to a snapshot ----------------------------------------------
 
     def reset(self) -> None:
         """Forget every row (another deployment is about to be shown)."""
-        self.clear()
-        self._shown.clear()
-        self._inputs.clear()
-        self._drawn = None
+        self._rows, self._order, self._cursor, self._drawn = {}, [], 0, None
+        self._set_widths(tuple(label.cell_len for label in HEADER.values()))
+        self.virtual_size = Size(sum(self._widths) + 2 * len(COLUMNS), HEADER_LINES)
+        self.refresh()
 
     def show(self, snapshot: Snapshot, severities: Mapping[str, Severity]) -> None:
-        """Bring the table to `snapshot`, touching only what changed. `severities`: each
-        node's worst finding."""
+        """Bring the list to `snapshot`, repainting only rows that changed. `severities`:
+        each node's worst finding."""
         drawn, self._drawn = self._drawn, (snapshot, dict(severities))
         if drawn is not None and severities == drawn[1] and snapshot.unchanged_since(drawn[0]):
             return  # the usual refresh: not a row to look at
         selected = self.selected_id
-        wanted = [node.id for node in snapshot.nodes]
-        for gone in self._shown.keys() - set(wanted):
-            self.remove_row(gone)
-            del self._shown[gone], self._inputs[gone]
-        for node in snapshot.nodes:
-            self._show_node(node, snapshot.kind, severities.get(node.id))
-        self._put_in_order(wanted)
-        if selected in self._shown:
-            row = self.get_row_index(selected)
-            if row != self.cursor_row:
-                self.move_cursor(row=row, animate=False)
+        changed = [
+            node.id
+            for node in snapshot.nodes
+            if self._update_row(node, snapshot.kind, severities.get(node.id))
+        ]
+        order = [node.id for node in snapshot.nodes]
+        for gone in self._rows.keys() - set(order):
+            del self._rows[gone]
+        reordered = order != self._order
+        self._order = order
+        if selected in self._rows:
+            self._cursor = order.index(selected)
+        self._cursor = max(0, min(self._cursor, len(order) - 1))
+        widened = (changed or reordered) and self._set_widths(self._measure())
+        if reordered or widened:
+            self.virtual_size = Size(sum(self._widths) + 2 * len(COLUMNS), len(order) + 1)
+            self.refresh()
+            self._scroll_to_cursor()
+        else:
+            index = {node_id: row for row, node_id in enumerate(order)}
+            for node_id in changed:
+                self.refresh_line(index[node_id] + HEADER_LINES)
 
-    def _show_node(self, node: Node, kind: DeploymentKind, severity: Severity | None) -> None:
+    def _update_row(self, node: Node, kind: DeploymentKind, severity: Severity | None) -> bool:
+        """Rebuild the row of `node` if what it shows changed; True if it did."""
         inputs = _row_inputs(node, kind, severity)
-        if self._inputs.get(node.id) == inputs:
-            return  # the usual refresh: nothing this row shows has changed
-        self._inputs[node.id] = inputs
+        row = self._rows.get(node.id)
+        if row is not None and row.inputs == inputs:
+            return False  # the usual refresh: nothing this row shows has changed
         cells = node_cells(node, kind, severity)
-        keys = {column: _cell_key(cell) for column, cell in cells.items()}
-        shown = self._shown.get(node.id)
-        if shown is None:
-            self.add_row(*cells.values(), key=node.id)
+        if row is None:
             self.cell_updates += len(cells)
         else:
-            for column, key in keys.items():
-                if shown[column] != key:
-                    self._replace_cell(node.id, column, cells[column])
-                    self.cell_updates += 1
-        self._shown[node.id] = keys
+            self.cell_updates += sum(
+                _cell_key(cell) != _cell_key(row.cells[column]) for column, cell in cells.items()
+            )
+        self._rows[node.id] = Row(inputs, cells)
+        return True
 
-    def _replace_cell(self, node_id: str, column: str, cell: Text) -> None:
-        """`update_cell`, re-rendering the one row that changed instead of all of them.
+    def _measure(self) -> tuple[int, ...]:
+        """Each column as wide as its widest cell or label."""
+        header = tuple(label.cell_len for label in HEADER.values())
+        rows = (row.widths for row in self._rows.values())
+        return tuple(max(column) for column in zip(header, *rows, strict=True))
 
-        DataTable keys every render cache on one counter that any `update_cell` bumps, so
-        one node's socket flapping re-rendered every row, each cell through Rich (36 rows:
-        most of a refresh's CPU, benchmarks/README.md). Here only that row's cached
-        renders are dropped. This reaches into DataTable's caches, which is why Textual is
-        pinned exactly (README, Design notes)."""
-        row = RowKey(node_id)
-        self._data[row][ColumnKey(column)] = cell
-        for cache in (self._cell_render_cache, self._row_render_cache):
-            for key in [key for key in cache.keys() if key[0] == row]:  # noqa: SIM118 (no __iter__)
-                cache.discard(key)
-        self._line_cache.clear()  # keyed by screen line; rebuilt from the row caches
-        self.refresh_row(self.get_row_index(node_id))
+    def _set_widths(self, widths: tuple[int, ...]) -> bool:
+        """Adopt new column widths; every row is then rendered again. True if they changed."""
+        if widths == self._widths:
+            return False
+        self._widths, self._header = widths, None
+        for row in self._rows.values():
+            row.strip = None
+        return True
 
-    def _put_in_order(self, wanted: list[str]) -> None:
-        """Re-add the rows from the first one out of place (order changes on failover only)."""
-        current = [row.key.value for row in self.ordered_rows]
-        first_wrong = next(
-            (i for i, (have, want) in enumerate(zip(current, wanted, strict=True)) if have != want),
-            len(wanted),
-        )
-        moved = {node_id: self.get_row(node_id) for node_id in current[first_wrong:]}
-        for node_id in moved:
-            self.remove_row(node_id)
-        for node_id in wanted[first_wrong:]:
-            self.add_row(*moved[node_id], key=node_id)
+    # -- drawing ------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y < HEADER_LINES:
+            if self._header is None:
+                self._header = self._render_cells(HEADER)
+            line = self._header.apply_style(self.get_component_rich_style("node-table--header"))
+        elif (index := scroll_y + y - HEADER_LINES) < len(self._order):
+            line = self._row_strip(self._order[index])
+            if index == self._cursor:
+                line = line.apply_style(self.get_component_rich_style("node-table--cursor"))
+        else:
+            return Strip.blank(width, base)
+        # The pane's colours under the line's own (cached per style by Strip).
+        return line.apply_style(base).crop_extend(scroll_x, scroll_x + width, base)
+
+    def _row_strip(self, node_id: str) -> Strip:
+        row = self._rows[node_id]
+        if row.strip is None:
+            row.strip = self._render_cells(row.cells)
+            self.rows_rendered += 1
+        return row.strip
+
+    def _render_cells(self, cells: Mapping[str, Text]) -> Strip:
+        """Cells side by side, each padded to its column's width with a space either side."""
+        line = Text()
+        for cell, width in zip(cells.values(), self._widths, strict=True):
+            line.append(" ")
+            line.append_text(cell)
+            line.append(" " * (width - cell.cell_len + 1))
+        return Strip(line.render(self.app.console), line.cell_len)
+
+    # -- the cursor ---------------------------------------------------------------------
+
+    def move_cursor(self, row: int) -> None:
+        """Put the cursor on `row` (clamped), keep it in view, and say which node it is on."""
+        row = max(0, min(row, len(self._order) - 1))
+        if row == self._cursor or not self._order:
+            return
+        self.refresh_line(self._cursor + HEADER_LINES)
+        self._cursor = row
+        self.refresh_line(row + HEADER_LINES)
+        self._scroll_to_cursor()
+        self.post_message(self.Highlighted(self._order[row]))
+
+    def _scroll_to_cursor(self) -> None:
+        rows_in_view = max(1, self.scrollable_content_region.height - HEADER_LINES)
+        top = round(self.scroll_y)
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False)
+        elif self._cursor >= top + rows_in_view:
+            self.scroll_to(y=self._cursor - rows_in_view + 1, animate=False)
+
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - HEADER_LINES - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self._cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self._cursor - 1)
+
+    def action_page_down(self) -> None:
+        self.move_cursor(self._cursor + self._page())
+
+    def action_page_up(self) -> None:
+        self.move_cursor(self._cursor - self._page())
+
+    def action_first(self) -> None:
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self.move_cursor(len(self._order) - 1)
+
+    def action_select(self) -> None:
+        if self._order:
+            self.post_message(self.Selected(self._order[self._cursor]))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < HEADER_LINES:
+            return
+        row = round(self.scroll_y) + offset.y - HEADER_LINES
+        if row < len(self._order):
+            self.move_cursor(row)
+            self.action_select()
