@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 
 from tests.conftest import StartSimulator
 from tests.ui_helpers import (
@@ -85,6 +86,29 @@ async def test_refresh_keeps_the_cursor_on_the_same_node_when_rows_move(
         await wait_for(pilot, lambda: app.poller.polls > polls and table.row_count == 11)
         assert table.selected_id == chosen
         assert chosen in plain(app.query_one("#detail-body"))
+
+
+async def test_a_node_changing_repaints_its_row_alone(simulator: SimulatorServer) -> None:
+    app = make_app(simulator)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(NodeTable)
+        await wait_for(pilot, lambda: table.rows_rendered == 12)  # each row drawn once
+
+        async def refresh() -> None:
+            polls = app.poller.polls
+            await pilot.press("r")
+            await wait_for(pilot, lambda: app.poller.polls > polls and not app.status.polling)
+            await pilot.pause()  # and painted
+
+        await refresh()
+        assert table.rows_rendered == 12  # nothing changed: no row drawn again
+        flapping = table.node_ids[5]
+        with simulator.deployment.lock:
+            simulator.deployment.nodes[flapping].socket_conn = "DN"
+        await refresh()
+        on_screen = re.search(rf"{re.escape(flapping)}\s+coreapp\s+✖ DN", screen_text(app))
+        assert on_screen, "the flapped socket is not on screen"
+        assert table.rows_rendered == 13  # its row, and no other
 
 
 async def test_pause_stops_polling_and_resume_polls_again(simulator: SimulatorServer) -> None:
