@@ -65,7 +65,8 @@ async def watch(changing: bool) -> tuple[float, int, dict[str, float]]:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause(3)
             polls, table = app.poller.polls, app.query_one(NodeTable)
-            cells, redraws = table.cell_updates, app.query_one(TopologyView).redraws
+            cells, rows = table.cell_updates, table.rows_rendered
+            redraws = app.query_one(TopologyView).redraws
             details = app.query_one(NodeDetail).redraws
             status = app.query_one(StatusBar).redraws
             start = time.process_time()
@@ -75,6 +76,7 @@ async def watch(changing: bool) -> tuple[float, int, dict[str, float]]:
             counts = {
                 "UI update per refresh (median, ms)": round(statistics.median(updates) * 1000, 2),
                 "cells rewritten": table.cell_updates - cells,
+                "node rows drawn again": table.rows_rendered - rows,
                 "topology redraws": app.query_one(TopologyView).redraws - redraws,
                 "detail redraws": app.query_one(NodeDetail).redraws - details,
                 "status line repaints": app.query_one(StatusBar).redraws - status,

@@ -115,6 +115,7 @@ def test_wrong_types_are_recorded_and_the_rest_kept() -> None:
                 "socket_conn": "WEIRD",  # unknown state: UNK
                 "env": "not-a-list",  # a detail pane field: recorded when asked
                 "brand_new_field": {"nested": [1, 2]},
+                "device_iso8601": ["not", "a", "time"],  # the clock, wrong too: recorded
             },
             "b:2": ["not", "an", "object"],
         }
@@ -123,11 +124,13 @@ def test_wrong_types_are_recorded_and_the_rest_kept() -> None:
     a, b = snapshot.by_id["a:1"], snapshot.by_id["b:2"]
     assert a.support.free_space_logs == 123456
     assert a.support.db_schema is None
-    assert [p.partition(":")[0] for p in a.problems] == ["schema", "env"]
-    assert a.raw["schema"] == "not-a-mapping"
+    problems = [p.partition(":")[0] for p in snapshot.problems(a)]
+    assert problems == ["schema", "env", "device_iso8601"]
+    assert snapshot.raw(a)["schema"] == "not-a-mapping"
     assert a.socket is SocketState.UNKNOWN
-    assert a.raw["brand_new_field"] == {"nested": [1, 2]}
-    assert b.problems == ("entry is list, not an object",)
+    assert snapshot.raw(a)["brand_new_field"] == {"nested": [1, 2]}
+    assert snapshot.raw(a)["device_iso8601"] == ["not", "a", "time"]
+    assert snapshot.problems(b) == ("entry is list, not an object",)
 
 
 def test_node_entries_carrying_errors_are_kept_as_nodes_in_error() -> None:
@@ -186,14 +189,14 @@ def test_a_node_unchanged_but_for_its_clock_keeps_its_parsed_parts() -> None:
     health["health"][unhealthy]["gateway_status"] = "disconnected"
     second = build_snapshot(later, health, previous=first)
 
-    reused = [n.id for n in second.nodes if n.support is first.by_id[n.id].support]
+    reused = [n.id for n in second.nodes if n is first.by_id[n.id]]
     assert flapped not in reused and unhealthy not in reused and touched in reused
     assert len(reused) == len(second.nodes) - 2
     assert second.by_id[flapped].socket is SocketState.DOWN
     assert second.by_id[unhealthy].gateway_status == "disconnected"
     for node in second.nodes:  # the clock is the new one, reused or not
-        assert node.raw["device_iso8601"] == "2031-01-01T00:00:00"
-        assert node.clock_skew(datetime(2031, 1, 1, tzinfo=UTC)) == 0
+        assert second.raw(node)["device_iso8601"] == "2031-01-01T00:00:00"
+        assert second.clock_skew(node, datetime(2031, 1, 1, tzinfo=UTC)) == 0
 
 
 def test_a_snapshot_read_again_unchanged_says_so() -> None:

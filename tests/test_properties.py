@@ -71,7 +71,7 @@ def _render_everything(snapshot: Snapshot) -> None:
     render_topology(snapshot, 90)
     for node in snapshot.nodes:
         node_cells(node, snapshot.kind, None)
-        render_node(node, snapshot.kind, snapshot.fetched_at)
+        render_node(node, snapshot)
 
 
 @settings(max_examples=200, deadline=None)

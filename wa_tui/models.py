@@ -8,6 +8,7 @@ stays in `raw`), and one odd node never fails the whole snapshot.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,8 +31,9 @@ SHARD_COUNTS = (1, 2, 4, 8, 16, 32)
 MAX_SHARD_ID = 1023
 CONTROL_SHARD = -1
 SINGLE_NODE_ID = "single"
-# The node's own clock: the one field that differs in every answer, kept apart so that
-# an entry otherwise unchanged is recognised as such (see build_snapshot).
+# The node's own clock: the one field that differs in every answer. Kept apart from the
+# node (Snapshot.clocks), so that a node otherwise unchanged is the very same object from
+# one snapshot to the next (see build_snapshot).
 CLOCK_FIELD = "device_iso8601"
 
 
@@ -175,40 +177,24 @@ class HealthEntry(TolerantModel):
 
 @dataclass(frozen=True)
 class Node:
-    """One `host:container` of the deployment, normalised from support and health."""
+    """One `host:container` of the deployment, normalised from support and health.
+
+    Its clock is not here but in `Snapshot.clocks`: a node that sent the same as last
+    time is the same object in the next snapshot, so "unchanged" is an identity test, and
+    what is computed once from a node (cached properties) is kept across refreshes."""
 
     id: str
     support: SupportEntry
     entry: Mapping[str, Any]  # the support entry as sent, less its clock (CLOCK_FIELD)
-    clock: Any = None  # the entry's CLOCK_FIELD
     health: HealthEntry | None = None
     health_entry: Mapping[str, Any] | None = None  # the health entry as sent
     parse_problems: tuple[str, ...] = ()  # typed fields dropped while parsing the answer
     shards: tuple[int, ...] = ()  # every shard id owned (see owned_shards)
 
-    def with_clock(self, clock: Any) -> Node:
-        """This node read again unchanged but for its clock (a thousand times a refresh:
-        dataclasses.replace took 13 ms of it)."""
-        return Node(
-            self.id,
-            self.support,
-            self.entry,
-            clock,
-            self.health,
-            self.health_entry,
-            self.parse_problems,
-            self.shards,
-        )
-
-    @property
-    def raw(self) -> dict[str, Any]:
-        """The support entry as the API sent it."""
-        return dict(self.entry) if self.clock is None else {**self.entry, CLOCK_FIELD: self.clock}
-
     @cached_property  # the detail pane asks, for one node
     def problems(self) -> tuple[str, ...]:
-        """Every documented field dropped for not having its documented type."""
-        return self.parse_problems + SupportDetails.parse_tolerantly(self.raw)[1]
+        """Every documented field (but the clock) dropped for not having its type."""
+        return self.parse_problems + SupportDetails.parse_tolerantly(self.entry)[1]
 
     @property
     def host(self) -> str:
@@ -218,7 +204,9 @@ class Node:
     def container(self) -> str:
         return self.id.partition(":")[2]
 
-    @property
+    # Cached: read by the ordering, the list, the topology and several rules, and kept
+    # across refreshes with the node itself (see the class docstring).
+    @cached_property
     def role(self) -> str | None:
         return self.support.role or (self.health.role if self.health else None)
 
@@ -239,25 +227,24 @@ class Node:
     def gateway_status(self) -> str | None:
         return self.health.gateway_status if self.health else None
 
-    @property
+    @cached_property
     def errors(self) -> tuple[ApiErrorDetail, ...]:
         found = list(self.support.errors or ())
         if self.health and self.health.errors:
             found += self.health.errors
         return tuple(found)
 
-    def clock_skew(self, at: datetime) -> float | None:
-        """Seconds the node's clock (`device_iso8601`, UTC) is ahead of `at`."""
-        raw = self.clock
-        try:
-            moment = datetime.fromisoformat(raw) if isinstance(raw, str) and raw else None
-        except ValueError:
-            return None
-        if moment is None:
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return (moment - at).total_seconds()
+    @cached_property
+    def schema_key(self) -> tuple[tuple[str, int | str], ...] | None:
+        """The schema versions, comparable between nodes."""
+        schema = self.support.db_schema
+        return tuple(sorted(schema.items())) if schema else None
+
+    @cached_property
+    def free_space_ascending(self) -> tuple[tuple[int, str], ...]:
+        """(free bytes, directory) of each directory reported, the fullest first."""
+        reported = self.support.free_space.items()
+        return tuple(sorted((free, name) for name, free in reported if free is not None))
 
 
 def owned_shards(pairs: Iterable[tuple[int, int]]) -> tuple[int, ...]:
@@ -292,6 +279,7 @@ class Snapshot:
     expected_shards: int | None = None
     api_version: str | None = None
     health_error: str | None = None
+    clocks: Mapping[str, Any] = field(default_factory=dict)  # node id -> its CLOCK_FIELD
     by_id: Mapping[str, Node] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -322,18 +310,40 @@ class Snapshot:
         return owners
 
     def unchanged_since(self, earlier: Snapshot) -> bool:
-        """Every node read again unchanged but for its clock (build_snapshot kept their
-        parsed parts), in the same order: the usual refresh, with nothing to redraw."""
+        """Every node read again unchanged but for its clock (build_snapshot kept the
+        node itself), in the same order: the usual refresh, with nothing to redraw."""
         return (
             self.kind is earlier.kind
             and self.expected_shards == earlier.expected_shards
             and self.health_error == earlier.health_error
             and len(self.nodes) == len(earlier.nodes)
-            and all(
-                now.id == then.id and now.support is then.support and now.health is then.health
-                for now, then in zip(self.nodes, earlier.nodes, strict=True)
-            )
+            and all(map(operator.is_, self.nodes, earlier.nodes))
         )
+
+    def raw(self, node: Node) -> dict[str, Any]:
+        """The support entry of `node` as the API sent it, clock included."""
+        clock = self.clocks.get(node.id)
+        return dict(node.entry) if clock is None else {**node.entry, CLOCK_FIELD: clock}
+
+    def problems(self, node: Node) -> tuple[str, ...]:
+        """Every documented field of `node` dropped for not having its documented type."""
+        clock = self.clocks.get(node.id)
+        if clock is None:
+            return node.problems
+        return node.problems + SupportDetails.parse_tolerantly({CLOCK_FIELD: clock})[1]
+
+    def clock_skew(self, node: Node, at: datetime) -> float | None:
+        """Seconds the clock of `node` (`device_iso8601`, UTC) is ahead of `at`."""
+        raw = self.clocks.get(node.id)
+        try:
+            moment = datetime.fromisoformat(raw) if isinstance(raw, str) and raw else None
+        except ValueError:
+            return None
+        if moment is None:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return (moment - at).total_seconds()
 
     def with_role(self, role: Role) -> list[Node]:
         return [n for n in self.nodes if n.role == role]
@@ -383,16 +393,19 @@ def _deployment_kind(nodes: Iterable[Node], keyed: bool) -> DeploymentKind:
 
 
 def _node(
-    node_id: str, raw: object, health_entry: Mapping[str, Any] | None, earlier: Node | None
+    node_id: str,
+    entry: dict[str, Any],
+    raw: object,
+    health_entry: Mapping[str, Any] | None,
+    earlier: Node | None,
 ) -> Node:
-    """The node of one support entry (and its health entry). When the node sent the
-    same as last time but for its clock, the earlier node's parsed parts are kept: no
-    validation, and no new objects to outlive the refresh (on 1,000 nodes, those made
-    Python's full garbage collections, 110-160 ms pauses, come every few refreshes)."""
-    entry = dict(raw) if isinstance(raw, Mapping) else {"entry": raw}
-    clock = entry.pop(CLOCK_FIELD, None)
+    """The node of one support entry (`raw`; `entry`: the same less its clock) and its
+    health entry. When the node sent the same as last time but for its clock, it is the
+    earlier node itself: no validation, and no new objects to outlive the refresh (on
+    1,000 nodes, those made Python's full garbage collections, 110-160 ms pauses, come
+    every few refreshes)."""
     if earlier is not None and earlier.entry == entry and earlier.health_entry == health_entry:
-        return earlier.with_clock(clock)
+        return earlier
     support, problems = SupportEntry.parse_tolerantly(raw)
     health, health_problems = (
         HealthEntry.parse_tolerantly(health_entry) if health_entry is not None else (None, ())
@@ -401,7 +414,6 @@ def _node(
         id=node_id,
         support=support,
         entry=entry,
-        clock=clock,
         health=health,
         health_entry=health_entry,
         parse_problems=problems + tuple(f"health {p}" for p in health_problems),
@@ -432,17 +444,30 @@ def build_snapshot(
     except PayloadError as exc:
         health_section, health_error = {}, health_error or f"/v1/health: {exc}"
     earlier = previous.by_id if previous is not None else {}
-    nodes = []
-    for node_id, raw in _entries(support_section):
-        health_raw = health_section.get(node_id)
-        health_entry = health_raw if isinstance(health_raw, Mapping) else None
-        nodes.append(_node(str(node_id), raw, health_entry, earlier.get(str(node_id))))
-    nodes.sort(key=_order_key)
+    nodes, clocks, kept = [], {}, 0
+    # Answers are decoded JSON, whose objects are dicts: `isinstance(x, dict)`, a tenth
+    # of the cost of testing for Mapping, twice per node.
+    for key, raw in _entries(support_section):
+        node_id = str(key)
+        entry = dict(raw) if isinstance(raw, dict) else {"entry": raw}
+        if (node_clock := entry.pop(CLOCK_FIELD, None)) is not None:
+            clocks[node_id] = node_clock
+        health_raw = health_section.get(key)
+        health_entry = health_raw if isinstance(health_raw, dict) else None
+        before = earlier.get(node_id)
+        node = _node(node_id, entry, raw, health_entry, before)
+        nodes.append(node)
+        kept += node is before
+    if previous is not None and kept == len(nodes) == len(previous.nodes):
+        ordered = previous.nodes  # the usual refresh: the same nodes, so the same order
+    else:
+        ordered = tuple(sorted(nodes, key=_order_key))
     return Snapshot(
-        kind=_deployment_kind(nodes, keyed),
-        nodes=tuple(nodes),
+        kind=_deployment_kind(ordered, keyed),
+        nodes=ordered,
         fetched_at=fetched_at or clock.now(),
         expected_shards=expected_shards,
         api_version=_meta_version(support) if isinstance(support, Mapping) else None,
         health_error=health_error,
+        clocks=clocks,
     )

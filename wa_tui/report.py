@@ -36,7 +36,7 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
-def node_document(node: Node) -> dict[str, Any]:
+def node_document(node: Node, snapshot: Snapshot) -> dict[str, Any]:
     return {
         "id": node.id,
         "role": node.role,
@@ -45,7 +45,7 @@ def node_document(node: Node) -> dict[str, Any]:
         "version": node.version,
         "gateway_status": node.gateway_status,
         "expire_timestamp": _iso(node.support.expire_timestamp),
-        "support": mask_tree(dict(node.raw)),
+        "support": mask_tree(snapshot.raw(node)),
     }
 
 
@@ -65,7 +65,7 @@ def snapshot_json(source: Source, snapshot: Snapshot, findings: Sequence[Finding
         "url": source.url,
         "fetched_at": _iso(snapshot.fetched_at),
         "kind": snapshot.kind.value,
-        "nodes": [node_document(n) for n in snapshot.nodes],
+        "nodes": [node_document(n, snapshot) for n in snapshot.nodes],
         "findings": [finding_document(f) for f in findings],
     }
     text = json.dumps(document, indent=2, ensure_ascii=False, default=str)

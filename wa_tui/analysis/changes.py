@@ -56,8 +56,8 @@ def _socket_severity(node: Node) -> Severity:
 def _node_changes(
     before: Node, after: Node, at: datetime, gateways_known: bool
 ) -> Iterator[Change]:
-    if before.support is after.support and before.health is after.health:
-        return  # read again unchanged (build_snapshot kept its parts): the usual refresh
+    if before is after:
+        return  # read again unchanged (build_snapshot kept the node): the usual refresh
     name = _name(after.id)
     if before.role != after.role:
         yield Change(

@@ -205,17 +205,14 @@ def _expiry(snapshot: Snapshot, t: Thresholds, now: datetime) -> Iterator[Findin
 
 def _disks(snapshot: Snapshot, t: Thresholds, _now: datetime) -> Iterator[Finding]:
     for node in snapshot.nodes:
-        low = {
-            k: v
-            for k, v in node.support.free_space.items()
-            if v is not None and v < t.disk_warning_bytes
-        }
-        if not low:
-            continue
-        directory, free = min(low.items(), key=lambda item: item[1])
+        reported = node.free_space_ascending
+        if not reported or reported[0][0] >= t.disk_warning_bytes:
+            continue  # the usual node: a quick look (a thousand of them every refresh)
+        low = [(free, name) for free, name in reported if free < t.disk_warning_bytes]
+        free, directory = low[0]
         severity = Severity.CRITICAL if free < t.disk_critical_bytes else Severity.WARNING
         limit = t.disk_critical_bytes if severity is Severity.CRITICAL else t.disk_warning_bytes
-        others = f" (also {', '.join(sorted(set(low) - {directory}))})" if len(low) > 1 else ""
+        others = f" (also {', '.join(sorted(name for _, name in low[1:]))})" if low[1:] else ""
         yield Finding(
             severity,
             "LOW_DISK",
@@ -249,7 +246,7 @@ def _versions(snapshot: Snapshot, _t: Thresholds, _now: datetime) -> Iterator[Fi
         snapshot,
         "SCHEMA_SKEW",
         "schema versions",
-        lambda n: tuple(sorted(n.support.db_schema.items())) if n.support.db_schema else None,
+        lambda n: n.schema_key,
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -20,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 
 from wa_tui import clock
-from wa_tui.models import DeploymentKind, Node, Snapshot
+from wa_tui.models import Node, Snapshot
 from wa_tui.secrets import mask_tree
 from wa_tui.text import human_age, human_bytes, visible
 from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_badge
@@ -69,9 +68,9 @@ def _heading(title: str) -> Text:
     return Text(f"\n{title}", style="bold underline")
 
 
-def _expiry(node: Node) -> Text:
+def _expiry(node: Node, raw_entry: Mapping[str, Any]) -> Text:
     expires = node.support.expire_timestamp
-    raw = _value(node.raw.get("expire_timestamp"))
+    raw = _value(raw_entry.get("expire_timestamp"))
     if expires is None:
         return raw
     days = (expires - clock.now()).total_seconds() / 86400
@@ -80,30 +79,30 @@ def _expiry(node: Node) -> Text:
     return raw.append(f"  in {days:.0f} days", style="yellow" if days < 14 else "dim")
 
 
-def _overview(node: Node, kind: DeploymentKind, raw: Mapping[str, Any], at: datetime) -> Table:
+def _overview(node: Node, snapshot: Snapshot, raw: Mapping[str, Any]) -> Table:
     rows = [
         ("host", Text(visible(node.host or "—"))),
         ("container", Text(visible(node.container or "—"))),
-        ("role", role_badge(node, kind)),
+        ("role", role_badge(node, snapshot.kind)),
         ("shards", Text(shards_label(node.shards))),
         ("socket", socket_badge(node)),
         ("gateway", gateway_badge(node)),
         ("phone", _value(raw.get("debug_info", "—"))),
         ("build", _value(raw.get("description", "—"))),
         ("version", _value(raw.get("version", "—"))),
-        ("expires", _expiry(node)),
+        ("expires", _expiry(node, raw)),
         ("multiconnect", _value(raw.get("multi_connect", "—"))),
-        ("node clock", node_clock(node, at)),
+        ("node clock", node_clock(node, snapshot)),
     ]
     return _grid(rows)
 
 
-def node_clock(node: Node, at: datetime) -> Text:
-    """The node's clock against ours: skew is what matters on call (tokens, TLS, logs),
-    and unlike the raw time it does not change every second."""
-    skew = node.clock_skew(at)
+def node_clock(node: Node, snapshot: Snapshot) -> Text:
+    """The node's clock against ours when it answered: skew is what matters on call
+    (tokens, TLS, logs), and unlike the raw time it does not change every second."""
+    skew = snapshot.clock_skew(node, snapshot.fetched_at)
     if skew is None:
-        return _value(node.raw.get("device_iso8601", "—"))
+        return _value(snapshot.clocks.get(node.id, "—"))
     if abs(skew) < SKEW_TOLERANCE:
         return Text("in sync", style="dim")
     direction = "ahead" if skew > 0 else "behind"
@@ -151,9 +150,10 @@ def _disk_section(raw: Mapping[str, Any]) -> list[RenderableType]:
     return [_heading("Free space"), _grid(rows)]
 
 
-def _errors_section(node: Node) -> list[RenderableType]:
+def _errors_section(node: Node, snapshot: Snapshot) -> list[RenderableType]:
     lines = [Text(visible(e.summary(), limit=VALUE_LIMIT), style="red") for e in node.errors]
-    lines += [Text(visible(p, limit=VALUE_LIMIT), style="yellow") for p in node.problems]
+    problems = snapshot.problems(node)
+    lines += [Text(visible(p, limit=VALUE_LIMIT), style="yellow") for p in problems]
     return [_heading("Errors and odd fields"), *lines] if lines else []
 
 
@@ -163,17 +163,15 @@ def _other_section(raw: Mapping[str, Any], health: Mapping[str, Any]) -> list[Re
     return [_heading("Other fields"), _grid(rest)] if rest else []
 
 
-def render_node(
-    node: Node, kind: DeploymentKind, at: datetime, reveal: bool = False
-) -> RenderableType:
+def render_node(node: Node, snapshot: Snapshot, reveal: bool = False) -> RenderableType:
     """Every field of `node`; secret-looking values masked unless `reveal`."""
-    raw = mask_tree(dict(node.raw), reveal=reveal)
+    raw = mask_tree(snapshot.raw(node), reveal=reveal)
     health = mask_tree(node.health.model_dump() if node.health else {}, reveal=reveal)
     assert isinstance(raw, dict) and isinstance(health, dict)
     return Group(
         Text(visible(node.id, limit=120), style="bold reverse"),
-        _overview(node, kind, raw, at),
-        *_errors_section(node),
+        _overview(node, snapshot, raw),
+        *_errors_section(node, snapshot),
         *_mapping_section("Schema", raw.get("schema")),
         *_mapping_section("E2E", raw.get("e2e")),
         *_env_section(raw.get("env")),
@@ -207,7 +205,7 @@ class NodeDetail(VerticalScroll):
         if node is None or snapshot is None:
             key: tuple[object, ...] | None = None
         else:
-            skew = node_clock(node, snapshot.fetched_at).plain
+            skew = node_clock(node, snapshot).plain
             key = (node.id, snapshot.kind, node.entry, node.health_entry, skew, self.reveal_secrets)
         if key == self._shown:
             return
@@ -218,4 +216,4 @@ class NodeDetail(VerticalScroll):
             body.show_content(Text("No node selected.", style="dim"))
         else:
             reveal = self.reveal_secrets
-            body.show_content(render_node(node, snapshot.kind, snapshot.fetched_at, reveal=reveal))
+            body.show_content(render_node(node, snapshot, reveal=reveal))
