@@ -41,7 +41,7 @@ async def test_first_refresh_fills_all_three_panes(simulator: SimulatorServer) -
         )
         assert [r["role"] for r in rows[-2:]] == ["spare", "spare"]
         assert app.query_one(NodeTable).has_focus
-        topology = plain(app.query_one(TopologyView))
+        topology = "\n".join(app.query_one(TopologyView).plain_lines())
         assert "★ ✔ wa-master-a UP" in topology
         assert "8 shards · 0 unassigned" in topology
         status = plain(app.query_one(StatusBar))
@@ -88,10 +88,12 @@ async def test_refresh_keeps_the_cursor_on_the_same_node_when_rows_move(
         assert chosen in plain(app.query_one("#detail-body"))
 
 
-async def test_a_node_changing_repaints_its_row_alone(simulator: SimulatorServer) -> None:
+async def test_a_node_changing_repaints_its_row_and_topology_lines_alone(
+    simulator: SimulatorServer,
+) -> None:
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
-        table = app.query_one(NodeTable)
+        table, topology = app.query_one(NodeTable), app.query_one(TopologyView)
         await wait_for(pilot, lambda: table.rows_rendered == 12)  # each row drawn once
 
         async def refresh() -> None:
@@ -102,6 +104,7 @@ async def test_a_node_changing_repaints_its_row_alone(simulator: SimulatorServer
 
         await refresh()
         assert table.rows_rendered == 12  # nothing changed: no row drawn again
+        painted = topology.lines_painted
         flapping = table.node_ids[5]
         with simulator.deployment.lock:
             simulator.deployment.nodes[flapping].socket_conn = "DN"
@@ -109,6 +112,10 @@ async def test_a_node_changing_repaints_its_row_alone(simulator: SimulatorServer
         on_screen = re.search(rf"{re.escape(flapping)}\s+coreapp\s+✖ DN", screen_text(app))
         assert on_screen, "the flapped socket is not on screen"
         assert table.rows_rendered == 13  # its row, and no other
+        host = flapping.partition(":")[0]
+        assert any(f"✖ {host}" in line for line in topology.plain_lines())  # its shard
+        assert "1 owner down" in topology.plain_lines()[1]
+        assert topology.lines_painted - painted == 2  # that grid line and the summary
 
 
 async def test_pause_stops_polling_and_resume_polls_again(simulator: SimulatorServer) -> None:
@@ -143,7 +150,8 @@ async def test_demo_failover_reaches_the_screen_by_itself(start_simulator: Start
         snapshot = app.poller.last_good
         assert snapshot is not None
         new_primary = snapshot.with_role(Role.PRIMARY_MASTER)[0]
-        assert new_primary.host in plain(app.query_one(TopologyView)).split("Shards")[0]
+        masters_line = app.query_one(TopologyView).plain_lines()[0]
+        assert new_primary.host in masters_line
 
 
 async def test_the_status_line_is_repainted_once_per_steady_refresh(

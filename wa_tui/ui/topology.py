@@ -1,7 +1,9 @@
 """The topology: masters, the shard map 0..N-1 with each shard's owner and socket, spares.
 
 Each state has a text marker beside its colour (see badges), so the map reads in 16
-colours and with NO_COLOR. The widget redraws only when what it draws changed.
+colours and with NO_COLOR. The widget draws a new picture only when what it shows
+changed, and repaints only the lines of it that differ (a socket flapping: one line of
+the shard grid, perhaps the summary).
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from dataclasses import dataclass
 
 from rich.console import Group, RenderableType
 from rich.text import Text
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.widget import Widget
 
 from wa_tui.models import CONTROL_SHARD, DeploymentKind, Node, Role, Snapshot, SocketState
 from wa_tui.text import visible
@@ -21,7 +26,6 @@ from wa_tui.ui.badges import (
     UNASSIGNED_LOOK,
     socket_look,
 )
-from wa_tui.ui.redraw import SizedStatic
 
 LABEL_WIDTH = 15
 MAX_STANDBY_CHIPS = 12
@@ -180,17 +184,25 @@ def draw(picture: Picture, width: int) -> RenderableType:
     )
 
 
-class TopologyView(SizedStatic):
+WAITING = Text("Waiting for the first answer…", style="dim")
+
+
+class TopologyView(Widget):
+    """The picture as lines (Textual's line API), each repainted only when it changed."""
+
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(Text("Waiting for the first answer…", style="dim"), **kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)  # type: ignore[arg-type]
         self._signature: tuple | None = None
         self._snapshot: Snapshot | None = None
-        self.redraws = 0
+        self._content: RenderableType = WAITING
+        self._lines: list[Strip] = []
+        self.redraws = 0  # pictures drawn (for tests, benchmarks)
+        self.lines_painted = 0  # lines Textual asked for (the same)
 
     def reset(self) -> None:
         self._signature = None
         self._snapshot = None
-        self.update(Text("Waiting for the first answer…", style="dim"))
+        self._draw(WAITING)
 
     def show(self, snapshot: Snapshot) -> None:
         drawn, width = self._snapshot, self._signature[1] if self._signature else None
@@ -204,8 +216,49 @@ class TopologyView(SizedStatic):
             return
         self._signature = signature
         self.redraws += 1
-        self.show_content(draw(picture, self.content_size.width or 80))
+        self._draw(draw(picture, self.content_size.width or 80))
+
+    def _draw(self, content: RenderableType) -> None:
+        """Show `content`: lay the screen out again if its height changed, else repaint
+        the lines that differ."""
+        self._content = content
+        lines = self._render(content)
+        old, self._lines = self._lines, lines
+        if len(lines) != len(old):
+            self.refresh(layout=True)
+            return
+        width = self.content_size.width
+        for y, (before, after) in enumerate(zip(old, lines, strict=True)):
+            if before != after:
+                self.refresh(Region(0, y, width, 1))
+
+    def _render(self, content: RenderableType) -> list[Strip]:
+        width = self.content_size.width
+        if not width:
+            return []  # not laid out yet: rendered at the first resize
+        console = self.app.console
+        options = console.options.update_width(width)
+        return [Strip(line, width) for line in console.render_lines(content, options)]
 
     def on_resize(self) -> None:
         if self._snapshot is not None:
             self.show(self._snapshot)
+        else:
+            self._draw(self._content)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        if not self._lines and width:
+            console = self.app.console
+            return len(console.render_lines(self._content, console.options.update_width(width)))
+        return len(self._lines)
+
+    def render_line(self, y: int) -> Strip:
+        self.lines_painted += 1
+        width, style = self.content_size.width, self.rich_style
+        if y >= len(self._lines):
+            return Strip.blank(width, style)
+        return self._lines[y].apply_style(style).crop_extend(0, width, style)
+
+    def plain_lines(self) -> list[str]:
+        """The picture as plain text, top to bottom."""
+        return ["".join(segment.text for segment in strip).rstrip() for strip in self._lines]
