@@ -22,8 +22,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from wa_tui import targets
+from wa_tui.poller import PollResult
 from wa_tui.simulator import SimDeployment, SimulatorServer
-from wa_tui.ui.app import SnapshotPolled, WaTuiApp
+from wa_tui.ui.app import WaTuiApp
+from wa_tui.ui.watch import Watch
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -193,10 +195,9 @@ class TimedApp(WaTuiApp):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.update_seconds: list[float] = []
 
-    def on_snapshot_polled(self, message: SnapshotPolled) -> None:
+    def poll_ended(self, watch: Watch, result: PollResult) -> None:
         start = time.perf_counter()
-        super().on_snapshot_polled(message)
-        message.prevent_default()  # Textual would run the base class's handler again
+        super().poll_ended(watch, result)
         self.update_seconds.append(time.perf_counter() - start)
 
 

@@ -66,7 +66,8 @@ async def watch(changing: bool) -> tuple[float, int, dict[str, float]]:
             await pilot.pause(3)
             polls, table = app.poller.polls, app.query_one(NodeTable)
             cells, rows = table.cell_updates, table.rows_rendered
-            redraws = app.query_one(TopologyView).redraws
+            topology = app.query_one(TopologyView)
+            redraws, painted = topology.redraws, topology.lines_painted
             details = app.query_one(NodeDetail).redraws
             status = app.query_one(StatusBar).redraws
             start = time.process_time()
@@ -77,7 +78,8 @@ async def watch(changing: bool) -> tuple[float, int, dict[str, float]]:
                 "UI update per refresh (median, ms)": round(statistics.median(updates) * 1000, 2),
                 "cells rewritten": table.cell_updates - cells,
                 "node rows drawn again": table.rows_rendered - rows,
-                "topology redraws": app.query_one(TopologyView).redraws - redraws,
+                "topology pictures drawn": topology.redraws - redraws,
+                "topology lines repainted": topology.lines_painted - painted,
                 "detail redraws": app.query_one(NodeDetail).redraws - details,
                 "status line repaints": app.query_one(StatusBar).redraws - status,
             }

@@ -1,9 +1,9 @@
 """The dashboard: status line, node list, topology and detail, refreshed in the background.
 
-Polling, as Dolphie does it: a worker runs one poll, its result comes back as a message,
-and only then is the next poll scheduled, so polls never overlap and a slow deployment
-never piles requests up. The UI is brought to each snapshot inside `batch_update()`, and
-each widget redraws only what changed.
+Polling, as Dolphie does it: each deployment has one loop that polls, puts the result on
+screen, and only then waits for the next poll (the interval, a backoff, or `r`), so polls
+never overlap and a slow deployment never piles requests up. The UI is brought to each
+snapshot inside `batch_update()`, and each widget redraws only what changed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
@@ -20,7 +20,6 @@ from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
@@ -44,15 +43,6 @@ from wa_tui.ui.topology import TopologyView
 from wa_tui.ui.watch import Watch
 
 log = logging.getLogger(__name__)
-
-
-class SnapshotPolled(Message):
-    """A poll of one deployment ended, with a snapshot or an error."""
-
-    def __init__(self, watch: Watch, result: PollResult) -> None:
-        super().__init__()
-        self.watch = watch
-        self.result = result
 
 
 # Polls of several deployments run side by side, but not too many at once
@@ -137,11 +127,8 @@ class WaTuiApp(App[None]):
         for watch in self.watches.values():
             if watch.target.needs_password:
                 self.push_screen(LoginScreen(watch.target), partial(self._logged_in, watch))
-            elif early := self._early_polls.pop(watch.name, None):
-                watch.status.polling_since = clock.monotonic()
-                self.run_worker(self._poll(watch, early), group="poll", exit_on_error=False)
             else:
-                self._refresh(watch)
+                self._start_polling(watch, self._early_polls.pop(watch.name, None))
 
     def _logged_in(self, watch: Watch, password: str | None) -> None:
         if password is None:
@@ -150,7 +137,7 @@ class WaTuiApp(App[None]):
             return
         watch.target = watch.target.with_password(password)
         watch.poller.client.credentials = watch.target.credentials
-        self._refresh(watch)
+        self._start_polling(watch)
 
     async def on_unmount(self) -> None:
         for watch in self.watches.values():
@@ -159,44 +146,61 @@ class WaTuiApp(App[None]):
     # -- polling ----------------------------------------------------------------------
 
     def action_refresh(self) -> None:
-        self._refresh(self.watch)
+        """Poll now; if a poll is in flight, poll again as soon as it ends."""
+        self.watch.poll_now()
 
-    def _refresh(self, watch: Watch) -> None:
-        """Poll `watch` now; if a poll is in flight, poll again as soon as it ends."""
-        if watch.status.polling:
-            watch.poll_again = True
-            return
-        watch.stop_timer()
-        watch.status.polling_since = clock.monotonic()
-        watch.status.next_poll_at = None
-        self._redraw_status()
-        self.run_worker(self._poll(watch), group="poll", exit_on_error=False)
+    def _start_polling(self, watch: Watch, early: Future[EarlyPoll] | None = None) -> None:
+        self.run_worker(self._poll_loop(watch, early), group="poll", exit_on_error=False)
 
-    async def _poll(self, watch: Watch, early: Future[EarlyPoll] | None = None) -> None:
-        """One poll of `watch`; or, for its first, the one begun before the UI loaded."""
-        try:
+    async def _poll_loop(self, watch: Watch, early: Future[EarlyPoll] | None) -> None:
+        """Poll `watch` for as long as the app runs: a poll (the first may be the one
+        begun before the UI loaded), its result on screen, the wait for the next."""
+        while True:
+            watch.status.polling_since = clock.monotonic()
+            watch.status.next_poll_at = None
             if early is not None:
-                result = watch.poller.adopt(await asyncio.wrap_future(early))
+                result = await self._adopt(watch, early)
+                early = None
             else:
-                async with self._poll_slots:
-                    result = await watch.poller.poll()
+                result = await self._poll(watch)
+            self.poll_ended(watch, result)
+            await self._until_next_poll(watch)
+
+    async def _adopt(self, watch: Watch, early: Future[EarlyPoll]) -> PollResult:
+        return await self._guarded(watch, lambda: _adopted(watch, early))
+
+    async def _poll(self, watch: Watch) -> PollResult:
+        async with self._poll_slots:
+            return await self._guarded(watch, watch.poller.poll)
+
+    @staticmethod
+    async def _guarded(watch: Watch, poll: Callable[[], Awaitable[PollResult]]) -> PollResult:
+        try:
+            return await poll()
         except Exception as exc:  # a bug must not take the dashboard down mid-incident
             log.exception("poll of %s failed unexpectedly", watch.name)
             error = WAError(f"internal error: {type(exc).__name__}", "see the log file")
-            result = PollResult(None, error)
-        self.post_message(SnapshotPolled(watch, result))
+            return PollResult(None, error)
 
-    def on_snapshot_polled(self, message: SnapshotPolled) -> None:
-        watch, result = message.watch, message.result
+    async def _until_next_poll(self, watch: Watch) -> None:
+        """The interval (or a backoff) passes, or `r` is pressed; while paused, only `r`
+        or resuming ends the wait."""
+        delay = watch.poller.next_delay()
+        while True:
+            paused = self.paused
+            watch.status.next_poll_at = None if paused else clock.monotonic() + delay
+            if await watch.woken(None if paused else delay) or not self.paused:
+                return
+
+    def poll_ended(self, watch: Watch, result: PollResult) -> None:
+        """Bring the status, the change log and (for the deployment on screen) the panes
+        to what a poll of `watch` found."""
         watch.status.polling_since = None
         watch.status.error = str(result.error) if result.error else None
         if result.snapshot is not None:
             watch.add_changes(result.changes)
-        if watch.poll_again:
-            watch.poll_again = False
-            self._refresh(watch)
-        elif not self.paused:
-            self._schedule_next_poll(watch)
+        if self.paused:
+            watch.status.next_poll_at = None
         if watch is self.watch and result.snapshot is not None and self._status_bar.is_attached:
             self._show_snapshot()
             if self._settle_memory:
@@ -204,21 +208,15 @@ class WaTuiApp(App[None]):
                 self.call_after_refresh(_settle_memory)
         self._redraw_status()
 
-    def _schedule_next_poll(self, watch: Watch) -> None:
-        delay = watch.poller.next_delay()
-        watch.status.next_poll_at = clock.monotonic() + delay
-        watch.timer = self.set_timer(delay, partial(self._refresh, watch))
-
     def action_toggle_pause(self) -> None:
         """Pause or resume polling of every deployment."""
         self.paused = not self.paused
         for watch in self.watches.values():
             watch.status.paused = self.paused
             if self.paused:
-                watch.stop_timer()
                 watch.status.next_poll_at = None
             elif not watch.target.needs_password:
-                self._refresh(watch)
+                watch.poll_now()
         self._redraw_status()
 
     # -- drawing ----------------------------------------------------------------------
@@ -325,6 +323,11 @@ class WaTuiApp(App[None]):
         yield SystemCommand("Focus detail", "Move to the node detail", self.action_focus_detail)
         yield SystemCommand("Show or hide events", "The change log pane", self.action_toggle_events)
         yield SystemCommand("Help: keys", "List every key", self.action_help)
+
+
+async def _adopted(watch: Watch, early: Future[EarlyPoll]) -> PollResult:
+    """The first poll, begun before the UI loaded, taken as the watch's own."""
+    return watch.poller.adopt(await asyncio.wrap_future(early))
 
 
 def _settle_memory() -> None:

@@ -6,10 +6,9 @@ the screen draws the current one.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from dataclasses import dataclass, field
-
-from textual.timer import Timer
 
 from wa_tui.analysis import Change, Severity, worst
 from wa_tui.poller import Poller
@@ -26,8 +25,7 @@ class Watch:
     status: PollStatus
     changes: deque[Change] = field(default_factory=lambda: deque(maxlen=CHANGES_KEPT))
     changes_seen: int = 0  # grows with every change added: tells the log when to redraw
-    timer: Timer | None = None
-    poll_again: bool = False
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # set: poll now
 
     @classmethod
     def of(cls, target: Target) -> Watch:
@@ -43,10 +41,18 @@ class Watch:
         self.changes.extendleft(reversed(changes))  # newest batch on top, in derived order
         self.changes_seen += len(changes)
 
-    def stop_timer(self) -> None:
-        if self.timer is not None:
-            self.timer.stop()
-            self.timer = None
+    def poll_now(self) -> None:
+        """End the wait for the next poll (or, mid-poll, the next wait at once)."""
+        self.wake.set()
+
+    async def woken(self, delay: float | None) -> bool:
+        """Wait `delay` seconds (None: for ever) or until poll_now(); True if the latter."""
+        try:
+            await asyncio.wait_for(self.wake.wait(), delay)
+        except TimeoutError:
+            return False
+        self.wake.clear()
+        return True
 
     @property
     def severity(self) -> Severity | None:
