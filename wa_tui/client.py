@@ -13,6 +13,7 @@ import re
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -110,6 +111,26 @@ def read_answers(
         raise UnreadableAnswer(
             f"/v1/support: {exc}", "is this a WhatsApp Business API URL?"
         ) from exc
+
+
+@dataclass(frozen=True)
+class Answers:
+    """One poll's two answers, not yet read (reading them is for a thread: see read)."""
+
+    support: bytes
+    health: bytes | WAError
+    fetched_at: datetime
+    expected_shards: int | None
+
+    def read(self, previous: Snapshot | None) -> Snapshot:
+        """The snapshot in them; nodes unchanged since `previous` are taken from it."""
+        return read_answers(
+            self.support,
+            self.health,
+            previous=previous,
+            fetched_at=self.fetched_at,
+            expected_shards=self.expected_shards,
+        )
 
 
 def _error_from_response(response: httpx.Response) -> ApiStatusError:
@@ -322,6 +343,13 @@ class WAClient:
     async def fetch_snapshot(self, previous: Snapshot | None = None) -> Snapshot:
         """Support and health together, normalised (nodes unchanged since `previous`
         reused); health failing alone is not fatal."""
+        answers = await self.fetch_answers()
+        # Decoding and validating 1,000 nodes takes tens of ms: in a thread, the event
+        # loop (the UI's) keeps answering keys meanwhile.
+        return await asyncio.to_thread(answers.read, previous)
+
+    async def fetch_answers(self) -> Answers:
+        """Support and health together, as sent; health failing alone is not fatal."""
         support, health = await asyncio.gather(
             self.get_body("/v1/support"), self.get_body("/v1/health"), return_exceptions=True
         )
@@ -329,14 +357,4 @@ class WAClient:
             raise support
         if isinstance(health, BaseException) and not isinstance(health, WAError):
             raise health
-        fetched_at = clock.now()
-        # Decoding and validating 1,000 nodes takes ~100 ms: in a thread, the event loop
-        # (the UI's) keeps answering keys meanwhile.
-        return await asyncio.to_thread(
-            read_answers,
-            support,
-            health,
-            previous=previous,
-            fetched_at=fetched_at,
-            expected_shards=self.expected_shards,
-        )
+        return Answers(support, health, clock.now(), self.expected_shards)

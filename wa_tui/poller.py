@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from wa_tui.analysis import Change, Finding, Thresholds, analyse, diff
-from wa_tui.client import WAClient
+from wa_tui.client import Answers, WAClient
 from wa_tui.errors import WAError
 from wa_tui.models import Snapshot
 
@@ -61,13 +61,14 @@ class Poller:
     async def poll(self) -> PollResult:
         self.polls += 1
         try:
-            snapshot = await self.client.fetch_snapshot(previous=self.last_good)
+            answers = await self.client.fetch_answers()
+            # Reading and analysing 1,000 nodes takes tens of ms: in one trip to a thread,
+            # the event loop (the UI's) keeps answering keys meanwhile.
+            snapshot, changes, self.findings = await asyncio.to_thread(self._read, answers)
         except WAError as error:
             self.failures += 1
             self.last_error = error
             return PollResult(None, error)
-        # Off the event loop too, as the parsing is: heavy on a 1,000-node deployment.
-        changes, self.findings = await asyncio.to_thread(self._analyse, snapshot)
         self.failures = 0
         self.last_error = None
         self.last_good = snapshot
@@ -87,9 +88,12 @@ class Poller:
             self.client.token = early.token
         return result
 
-    def _analyse(self, snapshot: Snapshot) -> tuple[tuple[Change, ...], tuple[Finding, ...]]:
+    def _read(self, answers: Answers) -> tuple[Snapshot, tuple[Change, ...], tuple[Finding, ...]]:
+        """The snapshot in `answers`, what changed since the last, and its findings."""
+        snapshot = answers.read(self.last_good)
         changes = tuple(diff(self.last_good, snapshot)) if self.last_good else ()
-        return changes, tuple(analyse(snapshot, self.thresholds, now=snapshot.fetched_at))
+        findings = tuple(analyse(snapshot, self.thresholds, now=snapshot.fetched_at))
+        return snapshot, changes, findings
 
     def next_delay(self) -> float:
         """The interval; after failures, exponential backoff with jitter, capped, and

@@ -85,6 +85,7 @@ class WaTuiApp(App[None]):
         self.current = targets[0].name
         self.paused = False
         self._poll_slots = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
+        self._titles: dict[str | None, str] = {}  # border titles set, by widget id
 
     @property
     def watch(self) -> Watch:
@@ -229,9 +230,9 @@ class WaTuiApp(App[None]):
             if snapshot is not None:
                 table.show(snapshot, node_severity(watch.status.findings))
                 self.query_one(TopologyView).show(snapshot)
-            _retitle(table, f"Nodes ({table.row_count})")
+            self._retitle(table, f"Nodes ({table.row_count})")
             self.query_one(FindingsPanel).show(watch.status.findings)
-            _retitle(self.query_one(FindingsPanel), f"Findings ({len(watch.status.findings)})")
+            self._retitle(self.query_one(FindingsPanel), f"Findings ({len(watch.status.findings)})")
             self.query_one(EventLog).show(watch)
             self._show_selected()
 
@@ -242,7 +243,15 @@ class WaTuiApp(App[None]):
         detail = self.query_one(NodeDetail)
         detail.show(node, snapshot)
         # Text, not str: a str title is parsed as markup, and node ids are server data.
-        _retitle(detail, f"Detail · {visible(node.id, limit=60)}" if node else "Detail")
+        self._retitle(detail, f"Detail · {visible(node.id, limit=60)}" if node else "Detail")
+
+    def _retitle(self, widget: Widget, title: str) -> None:
+        """Set a border title only when it changes: setting one repaints the whole widget.
+        Given as Text, because a str title is parsed as markup and titles carry server
+        data."""
+        if self._titles.get(widget.id) != title:
+            self._titles[widget.id] = title
+            widget.border_title = Text(title)
 
     def _redraw_status(self) -> None:
         if not self._status_bar.is_attached:  # shutting down: a poll ended after the screen
@@ -338,13 +347,6 @@ def _settle_memory() -> None:
     benchmarks/README.md). Collected first, so no garbage is frozen with it."""
     gc.collect()
     gc.freeze()
-
-
-def _retitle(widget: Widget, title: str) -> None:
-    """Set a border title only when it changes: setting one repaints the whole widget.
-    Given as Text, because a str title is parsed as markup and titles carry server data."""
-    if widget.border_title is None or Text.from_markup(widget.border_title).plain != title:
-        widget.border_title = Text(title)
 
 
 def _others_summary(others: list[Watch]) -> str:
