@@ -175,9 +175,11 @@ class HealthEntry(TolerantModel):
     errors: list[ApiErrorDetail] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Node:
     """One `host:container` of the deployment, normalised from support and health.
+    Compared by identity: a deep comparison of two nodes (their whole entries) is never
+    what is meant, and it made `node in nodes` cost as much as parsing.
 
     Its clock is not here but in `Snapshot.clocks`: a node that sent the same as last
     time is the same object in the next snapshot, so "unchanged" is an identity test, and

@@ -10,7 +10,7 @@ to four times on the first frame: benchmarks/README.md.)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual import events
@@ -61,7 +61,8 @@ def node_cells(node: Node, kind: DeploymentKind, severity: Severity | None) -> d
 
 
 def _row_inputs(node: Node, kind: DeploymentKind, severity: Severity | None) -> tuple[object, ...]:
-    """Everything `node_cells` reads, cheap to compare (building the cells is not)."""
+    """Everything `node_cells` reads, cheap to compare (building the cells is not).
+    Kind and severity first: the row of a node unchanged since compares only those."""
     return (
         kind,
         severity,
@@ -82,13 +83,14 @@ def _cell_key(cell: Text) -> CellKey:
 class Row:
     """One node's line: what it was drawn from, its cells, and its render once made."""
 
-    inputs: tuple[object, ...]
+    node: Node  # the node drawn (the same object while it is unchanged: see models.Node)
+    inputs: tuple[object, ...]  # what the cells were made of (_row_inputs)
     cells: dict[str, Text]
     strip: Strip | None = None  # rendered at the current column widths, when first shown
+    widths: tuple[int, ...] = field(init=False)  # of its cells (measured once: 1,000 rows)
 
-    @property
-    def widths(self) -> tuple[int, ...]:
-        return tuple(cell.cell_len for cell in self.cells.values())
+    def __post_init__(self) -> None:
+        self.widths = tuple(cell.cell_len for cell in self.cells.values())
 
 
 class NodeTable(ScrollView, can_focus=True):
@@ -193,10 +195,13 @@ class NodeTable(ScrollView, can_focus=True):
 
     def _update_row(self, node: Node, kind: DeploymentKind, severity: Severity | None) -> bool:
         """Rebuild the row of `node` if what it shows changed; True if it did."""
-        inputs = _row_inputs(node, kind, severity)
         row = self._rows.get(node.id)
+        if row is not None and row.node is node and row.inputs[:2] == (kind, severity):
+            return False  # the usual refresh: the very node drawn last time
+        inputs = _row_inputs(node, kind, severity)
         if row is not None and row.inputs == inputs:
-            return False  # the usual refresh: nothing this row shows has changed
+            row.node = node  # read again, but nothing this row shows has changed
+            return False
         cells = node_cells(node, kind, severity)
         if row is None:
             self.cell_updates += len(cells)
@@ -204,7 +209,7 @@ class NodeTable(ScrollView, can_focus=True):
             self.cell_updates += sum(
                 _cell_key(cell) != _cell_key(row.cells[column]) for column, cell in cells.items()
             )
-        self._rows[node.id] = Row(inputs, cells)
+        self._rows[node.id] = Row(node, inputs, cells)
         return True
 
     def _measure(self) -> tuple[int, ...]:

@@ -27,6 +27,7 @@ from wa_tui.ui.badges import (
     socket_look,
 )
 
+MASTER_ROLES = (Role.PRIMARY_MASTER, Role.SECONDARY_MASTER)
 LABEL_WIDTH = 15
 MAX_STANDBY_CHIPS = 12
 CELL_WIDTH = 3 + 2 + LABEL_WIDTH + 2
@@ -54,7 +55,7 @@ class Picture:
         ]
         if snapshot.kind is DeploymentKind.SINGLE:
             masters = list(snapshot.nodes[:1])
-        standbys = [n for n in snapshot.nodes if n.is_standby and n not in masters]
+        standbys = [n for n in snapshot.nodes if n.is_standby and n.role not in MASTER_ROLES]
         owners = snapshot.owners
         drawn = [*masters, *standbys[:MAX_STANDBY_CHIPS], *(n for o in owners.values() for n in o)]
         return cls(
