@@ -78,7 +78,7 @@ async def watch(changing: bool) -> tuple[float, int, dict[str, float]]:
                 "UI update per refresh (median, ms)": round(statistics.median(updates) * 1000, 2),
                 "cells rewritten": table.cell_updates - cells,
                 "node rows drawn again": table.rows_rendered - rows,
-                "topology pictures drawn": topology.redraws - redraws,
+                "topology blocks rendered again": topology.redraws - redraws,
                 "topology lines repainted": topology.lines_painted - painted,
                 "detail redraws": app.query_one(NodeDetail).redraws - details,
                 "status line repaints": app.query_one(StatusBar).redraws - status,

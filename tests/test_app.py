@@ -104,7 +104,7 @@ async def test_a_node_changing_repaints_its_row_and_topology_lines_alone(
 
         await refresh()
         assert table.rows_rendered == 12  # nothing changed: no row drawn again
-        painted = topology.lines_painted
+        painted, rendered = topology.lines_painted, topology.redraws
         flapping = table.node_ids[5]
         with simulator.deployment.lock:
             simulator.deployment.nodes[flapping].socket_conn = "DN"
@@ -116,6 +116,7 @@ async def test_a_node_changing_repaints_its_row_and_topology_lines_alone(
         assert any(f"✖ {host}" in line for line in topology.plain_lines())  # its shard
         assert "1 owner down" in topology.plain_lines()[1]
         assert topology.lines_painted - painted == 2  # that grid line and the summary
+        assert topology.redraws - rendered == 2  # and nothing else of the picture rendered
 
 
 async def test_pause_stops_polling_and_resume_polls_again(simulator: SimulatorServer) -> None:

@@ -9,6 +9,7 @@ the shard grid, perhaps the summary).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from rich.console import Group, RenderableType
@@ -68,22 +69,10 @@ class Picture:
             _short_labels(snapshot, drawn),
         )
 
-    def signature(self) -> tuple:
-        """What the drawing depends on; equal signatures draw the same picture."""
-        owners = tuple((s, tuple(_look(n) for n in o)) for s, o in self.owners.items())
-        return (
-            self.kind,
-            self.shard_count,
-            tuple(_look(n) for n in self.masters),
-            owners,
-            tuple(_look(n) for n in self.standbys),
-            self.more_standbys,
-            tuple(self.labels.items()),
-        )
 
-
-def _look(node: Node) -> tuple[object, ...]:
-    return (node.id, node.role, socket_look(node))
+def _look(node: Node, labels: dict[str, str]) -> tuple[object, ...]:
+    """What a node's chip or cell shows."""
+    return (node.id, node.role, socket_look(node), labels[node.id])
 
 
 def _short_labels(snapshot: Snapshot, drawn: list[Node]) -> dict[str, str]:
@@ -114,34 +103,29 @@ def _shard_cell(shard: int, owners: list[Node], labels: dict[str, str]) -> Text:
     return Text.assemble(number, (f"{marker} ", style), labels[owners[0].id])
 
 
-def _shard_grid(picture: Picture, width: int) -> Text:
-    """Shards in fixed-width columns, as plain lines of text: a Rich table of them took
-    5 ms to lay out at every redraw, most of the topology's cost (measured)."""
-    labels = picture.labels
-    cells = [_shard_cell(s, nodes, labels) for s, nodes in sorted(picture.owners.items())]
+def _grid_line(shards: list[tuple[int, list[Node]]], labels: dict[str, str]) -> Text:
+    """A line of shards in fixed-width columns: a Rich table of them took 5 ms to lay
+    out at every redraw, most of the topology's cost (measured)."""
+    cells = [_shard_cell(shard, owners, labels) for shard, owners in shards]
     for cell in cells:
         cell.truncate(CELL_WIDTH - 2, pad=True)
-    columns = max(1, width // CELL_WIDTH)
-    rows = [
-        Text("  ").join(cells[start : start + columns]) for start in range(0, len(cells), columns)
-    ]
-    return Text("\n", no_wrap=True).join(rows)
+    return Text("  ", no_wrap=True).join(cells)
 
 
-def _summary(picture: Picture) -> Text:
+def _shard_counts(picture: Picture) -> tuple[int, int, int, int]:
+    """Shards, unassigned, conflicting, with their owner down."""
     owners = picture.owners
-    normal = {s: o for s, o in owners.items() if s != CONTROL_SHARD}
-    unassigned = sum(1 for o in normal.values() if not o)
+    unassigned = sum(1 for s, o in owners.items() if not o and s != CONTROL_SHARD)
     conflicts = sum(1 for o in owners.values() if len(o) > 1)
     down = sum(1 for o in owners.values() if len(o) == 1 and o[0].socket is SocketState.DOWN)
-    count = picture.shard_count
-    parts = [Text(f"{count} shard{'s' if count != 1 else ''}")]
-    for count, what, style in (
-        (unassigned, "unassigned", "bold red"),
-        (conflicts, "conflicting", "bold red"),
-        (down, "owner down", "bold red"),
-    ):
-        parts.append(Text(f"{count} {what}", style=style if count else "dim"))
+    return picture.shard_count, unassigned, conflicts, down
+
+
+def _summary(counts: tuple[int, int, int, int]) -> Text:
+    shards, *troubles = counts
+    parts = [Text(f"{shards} shard{'s' if shards != 1 else ''}")]
+    for count, what in zip(troubles, ("unassigned", "conflicting", "owner down"), strict=True):
+        parts.append(Text(f"{count} {what}", style="bold red" if count else "dim"))
     return Text(" · ").join(parts)
 
 
@@ -163,94 +147,134 @@ def _legend() -> Text:
     return Text(" ").join(Text(f"{m} {label}", style=s) for m, label, s in looks)
 
 
+WAITING = Text("Waiting for the first answer…", style="dim")
+
+# A part of the picture: what it shows (equal keys draw the same), and how to draw it.
+Block = tuple[Hashable, Callable[[], Text]]
+
+
 def render_topology(snapshot: Snapshot, width: int) -> RenderableType:
-    return draw(Picture.of(snapshot), width)
+    return Group(*(make() for _, make in blocks(Picture.of(snapshot), width)))
 
 
-def draw(picture: Picture, width: int) -> RenderableType:
+def blocks(picture: Picture, width: int) -> list[Block]:
+    """The picture as blocks, top to bottom: masters, the shard summary, each line of the
+    shard grid, the standbys, the legend. A block is drawn again only when its key
+    changed (one socket flapping: one grid line, perhaps the summary)."""
     labels = picture.labels
     if picture.kind is DeploymentKind.SINGLE:
-        return Group(_row("Single", [_node_chip(picture.masters[0], labels)]), _legend())
-    master_chips = [
-        Text.assemble(("★ " if n.role == Role.PRIMARY_MASTER else "☆ "), _node_chip(n, labels))
-        for n in picture.masters
-    ]
+        node = picture.masters[0]
+        single = (
+            ("single", _look(node, labels)),
+            lambda: _row("Single", [_node_chip(node, labels)]),
+        )
+        return [single, (("legend",), _legend)]
+    masters = picture.masters
+    counts = _shard_counts(picture)
+    shards = sorted(picture.owners.items())
+    columns = max(1, width // CELL_WIDTH)
+    grid = [shards[start : start + columns] for start in range(0, len(shards), columns)]
+    standbys = picture.standbys
     title = "Spares" if picture.kind is DeploymentKind.MULTICONNECT else "Standby"
-    return Group(
-        _row("Masters", master_chips),
-        _row("Shards", [_summary(picture)]),
-        _shard_grid(picture, width),
-        _row(title, _standby_chips(picture)),
-        _legend(),
-    )
+    return [
+        (
+            ("masters", *(_look(n, labels) for n in masters)),
+            lambda: _row("Masters", [_master_chip(n, labels) for n in masters]),
+        ),
+        (("summary", counts), lambda: _row("Shards", [_summary(counts)])),
+        *(
+            (
+                ("grid", *((s, *(_look(n, labels) for n in o)) for s, o in line)),
+                lambda line=line: _grid_line(line, labels),
+            )
+            for line in grid
+        ),
+        (
+            ("standbys", title, picture.more_standbys, *(_look(n, labels) for n in standbys)),
+            lambda: _row(title, _standby_chips(picture)),
+        ),
+        (("legend",), _legend),
+    ]
 
 
-WAITING = Text("Waiting for the first answer…", style="dim")
+def _master_chip(node: Node, labels: dict[str, str]) -> Text:
+    star = "★ " if node.role == Role.PRIMARY_MASTER else "☆ "
+    return Text.assemble(star, _node_chip(node, labels))
+
+
+WAITING_BLOCKS: list[Block] = [(("waiting",), lambda: WAITING)]
 
 
 class TopologyView(Widget):
-    """The picture as lines (Textual's line API), each repainted only when it changed."""
+    """The picture as lines (Textual's line API): a block is rendered again only when
+    what it shows changed, and a line is repainted only when it differs."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._signature: tuple | None = None
         self._snapshot: Snapshot | None = None
-        self._content: RenderableType = WAITING
+        self._blocks: list[Block] = WAITING_BLOCKS
+        self._rendered: dict[Hashable, list[Strip]] = {}  # block key -> its lines, at _width
+        self._width = 0
         self._lines: list[Strip] = []
-        self.redraws = 0  # pictures drawn (for tests, benchmarks)
+        self.redraws = 0  # blocks rendered (for tests, benchmarks)
         self.lines_painted = 0  # lines Textual asked for (the same)
 
     def reset(self) -> None:
-        self._signature = None
         self._snapshot = None
-        self._draw(WAITING)
+        self._draw(WAITING_BLOCKS)
 
     def show(self, snapshot: Snapshot) -> None:
-        drawn, width = self._snapshot, self._signature[1] if self._signature else None
-        if drawn is not None and width == self.size.width and snapshot.unchanged_since(drawn):
-            self._snapshot = snapshot  # the usual refresh: the picture is the same
-            return
-        picture = Picture.of(snapshot)
-        signature = (picture.signature(), self.size.width)
-        self._snapshot = snapshot
-        if signature == self._signature:
-            return
-        self._signature = signature
-        self.redraws += 1
-        self._draw(draw(picture, self.content_size.width or 80))
+        drawn, self._snapshot = self._snapshot, snapshot
+        if drawn is not None and self._width and snapshot.unchanged_since(drawn):
+            return  # the usual refresh: the picture is the same
+        self._draw(blocks(Picture.of(snapshot), self.content_size.width or 80))
 
-    def _draw(self, content: RenderableType) -> None:
-        """Show `content`: lay the screen out again if its height changed, else repaint
+    def _draw(self, picture: list[Block]) -> None:
+        """Show `picture`: lay the screen out again if its height changed, else repaint
         the lines that differ."""
-        self._content = content
-        lines = self._render(content)
+        self._blocks = picture
+        lines = self._render(picture)
         old, self._lines = self._lines, lines
         if len(lines) != len(old):
             self.refresh(layout=True)
             return
         width = self.content_size.width
         for y, (before, after) in enumerate(zip(old, lines, strict=True)):
-            if before != after:
+            if before is not after and before != after:
                 self.refresh(Region(0, y, width, 1))
 
-    def _render(self, content: RenderableType) -> list[Strip]:
+    def _render(self, picture: list[Block]) -> list[Strip]:
+        """The picture's lines, each block rendered only if it was not last time."""
         width = self.content_size.width
         if not width:
             return []  # not laid out yet: rendered at the first resize
+        if width != self._width:
+            self._width, self._rendered = width, {}
+        rendered, lines = {}, []
+        for key, make in picture:
+            block = self._rendered.get(key)
+            if block is None:
+                block = self._render_block(make(), width)
+                self.redraws += 1
+            rendered[key] = block
+            lines += block
+        self._rendered = rendered
+        return lines
+
+    def _render_block(self, text: Text, width: int) -> list[Strip]:
         console = self.app.console
         options = console.options.update_width(width)
-        return [Strip(line, width) for line in console.render_lines(content, options)]
+        return [Strip(line, width) for line in console.render_lines(text, options)]
 
     def on_resize(self) -> None:
-        if self._snapshot is not None:
-            self.show(self._snapshot)
-        else:
-            self._draw(self._content)
+        if self._snapshot is not None and self.content_size.width != self._width:
+            self._draw(blocks(Picture.of(self._snapshot), self.content_size.width))
+        elif self._snapshot is None:
+            self._draw(self._blocks)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if not self._lines and width:
-            console = self.app.console
-            return len(console.render_lines(self._content, console.options.update_width(width)))
+            return sum(len(self._render_block(make(), width)) for _, make in self._blocks)
         return len(self._lines)
 
     def render_line(self, y: int) -> Strip:
