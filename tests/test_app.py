@@ -214,12 +214,15 @@ async def test_what_lives_on_after_the_first_data_is_hidden_from_the_collector(
     simulator: SimulatorServer,
 ) -> None:
     app = WaTuiApp([target_for(simulator)], settle_memory=True)
+    gc.disable()  # as wa-tui starts (cli.main)
     try:
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: gc.get_freeze_count() > 0)
             assert app.query_one(NodeTable).row_count == 12  # frozen after the data showed
+            assert gc.isenabled()  # and collecting again
     finally:
         gc.unfreeze()  # this process runs many apps
+        gc.enable()
 
 
 async def test_a_failed_early_poll_is_shown_and_polling_goes_on(
@@ -229,11 +232,16 @@ async def test_a_failed_early_poll_is_shown_and_polling_goes_on(
     target = target_for(server, interval=0.2)
     server.stop()
     early = poll_early(target)
-    app = WaTuiApp([target], early_polls={target.name: early})
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.status.error is not None)
-        assert "cannot reach" in plain(app.query_one(StatusBar))
-        await wait_for(pilot, lambda: app.poller.polls >= 2)  # backoff, then polls again
+    app = WaTuiApp([target], early_polls={target.name: early}, settle_memory=True)
+    gc.disable()  # as wa-tui starts (cli.main)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.status.error is not None)
+            assert "cannot reach" in plain(app.query_one(StatusBar))
+            assert gc.isenabled()  # no data to wait for: the collector is back on
+            await wait_for(pilot, lambda: app.poller.polls >= 2)  # backoff, then polls again
+    finally:
+        gc.enable()
 
 
 async def test_unreachable_deployment_is_one_line_not_a_crash(

@@ -3,6 +3,8 @@ one line, keep the last good data marked stale, and recover when the fault clear
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from tests.ui_helpers import SIZE, plain, target_for, wait_for
@@ -85,6 +87,7 @@ def test_snapshot_exits_3_with_the_reason(
     assert line.startswith("wa-tui: ") and FAILING[fault] in line
     faulty.faults.clear()
     assert main(["snapshot", "--url", faulty.url, "--timeout", "1"]) == 0
+    assert gc.isenabled()  # off while the command started (main), on again when it ends
 
 
 def test_retry_after_is_honoured(faulty: SimulatorServer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 import threading
@@ -286,6 +287,7 @@ def run_config(args: argparse.Namespace) -> int:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
+    gc.enable()  # a server that runs for hours (see main)
     from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
     from wa_tui.simulator.scenarios import SCENARIOS
 
@@ -354,6 +356,19 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Start-up makes ~80,000 objects that live as long as the process (Textual, pydantic,
+    # our models); the cyclic collector walked them again and again as they came, ~100 ms
+    # of a start (benchmarks/README.md). It is off while wa-tui starts: the dashboard
+    # turns it on after its first poll, the simulator before it serves, the one-shot
+    # commands have no time for cycles to matter and it is back on when they end.
+    gc.disable()
+    try:
+        return _run(argv)
+    finally:
+        gc.enable()
+
+
+def _run(argv: Sequence[str] | None) -> int:
     from wa_tui.config import ConfigError
 
     args = build_parser().parse_args(argv)

@@ -207,6 +207,8 @@ class WaTuiApp(App[None]):
             if self._settle_memory:
                 self._settle_memory = False
                 self.call_after_refresh(_settle_memory)
+        elif self._settle_memory:
+            gc.enable()  # no data yet (cli.main starts with it off): collect as usual till then
         self._redraw_status()
 
     def action_toggle_pause(self) -> None:
@@ -344,9 +346,11 @@ def _settle_memory() -> None:
     the first snapshot: ~150,000 objects on 1,000 nodes) mostly lives as long as the app;
     moved out of the cyclic collector's sight, its full collections, which froze the UI
     for 110-270 ms every few dozen refreshes, walk only what came later (measured:
-    benchmarks/README.md). Collected first, so no garbage is frozen with it."""
+    benchmarks/README.md). Collected first, so no garbage is frozen with it; then the
+    collector, off since wa-tui started (cli.main), is turned on."""
     gc.collect()
     gc.freeze()
+    gc.enable()
 
 
 def _others_summary(others: list[Watch]) -> str:
