@@ -124,7 +124,7 @@ class WaTuiApp(App[None]):
         self.query_one("#findings").border_title = "Findings"
         self.query_one("#events").border_title = "Events (newest first)"
         self.query_one(NodeTable).focus()
-        self.set_interval(1.0, self._redraw_status)
+        self._status_clock = self.set_interval(1.0, self._redraw_status, pause=True)
         for watch in self.watches.values():
             if watch.target.needs_password:
                 self.push_screen(LoginScreen(watch.target), partial(self._logged_in, watch))
@@ -159,6 +159,7 @@ class WaTuiApp(App[None]):
         while True:
             watch.status.polling_since = clock.monotonic()
             watch.status.next_poll_at = None
+            self._wind_status_clock()
             if early is not None:
                 result = await self._adopt(watch, early)
                 early = None
@@ -261,6 +262,15 @@ class WaTuiApp(App[None]):
         others = [w for w in self.watches.values() if w is not self.watch]
         self.watch.status.others = _others_summary(others)
         self._status_bar.show(self.watch.status)
+        self._wind_status_clock()
+
+    def _wind_status_clock(self) -> None:
+        """Tick every second only while the line changes by itself (a slow poll, a retry
+        countdown, a paused deployment's age): idle ticks cost ~1 ms a refresh."""
+        if self.watch.status.ticking:
+            self._status_clock.resume()
+        else:
+            self._status_clock.pause()
 
     def on_node_table_highlighted(self, _event: NodeTable.Highlighted) -> None:
         if self._status_bar.is_attached:  # not while the screen is taken down at exit

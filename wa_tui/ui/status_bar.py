@@ -35,6 +35,12 @@ class PollStatus:
         return self.polling_since is not None
 
     @property
+    def ticking(self) -> bool:
+        """The line can change with time alone: "refreshing…" on a slow poll, the retry
+        countdown, the age of the data while paused."""
+        return self.paused or self.polling or self.error is not None
+
+    @property
     def snapshot(self) -> Snapshot | None:
         return self.poller.last_good
 
