@@ -54,6 +54,7 @@ async def test_app_reports_keeps_data_and_recovers(faulty: SimulatorServer, faul
         status = plain(app.query_one(StatusBar))
         assert FAILING[fault] in status, status
         assert "✖ STALE" in status and "STALE: data from" in status
+        assert "retry in" in status  # when the next try is, from the moment it failed
         assert "\n" not in app.status.error
         assert table.row_count == 12  # the last good data stays
         await pilot.press("j")  # the UI still answers while the deployment misbehaves

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
@@ -160,25 +160,17 @@ class WaTuiApp(App[None]):
             watch.status.polling_since = clock.monotonic()
             watch.status.next_poll_at = None
             self._wind_status_clock()
-            if early is not None:
-                result = await self._adopt(watch, early)
-                early = None
-            else:
-                result = await self._poll(watch)
-            self.poll_ended(watch, result)
+            self.poll_ended(watch, await self._poll(watch, early))
+            early = None
             await self._until_next_poll(watch)
 
-    async def _adopt(self, watch: Watch, early: Future[EarlyPoll]) -> PollResult:
-        return await self._guarded(watch, lambda: _adopted(watch, early))
-
-    async def _poll(self, watch: Watch) -> PollResult:
-        async with self._poll_slots:
-            return await self._guarded(watch, watch.poller.poll)
-
-    @staticmethod
-    async def _guarded(watch: Watch, poll: Callable[[], Awaitable[PollResult]]) -> PollResult:
+    async def _poll(self, watch: Watch, early: Future[EarlyPoll] | None) -> PollResult:
+        """One poll of `watch`; or, for its first, the one begun before the UI loaded."""
         try:
-            return await poll()
+            if early is not None:
+                return watch.poller.adopt(await asyncio.wrap_future(early))
+            async with self._poll_slots:
+                return await watch.poller.poll()
         except Exception as exc:  # a bug must not take the dashboard down mid-incident
             log.exception("poll of %s failed unexpectedly", watch.name)
             error = WAError(f"internal error: {type(exc).__name__}", "see the log file")
@@ -186,23 +178,23 @@ class WaTuiApp(App[None]):
 
     async def _until_next_poll(self, watch: Watch) -> None:
         """The interval (or a backoff) passes, or `r` is pressed; while paused, only `r`
-        or resuming ends the wait."""
+        or resuming ends the wait. The status line says which, as the wait begins."""
         delay = watch.poller.next_delay()
         while True:
             paused = self.paused
             watch.status.next_poll_at = None if paused else clock.monotonic() + delay
+            self._redraw_status()
             if await watch.woken(None if paused else delay) or not self.paused:
                 return
 
     def poll_ended(self, watch: Watch, result: PollResult) -> None:
         """Bring the status, the change log and (for the deployment on screen) the panes
-        to what a poll of `watch` found."""
+        to what a poll of `watch` found; the status line is drawn as the wait for the
+        next poll begins (it shows when that is)."""
         watch.status.polling_since = None
         watch.status.error = str(result.error) if result.error else None
         if result.snapshot is not None:
             watch.add_changes(result.changes)
-        if self.paused:
-            watch.status.next_poll_at = None
         if watch is self.watch and result.snapshot is not None and self._status_bar.is_attached:
             self._show_snapshot()
             if self._settle_memory:
@@ -210,7 +202,6 @@ class WaTuiApp(App[None]):
                 self.call_after_refresh(_settle_memory)
         elif self._settle_memory:
             gc.enable()  # no data yet (cli.main starts with it off): collect as usual till then
-        self._redraw_status()
 
     def action_toggle_pause(self) -> None:
         """Pause or resume polling of every deployment."""
@@ -344,11 +335,6 @@ class WaTuiApp(App[None]):
         yield SystemCommand("Focus detail", "Move to the node detail", self.action_focus_detail)
         yield SystemCommand("Show or hide events", "The change log pane", self.action_toggle_events)
         yield SystemCommand("Help: keys", "List every key", self.action_help)
-
-
-async def _adopted(watch: Watch, early: Future[EarlyPoll]) -> PollResult:
-    """The first poll, begun before the UI loaded, taken as the watch's own."""
-    return watch.poller.adopt(await asyncio.wrap_future(early))
 
 
 def _settle_memory() -> None:
