@@ -23,7 +23,7 @@ from benchmarks.common import (
 )
 from wa_tui import clock
 from wa_tui.analysis import analyse, diff
-from wa_tui.client import read_answers
+from wa_tui.client import Answers
 from wa_tui.models import Snapshot
 from wa_tui.simulator import SimDeployment
 from wa_tui.ui.node_table import NodeTable
@@ -48,7 +48,7 @@ def parse_and_analyse(nodes: int) -> tuple[float, float, float]:
     support = json.dumps(dep.support_payload()).encode()
     later = _next_answer(dep)
     health = json.dumps(dep.health_payload()).encode()
-    first = read_answers(support, health, previous=None, fetched_at=NOW, expected_shards=None)
+    first = Answers(support, health, NOW).read(None)
 
     def timed(work: Callable[[], object]) -> float:
         start = time.perf_counter()
@@ -56,9 +56,7 @@ def parse_and_analyse(nodes: int) -> tuple[float, float, float]:
         return time.perf_counter() - start
 
     def ours(answer: bytes, previous: Snapshot | None) -> None:
-        snapshot = read_answers(
-            answer, health, previous=previous, fetched_at=NOW, expected_shards=None
-        )
+        snapshot = Answers(answer, health, NOW).read(previous)
         analyse(snapshot, now=NOW)
         if previous is not None:
             list(diff(previous, snapshot))

@@ -80,57 +80,39 @@ def _no_cyclic_collection() -> Iterator[None]:
             gc.enable()
 
 
-@_no_cyclic_collection()
-def read_answers(
-    support: bytes,
-    health: bytes | WAError,
-    *,
-    previous: Snapshot | None,
-    fetched_at: datetime,
-    expected_shards: int | None,
-) -> Snapshot:
-    """The snapshot in a support answer and a health answer (or why there is none)."""
-    health_answer, health_error = None, None
-    if isinstance(health, WAError):
-        health_error = str(health)
-    else:
-        try:
-            health_answer = decode_answer(health, "/v1/health")
-        except WAError as error:
-            health_error = str(error)
-    try:
-        return build_snapshot(
-            decode_answer(support, "/v1/support"),
-            health_answer,
-            previous=previous,
-            fetched_at=fetched_at,
-            expected_shards=expected_shards,
-            health_error=health_error,
-        )
-    except PayloadError as exc:
-        raise UnreadableAnswer(
-            f"/v1/support: {exc}", "is this a WhatsApp Business API URL?"
-        ) from exc
-
-
 @dataclass(frozen=True)
 class Answers:
     """One poll's two answers, not yet read (reading them is for a thread: see read)."""
 
     support: bytes
-    health: bytes | WAError
+    health: bytes | WAError  # or why there is no health answer
     fetched_at: datetime
-    expected_shards: int | None
+    expected_shards: int | None = None
 
+    @_no_cyclic_collection()
     def read(self, previous: Snapshot | None) -> Snapshot:
         """The snapshot in them; nodes unchanged since `previous` are taken from it."""
-        return read_answers(
-            self.support,
-            self.health,
-            previous=previous,
-            fetched_at=self.fetched_at,
-            expected_shards=self.expected_shards,
-        )
+        health_answer, health_error = None, None
+        if isinstance(self.health, WAError):
+            health_error = str(self.health)
+        else:
+            try:
+                health_answer = decode_answer(self.health, "/v1/health")
+            except WAError as error:
+                health_error = str(error)
+        try:
+            return build_snapshot(
+                decode_answer(self.support, "/v1/support"),
+                health_answer,
+                previous=previous,
+                fetched_at=self.fetched_at,
+                expected_shards=self.expected_shards,
+                health_error=health_error,
+            )
+        except PayloadError as exc:
+            raise UnreadableAnswer(
+                f"/v1/support: {exc}", "is this a WhatsApp Business API URL?"
+            ) from exc
 
 
 def _error_from_response(response: httpx.Response) -> ApiStatusError:
