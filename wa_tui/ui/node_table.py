@@ -41,6 +41,7 @@ COLUMNS = (
     ("gateway", "Gateway"),
 )
 HEADER = {key: Text(label) for key, label in COLUMNS}
+HEADER_WIDTHS = tuple(label.cell_len for label in HEADER.values())
 ID_WIDTH = 40
 HEADER_LINES = 1  # the column labels, which stay put while the rows scroll
 
@@ -124,7 +125,7 @@ class NodeTable(ScrollView, can_focus=True):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._rows: dict[str, Row] = {}
         self._order: list[str] = []  # node ids, top to bottom
-        self._widths = tuple(label.cell_len for label in HEADER.values())
+        self._widths = HEADER_WIDTHS
         self._header: Strip | None = None
         self._cursor = 0
         self._drawn: tuple[Snapshot, dict[str, Severity]] | None = None  # the last shown
@@ -159,9 +160,8 @@ class NodeTable(ScrollView, can_focus=True):
     def reset(self) -> None:
         """Forget every row (another deployment is about to be shown)."""
         self._rows, self._order, self._cursor, self._drawn = {}, [], 0, None
-        self._set_widths(tuple(label.cell_len for label in HEADER.values()))
-        self.virtual_size = Size(sum(self._widths) + 2 * len(COLUMNS), HEADER_LINES)
-        self.refresh()
+        self._set_widths(HEADER_WIDTHS)
+        self._resize()
 
     def show(self, snapshot: Snapshot, severities: Mapping[str, Severity]) -> None:
         """Bring the list to `snapshot`, repainting only rows that changed. `severities`:
@@ -185,8 +185,7 @@ class NodeTable(ScrollView, can_focus=True):
         self._cursor = max(0, min(self._cursor, len(order) - 1))
         widened = (changed or reordered) and self._set_widths(self._measure())
         if reordered or widened:
-            self.virtual_size = Size(sum(self._widths) + 2 * len(COLUMNS), len(order) + 1)
-            self.refresh()
+            self._resize()
             self._scroll_to_cursor()
         else:
             index = {node_id: row for row, node_id in enumerate(order)}
@@ -214,9 +213,15 @@ class NodeTable(ScrollView, can_focus=True):
 
     def _measure(self) -> tuple[int, ...]:
         """Each column as wide as its widest cell or label."""
-        header = tuple(label.cell_len for label in HEADER.values())
         rows = (row.widths for row in self._rows.values())
-        return tuple(max(column) for column in zip(header, *rows, strict=True))
+        return tuple(max(column) for column in zip(HEADER_WIDTHS, *rows, strict=True))
+
+    def _resize(self) -> None:
+        """Rows came, went or moved, or columns widened: the scrollable size (a layout
+        of the screen, so only then), and every line repainted."""
+        width = sum(self._widths) + 2 * len(COLUMNS)  # a space either side of each cell
+        self.virtual_size = Size(width, HEADER_LINES + len(self._order))
+        self.refresh()
 
     def _set_widths(self, widths: tuple[int, ...]) -> bool:
         """Adopt new column widths; every row is then rendered again. True if they changed."""
