@@ -22,10 +22,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from wa_tui import targets
-from wa_tui.poller import PollResult
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.ui.app import WaTuiApp
-from wa_tui.ui.watch import Watch
+from wa_tui.watcher import Update
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -195,9 +194,9 @@ class TimedApp(WaTuiApp):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.update_seconds: list[float] = []
 
-    def poll_ended(self, watch: Watch, result: PollResult) -> None:
+    def _polled(self, update: Update) -> None:
         start = time.perf_counter()
-        super().poll_ended(watch, result)
+        super()._polled(update)
         self.update_seconds.append(time.perf_counter() - start)
 
 

@@ -92,8 +92,8 @@ async def ui_update(nodes: int, refreshes: int = 6) -> tuple[float, float]:
             await pilot.pause(1)  # the table's first width pass happens on idle
             worst_gap = 0.0
             task = asyncio.create_task(ticker())
-            target_polls = app.poller.polls + refreshes
-            while app.poller.polls < target_polls:
+            target_polls = app.watcher.poller.polls + refreshes
+            while app.watcher.poller.polls < target_polls:
                 await asyncio.sleep(0.1)  # not pilot.pause(): it forces a repaint itself
             task.cancel()
         return statistics.median(app.update_seconds[-refreshes:]), worst_gap

@@ -64,7 +64,7 @@ async def watch(changing: bool) -> tuple[float, int, dict[str, float]]:
         app = TimedApp([target], settle_memory=True)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause(3)
-            polls, table = app.poller.polls, app.query_one(NodeTable)
+            polls, table = app.watcher.poller.polls, app.query_one(NodeTable)
             cells, rows = table.cell_updates, table.rows_rendered
             topology = app.query_one(TopologyView)
             redraws, painted = topology.redraws, topology.lines_painted
@@ -73,7 +73,7 @@ async def watch(changing: bool) -> tuple[float, int, dict[str, float]]:
             start = time.process_time()
             await asyncio.sleep(SECONDS)
             cpu = time.process_time() - start
-            updates = app.update_seconds[-(app.poller.polls - polls) :]
+            updates = app.update_seconds[-(app.watcher.poller.polls - polls) :]
             counts = {
                 "UI update per refresh (median, ms)": round(statistics.median(updates) * 1000, 2),
                 "cells rewritten": table.cell_updates - cells,
@@ -83,7 +83,7 @@ async def watch(changing: bool) -> tuple[float, int, dict[str, float]]:
                 "detail redraws": app.query_one(NodeDetail).redraws - details,
                 "status line repaints": app.query_one(StatusBar).redraws - status,
             }
-            return cpu, app.poller.polls - polls, counts
+            return cpu, app.watcher.poller.polls - polls, counts
 
 
 def in_a_terminal() -> tuple[float, float]:

@@ -24,9 +24,9 @@ Scene = Callable[[SimulatorServer, Pilot], Awaitable[None]]
 
 async def _refreshed(app: WaTuiApp, pilot: Pilot) -> None:
     """Poll now and wait until that poll has reached the screen."""
-    polls = app.poller.polls
+    polls = app.watcher.poller.polls
     app.action_refresh()
-    while app.poller.polls == polls or app.status.polling:
+    while app.watcher.poller.polls == polls or app.watcher.status.polling:
         await pilot.pause(0.05)
     await pilot.pause(0.2)
 

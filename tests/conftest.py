@@ -8,6 +8,7 @@ import pytest
 
 from wa_tui.auth import Credentials
 from wa_tui.client import WAClient
+from wa_tui.models import Snapshot
 from wa_tui.simulator import SimDeployment, SimulatorServer
 
 StartSimulator = Callable[..., SimulatorServer]
@@ -32,6 +33,11 @@ def start_simulator() -> Iterator[StartSimulator]:
 def simulator(start_simulator: StartSimulator) -> SimulatorServer:
     """An 8-shard multiconnect deployment with two spares, no story running."""
     return start_simulator()
+
+
+async def read_snapshot(client: WAClient) -> Snapshot:
+    """One poll's answers read as a snapshot, in the test's own thread."""
+    return (await client.fetch_answers()).read(None)
 
 
 def client_for(server: SimulatorServer, **kwargs: object) -> WAClient:

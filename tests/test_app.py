@@ -81,9 +81,9 @@ async def test_refresh_keeps_the_cursor_on_the_same_node_when_rows_move(
         chosen = table.selected_id
         with deployment.lock:  # a failover reorders the rows above the cursor
             deployment.fail_over_master()
-        polls = app.poller.polls
+        polls = app.watcher.poller.polls
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.poller.polls > polls and table.row_count == 11)
+        await wait_for(pilot, lambda: app.watcher.poller.polls > polls and table.row_count == 11)
         assert table.selected_id == chosen
         assert chosen in plain(app.query_one("#detail-body"))
 
@@ -97,9 +97,9 @@ async def test_a_node_changing_repaints_its_row_and_topology_lines_alone(
         await wait_for(pilot, lambda: table.rows_rendered == 12)  # each row drawn once
 
         async def refresh() -> None:
-            polls = app.poller.polls
+            polls = app.watcher.poller.polls
             await pilot.press("r")
-            await wait_for(pilot, lambda: app.poller.polls > polls and not app.status.polling)
+            await wait_for(pilot, lambda: app.watcher.poller.polls > polls and not app.watcher.status.polling)
             await pilot.pause()  # and painted
 
         await refresh()
@@ -122,15 +122,15 @@ async def test_a_node_changing_repaints_its_row_and_topology_lines_alone(
 async def test_pause_stops_polling_and_resume_polls_again(simulator: SimulatorServer) -> None:
     app = make_app(simulator, interval=0.2)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.poller.polls >= 2)
+        await wait_for(pilot, lambda: app.watcher.poller.polls >= 2)
         await pilot.press("p")
-        await wait_for(pilot, lambda: not app.status.polling)
-        paused_at = app.poller.polls
+        await wait_for(pilot, lambda: not app.watcher.status.polling)
+        paused_at = app.watcher.poller.polls
         assert "paused" in plain(app.query_one(StatusBar))
         await pilot.pause(1.0)  # five intervals: no poll may start while paused
-        assert app.poller.polls == paused_at
+        assert app.watcher.poller.polls == paused_at
         await pilot.press("p")
-        await wait_for(pilot, lambda: app.poller.polls > paused_at)
+        await wait_for(pilot, lambda: app.watcher.poller.polls > paused_at)
 
 
 async def test_demo_failover_reaches_the_screen_by_itself(start_simulator: StartSimulator) -> None:
@@ -148,7 +148,7 @@ async def test_demo_failover_reaches_the_screen_by_itself(start_simulator: Start
             return rows[0]["role"] == "★ primary" and rows[0]["id"] != first_primary
 
         await wait_for(pilot, new_primary_on_screen, timeout=30)
-        snapshot = app.poller.last_good
+        snapshot = app.watcher.poller.last_good
         assert snapshot is not None
         new_primary = snapshot.with_role(Role.PRIMARY_MASTER)[0]
         masters_line = app.query_one(TopologyView).plain_lines()[0]
@@ -160,20 +160,20 @@ async def test_the_status_line_is_repainted_once_per_steady_refresh(
 ) -> None:
     app = make_app(simulator, interval=0.5)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.poller.polls >= 2)
+        await wait_for(pilot, lambda: app.watcher.poller.polls >= 2)
         status = app.query_one(StatusBar)
-        polls, redraws = app.poller.polls, status.redraws
-        await wait_for(pilot, lambda: app.poller.polls >= polls + 4)
+        polls, redraws = app.watcher.poller.polls, status.redraws
+        await wait_for(pilot, lambda: app.watcher.poller.polls >= polls + 4)
         # Each refresh changes the time shown, nothing else: no ticking age, countdown
         # or "refreshing…" flash while polls are quick and the data is fresh.
-        assert status.redraws - redraws <= app.poller.polls - polls
+        assert status.redraws - redraws <= app.watcher.poller.polls - polls
         assert "every 0.5s" in plain(status)
 
 
 async def test_paused_data_counts_its_age(simulator: SimulatorServer) -> None:
     app = make_app(simulator, interval=0.5)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.poller.polls >= 1 and not app.status.polling)
+        await wait_for(pilot, lambda: app.watcher.poller.polls >= 1 and not app.watcher.status.polling)
         await pilot.press("p")
         status = app.query_one(StatusBar)
         await wait_for(pilot, lambda: "s ago)" in plain(status))  # older than 2 intervals
@@ -202,11 +202,11 @@ async def test_first_poll_begun_before_the_ui_shows_and_its_login_is_kept(
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
         assert row_texts(app)[0]["role"] == "★ primary"
-        assert app.poller.polls == 1 and simulator.logins == 1
+        assert app.watcher.poller.polls == 1 and simulator.logins == 1
         assert simulator.requests["/v1/support"] == 1  # no second fetch of its own
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.poller.polls == 2 and not app.status.polling)
-        assert app.status.error is None
+        await wait_for(pilot, lambda: app.watcher.poller.polls == 2 and not app.watcher.status.polling)
+        assert app.watcher.status.error is None
         assert simulator.logins == 1  # the early poll's token was handed over
 
 
@@ -236,10 +236,9 @@ async def test_a_failed_early_poll_is_shown_and_polling_goes_on(
     gc.disable()  # as wa-tui starts (cli.main)
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.status.error is not None)
-            assert "cannot reach" in plain(app.query_one(StatusBar))
+            await wait_for(pilot, lambda: "cannot reach" in plain(app.query_one(StatusBar)))
             assert gc.isenabled()  # no data to wait for: the collector is back on
-            await wait_for(pilot, lambda: app.poller.polls >= 2)  # backoff, then polls again
+            await wait_for(pilot, lambda: app.watcher.poller.polls >= 2)  # backoff, then polls again
     finally:
         gc.enable()
 
@@ -253,7 +252,7 @@ async def test_unreachable_deployment_is_one_line_not_a_crash(
         await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
         server.stop()
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.status.error is not None)
+        await wait_for(pilot, lambda: "✖" in plain(app.query_one(StatusBar)))
         status = plain(app.query_one(StatusBar))
         assert "cannot reach" in status and "STALE" in status
         assert app.query_one(NodeTable).row_count == 12  # the last good data stays

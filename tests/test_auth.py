@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import StartSimulator
+from tests.conftest import StartSimulator, read_snapshot
 from wa_tui.auth import Credentials, TokenCache, password_from_command, password_from_env
 from wa_tui.client import WAClient
 from wa_tui.errors import AuthenticationError
@@ -20,7 +20,7 @@ async def test_one_login_across_restarts(simulator: SimulatorServer, tmp_path: P
     credentials = Credentials.with_password(simulator.username, simulator.password)
     for _restart in range(3):
         async with WAClient(simulator.url, credentials, token_cache=cache) as client:
-            snapshot = await client.fetch_snapshot()
+            snapshot = await read_snapshot(client)
         assert len(snapshot.nodes) == 12
     assert simulator.logins == 1
     assert stat.S_IMODE(cache.path.stat().st_mode) == 0o600
@@ -34,11 +34,11 @@ async def test_revoked_cached_token_means_one_new_login_and_a_new_cache_entry(
     cache = TokenCache(tmp_path / "tokens.json")
     credentials = Credentials.with_password(simulator.username, simulator.password)
     async with WAClient(simulator.url, credentials, token_cache=cache) as client:
-        await client.fetch_snapshot()
+        await read_snapshot(client)
     first = cache.get(simulator.url, simulator.username)
     simulator.revoke_all_tokens()
     async with WAClient(simulator.url, credentials, token_cache=cache) as client:
-        await client.fetch_snapshot()
+        await read_snapshot(client)
     assert simulator.logins == 2
     assert cache.get(simulator.url, simulator.username) not in (None, first)
 
@@ -49,7 +49,7 @@ async def test_password_command_runs_at_login(simulator: SimulatorServer, tmp_pa
     source = password_from_command(f"{sys.executable} {script}")
     credentials = Credentials(username=simulator.username, password=source)
     async with WAClient(simulator.url, credentials) as client:
-        await client.fetch_snapshot()
+        await read_snapshot(client)
     assert simulator.logins == 1
 
 
@@ -78,7 +78,7 @@ async def test_password_change_required_says_what_to_do(
     credentials = Credentials.with_password(server.username, server.password)
     async with WAClient(server.url, credentials) as client:
         with pytest.raises(AuthenticationError) as caught:
-            await client.fetch_snapshot()
+            await read_snapshot(client)
     assert "password must be changed first (error 1024)" in str(caught.value)
     assert "set a new password" in str(caught.value)
 

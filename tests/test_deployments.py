@@ -58,7 +58,7 @@ async def test_two_deployments_switch_and_the_down_one_backs_off(
     app = WaTuiApp(found)
     async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(NodeTable)
-        down = app.watches["down"]
+        down = app.watchers["down"]
         await wait_for(pilot, lambda: table.row_count == 12 and down.poller.failures >= 3)
         assert "+1 other: 1 ✖ (s)" in plain(app.query_one(StatusBar))
         assert down.poller.next_delay() > 0.3  # backing off, not hammering
@@ -144,8 +144,8 @@ async def test_tls_settings_in_the_app(
     app = WaTuiApp([targets.from_url(server.url, overrides)])
     async with app.run_test(size=SIZE) as pilot:
         if how == "verified-without-ca":
-            await wait_for(pilot, lambda: app.status.error is not None)
-            assert "CERTIFICATE_VERIFY_FAILED" in app.status.error
+            await wait_for(pilot, lambda: app.watcher.status.error is not None)
+            assert "CERTIFICATE_VERIFY_FAILED" in app.watcher.status.error
             return
         await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
         badge = "⚠ TLS NOT VERIFIED" in plain(app.query_one(StatusBar))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import StartSimulator, client_for
+from tests.conftest import StartSimulator, client_for, read_snapshot
 from wa_tui.analysis import Finding, Severity, Thresholds, analyse, node_severity
 from wa_tui.models import build_snapshot
 from wa_tui.simulator.scenarios import SCENARIOS
@@ -36,7 +36,7 @@ EXPECTED = {
 async def findings_of(start_simulator: StartSimulator, scenario: str) -> list[Finding]:
     server = start_simulator(SCENARIOS[scenario]())
     async with client_for(server) as client:
-        return analyse(await client.fetch_snapshot())
+        return analyse(await read_snapshot(client))
 
 
 def test_every_scenario_is_covered() -> None:

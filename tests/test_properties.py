@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import client_for
+from tests.conftest import client_for, read_snapshot
 from wa_tui.analysis import analyse, diff
 from wa_tui.errors import WAError
 from wa_tui.models import PayloadError, Snapshot, build_snapshot
@@ -107,6 +107,6 @@ def test_over_tcp_only_typed_errors(simulator: SimulatorServer, support: Any, he
     async def fetch() -> None:
         async with client_for(simulator) as client:
             with contextlib.suppress(WAError):  # the only exception allowed out
-                _render_everything(await client.fetch_snapshot())
+                _render_everything(await read_snapshot(client))
 
     asyncio.run(fetch())

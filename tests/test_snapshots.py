@@ -43,7 +43,7 @@ def test_main_screen(snap_compare, start_simulator: StartSimulator, deployment, 
 
     async def first_data(pilot: Pilot) -> None:
         await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == rows)
-        await wait_for(pilot, lambda: app.status.next_poll_at is not None)
+        await wait_for(pilot, lambda: app.watcher.status.next_poll_at is not None)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=first_data)

@@ -33,15 +33,15 @@ async def test_soak_with_random_faults(start_simulator, caplog: pytest.LogCaptur
     errors_seen: set[str] = set()
     async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(NodeTable)
-        await wait_for(pilot, lambda: app.poller.polls >= 50 and table.row_count == 12, 120)
+        await wait_for(pilot, lambda: app.watcher.poller.polls >= 50 and table.row_count == 12, 120)
         gc.collect()
         early = rss_bytes()
 
         def soaked() -> bool:
             """the poller ran its polls"""
-            if app.status.error:
-                errors_seen.add(app.status.error.split(":")[0])
-            return app.poller.polls >= POLLS
+            if app.watcher.status.error:
+                errors_seen.add(app.watcher.status.error.split(":")[0])
+            return app.watcher.poller.polls >= POLLS
 
         await wait_for(pilot, soaked, timeout=300)
         gc.collect()

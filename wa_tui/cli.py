@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import sys
 import threading
@@ -13,11 +12,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from wa_tui import __version__
+from wa_tui import __version__, memory
 
 if TYPE_CHECKING:
-    from wa_tui.errors import WAError
-    from wa_tui.models import Snapshot
+    from wa_tui.poller import PollResult
     from wa_tui.targets import Overrides, Target
 
 EXIT_USAGE = 2
@@ -204,21 +202,13 @@ def _only(found: list[Target]) -> Target:
     return found[0]
 
 
-async def _fetch_once(target: Target) -> Snapshot:
-    async with target.client() as client:
-        return await client.fetch_snapshot()
-
-
-def _read_once(args: argparse.Namespace) -> tuple[Target, Snapshot | WAError]:
-    """`snapshot` and `check`: the one deployment named, read once (or why it could not be)."""
-    from wa_tui.errors import WAError
+def _read_once(args: argparse.Namespace) -> tuple[Target, PollResult]:
+    """`snapshot` and `check`: the one deployment named, polled once as a watcher does."""
+    from wa_tui.watcher import read_once
 
     with open_targets(args) as found:
         target = _only(found)
-        try:
-            return target, asyncio.run(_fetch_once(target))
-        except WAError as error:
-            return target, error
+        return target, asyncio.run(read_once(target))
 
 
 # -- commands --------------------------------------------------------------------------
@@ -241,32 +231,26 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
 
 def run_snapshot(args: argparse.Namespace) -> int:
-    from wa_tui.analysis import analyse
-    from wa_tui.errors import WAError
     from wa_tui.report import Source, snapshot_json, snapshot_text
 
-    target, snapshot = _read_once(args)
-    if isinstance(snapshot, WAError):
-        print(f"wa-tui: {snapshot}", file=sys.stderr)
+    target, result = _read_once(args)
+    if result.snapshot is None:
+        print(f"wa-tui: {result.error}", file=sys.stderr)
         return EXIT_UNREADABLE
-    findings = analyse(snapshot, target.settings.thresholds, now=snapshot.fetched_at)
     render = snapshot_json if args.format == "json" else snapshot_text
-    print(render(Source(target.name, target.url), snapshot, findings))
+    print(render(Source(target.name, target.url), result.snapshot, result.findings))
     return 0
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from wa_tui.analysis import analyse
-    from wa_tui.errors import WAError
     from wa_tui.report import CheckStatus, check_line, unknown_line
 
-    target, snapshot = _read_once(args)
-    if isinstance(snapshot, WAError):
-        print(unknown_line(str(snapshot)))
+    target, result = _read_once(args)
+    if result.snapshot is None:
+        print(unknown_line(str(result.error)))
         return CheckStatus.UNKNOWN
-    thresholds = target.settings.thresholds
-    findings = analyse(snapshot, thresholds, now=snapshot.fetched_at)
-    line, status = check_line(snapshot, findings, thresholds.expiry_warning_days)
+    expiry_days = target.settings.thresholds.expiry_warning_days
+    line, status = check_line(result.snapshot, result.findings, expiry_days)
     print(line)
     return status
 
@@ -287,7 +271,7 @@ def run_config(args: argparse.Namespace) -> int:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    gc.enable()  # a server that runs for hours (see main)
+    memory.resume()  # a server that runs for hours
     from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
     from wa_tui.simulator.scenarios import SCENARIOS
 
@@ -356,16 +340,11 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # Start-up makes ~80,000 objects that live as long as the process (Textual, pydantic,
-    # our models); the cyclic collector walked them again and again as they came, ~100 ms
-    # of a start (benchmarks/README.md). It is off while wa-tui starts: the dashboard
-    # turns it on after its first poll, the simulator before it serves, the one-shot
-    # commands have no time for cycles to matter and it is back on when they end.
-    gc.disable()
+    memory.starting()  # see wa_tui.memory
     try:
         return _run(argv)
     finally:
-        gc.enable()
+        memory.resume()
 
 
 def _run(argv: Sequence[str] | None) -> int:

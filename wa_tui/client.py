@@ -7,12 +7,9 @@ to do: the UI and the CLI show it as it is, never a traceback.
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import re
 import ssl
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +17,7 @@ from typing import Any
 import httpx
 import pydantic_core
 
-from wa_tui import __version__, clock
+from wa_tui import __version__, clock, memory
 from wa_tui.auth import Credentials, TokenCache
 from wa_tui.errors import (
     ApiStatusError,
@@ -62,24 +59,6 @@ def decode_answer(body: bytes, path: str) -> object:
         ) from exc
 
 
-@contextmanager
-def _no_cyclic_collection() -> Iterator[None]:
-    """Keeps Python's cyclic garbage collector out while an answer becomes a snapshot.
-
-    The decoded answer (~100,000 objects on 1,000 nodes) lives only while it is
-    read, but collections during the read promote it to the oldest generation, and
-    that brings a full collection every few refreshes: 110-270 ms with the GIL held,
-    the UI frozen (measured, benchmarks/README.md). Nothing made here forms a cycle;
-    reference counting frees the answer as soon as it is read."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 @dataclass(frozen=True)
 class Answers:
     """One poll's two answers, not yet read (reading them is for a thread: see read)."""
@@ -89,7 +68,7 @@ class Answers:
     fetched_at: datetime
     expected_shards: int | None = None
 
-    @_no_cyclic_collection()
+    @memory.paused()  # no collection while the answer is read (see wa_tui.memory)
     def read(self, previous: Snapshot | None) -> Snapshot:
         """The snapshot in them; nodes unchanged since `previous` are taken from it."""
         health_answer, health_error = None, None
@@ -321,14 +300,6 @@ class WAClient:
 
     def _bearer(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
-
-    async def fetch_snapshot(self, previous: Snapshot | None = None) -> Snapshot:
-        """Support and health together, normalised (nodes unchanged since `previous`
-        reused); health failing alone is not fatal."""
-        answers = await self.fetch_answers()
-        # Decoding and validating 1,000 nodes takes tens of ms: in a thread, the event
-        # loop (the UI's) keeps answering keys meanwhile.
-        return await asyncio.to_thread(answers.read, previous)
 
     async def fetch_answers(self) -> Answers:
         """Support and health together, as sent; health failing alone is not fatal."""

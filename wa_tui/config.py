@@ -15,9 +15,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from wa_tui.analysis import Thresholds
+from wa_tui.text import GIB
 
 ENV_CONFIG = "WA_TUI_CONFIG"
-GIB = 1024**3
 
 
 class ConfigError(Exception):

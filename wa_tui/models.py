@@ -246,6 +246,11 @@ class Node:
         return self.health.gateway_status if self.health else None
 
 
+def shard_name(shard: int) -> str:
+    """How findings and changes name a shard."""
+    return "control shard -1" if shard == CONTROL_SHARD else f"shard {shard}"
+
+
 def owned_shards(pairs: Iterable[tuple[int, int]]) -> tuple[int, ...]:
     """Every shard id in `[first, last]` pairs, read as inclusive ranges; nonsense
     ranges (reversed, past MAX_SHARD_ID, wider than 64) are ignored."""

@@ -1,7 +1,7 @@
 """Turning server strings into safe, visible text.
 
 Rich's `Text` strips only a few control characters: ESC, CSI and OSC would reach the
-terminal as they are (see shared/textual-notes.md). Every string that came from a server
+terminal as they are. Every string that came from a server
 goes through `visible()` before it is drawn or printed.
 """
 
@@ -13,6 +13,7 @@ import re
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 ELLIPSIS = "…"
+GIB = 1024**3
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from wa_tui.analysis.findings import Severity
-from wa_tui.models import CONTROL_SHARD, Node, Snapshot, SocketState
+from wa_tui.models import Node, Snapshot, SocketState, shard_name
 from wa_tui.text import visible
 
 
@@ -37,10 +37,6 @@ class Change:
 
 def _name(node_id: str | None) -> str:
     return visible(node_id, limit=60) if node_id else "nobody"
-
-
-def _shard(shard: int) -> str:
-    return "control shard -1" if shard == CONTROL_SHARD else f"shard {shard}"
 
 
 def _socket_severity(node: Node) -> Severity:
@@ -104,12 +100,12 @@ def _shard_changes(before: Snapshot, after: Snapshot, at: datetime) -> Iterator[
             continue
         if was and now:
             moved = f"{', '.join(map(_name, was))} → {', '.join(map(_name, now))}"
-            text, severity = f"{_shard(shard)} moved: {moved}", Severity.WARNING
+            text, severity = f"{shard_name(shard)} moved: {moved}", Severity.WARNING
         elif now:
-            text = f"{_shard(shard)} now owned by {', '.join(map(_name, now))}"
+            text = f"{shard_name(shard)} now owned by {', '.join(map(_name, now))}"
             severity = Severity.INFO
         else:
-            text = f"{_shard(shard)} lost its owner {', '.join(map(_name, was))}"
+            text = f"{shard_name(shard)} lost its owner {', '.join(map(_name, was))}"
             severity = Severity.CRITICAL
         yield Change(at, ChangeKind.SHARD_MOVED, text, severity, (now or was)[0])
 

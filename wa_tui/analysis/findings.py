@@ -18,10 +18,9 @@ from datetime import datetime
 from enum import IntEnum
 
 from wa_tui import clock
-from wa_tui.models import CONTROL_SHARD, DeploymentKind, Node, Role, Snapshot, SocketState
-from wa_tui.text import human_bytes, visible
+from wa_tui.models import DeploymentKind, Node, Role, Snapshot, SocketState, shard_name
+from wa_tui.text import GIB, human_bytes, visible
 
-GIB = 1024**3
 UNHEALTHY_GATEWAY = ("disconnected", "uninitialized", "unregistered")
 
 
@@ -33,6 +32,14 @@ class Severity(IntEnum):
     @property
     def label(self) -> str:
         return self.name.lower()
+
+    @property
+    def marker(self) -> str:
+        """The text mark beside any colour: the screen, reports and logs read alike."""
+        return SEVERITY_MARKERS[self]
+
+
+SEVERITY_MARKERS = {Severity.INFO: "·", Severity.WARNING: "▲", Severity.CRITICAL: "✖"}
 
 
 @dataclass(frozen=True)
@@ -60,10 +67,6 @@ def _name(node: Node) -> str:
 def _names(nodes: list[Node], most: int = 3) -> str:
     shown = ", ".join(_name(n) for n in nodes[:most])
     return shown + (f" and {len(nodes) - most} more" if len(nodes) > most else "")
-
-
-def _shard_name(shard: int) -> str:
-    return "control shard -1" if shard == CONTROL_SHARD else f"shard {shard}"
 
 
 def shard_owners(snapshot: Snapshot) -> list[Node]:
@@ -106,7 +109,7 @@ def _shards(snapshot: Snapshot, _t: Thresholds, _now: datetime) -> Iterator[Find
             yield Finding(
                 Severity.CRITICAL,
                 "SHARD_UNASSIGNED",
-                f"{_shard_name(shard)} has no owner: its messages are not being sent; "
+                f"{shard_name(shard)} has no owner: its messages are not being sent; "
                 "a spare coreapp should be promoted by the primary master",
                 shards=(shard,),
             )
@@ -114,7 +117,7 @@ def _shards(snapshot: Snapshot, _t: Thresholds, _now: datetime) -> Iterator[Find
             yield Finding(
                 Severity.CRITICAL,
                 "SHARD_CONFLICT",
-                f"{_shard_name(shard)} is claimed by {len(owners)} nodes ({_names(owners)})",
+                f"{shard_name(shard)} is claimed by {len(owners)} nodes ({_names(owners)})",
                 nodes=tuple(n.id for n in owners),
                 shards=(shard,),
             )
@@ -137,7 +140,7 @@ def _sockets(snapshot: Snapshot, _t: Thresholds, _now: datetime) -> Iterator[Fin
             what = (
                 f"reports socket state '{visible(raw, limit=30)}', which the API does not document"
             )
-        owned = f" (owns {', '.join(_shard_name(s) for s in node.shards)})" if node.shards else ""
+        owned = f" (owns {', '.join(shard_name(s) for s in node.shards)})" if node.shards else ""
         yield Finding(severity, code, f"{_name(node)}{owned} {what}", (node.id,), node.shards)
 
 

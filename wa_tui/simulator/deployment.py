@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from wa_tui import clock
+from wa_tui.text import GIB
 
 API_VERSION = "v2.45.1"
 BUILD = "v2.45.1"
 FREE_UNLIMITED = 9223372036853727000  # Meta's own example value: an "unknown/unlimited" sentinel
-GIB = 1024**3
 NOT_SET = object()
 
 

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from wa_tui import clock
-from wa_tui.simulator.deployment import GIB, SimDeployment, SimNode
+from wa_tui.simulator.deployment import SimDeployment, SimNode
+from wa_tui.text import GIB
 
 Scenario = Callable[[], SimDeployment]
 

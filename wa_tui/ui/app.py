@@ -1,15 +1,14 @@
-"""The dashboard: status line, node list, topology and detail, refreshed in the background.
+"""The dashboard: status line, node list, topology and detail of one deployment at a time.
 
-Polling, as Dolphie does it: each deployment has one loop that polls, puts the result on
-screen, and only then waits for the next poll (the interval, a backoff, or `r`), so polls
-never overlap and a slow deployment never piles requests up. The UI is brought to each
-snapshot inside `batch_update()`, and each widget redraws only what changed.
+The app only draws. Each deployment's polling lives in a headless `Watcher` (see
+wa_tui/watcher.py): the app subscribes to every watcher and brings the screen to what
+the one on screen publishes, inside `batch_update()`; each widget redraws only what
+changed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
@@ -17,17 +16,18 @@ from functools import partial
 from pathlib import Path
 
 from rich.text import Text
+from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from wa_tui import clock
+from wa_tui import memory
 from wa_tui.analysis import Severity, node_severity
-from wa_tui.errors import WAError
-from wa_tui.poller import EarlyPoll, Poller, PollResult
+from wa_tui.poller import EarlyPoll
 from wa_tui.targets import Target
 from wa_tui.text import visible
 from wa_tui.ui.confirm_screen import ConfirmScreen
@@ -38,33 +38,40 @@ from wa_tui.ui.help_screen import HelpScreen
 from wa_tui.ui.login_screen import LoginScreen
 from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.node_table import NodeTable
-from wa_tui.ui.status_bar import PollStatus, StatusBar
+from wa_tui.ui.status_bar import StatusBar
 from wa_tui.ui.topology import TopologyView
-from wa_tui.ui.watch import Watch
+from wa_tui.watcher import Phase, Update, Watcher, watchers_for
 
 log = logging.getLogger(__name__)
-
-
-# Polls of several deployments run side by side, but not too many at once
-# (httpx slows down sharply past ~10 concurrent requests: shared/textual-notes.md).
-MAX_CONCURRENT_POLLS = 10
 
 
 class WaTuiApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "wa-tui"
 
+    # The footer, the help screen and the command palette are all made from these.
     BINDINGS = [  # noqa: RUF012
-        Binding("r", "refresh", "Refresh"),
-        Binding("p", "toggle_pause", "Pause"),
-        Binding("s", "switch", "Deployments"),
-        Binding("e", "toggle_events", "Events"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
-        Binding("n", "focus_nodes", "Node list", show=False),
-        Binding("d", "focus_detail", "Detail", show=False),
-        Binding("x", "toggle_secrets", "Reveal secrets", show=False),
+        Binding("r", "refresh", "Refresh", tooltip="Poll the deployment now"),
+        Binding("p", "toggle_pause", "Pause", tooltip="Stop or restart polling"),
+        Binding("s", "switch", "Deployments", tooltip="Show another deployment"),
+        Binding("e", "toggle_events", "Events", tooltip="Show or hide the change log"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="List every key"),
+        Binding("q", "quit", "Quit", tooltip="Leave wa-tui"),
+        Binding("n", "focus_nodes", "Node list", show=False, tooltip="Move to the node list"),
+        Binding("d", "focus_detail", "Detail", show=False, tooltip="Move to the node detail"),
+        Binding(
+            "x",
+            "toggle_secrets",
+            "Reveal secrets",
+            show=False,
+            tooltip="Show secret values in the detail (with --show-secrets)",
+        ),
     ]
+
+    # Every deployment pauses and resumes together.
+    paused: reactive[bool] = reactive(False, init=False)
+    # The name of the deployment on screen.
+    current: reactive[str] = reactive("", init=False)
 
     def __init__(
         self,
@@ -74,32 +81,21 @@ class WaTuiApp(App[None]):
         settle_memory: bool = False,
     ) -> None:
         super().__init__()
-        # Once the first data is on screen, hide what lives as long as the app from the
-        # garbage collector (see _settle_memory). Off in tests: many apps share a process.
-        self._settle_memory = settle_memory
+        # Once the first data is on screen, settle memory (wa_tui.memory). Off in tests:
+        # many apps share a process.
+        self._memory_unsettled = settle_memory
         # --show-secrets: `x` may reveal secret values, each time after a confirmation.
         self.secrets_may_be_shown = secrets_may_be_shown
         # First polls begun before the UI loaded (poller.poll_early), by deployment name.
         self._early_polls = dict(early_polls or {})
-        self.watches = {target.name: Watch.of(target) for target in targets}
-        self.current = targets[0].name
-        self.paused = False
-        self._poll_slots = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
+        self.watchers = watchers_for(list(targets))
+        self.set_reactive(WaTuiApp.current, targets[0].name)
         self._titles: dict[str | None, str] = {}  # border titles set, by widget id
 
     @property
-    def watch(self) -> Watch:
+    def watcher(self) -> Watcher:
         """The deployment on screen."""
-        return self.watches[self.current]
-
-    # Shorthands for the deployment on screen (tests and the status line read them).
-    @property
-    def poller(self) -> Poller:
-        return self.watch.poller
-
-    @property
-    def status(self) -> PollStatus:
-        return self.watch.status
+        return self.watchers[self.current]
 
     # -- layout -----------------------------------------------------------------------
 
@@ -125,118 +121,83 @@ class WaTuiApp(App[None]):
         self.query_one("#events").border_title = "Events (newest first)"
         self.query_one(NodeTable).focus()
         self._status_clock = self.set_interval(1.0, self._redraw_status, pause=True)
-        for watch in self.watches.values():
-            if watch.target.needs_password:
-                self.push_screen(LoginScreen(watch.target), partial(self._logged_in, watch))
+        for watcher in self.watchers.values():
+            watcher.subscribe(self._on_update, name="the dashboard")
+            if watcher.target.needs_password:
+                self.push_screen(LoginScreen(watcher.target), partial(self._logged_in, watcher))
             else:
-                self._start_polling(watch, self._early_polls.pop(watch.name, None))
+                self._start(watcher, self._early_polls.pop(watcher.name, None))
 
-    def _logged_in(self, watch: Watch, password: str | None) -> None:
+    def _logged_in(self, watcher: Watcher, password: str | None) -> None:
         if password is None:
-            watch.status.error = "no password given: press s, or restart to log in"
+            watcher.status.error = "no password given: press s, or restart to log in"
             self._redraw_status()
             return
-        watch.target = watch.target.with_password(password)
-        watch.poller.client.credentials = watch.target.credentials
-        self._start_polling(watch)
+        watcher.use_password(password)
+        self._start(watcher)
+
+    def _start(self, watcher: Watcher, early: Future[EarlyPoll] | None = None) -> None:
+        self.run_worker(watcher.run(early), group="poll", exit_on_error=False)
 
     async def on_unmount(self) -> None:
-        for watch in self.watches.values():
-            await watch.poller.client.aclose()
+        await asyncio.gather(*(watcher.aclose() for watcher in self.watchers.values()))
 
-    # -- polling ----------------------------------------------------------------------
+    # -- what the watchers publish --------------------------------------------------------
+
+    def _on_update(self, update: Update) -> None:
+        if not self._status_bar.is_attached:  # shutting down: the screen is gone
+            return
+        if update.phase is Phase.POLLED:
+            self._polled(update)
+        elif update.watcher is self.watcher or update.phase is Phase.WAITING:
+            self._redraw_status()
+
+    def _polled(self, update: Update) -> None:
+        """A poll ended: the panes follow (for the deployment on screen); the status
+        line is drawn as the wait for the next poll begins (it shows when that is)."""
+        good = update.result is not None and update.result.snapshot is not None
+        if update.watcher is self.watcher and good:
+            self._show_snapshot()
+            if self._memory_unsettled:
+                self._memory_unsettled = False
+                self.call_after_refresh(memory.settle)
+        elif self._memory_unsettled:
+            memory.resume()  # no data yet (cli.main starts with it off): collect till then
 
     def action_refresh(self) -> None:
         """Poll now; if a poll is in flight, poll again as soon as it ends."""
-        self.watch.poll_now()
-
-    def _start_polling(self, watch: Watch, early: Future[EarlyPoll] | None = None) -> None:
-        self.run_worker(self._poll_loop(watch, early), group="poll", exit_on_error=False)
-
-    async def _poll_loop(self, watch: Watch, early: Future[EarlyPoll] | None) -> None:
-        """Poll `watch` for as long as the app runs: a poll (the first may be the one
-        begun before the UI loaded), its result on screen, the wait for the next."""
-        while True:
-            watch.status.polling_since = clock.monotonic()
-            watch.status.next_poll_at = None
-            self._wind_status_clock()
-            self.poll_ended(watch, await self._poll(watch, early))
-            early = None
-            await self._until_next_poll(watch)
-
-    async def _poll(self, watch: Watch, early: Future[EarlyPoll] | None) -> PollResult:
-        """One poll of `watch`; or, for its first, the one begun before the UI loaded."""
-        try:
-            if early is not None:
-                return watch.poller.adopt(await asyncio.wrap_future(early))
-            async with self._poll_slots:
-                return await watch.poller.poll()
-        except Exception as exc:  # a bug must not take the dashboard down mid-incident
-            log.exception("poll of %s failed unexpectedly", watch.name)
-            error = WAError(f"internal error: {type(exc).__name__}", "see the log file")
-            return PollResult(None, error)
-
-    async def _until_next_poll(self, watch: Watch) -> None:
-        """The interval (or a backoff) passes, or `r` is pressed; while paused, only `r`
-        or resuming ends the wait. The status line says which, as the wait begins."""
-        delay = watch.poller.next_delay()
-        while True:
-            paused = self.paused
-            watch.status.next_poll_at = None if paused else clock.monotonic() + delay
-            self._redraw_status()
-            if await watch.woken(None if paused else delay) or not self.paused:
-                return
-
-    def poll_ended(self, watch: Watch, result: PollResult) -> None:
-        """Bring the status, the change log and (for the deployment on screen) the panes
-        to what a poll of `watch` found; the status line is drawn as the wait for the
-        next poll begins (it shows when that is)."""
-        watch.status.polling_since = None
-        watch.status.error = str(result.error) if result.error else None
-        if result.snapshot is not None:
-            watch.add_changes(result.changes)
-        if watch is self.watch and result.snapshot is not None and self._status_bar.is_attached:
-            self._show_snapshot()
-            if self._settle_memory:
-                self._settle_memory = False
-                self.call_after_refresh(_settle_memory)
-        elif self._settle_memory:
-            gc.enable()  # no data yet (cli.main starts with it off): collect as usual till then
+        self.watcher.poll_now()
 
     def action_toggle_pause(self) -> None:
-        """Pause or resume polling of every deployment."""
         self.paused = not self.paused
-        for watch in self.watches.values():
-            watch.status.paused = self.paused
-            if self.paused:
-                watch.status.next_poll_at = None
-            elif not watch.target.needs_password:
-                watch.poll_now()
+
+    def watch_paused(self, paused: bool) -> None:
+        for watcher in self.watchers.values():
+            watcher.pause(paused)
         self._redraw_status()
 
     # -- drawing ----------------------------------------------------------------------
 
     def _show_snapshot(self) -> None:
-        watch = self.watch
-        snapshot = watch.status.snapshot
+        watcher = self.watcher
+        snapshot = watcher.snapshot
         table = self.query_one(NodeTable)
         with self.batch_update():
             if snapshot is not None:
-                table.show(snapshot, node_severity(watch.status.findings))
+                table.show(snapshot, node_severity(watcher.findings))
                 self.query_one(TopologyView).show(snapshot)
             self._retitle(table, f"Nodes ({table.row_count})")
-            self.query_one(FindingsPanel).show(watch.status.findings)
-            self._retitle(self.query_one(FindingsPanel), f"Findings ({len(watch.status.findings)})")
-            self.query_one(EventLog).show(watch)
+            self.query_one(FindingsPanel).show(watcher.findings)
+            self._retitle(self.query_one(FindingsPanel), f"Findings ({len(watcher.findings)})")
+            self.query_one(EventLog).show(watcher)
             self._show_selected()
 
     def _show_selected(self) -> None:
-        snapshot = self.watch.status.snapshot
+        snapshot = self.watcher.snapshot
         selected = self.query_one(NodeTable).selected_id
         node = snapshot.by_id.get(selected) if snapshot and selected else None
         detail = self.query_one(NodeDetail)
         detail.show(node, snapshot)
-        # Text, not str: a str title is parsed as markup, and node ids are server data.
         self._retitle(detail, f"Detail · {visible(node.id, limit=60)}" if node else "Detail")
 
     def _retitle(self, widget: Widget, title: str) -> None:
@@ -250,37 +211,39 @@ class WaTuiApp(App[None]):
     def _redraw_status(self) -> None:
         if not self._status_bar.is_attached:  # shutting down: a poll ended after the screen
             return
-        others = [w for w in self.watches.values() if w is not self.watch]
-        self.watch.status.others = _others_summary(others)
-        self._status_bar.show(self.watch.status)
-        self._wind_status_clock()
+        others = [w for w in self.watchers.values() if w is not self.watcher]
+        self._status_bar.show(self.watcher, _others_summary(others))
+        self._keep_status_clock()
 
-    def _wind_status_clock(self) -> None:
-        """Tick every second only while the line changes by itself (a slow poll, a retry
-        countdown, a paused deployment's age): idle ticks cost ~1 ms a refresh."""
-        if self.watch.status.ticking:
+    def _keep_status_clock(self) -> None:
+        """The status line's one-second clock runs only while the line changes by itself
+        (a slow poll, a retry countdown, a paused deployment's age): idle ticks cost
+        ~1 ms a refresh."""
+        if self.watcher.status.ticking:
             self._status_clock.resume()
         else:
             self._status_clock.pause()
 
-    def on_node_table_highlighted(self, _event: NodeTable.Highlighted) -> None:
+    @on(NodeTable.Highlighted, "#nodes")
+    def _follow_cursor(self) -> None:
         if self._status_bar.is_attached:  # not while the screen is taken down at exit
             self._show_selected()
 
-    def on_node_table_selected(self, _event: NodeTable.Selected) -> None:
+    @on(NodeTable.Selected, "#nodes")
+    def _open_detail(self) -> None:
         self.action_focus_detail()
 
     # -- navigation -------------------------------------------------------------------
 
     def action_switch(self) -> None:
-        self.push_screen(
-            DeploymentSwitcher(list(self.watches.values()), self.current), self._switch_to
-        )
+        switcher = DeploymentSwitcher(list(self.watchers.values()), self.current)
+        self.push_screen(switcher, self._switch_to)
 
     def _switch_to(self, name: str | None) -> None:
-        if name is None or name == self.current:
-            return
-        self.current = name
+        if name is not None:
+            self.current = name
+
+    def watch_current(self) -> None:
         self.query_one(NodeTable).reset()
         self.query_one(TopologyView).reset()
         self._show_snapshot()
@@ -325,35 +288,20 @@ class WaTuiApp(App[None]):
         self.push_screen(HelpScreen(groups))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own commands, then one per binding of ours that is usable now."""
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Refresh now", "Poll the deployment now", self.action_refresh)
-        yield SystemCommand(
-            "Pause or resume polling", "Stop or restart the refresh", self.action_toggle_pause
-        )
-        yield SystemCommand("Switch deployment", "Show another deployment", self.action_switch)
-        yield SystemCommand("Focus node list", "Move to the node list", self.action_focus_nodes)
-        yield SystemCommand("Focus detail", "Move to the node detail", self.action_focus_detail)
-        yield SystemCommand("Show or hide events", "The change log pane", self.action_toggle_events)
-        yield SystemCommand("Help: keys", "List every key", self.action_help)
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            if binding.action != "quit" and self.check_action(binding.action, ()):
+                run = partial(self.run_action, binding.action)
+                yield SystemCommand(binding.description, binding.tooltip, run)
 
 
-def _settle_memory() -> None:
-    """Called once the first data is on screen. What exists then (Textual, the modules,
-    the first snapshot: ~150,000 objects on 1,000 nodes) mostly lives as long as the app;
-    moved out of the cyclic collector's sight, its full collections, which froze the UI
-    for 110-270 ms every few dozen refreshes, walk only what came later (measured:
-    benchmarks/README.md). Collected first, so no garbage is frozen with it; then the
-    collector, off since wa-tui started (cli.main), is turned on."""
-    gc.collect()
-    gc.freeze()
-    gc.enable()
-
-
-def _others_summary(others: list[Watch]) -> str:
+def _others_summary(others: list[Watcher]) -> str:
     """'+2 others: 1 ✖ (s)' — how the deployments off screen are doing."""
     if not others:
         return ""
     troubled = [w for w in others if w.severity is not None and w.severity > Severity.INFO]
-    worst_marker = " ✖" if any(w.severity is Severity.CRITICAL for w in troubled) else " ▲"
-    state = f" {len(troubled)}{worst_marker} (s)" if troubled else " OK"
+    worst = max((w.severity for w in troubled), default=None)
+    state = f" {len(troubled)} {worst.marker} (s)" if worst is not None else " OK"
     return f"+{len(others)} other{'s' if len(others) > 1 else ''}:{state}"

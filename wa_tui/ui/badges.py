@@ -21,10 +21,10 @@ STANDBY_LOOK = ("○", "DN standby", "dim")
 UNASSIGNED_LOOK = ("‼", "unassigned", "bold white on red")
 CONFLICT_LOOK = ("⚠", "conflict", "bold white on red")
 
-SEVERITY_LOOK: dict[Severity, tuple[str, str, str]] = {
-    Severity.CRITICAL: ("✖", "CRITICAL", "bold red"),
-    Severity.WARNING: ("▲", "WARNING", "bold yellow"),
-    Severity.INFO: ("·", "info", "dim"),
+SEVERITY_STYLE: dict[Severity, str] = {
+    Severity.CRITICAL: "bold red",
+    Severity.WARNING: "bold yellow",
+    Severity.INFO: "dim",
 }
 
 ROLE_LOOK: dict[str, tuple[str, str]] = {
@@ -76,11 +76,15 @@ def gateway_badge(node: Node) -> Text:
     return Text(visible(status, limit=20), style=style)
 
 
+def severity_mark(severity: Severity) -> Text:
+    return Text(severity.marker, style=SEVERITY_STYLE[severity])
+
+
 def severity_badge(severity: Severity | None) -> Text:
+    """A node's or deployment's worst finding; nothing when there is none to see."""
     if severity is None or severity is Severity.INFO:
         return Text("")
-    marker, _, style = SEVERITY_LOOK[severity]
-    return Text(marker, style=style)
+    return severity_mark(severity)
 
 
 def shards_label(shards: tuple[int, ...]) -> str:

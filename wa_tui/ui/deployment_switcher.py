@@ -14,44 +14,44 @@ from textual.widgets.option_list import Option
 
 from wa_tui.analysis import Severity
 from wa_tui.text import visible
-from wa_tui.ui.badges import SEVERITY_LOOK
-from wa_tui.ui.watch import Watch
+from wa_tui.ui.badges import severity_mark
+from wa_tui.watcher import Watcher
 
 
-def watch_label(watch: Watch) -> Text:
-    severity = watch.severity
-    if watch.status.snapshot is None and watch.status.error is None:
-        badge = Text("… ", style="dim")
+def watcher_label(watcher: Watcher) -> Text:
+    severity = watcher.severity
+    if watcher.snapshot is None and watcher.status.error is None:
+        badge = Text("…", style="dim")
     elif severity is None or severity is Severity.INFO:
-        badge = Text("✔ ", style="green")
+        badge = Text("✔", style="green")
     else:
-        marker, _, style = SEVERITY_LOOK[severity]
-        badge = Text(f"{marker} ", style=style)
-    state = visible(watch.status.error, limit=45) if watch.status.error else ""
+        badge = severity_mark(severity)
+    error = watcher.status.error
     return Text.assemble(
         badge,
-        (f"{visible(watch.name, limit=30):<30} ", "bold"),
-        (visible(watch.target.url, limit=40), "dim"),
-        (f"  {state}", "red"),
+        " ",
+        (f"{visible(watcher.name, limit=30):<30} ", "bold"),
+        (visible(watcher.target.url, limit=40), "dim"),
+        (f"  {visible(error, limit=45) if error else ''}", "red"),
     )
 
 
 class DeploymentSwitcher(ModalScreen[str | None]):
     BINDINGS = [Binding("escape,s", "dismiss", "Close")]  # noqa: RUF012
 
-    def __init__(self, watches: Sequence[Watch], current: str) -> None:
+    def __init__(self, watchers: Sequence[Watcher], current: str) -> None:
         super().__init__()
-        self._watches = watches
+        self._watchers = watchers
         self._current = current
 
     def compose(self) -> ComposeResult:
         with Vertical(id="switcher"):
             yield Static(Text("Deployments (enter shows one, escape closes)", style="bold"))
-            options = [Option(watch_label(w), id=w.name) for w in self._watches]
+            options = [Option(watcher_label(w), id=w.name) for w in self._watchers]
             yield OptionList(*options, id="deployments")
 
     def on_mount(self) -> None:
-        names = [w.name for w in self._watches]
+        names = [w.name for w in self._watchers]
         self.query_one(OptionList).highlighted = names.index(self._current)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

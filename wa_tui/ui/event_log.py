@@ -17,10 +17,11 @@ from textual.strip import Strip
 
 from wa_tui.analysis import Change
 from wa_tui.text import visible
-from wa_tui.ui.badges import SEVERITY_LOOK
+from wa_tui.ui.badges import severity_mark
+from wa_tui.ui.lines import fitted, plain_lines
 
 if TYPE_CHECKING:
-    from wa_tui.ui.watch import Watch
+    from wa_tui.watcher import Watcher
 
 TIME_WIDTH = 9  # "17:41:32 "
 PREFIX_WIDTH = TIME_WIDTH + 2  # and the severity marker
@@ -28,24 +29,24 @@ EMPTY = Text("No changes seen yet.", style="dim")
 
 
 class EventLog(ScrollView, can_focus=True):
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._watch_name: str | None = None
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._watcher_name: str | None = None
         self._seen = 0
         self._width = 0
         self._lines: list[Strip] = []
         self._changes: list[Change] = []
         self._line_counts: list[int] = []  # lines of each change, in the same order
 
-    def show(self, watch: Watch) -> None:
-        """The watch's change log, newest first; work only for what was added."""
-        if watch.name != self._watch_name:
-            self._watch_name, self._seen = watch.name, watch.changes_seen
-            self._rewrap(list(watch.changes))
-        elif watch.changes_seen != self._seen:
-            added = min(watch.changes_seen - self._seen, len(watch.changes))
-            self._seen = watch.changes_seen
-            self._prepend(list(watch.changes)[:added], keep=len(watch.changes))
+    def show(self, watcher: Watcher) -> None:
+        """The watcher's change log, newest first; work only for what was added."""
+        if watcher.name != self._watcher_name:
+            self._watcher_name, self._seen = watcher.name, watcher.changes_seen
+            self._rewrap(list(watcher.changes))
+        elif watcher.changes_seen != self._seen:
+            added = min(watcher.changes_seen - self._seen, len(watcher.changes))
+            self._seen = watcher.changes_seen
+            self._prepend(list(watcher.changes)[:added], keep=len(watcher.changes))
         else:
             return
         self._publish()
@@ -72,12 +73,7 @@ class EventLog(ScrollView, can_focus=True):
     def _publish(self) -> None:
         size = Size(self._width, len(self._lines))
         if size != self.virtual_size:
-            # The pane's size is set by the layout; a longer log changes only what
-            # scrolls. Setting `virtual_size` would ask for a layout pass, which repaints
-            # every pane of the screen at each change: update it, and the scrollbar, as
-            # ScrollView does when it is resized without a layout.
-            self.set_reactive(EventLog.virtual_size, size)
-            self._scroll_update(size)
+            self.virtual_size = size  # what scrolls; it changes only when changes come
         self.refresh()
 
     def _wrap_width(self) -> int:
@@ -86,7 +82,6 @@ class EventLog(ScrollView, can_focus=True):
     def _wrap(self, change: Change) -> list[Strip]:
         """One change as lines of the pane's width: the message wraps under itself."""
         self._width = self._wrap_width()
-        marker, _, style = SEVERITY_LOOK[change.severity]
         message = Text.assemble(
             (f"{change.kind.value}: ", "bold"), visible(change.message, limit=300)
         )
@@ -96,7 +91,7 @@ class EventLog(ScrollView, can_focus=True):
         for index, line in enumerate(wrapped):
             if index == 0:
                 when = change.seen_at.astimezone().strftime("%H:%M:%S")
-                prefix = Text.assemble((f"{when} ", "dim"), (f"{marker} ", style))
+                prefix = Text.assemble((f"{when} ", "dim"), severity_mark(change.severity), " ")
             else:
                 prefix = Text(" " * PREFIX_WIDTH)
             text = prefix + line
@@ -114,9 +109,7 @@ class EventLog(ScrollView, can_focus=True):
             line = self._lines[index]
         else:
             return Strip.blank(width, style)
-        # The pane's colours under the line's own (cached per style by Strip).
-        return line.apply_style(style).crop_extend(scroll_x, scroll_x + width, style)
+        return fitted(line, style, scroll_x, width)
 
     def plain_lines(self) -> list[str]:
-        """The log as plain text, top to bottom."""
-        return ["".join(segment.text for segment in strip).rstrip() for strip in self._lines]
+        return plain_lines(self._lines)

@@ -6,7 +6,7 @@ from rich.text import Text
 
 from wa_tui.analysis import Finding
 from wa_tui.text import visible
-from wa_tui.ui.badges import SEVERITY_LOOK
+from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.redraw import SizedStatic
 
 ALL_CLEAR = Text(
@@ -19,10 +19,10 @@ def render_findings(findings: tuple[Finding, ...]) -> Text:
         return ALL_CLEAR
     lines = []
     for finding in findings:
-        marker, _, style = SEVERITY_LOOK[finding.severity]
         lines.append(
             Text.assemble(
-                (f"{marker} ", style),
+                severity_mark(finding.severity),
+                " ",
                 (f"{finding.code} ", "bold"),
                 visible(finding.message, limit=400),
             )
@@ -31,8 +31,8 @@ def render_findings(findings: tuple[Finding, ...]) -> Text:
 
 
 class FindingsPanel(SizedStatic):
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(Text("Waiting for the first answer…", style="dim"), **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Text("Waiting for the first answer…", style="dim"), id=id)
         self._shown: tuple[Finding, ...] | None = None
 
     def show(self, findings: tuple[Finding, ...]) -> None:

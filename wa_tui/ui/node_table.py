@@ -30,6 +30,7 @@ from wa_tui.ui.badges import (
     shards_label,
     socket_badge,
 )
+from wa_tui.ui.lines import fitted
 
 COLUMNS = (
     ("severity", "!"),
@@ -107,22 +108,30 @@ class NodeTable(ScrollView, can_focus=True):
         Binding("enter", "select", "Open the detail", show=False),
     ]
 
+    @dataclass
     class Highlighted(Message):
         """The cursor moved to another node."""
 
-        def __init__(self, node_id: str) -> None:
-            super().__init__()
-            self.node_id = node_id
+        table: NodeTable
+        node_id: str
 
+        @property
+        def control(self) -> NodeTable:
+            return self.table
+
+    @dataclass
     class Selected(Message):
         """Enter (or a click) on a node: open its detail."""
 
-        def __init__(self, node_id: str) -> None:
-            super().__init__()
-            self.node_id = node_id
+        table: NodeTable
+        node_id: str
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        @property
+        def control(self) -> NodeTable:
+            return self.table
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self._rows: dict[str, Row] = {}
         self._order: list[str] = []  # node ids, top to bottom
         self._widths = HEADER_WIDTHS
@@ -248,8 +257,7 @@ class NodeTable(ScrollView, can_focus=True):
                 line = line.apply_style(self.get_component_rich_style("node-table--cursor"))
         else:
             return Strip.blank(width, base)
-        # The pane's colours under the line's own (cached per style by Strip).
-        return line.apply_style(base).crop_extend(scroll_x, scroll_x + width, base)
+        return fitted(line, base, scroll_x, width)
 
     def _row_strip(self, node_id: str) -> Strip:
         row = self._rows[node_id]
@@ -278,7 +286,7 @@ class NodeTable(ScrollView, can_focus=True):
         self._cursor = row
         self.refresh_line(row + HEADER_LINES)
         self._scroll_to_cursor()
-        self.post_message(self.Highlighted(self._order[row]))
+        self.post_message(self.Highlighted(self, self._order[row]))
 
     def _scroll_to_cursor(self) -> None:
         rows_in_view = max(1, self.scrollable_content_region.height - HEADER_LINES)
@@ -311,7 +319,7 @@ class NodeTable(ScrollView, can_focus=True):
 
     def action_select(self) -> None:
         if self._order:
-            self.post_message(self.Selected(self._order[self._cursor]))
+            self.post_message(self.Selected(self, self._order[self._cursor]))
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)

@@ -27,6 +27,7 @@ from wa_tui.ui.badges import (
     UNASSIGNED_LOOK,
     socket_look,
 )
+from wa_tui.ui.lines import fitted, plain_lines
 
 MASTER_ROLES = (Role.PRIMARY_MASTER, Role.SECONDARY_MASTER)
 LABEL_WIDTH = 15
@@ -209,8 +210,8 @@ class TopologyView(Widget):
     """The picture as lines (Textual's line API): a block is rendered again only when
     what it shows changed, and a line is repainted only when it differs."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self._snapshot: Snapshot | None = None
         self._blocks: list[Block] = WAITING_BLOCKS
         self._rendered: dict[Hashable, list[Strip]] = {}  # block key -> its lines, at _width
@@ -282,8 +283,7 @@ class TopologyView(Widget):
         width, style = self.content_size.width, self.rich_style
         if y >= len(self._lines):
             return Strip.blank(width, style)
-        return self._lines[y].apply_style(style).crop_extend(0, width, style)
+        return fitted(self._lines[y], style, 0, width)
 
     def plain_lines(self) -> list[str]:
-        """The picture as plain text, top to bottom."""
-        return ["".join(segment.text for segment in strip).rstrip() for strip in self._lines]
+        return plain_lines(self._lines)

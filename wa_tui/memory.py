@@ -1,0 +1,56 @@
+"""Every use of Python's cyclic garbage collector in wa-tui, and why.
+
+wa-tui's objects rarely form cycles: reference counting frees almost everything. What
+the cyclic collector costs instead is walking long-lived objects again and again:
+
+- Start-up makes ~80,000 objects that live as long as the process (Textual, pydantic,
+  our models); collections while they are made walk them repeatedly. So the collector
+  is off while wa-tui starts (`starting`), and on again when the dashboard shows its
+  first data (`settle`), when the simulator starts to serve, or when a one-shot command
+  ends (`resume`).
+- A decoded answer (~100,000 objects on 1,000 nodes) lives only while it is read, but a
+  collection during the read promotes it to the oldest generation, and that brings a
+  full collection (with the GIL held, the UI frozen) every few refreshes. So no cyclic
+  collection runs while an answer is read (`paused`).
+- Once the first data is on screen, what exists then mostly lives as long as the app:
+  `settle` moves it out of the collector's sight, so full collections walk only what
+  came later.
+
+The figures behind each of these are in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def starting() -> None:
+    """wa-tui is starting: no cyclic collection until `settle` or `resume`."""
+    gc.disable()
+
+
+def resume() -> None:
+    """Collect as usual again (no data to settle, or a command that runs for hours)."""
+    gc.enable()
+
+
+def settle() -> None:
+    """The first data is on screen: collect what is garbage now, hide what lives on from
+    the collector, and collect as usual from here."""
+    gc.collect()
+    gc.freeze()
+    gc.enable()
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """No cyclic collection inside (an answer being read); as it was after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

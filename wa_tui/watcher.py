@@ -1,0 +1,290 @@
+"""One deployment watched, from first poll to last: the headless heart of wa-tui.
+
+A `Watcher` owns everything about one deployment's polling: its target, client and
+poller, the poll loop (poll, then wait for the interval, a backoff or "poll now"; polls
+never overlap), pause, the last good snapshot, its findings, the change log, and the
+status of polling (polling since, next poll at, last error, stale since).
+
+Consumers subscribe to what it publishes: the dashboard (which only draws), the
+recorder, the exporter. Each subscriber has a queue and a task of its own, so one that
+is slow or raises never stalls the loop or the others. Plain asyncio, no Textual: the
+one-shot commands (`snapshot`, `check`) read through the same object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from enum import StrEnum
+
+from wa_tui import clock
+from wa_tui.analysis import Change, Finding, Severity, worst
+from wa_tui.errors import WAError
+from wa_tui.models import Snapshot
+from wa_tui.poller import EarlyPoll, Poller, PollResult
+from wa_tui.targets import Target
+
+log = logging.getLogger(__name__)
+
+CHANGES_KEPT = 500
+# Updates a subscriber may fall behind by before the oldest are dropped (and counted).
+SUBSCRIBER_BACKLOG = 100
+
+
+class Phase(StrEnum):
+    """What a watcher tells its subscribers."""
+
+    POLLING = "polling"  # a poll began
+    POLLED = "polled"  # a poll ended: the update carries its result
+    WAITING = "waiting"  # the wait for the next poll began (or pause changed it)
+
+
+@dataclass(frozen=True)
+class Update:
+    watcher: Watcher
+    phase: Phase
+    result: PollResult | None = None
+
+
+Consumer = Callable[[Update], Awaitable[object] | object]
+
+
+@dataclass
+class WatchStatus:
+    """Where polling stands, in the watcher's words; a status line only draws it."""
+
+    polling_since: float | None = None  # clock.monotonic() when the poll in flight began
+    next_poll_at: float | None = None  # clock.monotonic(); None while paused or polling
+    error: str | None = None  # why the last poll failed; None after a good one
+    stale_since: float | None = None  # clock.monotonic() of the first failure in a row
+    paused: bool = False
+
+    @property
+    def polling(self) -> bool:
+        return self.polling_since is not None
+
+    @property
+    def ticking(self) -> bool:
+        """What is said of polling changes with time alone: "refreshing…" on a slow poll,
+        the retry countdown, the age of the data while paused."""
+        return self.paused or self.polling or self.error is not None
+
+
+class Subscription:
+    """One consumer's queue and the task that hands it each update in turn."""
+
+    def __init__(self, consumer: Consumer, name: str) -> None:
+        self.consumer = consumer
+        self.name = name
+        self.dropped = 0  # updates lost because the consumer fell too far behind
+        self._updates: deque[Update] = deque()
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def put(self, update: Update) -> None:
+        if len(self._updates) >= SUBSCRIBER_BACKLOG:
+            self._updates.popleft()
+            self.dropped += 1
+        self._updates.append(update)
+        self._ready.set()
+        if self._task is None:
+            self._task = asyncio.create_task(self._deliver(), name=f"deliver to {self.name}")
+
+    async def _deliver(self) -> None:
+        while True:
+            await self._ready.wait()
+            self._ready.clear()
+            while self._updates:
+                update = self._updates.popleft()
+                try:
+                    outcome = self.consumer(update)
+                    if inspect.isawaitable(outcome):
+                        await outcome
+                except Exception:  # one consumer's bug is not the others' problem
+                    log.exception("%s failed on %s of %s", self.name, update.phase, update.watcher)
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+
+class Watcher:
+    """One deployment, polled for as long as `run()` runs. See the module's docstring."""
+
+    def __init__(
+        self,
+        target: Target,
+        poll_slots: asyncio.Semaphore | None = None,
+        poller: Poller | None = None,
+    ) -> None:
+        self.target = target
+        self.poller = poller or Poller.for_target(target)
+        self.status = WatchStatus()
+        self.changes: deque[Change] = deque(maxlen=CHANGES_KEPT)
+        self.changes_seen = 0  # grows with every change added: tells a log when to redraw
+        # Shared by the watchers of one process: at most so many polls at once.
+        self._poll_slots = poll_slots
+        self._wake = asyncio.Event()  # set: poll now
+        self._waiting = False  # between polls (a poll_now() then starts one)
+        self._subscriptions: list[Subscription] = []
+
+    def __repr__(self) -> str:
+        return f"<Watcher {self.name}>"
+
+    async def __aenter__(self) -> Watcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        for subscription in self._subscriptions:
+            subscription.cancel()
+        await self.poller.client.aclose()
+
+    # -- what it knows ----------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.target.name
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The last good snapshot (it stays when a poll fails: see status.error)."""
+        return self.poller.last_good
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return self.poller.findings
+
+    @property
+    def severity(self) -> Severity | None:
+        """Worst finding; an unreadable deployment counts as critical."""
+        if self.status.error is not None:
+            return Severity.CRITICAL
+        return worst(self.findings)
+
+    # -- subscribers ------------------------------------------------------------------
+
+    def subscribe(self, consumer: Consumer, name: str | None = None) -> Subscription:
+        """Hand `consumer` every update from now on (it may be sync or async)."""
+        subscription = Subscription(consumer, name or getattr(consumer, "__qualname__", "?"))
+        self._subscriptions.append(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        subscription.cancel()
+        self._subscriptions.remove(subscription)
+
+    def _publish(self, phase: Phase, result: PollResult | None = None) -> None:
+        update = Update(self, phase, result)
+        for subscription in self._subscriptions:
+            subscription.put(update)
+
+    # -- polling ----------------------------------------------------------------------
+
+    async def run(self, early: Future[EarlyPoll] | None = None) -> None:
+        """Poll for as long as this runs (cancel the task to stop): a poll (the first may
+        be `early`, begun before the UI loaded), its result published, the wait."""
+        while True:
+            await self.poll(early)
+            early = None
+            await self._until_next_poll()
+
+    async def poll(self, early: Future[EarlyPoll] | None = None) -> PollResult:
+        """One poll now (or the adoption of `early`): the status brought to it, the change
+        log extended, subscribers told. Never raises: a failure is in the result."""
+        self.status.polling_since = clock.monotonic()
+        self.status.next_poll_at = None
+        self._publish(Phase.POLLING)
+        result = await self._read(early)
+        self._record(result)
+        self._publish(Phase.POLLED, result)
+        return result
+
+    async def _read(self, early: Future[EarlyPoll] | None) -> PollResult:
+        try:
+            if early is not None:
+                return self.poller.adopt(await asyncio.wrap_future(early))
+            if self._poll_slots is None:
+                return await self.poller.poll()
+            async with self._poll_slots:
+                return await self.poller.poll()
+        except Exception as exc:  # a bug must not end the watch mid-incident
+            log.exception("poll of %s failed unexpectedly", self.name)
+            return PollResult(None, WAError(f"internal error: {type(exc).__name__}", "see the log"))
+
+    def _record(self, result: PollResult) -> None:
+        status = self.status
+        status.polling_since = None
+        if result.error is None:
+            status.error, status.stale_since = None, None
+            self.changes.extendleft(reversed(result.changes))  # newest batch on top
+            self.changes_seen += len(result.changes)
+        else:
+            status.error = str(result.error)
+            if status.stale_since is None:
+                status.stale_since = clock.monotonic()
+
+    async def _until_next_poll(self) -> None:
+        """The interval (or a backoff) passes, or `poll_now()`; while paused, only
+        `poll_now()` or resuming ends the wait."""
+        delay = self.poller.next_delay()
+        self._waiting = True
+        try:
+            while True:
+                paused = self.status.paused
+                self.status.next_poll_at = None if paused else clock.monotonic() + delay
+                self._publish(Phase.WAITING)
+                if await self._woken(None if paused else delay) or not self.status.paused:
+                    return
+        finally:
+            self._waiting = False
+
+    async def _woken(self, delay: float | None) -> bool:
+        """Wait `delay` seconds (None: for ever) or until poll_now(); True if the latter."""
+        try:
+            await asyncio.wait_for(self._wake.wait(), delay)
+        except TimeoutError:
+            return False
+        self._wake.clear()
+        return True
+
+    def poll_now(self) -> None:
+        """End the wait for the next poll (or, mid-poll, the next wait at once)."""
+        self._wake.set()
+
+    def pause(self, paused: bool) -> None:
+        """Stop polling, or resume with a poll at once."""
+        if paused == self.status.paused:
+            return
+        self.status.paused = paused
+        if paused:
+            self.status.next_poll_at = None
+            self._publish(Phase.WAITING)
+        elif self._waiting:
+            self.poll_now()
+
+    def use_password(self, password: str) -> None:
+        """The password the user typed at start (never stored)."""
+        self.target = self.target.with_password(password)
+        self.poller.client.credentials = self.target.credentials
+
+
+async def read_once(target: Target) -> PollResult:
+    """`snapshot` and `check`: one poll of `target`, as a watcher makes it."""
+    async with Watcher(target) as watcher:
+        return await watcher.poll()
+
+
+def watchers_for(targets: list[Target], max_concurrent_polls: int = 10) -> dict[str, Watcher]:
+    """A watcher per target, by name, sharing a bound on concurrent polls (httpx slows
+    down sharply past ~10 concurrent requests)."""
+    slots = asyncio.Semaphore(max_concurrent_polls)
+    return {target.name: Watcher(target, slots) for target in targets}
