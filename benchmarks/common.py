@@ -78,8 +78,10 @@ def deployment(nodes: int) -> SimDeployment:
     return SimDeployment.multiconnect(32, spares=nodes - 34)
 
 
-def _serve(nodes: int, flapping: bool, step: float, connection: Connection) -> None:
+def _serve(nodes: int, flapping: bool, live: bool, step: float, connection: Connection) -> None:
     served_deployment = deployment(nodes)
+    if live:
+        served_deployment.go_live()
     story = one_node_flapping(served_deployment) if flapping else None
     with SimulatorServer(served_deployment, story=story, step_seconds=step) as server:
         connection.send((server.url, server.username, server.password))
@@ -87,12 +89,15 @@ def _serve(nodes: int, flapping: bool, step: float, connection: Connection) -> N
 
 
 @contextlib.contextmanager
-def served(nodes: int, flapping: bool, interval: float) -> Iterator[targets.Target]:
+def served(
+    nodes: int, flapping: bool, interval: float, live: bool = False
+) -> Iterator[targets.Target]:
     """A 32-shard deployment of `nodes` nodes (one socket flapping each `interval` if
-    `flapping`), served from another process: its CPU, and its hold on the GIL while it
-    encodes 1,000 nodes, are not ours. The target polls it every `interval`."""
+    `flapping`; every node's logs growing if `live`), served from another process: its
+    CPU, and its hold on the GIL while it encodes 1,000 nodes, are not ours. The target
+    polls it every `interval`."""
     ours, theirs = multiprocessing.Pipe()
-    args = (nodes, flapping, interval, theirs)
+    args = (nodes, flapping, live, interval, theirs)
     process = multiprocessing.Process(target=_serve, args=args, daemon=True)
     process.start()
     url, username, password = ours.recv()

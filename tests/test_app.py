@@ -99,7 +99,9 @@ async def test_a_node_changing_repaints_its_row_and_topology_lines_alone(
         async def refresh() -> None:
             polls = app.watcher.poller.polls
             await pilot.press("r")
-            await wait_for(pilot, lambda: app.watcher.poller.polls > polls and not app.watcher.status.polling)
+            await wait_for(
+                pilot, lambda: app.watcher.poller.polls > polls and not app.watcher.status.polling
+            )
             await pilot.pause()  # and painted
 
         await refresh()
@@ -117,6 +119,28 @@ async def test_a_node_changing_repaints_its_row_and_topology_lines_alone(
         assert "1 owner down" in topology.plain_lines()[1]
         assert topology.lines_painted - painted == 2  # that grid line and the summary
         assert topology.redraws - rendered == 2  # and nothing else of the picture rendered
+
+
+async def test_a_live_deployment_redraws_nothing_while_nothing_shown_changes(
+    start_simulator: StartSimulator,
+) -> None:
+    server = start_simulator(SimDeployment.multiconnect(8).go_live())
+    app = make_app(server, interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        table, topology = app.query_one(NodeTable), app.query_one(TopologyView)
+        detail = app.query_one(NodeDetail)
+        await wait_for(pilot, lambda: app.watcher.poller.polls >= 2 and table.rows_rendered == 12)
+        first = app.watcher.snapshot
+        assert first is not None
+        drawn = (table.rows_rendered, topology.redraws, detail.redraws)
+        polls = app.watcher.poller.polls
+        await wait_for(pilot, lambda: app.watcher.poller.polls >= polls + 5)
+        latest = app.watcher.snapshot
+        assert latest is not None and latest is not first
+        node = latest.nodes[0]
+        assert latest.free_space(node)["logs"] != first.free_space(node)["logs"]  # it moved
+        assert node is first.nodes[0]  # yet the node is the very one drawn
+        assert (table.rows_rendered, topology.redraws, detail.redraws) == drawn
 
 
 async def test_pause_stops_polling_and_resume_polls_again(simulator: SimulatorServer) -> None:
@@ -173,7 +197,9 @@ async def test_the_status_line_is_repainted_once_per_steady_refresh(
 async def test_paused_data_counts_its_age(simulator: SimulatorServer) -> None:
     app = make_app(simulator, interval=0.5)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.watcher.poller.polls >= 1 and not app.watcher.status.polling)
+        await wait_for(
+            pilot, lambda: app.watcher.poller.polls >= 1 and not app.watcher.status.polling
+        )
         await pilot.press("p")
         status = app.query_one(StatusBar)
         await wait_for(pilot, lambda: "s ago)" in plain(status))  # older than 2 intervals
@@ -205,7 +231,9 @@ async def test_first_poll_begun_before_the_ui_shows_and_its_login_is_kept(
         assert app.watcher.poller.polls == 1 and simulator.logins == 1
         assert simulator.requests["/v1/support"] == 1  # no second fetch of its own
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.watcher.poller.polls == 2 and not app.watcher.status.polling)
+        await wait_for(
+            pilot, lambda: app.watcher.poller.polls == 2 and not app.watcher.status.polling
+        )
         assert app.watcher.status.error is None
         assert simulator.logins == 1  # the early poll's token was handed over
 
@@ -238,7 +266,9 @@ async def test_a_failed_early_poll_is_shown_and_polling_goes_on(
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: "cannot reach" in plain(app.query_one(StatusBar)))
             assert gc.isenabled()  # no data to wait for: the collector is back on
-            await wait_for(pilot, lambda: app.watcher.poller.polls >= 2)  # backoff, then polls again
+            await wait_for(
+                pilot, lambda: app.watcher.poller.polls >= 2
+            )  # backoff, then polls again
     finally:
         gc.enable()
 

@@ -52,7 +52,7 @@ def test_single_shape_is_one_node_with_every_documented_field() -> None:
         "config": 4,
         "contact": 5,
     }
-    assert node.support.free_space_logs == 14269902848
+    assert snapshot.free_space(node)["logs"] == 14269902848
     assert node.version == "build-version"
     assert node.problems == ()
 
@@ -122,7 +122,7 @@ def test_wrong_types_are_recorded_and_the_rest_kept() -> None:
     }
     snapshot = build_snapshot(support, None)
     a, b = snapshot.by_id["a:1"], snapshot.by_id["b:2"]
-    assert a.support.free_space_logs == 123456
+    assert snapshot.free_space(a)["logs"] == 123456
     assert a.support.db_schema is None
     problems = [p.partition(":")[0] for p in snapshot.problems(a)]
     assert problems == ["schema", "env", "device_iso8601"]

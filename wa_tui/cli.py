@@ -109,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--step", type=_positive, default=4.0, help="seconds between steps")
     simulate.add_argument(
+        "--steady",
+        action="store_true",
+        help="byte-identical answers between polls (by default logs grow, as on a live one)",
+    )
+    simulate.add_argument(
         "--fault",
         metavar="NAME",
         help="inject this fault into every support/health answer; `--fault list` names them",
@@ -289,6 +294,8 @@ def run_simulate(args: argparse.Namespace) -> int:
             deployment = SimDeployment.build(args.topology, shards=args.shards)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if not args.steady:
+        deployment.go_live()
     story = demo_story(deployment) if args.story and not args.scenario else None
     server = SimulatorServer(
         deployment,

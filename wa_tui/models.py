@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     field_validator,
 )
@@ -31,10 +32,18 @@ SHARD_COUNTS = (1, 2, 4, 8, 16, 32)
 MAX_SHARD_ID = 1023
 CONTROL_SHARD = -1
 SINGLE_NODE_ID = "single"
-# The node's own clock: the one field that differs in every answer. Kept apart from the
-# node (Snapshot.clocks), so that a node otherwise unchanged is the very same object from
-# one snapshot to the next (see build_snapshot).
+# The node's own clock differs in every answer, and on a live deployment the free space
+# does too (logs grow). These readings are kept apart from the node (Snapshot.readings),
+# so that a node otherwise unchanged is the very same object from one snapshot to the
+# next (see build_snapshot), and nothing is redrawn that shows the same.
 CLOCK_FIELD = "device_iso8601"
+FREE_SPACE_FIELDS = (
+    "free_space_data",
+    "free_space_logs",
+    "free_space_media_incoming",
+    "free_space_media_outgoing",
+)
+READING_FIELDS = (CLOCK_FIELD, *FREE_SPACE_FIELDS)
 
 
 class PayloadError(ValueError):
@@ -114,10 +123,6 @@ class SupportEntry(TolerantModel):
     debug_info: str | None = None
     description: str | None = None
     expire_timestamp: datetime | None = None
-    free_space_data: int | None = None
-    free_space_logs: int | None = None
-    free_space_media_incoming: int | None = None
-    free_space_media_outgoing: int | None = None
     multi_connect: bool | None = None
     db_schema: dict[str, int | str] | None = Field(default=None, alias="schema")
     socket_conn: str | None = None
@@ -133,15 +138,6 @@ class SupportEntry(TolerantModel):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
-
-    @property
-    def free_space(self) -> dict[str, int | None]:
-        return {
-            "data": self.free_space_data,
-            "logs": self.free_space_logs,
-            "media_incoming": self.free_space_media_incoming,
-            "media_outgoing": self.free_space_media_outgoing,
-        }
 
 
 class SupportDetails(TolerantModel):
@@ -162,11 +158,34 @@ class SupportDetails(TolerantModel):
     os_version: str | None = None
 
 
+class Readings(TolerantModel):
+    """The fields that move between any two polls (READING_FIELDS), typed when asked."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    device_iso8601: str | None = None
+    free_space_data: int | None = None
+    free_space_logs: int | None = None
+    free_space_media_incoming: int | None = None
+    free_space_media_outgoing: int | None = None
+
+
 SUPPORT_FIELDS = frozenset(
     field.alias or name
-    for model in (SupportEntry, SupportDetails)
+    for model in (SupportEntry, SupportDetails, Readings)
     for name, field in model.model_fields.items()
 )
+_BYTES = TypeAdapter(int)
+
+
+def _bytes(value: object) -> int | None:
+    """A free-space reading as a number, the way the typed fields read it (lax)."""
+    if type(value) is int:
+        return value
+    try:
+        return _BYTES.validate_python(value)
+    except ValidationError:
+        return None
 
 
 class HealthEntry(TolerantModel):
@@ -181,13 +200,14 @@ class Node:
     Compared by identity: a deep comparison of two nodes (their whole entries) is never
     what is meant, and it made `node in nodes` cost as much as parsing.
 
-    Its clock is not here but in `Snapshot.clocks`: a node that sent the same as last
-    time is the same object in the next snapshot, so "unchanged" is an identity test, and
-    what is derived from a node is derived once and kept across refreshes."""
+    Its readings (clock, free space) are not here but in `Snapshot.readings`: a node that
+    sent the same as last time is the same object in the next snapshot, so "unchanged" is
+    an identity test, and what is derived from a node is derived once and kept across
+    refreshes."""
 
     id: str
     support: SupportEntry
-    entry: Mapping[str, Any]  # the support entry as sent, less its clock (CLOCK_FIELD)
+    entry: Mapping[str, Any]  # the support entry as sent, less its READING_FIELDS
     health: HealthEntry | None = None
     health_entry: Mapping[str, Any] | None = None  # the health entry as sent
     parse_problems: tuple[str, ...] = ()  # typed fields dropped while parsing the answer
@@ -199,25 +219,22 @@ class Node:
     role: str | None = field(init=False)
     errors: tuple[ApiErrorDetail, ...] = field(init=False)
     schema_key: tuple[tuple[str, int | str], ...] | None = field(init=False)  # comparable
-    free_space_ascending: tuple[tuple[int, str], ...] = field(init=False)  # (bytes, dir)
 
     def __post_init__(self) -> None:
         support, health = self.support, self.health
         errors = (*(support.errors or ()), *((health.errors or ()) if health else ()))
         schema = support.db_schema
-        free = support.free_space.items()
         derived = {
             "role": support.role or (health.role if health else None),
             "errors": errors,
             "schema_key": tuple(sorted(schema.items())) if schema else None,
-            "free_space_ascending": tuple(sorted((b, d) for d, b in free if b is not None)),
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
 
     @cached_property  # the detail pane asks, for one node
     def problems(self) -> tuple[str, ...]:
-        """Every documented field (but the clock) dropped for not having its type."""
+        """Every documented field (but the readings) dropped for not having its type."""
         return self.parse_problems + SupportDetails.parse_tolerantly(self.entry)[1]
 
     @property
@@ -283,7 +300,8 @@ class Snapshot:
     expected_shards: int | None = None
     api_version: str | None = None
     health_error: str | None = None
-    clocks: Mapping[str, Any] = field(default_factory=dict)  # node id -> its CLOCK_FIELD
+    # node id -> its READING_FIELDS as sent (only those it sent)
+    readings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     by_id: Mapping[str, Node] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -314,7 +332,7 @@ class Snapshot:
         return owners
 
     def unchanged_since(self, earlier: Snapshot) -> bool:
-        """Every node read again unchanged but for its clock (build_snapshot kept the
+        """Every node read again unchanged but for its readings (build_snapshot kept the
         node itself), in the same order: the usual refresh, with nothing to redraw."""
         return (
             self.kind is earlier.kind
@@ -325,20 +343,31 @@ class Snapshot:
         )
 
     def raw(self, node: Node) -> dict[str, Any]:
-        """The support entry of `node` as the API sent it, clock included."""
-        clock = self.clocks.get(node.id)
-        return dict(node.entry) if clock is None else {**node.entry, CLOCK_FIELD: clock}
+        """The support entry of `node` as the API sent it, readings included."""
+        return {**node.entry, **self.readings.get(node.id, {})}
 
     def problems(self, node: Node) -> tuple[str, ...]:
         """Every documented field of `node` dropped for not having its documented type."""
-        clock = self.clocks.get(node.id)
-        if clock is None:
+        readings = self.readings.get(node.id)
+        if not readings:
             return node.problems
-        return node.problems + SupportDetails.parse_tolerantly({CLOCK_FIELD: clock})[1]
+        return node.problems + Readings.parse_tolerantly(readings)[1]
+
+    def free_space(self, node: Node) -> dict[str, int | None]:
+        """Free bytes by directory (data, logs, media_incoming, media_outgoing)."""
+        readings = self.readings.get(node.id, {})
+        return {
+            name.removeprefix("free_space_"): _bytes(readings.get(name))
+            for name in FREE_SPACE_FIELDS
+        }
+
+    def node_clock(self, node: Node, default: Any = None) -> Any:
+        """The node's clock as it sent it (`default` if it did not)."""
+        return self.readings.get(node.id, {}).get(CLOCK_FIELD, default)
 
     def clock_skew(self, node: Node, at: datetime) -> float | None:
         """Seconds the clock of `node` (`device_iso8601`, UTC) is ahead of `at`."""
-        raw = self.clocks.get(node.id)
+        raw = self.node_clock(node)
         try:
             moment = datetime.fromisoformat(raw) if isinstance(raw, str) and raw else None
         except ValueError:
@@ -403,8 +432,8 @@ def _node(
     health_entry: Mapping[str, Any] | None,
     earlier: Node | None,
 ) -> Node:
-    """The node of one support entry (`raw`; `entry`: the same less its clock) and its
-    health entry. When the node sent the same as last time but for its clock, it is the
+    """The node of one support entry (`raw`; `entry`: the same less its readings) and its
+    health entry. When the node sent the same as last time but for its readings, it is the
     earlier node itself: no validation, and no new objects to outlive the refresh (on
     1,000 nodes, those made Python's full garbage collections, 110-160 ms pauses, come
     every few refreshes)."""
@@ -448,14 +477,15 @@ def build_snapshot(
     except PayloadError as exc:
         health_section, health_error = {}, health_error or f"/v1/health: {exc}"
     earlier = previous.by_id if previous is not None else {}
-    nodes, clocks, kept = [], {}, 0
+    nodes, readings, kept = [], {}, 0
     # Answers are decoded JSON, whose objects are dicts: `isinstance(x, dict)`, a tenth
     # of the cost of testing for Mapping, twice per node.
     for key, raw in _entries(support_section):
         node_id = str(key)
         entry = dict(raw) if isinstance(raw, dict) else {"entry": raw}
-        if (node_clock := entry.pop(CLOCK_FIELD, None)) is not None:
-            clocks[node_id] = node_clock
+        moving = {name: entry.pop(name) for name in READING_FIELDS if name in entry}
+        if moving:
+            readings[node_id] = moving
         health_raw = health_section.get(key)
         health_entry = health_raw if isinstance(health_raw, dict) else None
         before = earlier.get(node_id)
@@ -473,5 +503,5 @@ def build_snapshot(
         expected_shards=expected_shards,
         api_version=_meta_version(support) if isinstance(support, Mapping) else None,
         health_error=health_error,
-        clocks=clocks,
+        readings=readings,
     )

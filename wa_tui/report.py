@@ -138,7 +138,7 @@ def perfdata(snapshot: Snapshot, findings: Sequence[Finding], expiry_warning_day
     if expiries:
         days = (min(expiries) - snapshot.fetched_at).total_seconds() / 86400
         parts.append(f"days_to_expiry={days:.1f};{expiry_warning_days:g}:;0:")
-    free = [v for n in snapshot.nodes for v in n.support.free_space.values() if v is not None]
+    free = [v for n in snapshot.nodes for v in snapshot.free_space(n).values() if v is not None]
     if free:
         parts.append(f"min_free_bytes={min(free)}B")
     return " ".join(parts)

@@ -86,6 +86,11 @@ class Subscription:
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def backlog(self) -> int:
+        """Updates waiting for the consumer."""
+        return len(self._updates)
+
     def put(self, update: Update) -> None:
         if len(self._updates) >= SUBSCRIBER_BACKLOG:
             self._updates.popleft()

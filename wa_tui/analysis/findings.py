@@ -208,10 +208,11 @@ def _expiry(snapshot: Snapshot, t: Thresholds, now: datetime) -> Iterator[Findin
 
 def _disks(snapshot: Snapshot, t: Thresholds, _now: datetime) -> Iterator[Finding]:
     for node in snapshot.nodes:
-        reported = node.free_space_ascending
-        if not reported or reported[0][0] >= t.disk_warning_bytes:
-            continue  # the usual node: a quick look (a thousand of them every refresh)
-        low = [(free, name) for free, name in reported if free < t.disk_warning_bytes]
+        free_space = snapshot.free_space(node).items()
+        low = sorted((free, name) for name, free in free_space if free is not None)
+        low = [(free, name) for free, name in low if free < t.disk_warning_bytes]
+        if not low:
+            continue
         free, directory = low[0]
         severity = Severity.CRITICAL if free < t.disk_critical_bytes else Severity.WARNING
         limit = t.disk_critical_bytes if severity is Severity.CRITICAL else t.disk_warning_bytes

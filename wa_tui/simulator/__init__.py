@@ -8,7 +8,8 @@ __all__ = ["SimDeployment", "SimNode", "SimulatorServer", "demo_story", "start_d
 
 
 def start_demo(step_seconds: float = 4.0) -> SimulatorServer:
-    """The `--demo` deployment: 8-shard multiconnect with two spares, living its story."""
-    deployment = SimDeployment.multiconnect(shards=8, spares=2)
+    """The `--demo` deployment: 8-shard multiconnect with two spares, living its story,
+    its logs growing."""
+    deployment = SimDeployment.multiconnect(shards=8, spares=2).go_live()
     server = SimulatorServer(deployment, story=demo_story(deployment), step_seconds=step_seconds)
     return server.start()

@@ -20,6 +20,9 @@ API_VERSION = "v2.45.1"
 BUILD = "v2.45.1"
 FREE_UNLIMITED = 9223372036853727000  # Meta's own example value: an "unknown/unlimited" sentinel
 NOT_SET = object()
+# A live deployment's logs grow: a few KiB a second per node, so free space differs
+# between any two answers, as it does on a real one.
+LOG_BYTES_PER_SECOND = 3 * 1024
 
 
 @dataclass
@@ -52,7 +55,7 @@ class SimNode:
     def disconnect(self) -> None:
         self.socket_conn, self.gateway_status = "DN", "disconnected"
 
-    def support(self, multi_connect: bool, keyed: bool) -> dict[str, Any]:
+    def support(self, multi_connect: bool, keyed: bool, logs_grown: int = 0) -> dict[str, Any]:
         if self.errors is not None:
             return {"errors": self.errors}
         entry: dict[str, Any] = {
@@ -80,7 +83,7 @@ class SimNode:
             ],
             "expire_timestamp": self.expire_timestamp.strftime("%Y-%m-%dT%H:%M:%S"),
             "free_space_data": FREE_UNLIMITED,
-            "free_space_logs": self.free_space_logs,
+            "free_space_logs": self.free_space_logs - logs_grown,
             "free_space_media_incoming": FREE_UNLIMITED,
             "free_space_media_outgoing": FREE_UNLIMITED,
             "lc": "en",
@@ -120,6 +123,9 @@ class SimDeployment:
 
     def __init__(self, topology: str, nodes: list[SimNode], seed: int = 7) -> None:
         self.topology = topology
+        # Since when its logs grow (see go_live); None: answers are byte-identical
+        # between polls but for what the story or a test changes.
+        self.live_since: float | None = None
         self.nodes: dict[str, SimNode] = {n.id: n for n in nodes}
         self.departed: dict[str, SimNode] = {}
         self.lock = threading.RLock()
@@ -175,7 +181,18 @@ class SimDeployment:
             return cls.multiconnect(shards)
         raise ValueError(f"unknown topology {topology!r}: single, ha or multiconnect")
 
+    def go_live(self) -> SimDeployment:
+        """From now on, every node's logs grow between any two answers."""
+        self.live_since = clock.monotonic()
+        return self
+
     # -- answers ----------------------------------------------------------------------
+
+    def _logs_grown(self, node: SimNode) -> int:
+        if self.live_since is None:
+            return 0
+        rate = LOG_BYTES_PER_SECOND * (1 + len(node.id) % 3)  # nodes write at their pace
+        return int((clock.monotonic() - self.live_since) * rate)
 
     @property
     def keyed(self) -> bool:
@@ -187,9 +204,12 @@ class SimDeployment:
         with self.lock:
             multi = self.topology == "multiconnect"
             if not self.keyed:
-                body: dict[str, Any] = next(iter(self.nodes.values())).support(multi, False)
+                node = next(iter(self.nodes.values()))
+                body: dict[str, Any] = node.support(multi, False, self._logs_grown(node))
             else:
-                body = {n.id: n.support(multi, True) for n in self.nodes.values()}
+                body = {
+                    n.id: n.support(multi, True, self._logs_grown(n)) for n in self.nodes.values()
+                }
         return {"support": body, "meta": meta()}
 
     def health_payload(self) -> Any:

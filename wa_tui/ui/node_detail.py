@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 
 from wa_tui import clock
-from wa_tui.models import Node, Snapshot
+from wa_tui.models import FREE_SPACE_FIELDS, Node, Snapshot
 from wa_tui.secrets import mask_tree
 from wa_tui.text import human_age, human_bytes, visible
 from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_badge
@@ -38,12 +38,6 @@ OVERVIEW_FIELDS = (
     "expire_timestamp",
     "multi_connect",
     "device_iso8601",
-)
-FREE_SPACE_FIELDS = (
-    "free_space_data",
-    "free_space_logs",
-    "free_space_media_incoming",
-    "free_space_media_outgoing",
 )
 SECTIONED = {*OVERVIEW_FIELDS, *FREE_SPACE_FIELDS, "schema", "e2e", "env", "db_engine", "db_info"}
 
@@ -102,7 +96,7 @@ def node_clock(node: Node, snapshot: Snapshot) -> Text:
     (tokens, TLS, logs), and unlike the raw time it does not change every second."""
     skew = snapshot.clock_skew(node, snapshot.fetched_at)
     if skew is None:
-        return _value(snapshot.clocks.get(node.id, "—"))
+        return _value(snapshot.node_clock(node, "—"))
     if abs(skew) < SKEW_TOLERANCE:
         return Text("in sync", style="dim")
     direction = "ahead" if skew > 0 else "behind"
@@ -138,16 +132,21 @@ def _database_section(raw: Mapping[str, Any]) -> list[RenderableType]:
     return [_heading("Database"), _grid(rows)]
 
 
+def _free_space(raw: Mapping[str, Any]) -> tuple[tuple[str, Text], ...]:
+    """Free space as shown: in binary units (so a few KiB more logs change nothing)."""
+    return tuple(
+        (
+            field.removeprefix("free_space_"),
+            Text(human_bytes(raw[field])) if isinstance(raw[field], int) else _value(raw[field]),
+        )
+        for field in FREE_SPACE_FIELDS
+        if field in raw
+    )
+
+
 def _disk_section(raw: Mapping[str, Any]) -> list[RenderableType]:
-    present = [f for f in FREE_SPACE_FIELDS if f in raw]
-    if not present:
-        return []
-    rows = []
-    for field in present:
-        value = raw[field]
-        shown = Text(human_bytes(value)) if isinstance(value, int) else _value(value)
-        rows.append((field.removeprefix("free_space_"), shown))
-    return [_heading("Free space"), _grid(rows)]
+    rows = _free_space(raw)
+    return [_heading("Free space"), _grid(rows)] if rows else []
 
 
 def _errors_section(node: Node, snapshot: Snapshot) -> list[RenderableType]:
@@ -200,13 +199,21 @@ class NodeDetail(VerticalScroll):
         yield SizedStatic(Text("No node selected.", style="dim"), id="detail-body")
 
     def show(self, node: Node | None, snapshot: Snapshot | None) -> None:
-        """Redraw only when the node or what it reported changed (its clock ticking
-        is not a change: the pane shows its skew)."""
+        """Redraw only when the node or what it shows changed: its clock ticking is not a
+        change (the pane shows its skew), nor a few more bytes of logs (it shows GiB)."""
         if node is None or snapshot is None:
             key: tuple[object, ...] | None = None
         else:
-            skew = node_clock(node, snapshot).plain
-            key = (node.id, snapshot.kind, node.entry, node.health_entry, skew, self.reveal_secrets)
+            readings = snapshot.readings.get(node.id, {})
+            shown = (node_clock(node, snapshot).plain, *(t.plain for _, t in _free_space(readings)))
+            key = (
+                node.id,
+                snapshot.kind,
+                node.entry,
+                node.health_entry,
+                shown,
+                self.reveal_secrets,
+            )
         if key == self._shown:
             return
         self._shown = key
