@@ -70,6 +70,10 @@ def test_deployments_get_the_defaults_and_keep_their_own_values(tmp_path: Path) 
         ("[deployments.a]\nurl = 'http://x'\nexpected_shards = 3\n", "expected_shards"),
         ("[defaults]\ninterval = 0\n", "'defaults.interval': input should be greater than 0"),
         ("[colours]\nx = 1\n", "unknown key 'colours'"),
+        (  # the misspelling is named, not the key it leaves missing
+            '[deployments.a]\nurll = "https://wa.example:9090"\n',
+            "unknown key 'deployments.a.urll' (did you mean 'url'?)",
+        ),
         ("deployments = [", "not valid TOML"),
     ],
 )
@@ -79,6 +83,7 @@ def test_mistakes_are_one_line_naming_file_and_key(tmp_path: Path, text: str, me
         load(path)
     line = str(caught.value)
     assert line.startswith(f"{path}: ") and message in line and "\n" not in line
+    assert "more)" not in line  # one mistake in each: no other counted
 
 
 def test_config_path_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -121,7 +126,8 @@ def test_bad_config_key_is_one_line_on_stderr_exit_2(tmp_path: Path) -> None:
         out = run(*args)
         assert out.returncode == 2
         assert out.stderr.strip().splitlines() == [
-            f"wa-tui: {path}: unknown key 'deployments.a.pasword_env'"
+            f"wa-tui: {path}: unknown key 'deployments.a.pasword_env' "
+            "(did you mean 'password_env'?)"
         ]
         assert "Traceback" not in out.stderr
 

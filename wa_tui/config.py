@@ -7,6 +7,7 @@ TOML at `platformdirs.user_config_path("wa-tui") / "config.toml"`, or `WA_TUI_CO
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from pathlib import Path
@@ -73,6 +74,14 @@ class ConfigFile(BaseModel):
     deployments: dict[str, dict[str, Any]] = {}
 
 
+# The keys a table may hold, by how deep it is: [defaults] and [deployments.NAME] (2),
+# or the top of the file (1).
+_KNOWN_KEYS: dict[int, tuple[str, ...]] = {
+    1: tuple(ConfigFile.model_fields),
+    2: tuple(DeploymentSettings.model_fields),
+}
+
+
 def default_path() -> Path:
     from platformdirs import user_config_path
 
@@ -91,7 +100,10 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 def _describe(error: dict[str, Any], prefix: str = "") -> str:
     key = ".".join([prefix, *map(str, error["loc"])] if prefix else map(str, error["loc"]))
     if error["type"] == "extra_forbidden":
-        return f"unknown key {key!r}"
+        known = _KNOWN_KEYS.get(len(error["loc"]) + bool(prefix), ())
+        likely = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
+        guess = f" (did you mean {likely[0]!r}?)" if likely else ""
+        return f"unknown key {key!r}{guess}"
     if error["type"] == "missing":
         return f"{key!r} is required"
     message = str(error["msg"]).removeprefix("Value error, ")
@@ -99,9 +111,14 @@ def _describe(error: dict[str, Any], prefix: str = "") -> str:
 
 
 def _one_line(path: Path, exc: ValidationError, prefix: str = "") -> ConfigError:
-    errors = exc.errors()
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return ConfigError(f"{path}: {_describe(errors[0], prefix)}{more}")
+    """The first mistake, an unknown key first: a misspelt key also makes the key it
+    should have been missing, and the misspelling is what the user must see."""
+    errors = sorted(exc.errors(), key=lambda error: error["type"] != "extra_forbidden")
+    first = _describe(errors[0], prefix)
+    # The key a misspelling was meant to be is missing: not a second mistake to count.
+    rest = [e for e in errors[1:] if not (e["type"] == "missing" and f"{e['loc'][-1]!r}?" in first)]
+    more = f" (and {len(rest)} more)" if rest else ""
+    return ConfigError(f"{path}: {first}{more}")
 
 
 def read_raw(path: Path) -> dict[str, Any]:
