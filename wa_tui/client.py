@@ -38,8 +38,8 @@ _TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
 
 
 def decode_answer(body: bytes, path: str) -> object:
-    """An answer's JSON. pydantic-core's parser is ~1.6x the standard library's (1,000
-    nodes: 6 ms against 10); the standard library reads what it refuses and is stricter
+    """An answer's JSON. pydantic-core's parser is the faster (benchmarks/README.md);
+    the standard library reads what it refuses and is stricter
     than JSON needs (lone surrogates, nesting past 200), so nothing readable is lost."""
     try:
         return pydantic_core.from_json(body)
@@ -133,7 +133,7 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def _tls_context(base_url: str, verify: bool | str) -> bool | ssl.SSLContext:
     """What httpx should verify with. For a plain-http URL nothing: httpx would otherwise
-    load the system CA store (~50 ms, measured) for a context it never uses."""
+    load the system CA store, a slow read, for a context it never uses."""
     if not base_url.startswith("https://"):
         return False
     return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify

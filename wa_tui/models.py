@@ -214,8 +214,8 @@ class Node:
     shards: tuple[int, ...] = ()  # every shard id owned (see owned_shards)
     # Derived once, when the node is made: read by the ordering, the list, the topology
     # and the rules, for every node at every refresh, and kept with the node across
-    # refreshes. (Not cached properties: on Python 3.11 their lock made reading a first
-    # answer of 1,000 nodes 12 ms slower.)
+    # refreshes. (Not cached properties: on Python 3.11 they take a lock at every first
+    # read, which a thousand-node answer feels; benchmarks/README.md.)
     role: str | None = field(init=False)
     errors: tuple[ApiErrorDetail, ...] = field(init=False)
     schema_key: tuple[tuple[str, int | str], ...] | None = field(init=False)  # comparable
@@ -434,9 +434,9 @@ def _node(
 ) -> Node:
     """The node of one support entry (`raw`; `entry`: the same less its readings) and its
     health entry. When the node sent the same as last time but for its readings, it is the
-    earlier node itself: no validation, and no new objects to outlive the refresh (on
-    1,000 nodes, those made Python's full garbage collections, 110-160 ms pauses, come
-    every few refreshes)."""
+    earlier node itself: no validation, and no new objects to outlive the refresh (they
+    would bring Python's full garbage collections, long pauses, every few refreshes:
+    see wa_tui.memory)."""
     if earlier is not None and earlier.entry == entry and earlier.health_entry == health_entry:
         return earlier
     support, problems = SupportEntry.parse_tolerantly(raw)

@@ -1,7 +1,7 @@
 """One deployment's polling state: the last good snapshot, the last failure, when to poll next.
 
-The poller does not schedule itself: the UI (or a CLI command) awaits `poll()` and asks
-`next_delay()` when the poll has ended, so polls never overlap (shared/textual-notes.md).
+The poller does not schedule itself: its watcher (wa_tui/watcher.py) awaits `poll()` and
+asks `next_delay()` when the poll has ended, so polls never overlap.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Which values are secrets, and how they are masked (rule in shared/wa-api.md)."""
+"""Which values are secrets, and how they are masked (the rule: docs/wa-api.md, "Secrets")."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Each finding has a severity, a stable code (a public contract: README table), a 
 human can act on, and the nodes and shards concerned. Plain Python: `snapshot` and
 `check` use it without Textual.
 
-Rules from shared/wa-api.md: the nodes that own a shard are the ones expected to be
+Rules from docs/wa-api.md: the nodes that own a shard are the ones expected to be
 connected; standbys (secondary master, spare coreapps, in HA every node but the owner)
 are normally disconnected and never a finding. A single deployment has no roles.
 """

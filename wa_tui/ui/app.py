@@ -217,8 +217,8 @@ class WaTuiApp(App[None]):
 
     def _keep_status_clock(self) -> None:
         """The status line's one-second clock runs only while the line changes by itself
-        (a slow poll, a retry countdown, a paused deployment's age): idle ticks cost
-        ~1 ms a refresh."""
+        (a slow poll, a retry countdown, a paused deployment's age): a tick that
+        changes nothing still costs a repaint check."""
         if self.watcher.status.ticking:
             self._status_clock.resume()
         else:

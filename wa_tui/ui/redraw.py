@@ -1,9 +1,8 @@
 """Updating a Static without a layout pass when its height does not change.
 
 `Static.update()` asks Textual for a layout of the whole screen by default, which
-repaints every pane (~100 ms with a 34-row table and the detail's tables, measured in
-benchmarks/steady_state.py). When the new content is as tall as the old, a repaint of
-the widget alone is enough.
+repaints every pane. When the new content is as tall as the old, a repaint of the widget
+alone is enough.
 """
 
 from __future__ import annotations

@@ -105,8 +105,8 @@ def _shard_cell(shard: int, owners: list[Node], labels: dict[str, str]) -> Text:
 
 
 def _grid_line(shards: list[tuple[int, list[Node]]], labels: dict[str, str]) -> Text:
-    """A line of shards in fixed-width columns: a Rich table of them took 5 ms to lay
-    out at every redraw, most of the topology's cost (measured)."""
+    """A line of shards in fixed-width columns: plain text, because laying out a Rich
+    table at every redraw would be most of the topology's cost."""
     cells = [_shard_cell(shard, owners, labels) for shard, owners in shards]
     for cell in cells:
         cell.truncate(CELL_WIDTH - 2, pad=True)
