@@ -36,9 +36,11 @@ class Credentials:
     username: str | None = None
     password: PasswordSource | None = None
     token: str | None = None
+    # The webapp's API key: health, stats and metrics are asked with it when it is set.
+    api_key: str | None = None
 
     def __repr__(self) -> str:  # never print a secret, even in a traceback
-        return f"Credentials(username={self.username!r}, password=***, token=***)"
+        return f"Credentials(username={self.username!r}, password=***, token=***, api_key=***)"
 
     @classmethod
     def with_password(cls, username: str, password: str) -> Credentials:

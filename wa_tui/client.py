@@ -10,7 +10,8 @@ import asyncio
 import json
 import re
 import ssl
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from wa_tui.errors import (
     UnreadableAnswer,
     WAError,
 )
+from wa_tui.metrics import MetricsAnswer, parse_metrics
 from wa_tui.models import PayloadError, Snapshot, build_snapshot
 
 # Far above any real answer (1,000 nodes is ~2 MB) and far below what would hurt us.
@@ -59,14 +61,43 @@ def decode_answer(body: bytes, path: str) -> object:
         ) from exc
 
 
+# Endpoints a poll may read beside support and health (docs/wa-api.md, "Stats and metrics").
+APP_STATS, DB_STATS, METRICS = "/v1/stats/app", "/v1/stats/db", "/metrics"
+# What an endpoint that this deployment does not serve answers (an older build, a proxy).
+NOT_SERVED = (403, 404, 501)
+
+
+def not_served(error: WAError) -> bool:
+    return isinstance(error, ApiStatusError) and error.status in NOT_SERVED
+
+
 @dataclass(frozen=True)
 class Answers:
-    """One poll's two answers, not yet read (reading them is for a thread: see read)."""
+    """One poll's answers, not yet read (reading them is for a thread: see read)."""
 
     support: bytes
     health: bytes | WAError  # or why there is no health answer
     fetched_at: datetime
     expected_shards: int | None = None
+    # Stats and metrics asked this poll, by path: the answer, or why there is none.
+    stats: Mapping[str, bytes | WAError] = field(default_factory=dict)
+    # clock.monotonic() when they came: rates need better than fetched_at's second.
+    received: float = field(default_factory=clock.monotonic)
+
+    def read_stats(self) -> dict[str, MetricsAnswer | WAError]:
+        """Each stats answer's families, or why it could not be read."""
+        read: dict[str, MetricsAnswer | WAError] = {}
+        for path, body in self.stats.items():
+            if isinstance(body, WAError):
+                read[path] = body
+                continue
+            try:
+                read[path] = parse_metrics(decode_answer(body, path), path)
+            except WAError as error:
+                read[path] = error
+            except ValueError as exc:
+                read[path] = UnreadableAnswer(str(exc), "is a proxy answering for the API?")
+        return read
 
     @memory.paused()  # no collection while the answer is read (see wa_tui.memory)
     def read(self, previous: Snapshot | None) -> Snapshot:
@@ -274,8 +305,11 @@ class WAClient:
             )
         return error
 
-    async def get_body(self, path: str) -> bytes:
-        """GET `path` with the bearer token; logs in first, and once again after a 401."""
+    async def get_body(self, path: str, api_key_accepted: bool = False) -> bytes:
+        """GET `path` with the bearer token; logs in first, and once again after a 401.
+        With `api_key_accepted` and an API key configured, with the key instead."""
+        if api_key_accepted and self.credentials.api_key:
+            return await self._get_with_api_key(path)
         if self.token is None:
             await self._login_once(stale_token=None)
         sent_with = self.token
@@ -292,6 +326,18 @@ class WAClient:
             raise _error_from_response(response)
         return response.content
 
+    async def _get_with_api_key(self, path: str) -> bytes:
+        headers = {"Authorization": f"Apikey {self.credentials.api_key}"}
+        response = await self._send("GET", path, headers=headers)
+        if response.status_code == 401:
+            raise AuthenticationError(
+                f"API key refused for {path} (HTTP 401)",
+                "check the key in api_key_env / WA_TUI_API_KEY (the webapp's WA_API_KEY)",
+            )
+        if response.status_code != 200:
+            raise _error_from_response(response)
+        return response.content
+
     async def _login_once(self, stale_token: str | None) -> None:
         """Log in unless a concurrent request already replaced `stale_token`."""
         async with self._login_lock:
@@ -301,13 +347,20 @@ class WAClient:
     def _bearer(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    async def fetch_answers(self) -> Answers:
-        """Support and health together, as sent; health failing alone is not fatal."""
-        support, health = await asyncio.gather(
-            self.get_body("/v1/support"), self.get_body("/v1/health"), return_exceptions=True
+    async def fetch_answers(self, stats: tuple[str, ...] = ()) -> Answers:
+        """Support, health and the `stats` paths together, as sent; only support
+        failing fails the poll."""
+        paths = ("/v1/support", "/v1/health", *stats)
+        bodies = await asyncio.gather(
+            self.get_body(paths[0]),
+            *(self.get_body(path, api_key_accepted=True) for path in paths[1:]),
+            return_exceptions=True,
         )
+        for body in bodies:
+            if isinstance(body, BaseException) and not isinstance(body, WAError):
+                raise body
+        support, health, *rest = bodies
         if isinstance(support, BaseException):
             raise support
-        if isinstance(health, BaseException) and not isinstance(health, WAError):
-            raise health
-        return Answers(support, health, clock.now(), self.expected_shards)
+        answered = dict(zip(stats, rest, strict=True))
+        return Answers(support, health, clock.now(), self.expected_shards, answered)  # type: ignore[arg-type]

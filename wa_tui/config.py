@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from wa_tui.analysis import Thresholds
+from wa_tui.analysis.vitals import VitalsThresholds
 from wa_tui.text import GIB
 
 ENV_CONFIG = "WA_TUI_CONFIG"
@@ -35,6 +36,7 @@ class DeploymentSettings(BaseModel):
     password_env: str | None = None
     password_command: str | None = None
     token_env: str | None = None
+    api_key_env: str | None = None
     verify_tls: bool = True
     ca_bundle: Path | None = None
     interval: float = Field(default=5.0, gt=0)
@@ -43,6 +45,13 @@ class DeploymentSettings(BaseModel):
     expiry_warning_days: float = Field(default=14, ge=0)
     disk_warning_gib: float = Field(default=5, ge=0)
     disk_critical_gib: float = Field(default=1, ge=0)
+    db_stats_interval: float = Field(default=60.0, gt=0)
+    callback_queue_warning: float = Field(default=5_000, ge=0)
+    callback_queue_critical: float = Field(default=50_000, ge=0)
+    callback_failing_percent: float = Field(default=5, ge=0, le=100)
+    pending_messages_warning: float = Field(default=10_000, ge=0)
+    db_errors_per_second: float = Field(default=0.1, ge=0)
+    api_5xx_percent: float = Field(default=5, ge=0, le=100)
 
     @field_validator("url")
     @classmethod
@@ -57,6 +66,17 @@ class DeploymentSettings(BaseModel):
             expiry_warning_days=self.expiry_warning_days,
             disk_warning_bytes=int(self.disk_warning_gib * GIB),
             disk_critical_bytes=int(self.disk_critical_gib * GIB),
+        )
+
+    @property
+    def vitals_thresholds(self) -> VitalsThresholds:
+        return VitalsThresholds(
+            callback_queue_warning=self.callback_queue_warning,
+            callback_queue_critical=self.callback_queue_critical,
+            callback_failing_share=self.callback_failing_percent / 100,
+            pending_messages_warning=self.pending_messages_warning,
+            db_errors_per_s=self.db_errors_per_second,
+            api_5xx_share=self.api_5xx_percent / 100,
         )
 
 

@@ -13,15 +13,21 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from wa_tui import clock
 from wa_tui.analysis import Change, Finding, Thresholds, analyse, diff
-from wa_tui.client import Answers, WAClient
+from wa_tui.analysis.changes import restarts
+from wa_tui.analysis.vitals import Vitals, VitalsThresholds, VitalsTracker
+from wa_tui.client import APP_STATS, DB_STATS, METRICS, Answers, WAClient, not_served
 from wa_tui.errors import WAError
+from wa_tui.metrics import MetricsAnswer
 from wa_tui.models import Snapshot
 
 if TYPE_CHECKING:
     from wa_tui.targets import Target
 
 MAX_BACKOFF_SECONDS = 60.0
+# An endpoint this deployment does not serve is asked again this much later, not every poll.
+NOT_SERVED_RETRY_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class PollResult:
     error: WAError | None
     findings: tuple[Finding, ...] = ()
     changes: tuple[Change, ...] = ()
+    vitals: Vitals | None = None
 
 
 class Poller:
@@ -42,10 +49,20 @@ class Poller:
         interval: float,
         thresholds: Thresholds | None = None,
         rng: random.Random | None = None,
+        vitals_thresholds: VitalsThresholds | None = None,
+        db_stats_interval: float = 60.0,
+        read_vitals: bool = True,
     ) -> None:
         self.client = client
         self.interval = interval
         self.thresholds = thresholds or Thresholds()
+        self.vitals = VitalsTracker(vitals_thresholds)
+        self.db_stats_interval = db_stats_interval
+        # When each stats path is next asked (clock.monotonic()); absent: at the next poll.
+        self._stats_due: dict[str, float] = (
+            {} if read_vitals else dict.fromkeys((APP_STATS, METRICS, DB_STATS), float("inf"))
+        )
+        self._not_served: dict[str, str] = {}  # path -> what the vitals say of it
         self.last_good: Snapshot | None = None
         self.findings: tuple[Finding, ...] = ()
         self.last_error: WAError | None = None
@@ -56,23 +73,52 @@ class Poller:
     @classmethod
     def for_target(cls, target: Target) -> Poller:
         settings = target.settings
-        return cls(target.client(), settings.interval, settings.thresholds)
+        return cls(
+            target.client(),
+            settings.interval,
+            settings.thresholds,
+            vitals_thresholds=settings.vitals_thresholds,
+            db_stats_interval=settings.db_stats_interval,
+        )
 
     async def poll(self) -> PollResult:
         self.polls += 1
         try:
-            answers = await self.client.fetch_answers()
+            answers = await self.client.fetch_answers(self._stats_to_ask())
             # Reading and analysing 1,000 nodes takes tens of ms: in one trip to a thread,
             # the event loop (the UI's) keeps answering keys meanwhile.
-            snapshot, changes, self.findings = await asyncio.to_thread(self._read, answers)
+            result = await asyncio.to_thread(self._read, answers)
         except WAError as error:
             self.failures += 1
             self.last_error = error
             return PollResult(None, error)
         self.failures = 0
         self.last_error = None
-        self.last_good = snapshot
-        return PollResult(snapshot, None, self.findings, changes)
+        self.last_good, self.findings = result.snapshot, result.findings
+        return result
+
+    def _stats_to_ask(self) -> tuple[str, ...]:
+        """The stats paths due this poll: app stats and metrics every poll, db stats on
+        their own slower interval (slow on large databases), one not served rarely."""
+        now = clock.monotonic()
+        return tuple(p for p in (APP_STATS, METRICS, DB_STATS) if self._stats_due.get(p, 0) <= now)
+
+    def _stats_read(self, answers: Answers) -> dict[str, MetricsAnswer | str]:
+        """Each stats answer, or what the vitals say instead; schedules the next ask."""
+        now = clock.monotonic()
+        read: dict[str, MetricsAnswer | str] = dict(self._not_served)
+        for path, answer in answers.read_stats().items():
+            self._not_served.pop(path, None)
+            if path == DB_STATS:
+                self._stats_due[path] = now + self.db_stats_interval
+            if isinstance(answer, WAError) and not_served(answer):
+                status = getattr(answer, "status", "?")
+                self._not_served[path] = f"not available from this deployment (HTTP {status})"
+                self._stats_due[path] = now + NOT_SERVED_RETRY_SECONDS
+                read[path] = self._not_served[path]
+            else:
+                read[path] = answer if isinstance(answer, MetricsAnswer) else f"✖ {answer}"
+        return read
 
     def adopt(self, early: EarlyPoll) -> PollResult:
         """Take a poll made in the background before the UI started, as if it were ours,
@@ -88,12 +134,20 @@ class Poller:
             self.client.token = early.token
         return result
 
-    def _read(self, answers: Answers) -> tuple[Snapshot, tuple[Change, ...], tuple[Finding, ...]]:
-        """The snapshot in `answers`, what changed since the last, and its findings."""
+    def _read(self, answers: Answers) -> PollResult:
+        """The snapshot in `answers`, its vitals, what changed since the last, and the
+        findings of both, worst first."""
         snapshot = answers.read(self.last_good)
-        changes = tuple(diff(self.last_good, snapshot)) if self.last_good else ()
-        findings = tuple(analyse(snapshot, self.thresholds, now=snapshot.fetched_at))
-        return snapshot, changes, findings
+        changes = list(diff(self.last_good, snapshot)) if self.last_good else []
+        vitals = None
+        if answers.stats or self._not_served:
+            read = self._stats_read(answers)
+            vitals = self.vitals.update(read, snapshot.fetched_at, answers.received)
+            changes += restarts(vitals.restarted, snapshot.fetched_at)
+        findings = analyse(snapshot, self.thresholds, now=snapshot.fetched_at)
+        findings += self.vitals.findings(snapshot.fetched_at)
+        findings.sort(key=lambda f: -f.severity)
+        return PollResult(snapshot, None, tuple(findings), tuple(changes), vitals)
 
     def next_delay(self) -> float:
         """The interval; after failures, exponential backoff with jitter, capped, and

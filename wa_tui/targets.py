@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 ENV_TOKEN = "WA_TUI_TOKEN"
 ENV_USERNAME = "WA_TUI_USERNAME"
 ENV_PASSWORD = "WA_TUI_PASSWORD"
+ENV_API_KEY = "WA_TUI_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def from_url(url: str, overrides: Overrides) -> Target:
         username=username,
         password=password_from_env(ENV_PASSWORD) if has_password else None,
         token=token,
+        api_key=os.environ.get(ENV_API_KEY) or None,
     )
     settings = _apply(DeploymentSettings(url=url), overrides)
     name = url.split("://")[-1].rstrip("/")
@@ -125,7 +127,16 @@ def _credentials(deployment: DeploymentConfig) -> Credentials:
             f"deployment {deployment.name!r}: set username (with password_env, "
             "password_command, or be asked at start) or token_env"
         )
-    return Credentials(username=deployment.username, password=password, token=token)
+    api_key = None
+    if deployment.api_key_env:
+        api_key = os.environ.get(deployment.api_key_env)
+        if not api_key:
+            raise ConfigError(
+                f"deployment {deployment.name!r}: api_key_env {deployment.api_key_env} is not set"
+            )
+    return Credentials(
+        username=deployment.username, password=password, token=token, api_key=api_key
+    )
 
 
 def from_config(deployment: DeploymentConfig, overrides: Overrides) -> Target:

@@ -24,6 +24,7 @@ class ChangeKind(StrEnum):
     SOCKET_CHANGED = "socket changed"
     GATEWAY_CHANGED = "gateway changed"
     BUILD_CHANGED = "build changed"
+    RESTARTED = "restarted"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,14 @@ class Change:
 
 def _name(node_id: str | None) -> str:
     return visible(node_id, limit=60) if node_id else "nobody"
+
+
+def restarts(vitals_restarted: tuple[str, ...], at: datetime) -> list[Change]:
+    """A node's counters went down, or the webapp's uptime did: it restarted."""
+    return [
+        Change(at, ChangeKind.RESTARTED, f"{_name(node)}: counters reset", Severity.WARNING, node)
+        for node in vitals_restarted
+    ]
 
 
 def _socket_severity(node: Node) -> Severity:

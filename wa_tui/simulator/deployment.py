@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from wa_tui import clock
+from wa_tui.simulator.traffic import Traffic
 from wa_tui.text import GIB
 
 API_VERSION = "v2.45.1"
@@ -134,6 +135,10 @@ class SimDeployment:
         # of what a broken or hostile deployment can send).
         self.support_override: object = NOT_SET
         self.health_override: object = NOT_SET
+        # Its work, served as stats and metrics; an older build answers 404 there.
+        self.traffic = Traffic()
+        self.serves_stats = True
+        self.webapp_id = "06475793be9d"
 
     # -- building ---------------------------------------------------------------------
 
@@ -221,6 +226,39 @@ class SimDeployment:
             else:
                 body = {n.id: n.health(True) for n in self.nodes.values()}
         return {"health": body, "meta": meta()}
+
+    def _serving(self) -> list[str]:
+        if not self.keyed:
+            return [n.id for n in self.nodes.values()]
+        return [n.id for n in self.by_role("coreapp") if n.owns_shard]
+
+    def app_stats_payload(self) -> Any:
+        with self.lock:
+            self.traffic.advance(self._serving())
+            if not self.keyed:
+                node = next(iter(self.nodes.values()))
+                body: dict[str, Any] = self.traffic.app_stats(node.id)
+            else:
+                body = {n.id: self.traffic.app_stats(n.id) for n in self.nodes.values()}
+        return {"stats": {"app": body}, "meta": meta()}
+
+    def db_stats_payload(self) -> Any:
+        """Only the primary master fills its entry (the single node, when there is one)."""
+        with self.lock:
+            self.traffic.advance(self._serving())
+            if not self.keyed:
+                body: dict[str, Any] = self.traffic.db_stats()
+            else:
+                body = {
+                    n.id: self.traffic.db_stats() if n.role == "primary_master" else {}
+                    for n in self.nodes.values()
+                }
+        return {"stats": {"db": body}, "meta": meta()}
+
+    def metrics_payload(self) -> Any:
+        with self.lock:
+            self.traffic.advance(self._serving())
+            return {"metrics": self.traffic.metrics(self.webapp_id), "meta": meta()}
 
     # -- what happens to a real deployment --------------------------------------------
 

@@ -101,6 +101,8 @@ class SimulatorServer:
         self.deployment = deployment
         self.username = username
         self.password = password or secrets.token_urlsafe(12)
+        # The webapp's WA_API_KEY: health, stats and metrics also take `Apikey KEY`.
+        self.api_key = secrets.token_urlsafe(24)
         self.port = port
         self.ssl_context = ssl_context
         self.story = story
@@ -224,6 +226,9 @@ class SimulatorServer:
         app.router.add_post("/v1/users/logout", self._logout)
         app.router.add_get("/v1/support", self._support)
         app.router.add_get("/v1/health", self._health)
+        app.router.add_get("/v1/stats/app", self._app_stats)
+        app.router.add_get("/v1/stats/db", self._db_stats)
+        app.router.add_get("/metrics", self._metrics)
         return app
 
     @web.middleware
@@ -256,13 +261,34 @@ class SimulatorServer:
         return await self._answer(request, self.deployment.support_payload)
 
     async def _health(self, request: web.Request) -> web.StreamResponse:
-        return await self._answer(request, self.deployment.health_payload)
+        return await self._answer(request, self.deployment.health_payload, api_key=True)
 
-    async def _answer(self, request: web.Request, payload: Callable[[], Any]) -> web.StreamResponse:
+    async def _app_stats(self, request: web.Request) -> web.StreamResponse:
+        return await self._stats(request, self.deployment.app_stats_payload)
+
+    async def _db_stats(self, request: web.Request) -> web.StreamResponse:
+        return await self._stats(request, self.deployment.db_stats_payload)
+
+    async def _metrics(self, request: web.Request) -> web.StreamResponse:
+        return await self._stats(request, self.deployment.metrics_payload)
+
+    async def _stats(self, request: web.Request, payload: Callable[[], Any]) -> web.StreamResponse:
+        if not self.deployment.serves_stats:  # a build older than v2.21.3
+            return _json_error(404, 1006, "Resource not found", f"no route {request.path}")
+        return await self._answer(request, payload, api_key=True)
+
+    def _api_key_valid(self, request: web.Request) -> bool:
+        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        return scheme.lower() == "apikey" and secrets.compare_digest(key, self.api_key)
+
+    async def _answer(
+        self, request: web.Request, payload: Callable[[], Any], api_key: bool = False
+    ) -> web.StreamResponse:
         fault = self.faults.take()
         if fault is Fault.REVOKED:
             self.revoke_all_tokens()
-        if not self._token_valid(request):
+        allowed = self._token_valid(request) or (api_key and self._api_key_valid(request))
+        if not allowed:
             return _json_error(401, 1005, "Access denied", "Invalid or expired token.")
         if fault is None or fault is Fault.REVOKED:
             return web.json_response(payload())

@@ -1,0 +1,125 @@
+"""What `/v1/stats/app`, `/v1/stats/db` and `/metrics` answer, read tolerantly.
+
+Each answer is metric families in the documented JSON shape (docs/wa-api.md, "Stats and
+metrics"): `{"NAME": {"type", "help", "data": [{"labels", "value"}]}}`, either for the
+whole deployment or keyed by `host:container`. Unknown names and labels are kept; a
+family of the wrong shape is recorded in `problems` and skipped, never failing the poll.
+Plain Python.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from wa_tui.models import SINGLE_NODE_ID
+from wa_tui.text import visible
+
+Labels = tuple[tuple[str, str], ...]
+
+# Where each endpoint keeps its families.
+SECTIONS = {
+    "/v1/stats/app": ("stats", "app"),
+    "/v1/stats/db": ("stats", "db"),
+    "/metrics": ("metrics",),
+}
+MAX_SAMPLES_PER_FAMILY = 500  # past this a family is cut: memory does not grow with labels
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    kind: str  # "gauge", "counter", or whatever the server said
+    help: str
+    samples: tuple[tuple[Labels, float], ...]
+
+    def total(self, **match: str) -> float:
+        """The sum of the samples whose labels include `match`."""
+        wanted = set(match.items())
+        return sum(value for labels, value in self.samples if wanted <= set(labels))
+
+
+@dataclass(frozen=True)
+class MetricsAnswer:
+    """One endpoint's families by node id (SINGLE_NODE_ID for an answer not keyed)."""
+
+    nodes: Mapping[str, Mapping[str, Family]]
+    problems: tuple[str, ...] = ()
+
+    def families(self) -> list[tuple[str, Family]]:
+        return [(node, family) for node, fams in self.nodes.items() for family in fams.values()]
+
+
+def _section(payload: object, path: str) -> Mapping[str, Any]:
+    section: object = payload
+    for key in SECTIONS[path]:
+        if not isinstance(section, Mapping) or key not in section:
+            where = ".".join(SECTIONS[path])
+            raise ValueError(f"{path}: the answer has no {where!r} section")
+        section = section[key]
+    if not isinstance(section, Mapping):
+        raise ValueError(f"{path}: {'.'.join(SECTIONS[path])!r} is not an object")
+    return section
+
+
+def _is_family(value: object) -> bool:
+    return isinstance(value, Mapping) and ("data" in value or "type" in value)
+
+
+def _is_keyed(section: Mapping[str, Any]) -> bool:
+    """Keyed by node: every value an object, none of them a family (`{}` allowed: in
+    stats/db only the primary master's entry is filled)."""
+    values = list(section.values())
+    return bool(values) and all(isinstance(v, Mapping) and not _is_family(v) for v in values)
+
+
+def _labels(raw: object) -> Labels:
+    if not isinstance(raw, Mapping):
+        return ()
+    return tuple(sorted((visible(k, limit=80), visible(v, limit=200)) for k, v in raw.items()))
+
+
+def _family(name: str, raw: object) -> Family:
+    """One family, or ValueError saying what is wrong with its shape."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("data"), list):
+        raise ValueError("not a family: expected an object with a 'data' list")
+    samples = []
+    for point in raw["data"][:MAX_SAMPLES_PER_FAMILY]:
+        value = point.get("value") if isinstance(point, Mapping) else None
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            raise ValueError(f"a sample without a numeric value: {visible(point, limit=60)}")
+        samples.append((_labels(point.get("labels")), float(value)))
+    return Family(
+        name=name,
+        kind=visible(raw.get("type", "untyped"), limit=20),
+        help=visible(raw.get("help", ""), limit=200),
+        samples=tuple(samples),
+    )
+
+
+def _families(raw: Mapping[str, Any], where: str, problems: list[str]) -> dict[str, Family]:
+    families = {}
+    for name, value in raw.items():
+        shown = visible(name, limit=80)
+        try:
+            families[shown] = _family(shown, value)
+        except ValueError as exc:
+            problems.append(f"{where}{shown}: {exc}")
+    return families
+
+
+def parse_metrics(payload: object, path: str) -> MetricsAnswer:
+    """The families of one answer of `path`; ValueError if it is not of the documented
+    shape at all (a family of the wrong shape is only recorded)."""
+    section = _section(payload, path)
+    problems: list[str] = []
+    if _is_keyed(section):
+        nodes = {
+            str(node): _families(raw, f"{visible(node, limit=60)}: ", problems)
+            for node, raw in section.items()
+        }
+    else:
+        nodes = {SINGLE_NODE_ID: _families(section, "", problems)}
+    return MetricsAnswer(nodes, tuple(problems))
