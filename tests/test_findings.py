@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from tests.conftest import StartSimulator, client_for, read_snapshot
+from tests.conftest import StartSimulator
+from tests.ui_helpers import target_for
 from wa_tui.analysis import Finding, Severity, Thresholds, analyse, node_severity
 from wa_tui.models import build_snapshot
 from wa_tui.simulator.scenarios import SCENARIOS
+from wa_tui.watcher import Watcher
 
 HEALTHY = [name for name in SCENARIOS if name.startswith("healthy-")]
 
@@ -28,19 +32,47 @@ EXPECTED = {
     "low-disk-warning": ("LOW_DISK", Severity.WARNING),
     "low-disk-critical": ("LOW_DISK", Severity.CRITICAL),
     "version-skew": ("VERSION_SKEW", Severity.WARNING),
+    "callback-queue-high": ("CALLBACK_QUEUE_HIGH", Severity.WARNING),
+    "callback-failing": ("CALLBACK_FAILING", Severity.CRITICAL),
+    "pending-messages-high": ("PENDING_MESSAGES_HIGH", Severity.WARNING),
+    "db-errors": ("DB_ERRORS", Severity.CRITICAL),
+    "api-errors": ("API_ERRORS", Severity.CRITICAL),
     "schema-skew": ("SCHEMA_SKEW", Severity.WARNING),
     "unregistered": ("UNREGISTERED", Severity.WARNING),
 }
 
 
 async def findings_of(start_simulator: StartSimulator, scenario: str) -> list[Finding]:
+    """The findings of the second poll, as a watcher makes them: rates need two."""
     server = start_simulator(SCENARIOS[scenario]())
-    async with client_for(server) as client:
-        return analyse(await read_snapshot(client))
+    async with Watcher(target_for(server)) as watcher:
+        await watcher.poll()
+        await asyncio.sleep(0.2)
+        return list((await watcher.poll()).findings)
 
 
 def test_every_scenario_is_covered() -> None:
-    assert set(SCENARIOS) == set(HEALTHY) | set(EXPECTED)
+    assert set(SCENARIOS) == set(HEALTHY) | set(EXPECTED) | {"old-build"}
+
+
+async def test_an_older_build_keeps_the_topology_and_says_vitals_are_not_available(
+    start_simulator: StartSimulator,
+) -> None:
+    server = start_simulator(SCENARIOS["old-build"]())
+    async with Watcher(target_for(server)) as watcher:
+        first = await watcher.poll()
+        for _ in range(3):
+            result = await watcher.poll()
+    assert first.error is None and result.error is None and result.findings == ()
+    assert result.snapshot is not None and len(result.snapshot.nodes) == 12
+    assert first.vitals is not None
+    assert first.vitals.unavailable == {
+        path: "not available from this deployment (HTTP 404)"
+        for path in ("/metrics", "/v1/stats/app", "/v1/stats/db")
+    }
+    # Asked once, then left alone: no request per poll to what is not there.
+    assert server.requests["/v1/support"] == 4
+    assert server.requests["/v1/stats/app"] == server.requests["/metrics"] == 1
 
 
 @pytest.mark.parametrize("scenario", HEALTHY)

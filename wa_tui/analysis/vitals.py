@@ -21,7 +21,7 @@ from wa_tui.text import visible
 
 HISTORY_SECONDS = 30 * 60
 HISTORY_POINTS = 900  # the most kept per vital, whatever the interval
-FAILING_WINDOW_SECONDS = 5 * 60  # the share of failed callbacks is taken over this
+FAILING_WINDOW_SECONDS = 60  # the share of failed callbacks is taken over this
 RESTART_REMEMBERED_SECONDS = 10 * 60  # NODE_RESTARTED stays this long after a reset
 MAX_COUNTERS = 20_000  # counters tracked per deployment: label churn cannot grow memory
 WRITE_REQUESTS = ("transaction", "commit", "rollback")
@@ -205,9 +205,8 @@ class VitalsTracker:
             yield Finding(
                 Severity.CRITICAL if share >= 0.5 else Severity.WARNING,
                 "CALLBACK_FAILING",
-                f"{share:.0%} of callbacks failed in the last {FAILING_WINDOW_SECONDS // 60} "
-                f"minutes (top results: {codes or 'none now'}): check the webhook answers "
-                "200 within its timeout",
+                f"{share:.0%} of callbacks failed in the last minute (top results: "
+                f"{codes or 'none now'}): check the webhook answers 200 within its timeout",
             )
         if (
             vitals.pending_messages is not None

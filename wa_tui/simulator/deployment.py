@@ -262,6 +262,13 @@ class SimDeployment:
 
     # -- what happens to a real deployment --------------------------------------------
 
+    def restart(self, node_id: str | None = None) -> None:
+        """A coreapp's container restarts (its counters start again), or with no id the
+        webapp does (its uptime starts again)."""
+        with self.lock:
+            traffic = self.traffic.node(node_id) if node_id else self.traffic.webapp
+            traffic.restart()
+
     def by_role(self, role: str) -> list[SimNode]:
         return [n for n in self.nodes.values() if n.role == role]
 

@@ -60,6 +60,12 @@ def _socket(state: str) -> Callable[[SimDeployment], None]:
     return change
 
 
+def _backed_up(dep: SimDeployment) -> None:
+    """A webhook that has been failing for a while: the queue is already long."""
+    dep.traffic.webhook_ok = False
+    dep.traffic.node(_core(dep).id).callback_queue = 8_000
+
+
 SCENARIOS: dict[str, Scenario] = {
     "healthy-single": SimDeployment.single,
     "healthy-ha": lambda: SimDeployment.ha(owner_is_master=True),
@@ -86,4 +92,11 @@ SCENARIOS: dict[str, Scenario] = {
     "schema-skew": _changed(lambda d: setattr(_core(d), "schema_message", 12)),
     "unregistered": _changed(lambda d: _all(d, debug_info="unregistered")),
     "single-socket-down": _changed(lambda d: _all(d, socket_conn="DN"), SimDeployment.single),
+    # Its work (stats and metrics): a finding each, an older build, a restart.
+    "callback-queue-high": _changed(_backed_up),
+    "callback-failing": _changed(lambda d: setattr(d.traffic, "webhook_ok", False)),
+    "pending-messages-high": _changed(lambda d: setattr(d.traffic, "pending_messages", 25_000)),
+    "db-errors": _changed(lambda d: setattr(d.traffic, "db_failing", True)),
+    "api-errors": _changed(lambda d: setattr(d.traffic, "api_5xx_share", 0.3)),
+    "old-build": _changed(lambda d: setattr(d, "serves_stats", False)),
 }

@@ -16,6 +16,7 @@ from wa_tui.simulator.deployment import SimDeployment
 
 def demo_story(dep: SimDeployment) -> Iterator[str]:
     while True:
+        yield from webhook_outage(dep)
         yield from socket_flap(dep)
         yield from master_failover(dep)
         yield from coreapp_loss(dep)
@@ -24,6 +25,22 @@ def demo_story(dep: SimDeployment) -> Iterator[str]:
 
 def _shard_owners(dep: SimDeployment) -> list:
     return [n for n in dep.nodes.values() if n.owns_shard]
+
+
+OUTAGE_STEPS = 6  # how long the webhook fails, in story steps
+
+
+def webhook_outage(dep: SimDeployment) -> Iterator[str]:
+    """The webhook stops answering 200: callbacks fail and queue up; then it recovers
+    and the queue drains."""
+    with dep.lock:
+        dep.traffic.webhook_ok = False
+    yield "webhook answering 503: callbacks failing and queueing"
+    for _ in range(OUTAGE_STEPS - 1):
+        yield "webhook still failing: the callback queue grows"
+    with dep.lock:
+        dep.traffic.webhook_ok = True
+    yield "webhook answering 200 again: the callback queue drains"
 
 
 def socket_flap(dep: SimDeployment) -> Iterator[str]:

@@ -53,13 +53,15 @@ class Traffic:
     webapp: NodeTraffic = field(default_factory=NodeTraffic)
     _last: float = field(default_factory=clock.monotonic)
 
+    def node(self, node_id: str) -> NodeTraffic:
+        return self.nodes.setdefault(node_id, NodeTraffic())
+
     def advance(self, serving: Iterable[str]) -> None:
         """Bring every counter to now: `serving` are the nodes that carry traffic."""
         now = clock.monotonic()
         elapsed, self._last = max(now - self._last, 0.0), now
         for node_id in serving:
-            self.nodes.setdefault(node_id, NodeTraffic()).serving = True
-            self._advance_node(self.nodes[node_id], elapsed)
+            self._advance_node(self.node(node_id), elapsed)
         self._advance_webapp(elapsed)
 
     def _advance_node(self, node: NodeTraffic, elapsed: float) -> None:

@@ -40,6 +40,7 @@ from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.node_table import NodeTable
 from wa_tui.ui.status_bar import StatusBar
 from wa_tui.ui.topology import TopologyView
+from wa_tui.ui.vitals_panel import VitalsPanel
 from wa_tui.watcher import Phase, Update, Watcher, watchers_for
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class WaTuiApp(App[None]):
         Binding("p", "toggle_pause", "Pause", tooltip="Stop or restart polling"),
         Binding("s", "switch", "Deployments", tooltip="Show another deployment"),
         Binding("e", "toggle_events", "Events", tooltip="Show or hide the change log"),
+        Binding("v", "toggle_vitals", "Vitals", tooltip="Show or hide the vitals"),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="List every key"),
         Binding("q", "quit", "Quit", tooltip="Leave wa-tui"),
         Binding("n", "focus_nodes", "Node list", show=False, tooltip="Move to the node list"),
@@ -107,6 +109,7 @@ class WaTuiApp(App[None]):
                 yield TopologyView(id="topology")
             with Vertical(id="right"):
                 yield FindingsPanel(id="findings")
+                yield VitalsPanel(id="vitals")
                 yield NodeDetail(id="detail")
                 yield EventLog(id="events")
         yield Footer()
@@ -118,6 +121,7 @@ class WaTuiApp(App[None]):
         self.query_one("#topology").border_title = "Topology"
         self.query_one("#detail").border_title = "Detail"
         self.query_one("#findings").border_title = "Findings"
+        self.query_one("#vitals").border_title = "Vitals (30 min)"
         self.query_one("#events").border_title = "Events (newest first)"
         self.query_one(NodeTable).focus()
         self._status_clock = self.set_interval(1.0, self._redraw_status, pause=True)
@@ -189,6 +193,7 @@ class WaTuiApp(App[None]):
             self._retitle(table, f"Nodes ({table.row_count})")
             self.query_one(FindingsPanel).show(watcher.findings)
             self._retitle(self.query_one(FindingsPanel), f"Findings ({len(watcher.findings)})")
+            self.query_one(VitalsPanel).show(watcher.poller.vitals, watcher.findings)
             self.query_one(EventLog).show(watcher)
             self._show_selected()
 
@@ -278,6 +283,10 @@ class WaTuiApp(App[None]):
     def action_toggle_events(self) -> None:
         events = self.query_one(EventLog)
         events.display = not events.display
+
+    def action_toggle_vitals(self) -> None:
+        vitals = self.query_one(VitalsPanel)
+        vitals.display = not vitals.display
 
     def action_help(self) -> None:
         groups = [

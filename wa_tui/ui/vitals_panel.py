@@ -1,0 +1,121 @@
+"""The vitals pane (`v`): what the deployment is doing, each vital with its sparkline over
+the last 30 minutes and a text marker beside any colour. Redrawn only when a line of it
+changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+
+from wa_tui.analysis import Finding, Severity
+from wa_tui.analysis.vitals import Vitals, VitalsTracker, sparkline
+from wa_tui.text import visible
+from wa_tui.ui.badges import severity_mark
+from wa_tui.ui.redraw import SizedStatic
+
+LABEL_WIDTH = 18
+VALUE_WIDTH = 12
+SPARK_WIDTH = 30
+# The finding each vital raises, so its line carries the finding's marker.
+RAISES = {
+    "callback_queue": "CALLBACK_QUEUE_HIGH",
+    "callback_success": "CALLBACK_FAILING",
+    "pending_messages": "PENDING_MESSAGES_HIGH",
+    "db_errors_per_s": "DB_ERRORS",
+    "api_5xx_share": "API_ERRORS",
+}
+NOT_READ = "—"
+
+
+def _count(value: float | None) -> str:
+    return NOT_READ if value is None else f"{value:,.0f}"
+
+
+def _per_second(value: float | None) -> str:
+    return NOT_READ if value is None else f"{value:,.2f}/s" if value < 10 else f"{value:,.0f}/s"
+
+
+def _share(value: float | None) -> str:
+    return NOT_READ if value is None else f"{value:.1%}"
+
+
+# (vital, label, how its value reads)
+LINES: tuple[tuple[str, str, Callable[[float | None], str]], ...] = (
+    ("callback_queue", "callback queue", _count),
+    ("pending_messages", "pending messages", _count),
+    ("callback_success", "callback success", _share),
+    ("api_requests_per_s", "API requests", _per_second),
+    ("api_5xx_share", "API 5xx share", _share),
+    ("db_errors_per_s", "DB errors", _per_second),
+    ("web_queue_len", "webapp queue", _count),
+    ("web_pending_connections", "pending conns", _count),
+)
+
+
+def _marker(code: str | None, findings: dict[str, Severity]) -> Text:
+    severity = findings.get(code) if code else None
+    if severity is None or severity is Severity.INFO:
+        return Text("✔", style="green") if code else Text(" ")
+    return severity_mark(severity)
+
+
+def render_vitals(tracker: VitalsTracker, findings: tuple[Finding, ...]) -> Text:
+    vitals = tracker.latest
+    if vitals is None:
+        return Text("Waiting for the stats and metrics…", style="dim")
+    worst: dict[str, Severity] = {}
+    for finding in findings:
+        worst[finding.code] = max(worst.get(finding.code, finding.severity), finding.severity)
+    lines = [_unavailable(path, why) for path, why in sorted(vitals.unavailable.items())]
+    for name, label, shown in LINES:
+        value = vitals.value(name)
+        code = RAISES.get(name)
+        spark = sparkline(tracker.history[name], SPARK_WIDTH)
+        lines.append(
+            Text.assemble(
+                _marker(code, worst) if value is not None else Text(" "),
+                f" {label:<{LABEL_WIDTH}}",
+                (f"{shown(value):>{VALUE_WIDTH}}  ", "bold"),
+                (spark, "cyan"),
+            )
+        )
+    lines += _details(vitals)
+    return Text("\n").join(lines)
+
+
+def _unavailable(path: str, why: str) -> Text:
+    style = "red" if why.startswith("✖") else "dim"
+    return Text(f"  {path}: {visible(why, limit=120)}", style=style)
+
+
+def _details(vitals: Vitals) -> list[Text]:
+    """What explains the numbers: where the queue is, which results fail."""
+    lines = []
+    queues = sorted(vitals.callback_queue_by_node.items(), key=lambda item: -item[1])
+    busy = [f"{visible(node, limit=40)} {queue:,.0f}" for node, queue in queues[:3] if queue]
+    if busy:
+        lines.append(Text(f"  queue by coreapp: {', '.join(busy)}", style="dim"))
+    if vitals.failing_results:
+        top = ", ".join(
+            f"{visible(code, limit=20)} {rate:,.1f}/s" for code, rate in vitals.failing_results[:3]
+        )
+        lines.append(Text(f"  failing callbacks: {top}", style="yellow"))
+    if vitals.problems:
+        lines.append(Text(f"  skipped: {visible(vitals.problems[0], limit=100)}", style="yellow"))
+    return lines
+
+
+class VitalsPanel(SizedStatic):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Text("Waiting for the stats and metrics…", style="dim"), id=id)
+        self._shown: str | None = None
+        self.redraws = 0  # for tests and benchmarks
+
+    def show(self, tracker: VitalsTracker, findings: tuple[Finding, ...]) -> None:
+        text = render_vitals(tracker, findings)
+        if text.plain == self._shown:
+            return
+        self._shown = text.plain
+        self.redraws += 1
+        self.show_content(text)
