@@ -103,6 +103,7 @@ class SimulatorServer:
         self.password = password or secrets.token_urlsafe(12)
         # The webapp's WA_API_KEY: health, stats and metrics also take `Apikey KEY`.
         self.api_key = secrets.token_urlsafe(24)
+        self.api_key_requests = 0
         self.port = port
         self.ssl_context = ssl_context
         self.story = story
@@ -287,8 +288,9 @@ class SimulatorServer:
         fault = self.faults.take()
         if fault is Fault.REVOKED:
             self.revoke_all_tokens()
-        allowed = self._token_valid(request) or (api_key and self._api_key_valid(request))
-        if not allowed:
+        by_key = api_key and self._api_key_valid(request)
+        self.api_key_requests += by_key
+        if not (by_key or self._token_valid(request)):
             return _json_error(401, 1005, "Access denied", "Invalid or expired token.")
         if fault is None or fault is Fault.REVOKED:
             return web.json_response(payload())
