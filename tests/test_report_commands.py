@@ -30,7 +30,17 @@ def test_snapshot_demo_json_is_the_documented_document() -> None:
     out = run(["snapshot", "--demo", "--format", "json"])
     assert out.returncode == 0, out.stderr
     document = json.loads(out.stdout)
-    assert set(document) == {"deployment", "url", "fetched_at", "kind", "nodes", "findings"}
+    assert set(document) == {
+        "deployment",
+        "url",
+        "fetched_at",
+        "kind",
+        "nodes",
+        "findings",
+        "vitals",
+    }
+    assert document["vitals"]["callback_queue"] is not None
+    assert document["vitals"]["callbacks_per_second"] is None  # one read gives no rate
     assert document["kind"] == "multiconnect" and document["fetched_at"].endswith("Z")
     node = document["nodes"][0]
     assert set(node) == {
@@ -89,6 +99,8 @@ def test_check_line_and_exit_status(
         "sockets_down",
         "days_to_expiry",
         "min_free_bytes",
+        "callback_queue",  # gauges: one read is enough (rates need --sample)
+        "pending_messages",
     }
     assert fields["shards"] == "8"
     if scenario == "shard-unassigned":
@@ -134,3 +146,26 @@ def test_check_reads_a_profile_of_the_config_file(simulator: SimulatorServer, tm
     several = run(["check", "--config", str(path)], LAB_PW="x", OTHER_TOKEN="t")
     assert several.returncode == 2
     assert "several deployments are configured (lab, other): say --profile NAME" in several.stderr
+
+
+def test_check_with_a_sample_carries_the_vitals_and_exits_by_their_findings(
+    start_simulator: StartSimulator,
+) -> None:
+    server = start_simulator(SCENARIOS["callback-failing"]())
+    out = run(["check", "--sample", "0.5"], server)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stdout.startswith("WA-TUI CRITICAL - CALLBACK_FAILING")
+    perfdata = dict(part.split("=", 1) for part in out.stdout.split(" | ")[1].split())
+    assert float(perfdata["callback_queue"]) > 0
+    assert float(perfdata["callback_error_rate"]) == 1.0
+    assert perfdata["pending_messages"] == "12" and perfdata["api_5xx_rate"] == "0"
+
+
+def test_snapshot_json_with_a_sample_has_rates(start_simulator: StartSimulator) -> None:
+    server = start_simulator(SCENARIOS["api-errors"]())
+    out = run(["snapshot", "--format", "json", "--sample", "0.5"], server)
+    assert out.returncode == 0, out.stderr
+    vitals = json.loads(out.stdout)["vitals"]
+    assert vitals["api_requests_per_second"] > 0
+    assert 0.2 < vitals["api_5xx_share"] < 0.4
+    assert "API_ERRORS" in [f["code"] for f in json.loads(out.stdout)["findings"]]

@@ -80,11 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
         "snapshot", parents=[connection], help="fetch once and print nodes and findings"
     )
     snapshot.add_argument("--format", choices=("text", "json"), default="text")
-    commands.add_parser(
+    check = commands.add_parser(
         "check",
         parents=[connection],
         help="monitoring-plugin check: one line, exit 0/1/2/3 (OK/WARNING/CRITICAL/UNKNOWN)",
     )
+    for one_shot in (snapshot, check):
+        one_shot.add_argument(
+            "--sample",
+            type=_positive,
+            metavar="S",
+            help="read twice, S seconds apart, to give rates (callbacks, API errors)",
+        )
 
     simulate = commands.add_parser(
         "simulate",
@@ -213,7 +220,7 @@ def _read_once(args: argparse.Namespace) -> tuple[Target, PollResult]:
 
     with open_targets(args) as found:
         target = _only(found)
-        return target, asyncio.run(read_once(target))
+        return target, asyncio.run(read_once(target, getattr(args, "sample", None)))
 
 
 # -- commands --------------------------------------------------------------------------
@@ -242,8 +249,11 @@ def run_snapshot(args: argparse.Namespace) -> int:
     if result.snapshot is None:
         print(f"wa-tui: {result.error}", file=sys.stderr)
         return EXIT_UNREADABLE
-    render = snapshot_json if args.format == "json" else snapshot_text
-    print(render(Source(target.name, target.url), result.snapshot, result.findings))
+    source = Source(target.name, target.url)
+    if args.format == "json":
+        print(snapshot_json(source, result.snapshot, result.findings, result.vitals))
+    else:
+        print(snapshot_text(source, result.snapshot, result.findings))
     return 0
 
 
@@ -255,7 +265,7 @@ def run_check(args: argparse.Namespace) -> int:
         print(unknown_line(str(result.error)))
         return CheckStatus.UNKNOWN
     expiry_days = target.settings.thresholds.expiry_warning_days
-    line, status = check_line(result.snapshot, result.findings, expiry_days)
+    line, status = check_line(result.snapshot, result.findings, expiry_days, result.vitals)
     print(line)
     return status
 

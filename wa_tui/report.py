@@ -17,6 +17,7 @@ from typing import Any
 
 from wa_tui.analysis import Finding, Severity, worst
 from wa_tui.analysis.findings import shard_owners
+from wa_tui.analysis.vitals import Vitals
 from wa_tui.models import Node, Snapshot, SocketState
 from wa_tui.secrets import mask_tree
 from wa_tui.text import visible
@@ -59,7 +60,36 @@ def finding_document(finding: Finding) -> dict[str, Any]:
     }
 
 
-def snapshot_json(source: Source, snapshot: Snapshot, findings: Sequence[Finding]) -> str:
+def vitals_document(vitals: Vitals | None) -> dict[str, Any] | None:
+    """Totals, the queue per node, and rates (per second; null where one read could not
+    give a rate: `--sample S` reads twice)."""
+    if vitals is None:
+        return None
+    return {
+        "unavailable": dict(vitals.unavailable),
+        "callback_queue": vitals.callback_queue,
+        "callback_queue_by_node": dict(vitals.callback_queue_by_node),
+        "pending_messages": vitals.pending_messages,
+        "pending_callbacks": vitals.pending_callbacks,
+        "callbacks_per_second": vitals.callbacks_per_s,
+        "callback_failures_per_second": vitals.callback_failures_per_s,
+        "failing_callback_results": dict(vitals.failing_results),
+        "messages_in_per_second": vitals.messages_in_per_s,
+        "api_requests_per_second": vitals.api_requests_per_s,
+        "api_requests_by_class": dict(vitals.api_by_class),
+        "api_5xx_share": vitals.api_5xx_share,
+        "db_write_errors_per_second": vitals.db_write_errors_per_s,
+        "db_read_errors_per_second": vitals.db_read_errors_per_s,
+        "web_queue_len": vitals.web_queue_len,
+        "web_pending_connections": vitals.web_pending_connections,
+        "unknown_families": list(vitals.unknown_families),
+        "problems": list(vitals.problems),
+    }
+
+
+def snapshot_json(
+    source: Source, snapshot: Snapshot, findings: Sequence[Finding], vitals: Vitals | None = None
+) -> str:
     document = {
         "deployment": source.deployment,
         "url": source.url,
@@ -67,6 +97,7 @@ def snapshot_json(source: Source, snapshot: Snapshot, findings: Sequence[Finding
         "kind": snapshot.kind.value,
         "nodes": [node_document(n, snapshot) for n in snapshot.nodes],
         "findings": [finding_document(f) for f in findings],
+        "vitals": vitals_document(vitals),
     }
     text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
     # json escapes C0 controls but not DEL and C1 (0x9b is a CSI to some terminals).
@@ -125,7 +156,12 @@ def check_status(findings: Sequence[Finding]) -> CheckStatus:
     }.get(worst(findings), CheckStatus.OK)  # type: ignore[arg-type]
 
 
-def perfdata(snapshot: Snapshot, findings: Sequence[Finding], expiry_warning_days: float) -> str:
+def perfdata(
+    snapshot: Snapshot,
+    findings: Sequence[Finding],
+    expiry_warning_days: float,
+    vitals: Vitals | None = None,
+) -> str:
     unassigned = sum(len(f.shards) for f in findings if f.code == "SHARD_UNASSIGNED")
     down = sum(1 for n in shard_owners(snapshot) if n.socket is SocketState.DOWN)
     parts = [
@@ -141,11 +177,29 @@ def perfdata(snapshot: Snapshot, findings: Sequence[Finding], expiry_warning_day
     free = [v for n in snapshot.nodes for v in snapshot.free_space(n).values() if v is not None]
     if free:
         parts.append(f"min_free_bytes={min(free)}B")
-    return " ".join(parts)
+    return " ".join(parts + _vitals_perfdata(vitals))
+
+
+def _vitals_perfdata(vitals: Vitals | None) -> list[str]:
+    """The vitals a monitoring system graphs; rates only where two reads were made."""
+    if vitals is None:
+        return []
+    failures = vitals.callback_failures_per_s
+    error_rate = 1 - vitals.callback_success if vitals.callback_success is not None else None
+    values = {
+        "callback_queue": vitals.callback_queue,
+        "pending_messages": vitals.pending_messages,
+        "callback_error_rate": error_rate if failures is not None else None,
+        "api_5xx_rate": vitals.api_5xx_share,
+    }
+    return [f"{name}={value:g}" for name, value in values.items() if value is not None]
 
 
 def check_line(
-    snapshot: Snapshot, findings: Sequence[Finding], expiry_warning_days: float
+    snapshot: Snapshot,
+    findings: Sequence[Finding],
+    expiry_warning_days: float,
+    vitals: Vitals | None = None,
 ) -> tuple[str, CheckStatus]:
     status = check_status(findings)
     if findings:
@@ -159,7 +213,8 @@ def check_line(
             f"{snapshot.kind.value}, {len(snapshot.nodes)} nodes, "
             f"{snapshot.shard_count} shards, no findings"
         )
-    line = f"WA-TUI {status.name} - {summary} | {perfdata(snapshot, findings, expiry_warning_days)}"
+    data = perfdata(snapshot, findings, expiry_warning_days, vitals)
+    line = f"WA-TUI {status.name} - {summary} | {data}"
     return line, status
 
 

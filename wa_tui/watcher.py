@@ -282,9 +282,14 @@ class Watcher:
         self.poller.client.credentials = self.target.credentials
 
 
-async def read_once(target: Target) -> PollResult:
-    """`snapshot` and `check`: one poll of `target`, as a watcher makes it."""
+async def read_once(target: Target, sample: float | None = None) -> PollResult:
+    """`snapshot` and `check`: one poll of `target`, as a watcher makes it; with
+    `sample`, a second one that many seconds later, so counters give rates."""
     async with Watcher(target) as watcher:
+        result = await watcher.poll()
+        if sample is None or result.error is not None:
+            return result
+        await asyncio.sleep(sample)
         return await watcher.poll()
 
 
