@@ -78,8 +78,11 @@ def deployment(nodes: int) -> SimDeployment:
     return SimDeployment.multiconnect(32, spares=nodes - 34)
 
 
-def _serve(nodes: int, flapping: bool, live: bool, step: float, connection: Connection) -> None:
+def _serve(
+    nodes: int, flapping: bool, live: bool, vitals: bool, step: float, connection: Connection
+) -> None:
     served_deployment = deployment(nodes)
+    served_deployment.serves_stats = vitals  # without: an older build, stats not read
     if live:
         served_deployment.go_live()
     story = one_node_flapping(served_deployment) if flapping else None
@@ -90,14 +93,14 @@ def _serve(nodes: int, flapping: bool, live: bool, step: float, connection: Conn
 
 @contextlib.contextmanager
 def served(
-    nodes: int, flapping: bool, interval: float, live: bool = False
+    nodes: int, flapping: bool, interval: float, live: bool = False, vitals: bool = True
 ) -> Iterator[targets.Target]:
     """A 32-shard deployment of `nodes` nodes (one socket flapping each `interval` if
     `flapping`; every node's logs growing if `live`), served from another process: its
     CPU, and its hold on the GIL while it encodes 1,000 nodes, are not ours. The target
     polls it every `interval`."""
     ours, theirs = multiprocessing.Pipe()
-    args = (nodes, flapping, live, interval, theirs)
+    args = (nodes, flapping, live, vitals, interval, theirs)
     process = multiprocessing.Process(target=_serve, args=args, daemon=True)
     process.start()
     url, username, password = ours.recv()

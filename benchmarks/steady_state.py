@@ -61,15 +61,16 @@ async def idle_cpu(app: App[None], settle: float) -> float:
         return time.process_time() - start
 
 
-SHAPES = {  # label: (one node flapping, logs growing)
-    "identical answers": (False, False),
-    "live (free space drifting)": (False, True),
-    "one node changing": (True, False),
+SHAPES = {  # label: (one node flapping, logs growing, vitals served and read)
+    "identical answers, vitals off": (False, False, False),
+    "live (free space drifting), vitals off": (False, True, False),
+    "live, vitals on": (False, True, True),
+    "one node changing, vitals off": (True, False, False),
 }
 
 
-async def watch(flapping: bool, live: bool) -> tuple[float, int, dict[str, float]]:
-    with served(34, flapping=flapping, interval=INTERVAL, live=live) as target:
+async def watch(flapping: bool, live: bool, vitals: bool) -> tuple[float, int, dict[str, float]]:
+    with served(34, flapping, INTERVAL, live=live, vitals=vitals) as target:
         app = TimedApp([target], settle_memory=True)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause(3)
@@ -105,8 +106,13 @@ def in_a_terminal() -> dict[str, float]:
         start = run.cpu_seconds()
         run.drain(SECONDS)
         shares["minimal Textual app idle"] = (run.cpu_seconds() - start) / SECONDS
-    for label, steady in (("identical answers", ["--steady"]), ("live", [])):
-        with simulator("--shards", "32", "--no-story", *steady) as sim:
+    runs = {
+        "identical answers, vitals off": ["--steady", "--no-stats"],
+        "live, vitals off": ["--no-stats"],
+        "live, vitals on": [],
+    }
+    for label, options in runs.items():
+        with simulator("--shards", "32", "--no-story", *options) as sim:
             argv = [PYTHON, "-m", "wa_tui", "--url", sim.url, "--interval", f"{INTERVAL:g}"]
             with in_pty(argv, sim.env) as run:
                 run.read_until("★ primary".encode())
@@ -131,8 +137,8 @@ def main() -> None:
             f"{(ticking + fetching) / INTERVAL * 100:.2f}% of a core at {INTERVAL:g} s",
         ),
     ]
-    for label, (flapping, live) in SHAPES.items():
-        cpu, polls, counts = asyncio.run(watch(flapping, live))
+    for label, (flapping, live, vitals) in SHAPES.items():
+        cpu, polls, counts = asyncio.run(watch(flapping, live, vitals))
         per_refresh = (cpu - baseline) / max(polls, 1) * 1000
         rows += [
             (f"{label}: refreshes in {SECONDS:.0f} s", str(polls)),

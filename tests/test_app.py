@@ -312,3 +312,30 @@ async def test_failover_shows_in_event_log_findings_and_header(
         assert not app.query_one(EventLog).display
         await pilot.press("e")
         assert app.query_one(EventLog).display
+
+
+async def test_vitals_pane_follows_a_webhook_outage(start_simulator: StartSimulator) -> None:
+    from wa_tui.simulator.scenarios import SCENARIOS
+    from wa_tui.ui.vitals_panel import VitalsPanel
+
+    server = start_simulator(SCENARIOS["callback-queue-high"]())
+    app = make_app(server, interval=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        vitals, findings = app.query_one(VitalsPanel), app.query_one(FindingsPanel)
+
+        def queue_line() -> str:
+            return next(line for line in plain(vitals).splitlines() if "callback queue" in line)
+
+        await wait_for(pilot, lambda: "CALLBACK_FAILING" in plain(findings))
+        assert "CALLBACK_QUEUE_HIGH" in plain(findings)
+        assert queue_line().lstrip().startswith("▲")  # a text marker beside the colour
+        assert "failing callbacks: 503" in plain(vitals)
+        first = int(queue_line().split()[3].replace(",", ""))
+        await wait_for(pilot, lambda: int(queue_line().split()[3].replace(",", "")) > first)
+        assert any(ch in queue_line() for ch in "▂▃▄▅▆▇█")  # the sparkline climbs
+        with server.deployment.lock:
+            server.deployment.traffic.webhook_ok = True
+        await wait_for(pilot, lambda: "CALLBACK_QUEUE_HIGH" not in plain(findings), 20)
+        assert queue_line().lstrip().startswith("✔")
+        await pilot.press("v")
+        assert not vitals.display

@@ -116,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--step", type=_positive, default=4.0, help="seconds between steps")
     simulate.add_argument(
+        "--no-stats",
+        action="store_true",
+        help="answer 404 on stats and metrics, as builds before v2.21.3 do",
+    )
+    simulate.add_argument(
         "--steady",
         action="store_true",
         help="byte-identical answers between polls (by default logs grow, as on a live one)",
@@ -306,6 +311,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if not args.steady:
         deployment.go_live()
+    deployment.serves_stats = not args.no_stats
     story = demo_story(deployment) if args.story and not args.scenario else None
     server = SimulatorServer(
         deployment,
@@ -322,6 +328,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     print(f"url: {server.url}")
     print(f"username: {server.username}")
     print(f"password: {server.password}")
+    print(f"api key: {server.api_key}")
     print(f"deployment: {args.scenario or args.topology + shards}")
     print("Ctrl+C stops it.", flush=True)
     try:
