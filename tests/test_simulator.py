@@ -8,6 +8,7 @@ import pytest
 from tests.conftest import StartSimulator
 from wa_tui.models import DeploymentKind, Role, build_snapshot
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
+from wa_tui.simulator.timeline import OUTAGE_STEPS
 
 
 def login(server: SimulatorServer) -> str:
@@ -99,7 +100,8 @@ def test_demo_story_fails_over_moves_shards_and_comes_back() -> None:
     deployment = SimDeployment.multiconnect(8, spares=2)
     story = demo_story(deployment)
     first_primary = _snapshot(deployment).with_role(Role.PRIMARY_MASTER)[0].id
-    lines = [next(story) for _ in range(14)]
+    lines = [next(story) for _ in range(OUTAGE_STEPS + 14)]
+    assert lines[0].startswith("webhook answering 503") and not deployment.traffic.webhook_ok
     assert any("socket to WhatsApp went down" in line for line in lines)
     assert any("took the lease" in line for line in lines)
     assert any("spare promoted" in line for line in lines)

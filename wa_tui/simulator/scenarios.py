@@ -97,6 +97,6 @@ SCENARIOS: dict[str, Scenario] = {
     "callback-failing": _changed(lambda d: setattr(d.traffic, "webhook_ok", False)),
     "pending-messages-high": _changed(lambda d: setattr(d.traffic, "pending_messages", 25_000)),
     "db-errors": _changed(lambda d: setattr(d.traffic, "db_failing", True)),
-    "api-errors": _changed(lambda d: setattr(d.traffic, "api_5xx_share", 0.3)),
+    "api-errors": _changed(lambda d: setattr(d.traffic, "api_5xx_share", 0.5)),
     "old-build": _changed(lambda d: setattr(d, "serves_stats", False)),
 }

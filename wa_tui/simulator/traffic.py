@@ -112,7 +112,7 @@ class Traffic:
         node.add("endpoint_requests", callbacks * 0.5, result="ok")
 
     def _advance_webapp(self, elapsed: float) -> None:
-        requests = 25.0 * elapsed
+        requests = 100.0 * elapsed
         failed = requests * self.api_5xx_share
         self.webapp.add(
             "api_requests_duration_ms_count",
