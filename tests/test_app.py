@@ -339,3 +339,19 @@ async def test_vitals_pane_follows_a_webhook_outage(start_simulator: StartSimula
         assert queue_line().lstrip().startswith("✔")
         await pilot.press("v")
         assert not vitals.display
+
+
+async def test_vitals_show_by_default_only_where_there_is_room(simulator: SimulatorServer) -> None:
+    from wa_tui.ui.vitals_panel import VitalsPanel
+
+    for size, shown in (((80, 24), False), (SIZE, True)):
+        app = make_app(simulator)
+        async with app.run_test(size=size) as pilot:
+            await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+            vitals = app.query_one(VitalsPanel)
+            assert vitals.display is shown
+            await pilot.press("v")
+            assert vitals.display is not shown
+            await pilot.resize_terminal(*SIZE)  # the user's choice stands
+            await pilot.pause()
+            assert vitals.display is not shown

@@ -84,6 +84,7 @@ class Answers:
     # clock.monotonic() when they came: rates need better than fetched_at's second.
     received: float = field(default_factory=clock.monotonic)
 
+    @memory.paused()  # thousands of samples a poll: see wa_tui.memory
     def read_stats(self) -> dict[str, MetricsAnswer | WAError]:
         """Each stats answer's families, or why it could not be read."""
         read: dict[str, MetricsAnswer | WAError] = {}

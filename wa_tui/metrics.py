@@ -4,7 +4,8 @@ Each answer is metric families in the documented JSON shape (docs/wa-api.md, "St
 metrics"): `{"NAME": {"type", "help", "data": [{"labels", "value"}]}}`, either for the
 whole deployment or keyed by `host:container`. Unknown names and labels are kept; a
 family of the wrong shape is recorded in `problems` and skipped, never failing the poll.
-Plain Python.
+Names and label values are kept as sent (server data: whatever shows them makes them
+visible); they are read with every poll, thousands of them. Plain Python.
 """
 
 from __future__ import annotations
@@ -76,9 +77,9 @@ def _is_keyed(section: Mapping[str, Any]) -> bool:
 
 
 def _labels(raw: object) -> Labels:
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict) or not raw:
         return ()
-    return tuple(sorted((visible(k, limit=80), visible(v, limit=200)) for k, v in raw.items()))
+    return tuple(sorted((str(k), v if isinstance(v, str) else str(v)) for k, v in raw.items()))
 
 
 def _family(name: str, raw: object) -> Family:
@@ -87,14 +88,14 @@ def _family(name: str, raw: object) -> Family:
         raise ValueError("not a family: expected an object with a 'data' list")
     samples = []
     for point in raw["data"][:MAX_SAMPLES_PER_FAMILY]:
-        value = point.get("value") if isinstance(point, Mapping) else None
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        value = point.get("value") if isinstance(point, dict) else None
+        if type(value) is not int and (type(value) is not float or math.isnan(value)):
             raise ValueError(f"a sample without a numeric value: {visible(point, limit=60)}")
         samples.append((_labels(point.get("labels")), float(value)))
     return Family(
         name=name,
-        kind=visible(raw.get("type", "untyped"), limit=20),
-        help=visible(raw.get("help", ""), limit=200),
+        kind=str(raw.get("type", "untyped")),
+        help=str(raw.get("help", "")),
         samples=tuple(samples),
     )
 
@@ -102,11 +103,10 @@ def _family(name: str, raw: object) -> Family:
 def _families(raw: Mapping[str, Any], where: str, problems: list[str]) -> dict[str, Family]:
     families = {}
     for name, value in raw.items():
-        shown = visible(name, limit=80)
         try:
-            families[shown] = _family(shown, value)
+            families[name] = _family(name, value)
         except ValueError as exc:
-            problems.append(f"{where}{shown}: {exc}")
+            problems.append(f"{where}{visible(name, limit=80)}: {exc}")
     return families
 
 

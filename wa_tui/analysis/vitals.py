@@ -24,6 +24,7 @@ HISTORY_POINTS = 900  # the most kept per vital, whatever the interval
 FAILING_WINDOW_SECONDS = 60  # the share of failed callbacks is taken over this
 RESTART_REMEMBERED_SECONDS = 10 * 60  # NODE_RESTARTED stays this long after a reset
 MAX_COUNTERS = 20_000  # counters tracked per deployment: label churn cannot grow memory
+RESET = -1.0  # what `VitalsTracker.rate` says of a counter that went down
 WRITE_REQUESTS = ("transaction", "commit", "rollback")
 READ_REQUESTS = ("select", "prepare")
 # Vitals drawn with a sparkline, in the order the pane shows them.
@@ -147,19 +148,17 @@ class VitalsTracker:
     def rate(
         self, key: tuple[str, str, Labels], value: float, elapsed: float | None
     ) -> float | None:
-        """Per second since the last read of this counter; None on the first read or
-        after a reset (the counter went down)."""
+        """Per second since the last read of this counter; None on the first read, and
+        RESET after a reset (the counter went down)."""
         previous = self._counters.get(key)
         if previous is None and len(self._counters) >= MAX_COUNTERS:
             return None  # past the cap, new label sets are not tracked
         self._counters[key] = value
-        if previous is None or elapsed is None or elapsed <= 0 or value < previous:
+        if previous is None or elapsed is None or elapsed <= 0:
             return None
+        if value < previous:
+            return RESET
         return (value - previous) / elapsed
-
-    def reset_seen(self, key: tuple[str, str, Labels], value: float) -> bool:
-        previous = self._counters.get(key)
-        return previous is not None and value < previous
 
     def uptime_dropped(self, labels: Labels, uptime: float) -> bool:
         previous = self._last_uptime.get(labels)
@@ -298,11 +297,10 @@ class _Reading:
 
     def _counter(self, path: str, node: str, family: Family) -> None:
         for labels, value in family.samples:
-            key = (node, family.name, labels)
-            if self.tracker.reset_seen(key, value):
+            rate = self.tracker.rate((node, family.name, labels), value, self.elapsed)
+            if rate is RESET:
                 self.restarted.add(node)
-            rate = self.tracker.rate(key, value, self.elapsed)
-            if rate is not None:
+            elif rate is not None:
                 self._fold(family.name, dict(labels), rate)
 
     def _fold(self, name: str, labels: dict[str, str], rate: float) -> None:

@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -44,6 +44,10 @@ from wa_tui.ui.vitals_panel import VitalsPanel
 from wa_tui.watcher import Phase, Update, Watcher, watchers_for
 
 log = logging.getLogger(__name__)
+
+# Rows a terminal needs before the vitals pane is shown by default (below, the detail
+# would have too little left); `v` shows it anyway.
+VITALS_MIN_HEIGHT = 40
 
 
 class WaTuiApp(App[None]):
@@ -93,6 +97,7 @@ class WaTuiApp(App[None]):
         self.watchers = watchers_for(list(targets))
         self.set_reactive(WaTuiApp.current, targets[0].name)
         self._titles: dict[str | None, str] = {}  # border titles set, by widget id
+        self._vitals_chosen = False  # `v` was pressed: the pane no longer follows the size
 
     @property
     def watcher(self) -> Watcher:
@@ -287,6 +292,13 @@ class WaTuiApp(App[None]):
     def action_toggle_vitals(self) -> None:
         vitals = self.query_one(VitalsPanel)
         vitals.display = not vitals.display
+        self._vitals_chosen = True
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The vitals pane shows by default where there is room for it beside the detail;
+        once `v` is pressed, it is the user's choice."""
+        if not self._vitals_chosen:
+            self.query_one(VitalsPanel).display = event.size.height >= VITALS_MIN_HEIGHT
 
     def action_help(self) -> None:
         groups = [

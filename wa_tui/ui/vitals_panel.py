@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
+from textual.widgets import Static
 
 from wa_tui.analysis import Finding, Severity
 from wa_tui.analysis.vitals import Vitals, VitalsTracker, sparkline
 from wa_tui.text import visible
 from wa_tui.ui.badges import severity_mark
-from wa_tui.ui.redraw import SizedStatic
 
 LABEL_WIDTH = 18
 VALUE_WIDTH = 12
@@ -81,7 +81,9 @@ def render_vitals(tracker: VitalsTracker, findings: tuple[Finding, ...]) -> Text
             )
         )
     lines += _details(vitals)
-    return Text("\n").join(lines)
+    text = Text("\n").join(lines)
+    text.no_wrap, text.overflow = True, "ellipsis"  # one line per vital, whatever the width
+    return text
 
 
 def _unavailable(path: str, why: str) -> Text:
@@ -106,16 +108,19 @@ def _details(vitals: Vitals) -> list[Text]:
     return lines
 
 
-class VitalsPanel(SizedStatic):
+class VitalsPanel(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(Text("Waiting for the stats and metrics…", style="dim"), id=id)
         self._shown: str | None = None
         self.redraws = 0  # for tests and benchmarks
 
     def show(self, tracker: VitalsTracker, findings: tuple[Finding, ...]) -> None:
+        """Repaint when a line changed; lay the screen out again only when the number of
+        lines did (lines never wrap)."""
         text = render_vitals(tracker, findings)
         if text.plain == self._shown:
             return
+        taller = self._shown is None or self._shown.count("\n") != text.plain.count("\n")
         self._shown = text.plain
         self.redraws += 1
-        self.show_content(text)
+        self.update(text, layout=taller)
