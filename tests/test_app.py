@@ -347,7 +347,8 @@ async def test_vitals_show_by_default_only_where_there_is_room(simulator: Simula
     for size, shown in (((80, 24), False), (SIZE, True)):
         app = make_app(simulator)
         async with app.run_test(size=size) as pilot:
-            await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+            table = app.query_one(NodeTable)
+            await wait_for(pilot, lambda: table.row_count == 12)  # noqa: B023 (awaited here)
             vitals = app.query_one(VitalsPanel)
             assert vitals.display is shown
             await pilot.press("v")

@@ -54,7 +54,7 @@ def test_single_shape_is_one_node_with_every_documented_field() -> None:
     }
     assert snapshot.free_space(node)["logs"] == 14269902848
     assert node.version == "build-version"
-    assert node.problems == ()
+    assert snapshot.problems(node) == ()
 
 
 def test_keyed_multiconnect_shape_orders_masters_then_shards_then_spares() -> None:

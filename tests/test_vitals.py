@@ -181,3 +181,33 @@ async def test_a_restart_is_a_change_and_a_finding(start_simulator: StartSimulat
         result = await watcher.poll()
     assert any(c.kind.value == "restarted" for c in watcher.changes)
     assert "NODE_RESTARTED" in [f.code for f in result.findings]
+
+
+def test_hostile_names_and_labels_are_data_on_screen() -> None:
+    from wa_tui.ui.vitals_panel import render_vitals
+
+    tracker = VitalsTracker()
+    start = datetime(2026, 11, 26, tzinfo=UTC)
+    node = "c:1\x1b]0;owned\x07"
+    for second, value in enumerate([0, 50]):
+        data = [{"labels": {"result": "[bold]5\x1b[2J03", "type": "x"}, "value": value}]
+        family = {"type": "counter", "data": data}
+        queue = {"type": "gauge", "data": [{"value": 9}]}
+        payload = {
+            "stats": {
+                "app": {
+                    node: {
+                        "callback_requests_duration_ms_count": family,
+                        "callback_queue_size": queue,
+                    },
+                    "c:2": {"\x1b[31mweird": {"data": [{"value": "NaN"}]}},
+                }
+            }
+        }
+        answer = parse_metrics(payload, "/v1/stats/app")
+        tracker.update({"/v1/stats/app": answer}, start + timedelta(seconds=second), second)
+    shown = render_vitals(tracker, ()).plain
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "[bold]5\\x1b[2J03" in shown  # markup-looking text stays text
+    assert "c:1\\x1b]0;owned\\x07 9" in shown
+    assert "\\x1b[31mweird" in shown  # the skipped family, named safely

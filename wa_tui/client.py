@@ -85,15 +85,18 @@ class Answers:
     received: float = field(default_factory=clock.monotonic)
 
     @memory.paused()  # thousands of samples a poll: see wa_tui.memory
-    def read_stats(self) -> dict[str, MetricsAnswer | WAError]:
-        """Each stats answer's families, or why it could not be read."""
+    def read_stats(
+        self, wanted: frozenset[str] | None = None
+    ) -> dict[str, MetricsAnswer | WAError]:
+        """Each stats answer's families (those `wanted`, if given), or why it could not
+        be read."""
         read: dict[str, MetricsAnswer | WAError] = {}
         for path, body in self.stats.items():
             if isinstance(body, WAError):
                 read[path] = body
                 continue
             try:
-                read[path] = parse_metrics(decode_answer(body, path), path)
+                read[path] = parse_metrics(decode_answer(body, path), path, wanted)
             except WAError as error:
                 read[path] = error
             except ValueError as exc:

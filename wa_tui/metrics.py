@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from wa_tui.models import SINGLE_NODE_ID
@@ -48,9 +48,15 @@ class MetricsAnswer:
 
     nodes: Mapping[str, Mapping[str, Family]]
     problems: tuple[str, ...] = ()
+    # Families not asked for, as sent, by node: kept (and read when shown), not parsed
+    # with every poll.
+    unparsed: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def families(self) -> list[tuple[str, Family]]:
         return [(node, family) for node, fams in self.nodes.items() for family in fams.values()]
+
+    def unparsed_names(self) -> set[str]:
+        return {name for families in self.unparsed.values() for name in families}
 
 
 def _section(payload: object, path: str) -> Mapping[str, Any]:
@@ -100,9 +106,18 @@ def _family(name: str, raw: object) -> Family:
     )
 
 
-def _families(raw: Mapping[str, Any], where: str, problems: list[str]) -> dict[str, Family]:
+def _families(
+    raw: Mapping[str, Any],
+    where: str,
+    problems: list[str],
+    wanted: frozenset[str] | None,
+    unparsed: dict[str, Any],
+) -> dict[str, Family]:
     families = {}
     for name, value in raw.items():
+        if wanted is not None and name not in wanted:
+            unparsed[name] = value
+            continue
         try:
             families[name] = _family(name, value)
         except ValueError as exc:
@@ -110,16 +125,20 @@ def _families(raw: Mapping[str, Any], where: str, problems: list[str]) -> dict[s
     return families
 
 
-def parse_metrics(payload: object, path: str) -> MetricsAnswer:
-    """The families of one answer of `path`; ValueError if it is not of the documented
-    shape at all (a family of the wrong shape is only recorded)."""
+def parse_metrics(
+    payload: object, path: str, wanted: frozenset[str] | None = None
+) -> MetricsAnswer:
+    """The families of one answer of `path` (only those `wanted`, if given: the rest are
+    kept as sent); ValueError if it is not of the documented shape at all (a family of
+    the wrong shape is only recorded)."""
     section = _section(payload, path)
     problems: list[str] = []
-    if _is_keyed(section):
-        nodes = {
-            str(node): _families(raw, f"{visible(node, limit=60)}: ", problems)
-            for node, raw in section.items()
-        }
-    else:
-        nodes = {SINGLE_NODE_ID: _families(section, "", problems)}
-    return MetricsAnswer(nodes, tuple(problems))
+    entries = section.items() if _is_keyed(section) else [(SINGLE_NODE_ID, section)]
+    nodes, unparsed = {}, {}
+    for node, raw in entries:
+        where = f"{visible(node, limit=60)}: " if node != SINGLE_NODE_ID else ""
+        rest: dict[str, Any] = {}
+        nodes[str(node)] = _families(raw, where, problems, wanted, rest)
+        if rest:
+            unparsed[str(node)] = rest
+    return MetricsAnswer(nodes, tuple(problems), unparsed)

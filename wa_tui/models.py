@@ -210,7 +210,9 @@ class Node:
     entry: Mapping[str, Any]  # the support entry as sent, less its READING_FIELDS
     health: HealthEntry | None = None
     health_entry: Mapping[str, Any] | None = None  # the health entry as sent
-    parse_problems: tuple[str, ...] = ()  # typed fields dropped while parsing the answer
+    # Fields every refresh reads, dropped for their type while the answer was parsed
+    # (the rest are checked when asked: Snapshot.problems).
+    parse_problems: tuple[str, ...] = ()
     shards: tuple[int, ...] = ()  # every shard id owned (see owned_shards)
     # Derived once, when the node is made: read by the ordering, the list, the topology
     # and the rules, for every node at every refresh, and kept with the node across
@@ -231,11 +233,6 @@ class Node:
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
-
-    @cached_property  # the detail pane asks, for one node
-    def problems(self) -> tuple[str, ...]:
-        """Every documented field (but the readings) dropped for not having its type."""
-        return self.parse_problems + SupportDetails.parse_tolerantly(self.entry)[1]
 
     @property
     def host(self) -> str:
@@ -347,11 +344,15 @@ class Snapshot:
         return {**node.entry, **self.readings.get(node.id, {})}
 
     def problems(self, node: Node) -> tuple[str, ...]:
-        """Every documented field of `node` dropped for not having its documented type."""
-        readings = self.readings.get(node.id)
-        if not readings:
-            return node.problems
-        return node.problems + Readings.parse_tolerantly(readings)[1]
+        """Every documented field of `node` dropped for not having its documented type:
+        those parsed with the answer, then the detail pane's and the readings, checked
+        now (the pane asks for one node)."""
+        readings = self.readings.get(node.id, {})
+        return (
+            node.parse_problems
+            + SupportDetails.parse_tolerantly(node.entry)[1]
+            + (Readings.parse_tolerantly(readings)[1] if readings else ())
+        )
 
     def free_space(self, node: Node) -> dict[str, int | None]:
         """Free bytes by directory (data, logs, media_incoming, media_outgoing)."""

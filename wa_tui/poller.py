@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from wa_tui import clock
 from wa_tui.analysis import Change, Finding, Thresholds, analyse, diff
 from wa_tui.analysis.changes import restarts
-from wa_tui.analysis.vitals import Vitals, VitalsThresholds, VitalsTracker
+from wa_tui.analysis.vitals import KNOWN_FAMILIES, Vitals, VitalsThresholds, VitalsTracker
 from wa_tui.client import APP_STATS, DB_STATS, METRICS, Answers, WAClient, not_served
 from wa_tui.errors import WAError
 from wa_tui.metrics import MetricsAnswer
@@ -107,7 +107,7 @@ class Poller:
         """Each stats answer, or what the vitals say instead; schedules the next ask."""
         now = clock.monotonic()
         read: dict[str, MetricsAnswer | str] = dict(self._not_served)
-        for path, answer in answers.read_stats().items():
+        for path, answer in answers.read_stats(KNOWN_FAMILIES).items():
             self._not_served.pop(path, None)
             if path == DB_STATS:
                 self._stats_due[path] = now + self.db_stats_interval

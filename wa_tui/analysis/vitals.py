@@ -59,6 +59,8 @@ class Vitals:
     unavailable: Mapping[str, str]  # path -> why it is not shown
     callback_queue: float | None = None
     callback_queue_by_node: Mapping[str, float] = field(default_factory=dict)
+    # node -> {"callbacks": per second, "callback_failures": per second}
+    callback_rates_by_node: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     pending_messages: float | None = None
     pending_callbacks: float | None = None
     callbacks_per_s: float | None = None
@@ -92,6 +94,21 @@ class Vitals:
 
     def value(self, name: str) -> float | None:
         return getattr(self, name)
+
+    def of_node(self, node: str) -> str | None:
+        """One line of what `node` itself is doing, if it reported anything."""
+        queue = self.callback_queue_by_node.get(node)
+        rates = self.callback_rates_by_node.get(node, {})
+        if queue is None and not rates:
+            return None
+        parts = [f"callback queue {queue:,.0f}" if queue is not None else None]
+        if rates.get("callbacks"):
+            parts.append(f"callbacks {rates['callbacks']:,.0f}/s")
+            failing = rates.get("callback_failures", 0.0) / rates["callbacks"]
+            parts.append(f"{failing:.0%} failing")
+        if node in self.restarted:
+            parts.append("restarted now")
+        return " · ".join(p for p in parts if p)
 
 
 KNOWN_FAMILIES = frozenset(
@@ -140,6 +157,7 @@ class VitalsTracker:
         for path, answer in read.items():
             for node, family in answer.families():
                 reading.add(path, node, family)
+            reading.unknown |= answer.unparsed_names()
         vitals = reading.vitals(at, unavailable, read, self.latest)
         self._remember(vitals)
         self.latest = vitals
@@ -280,6 +298,7 @@ class _Reading:
         self.api_by_class: dict[str, float] = {}
         self.restarted: set[str] = set()
         self.unknown: set[str] = set()
+        self.node_rates: dict[str, dict[str, float]] = {}
 
     def add(self, path: str, node: str, family: Family) -> None:
         if family.name not in KNOWN_FAMILIES:
@@ -302,6 +321,14 @@ class _Reading:
                 self.restarted.add(node)
             elif rate is not None:
                 self._fold(family.name, dict(labels), rate)
+                if family.name == "callback_requests_duration_ms_count":
+                    self._fold_node(node, dict(labels), rate)
+
+    def _fold_node(self, node: str, labels: dict[str, str], rate: float) -> None:
+        rates = self.node_rates.setdefault(node, {"callbacks": 0.0, "callback_failures": 0.0})
+        rates["callbacks"] += rate
+        if labels.get("result", "?") != "success":
+            rates["callback_failures"] += rate
 
     def _fold(self, name: str, labels: dict[str, str], rate: float) -> None:
         def add(bucket: dict[str, float], key: str) -> None:
@@ -340,6 +367,7 @@ class _Reading:
             unavailable=unavailable,
             callback_queue=sum(self.queue_by_node.values()) if app_read else None,
             callback_queue_by_node=self.queue_by_node,
+            callback_rates_by_node=self.node_rates,
             pending_messages=gauges.get("db_pending_messages")
             if db_read
             else (previous.pending_messages if db_kept and previous else None),

@@ -208,6 +208,8 @@ class WaTuiApp(App[None]):
         node = snapshot.by_id.get(selected) if snapshot and selected else None
         detail = self.query_one(NodeDetail)
         detail.show(node, snapshot)
+        vitals = self.watcher.poller.vitals.latest
+        detail.show_vitals(vitals.of_node(node.id) if vitals and node else None)
         self._retitle(detail, f"Detail · {visible(node.id, limit=60)}" if node else "Detail")
 
     def _retitle(self, widget: Widget, title: str) -> None:

@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from wa_tui import clock
 from wa_tui.models import FREE_SPACE_FIELDS, Node, Snapshot
@@ -192,11 +193,26 @@ class NodeDetail(VerticalScroll):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown: tuple[object, ...] | None = None
+        self._vitals_line: str | None = None
         self.reveal_secrets = False  # only after --show-secrets and the user's confirmation
         self.redraws = 0  # how often the body was rebuilt (for tests, benchmarks)
 
     def compose(self) -> ComposeResult:
+        yield Static(id="detail-vitals")
         yield SizedStatic(Text("No node selected.", style="dim"), id="detail-body")
+
+    def show_vitals(self, line: str | None) -> None:
+        """The node's own vitals, one line above its fields: it changes with every poll,
+        so it is drawn apart and the fields below are not drawn again for it."""
+        strip = self.query_one("#detail-vitals", Static)
+        if line != self._vitals_line:
+            shown_before = self._vitals_line is not None
+            self._vitals_line = line
+            strip.display = line is not None
+            if line is not None:
+                strip.update(
+                    Text(f"▸ {visible(line, limit=200)}", style="cyan"), layout=not shown_before
+                )
 
     def show(self, node: Node | None, snapshot: Snapshot | None) -> None:
         """Redraw only when the node or what it shows changed: its clock ticking is not a

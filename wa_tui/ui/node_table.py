@@ -17,6 +17,7 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -130,13 +131,15 @@ class NodeTable(ScrollView, can_focus=True):
         def control(self) -> NodeTable:
             return self.table
 
+    # The row the cursor is on (a node id keeps it across refreshes: see show).
+    cursor_row: reactive[int] = reactive(0, init=False)
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._rows: dict[str, Row] = {}
         self._order: list[str] = []  # node ids, top to bottom
         self._widths = HEADER_WIDTHS
         self._header: Strip | None = None
-        self._cursor = 0
         self._drawn: tuple[Snapshot, dict[str, Severity]] | None = None  # the last shown
         self.cell_updates = 0  # how many cells refreshes have rewritten (for tests, benchmarks)
         self.rows_rendered = 0  # how many row strips were made (for tests, benchmarks)
@@ -148,12 +151,8 @@ class NodeTable(ScrollView, can_focus=True):
         return len(self._order)
 
     @property
-    def cursor_row(self) -> int:
-        return self._cursor
-
-    @property
     def selected_id(self) -> str | None:
-        return self._order[self._cursor] if self._order else None
+        return self._order[self.cursor_row] if self._order else None
 
     @property
     def node_ids(self) -> list[str]:
@@ -168,7 +167,8 @@ class NodeTable(ScrollView, can_focus=True):
 
     def reset(self) -> None:
         """Forget every row (another deployment is about to be shown)."""
-        self._rows, self._order, self._cursor, self._drawn = {}, [], 0, None
+        self._rows, self._order, self._drawn = {}, [], None
+        self.set_reactive(NodeTable.cursor_row, 0)
         self._set_widths(HEADER_WIDTHS)
         self._resize()
 
@@ -190,8 +190,9 @@ class NodeTable(ScrollView, can_focus=True):
         reordered = order != self._order
         self._order = order
         if selected in self._rows:
-            self._cursor = order.index(selected)
-        self._cursor = max(0, min(self._cursor, len(order) - 1))
+            # The same node as before, on its new row: nothing to announce.
+            self.set_reactive(NodeTable.cursor_row, order.index(selected))
+        self.set_reactive(NodeTable.cursor_row, self.validate_cursor_row(self.cursor_row))
         widened = (changed or reordered) and self._set_widths(self._measure())
         if reordered or widened:
             self._resize()
@@ -253,7 +254,7 @@ class NodeTable(ScrollView, can_focus=True):
             line = self._header.apply_style(self.get_component_rich_style("node-table--header"))
         elif (index := scroll_y + y - HEADER_LINES) < len(self._order):
             line = self._row_strip(self._order[index])
-            if index == self._cursor:
+            if index == self.cursor_row:
                 line = line.apply_style(self.get_component_rich_style("node-table--cursor"))
         else:
             return Strip.blank(width, base)
@@ -277,39 +278,44 @@ class NodeTable(ScrollView, can_focus=True):
 
     # -- the cursor ---------------------------------------------------------------------
 
-    def move_cursor(self, row: int) -> None:
-        """Put the cursor on `row` (clamped), keep it in view, and say which node it is on."""
-        row = max(0, min(row, len(self._order) - 1))
-        if row == self._cursor or not self._order:
+    def validate_cursor_row(self, row: int) -> int:
+        return max(0, min(row, len(self._order) - 1))
+
+    def watch_cursor_row(self, before: int, row: int) -> None:
+        """The cursor moved: repaint the two lines, keep it in view, say which node."""
+        if not self._order:
             return
-        self.refresh_line(self._cursor + HEADER_LINES)
-        self._cursor = row
+        self.refresh_line(before + HEADER_LINES)
         self.refresh_line(row + HEADER_LINES)
         self._scroll_to_cursor()
         self.post_message(self.Highlighted(self, self._order[row]))
 
+    def move_cursor(self, row: int) -> None:
+        """Put the cursor on `row` (clamped)."""
+        self.cursor_row = row
+
     def _scroll_to_cursor(self) -> None:
         rows_in_view = max(1, self.scrollable_content_region.height - HEADER_LINES)
         top = round(self.scroll_y)
-        if self._cursor < top:
-            self.scroll_to(y=self._cursor, animate=False)
-        elif self._cursor >= top + rows_in_view:
-            self.scroll_to(y=self._cursor - rows_in_view + 1, animate=False)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False)
+        elif self.cursor_row >= top + rows_in_view:
+            self.scroll_to(y=self.cursor_row - rows_in_view + 1, animate=False)
 
     def _page(self) -> int:
         return max(1, self.scrollable_content_region.height - HEADER_LINES - 1)
 
     def action_cursor_down(self) -> None:
-        self.move_cursor(self._cursor + 1)
+        self.move_cursor(self.cursor_row + 1)
 
     def action_cursor_up(self) -> None:
-        self.move_cursor(self._cursor - 1)
+        self.move_cursor(self.cursor_row - 1)
 
     def action_page_down(self) -> None:
-        self.move_cursor(self._cursor + self._page())
+        self.move_cursor(self.cursor_row + self._page())
 
     def action_page_up(self) -> None:
-        self.move_cursor(self._cursor - self._page())
+        self.move_cursor(self.cursor_row - self._page())
 
     def action_first(self) -> None:
         self.move_cursor(0)
@@ -319,7 +325,7 @@ class NodeTable(ScrollView, can_focus=True):
 
     def action_select(self) -> None:
         if self._order:
-            self.post_message(self.Selected(self, self._order[self._cursor]))
+            self.post_message(self.Selected(self, self._order[self.cursor_row]))
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)

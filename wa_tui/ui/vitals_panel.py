@@ -103,6 +103,10 @@ def _details(vitals: Vitals) -> list[Text]:
             f"{visible(code, limit=20)} {rate:,.1f}/s" for code, rate in vitals.failing_results[:3]
         )
         lines.append(Text(f"  failing callbacks: {top}", style="yellow"))
+    if vitals.unknown_families:
+        names = [visible(name, limit=40) for name in vitals.unknown_families]
+        more = f" and {len(names) - 4} more" if len(names) > 4 else ""
+        lines.append(Text(f"  also reported: {', '.join(names[:4])}{more}", style="dim"))
     if vitals.problems:
         lines.append(Text(f"  skipped: {visible(vitals.problems[0], limit=100)}", style="yellow"))
     return lines
