@@ -378,7 +378,9 @@ class _Reading:
             callback_failures_per_s=rates.get("callback_failures", 0.0)
             if has_rates and app_read
             else None,
-            failing_results=tuple(sorted(self.failing.items(), key=lambda kv: -kv[1])),
+            failing_results=tuple(
+                sorted(((c, r) for c, r in self.failing.items() if r > 0), key=lambda kv: -kv[1])
+            ),
             messages_in_per_s=rates.get("messages_in", 0.0) if has_rates and app_read else None,
             api_requests_per_s=api,
             api_by_class=self.api_by_class,
