@@ -46,6 +46,8 @@ async def shoot(name: str, scene: Scene) -> None:
         async with app.run_test(size=SIZE) as pilot:
             await _refreshed(app, pilot)
             await scene(server, pilot)
+            if name == "webhook-outage":  # a queue that climbs poll after poll
+                await _queue_climbing(app, server, pilot)
             await _refreshed(app, pilot)
             app.save_screenshot(str(HERE / f"{name}.svg"))
     print(f"wrote screenshots/{name}.svg")
@@ -67,6 +69,21 @@ async def shard_orphaned(server: SimulatorServer, pilot: Pilot) -> None:
     await _story_until(server, "has no owner")
 
 
+async def webhook_outage(server: SimulatorServer, pilot: Pilot) -> None:
+    await _story_until(server, "webhook answering 503")
+
+
+async def _queue_climbing(app: WaTuiApp, server: SimulatorServer, pilot: Pilot) -> None:
+    """Minutes of an outage in a few polls: each coreapp's queue grows between them."""
+    traffic = server.deployment.traffic
+    for _ in range(12):
+        with server.deployment.lock:
+            for node in server.deployment.serving_coreapps():
+                traffic.node(node.id).callback_queue += 120 + 10 * len(traffic.nodes)
+        await pilot.pause(0.25)
+        await _refreshed(app, pilot)
+
+
 async def help_screen(server: SimulatorServer, pilot: Pilot) -> None:
     await pilot.press("question_mark")
 
@@ -77,6 +94,7 @@ async def main() -> None:
         ("socket-down", socket_down),
         ("failover", failover),
         ("shard-unassigned", shard_orphaned),
+        ("webhook-outage", webhook_outage),
         ("help", help_screen),
     ):
         await shoot(name, scene)
