@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -34,6 +35,29 @@ def _positive(value: str) -> float:
     if number <= 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
     return number
+
+
+_SIZES = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}  # "500M", "2GiB", "100kb"
+_DURATIONS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}  # "90m", "24h", "7d"
+_AMOUNT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]?)(?:i?b)?\s*", re.I)
+
+
+def _amount(value: str, units: dict[str, int], example: str) -> float:
+    match = _AMOUNT.fullmatch(value)
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in units:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected e.g. {example}")
+    if (amount := float(match.group(1)) * units[unit]) <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return amount
+
+
+def _size(value: str) -> int:
+    return int(_amount(value, _SIZES, "500M or 2G"))
+
+
+def _duration(value: str) -> float:
+    return _amount(value, _DURATIONS, "90m, 24h or 7d")
 
 
 def _connection_options(inherit: bool = False) -> argparse.ArgumentParser:
@@ -70,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"wa-tui {__version__}")
     parser.add_argument("--interval", type=_positive, help="seconds between refreshes (default 5)")
     parser.add_argument(
+        "--record", metavar="FILE", help="record every poll to FILE while watching (see replay)"
+    )
+    parser.add_argument(
         "--show-secrets",
         action="store_true",
         help="let `x` reveal secret values in the detail pane, after a confirmation",
@@ -92,6 +119,27 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="S",
             help="read twice, S seconds apart, to give rates (callbacks, API errors)",
         )
+
+    record = commands.add_parser(
+        "record",
+        parents=[connection],
+        help="record a deployment's polls to FILE, headless (for a systemd unit or nohup)",
+    )
+    record.add_argument("file", metavar="FILE")
+    record.add_argument(
+        "--interval",
+        type=_positive,
+        default=argparse.SUPPRESS,  # or the one given before the command
+        help="seconds between polls (default 5)",
+    )
+    record.add_argument(
+        "--max-size", type=_size, metavar="SIZE", help="drop the oldest polls past SIZE (500M)"
+    )
+    record.add_argument(
+        "--keep", type=_duration, metavar="DURATION", help="drop polls older than this (24h)"
+    )
+    replay = commands.add_parser("replay", help="replay a recording on the dashboard")
+    replay.add_argument("file", metavar="FILE")
 
     simulate = commands.add_parser(
         "simulate",
@@ -235,15 +283,96 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from wa_tui.poller import poll_early
 
     with open_targets(args) as found:
+        recorder = _recorder(args.record, found[0]) if args.record else None
         # The deployment shown first is polled while Textual loads (a third of a second).
         first = found[0]
         early = {} if first.needs_password else {first.name: poll_early(first)}
         from wa_tui.ui.app import WaTuiApp
 
         app = WaTuiApp(
-            found, secrets_may_be_shown=args.show_secrets, early_polls=early, settle_memory=True
+            found,
+            secrets_may_be_shown=args.show_secrets,
+            early_polls=early,
+            settle_memory=True,
+            recorder=recorder,
         )
-        app.run()
+        try:
+            app.run()
+        finally:
+            if recorder is not None:
+                recorder.close()
+                print(f"recorded {recorder.polls} polls to {recorder.path}")
+    return 0
+
+
+def _recorder(path: str, target: Target, args: argparse.Namespace | None = None):  # -> Recorder
+    from pathlib import Path
+
+    from wa_tui.recording import Recorder
+
+    return Recorder(
+        Path(path).expanduser(),
+        target.name,
+        target.url,
+        max_bytes=getattr(args, "max_size", None),
+        keep_seconds=getattr(args, "keep", None),
+    )
+
+
+def run_record(args: argparse.Namespace) -> int:
+    """Record headless: Textual is never imported."""
+    import signal
+
+    from wa_tui.recording import recording_consumer
+    from wa_tui.watcher import Phase, Update, Watcher
+
+    with open_targets(args) as found:
+        target = _only(found)
+        recorder = _recorder(args.file, target, args)
+
+        def report(update: Update) -> None:
+            if update.phase is Phase.POLLED and update.result and update.result.error:
+                print(f"wa-tui: poll failed (recorded): {update.result.error}", file=sys.stderr)
+
+        async def record() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            async with Watcher(target) as watcher:
+                watcher.subscribe(recording_consumer(recorder), "the recorder")
+                watcher.subscribe(report, "the error report")
+                polling = asyncio.create_task(watcher.run())
+                await stop.wait()
+                polling.cancel()
+                await asyncio.sleep(0.2)  # the last poll's write ends
+
+        print(
+            f"recording {target.name} every {target.settings.interval:g}s to {recorder.path}; "
+            "Ctrl+C stops",
+            flush=True,
+        )
+        try:
+            asyncio.run(record())
+        finally:
+            recorder.close()
+    print(f"recorded {recorder.polls} polls to {recorder.path}")
+    return 0
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from wa_tui.replay import ReplayWatcher
+
+    watcher = ReplayWatcher.open(Path(args.file).expanduser())
+    if not len(watcher):
+        raise UsageError(f"{args.file}: the recording holds no poll")
+    if watcher.recording.stopped:
+        print(f"wa-tui: {watcher.recording.stopped}", file=sys.stderr)
+    from wa_tui.ui.replay_app import ReplayApp
+
+    ReplayApp(watcher).run()
     return 0
 
 
@@ -360,6 +489,8 @@ COMMANDS = {
     "snapshot": run_snapshot,
     "check": run_check,
     "simulate": run_simulate,
+    "record": run_record,
+    "replay": run_replay,
 }
 
 
@@ -373,11 +504,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     from wa_tui.config import ConfigError
+    from wa_tui.errors import RecordingError
 
     args = build_parser().parse_args(argv)
     setup_logging(getattr(args, "debug", False))
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, ConfigError) as exc:
+    except (UsageError, ConfigError, RecordingError) as exc:
         print(f"wa-tui: {exc}", file=sys.stderr)
         return EXIT_USAGE

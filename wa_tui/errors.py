@@ -47,3 +47,7 @@ class RequestTimeout(WAError):
 
 class UnreadableAnswer(WAError):
     pass
+
+
+class RecordingError(Exception):
+    """A recording that cannot be written or read; `str()` is one line."""

@@ -402,7 +402,7 @@ def _section(payload: object, name: str) -> Mapping[str, Any]:
     return section
 
 
-def _is_keyed(section: Mapping[str, Any]) -> bool:
+def is_keyed(section: Mapping[str, Any]) -> bool:
     """Keyed shape: `host:container` keys with objects, no documented field at top level."""
     return (
         bool(section)
@@ -412,7 +412,7 @@ def _is_keyed(section: Mapping[str, Any]) -> bool:
 
 
 def _entries(section: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
-    if _is_keyed(section):
+    if is_keyed(section):
         return section.items()
     return [(SINGLE_NODE_ID, section)]
 
@@ -472,7 +472,7 @@ def build_snapshot(
     answer of the wrong shape is ignored (the nodes are still worth showing).
     """
     support_section = _section(support, "support")
-    keyed = _is_keyed(support_section)
+    keyed = is_keyed(support_section)
     try:
         health_section = dict(_entries(_section(health, "health"))) if health else {}
     except PayloadError as exc:

@@ -40,31 +40,72 @@ class PollResult:
     findings: tuple[Finding, ...] = ()
     changes: tuple[Change, ...] = ()
     vitals: Vitals | None = None
+    answers: Answers | None = None  # as sent (for a recorder)
+
+
+class Reader:
+    """Answers become a result: the snapshot (nodes unchanged since the last reused), what
+    changed, the vitals and the findings of both. Keeps what that needs between polls
+    (the last good snapshot, the counters behind the rates); fetches nothing, so a
+    replay reads recorded answers exactly as the poller reads live ones."""
+
+    def __init__(
+        self,
+        thresholds: Thresholds | None = None,
+        vitals_thresholds: VitalsThresholds | None = None,
+    ) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self.vitals = VitalsTracker(vitals_thresholds)
+        self.last_good: Snapshot | None = None
+        self.findings: tuple[Finding, ...] = ()
+        self.not_served: dict[str, str] = {}  # path -> what the vitals say of it
+
+    def read(self, answers: Answers) -> PollResult:
+        """The result of one poll's answers, worst findings first."""
+        snapshot = answers.read(self.last_good)
+        changes = list(diff(self.last_good, snapshot)) if self.last_good else []
+        vitals = None
+        if answers.stats or self.not_served:
+            vitals = self.vitals.update(self._stats(answers), snapshot.fetched_at, answers.received)
+            changes += restarts(vitals.restarted, snapshot.fetched_at)
+        findings = analyse(snapshot, self.thresholds, now=snapshot.fetched_at)
+        findings += self.vitals.findings(snapshot.fetched_at)
+        findings.sort(key=lambda f: -f.severity)
+        self.last_good, self.findings = snapshot, tuple(findings)
+        return PollResult(snapshot, None, self.findings, tuple(changes), vitals, answers)
+
+    def _stats(self, answers: Answers) -> dict[str, MetricsAnswer | str]:
+        """Each stats answer, or what the vitals say instead."""
+        read: dict[str, MetricsAnswer | str] = dict(self.not_served)
+        for path, answer in answers.read_stats(KNOWN_FAMILIES).items():
+            self.not_served.pop(path, None)
+            if isinstance(answer, WAError) and not_served(answer):
+                status = getattr(answer, "status", "?")
+                self.not_served[path] = f"not available from this deployment (HTTP {status})"
+                read[path] = self.not_served[path]
+            else:
+                read[path] = answer if isinstance(answer, MetricsAnswer) else f"✖ {answer}"
+        return read
 
 
 class Poller:
+    """One deployment's fetching: what to ask and when, failures and backoff; its
+    `reader` turns the answers into results."""
+
     def __init__(
         self,
         client: WAClient,
         interval: float,
-        thresholds: Thresholds | None = None,
+        reader: Reader | None = None,
         rng: random.Random | None = None,
-        vitals_thresholds: VitalsThresholds | None = None,
         db_stats_interval: float = 60.0,
-        read_vitals: bool = True,
     ) -> None:
         self.client = client
         self.interval = interval
-        self.thresholds = thresholds or Thresholds()
-        self.vitals = VitalsTracker(vitals_thresholds)
+        self.reader = reader or Reader()
         self.db_stats_interval = db_stats_interval
         # When each stats path is next asked (clock.monotonic()); absent: at the next poll.
-        self._stats_due: dict[str, float] = (
-            {} if read_vitals else dict.fromkeys((APP_STATS, METRICS, DB_STATS), float("inf"))
-        )
-        self._not_served: dict[str, str] = {}  # path -> what the vitals say of it
-        self.last_good: Snapshot | None = None
-        self.findings: tuple[Finding, ...] = ()
+        self._stats_due: dict[str, float] = {}
         self.last_error: WAError | None = None
         self.failures = 0
         self.polls = 0
@@ -76,25 +117,37 @@ class Poller:
         return cls(
             target.client(),
             settings.interval,
-            settings.thresholds,
-            vitals_thresholds=settings.vitals_thresholds,
+            Reader(settings.thresholds, settings.vitals_thresholds),
             db_stats_interval=settings.db_stats_interval,
         )
 
+    @property
+    def last_good(self) -> Snapshot | None:
+        return self.reader.last_good
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return self.reader.findings
+
+    @property
+    def vitals(self) -> VitalsTracker:
+        return self.reader.vitals
+
     async def poll(self) -> PollResult:
         self.polls += 1
+        asked = self._stats_to_ask()
         try:
-            answers = await self.client.fetch_answers(self._stats_to_ask())
+            answers = await self.client.fetch_answers(asked)
             # Reading and analysing 1,000 nodes takes tens of ms: in one trip to a thread,
             # the event loop (the UI's) keeps answering keys meanwhile.
-            result = await asyncio.to_thread(self._read, answers)
+            result = await asyncio.to_thread(self.reader.read, answers)
         except WAError as error:
             self.failures += 1
             self.last_error = error
             return PollResult(None, error)
         self.failures = 0
         self.last_error = None
-        self.last_good, self.findings = result.snapshot, result.findings
+        self._schedule(asked)
         return result
 
     def _stats_to_ask(self) -> tuple[str, ...]:
@@ -103,51 +156,28 @@ class Poller:
         now = clock.monotonic()
         return tuple(p for p in (APP_STATS, METRICS, DB_STATS) if self._stats_due.get(p, 0) <= now)
 
-    def _stats_read(self, answers: Answers) -> dict[str, MetricsAnswer | str]:
-        """Each stats answer, or what the vitals say instead; schedules the next ask."""
+    def _schedule(self, asked: tuple[str, ...]) -> None:
         now = clock.monotonic()
-        read: dict[str, MetricsAnswer | str] = dict(self._not_served)
-        for path, answer in answers.read_stats(KNOWN_FAMILIES).items():
-            self._not_served.pop(path, None)
-            if path == DB_STATS:
-                self._stats_due[path] = now + self.db_stats_interval
-            if isinstance(answer, WAError) and not_served(answer):
-                status = getattr(answer, "status", "?")
-                self._not_served[path] = f"not available from this deployment (HTTP {status})"
+        for path in asked:
+            if path in self.reader.not_served:
                 self._stats_due[path] = now + NOT_SERVED_RETRY_SECONDS
-                read[path] = self._not_served[path]
-            else:
-                read[path] = answer if isinstance(answer, MetricsAnswer) else f"✖ {answer}"
-        return read
+            elif path == DB_STATS:
+                self._stats_due[path] = now + self.db_stats_interval
 
     def adopt(self, early: EarlyPoll) -> PollResult:
-        """Take a poll made in the background before the UI started, as if it were ours,
-        and its token, so the next poll does not log in again."""
+        """Take a poll made in the background before the UI started, as if it were ours:
+        its reader (what it read) and its token, so the next poll does not log in again."""
         self.polls += 1
         result = early.result
         if result.snapshot is None:
             self.failures += 1
             self.last_error = result.error
         else:
-            self.last_good, self.findings = result.snapshot, result.findings
+            self.reader = early.reader
+            self._schedule((APP_STATS, METRICS, DB_STATS))
         if early.token:  # the one that just worked (a cached one may have been stale)
             self.client.token = early.token
         return result
-
-    def _read(self, answers: Answers) -> PollResult:
-        """The snapshot in `answers`, its vitals, what changed since the last, and the
-        findings of both, worst first."""
-        snapshot = answers.read(self.last_good)
-        changes = list(diff(self.last_good, snapshot)) if self.last_good else []
-        vitals = None
-        if answers.stats or self._not_served:
-            read = self._stats_read(answers)
-            vitals = self.vitals.update(read, snapshot.fetched_at, answers.received)
-            changes += restarts(vitals.restarted, snapshot.fetched_at)
-        findings = analyse(snapshot, self.thresholds, now=snapshot.fetched_at)
-        findings += self.vitals.findings(snapshot.fetched_at)
-        findings.sort(key=lambda f: -f.severity)
-        return PollResult(snapshot, None, tuple(findings), tuple(changes), vitals)
 
     def next_delay(self) -> float:
         """The interval; after failures, exponential backoff with jitter, capped, and
@@ -166,6 +196,7 @@ class EarlyPoll:
 
     result: PollResult
     token: str | None
+    reader: Reader
 
 
 def poll_early(target: Target) -> Future[EarlyPoll]:
@@ -179,7 +210,7 @@ def poll_early(target: Target) -> Future[EarlyPoll]:
         poller = Poller.for_target(target)
         async with poller.client:
             result = await poller.poll()
-            return EarlyPoll(result, poller.client.token)
+            return EarlyPoll(result, poller.client.token, poller.reader)
 
     def run() -> None:
         try:

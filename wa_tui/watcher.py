@@ -63,6 +63,7 @@ class WatchStatus:
     error: str | None = None  # why the last poll failed; None after a good one
     stale_since: float | None = None  # clock.monotonic() of the first failure in a row
     paused: bool = False
+    replay: str | None = None  # what a replay says of itself instead of the polling
 
     @property
     def polling(self) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events, on
@@ -42,6 +43,9 @@ from wa_tui.ui.status_bar import StatusBar
 from wa_tui.ui.topology import TopologyView
 from wa_tui.ui.vitals_panel import VitalsPanel
 from wa_tui.watcher import Phase, Update, Watcher, watchers_for
+
+if TYPE_CHECKING:
+    from wa_tui.recording import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +85,14 @@ class WaTuiApp(App[None]):
 
     def __init__(
         self,
-        targets: Sequence[Target],
+        sources: Sequence[Target | Watcher],
         secrets_may_be_shown: bool = False,
         early_polls: Mapping[str, Future[EarlyPoll]] | None = None,
         settle_memory: bool = False,
+        recorder: Recorder | None = None,
     ) -> None:
         super().__init__()
+        self._recorder = recorder  # records the first deployment's polls (--record)
         # Once the first data is on screen, settle memory (wa_tui.memory). Off in tests:
         # many apps share a process.
         self._memory_unsettled = settle_memory
@@ -94,8 +100,14 @@ class WaTuiApp(App[None]):
         self.secrets_may_be_shown = secrets_may_be_shown
         # First polls begun before the UI loaded (poller.poll_early), by deployment name.
         self._early_polls = dict(early_polls or {})
-        self.watchers = watchers_for(list(targets))
-        self.set_reactive(WaTuiApp.current, targets[0].name)
+        # A target is watched live; a watcher given as it is (a replay) is drawn alike.
+        targets = [s for s in sources if isinstance(s, Target)]
+        live = iter(watchers_for(targets).values())
+        self.watchers = {
+            watcher.name: watcher
+            for watcher in (s if isinstance(s, Watcher) else next(live) for s in sources)
+        }
+        self.set_reactive(WaTuiApp.current, next(iter(self.watchers)))
         self._titles: dict[str | None, str] = {}  # border titles set, by widget id
         self._vitals_chosen = False  # `v` was pressed: the pane no longer follows the size
 
@@ -130,6 +142,11 @@ class WaTuiApp(App[None]):
         self.query_one("#events").border_title = "Events (newest first)"
         self.query_one(NodeTable).focus()
         self._status_clock = self.set_interval(1.0, self._redraw_status, pause=True)
+        if self._recorder is not None:
+            from wa_tui.recording import recording_consumer
+
+            first = next(iter(self.watchers.values()))
+            first.subscribe(recording_consumer(self._recorder), name="the recorder")
         for watcher in self.watchers.values():
             watcher.subscribe(self._on_update, name="the dashboard")
             if watcher.target.needs_password:

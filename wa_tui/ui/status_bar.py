@@ -43,9 +43,12 @@ def _health(watcher: Watcher) -> Text:
 def render_status(watcher: Watcher, others: str = "") -> Text:
     """The line for `watcher`; `others`: how the deployments off screen are doing."""
     status = watcher.status
-    line = Text.assemble(
-        (" wa-tui ", "bold reverse"), _health(watcher), " ", (visible(watcher.name), "bold")
-    )
+    line = Text.assemble((" wa-tui ", "bold reverse"))
+    if status.replay is not None:  # never to be taken for a live deployment
+        line.append(" ⏵ REPLAY ", style="bold white on magenta")
+    line.append_text(_health(watcher))
+    line.append(" ")
+    line.append(visible(watcher.name), style="bold")
     if watcher.target.tls_unverified:
         line.append(" ⚠ TLS NOT VERIFIED ", style="bold black on yellow")
     snapshot = watcher.snapshot
@@ -60,7 +63,8 @@ def render_status(watcher: Watcher, others: str = "") -> Text:
         line.append(f"STALE: data from {_age(snapshot)} ago", style="bold yellow")
     elif snapshot is not None:
         line.append(f"● refreshed {snapshot.fetched_at.astimezone():%H:%M:%S}")
-        if _age_seconds(snapshot) > 2 * watcher.poller.interval:  # late: count it out loud
+        late = _age_seconds(snapshot) > 2 * watcher.poller.interval
+        if late and status.replay is None:  # late: count it out loud
             line.append(f" ({_age(snapshot)} ago)", style="bold yellow")
     line.append_text(_next(watcher))
     if status.error is not None:
@@ -82,6 +86,8 @@ def _next(watcher: Watcher) -> Text:
     repainted once per refresh, not every second; only a slow poll, a retry countdown or
     late data tick."""
     status = watcher.status
+    if status.replay is not None:
+        return Text(f"  {status.replay}", style="bold magenta")
     if status.paused:
         return Text("  ⏸ paused (p resumes)", style="bold yellow")
     since = status.polling_since

@@ -1,0 +1,182 @@
+"""Recording and replay: a simulator's story recorded over real TCP, read back, replayed
+through the dashboard; a recorder killed with SIGKILL; secrets never written."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import StartSimulator
+from tests.ui_helpers import SIZE, row_texts, target_for, wait_for
+from wa_tui.errors import RecordingError
+from wa_tui.models import Role
+from wa_tui.recording import Recorder, read_recording, recording_consumer
+from wa_tui.replay import ReplayWatcher
+from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
+from wa_tui.ui.replay_app import ReplayApp
+from wa_tui.watcher import Watcher
+
+SECRETS = ("Sup3r-S3cret-db-pw", "k-8d1f4a77c2e94b0f")
+
+
+async def _record(server: SimulatorServer, path: Path, steps: int) -> None:
+    """A poll after each step of the story (and one before it)."""
+    recorder = Recorder(path, "demo", server.url)
+    async with Watcher(target_for(server, name="demo")) as watcher:
+        watcher.subscribe(recording_consumer(recorder), "the recorder")
+        for step in range(steps + 1):
+            if step:
+                server.advance()
+            await watcher.poll()
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # the last write
+    recorder.close()
+
+
+@pytest.fixture
+def story_server(start_simulator: StartSimulator) -> SimulatorServer:
+    deployment = SimDeployment.multiconnect(8, spares=2)
+    return start_simulator(deployment, story=demo_story(deployment), step_seconds=3600)
+
+
+def _primary(watcher: ReplayWatcher) -> str:
+    assert watcher.snapshot is not None
+    return watcher.snapshot.with_role(Role.PRIMARY_MASTER)[0].id
+
+
+async def test_a_recorded_story_replays_its_failover_both_ways(
+    story_server: SimulatorServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "story.db"
+    await _record(story_server, path, steps=14)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    watcher = ReplayWatcher.open(path)
+    assert len(watcher) == 15 and watcher.recording.stopped is None
+    watcher.go(0)
+    first_primary = _primary(watcher)
+    while watcher.next_event(forward=True) is not None and _primary(watcher) == first_primary:
+        pass
+    failover = watcher.position
+    assert _primary(watcher) != first_primary, "} never reached the failover"
+    assert any("role changed" in c.kind.value for c in watcher.changes)
+    watcher.next_event(forward=False)
+    assert watcher.position < failover
+    assert _primary(watcher) == first_primary  # the roles as they were then
+    await watcher.aclose()
+
+
+def test_nothing_secret_is_written(story_server: SimulatorServer, tmp_path: Path) -> None:
+    path = tmp_path / "secret.db"
+    asyncio.run(_record(story_server, path, steps=2))
+    with sqlite3.connect(path) as db:
+        bodies = [zlib.decompress(b).decode() for (b,) in db.execute("SELECT body FROM blobs")]
+        bodies += [
+            zlib.decompress(b).decode()
+            for (b,) in db.execute("SELECT stats FROM polls WHERE stats IS NOT NULL")
+        ]
+    text = "\n".join(bodies) + path.read_bytes().decode("latin-1")
+    assert "WA_DB_PASSWORD=••••••" in text
+    assert not any(secret in text for secret in SECRETS)
+
+
+def test_unchanged_entries_are_stored_once(story_server: SimulatorServer, tmp_path: Path) -> None:
+    path = tmp_path / "steady.db"
+    story_server.story = None
+    asyncio.run(_record(story_server, path, steps=0))
+    with sqlite3.connect(path) as db:
+        blobs_after_one = db.execute("SELECT COUNT(*) FROM blobs").fetchone()[0]
+
+    async def more() -> None:
+        recorder = Recorder(path, "demo", story_server.url)
+        async with Watcher(target_for(story_server)) as watcher:
+            watcher.subscribe(recording_consumer(recorder))
+            for _ in range(5):
+                await watcher.poll()
+            await asyncio.sleep(0.3)
+        recorder.close()
+
+    asyncio.run(more())
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM polls").fetchone()[0] == 6
+        assert db.execute("SELECT COUNT(*) FROM blobs").fetchone()[0] == blobs_after_one
+
+
+def test_a_recorder_killed_mid_poll_leaves_a_file_that_replays(
+    simulator: SimulatorServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "killed.db"
+    env = dict(os.environ, WA_TUI_USERNAME=simulator.username, WA_TUI_PASSWORD=simulator.password)
+    command = [sys.executable, "-m", "wa_tui", "record", str(path), "--url", simulator.url]
+    recorder = subprocess.Popen(
+        [*command, "--interval", "0.05"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert recorder.stdout is not None and "recording" in recorder.stdout.readline()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if path.exists() and len(read_recording(path).polls) >= 10:
+                break
+            time.sleep(0.05)
+        os.kill(recorder.pid, signal.SIGKILL)
+    finally:
+        recorder.wait(timeout=10)
+    recording = read_recording(path)
+    assert len(recording.polls) >= 10 and recording.stopped is None
+    watcher = ReplayWatcher(recording, ReplayWatcher.open(path).settings)
+    watcher.go(len(watcher) - 1)
+    assert watcher.snapshot is not None and len(watcher.snapshot.nodes) == 12
+    asyncio.run(watcher.aclose())
+
+
+def test_a_damaged_file_replays_what_is_readable(
+    story_server: SimulatorServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "damaged.db"
+    asyncio.run(_record(story_server, path, steps=5))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE polls SET readings = x'00ff' WHERE id = 4")
+    recording = read_recording(path)
+    assert len(recording.polls) == 3
+    assert recording.stopped == "poll 4 is damaged (error): replaying the 3 before it"
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(RecordingError, match="not a wa-tui recording"):
+        read_recording(garbage)
+
+
+async def test_replay_on_the_dashboard(story_server: SimulatorServer, tmp_path: Path) -> None:
+    path = tmp_path / "screen.db"
+    await _record(story_server, path, steps=14)
+    watcher = ReplayWatcher.open(path)
+    app = ReplayApp(watcher)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: watcher.position == 0 and len(row_texts(app)) == 12)
+        status = app.query_one("#status")
+        assert "REPLAY" in str(status.content) and "poll 1/15" in str(status.content)
+        first = row_texts(app)[0]["id"]
+        for _ in range(10):  # } event by event, until the failover
+            await pilot.press("right_curly_bracket")
+            await pilot.pause()
+            if row_texts(app)[0]["id"] != first:
+                break
+        assert row_texts(app)[0]["id"] != first, "} never reached the failover"
+        assert row_texts(app)[0]["role"] == "★ primary"
+        await pilot.press("left_curly_bracket")
+        await wait_for(pilot, lambda: row_texts(app)[0]["id"] == first)
+        await pilot.press("plus", "plus", "plus", "plus", "plus")
+        assert watcher.speed == 60
+        await pilot.press("minus", "minus")
+        assert watcher.speed == 10
+        await pilot.press("space")  # at 10x, to the end
+        await wait_for(pilot, lambda: watcher.position == len(watcher) - 1, 20)
+        await wait_for(pilot, lambda: "poll 15/15" in str(app.query_one("#status").content))

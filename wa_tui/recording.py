@@ -1,0 +1,351 @@
+"""Recordings: every poll's answers, stored so a replay recomputes exactly what was seen.
+
+The file is SQLite (Python's standard library, readable by any SQLite tool):
+
+- `meta(key, value)`: `format` (1), `wa_tui_version`, `deployment`, `url`, `started`.
+- `blobs(id, digest, body)`: zlib-compressed JSON, stored once by content (SHA-256 of the
+  uncompressed bytes): a node's support entry, less its readings (clock, free space), is
+  stored again only when it changed; so is a health answer.
+- `polls(id, at, received, error, support, readings, health, stats)`: one row a poll, in
+  order. `at` is ISO 8601 UTC; `received` the recorder's monotonic clock (rates);
+  `error` why the poll failed (then the rest is null); `support` the id of a blob
+  `{"meta": ..., "shape": "keyed" | "single", "entries": {node: blob id}}`; `readings`
+  zlib JSON `{node: {field: value}}`; `health` a blob id, or a string why there was none;
+  `stats` zlib JSON `{path: answer | {"error": why}}`.
+
+Every poll is one transaction (WAL journal): a recorder killed at any moment leaves a
+file that replays up to its last complete poll. Secrets are masked before they are
+written (the screen's rule, wa_tui.secrets) and the file is created 0600. Plain Python.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import sqlite3
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from wa_tui import __version__, clock
+from wa_tui.client import Answers, decode_answer
+from wa_tui.errors import ApiStatusError, RecordingError, UnreadableAnswer, WAError
+from wa_tui.models import READING_FIELDS, SINGLE_NODE_ID, is_keyed
+from wa_tui.secrets import mask_tree
+from wa_tui.watcher import Consumer, Phase, Update
+
+FORMAT = "1"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (
+    id INTEGER PRIMARY KEY, digest BLOB NOT NULL UNIQUE, body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS polls (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    received REAL NOT NULL,
+    error TEXT,
+    support INTEGER REFERENCES blobs(id),
+    readings BLOB,
+    health TEXT,
+    stats BLOB
+);
+"""
+
+
+POLL_COLUMNS = "id, at, received, error, support, readings, health, stats"
+
+
+def _pack(value: object) -> bytes:
+    return zlib.compress(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(), 6)
+
+
+def _unpack(body: bytes) -> Any:
+    return json.loads(zlib.decompress(body))
+
+
+class Recorder:
+    """Writes polls to a recording. One per file; `close()` when done."""
+
+    def __init__(
+        self,
+        path: Path,
+        deployment: str,
+        url: str,
+        max_bytes: int | None = None,
+        keep_seconds: float | None = None,
+    ) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self.keep_seconds = keep_seconds
+        self.polls = 0
+        self._known: dict[bytes, int] = {}  # blob digest -> id, for this session
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # 0600 from the first byte
+            os.close(fd)
+            os.chmod(path, 0o600)
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise RecordingError(f"cannot record to {path}: {exc}") from None
+        for key, value in {
+            "format": FORMAT,
+            "wa_tui_version": __version__,
+            "deployment": deployment,
+            "url": url,
+        }.items():
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _blob(self, value: object) -> int:
+        raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
+        digest = hashlib.sha256(raw).digest()
+        known = self._known.get(digest)
+        if known is not None:
+            return known
+        row = self._db.execute("SELECT id FROM blobs WHERE digest = ?", (digest,)).fetchone()
+        if row is None:
+            cursor = self._db.execute(
+                "INSERT INTO blobs (digest, body) VALUES (?, ?)", (digest, zlib.compress(raw, 6))
+            )
+            row = (cursor.lastrowid,)
+        self._known[digest] = row[0]
+        return row[0]
+
+    def record(
+        self, at: datetime, received: float, answers: Answers | None, error: str | None
+    ) -> None:
+        """One poll: its answers (masked), or the error that kept it from them."""
+        try:
+            self._db.execute("BEGIN")
+            if answers is None:
+                self._db.execute(
+                    "INSERT INTO polls (at, received, error) VALUES (?, ?, ?)",
+                    (at.isoformat(), received, error or "unknown error"),
+                )
+            else:
+                self._record_answers(at, received, answers)
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._db.execute("ROLLBACK") if self._db.in_transaction else None
+            raise RecordingError(f"cannot write to {self.path}: {exc}") from None
+        self.polls += 1
+        if self.max_bytes is not None or self.keep_seconds is not None:
+            self._drop_oldest(at)
+
+    def _record_answers(self, at: datetime, received: float, answers: Answers) -> None:
+        support = _decoded_or_raw(answers.support, "/v1/support")
+        manifest, readings = self._split_support(support)
+        health: str
+        if isinstance(answers.health, WAError):
+            health = json.dumps({"error": str(answers.health)})
+        else:
+            health = str(self._blob(mask_tree(_decoded_or_raw(answers.health, "/v1/health"))))
+        stats = {
+            path: {"error": _error_document(body)}
+            if isinstance(body, WAError)
+            else mask_tree(_decoded_or_raw(body, path))
+            for path, body in answers.stats.items()
+        }
+        self._db.execute(
+            "INSERT INTO polls (at, received, support, readings, health, stats) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (at.isoformat(), received, manifest, _pack(readings), health, _pack(stats)),
+        )
+
+    def _split_support(self, support: object) -> tuple[int, dict[str, Any]]:
+        """The manifest's blob id, and each node's readings: entries stored apart from
+        their readings, so a node that sent the same is not stored again."""
+        section = support.get("support") if isinstance(support, dict) else None
+        if not isinstance(section, dict):
+            return self._blob({"raw": mask_tree(support)}), {}
+        keyed = is_keyed(section)
+        entries = section.items() if keyed else [(SINGLE_NODE_ID, section)]
+        ids, readings = {}, {}
+        for node, entry in entries:
+            if isinstance(entry, dict):
+                moving = {k: entry[k] for k in READING_FIELDS if k in entry}
+                rest = {k: v for k, v in entry.items() if k not in moving}
+                if moving:
+                    readings[node] = moving
+                ids[node] = self._blob(mask_tree(rest))
+            else:
+                ids[node] = self._blob({"raw_entry": mask_tree(entry)})
+        rest_of_answer = {k: v for k, v in support.items() if k != "support"}  # type: ignore[union-attr]
+        shape = "keyed" if keyed else "single"
+        return self._blob({"meta": rest_of_answer, "shape": shape, "entries": ids}), readings
+
+    def _drop_oldest(self, now: datetime) -> None:
+        """--keep / --max-size: the oldest polls go (and blobs only they used)."""
+        if self.keep_seconds is not None:
+            horizon = datetime.fromtimestamp(now.timestamp() - self.keep_seconds, now.tzinfo)
+            self._db.execute("DELETE FROM polls WHERE at < ?", (horizon.isoformat(),))
+        if self.max_bytes is not None and self.path.stat().st_size > self.max_bytes:
+            count = self._db.execute("SELECT COUNT(*) FROM polls").fetchone()[0]
+            self._db.execute(
+                "DELETE FROM polls WHERE id IN (SELECT id FROM polls ORDER BY id LIMIT ?)",
+                (max(count // 10, 1),),
+            )
+            self._forget_unused_blobs()
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("VACUUM")
+
+    def _forget_unused_blobs(self) -> None:
+        used: set[int] = set()
+        for (manifest_id,) in self._db.execute("SELECT DISTINCT support FROM polls"):
+            if manifest_id is None:
+                continue
+            used.add(manifest_id)
+            manifest = self._read_blob(manifest_id)
+            used.update(manifest.get("entries", {}).values())
+        for (health,) in self._db.execute("SELECT DISTINCT health FROM polls"):
+            if health and health.isdigit():
+                used.add(int(health))
+        all_ids = {row[0] for row in self._db.execute("SELECT id FROM blobs")}
+        unused = all_ids - used
+        self._db.executemany("DELETE FROM blobs WHERE id = ?", [(i,) for i in unused])
+        self._known = {d: i for d, i in self._known.items() if i not in unused}
+
+    def _read_blob(self, blob_id: int) -> Any:
+        (body,) = self._db.execute("SELECT body FROM blobs WHERE id = ?", (blob_id,)).fetchone()
+        return json.loads(zlib.decompress(body))
+
+
+def _decoded_or_raw(body: bytes, path: str) -> object:
+    """An answer as JSON, or (not JSON at all) as text, so a replay meets it as it was."""
+    try:
+        return decode_answer(body, path)
+    except WAError:
+        return {"__raw__": body.decode("utf-8", "replace")}
+
+
+def _error_document(error: WAError) -> dict[str, Any]:
+    return {
+        "message": str(error),
+        "status": error.status if isinstance(error, ApiStatusError) else None,
+    }
+
+
+@dataclass(frozen=True)
+class RecordedPoll:
+    at: datetime
+    received: float
+    answers: Answers | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What a recording holds, read back; `stopped` says where reading stopped early."""
+
+    meta: Mapping[str, str]
+    polls: tuple[RecordedPoll, ...]
+    stopped: str | None = None
+
+
+def read_recording(path: Path, expected_shards: int | None = None) -> Recording:
+    """Every complete poll of the recording at `path`, in order. A damaged file gives
+    what could be read, and `stopped` says where and why."""
+    if not path.is_file():
+        raise RecordingError(f"{path}: no such recording")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+    except sqlite3.Error as exc:
+        raise RecordingError(f"{path}: not a wa-tui recording ({exc})") from None
+    polls: list[RecordedPoll] = []
+    stopped = None
+    blobs: dict[int, Any] = {}
+    try:
+        for row in db.execute(f"SELECT {POLL_COLUMNS} FROM polls ORDER BY id"):
+            try:
+                polls.append(_poll(db, row, blobs, expected_shards))
+            except (sqlite3.Error, ValueError, TypeError, KeyError, zlib.error) as exc:
+                why = type(exc).__name__
+                stopped = f"poll {row[0]} is damaged ({why}): replaying the {len(polls)} before it"
+                break
+    except sqlite3.Error as exc:
+        stopped = f"the file is damaged after {len(polls)} polls ({exc})"
+    finally:
+        db.close()
+    return Recording(meta, tuple(polls), stopped)
+
+
+def _blob(db: sqlite3.Connection, blob_id: int, cache: dict[int, Any]) -> Any:
+    if blob_id not in cache:
+        row = db.execute("SELECT body FROM blobs WHERE id = ?", (blob_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"blob {blob_id}")
+        cache[blob_id] = json.loads(zlib.decompress(row[0]))
+    return cache[blob_id]
+
+
+def _encode(value: object) -> bytes:
+    if isinstance(value, dict) and set(value) == {"__raw__"}:
+        return str(value["__raw__"]).encode()
+    return json.dumps(value, ensure_ascii=False).encode()
+
+
+def _poll(
+    db: sqlite3.Connection, row: tuple[Any, ...], blobs: dict[int, Any], shards: int | None
+) -> RecordedPoll:
+    _, at, received, error, support_id, readings, health, stats = row
+    moment = datetime.fromisoformat(at)
+    if error is not None:
+        return RecordedPoll(moment, received, None, error)
+    manifest = _blob(db, support_id, blobs)
+    moving = _unpack(readings) if readings else {}
+    if "raw" in manifest:
+        support: object = manifest["raw"]
+    else:
+        entries = {
+            node: {**_blob(db, blob_id, blobs), **moving.get(node, {})}
+            for node, blob_id in manifest["entries"].items()
+        }
+        section = entries.get(SINGLE_NODE_ID, {}) if manifest["shape"] == "single" else entries
+        support = {"support": section, **manifest["meta"]}
+    health_answer: bytes | WAError
+    if health.isdigit():
+        health_answer = _encode(_blob(db, int(health), blobs))
+    else:
+        health_answer = UnreadableAnswer(json.loads(health)["error"])
+    stats_answers: dict[str, bytes | WAError] = {}
+    for path, answer in (_unpack(stats) if stats else {}).items():
+        if isinstance(answer, dict) and set(answer) == {"error"}:
+            document = answer["error"]
+            status = document.get("status")
+            stats_answers[path] = (
+                ApiStatusError(document["message"], "", status=status)
+                if status
+                else UnreadableAnswer(document["message"])
+            )
+        else:
+            stats_answers[path] = _encode(answer)
+    answers = Answers(_encode(support), health_answer, moment, shards, stats_answers, received)
+    return RecordedPoll(moment, received, answers, None)
+
+
+def recording_consumer(recorder: Recorder) -> Consumer:
+    """A watcher's subscriber that records each poll (in a thread: SQLite and zlib take
+    milliseconds the event loop keeps for keys)."""
+
+    async def record(update: Update) -> None:
+        result = update.result
+        if update.phase is not Phase.POLLED or result is None:
+            return
+        answers = result.answers
+        at = answers.fetched_at if answers else clock.now()
+        received = answers.received if answers else clock.monotonic()
+        error = None if answers else str(result.error)
+        await asyncio.to_thread(recorder.record, at, received, answers, error)
+
+    return record

@@ -1,0 +1,173 @@
+"""`wa-tui replay FILE`: the dashboard, driven by a recording instead of a deployment.
+
+The screen is the live one; the status line says REPLAY and the recorded time, and a
+timeline under the panes shows where we are and where the events are. Keys: `space`
+play/pause, `[` / `]` one poll back/forward, `{` / `}` the previous/next event, `t` jump
+to a time, `+` / `-` the speed (1x to 60x).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from wa_tui.replay import ReplayWatcher
+from wa_tui.text import visible
+from wa_tui.ui.app import WaTuiApp
+from wa_tui.watcher import Phase, Update
+
+
+def render_timeline(watcher: ReplayWatcher, width: int) -> Text:
+    """`├──▲────●───▲──┤` — the recording from end to end: `▲` its events, `●` here."""
+    width = max(width - 2, 10)
+    count = max(len(watcher) - 1, 1)
+    cells = ["─"] * width
+    for event in watcher.events:
+        cells[round(event.index / count * (width - 1))] = "▲"
+    here = round(max(watcher.position, 0) / count * (width - 1))
+    line = Text("├", style="dim")
+    for column, cell in enumerate(cells):
+        if column == here:
+            line.append("●", style="bold magenta")
+        else:
+            line.append(cell, style="yellow" if cell == "▲" else "dim")
+    line.append("┤", style="dim")
+    return line
+
+
+def _event_line(watcher: ReplayWatcher) -> Text:
+    """The event at the position, if any; else the keys."""
+    here = next((e for e in watcher.events if e.index == watcher.position), None)
+    if here is not None:
+        return Text(f"▲ {here.at.astimezone():%H:%M:%S} {visible(here.what, limit=200)}", "yellow")
+    return Text(
+        "space play/pause · [ ] one poll · { } previous/next event · t jump to a time · + - speed",
+        style="dim",
+    )
+
+
+class Timeline(Static):
+    def show(self, watcher: ReplayWatcher) -> None:
+        self.update(
+            Text.assemble(render_timeline(watcher, self.size.width), "\n", _event_line(watcher)),
+            layout=False,
+        )
+
+
+class JumpScreen(ModalScreen[datetime | None]):
+    """`t`: a time of the recording's day (`14:05`, `14:05:30`) or a full ISO time."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]  # noqa: RUF012
+
+    def __init__(self, day: datetime) -> None:
+        super().__init__()
+        self.day = day
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="jump"):
+            yield Static(Text("Jump to a time", style="bold"))
+            yield Input(placeholder=f"{self.day:%H:%M:%S} or {self.day:%Y-%m-%dT%H:%M}")
+            yield Static(id="jump-error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        moment = self._parse(event.value.strip())
+        if moment is None:
+            message = Text("not a time: try 14:05, 14:05:30 or 2026-11-26T14:05", style="red")
+            self.query_one("#jump-error", Static).update(message)
+            return
+        self.dismiss(moment)
+
+    def _parse(self, value: str) -> datetime | None:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            try:
+                clock_time = time.fromisoformat(value)
+            except ValueError:
+                return None
+            moment = datetime.combine(self.day.date(), clock_time, self.day.tzinfo)
+        return moment if moment.tzinfo else moment.replace(tzinfo=self.day.tzinfo)
+
+
+class ReplayApp(WaTuiApp):
+    BINDINGS = [  # noqa: RUF012
+        Binding("space", "play", "Play/pause", tooltip="Play or pause the recording"),
+        Binding(
+            "left_square_bracket", "step(-1)", "Back", key_display="[", tooltip="One poll back"
+        ),
+        Binding("right_square_bracket", "step(1)", "On", key_display="]", tooltip="One poll on"),
+        Binding(
+            "left_curly_bracket",
+            "event(False)",
+            "Prev event",
+            key_display="{",
+            tooltip="The previous event",
+        ),
+        Binding(
+            "right_curly_bracket",
+            "event(True)",
+            "Next event",
+            key_display="}",
+            tooltip="The next event",
+        ),
+        Binding("t", "jump", "Jump", tooltip="Jump to a time"),
+        Binding(
+            "plus", "speed(True)", "Faster", key_display="+", show=False, tooltip="Play faster"
+        ),
+        Binding(
+            "minus", "speed(False)", "Slower", key_display="-", show=False, tooltip="Play slower"
+        ),
+    ]
+
+    def __init__(self, watcher: ReplayWatcher) -> None:
+        super().__init__([watcher])
+        self.replay = watcher
+
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        yield Timeline(id="timeline")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.replay.subscribe(self._on_replay_update, name="the timeline")
+        if self.replay.recording.stopped:
+            self.notify(visible(self.replay.recording.stopped), severity="warning", timeout=15)
+
+    def _on_replay_update(self, update: Update) -> None:
+        if update.phase is Phase.WAITING and self.is_mounted:
+            self.query_one(Timeline).show(self.replay)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("refresh", "toggle_pause", "switch"):
+            return False  # nothing to poll, pause or switch to in a recording
+        return super().check_action(action, parameters)
+
+    def action_play(self) -> None:
+        self.replay.toggle_play()
+
+    def action_step(self, by: int) -> None:
+        self.replay.playing = False
+        self.replay.step(by)
+
+    def action_event(self, forward: bool) -> None:
+        self.replay.playing = False
+        if self.replay.next_event(forward) is None:
+            self.notify("no event " + ("after" if forward else "before") + " this poll")
+
+    def action_speed(self, up: bool) -> None:
+        self.replay.faster(up)
+
+    def action_jump(self) -> None:
+        day = self.replay.at or self.replay.recording.polls[0].at
+        self.push_screen(JumpScreen(day.astimezone()), self._jump_to)
+
+    def _jump_to(self, moment: datetime | None) -> None:
+        if moment is not None:
+            self.replay.playing = False
+            self.replay.go_to_time(moment)
