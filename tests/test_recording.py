@@ -80,10 +80,9 @@ def test_nothing_secret_is_written(story_server: SimulatorServer, tmp_path: Path
     asyncio.run(_record(story_server, path, steps=2))
     with sqlite3.connect(path) as db:
         bodies = [zlib.decompress(b).decode() for (b,) in db.execute("SELECT body FROM blobs")]
-        bodies += [
-            zlib.decompress(b).decode()
-            for (b,) in db.execute("SELECT stats FROM polls WHERE stats IS NOT NULL")
-        ]
+    for poll in read_recording(path).polls:
+        assert poll.answers is not None
+        bodies += [poll.answers.support.decode(), *map(repr, poll.answers.stats.values())]
     text = "\n".join(bodies) + path.read_bytes().decode("latin-1")
     assert "WA_DB_PASSWORD=••••••" in text
     assert not any(secret in text for secret in SECRETS)
@@ -147,7 +146,7 @@ def test_a_damaged_file_replays_what_is_readable(
         db.execute("UPDATE polls SET readings = x'00ff' WHERE id = 4")
     recording = read_recording(path)
     assert len(recording.polls) == 3
-    assert recording.stopped == "poll 4 is damaged (error): replaying the 3 before it"
+    assert recording.stopped == "poll 4 is damaged (ValueError): replaying the 3 before it"
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"not a database at all" * 100)
     with pytest.raises(RecordingError, match="not a wa-tui recording"):
@@ -180,3 +179,34 @@ async def test_replay_on_the_dashboard(story_server: SimulatorServer, tmp_path: 
         await pilot.press("space")  # at 10x, to the end
         await wait_for(pilot, lambda: watcher.position == len(watcher) - 1, 20)
         await wait_for(pilot, lambda: "poll 15/15" in str(app.query_one("#status").content))
+
+
+def test_keep_drops_the_oldest_polls_and_what_stays_replays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from wa_tui import recording
+    from wa_tui.client import APP_STATS, Answers
+
+    monkeypatch.setattr(recording, "KEYFRAME_EVERY", 10)
+    deployment = SimDeployment.multiconnect(2)
+    path = tmp_path / "kept.db"
+    recorder = Recorder(path, "kept", "http://127.0.0.1:1", keep_seconds=60)
+    start = datetime(2026, 11, 26, tzinfo=UTC)
+    for poll in range(60):
+        at = start + timedelta(seconds=5 * poll)
+        support = json.dumps(deployment.support_payload()).encode()
+        health = json.dumps(deployment.health_payload()).encode()
+        stats = {APP_STATS: json.dumps(deployment.app_stats_payload()).encode()}
+        recorder.record(at, 5.0 * poll, Answers(support, health, at, None, stats, 5.0 * poll), None)
+    recorder.close()
+    kept = read_recording(path)
+    assert kept.stopped is None
+    assert 12 <= len(kept.polls) < 12 + 10  # a minute at 5 s, from the keyframe before it
+    assert kept.polls[-1].at == start + timedelta(seconds=5 * 59)
+    watcher = ReplayWatcher(kept, ReplayWatcher.open(path).settings)
+    watcher.go(len(watcher) - 1)
+    assert watcher.snapshot is not None and len(watcher.snapshot.nodes) == 6
+    asyncio.run(watcher.aclose())

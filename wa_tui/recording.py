@@ -36,7 +36,7 @@ from wa_tui import __version__, clock
 from wa_tui.client import Answers, decode_answer
 from wa_tui.errors import ApiStatusError, RecordingError, UnreadableAnswer, WAError
 from wa_tui.models import READING_FIELDS, SINGLE_NODE_ID, is_keyed
-from wa_tui.secrets import mask_tree
+from wa_tui.secrets import mask_tree, may_hold_secrets
 from wa_tui.watcher import Consumer, Phase, Update
 
 FORMAT = "1"
@@ -61,12 +61,45 @@ CREATE TABLE IF NOT EXISTS polls (
 POLL_COLUMNS = "id, at, received, error, support, readings, health, stats"
 
 
-def _pack(value: object) -> bytes:
-    return zlib.compress(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(), 6)
+KEYFRAME_EVERY = 120  # polls: a readings or stats stream starts afresh this often
 
 
-def _unpack(body: bytes) -> Any:
-    return json.loads(zlib.decompress(body))
+class _Packer:
+    """A stream of JSON values, each compressed against the one before it (zlib's preset
+    dictionary): a poll's counters differ from the last poll's in a few digits. Every
+    KEYFRAME_EVERY values one stands alone, so a replay can start there."""
+
+    def __init__(self) -> None:
+        self._previous: bytes | None = None
+        self._count = 0
+
+    def pack(self, value: object) -> bytes:
+        raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+        previous, self._previous = self._previous, raw
+        self._count += 1
+        if previous is None or self._count % KEYFRAME_EVERY == 1:
+            return b"K" + zlib.compress(raw, 6)
+        packer = zlib.compressobj(6, zdict=previous)
+        return b"D" + packer.compress(raw) + packer.flush()
+
+
+class _Unpacker:
+    def __init__(self) -> None:
+        self._previous: bytes | None = None
+
+    def unpack(self, body: bytes) -> Any:
+        """The value; ValueError for a delta whose predecessor was not read."""
+        if body[:1] == b"K":
+            raw = zlib.decompress(body[1:])
+        elif body[:1] != b"D":
+            raise ValueError("not a frame of this format")
+        elif self._previous is None:
+            raise ValueError("a delta without the poll before it")
+        else:
+            unpacker = zlib.decompressobj(zdict=self._previous)
+            raw = unpacker.decompress(body[1:]) + unpacker.flush()
+        self._previous = raw
+        return json.loads(raw)
 
 
 class Recorder:
@@ -85,6 +118,7 @@ class Recorder:
         self.keep_seconds = keep_seconds
         self.polls = 0
         self._known: dict[bytes, int] = {}  # blob digest -> id, for this session
+        self._readings, self._stats = _Packer(), _Packer()
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # 0600 from the first byte
             os.close(fd)
@@ -149,17 +183,25 @@ class Recorder:
         if isinstance(answers.health, WAError):
             health = json.dumps({"error": str(answers.health)})
         else:
-            health = str(self._blob(mask_tree(_decoded_or_raw(answers.health, "/v1/health"))))
+            decoded = _decoded_or_raw(answers.health, "/v1/health")
+            health = str(self._blob(_masked(decoded, answers.health)))
         stats = {
             path: {"error": _error_document(body)}
             if isinstance(body, WAError)
-            else mask_tree(_decoded_or_raw(body, path))
+            else _masked(_decoded_or_raw(body, path), body)
             for path, body in answers.stats.items()
         }
         self._db.execute(
             "INSERT INTO polls (at, received, support, readings, health, stats) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (at.isoformat(), received, manifest, _pack(readings), health, _pack(stats)),
+            (
+                at.isoformat(),
+                received,
+                manifest,
+                self._readings.pack(readings),
+                health,
+                self._stats.pack(stats),
+            ),
         )
 
     def _split_support(self, support: object) -> tuple[int, dict[str, Any]]:
@@ -185,19 +227,34 @@ class Recorder:
         return self._blob({"meta": rest_of_answer, "shape": shape, "entries": ids}), readings
 
     def _drop_oldest(self, now: datetime) -> None:
-        """--keep / --max-size: the oldest polls go (and blobs only they used)."""
+        """--keep / --max-size: the oldest polls go (and blobs only they used). What
+        stays starts at a keyframe, so it replays from its first poll."""
+        keep_from = None
         if self.keep_seconds is not None:
             horizon = datetime.fromtimestamp(now.timestamp() - self.keep_seconds, now.tzinfo)
-            self._db.execute("DELETE FROM polls WHERE at < ?", (horizon.isoformat(),))
-        if self.max_bytes is not None and self.path.stat().st_size > self.max_bytes:
-            count = self._db.execute("SELECT COUNT(*) FROM polls").fetchone()[0]
-            self._db.execute(
-                "DELETE FROM polls WHERE id IN (SELECT id FROM polls ORDER BY id LIMIT ?)",
-                (max(count // 10, 1),),
+            keep_from = self._id("SELECT MIN(id) FROM polls WHERE at >= ?", horizon.isoformat())
+        too_big = self.max_bytes is not None and self.path.stat().st_size > self.max_bytes
+        if too_big:  # a tenth of the polls at a time
+            tenth = self._id(
+                "SELECT id FROM polls ORDER BY id LIMIT 1 OFFSET (SELECT COUNT(*) / 10 FROM polls)"
             )
-            self._forget_unused_blobs()
+            keep_from = max(keep_from or 0, tenth or 0)
+        if keep_from is None:
+            return
+        keyframe = self._id(
+            "SELECT MAX(id) FROM polls WHERE id <= ? AND substr(readings, 1, 1) = X'4B'", keep_from
+        )
+        if keyframe is None or keyframe <= (self._id("SELECT MIN(id) FROM polls") or 0):
+            return
+        self._db.execute("DELETE FROM polls WHERE id < ?", (keyframe,))
+        self._forget_unused_blobs()
+        if too_big:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.execute("VACUUM")
+
+    def _id(self, query: str, *parameters: object) -> int | None:
+        row = self._db.execute(query, parameters).fetchone()
+        return row[0] if row else None
 
     def _forget_unused_blobs(self) -> None:
         used: set[int] = set()
@@ -218,6 +275,10 @@ class Recorder:
     def _read_blob(self, blob_id: int) -> Any:
         (body,) = self._db.execute("SELECT body FROM blobs WHERE id = ?", (blob_id,)).fetchone()
         return json.loads(zlib.decompress(body))
+
+
+def _masked(value: object, raw: bytes) -> object:
+    return mask_tree(value) if may_hold_secrets(raw) else value
 
 
 def _decoded_or_raw(body: bytes, path: str) -> object:
@@ -262,14 +323,16 @@ def read_recording(path: Path, expected_shards: int | None = None) -> Recording:
         meta = dict(db.execute("SELECT key, value FROM meta"))
     except sqlite3.Error as exc:
         raise RecordingError(f"{path}: not a wa-tui recording ({exc})") from None
+    reader = _PollReader(db, expected_shards)
     polls: list[RecordedPoll] = []
     stopped = None
-    blobs: dict[int, Any] = {}
     try:
         for row in db.execute(f"SELECT {POLL_COLUMNS} FROM polls ORDER BY id"):
             try:
-                polls.append(_poll(db, row, blobs, expected_shards))
+                polls.append(reader.poll(row))
             except (sqlite3.Error, ValueError, TypeError, KeyError, zlib.error) as exc:
+                if not polls and reader.before_first_keyframe(exc):
+                    continue  # the oldest polls were dropped (--max-size, --keep)
                 why = type(exc).__name__
                 stopped = f"poll {row[0]} is damaged ({why}): replaying the {len(polls)} before it"
                 break
@@ -280,58 +343,73 @@ def read_recording(path: Path, expected_shards: int | None = None) -> Recording:
     return Recording(meta, tuple(polls), stopped)
 
 
-def _blob(db: sqlite3.Connection, blob_id: int, cache: dict[int, Any]) -> Any:
-    if blob_id not in cache:
-        row = db.execute("SELECT body FROM blobs WHERE id = ?", (blob_id,)).fetchone()
-        if row is None:
-            raise KeyError(f"blob {blob_id}")
-        cache[blob_id] = json.loads(zlib.decompress(row[0]))
-    return cache[blob_id]
-
-
 def _encode(value: object) -> bytes:
     if isinstance(value, dict) and set(value) == {"__raw__"}:
         return str(value["__raw__"]).encode()
     return json.dumps(value, ensure_ascii=False).encode()
 
 
-def _poll(
-    db: sqlite3.Connection, row: tuple[Any, ...], blobs: dict[int, Any], shards: int | None
-) -> RecordedPoll:
-    _, at, received, error, support_id, readings, health, stats = row
-    moment = datetime.fromisoformat(at)
-    if error is not None:
-        return RecordedPoll(moment, received, None, error)
-    manifest = _blob(db, support_id, blobs)
-    moving = _unpack(readings) if readings else {}
-    if "raw" in manifest:
-        support: object = manifest["raw"]
-    else:
+class _PollReader:
+    """Polls read back in order: blobs cached, the compressed streams followed."""
+
+    def __init__(self, db: sqlite3.Connection, shards: int | None) -> None:
+        self.db = db
+        self.shards = shards
+        self.blobs: dict[int, Any] = {}
+        self.readings, self.stats = _Unpacker(), _Unpacker()
+
+    def before_first_keyframe(self, exc: Exception) -> bool:
+        return isinstance(exc, ValueError) and "without the poll before it" in str(exc)
+
+    def blob(self, blob_id: int) -> Any:
+        if blob_id not in self.blobs:
+            row = self.db.execute("SELECT body FROM blobs WHERE id = ?", (blob_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"blob {blob_id}")
+            self.blobs[blob_id] = json.loads(zlib.decompress(row[0]))
+        return self.blobs[blob_id]
+
+    def poll(self, row: tuple[Any, ...]) -> RecordedPoll:
+        _, at, received, error, support_id, readings, health, stats = row
+        moment = datetime.fromisoformat(at)
+        if error is not None:
+            return RecordedPoll(moment, received, None, error)
+        moving = self.readings.unpack(readings) if readings else {}
+        recorded_stats = self.stats.unpack(stats) if stats else {}
+        answers = Answers(
+            _encode(self._support(self.blob(support_id), moving)),
+            self._health(health),
+            moment,
+            self.shards,
+            {path: _stats_answer(answer) for path, answer in recorded_stats.items()},
+            received,
+        )
+        return RecordedPoll(moment, received, answers, None)
+
+    def _support(self, manifest: dict[str, Any], moving: dict[str, Any]) -> object:
+        if "raw" in manifest:
+            return manifest["raw"]
         entries = {
-            node: {**_blob(db, blob_id, blobs), **moving.get(node, {})}
+            node: {**self.blob(blob_id), **moving.get(node, {})}
             for node, blob_id in manifest["entries"].items()
         }
         section = entries.get(SINGLE_NODE_ID, {}) if manifest["shape"] == "single" else entries
-        support = {"support": section, **manifest["meta"]}
-    health_answer: bytes | WAError
-    if health.isdigit():
-        health_answer = _encode(_blob(db, int(health), blobs))
-    else:
-        health_answer = UnreadableAnswer(json.loads(health)["error"])
-    stats_answers: dict[str, bytes | WAError] = {}
-    for path, answer in (_unpack(stats) if stats else {}).items():
-        if isinstance(answer, dict) and set(answer) == {"error"}:
-            document = answer["error"]
-            status = document.get("status")
-            stats_answers[path] = (
-                ApiStatusError(document["message"], "", status=status)
-                if status
-                else UnreadableAnswer(document["message"])
-            )
-        else:
-            stats_answers[path] = _encode(answer)
-    answers = Answers(_encode(support), health_answer, moment, shards, stats_answers, received)
-    return RecordedPoll(moment, received, answers, None)
+        return {"support": section, **manifest["meta"]}
+
+    def _health(self, health: str) -> bytes | WAError:
+        if health.isdigit():
+            return _encode(self.blob(int(health)))
+        return UnreadableAnswer(json.loads(health)["error"])
+
+
+def _stats_answer(answer: object) -> bytes | WAError:
+    if isinstance(answer, dict) and set(answer) == {"error"}:
+        document = answer["error"]
+        status = document.get("status")
+        if status:
+            return ApiStatusError(document["message"], "", status=status)
+        return UnreadableAnswer(document["message"])
+    return _encode(answer)
 
 
 def recording_consumer(recorder: Recorder) -> Consumer:

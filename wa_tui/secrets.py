@@ -11,6 +11,17 @@ _SECRET_KEY = re.compile(r"PASSWORD|PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|DSN
 _URL_CREDENTIALS = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?=@)", re.I)
 
 
+_MAYBE_SECRET = re.compile(
+    rb"PASSWORD|PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|DSN|DATA_SOURCE|://", re.I
+)
+
+
+def may_hold_secrets(raw: bytes) -> bool:
+    """False when an answer cannot hold anything mask_tree would mask: no secret-looking
+    word and no URL anywhere in it (a quick look spares a walk of a large answer)."""
+    return _MAYBE_SECRET.search(raw) is not None
+
+
 def is_secret_key(key: str) -> bool:
     return bool(_SECRET_KEY.search(key))
 
