@@ -140,6 +140,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay = commands.add_parser("replay", help="replay a recording on the dashboard")
     replay.add_argument("file", metavar="FILE")
+    bundle = commands.add_parser(
+        "bundle",
+        parents=[connection],
+        help="one tar.gz to hand over: last answers, findings, changes, recording, config",
+    )
+    bundle.add_argument("--output", metavar="FILE", help="where (default: in this folder)")
+    bundle.add_argument("--from-recording", metavar="FILE", help="build it from a recording")
+    bundle.add_argument("--redact-phone", action="store_true", help="mask phone numbers too")
+    bundle.add_argument(
+        "--minutes", type=_positive, default=30.0, help="of recording to include (default 30)"
+    )
 
     simulate = commands.add_parser(
         "simulate",
@@ -360,6 +371,52 @@ def run_record(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_bundle(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from wa_tui import clock, config
+    from wa_tui.bundle import Handover, default_name, write_bundle
+
+    if args.from_recording:
+        handover = _handover_from_recording(Path(args.from_recording).expanduser())
+    else:
+        with open_targets(args) as found:
+            target = _only(found)
+            from wa_tui.watcher import read_once
+
+            result = asyncio.run(read_once(target))
+            if result.answers is None:
+                print(f"wa-tui: {result.error}", file=sys.stderr)
+                return EXIT_UNREADABLE
+            handover = Handover(target.name, target.url, result.answers, result.findings, ())
+        handover.config_path = config.config_path(getattr(args, "config", None))
+    handover.redact_phone, handover.minutes = args.redact_phone, args.minutes
+    output = Path(args.output or default_name(handover.deployment, clock.now())).expanduser()
+    write_bundle(handover, output)
+    print(output.resolve())
+    return 0
+
+
+def _handover_from_recording(path):  # -> Handover (imports kept lazy)
+    from wa_tui.bundle import Handover
+    from wa_tui.replay import ReplayWatcher
+
+    watcher = ReplayWatcher.open(path)
+    if not len(watcher):
+        raise UsageError(f"{path}: the recording holds no poll")
+    watcher.go(len(watcher) - 1)
+    recording = watcher.recording
+    answered = [poll.answers for poll in recording.polls if poll.answers is not None]
+    return Handover(
+        recording.meta.get("deployment", "recording"),
+        recording.meta.get("url", ""),
+        answered[-1] if answered else None,
+        watcher.findings,
+        list(watcher.changes),
+        recording=recording,
+    )
+
+
 def run_replay(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -491,6 +548,7 @@ COMMANDS = {
     "simulate": run_simulate,
     "record": run_record,
     "replay": run_replay,
+    "bundle": run_bundle,
 }
 
 

@@ -45,21 +45,54 @@ def mask_env_entry(entry: str) -> str:
 MAX_DEPTH = 32
 
 
-def mask_tree(value: object, key: str = "", *, reveal: bool = False, depth: int = 0) -> object:
+def mask_tree(
+    value: object,
+    key: str = "",
+    *,
+    reveal: bool = False,
+    depth: int = 0,
+    noted: list[str] | None = None,
+    where: str = "",
+) -> object:
     """A copy of a JSON value with every secret-looking value masked: values under a
     secret-looking key, `KEY=VALUE` strings with such a key, and URL passwords (`reveal`:
     none, on the user's explicit request). Nesting deeper than MAX_DEPTH is cut either
-    way (no real field nests like that; a hostile one may)."""
+    way (no real field nests like that; a hostile one may). `noted`, if given, gets the
+    place of each value masked (`where` is this value's)."""
     if depth > MAX_DEPTH and isinstance(value, dict | list):
         return f"…(nested deeper than {MAX_DEPTH} levels)"
+    deeper = {"reveal": reveal, "depth": depth + 1, "noted": noted}
     if isinstance(value, dict):
-        return {k: mask_tree(v, str(k), reveal=reveal, depth=depth + 1) for k, v in value.items()}
+        return {
+            k: mask_tree(v, str(k), where=_at(where, k, noted), **deeper) for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [mask_tree(item, key, reveal=reveal, depth=depth + 1) for item in value]
+        return [
+            mask_tree(item, key, where=_at(where, i, noted), **deeper)
+            for i, item in enumerate(value)
+        ]
     if reveal:
         return value
     if isinstance(value, str):
-        return MASK if is_secret_key(key) else mask_env_entry(value)
-    if is_secret_key(key) and value is not None:
-        return MASK
-    return value
+        masked = MASK if is_secret_key(key) else mask_env_entry(value)
+    else:
+        masked = MASK if is_secret_key(key) and value is not None else value
+    if noted is not None and masked != value:
+        noted.append(f"{where}: {_what(key, value)}")
+    return masked
+
+
+def _at(where: str, step: object, noted: list[str] | None) -> str:
+    """The place one step deeper, spelt out only when places are noted."""
+    if noted is None:
+        return ""
+    if isinstance(step, int):
+        return f"{where}[{step}]"
+    return f"{where}.{step}" if where else str(step)
+
+
+def _what(key: str, value: object) -> str:
+    """What a masked value was, without the value: its key, or an env entry's name."""
+    if isinstance(value, str) and "=" in value and not is_secret_key(key):
+        return f"{value.partition('=')[0]}=… masked"
+    return f"{key or 'value'} masked"

@@ -1,0 +1,88 @@
+"""`wa-tui bundle`: one tar.gz to hand over, with nothing secret inside."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+from tests.conftest import StartSimulator
+from tests.test_recording import SECRETS, _record
+from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
+
+WA_TUI = [sys.executable, "-m", "wa_tui"]
+PHONE = "+15550100123"
+
+
+def _run(*args: str, server: SimulatorServer | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if server is not None:
+        env |= {"WA_TUI_USERNAME": server.username, "WA_TUI_PASSWORD": server.password}
+    return subprocess.run([*WA_TUI, *args], capture_output=True, text=True, env=env, timeout=60)
+
+
+def _unpacked(bundle: Path, into: Path) -> dict[str, str]:
+    into.mkdir()
+    subprocess.run(["tar", "-xzf", str(bundle), "-C", str(into)], check=True)
+    return {
+        str(path.relative_to(into)).split("/", 1)[1]: path.read_bytes().decode("utf-8", "replace")
+        for path in into.rglob("*")
+        if path.is_file()
+    }
+
+
+def test_a_live_bundle_holds_no_secret(simulator: SimulatorServer, tmp_path: Path) -> None:
+    output = tmp_path / "handover.tar.gz"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[deployments.lab]\nurl = "http://127.0.0.1:9"\nusername = "admin"\n'
+        'password_command = "pass show wa/lab"\n'
+    )
+    done = _run(
+        "bundle",
+        "--url",
+        simulator.url,
+        "--output",
+        str(output),
+        "--config",
+        str(config),
+        server=simulator,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(output.resolve())
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600
+    files = _unpacked(output, tmp_path / "out")
+    assert {"MANIFEST", "versions.txt", "findings.txt", "answers/v1-support.json"} <= set(files)
+    everything = "\n".join(files.values())
+    assert not any(secret in everything for secret in SECRETS)
+    assert simulator.password not in everything
+    assert "pass show wa/lab" not in files["config.toml"]
+    manifest = files["MANIFEST"]
+    for name in ("WA_DB_PASSWORD=… masked", "WA_API_KEY=… masked", "DATA_SOURCE_NAME=… masked"):
+        assert name in manifest
+    assert "phone numbers are kept" in manifest and PHONE in files["answers/v1-support.json"]
+    assert "API v2.45.1" in files["versions.txt"]
+
+
+def test_a_bundle_from_a_recording_has_its_changes_and_can_drop_phones(
+    start_simulator: StartSimulator, tmp_path: Path
+) -> None:
+    deployment = SimDeployment.multiconnect(8, spares=2)
+    server = start_simulator(deployment, story=demo_story(deployment), step_seconds=3600)
+    recording = tmp_path / "story.db"
+    asyncio.run(_record(server, recording, steps=12))
+    output = tmp_path / "from-recording.tar.gz"
+    done = _run(
+        "bundle", "--from-recording", str(recording), "--redact-phone", "--output", str(output)
+    )
+    assert done.returncode == 0, done.stderr
+    files = _unpacked(output, tmp_path / "out")
+    assert "recording.db" in files and "role changed" in files["changes.txt"]
+    assert PHONE not in files["answers/v1-support.json"]
+    assert "phone number masked (--redact-phone)" in files["MANIFEST"]
+    with tarfile.open(output) as tar:
+        assert all(member.mode == 0o600 for member in tar.getmembers())

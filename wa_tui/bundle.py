@@ -1,0 +1,200 @@
+"""Hand-over bundles: one `tar.gz` with what whoever looks next needs, and nothing secret.
+
+Inside: `MANIFEST` (every file, and every redaction made), `versions.txt`, the last
+answers (`answers/*.json`), `findings.txt` and `findings.json`, `changes.txt`, the last
+minutes of recording (`recording.db`, when there is one), and the config file
+(`config.toml`) with its secret-looking values masked. Written 0600. Plain Python.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import tarfile
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from wa_tui import __version__
+from wa_tui.analysis import Change, Finding
+from wa_tui.client import Answers, decode_answer
+from wa_tui.errors import WAError
+from wa_tui.recording import Recorder, Recording
+from wa_tui.report import finding_document
+from wa_tui.secrets import MASK, mask_tree
+from wa_tui.text import visible
+
+PHONE = re.compile(r"^\+?\d[\d ()-]{6,}\d$")
+
+
+@dataclass
+class Handover:
+    """What a bundle is made of."""
+
+    deployment: str
+    url: str
+    answers: Answers | None
+    findings: Sequence[Finding]
+    changes: Sequence[Change]
+    recording: Recording | None = None
+    config_path: Path | None = None
+    redact_phone: bool = False
+    minutes: float = 30.0
+    redactions: list[str] = field(default_factory=list)
+
+
+def default_name(deployment: str, at: datetime) -> str:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", deployment).strip("-") or "deployment"
+    return f"wa-tui-bundle-{safe}-{at:%Y%m%d-%H%M%S}.tar.gz"
+
+
+def write_bundle(handover: Handover, output: Path) -> Path:
+    """The bundle, written to `output` (0600)."""
+    files: dict[str, bytes] = {}
+    if handover.answers is not None:
+        files |= _answers(handover)
+    files["findings.txt"] = _findings_text(handover.findings).encode()
+    files["findings.json"] = json.dumps(
+        [finding_document(f) for f in handover.findings], indent=2, ensure_ascii=False
+    ).encode()
+    files["changes.txt"] = "".join(
+        f"{c.seen_at.astimezone():%Y-%m-%d %H:%M:%S}  {c.severity.marker}  {c.kind.value}: "
+        f"{visible(c.message)}\n"
+        for c in reversed(list(handover.changes))
+    ).encode()
+    files["versions.txt"] = _versions(handover).encode()
+    if handover.config_path is not None and handover.config_path.is_file():
+        files["config.toml"] = _config(handover)
+    if handover.recording is not None and handover.recording.polls:
+        files["recording.db"] = _recent_recording(handover)
+    files["MANIFEST"] = _manifest(handover, files).encode()
+    _write_tar(files, output)
+    return output
+
+
+def _answers(handover: Handover) -> dict[str, bytes]:
+    answers = handover.answers
+    assert answers is not None
+    bodies: dict[str, bytes | WAError] = {
+        "/v1/support": answers.support,
+        "/v1/health": answers.health,
+        **answers.stats,
+    }
+    files = {}
+    for path, body in bodies.items():
+        name = "answers/" + path.strip("/").replace("/", "-") + ".json"
+        if isinstance(body, WAError):
+            files[name] = json.dumps({"error": str(body)}, indent=2).encode()
+            continue
+        try:
+            value: object = decode_answer(body, path)
+        except WAError as error:
+            value = {"unreadable": str(error), "body": body[:4096].decode("utf-8", "replace")}
+        noted: list[str] = []
+        value = mask_tree(value, noted=noted, where=name)
+        if handover.redact_phone:
+            value = _without_phones(value, noted, name)
+        handover.redactions += noted
+        files[name] = json.dumps(value, indent=2, ensure_ascii=False).encode()
+    return files
+
+
+def _without_phones(value: object, noted: list[str], where: str) -> object:
+    if isinstance(value, dict):
+        return {k: _without_phones(v, noted, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_phones(v, noted, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, str) and PHONE.match(value):
+        noted.append(f"{where}: phone number masked (--redact-phone)")
+        return MASK
+    return value
+
+
+def _findings_text(findings: Sequence[Finding]) -> str:
+    if not findings:
+        return "No findings.\n"
+    return "".join(
+        f"{f.severity.marker} {f.severity.name:<8} {f.code}  {visible(f.message)}\n"
+        for f in findings
+    )
+
+
+def _versions(handover: Handover) -> str:
+    lines = [f"wa-tui {__version__}", f"deployment {visible(handover.deployment)}"]
+    lines.append(f"url {visible(handover.url)}")
+    if handover.answers is not None:
+        try:
+            support = decode_answer(handover.answers.support, "/v1/support")
+            meta = support.get("meta", {}) if isinstance(support, dict) else {}
+            lines.append(f"API {visible(meta.get('version', 'unknown'))}")
+        except WAError:
+            lines.append("API unknown (support answer unreadable)")
+    return "\n".join(lines) + "\n"
+
+
+def _config(handover: Handover) -> bytes:
+    """The config file's values, secret-looking ones masked (it never holds a password,
+    but it names where they are, and a command may carry more than it should)."""
+    import tomllib
+
+    import tomli_w
+
+    assert handover.config_path is not None
+    try:
+        document: Any = tomllib.loads(handover.config_path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return f"# the config file could not be read: {exc}\n".encode()
+    noted: list[str] = []
+    masked = mask_tree(document, noted=noted, where="config.toml")
+    handover.redactions += noted
+    return tomli_w.dumps(masked).encode()  # type: ignore[arg-type]
+
+
+def _recent_recording(handover: Handover) -> bytes:
+    """The last `minutes` of the recording, recorded again (masked once more)."""
+    recording = handover.recording
+    assert recording is not None
+    last = recording.polls[-1].at
+    since = last - timedelta(minutes=handover.minutes)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "recording.db"
+        recorder = Recorder(path, handover.deployment, handover.url)
+        for poll in recording.polls:
+            if poll.at >= since:
+                recorder.record(poll.at, poll.received, poll.answers, poll.error)
+        recorder.close()
+        return path.read_bytes()
+
+
+def _manifest(handover: Handover, files: dict[str, bytes]) -> str:
+    lines = [
+        f"wa-tui {__version__} hand-over bundle for {visible(handover.deployment)}",
+        f"made {datetime.now().astimezone():%Y-%m-%d %H:%M:%S %Z}",
+        "",
+        "Files:",
+        *(f"  {name}  ({len(body):,} bytes)" for name, body in sorted(files.items())),
+        "",
+        f"Redactions ({len(handover.redactions)}): secret values are masked as {MASK}; "
+        + ("phone numbers too." if handover.redact_phone else "phone numbers are kept."),
+        *(f"  {visible(place)}" for place in handover.redactions),
+    ]
+    if handover.recording is not None:
+        lines += ["", f"recording.db: the last {handover.minutes:g} minutes (SQLite; see README)"]
+    return "\n".join(lines) + "\n"
+
+
+def _write_tar(files: dict[str, bytes], output: Path) -> None:
+    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.chmod(output, 0o600)
+    with os.fdopen(descriptor, "wb") as handle, tarfile.open(fileobj=handle, mode="w:gz") as tar:
+        folder = output.name.removesuffix(".tar.gz")
+        for name, body in files.items():
+            info = tarfile.TarInfo(f"{folder}/{name}")
+            info.size, info.mtime, info.mode = len(body), int(time.time()), 0o600
+            tar.addfile(info, io.BytesIO(body))
