@@ -53,6 +53,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         ("XDG_CONFIG_HOME", "config"),
         ("XDG_STATE_HOME", "state"),
         ("XDG_CACHE_HOME", "cache"),
+        ("XDG_DATA_HOME", "data"),
     ):
         monkeypatch.setenv(variable, str(home / folder))
     for variable in ("WA_TUI_CONFIG", "WA_TUI_TOKEN", "WA_TUI_USERNAME", "WA_TUI_PASSWORD"):

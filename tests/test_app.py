@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import re
+from pathlib import Path
 
 from tests.conftest import StartSimulator
 from tests.ui_helpers import (
@@ -356,3 +357,28 @@ async def test_vitals_show_by_default_only_where_there_is_room(simulator: Simula
             await pilot.resize_terminal(*SIZE)  # the user's choice stands
             await pilot.pause()
             assert vitals.display is not shown
+
+
+async def test_copy_screenshot_and_bundle_keys(
+    simulator: SimulatorServer, isolated_home: Path
+) -> None:
+    import json
+    import tarfile
+
+    app = make_app(simulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await pilot.press("j", "y")
+        copied = json.loads(app.clipboard)
+        assert copied["id"] == row_texts(app)[1]["id"]
+        assert "WA_DB_PASSWORD=••••••" in copied["support"]["env"]
+        assert "Sup3r-S3cret" not in app.clipboard
+        await pilot.press("w")
+        folder = isolated_home / "data" / "wa-tui"
+        await wait_for(pilot, lambda: any(folder.glob("*.svg")))
+        await pilot.press("b")
+        await wait_for(pilot, lambda: any(folder.glob("wa-tui-bundle-*.tar.gz")))
+        (bundle,) = folder.glob("wa-tui-bundle-*.tar.gz")
+        with tarfile.open(bundle) as tar:
+            names = [member.name.split("/", 1)[1] for member in tar.getmembers()]
+        assert {"MANIFEST", "answers/v1-support.json", "findings.txt"} <= set(names)

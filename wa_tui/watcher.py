@@ -24,6 +24,7 @@ from enum import StrEnum
 
 from wa_tui import clock
 from wa_tui.analysis import Change, Finding, Severity, worst
+from wa_tui.client import Answers
 from wa_tui.errors import WAError
 from wa_tui.models import Snapshot
 from wa_tui.poller import EarlyPoll, Poller, PollResult
@@ -134,6 +135,7 @@ class Watcher:
         self.status = WatchStatus()
         self.changes: deque[Change] = deque(maxlen=CHANGES_KEPT)
         self.changes_seen = 0  # grows with every change added: tells a log when to redraw
+        self.last_answers: Answers | None = None  # of the last good poll, as sent
         # Shared by the watchers of one process: at most so many polls at once.
         self._poll_slots = poll_slots
         self._wake = asyncio.Event()  # set: poll now
@@ -231,6 +233,7 @@ class Watcher:
         status.polling_since = None
         if result.error is None:
             status.error, status.stale_since = None, None
+            self.last_answers = result.answers
             self.changes.extendleft(reversed(result.changes))  # newest batch on top
             self.changes_seen += len(result.changes)
         else:

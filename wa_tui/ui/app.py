@@ -9,6 +9,7 @@ changed.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
@@ -16,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from platformdirs import user_data_path
 from rich.text import Text
 from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
@@ -29,6 +31,7 @@ from textual.widgets import Footer
 from wa_tui import memory
 from wa_tui.analysis import Severity, node_severity
 from wa_tui.poller import EarlyPoll
+from wa_tui.secrets import mask_tree
 from wa_tui.targets import Target
 from wa_tui.text import visible
 from wa_tui.ui.confirm_screen import ConfirmScreen
@@ -65,6 +68,15 @@ class WaTuiApp(App[None]):
         Binding("s", "switch", "Deployments", tooltip="Show another deployment"),
         Binding("e", "toggle_events", "Events", tooltip="Show or hide the change log"),
         Binding("v", "toggle_vitals", "Vitals", tooltip="Show or hide the vitals"),
+        Binding(
+            "y",
+            "copy_node",
+            "Copy node",
+            show=False,
+            tooltip="Copy the selected node's JSON, secrets masked (OSC 52: works over SSH)",
+        ),
+        Binding("w", "screenshot", "Screenshot", show=False, tooltip="Save an SVG of the screen"),
+        Binding("b", "bundle", "Bundle", show=False, tooltip="Write a hand-over bundle"),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="List every key"),
         Binding("q", "quit", "Quit", tooltip="Leave wa-tui"),
         Binding("n", "focus_nodes", "Node list", show=False, tooltip="Move to the node list"),
@@ -303,6 +315,50 @@ class WaTuiApp(App[None]):
     def _reveal(self, reveal: bool | None) -> None:
         self.query_one(NodeDetail).reveal_secrets = bool(reveal)
         self._show_selected()
+
+    def action_copy_node(self) -> None:
+        snapshot = self.watcher.snapshot
+        selected = self.query_one(NodeTable).selected_id
+        node = snapshot.by_id.get(selected) if snapshot and selected else None
+        if snapshot is None or node is None:
+            self.notify("no node selected", severity="warning")
+            return
+        document = {"id": node.id, "support": mask_tree(snapshot.raw(node))}
+        if node.health_entry is not None:
+            document["health"] = mask_tree(dict(node.health_entry))
+        self.copy_to_clipboard(json.dumps(document, indent=2, ensure_ascii=False))
+        self.notify(f"copied {visible(node.id, limit=60)} (secrets masked) to the clipboard")
+
+    def action_screenshot(self) -> None:
+        folder = user_data_path("wa-tui", ensure_exists=True)
+        path = self.save_screenshot(path=str(folder))
+        self.notify(f"screenshot saved: {path}", timeout=10)
+
+    async def action_bundle(self) -> None:
+        """What this dashboard saw of the deployment on screen, for whoever looks next."""
+        from wa_tui import clock
+        from wa_tui.bundle import Handover, default_name, write_bundle
+        from wa_tui.recording import read_recording
+
+        watcher = self.watcher
+        recorded = self._recorder is not None and watcher is next(iter(self.watchers.values()))
+        handover = Handover(
+            watcher.name,
+            watcher.target.url,
+            watcher.last_answers,
+            watcher.findings,
+            list(watcher.changes),
+        )
+        folder = user_data_path("wa-tui", ensure_exists=True)
+        output = folder / default_name(watcher.name, clock.now())
+
+        def write() -> None:
+            if recorded and self._recorder is not None:
+                handover.recording = read_recording(self._recorder.path)
+            write_bundle(handover, output)
+
+        await asyncio.to_thread(write)
+        self.notify(f"bundle written: {output}", timeout=15)
 
     def action_toggle_events(self) -> None:
         events = self.query_one(EventLog)
