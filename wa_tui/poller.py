@@ -106,6 +106,7 @@ class Poller:
         self.db_stats_interval = db_stats_interval
         # When each stats path is next asked (clock.monotonic()); absent: at the next poll.
         self._stats_due: dict[str, float] = {}
+        self.ask_stats = True  # False: support and health alone (the early poll)
         self.last_error: WAError | None = None
         self.failures = 0
         self.polls = 0
@@ -153,6 +154,8 @@ class Poller:
     def _stats_to_ask(self) -> tuple[str, ...]:
         """The stats paths due this poll: app stats and metrics every poll, db stats on
         their own slower interval (slow on large databases), one not served rarely."""
+        if not self.ask_stats:
+            return ()
         now = clock.monotonic()
         return tuple(p for p in (APP_STATS, METRICS, DB_STATS) if self._stats_due.get(p, 0) <= now)
 
@@ -174,7 +177,6 @@ class Poller:
             self.last_error = result.error
         else:
             self.reader = early.reader
-            self._schedule((APP_STATS, METRICS, DB_STATS))
         if early.token:  # the one that just worked (a cached one may have been stale)
             self.client.token = early.token
         return result
@@ -202,12 +204,15 @@ class EarlyPoll:
 def poll_early(target: Target) -> Future[EarlyPoll]:
     """The first poll, in a thread of its own, begun before the UI is even imported: the
     login and the two answers travel while Textual loads, so the first frame can already
-    show data (benchmarks/README.md). Its own client and event loop: an httpx client's
-    connections belong to the loop that opened them."""
+    show data (benchmarks/README.md). Support and health only: the stats (one of them
+    slow on large databases) come with the next poll, at once (Watcher.run). Its own
+    client and event loop: an httpx client's connections belong to the loop that
+    opened them."""
     future: Future[EarlyPoll] = Future()
 
     async def once() -> EarlyPoll:
         poller = Poller.for_target(target)
+        poller.ask_stats = False
         async with poller.client:
             result = await poller.poll()
             return EarlyPoll(result, poller.client.token, poller.reader)

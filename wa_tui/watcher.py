@@ -33,6 +33,7 @@ from wa_tui.targets import Target
 log = logging.getLogger(__name__)
 
 CHANGES_KEPT = 500
+STATS_AFTER_EARLY_POLL = 1.0  # seconds
 # Updates a subscriber may fall behind by before the oldest are dropped (and counted).
 SUBSCRIBER_BACKLOG = 100
 
@@ -201,8 +202,13 @@ class Watcher:
         """Poll for as long as this runs (cancel the task to stop): a poll (the first may
         be `early`, begun before the UI loaded), its result published, the wait."""
         while True:
-            await self.poll(early)
-            early = None
+            result = await self.poll(early)
+            adopted, early = early is not None, None
+            if adopted and result.error is None:
+                # The early poll left the stats out: the next poll reads them soon, once
+                # the first frame is painted.
+                await self._woken(STATS_AFTER_EARLY_POLL)
+                continue
             await self._until_next_poll()
 
     async def poll(self, early: Future[EarlyPoll] | None = None) -> PollResult:
