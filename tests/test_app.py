@@ -373,6 +373,12 @@ async def test_copy_screenshot_and_bundle_keys(
         assert copied["id"] == row_texts(app)[1]["id"]
         assert "WA_DB_PASSWORD=••••••" in copied["support"]["env"]
         assert "Sup3r-S3cret" not in app.clipboard
+        with simulator.deployment.lock:
+            simulator.deployment.nodes[copied["id"]].socket_conn = "DN"
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.watcher.findings != ())
+        await pilot.press("Y")
+        assert app.clipboard.startswith("✖ CRITICAL SOCKET_DOWN: ")
         await pilot.press("w")
         folder = isolated_home / "data" / "wa-tui"
         await wait_for(pilot, lambda: any(folder.glob("*.svg")))

@@ -37,6 +37,7 @@ EXPECTED = {
     "pending-messages-high": ("PENDING_MESSAGES_HIGH", Severity.WARNING),
     "db-errors": ("DB_ERRORS", Severity.CRITICAL),
     "api-errors": ("API_ERRORS", Severity.CRITICAL),
+    "webapp-restarting": ("NODE_RESTARTED", Severity.WARNING),
     "schema-skew": ("SCHEMA_SKEW", Severity.WARNING),
     "unregistered": ("UNREGISTERED", Severity.WARNING),
 }

@@ -99,4 +99,5 @@ SCENARIOS: dict[str, Scenario] = {
     "db-errors": _changed(lambda d: setattr(d.traffic, "db_failing", True)),
     "api-errors": _changed(lambda d: setattr(d.traffic, "api_5xx_share", 0.5)),
     "old-build": _changed(lambda d: setattr(d, "serves_stats", False)),
+    "webapp-restarting": _changed(lambda d: setattr(d.traffic, "webapp_restarts_every", 0.1)),
 }

@@ -28,6 +28,7 @@ class NodeTraffic:
     serving: bool = True
     started: float = field(default_factory=clock.monotonic)
     callback_queue: float = 0.0
+    restarted: bool = False  # since the simulator began
     counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = field(default_factory=dict)
 
     def add(self, name: str, amount: float, **labels: str) -> None:
@@ -39,6 +40,7 @@ class NodeTraffic:
         self.counters.clear()
         self.callback_queue = 0.0
         self.started = clock.monotonic()
+        self.restarted = True
 
 
 @dataclass
@@ -49,6 +51,8 @@ class Traffic:
     db_failing: bool = False
     api_5xx_share: float = 0.0
     pending_messages: float = 12.0
+    # The webapp restarts this often (seconds): its uptime and counters start again.
+    webapp_restarts_every: float | None = None
     nodes: dict[str, NodeTraffic] = field(default_factory=dict)
     webapp: NodeTraffic = field(default_factory=NodeTraffic)
     _last: float = field(default_factory=clock.monotonic)
@@ -112,6 +116,9 @@ class Traffic:
         node.add("endpoint_requests", callbacks * 0.5, result="ok")
 
     def _advance_webapp(self, elapsed: float) -> None:
+        every = self.webapp_restarts_every
+        if every is not None and clock.monotonic() - self.webapp.started >= every:
+            self.webapp.restart()
         requests = 100.0 * elapsed
         failed = requests * self.api_5xx_share
         self.webapp.add(
@@ -161,7 +168,8 @@ class Traffic:
     def metrics(self, webapp_id: str) -> dict[str, Any]:
         label = {"node": webapp_id}
         families = _families(self.webapp.counters, "counter", label)
-        uptime = clock.monotonic() - self.webapp.started + 348_000
+        # Up four days when the simulator began; from zero after a restart.
+        uptime = clock.monotonic() - self.webapp.started + (0 if self.webapp.restarted else 348_000)
         families["web_uptime"] = _gauge("Webapp uptime in seconds", [(label, round(uptime))])
         families["web_queue_len"] = _gauge("Requests queued", [(label, 0)])
         families["web_pending_connections"] = _gauge("Pending connections", [(label, 1)])

@@ -75,6 +75,13 @@ class WaTuiApp(App[None]):
             show=False,
             tooltip="Copy the selected node's JSON, secrets masked (OSC 52: works over SSH)",
         ),
+        Binding(
+            "Y",
+            "copy_findings",
+            "Copy findings",
+            show=False,
+            tooltip="Copy the findings, one line each, to the clipboard",
+        ),
         Binding("w", "screenshot", "Screenshot", show=False, tooltip="Save an SVG of the screen"),
         Binding("b", "bundle", "Bundle", show=False, tooltip="Write a hand-over bundle"),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="List every key"),
@@ -328,6 +335,12 @@ class WaTuiApp(App[None]):
             document["health"] = mask_tree(dict(node.health_entry))
         self.copy_to_clipboard(json.dumps(document, indent=2, ensure_ascii=False))
         self.notify(f"copied {visible(node.id, limit=60)} (secrets masked) to the clipboard")
+
+    def action_copy_findings(self) -> None:
+        findings = self.watcher.findings
+        lines = [f"{f.severity.marker} {f.severity.name} {f.code}: {f.message}" for f in findings]
+        self.copy_to_clipboard("\n".join(lines) or "no findings")
+        self.notify(f"copied {len(lines)} finding line(s) to the clipboard")
 
     def action_screenshot(self) -> None:
         folder = user_data_path("wa-tui", ensure_exists=True)
