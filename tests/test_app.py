@@ -368,9 +368,9 @@ async def test_copy_screenshot_and_bundle_keys(
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
-        await pilot.press("j", "y")
+        await pilot.press("j", "j", "y")
         copied = json.loads(app.clipboard)
-        assert copied["id"] == row_texts(app)[1]["id"]
+        assert copied["id"] == row_texts(app)[2]["id"]
         assert "WA_DB_PASSWORD=••••••" in copied["support"]["env"]
         assert "Sup3r-S3cret" not in app.clipboard
         with simulator.deployment.lock:
