@@ -138,6 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument(
         "--keep", type=_duration, metavar="DURATION", help="drop polls older than this (24h)"
     )
+    exporter = commands.add_parser(
+        "exporter",
+        parents=[connection],
+        help="serve every deployment's state as Prometheus metrics (headless)",
+    )
+    exporter.add_argument(
+        "--listen", default="127.0.0.1:9877", metavar="HOST:PORT", help="default 127.0.0.1:9877"
+    )
+    exporter.add_argument(
+        "--interval", type=_positive, default=argparse.SUPPRESS, help="seconds between polls"
+    )
     replay = commands.add_parser("replay", help="replay a recording on the dashboard")
     replay.add_argument("file", metavar="FILE")
     bundle = commands.add_parser(
@@ -417,6 +428,46 @@ def _handover_from_recording(path):  # -> Handover (imports kept lazy)
     )
 
 
+def run_exporter(args: argparse.Namespace) -> int:
+    """Prometheus metrics of every deployment: Textual is never imported."""
+    import signal
+
+    from wa_tui.exporter import Exporter
+
+    host, _, port = args.listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise UsageError(f"--listen {args.listen!r}: expected HOST:PORT, e.g. 127.0.0.1:9877")
+    with open_targets(args) as found:
+        usable = [t for t in found if not t.needs_password]
+        for skipped in set(found) - set(usable):
+            print(f"wa-tui: {skipped.name}: no password source, not exported", file=sys.stderr)
+        exporter = Exporter(usable)
+
+        async def serve() -> None:
+            ready, stop = asyncio.Event(), asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            serving = asyncio.create_task(exporter.serve(host.strip("[]"), int(port), ready))
+            waiting = asyncio.create_task(ready.wait())
+            await asyncio.wait([serving, waiting], return_when=asyncio.FIRST_COMPLETED)
+            if serving.done():
+                serving.result()  # it failed to start: say why
+            print(
+                f"serving /metrics and /healthz on http://{host}:{exporter.port} "
+                f"for {len(usable)} deployment(s); Ctrl+C stops",
+                flush=True,
+            )
+            await stop.wait()
+            serving.cancel()
+
+        try:
+            asyncio.run(serve())
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {args.listen}: {exc.strerror or exc}") from None
+    return 0
+
+
 def run_replay(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -549,6 +600,7 @@ COMMANDS = {
     "record": run_record,
     "replay": run_replay,
     "bundle": run_bundle,
+    "exporter": run_exporter,
 }
 
 

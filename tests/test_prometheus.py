@@ -1,0 +1,199 @@
+"""The exporter, its alert rules, and a real Prometheus (Debian's `prometheus` package)
+scraping it while it polls a simulator. Without the binaries a developer's run skips
+with how to install them; under CI=true it fails instead."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import StartSimulator
+from tests.ui_helpers import target_for
+from wa_tui.exporter import Exporter
+from wa_tui.simulator import SimDeployment, SimulatorServer
+from wa_tui.simulator.scenarios import SCENARIOS
+
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "prometheus"
+
+
+def _require(binary: str) -> str:
+    found = shutil.which(binary)
+    if found is None:
+        message = f"{binary} is missing: apt-get install -y prometheus (Debian's package)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return answer.read().decode()
+
+
+def test_alert_rules_pass_promtool_check_and_their_unit_tests() -> None:
+    promtool = _require("promtool")
+    for args in (
+        ["check", "rules", "wa-tui-rules.yml"],
+        ["test", "rules", "wa-tui-rules.test.yml"],
+        ["check", "config", "prometheus.yml"],
+    ):
+        done = subprocess.run([promtool, *args], cwd=DEPLOY, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+async def test_exporter_serves_state_and_findings(start_simulator: StartSimulator) -> None:
+    server = start_simulator(SCENARIOS["socket-down"]())
+    exporter = Exporter([target_for(server, interval=0.2, name='prod "eu"\n')])
+    ready = asyncio.Event()
+    serving = asyncio.create_task(exporter.serve("127.0.0.1", 0, ready))
+    try:
+        await ready.wait()
+        url = f"http://127.0.0.1:{exporter.port}/metrics"
+        async with asyncio.timeout(20):
+            while "wa_finding" not in (text := await asyncio.to_thread(_get, url)):
+                await asyncio.sleep(0.1)
+        health = await asyncio.to_thread(_get, f"http://127.0.0.1:{exporter.port}/healthz")
+    finally:
+        serving.cancel()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    (up,) = families["wa_up"].samples
+    assert up.labels == {"deployment": 'prod "eu"\\x0a'} and up.value == 1.0
+    findings = {(s.labels["code"], s.labels["severity"]) for s in families["wa_finding"].samples}
+    assert ("SOCKET_DOWN", "critical") in findings
+    assert {s.labels["state"] for s in families["wa_node_socket"].samples} >= {"UP", "DN"}
+    owned = {s.labels["node"]: s.value for s in families["wa_node_shards_owned"].samples}
+    assert sum(owned.values()) == 9  # 8 shards and the control shard
+    assert "wa_last_poll_age_seconds" in families and "wa_callback_queue" in families
+    assert health.startswith("ok: 1 deployments, 1 read")
+
+
+def test_exporter_is_headless() -> None:
+    code = "import sys, wa_tui.exporter, wa_tui.cli; print('textual' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+@pytest.fixture
+def exporter_process(start_simulator: StartSimulator) -> Iterator[tuple[str, SimulatorServer]]:
+    """`wa-tui exporter` polling a simulator whose socket is down, every half second."""
+    server = start_simulator(SCENARIOS["socket-down"]())
+    env = dict(os.environ, WA_TUI_USERNAME=server.username, WA_TUI_PASSWORD=server.password)
+    command = [sys.executable, "-m", "wa_tui", "exporter", "--url", server.url]
+    process = subprocess.Popen(
+        [*command, "--listen", "127.0.0.1:0", "--interval", "0.5"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert "serving /metrics" in line, line
+        yield line.split("http://")[1].split()[0], server
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_prometheus_scrapes_the_exporter_and_sees_a_finding(
+    exporter_process: tuple[str, SimulatorServer], tmp_path: Path
+) -> None:
+    prometheus = _require("prometheus")
+    exporter, _ = exporter_process
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        f"rule_files: [{DEPLOY / 'wa-tui-rules.yml'}]\n"
+        "scrape_configs:\n"
+        f"  - job_name: wa-tui\n    static_configs: [{{targets: ['{exporter}']}}]\n"
+    )
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            prometheus,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        query = _query(port)
+        up = _until(lambda: query("wa_up"), 60)
+        assert [r["value"][1] for r in up] == ["1"]
+        finding = _until(lambda: query('wa_finding{code="SOCKET_DOWN"}'), 30)
+        assert finding[0]["metric"]["severity"] == "critical"
+        sockets = query('wa_node_socket{state="DN"}')
+        assert len(sockets) >= 3  # the broken owner, the secondary master, two spares
+        alerts = _until(lambda: query('ALERTS{alertname="WaSocketDown"}'), 30)
+        assert alerts[0]["metric"]["alertstate"] in ("pending", "firing")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _query(port: int) -> Callable[[str], list[dict]]:
+    def query(expression: str) -> list[dict]:
+        url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode(
+            {"query": expression}
+        )
+        try:
+            answer = json.loads(_get(url))
+        except OSError:
+            return []  # not listening yet
+        return answer["data"]["result"] if answer.get("status") == "success" else []
+
+    return query
+
+
+def _until(ask: Callable[[], list[dict]], timeout: float) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while not (found := ask()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Prometheus never answered within {timeout}s")
+        time.sleep(0.5)
+    return found
+
+
+def test_the_demo_simulator_exports_every_node(start_simulator: StartSimulator) -> None:
+    """Every node of an 8-shard deployment is exported with its role."""
+    server = start_simulator(SimDeployment.multiconnect(8))
+
+    async def scrape() -> str:
+        exporter = Exporter([target_for(server, interval=0.2)])
+        ready = asyncio.Event()
+        serving = asyncio.create_task(exporter.serve("127.0.0.1", 0, ready))
+        try:
+            await ready.wait()
+            url = f"http://127.0.0.1:{exporter.port}/metrics"
+            async with asyncio.timeout(20):
+                while "wa_node_role" not in (text := await asyncio.to_thread(_get, url)):
+                    await asyncio.sleep(0.1)
+            return text
+        finally:
+            serving.cancel()
+
+    families = {f.name: f for f in text_string_to_metric_families(asyncio.run(scrape()))}
+    roles = [s.labels["role"] for s in families["wa_node_role"].samples]
+    assert roles.count("primary_master") == 1 and len(roles) == 12

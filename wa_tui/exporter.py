@@ -1,0 +1,232 @@
+"""`wa-tui exporter`: every watched deployment as Prometheus metrics, headless.
+
+The watchers poll on their own interval (spread over it, at most so many at once); a
+scrape reads what they last saw and never causes a poll, so any number of Prometheus
+replicas cost the deployments nothing more. Findings are exported too
+(`wa_finding{deployment,code,severity}`), so alerting follows wa-tui's own judgement
+(deploy/prometheus/ has rules for them). Served by aiohttp on the watchers' event loop;
+metrics made by prometheus_client, which escapes label values; server strings are made
+visible first (control characters shown, never passed on). No Textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator, Sequence
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from wa_tui import clock
+from wa_tui.analysis.findings import shard_owners
+from wa_tui.models import Node, Snapshot, SocketState
+from wa_tui.targets import Target
+from wa_tui.text import visible
+from wa_tui.watcher import Phase, Update, Watcher, watchers_for
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+LABEL_LIMIT = 200
+
+
+def _label(value: object) -> str:
+    return visible(value, limit=LABEL_LIMIT)
+
+
+class _Gauges:
+    """Gauge families under construction, each made once per scrape."""
+
+    def __init__(self) -> None:
+        self.families: dict[str, GaugeMetricFamily] = {}
+
+    def add(self, name: str, help_text: str, labels: dict[str, object], value: float) -> None:
+        family = self.families.get(name)
+        if family is None:
+            family = GaugeMetricFamily(name, help_text, labels=list(labels))
+            self.families[name] = family
+        family.add_metric([_label(v) for v in labels.values()], value)
+
+
+class WatchersCollector(Collector):
+    """What the watchers last saw, as metrics, at scrape time."""
+
+    def __init__(self, watchers: Sequence[Watcher]) -> None:
+        self.watchers = watchers
+        self.poll_seconds: dict[str, float] = {}  # the last poll's duration, by deployment
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauges = _Gauges()
+        for watcher in self.watchers:
+            self._deployment(gauges, watcher)
+        yield from gauges.families.values()
+
+    def _deployment(self, gauges: _Gauges, watcher: Watcher) -> None:
+        name = watcher.name
+        d = {"deployment": name}
+        up = watcher.status.error is None and watcher.snapshot is not None
+        gauges.add("wa_up", "1 if the last poll read the deployment", d, float(up))
+        if name in self.poll_seconds:
+            gauges.add(
+                "wa_poll_duration_seconds",
+                "How long the last poll took",
+                d,
+                self.poll_seconds[name],
+            )
+        snapshot = watcher.snapshot
+        if snapshot is None:
+            return
+        age = (clock.now() - snapshot.fetched_at).total_seconds()
+        gauges.add("wa_last_poll_age_seconds", "Age of the data exported", d, max(age, 0.0))
+        for finding in watcher.findings:
+            labels = {**d, "code": finding.code, "severity": finding.severity.label}
+            gauges.add("wa_finding", "1 for each finding wa-tui raises", labels, 1.0)
+        self._shards(gauges, d, snapshot)
+        for node in snapshot.nodes:
+            self._node(gauges, d, snapshot, node)
+        self._vitals(gauges, d, watcher)
+
+    def _shards(self, gauges: _Gauges, d: dict[str, object], snapshot: Snapshot) -> None:
+        owners = snapshot.owners
+        gauges.add(
+            "wa_shards",
+            "Shards the deployment has (control shard not counted)",
+            d,
+            float(snapshot.shard_count),
+        )
+        gauges.add(
+            "wa_shards_unassigned",
+            "Shards no node owns",
+            d,
+            float(sum(1 for n in owners.values() if not n)),
+        )
+        down = sum(1 for n in shard_owners(snapshot) if n.socket is SocketState.DOWN)
+        gauges.add(
+            "wa_sockets_down", "Shard owners whose socket to WhatsApp is down", d, float(down)
+        )
+
+    def _node(self, gauges: _Gauges, d: dict[str, object], snapshot: Snapshot, node: Node) -> None:
+        n = {**d, "node": node.id}
+        gauges.add("wa_node_role", "1 for the node's role", {**n, "role": node.role or "none"}, 1.0)
+        gauges.add(
+            "wa_node_socket",
+            "1 for the node's socket state",
+            {**n, "state": node.socket.value},
+            1.0,
+        )
+        gauges.add(
+            "wa_node_socket_up",
+            "1 if the node's socket to WhatsApp is up",
+            n,
+            float(node.socket in (SocketState.UP, SocketState.UP_RECEIVING_OFFLINE)),
+        )
+        gauges.add(
+            "wa_node_shards_owned",
+            "Shards the node owns (control shard included)",
+            n,
+            float(len(node.shards)),
+        )
+        if node.gateway_status is not None:
+            gauges.add(
+                "wa_node_gateway",
+                "1 for the node's gateway status",
+                {**n, "status": node.gateway_status},
+                1.0,
+            )
+        expires = node.support.expire_timestamp
+        if expires is not None:
+            days = (expires - snapshot.fetched_at).total_seconds() / 86400
+            gauges.add("wa_node_build_expiry_days", "Days until the node's build expires", n, days)
+        for directory, free in snapshot.free_space(node).items():
+            if free is not None and free < 2**62:
+                gauges.add(
+                    "wa_node_free_bytes",
+                    "Free bytes by directory",
+                    {**n, "directory": directory},
+                    float(free),
+                )
+
+    def _vitals(self, gauges: _Gauges, d: dict[str, object], watcher: Watcher) -> None:
+        vitals = watcher.poller.vitals.latest
+        if vitals is None:
+            return
+        for node, queue in vitals.callback_queue_by_node.items():
+            gauges.add(
+                "wa_node_callback_queue", "Callbacks queued on the node", {**d, "node": node}, queue
+            )
+        for name, help_text, value in (
+            ("wa_callback_queue", "Callbacks queued, all nodes", vitals.callback_queue),
+            ("wa_pending_messages", "Outgoing messages pending", vitals.pending_messages),
+            ("wa_callbacks_per_second", "Callbacks sent per second", vitals.callbacks_per_s),
+            (
+                "wa_callback_failures_per_second",
+                "Callbacks failed per second",
+                vitals.callback_failures_per_s,
+            ),
+            ("wa_api_requests_per_second", "API requests per second", vitals.api_requests_per_s),
+            ("wa_api_5xx_ratio", "Share of API requests answering 5xx", vitals.api_5xx_share),
+            (
+                "wa_db_errors_per_second",
+                "Failed database requests per second",
+                vitals.db_errors_per_s,
+            ),
+        ):
+            if value is not None:
+                gauges.add(name, help_text, d, value)
+
+
+class Exporter:
+    """The watchers of `targets`, and the HTTP server Prometheus scrapes."""
+
+    def __init__(self, targets: Sequence[Target], max_concurrent_polls: int = 10) -> None:
+        self.watchers = list(watchers_for(list(targets), max_concurrent_polls).values())
+        self.collector = WatchersCollector(self.watchers)
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(self.collector)
+        self._started: dict[str, float] = {}
+
+    def _timing(self, update: Update) -> None:
+        name = update.watcher.name
+        if update.phase is Phase.POLLING:
+            self._started[name] = time.monotonic()
+        elif update.phase is Phase.POLLED and name in self._started:
+            self.collector.poll_seconds[name] = time.monotonic() - self._started.pop(name)
+
+    async def _metrics(self, _request: web.Request) -> web.Response:
+        body = await asyncio.to_thread(generate_latest, self.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+    async def _health(self, _request: web.Request) -> web.Response:
+        read = sum(1 for w in self.watchers if w.snapshot is not None)
+        return web.Response(text=f"ok: {len(self.watchers)} deployments, {read} read\n")
+
+    async def serve(self, host: str, port: int, ready: asyncio.Event | None = None) -> None:
+        """Poll every deployment (first polls spread over an interval) and serve until
+        cancelled."""
+        app = web.Application()
+        app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/healthz", self._health)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        self.port = runner.addresses[0][1]
+        tasks = [asyncio.create_task(self._watch(i, w)) for i, w in enumerate(self.watchers)]
+        if ready is not None:
+            ready.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            for watcher in self.watchers:
+                await watcher.aclose()
+            await runner.cleanup()
+
+    async def _watch(self, index: int, watcher: Watcher) -> None:
+        """Start this deployment's polling at its share of the interval, so many
+        deployments' polls are spread rather than all at once."""
+        watcher.subscribe(self._timing, "the exporter's timing")
+        await asyncio.sleep(watcher.poller.interval * index / max(len(self.watchers), 1))
+        await watcher.run()
