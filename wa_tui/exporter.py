@@ -77,6 +77,8 @@ class WatchersCollector(Collector):
         snapshot = watcher.snapshot
         if snapshot is None:
             return
+        info = {**d, "kind": snapshot.kind.value, "api_version": snapshot.api_version or ""}
+        gauges.add("wa_deployment_info", "The deployment's kind and API version", info, 1.0)
         age = (clock.now() - snapshot.fetched_at).total_seconds()
         gauges.add("wa_last_poll_age_seconds", "Age of the data exported", d, max(age, 0.0))
         for finding in watcher.findings:

@@ -66,6 +66,7 @@ class WaTuiApp(App[None]):
         Binding("r", "refresh", "Refresh", tooltip="Poll the deployment now"),
         Binding("p", "toggle_pause", "Pause", tooltip="Stop or restart polling"),
         Binding("s", "switch", "Deployments", tooltip="Show another deployment"),
+        Binding("F", "fleet", "Fleet", tooltip="Every deployment at a glance, worst first"),
         Binding("e", "toggle_events", "Events", tooltip="Show or hide the change log"),
         Binding("v", "toggle_vitals", "Vitals", tooltip="Show or hide the vitals"),
         Binding(
@@ -166,6 +167,8 @@ class WaTuiApp(App[None]):
 
             first = next(iter(self.watchers.values()))
             first.subscribe(recording_consumer(self._recorder), name="the recorder")
+        if len(self.watchers) > 1:
+            self.action_fleet()  # the start screen when there are several
         for watcher in self.watchers.values():
             watcher.subscribe(self._on_update, name="the dashboard")
             if watcher.target.needs_password:
@@ -296,6 +299,15 @@ class WaTuiApp(App[None]):
         self.query_one(TopologyView).reset()
         self._show_snapshot()
         self._redraw_status()
+
+    def action_fleet(self) -> None:
+        from wa_tui.fleet import row_of
+        from wa_tui.ui.fleet_screen import FleetScreen
+
+        if isinstance(self.screen, FleetScreen):
+            return
+        rows = lambda: [row_of(w) for w in self.watchers.values()]  # noqa: E731
+        self.push_screen(FleetScreen(rows, "polled by this wa-tui"), self._switch_to)
 
     def action_focus_nodes(self) -> None:
         self.query_one(NodeTable).focus()
