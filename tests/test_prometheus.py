@@ -148,9 +148,34 @@ def test_prometheus_scrapes_the_exporter_and_sees_a_finding(
         assert len(sockets) >= 3  # the broken owner, the secondary master, two spares
         alerts = _until(lambda: query('ALERTS{alertname="WaSocketDown"}'), 30)
         assert alerts[0]["metric"]["alertstate"] in ("pending", "firing")
+        _until(lambda: query("wa_deployment_info"), 30)
+        assert asyncio.run(_fleet_from(f"http://127.0.0.1:{port}")) == [
+            (exporter_process[1].url.split("://")[1], "✖", "SOCKET_DOWN", "8/8")
+        ]
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+async def _fleet_from(url: str) -> list[tuple[str, ...]]:
+    """`wa-tui --prometheus URL`'s fleet screen, as drawn: name, mark, finding, shards."""
+    from textual.widgets import DataTable
+
+    from wa_tui.ui.fleet_app import FleetApp
+    from wa_tui.ui.fleet_screen import FleetScreen
+
+    app = FleetApp(url, configured=())
+    async with app.run_test(size=(160, 50)) as pilot:
+        deadline = time.monotonic() + 20
+        while not (isinstance(app.screen, FleetScreen) and app.rows):
+            assert time.monotonic() < deadline, "the fleet never filled from Prometheus"
+            await pilot.pause(0.1)
+        await pilot.pause(1.2)  # the screen's own refresh
+        table = app.screen.query_one(DataTable)
+        return [
+            tuple(str(table.get_cell_at((row, column))) for column in (1, 0, 6, 4))
+            for row in range(table.row_count)
+        ]
 
 
 def _query(port: int) -> Callable[[str], list[dict]]:

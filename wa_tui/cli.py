@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--record", metavar="FILE", help="record every poll to FILE while watching (see replay)"
     )
     parser.add_argument(
+        "--prometheus",
+        metavar="URL",
+        help="the fleet from Prometheus (what wa-tui exporters recorded), not polled here",
+    )
+    parser.add_argument(
         "--show-secrets",
         action="store_true",
         help="let `x` reveal secret values in the detail pane, after a confirmation",
@@ -304,6 +309,8 @@ def _read_once(args: argparse.Namespace) -> tuple[Target, PollResult]:
 def run_dashboard(args: argparse.Namespace) -> int:
     from wa_tui.poller import poll_early
 
+    if args.prometheus:
+        return run_prometheus_fleet(args)
     with open_targets(args) as found:
         recorder = _recorder(args.record, found[0]) if args.record else None
         # The deployment shown first is polled while Textual loads (a third of a second).
@@ -324,6 +331,24 @@ def run_dashboard(args: argparse.Namespace) -> int:
             if recorder is not None:
                 recorder.close()
                 print(f"recorded {recorder.polls} polls to {recorder.path}")
+    return 0
+
+
+def run_prometheus_fleet(args: argparse.Namespace) -> int:
+    """The fleet from Prometheus; a configured deployment chosen opens its dashboard, and
+    quitting that comes back to the fleet."""
+    from wa_tui import config, targets
+
+    if not args.prometheus.startswith(("http://", "https://")):
+        raise UsageError(f"--prometheus {args.prometheus!r}: expected an http(s):// URL")
+    path = config.config_path(getattr(args, "config", None))
+    found = targets.configured(path, None, _overrides(args)) if path.exists() else []
+    by_name = {target.name: target for target in found}
+    from wa_tui.ui.app import WaTuiApp
+    from wa_tui.ui.fleet_app import FleetApp
+
+    while (name := FleetApp(args.prometheus, by_name).run()) is not None:
+        WaTuiApp([by_name[name]], secrets_may_be_shown=args.show_secrets).run()
     return 0
 
 

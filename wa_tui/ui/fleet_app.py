@@ -1,0 +1,68 @@
+"""`wa-tui --prometheus URL`: the fleet screen filled from Prometheus's query API (what
+the exporters recorded) instead of polling every deployment; `enter` on a configured
+deployment opens its live dashboard (`q` there comes back to the fleet)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection
+from pathlib import Path
+
+import httpx
+from textual.app import App
+
+from wa_tui.errors import WAError
+from wa_tui.fleet import FleetRow, rows_from_prometheus
+from wa_tui.text import visible
+from wa_tui.ui.fleet_screen import FleetScreen
+
+REFRESH_SECONDS = 5.0
+
+
+class FleetApp(App[str | None]):
+    """Exits with the name of a configured deployment to open, or None."""
+
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "wa-tui fleet"
+
+    def __init__(self, url: str, configured: Collection[str]) -> None:
+        super().__init__()
+        self.url = url.rstrip("/")
+        self.configured = set(configured)
+        self.rows: list[FleetRow] = []
+        self.failure: str | None = None
+
+    def on_mount(self) -> None:
+        self._show()
+        self.run_worker(self._follow(), exit_on_error=False)
+
+    def _show(self) -> None:
+        screen = FleetScreen(lambda: self.rows, f"from Prometheus {visible(self.url, limit=60)}")
+        self.push_screen(screen, self._chosen)
+
+    async def _follow(self) -> None:
+        async with httpx.AsyncClient(base_url=self.url, timeout=10) as client:
+            while True:
+                try:
+                    self.rows = await rows_from_prometheus(client)
+                    self.failure = None
+                except WAError as error:
+                    if str(error) != self.failure:
+                        self.failure = str(error)
+                        self.notify(self.failure, severity="error", timeout=10)
+                if isinstance(self.screen, FleetScreen):
+                    self.screen.refresh_rows()
+                await asyncio.sleep(REFRESH_SECONDS)
+
+    def _chosen(self, name: str | None) -> None:
+        if name is None:
+            self.exit(None)
+        elif name in self.configured:
+            self.exit(name)
+        else:
+            self.notify(
+                f"{visible(name, limit=60)} is not configured here: add it with "
+                "`wa-tui config add` to open its dashboard",
+                severity="warning",
+            )
+            self._show()
