@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import statistics
@@ -94,6 +95,22 @@ def exporter_run(config: Path, env: dict[str, str], seconds: float) -> tuple[flo
         process.wait(timeout=20)
 
 
+def request_floor(url: str) -> float:
+    """CPU of one request to a deployment through httpx, as the client makes it."""
+    from wa_tui.auth import Credentials
+    from wa_tui.client import WAClient
+
+    async def measure() -> float:
+        async with WAClient(url, Credentials.with_password("admin", PASSWORD)) as client:
+            await client.get_body("/v1/health")
+            start = time.process_time()
+            for _ in range(100):
+                await client.get_body("/v1/health")
+            return (time.process_time() - start) / 100
+
+    return asyncio.run(measure())
+
+
 def key_latencies(run: PtyRun) -> list[float]:
     latencies = []
     for index in range(20):
@@ -119,6 +136,7 @@ def main() -> None:
             (Path(directory) / "all").mkdir()
             one = _config(urls[:1], Path(directory) / "one")
             every = _config(urls, Path(directory) / "all")
+            per_request = request_floor(urls[0])
             single_share, _ = exporter_run(one, env, SECONDS / 2)
             share, oldest = exporter_run(every, env, SECONDS)
             with in_pty([PYTHON, "-c", MINIMAL_APP]) as run:
@@ -134,6 +152,11 @@ def main() -> None:
     report(
         f"The fleet: {COUNT} deployments of 12 nodes, polled every {INTERVAL:g} s",
         [
+            ("floor: one request through httpx", f"{per_request * 1000:.2f} ms of CPU"),
+            (
+                f"floor: {COUNT} deployments' requests alone (4 a poll, db stats every minute)",
+                f"{per_request * COUNT * (4 / INTERVAL + 1 / 60):.2%} of a core",
+            ),
             ("exporter watching one deployment", f"{single_share:.2%} of a core"),
             (f"exporter watching {COUNT} (target < 10%)", f"{share:.2%} of a core"),
             (f"oldest data exported (target < {2 * INTERVAL:g} s)", f"{oldest:.1f} s"),

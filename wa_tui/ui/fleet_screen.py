@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from wa_tui.analysis import Severity
 from wa_tui.fleet import FleetRow, summary
-from wa_tui.text import human_age, visible
+from wa_tui.text import visible
 from wa_tui.ui.badges import severity_mark
 
 COLUMNS = (
@@ -64,8 +64,21 @@ def cells(row: FleetRow) -> tuple[Text, ...]:
         Text(
             _number(row.expiry_days, " d"), style="yellow" if (row.expiry_days or 99) < 14 else ""
         ),
-        Text(human_age(row.age_seconds) if row.age_seconds is not None else "—"),
+        _age(row.age_seconds),
     )
+
+
+FRESH_SECONDS = 60.0
+
+
+def _age(seconds: float | None) -> Text:
+    """Fresh data says so; older data counts in whole minutes. A cell that ticked every
+    second on 200 rows would have the table drawn again every second."""
+    if seconds is None:
+        return Text("—", style="dim")
+    if seconds < FRESH_SECONDS:
+        return Text("fresh", style="dim")
+    return Text(f"{int(seconds // 60)} min old", style="bold yellow")
 
 
 def fleet_line(rows: Sequence[FleetRow], source: str) -> Text:
