@@ -50,6 +50,21 @@ def _get(url: str) -> str:
         return answer.read().decode()
 
 
+async def _scrape_until(exporter: Exporter, marker: str) -> tuple[str, str]:
+    """Serve `exporter` until its /metrics shows `marker`: that text, and /healthz's."""
+    ready = asyncio.Event()
+    serving = asyncio.create_task(exporter.serve("127.0.0.1", 0, ready))
+    try:
+        await ready.wait()
+        base = f"http://127.0.0.1:{exporter.port}"
+        async with asyncio.timeout(20):
+            while marker not in (text := await asyncio.to_thread(_get, f"{base}/metrics")):
+                await asyncio.sleep(0.1)
+        return text, await asyncio.to_thread(_get, f"{base}/healthz")
+    finally:
+        serving.cancel()
+
+
 def test_alert_rules_pass_promtool_check_and_their_unit_tests() -> None:
     promtool = _require("promtool")
     for args in (
@@ -64,17 +79,7 @@ def test_alert_rules_pass_promtool_check_and_their_unit_tests() -> None:
 async def test_exporter_serves_state_and_findings(start_simulator: StartSimulator) -> None:
     server = start_simulator(SCENARIOS["socket-down"]())
     exporter = Exporter([target_for(server, interval=0.2, name='prod "eu"\n')])
-    ready = asyncio.Event()
-    serving = asyncio.create_task(exporter.serve("127.0.0.1", 0, ready))
-    try:
-        await ready.wait()
-        url = f"http://127.0.0.1:{exporter.port}/metrics"
-        async with asyncio.timeout(20):
-            while "wa_finding" not in (text := await asyncio.to_thread(_get, url)):
-                await asyncio.sleep(0.1)
-        health = await asyncio.to_thread(_get, f"http://127.0.0.1:{exporter.port}/healthz")
-    finally:
-        serving.cancel()
+    text, health = await _scrape_until(exporter, "wa_finding")
     families = {f.name: f for f in text_string_to_metric_families(text)}
     (up,) = families["wa_up"].samples
     assert up.labels == {"deployment": 'prod "eu"\\x0a'} and up.value == 1.0
@@ -205,20 +210,8 @@ def test_the_demo_simulator_exports_every_node(start_simulator: StartSimulator) 
     """Every node of an 8-shard deployment is exported with its role."""
     server = start_simulator(SimDeployment.multiconnect(8))
 
-    async def scrape() -> str:
-        exporter = Exporter([target_for(server, interval=0.2)])
-        ready = asyncio.Event()
-        serving = asyncio.create_task(exporter.serve("127.0.0.1", 0, ready))
-        try:
-            await ready.wait()
-            url = f"http://127.0.0.1:{exporter.port}/metrics"
-            async with asyncio.timeout(20):
-                while "wa_node_role" not in (text := await asyncio.to_thread(_get, url)):
-                    await asyncio.sleep(0.1)
-            return text
-        finally:
-            serving.cancel()
-
-    families = {f.name: f for f in text_string_to_metric_families(asyncio.run(scrape()))}
+    exporter = Exporter([target_for(server, interval=0.2)])
+    text, _ = asyncio.run(_scrape_until(exporter, "wa_node_role"))
+    families = {f.name: f for f in text_string_to_metric_families(text)}
     roles = [s.labels["role"] for s in families["wa_node_role"].samples]
     assert roles.count("primary_master") == 1 and len(roles) == 12

@@ -157,6 +157,15 @@ def _error_from_response(response: httpx.Response) -> ApiStatusError:
     )
 
 
+def _body(response: httpx.Response, refused: str, hint: str) -> bytes:
+    """A 200's body; a 401 says `refused` and `hint`; any other status, what it was."""
+    if response.status_code == 401:
+        raise AuthenticationError(refused, hint)
+    if response.status_code != 200:
+        raise _error_from_response(response)
+    return response.content
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     """Retry-After in seconds (an HTTP date is rare from this API; read as absent)."""
     try:
@@ -321,26 +330,14 @@ class WAClient:
         if response.status_code == 401 and self.credentials.can_log_in:
             await self._login_once(stale_token=sent_with)
             response = await self._send("GET", path, headers=self._bearer())
-        if response.status_code == 401:
-            raise AuthenticationError(
-                f"token refused for {path} (HTTP 401)",
-                "set a fresh WA_TUI_TOKEN, or WA_TUI_USERNAME and WA_TUI_PASSWORD",
-            )
-        if response.status_code != 200:
-            raise _error_from_response(response)
-        return response.content
+        hint = "set a fresh WA_TUI_TOKEN, or WA_TUI_USERNAME and WA_TUI_PASSWORD"
+        return _body(response, f"token refused for {path} (HTTP 401)", hint)
 
     async def _get_with_api_key(self, path: str) -> bytes:
         headers = {"Authorization": f"Apikey {self.credentials.api_key}"}
         response = await self._send("GET", path, headers=headers)
-        if response.status_code == 401:
-            raise AuthenticationError(
-                f"API key refused for {path} (HTTP 401)",
-                "check the key in api_key_env / WA_TUI_API_KEY (the webapp's WA_API_KEY)",
-            )
-        if response.status_code != 200:
-            raise _error_from_response(response)
-        return response.content
+        hint = "check the key in api_key_env / WA_TUI_API_KEY (the webapp's WA_API_KEY)"
+        return _body(response, f"API key refused for {path} (HTTP 401)", hint)
 
     async def _login_once(self, stale_token: str | None) -> None:
         """Log in unless a concurrent request already replaced `stale_token`."""

@@ -108,14 +108,19 @@ def from_url(url: str, overrides: Overrides) -> Target:
     )
 
 
+def _from_env(deployment: DeploymentConfig, key: str) -> str | None:
+    """The value of the variable a `*_env` key names; it must be set if named."""
+    variable = getattr(deployment, key)
+    if not variable:
+        return None
+    value = os.environ.get(variable)
+    if not value:
+        raise ConfigError(f"deployment {deployment.name!r}: {key} {variable} is not set")
+    return value
+
+
 def _credentials(deployment: DeploymentConfig) -> Credentials:
-    token = None
-    if deployment.token_env:
-        token = os.environ.get(deployment.token_env)
-        if not token:
-            raise ConfigError(
-                f"deployment {deployment.name!r}: token_env {deployment.token_env} is not set"
-            )
+    token = _from_env(deployment, "token_env")
     if deployment.password_env:
         password = password_from_env(deployment.password_env)
     elif deployment.password_command:
@@ -127,15 +132,11 @@ def _credentials(deployment: DeploymentConfig) -> Credentials:
             f"deployment {deployment.name!r}: set username (with password_env, "
             "password_command, or be asked at start) or token_env"
         )
-    api_key = None
-    if deployment.api_key_env:
-        api_key = os.environ.get(deployment.api_key_env)
-        if not api_key:
-            raise ConfigError(
-                f"deployment {deployment.name!r}: api_key_env {deployment.api_key_env} is not set"
-            )
     return Credentials(
-        username=deployment.username, password=password, token=token, api_key=api_key
+        username=deployment.username,
+        password=password,
+        token=token,
+        api_key=_from_env(deployment, "api_key_env"),
     )
 
 
