@@ -388,3 +388,20 @@ async def test_copy_screenshot_and_bundle_keys(
         with tarfile.open(bundle) as tar:
             names = [member.name.split("/", 1)[1] for member in tar.getmembers()]
         assert {"MANIFEST", "answers/v1-support.json", "findings.txt"} <= set(names)
+
+
+async def test_twenty_quick_j_scroll_the_detail_twenty_lines(simulator: SimulatorServer) -> None:
+    app = make_app(simulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        detail = app.query_one(NodeDetail)
+        await pilot.press("enter")
+        assert detail.has_focus
+        await pilot.press(*["j"] * 20)
+        await pilot.pause()
+        assert detail.scroll_y == 20
+        await pilot.press("home")
+        assert detail.scroll_y == 0
+        await pilot.press("end")
+        await pilot.pause()
+        assert detail.scroll_y == detail.max_scroll_y > 20

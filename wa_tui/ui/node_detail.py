@@ -185,10 +185,34 @@ class NodeDetail(VerticalScroll):
     """Follows the node list's cursor; `enter` focuses it to scroll, `escape` goes back."""
 
     BINDINGS = [  # noqa: RUF012
-        Binding("j", "scroll_down", "Scroll down", show=False),
-        Binding("k", "scroll_up", "Scroll up", show=False),
+        Binding("j,down", "scroll_down", "Scroll down", key_display="↓ j", show=False),
+        Binding("k,up", "scroll_up", "Scroll up", key_display="↑ k", show=False),
+        Binding("pagedown", "page_down", "Page down", key_display="pgdn", show=False),
+        Binding("pageup", "page_up", "Page up", key_display="pgup", show=False),
+        Binding("home,g", "scroll_home", "Top", key_display="home g", show=False),
+        Binding("end,G", "scroll_end", "Bottom", key_display="end G", show=False),
         Binding("escape", "app.focus_nodes", "Back to nodes"),
     ]
+
+    # Without animation: an animated scroll starts from where the running one is, so
+    # keys repeated faster than it runs lose distance (20 quick `j` moved ~5 lines).
+    def action_scroll_down(self) -> None:
+        self.scroll_relative(y=1, animate=False)
+
+    def action_scroll_up(self) -> None:
+        self.scroll_relative(y=-1, animate=False)
+
+    def action_page_down(self) -> None:
+        self.scroll_relative(y=self.scrollable_content_region.height, animate=False)
+
+    def action_page_up(self) -> None:
+        self.scroll_relative(y=-self.scrollable_content_region.height, animate=False)
+
+    def action_scroll_home(self) -> None:
+        self.scroll_home(animate=False)
+
+    def action_scroll_end(self) -> None:
+        self.scroll_end(animate=False)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
