@@ -23,6 +23,7 @@ from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
@@ -37,11 +38,11 @@ from wa_tui.text import visible
 from wa_tui.ui.confirm_screen import ConfirmScreen
 from wa_tui.ui.deployment_switcher import DeploymentSwitcher
 from wa_tui.ui.event_log import EventLog
-from wa_tui.ui.findings_panel import FindingsPanel
+from wa_tui.ui.findings_panel import FindingsLine, FindingsPanel
 from wa_tui.ui.help_screen import HelpScreen
 from wa_tui.ui.login_screen import LoginScreen
 from wa_tui.ui.node_detail import NodeDetail
-from wa_tui.ui.node_table import NodeTable
+from wa_tui.ui.node_table import COLUMNS, ESSENTIAL, NodeTable
 from wa_tui.ui.status_bar import StatusBar
 from wa_tui.ui.topology import TopologyView
 from wa_tui.ui.vitals_panel import VitalsPanel
@@ -55,6 +56,11 @@ log = logging.getLogger(__name__)
 # Rows a terminal needs before the vitals pane is shown by default (below, the detail
 # would have too little left); `v` shows it anyway.
 VITALS_MIN_HEIGHT = 40
+# Below either, one column: the node list, one pane at a time beside it (README).
+NARROW_WIDTH, NARROW_HEIGHT = 100, 30
+# Below this, node names are shortened (the list's widest column).
+WIDE_WIDTH = 150
+OPENABLE = ("detail", "events", "vitals")
 
 
 class WaTuiApp(App[None]):
@@ -142,6 +148,7 @@ class WaTuiApp(App[None]):
         yield StatusBar(id="status")
         with Horizontal(id="main"):
             with Vertical(id="left"):
+                yield FindingsLine(id="findings-line")
                 yield NodeTable(id="nodes")
                 yield TopologyView(id="topology")
             with Vertical(id="right"):
@@ -152,15 +159,16 @@ class WaTuiApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._fit(self.size)
         # Asked for every second and every poll: looked up once (a DOM query is not free).
-        self._status_bar = self.query_one(StatusBar)
-        self.query_one("#nodes").border_title = "Nodes"
-        self.query_one("#topology").border_title = "Topology"
-        self.query_one("#detail").border_title = "Detail"
-        self.query_one("#findings").border_title = "Findings"
-        self.query_one("#vitals").border_title = "Vitals (30 min)"
-        self.query_one("#events").border_title = "Events (newest first)"
-        self.query_one(NodeTable).focus()
+        self._status_bar = self.dashboard.query_one(StatusBar)
+        self.dashboard.query_one("#nodes").border_title = "Nodes"
+        self.dashboard.query_one("#topology").border_title = "Topology"
+        self.dashboard.query_one("#detail").border_title = "Detail"
+        self.dashboard.query_one("#findings").border_title = "Findings"
+        self.dashboard.query_one("#vitals").border_title = "Vitals (30 min)"
+        self.dashboard.query_one("#events").border_title = "Events (newest first)"
+        self.dashboard.query_one(NodeTable).focus()
         self._status_clock = self.set_interval(1.0, self._redraw_status, pause=True)
         if self._recorder is not None:
             from wa_tui.recording import recording_consumer
@@ -229,23 +237,26 @@ class WaTuiApp(App[None]):
     def _show_snapshot(self) -> None:
         watcher = self.watcher
         snapshot = watcher.snapshot
-        table = self.query_one(NodeTable)
+        table = self.dashboard.query_one(NodeTable)
         with self.batch_update():
             if snapshot is not None:
                 table.show(snapshot, node_severity(watcher.findings))
-                self.query_one(TopologyView).show(snapshot)
+                self.dashboard.query_one(TopologyView).show(snapshot)
             self._retitle(table, f"Nodes ({table.row_count})")
-            self.query_one(FindingsPanel).show(watcher.findings)
-            self._retitle(self.query_one(FindingsPanel), f"Findings ({len(watcher.findings)})")
-            self.query_one(VitalsPanel).show(watcher.poller.vitals, watcher.findings)
-            self.query_one(EventLog).show(watcher)
+            self.dashboard.query_one(FindingsPanel).show(watcher.findings)
+            self.dashboard.query_one(FindingsLine).show(watcher.findings)
+            self._retitle(
+                self.dashboard.query_one(FindingsPanel), f"Findings ({len(watcher.findings)})"
+            )
+            self.dashboard.query_one(VitalsPanel).show(watcher.poller.vitals, watcher.findings)
+            self.dashboard.query_one(EventLog).show(watcher)
             self._show_selected()
 
     def _show_selected(self) -> None:
         snapshot = self.watcher.snapshot
-        selected = self.query_one(NodeTable).selected_id
+        selected = self.dashboard.query_one(NodeTable).selected_id
         node = snapshot.by_id.get(selected) if snapshot and selected else None
-        detail = self.query_one(NodeDetail)
+        detail = self.dashboard.query_one(NodeDetail)
         detail.show(node, snapshot)
         vitals = self.watcher.poller.vitals.latest
         detail.show_vitals(vitals.of_node(node.id) if vitals and node else None)
@@ -295,8 +306,8 @@ class WaTuiApp(App[None]):
             self.current = name
 
     def watch_current(self) -> None:
-        self.query_one(NodeTable).reset()
-        self.query_one(TopologyView).reset()
+        self.dashboard.query_one(NodeTable).reset()
+        self.dashboard.query_one(TopologyView).reset()
         self._show_snapshot()
         self._redraw_status()
 
@@ -310,10 +321,20 @@ class WaTuiApp(App[None]):
         self.push_screen(FleetScreen(rows, "polled by this wa-tui"), self._switch_to)
 
     def action_focus_nodes(self) -> None:
-        self.query_one(NodeTable).focus()
+        self._open(None)
+        self.dashboard.query_one(NodeTable).focus()
 
     def action_focus_detail(self) -> None:
-        self.query_one(NodeDetail).focus()
+        if self.has_class("-narrow"):
+            self._open("detail")
+        self.dashboard.query_one(NodeDetail).focus()
+
+    def _open(self, pane: str | None) -> None:
+        """On a narrow terminal, one of the right-hand panes fills the screen (`enter`
+        the detail, `e` the events, `v` the vitals); None: back to the node list."""
+        for name in OPENABLE:
+            self.set_class(pane == name, f"-open-{name}")
+        self.set_class(pane is not None, "-open")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_secrets":
@@ -321,7 +342,7 @@ class WaTuiApp(App[None]):
         return True
 
     def action_toggle_secrets(self) -> None:
-        detail = self.query_one(NodeDetail)
+        detail = self.dashboard.query_one(NodeDetail)
         if detail.reveal_secrets:
             self._reveal(False)
             return
@@ -332,12 +353,12 @@ class WaTuiApp(App[None]):
         self.push_screen(ConfirmScreen(question), self._reveal)
 
     def _reveal(self, reveal: bool | None) -> None:
-        self.query_one(NodeDetail).reveal_secrets = bool(reveal)
+        self.dashboard.query_one(NodeDetail).reveal_secrets = bool(reveal)
         self._show_selected()
 
     def action_copy_node(self) -> None:
         snapshot = self.watcher.snapshot
-        selected = self.query_one(NodeTable).selected_id
+        selected = self.dashboard.query_one(NodeTable).selected_id
         node = snapshot.by_id.get(selected) if snapshot and selected else None
         if snapshot is None or node is None:
             self.notify("no node selected", severity="warning")
@@ -386,19 +407,41 @@ class WaTuiApp(App[None]):
         self.notify(f"bundle written: {output}", timeout=15)
 
     def action_toggle_events(self) -> None:
-        events = self.query_one(EventLog)
-        events.display = not events.display
+        if self.has_class("-narrow"):
+            self._open(None if self.has_class("-open-events") else "events")
+        else:
+            self.toggle_class("-events-hidden")
 
     def action_toggle_vitals(self) -> None:
-        vitals = self.query_one(VitalsPanel)
-        vitals.display = not vitals.display
+        if self.has_class("-narrow"):
+            self._open(None if self.has_class("-open-vitals") else "vitals")
+            return
+        self.toggle_class("-vitals-hidden")
         self._vitals_chosen = True
 
+    @property
+    def dashboard(self) -> Screen:
+        """The screen of the panes: the fleet or a dialog may be on top of it when a poll
+        ends (a query on the app searches the screen on top only)."""
+        return self.screen_stack[0]
+
     def on_resize(self, event: events.Resize) -> None:
-        """The vitals pane shows by default where there is room for it beside the detail;
-        once `v` is pressed, it is the user's choice."""
+        if self.screen_stack and self.is_mounted:
+            self._fit(event.size)
+
+    def _fit(self, size: Size) -> None:
+        """The layout for the terminal's size (breakpoints: README, "Every terminal");
+        the vitals pane shows by default where there is room for it beside the detail
+        (once `v` is pressed, it is the user's choice)."""
+        width, height = size
+        narrow = width < NARROW_WIDTH or height < NARROW_HEIGHT
+        self.set_class(narrow, "-narrow")
+        if not narrow:
+            self._open(None)
         if not self._vitals_chosen:
-            self.query_one(VitalsPanel).display = event.size.height >= VITALS_MIN_HEIGHT
+            self.set_class(height < VITALS_MIN_HEIGHT, "-vitals-hidden")
+        columns = ESSENTIAL if narrow else tuple(key for key, _ in COLUMNS)
+        self.dashboard.query_one(NodeTable).set_variant(columns, short_names=width < WIDE_WIDTH)
 
     def action_help(self) -> None:
         groups = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.widgets import Static
 
 from wa_tui.analysis import Finding
 from wa_tui.text import visible
@@ -40,3 +41,22 @@ class FindingsPanel(SizedStatic):
             return
         self._shown = findings
         self.show_content(render_findings(findings))
+
+
+class FindingsLine(Static):
+    """On a narrow terminal, the findings in one line: their count by severity and the
+    worst codes (`enter` on a node, or the wide layout, shows them whole)."""
+
+    def show(self, findings: tuple[Finding, ...]) -> None:
+        if not findings:
+            line = Text("✔ no findings", style="green")
+        else:
+            worst = findings[0].severity
+            codes = ", ".join(dict.fromkeys(f.code for f in findings))
+            line = Text.assemble(
+                severity_mark(worst),
+                (f" {len(findings)} finding{'s' if len(findings) > 1 else ''}: ", "bold"),
+                visible(codes, limit=200),
+            )
+        line.no_wrap, line.overflow = True, "ellipsis"
+        self.update(line, layout=False)

@@ -9,6 +9,7 @@ to four times on the first frame: benchmarks/README.md.)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -51,10 +52,33 @@ HEADER_LINES = 1  # the column labels, which stay put while the rows scroll
 CellKey = tuple[str, str]
 
 
-def node_cells(node: Node, kind: DeploymentKind, severity: Severity | None) -> dict[str, Text]:
+# What a narrow terminal keeps: the columns that say what is wrong.
+ESSENTIAL = ("severity", "id", "role", "socket", "shards")
+SHORT_ID_WIDTH = 28
+_HEX_TAIL = re.compile(r"[0-9a-f]{12,}$")
+
+
+def short_id(node_id: str, limit: int = SHORT_ID_WIDTH) -> str:
+    """`host:container` in at most `limit` cells: the container to 12 characters as
+    docker shortens ids (its hex tail, or its start), then the host cut in the middle.
+    The full name stays in the detail and the palette."""
+    host, colon, container = node_id.partition(":")
+    if len(container) > 12:
+        container = container[-12:] if _HEX_TAIL.search(container) else container[:12]
+    room = limit - len(colon) - len(container)
+    if len(host) > room:
+        head = max((room - 1 + 1) // 2, 1)
+        tail = max(room - 1 - head, 0)
+        host = host[:head] + "…" + (host[-tail:] if tail else "")
+    return visible(f"{host}{colon}{container}", limit=limit)
+
+
+def node_cells(
+    node: Node, kind: DeploymentKind, severity: Severity | None, short: bool = False
+) -> dict[str, Text]:
     return {
         "severity": severity_badge(severity),
-        "id": Text(visible(node.id, limit=ID_WIDTH)),
+        "id": Text(short_id(node.id) if short else visible(node.id, limit=ID_WIDTH)),
         "role": role_badge(node, kind),
         "socket": socket_badge(node),
         "shards": Text(shards_label(node.shards)),
@@ -140,6 +164,8 @@ class NodeTable(ScrollView, can_focus=True):
         self._order: list[str] = []  # node ids, top to bottom
         self._widths = HEADER_WIDTHS
         self._header: Strip | None = None
+        self._shown = tuple(range(len(COLUMNS)))  # the columns drawn, by index
+        self._short = False  # node names shortened (medium and narrow terminals)
         self._drawn: tuple[Snapshot, dict[str, Severity]] | None = None  # the last shown
         self.cell_updates = 0  # how many cells refreshes have rewritten (for tests, benchmarks)
         self.rows_rendered = 0  # how many row strips were made (for tests, benchmarks)
@@ -211,7 +237,7 @@ class NodeTable(ScrollView, can_focus=True):
         if row is not None and row.inputs == inputs:
             row.node = node  # read again, but nothing this row shows has changed
             return False
-        cells = node_cells(node, kind, severity)
+        cells = node_cells(node, kind, severity, self._short)
         if row is None:
             self.cell_updates += len(cells)
         else:
@@ -226,10 +252,26 @@ class NodeTable(ScrollView, can_focus=True):
         rows = (row.widths for row in self._rows.values())
         return tuple(max(column) for column in zip(HEADER_WIDTHS, *rows, strict=True))
 
+    def set_variant(self, columns: tuple[str, ...], short_names: bool) -> None:
+        """Draw only `columns`, node names shortened or not (the terminal's size
+        decides); the rows are made again, the cursor stays on its node."""
+        shown = tuple(i for i, (key, _) in enumerate(COLUMNS) if key in columns)
+        if (shown, short_names) == (self._shown, self._short):
+            return
+        self._shown, self._short = shown, short_names
+        drawn, self._drawn, self._rows = self._drawn, None, {}
+        self._widths, self._header = (), None
+        if drawn is not None:
+            self.show(*drawn)
+        else:
+            self._set_widths(HEADER_WIDTHS)
+            self._resize()
+
     def _resize(self) -> None:
         """Rows came, went or moved, or columns widened: the scrollable size (a layout
         of the screen, so only then), and every line repainted."""
-        width = sum(self._widths) + 2 * len(COLUMNS)  # a space either side of each cell
+        # a space either side of each cell
+        width = sum(self._widths[i] for i in self._shown) + 2 * len(self._shown)
         self.virtual_size = Size(width, HEADER_LINES + len(self._order))
         self.refresh()
 
@@ -270,7 +312,8 @@ class NodeTable(ScrollView, can_focus=True):
     def _render_cells(self, cells: Mapping[str, Text]) -> Strip:
         """Cells side by side, each padded to its column's width with a space either side."""
         line = Text()
-        for cell, width in zip(cells.values(), self._widths, strict=True):
+        for index in self._shown:
+            cell, width = cells[COLUMNS[index][0]], self._widths[index]
             line.append(" ")
             line.append_text(cell)
             line.append(" " * (width - cell.cell_len + 1))

@@ -141,7 +141,7 @@ class ReplayApp(WaTuiApp):
 
     def _on_replay_update(self, update: Update) -> None:
         if update.phase is Phase.WAITING and self.is_mounted:
-            self.query_one(Timeline).show(self.replay)
+            self.dashboard.query_one(Timeline).show(self.replay)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("refresh", "toggle_pause", "switch"):

@@ -1,0 +1,60 @@
+"""Every terminal size: 80x24 reads, a resize keeps the place, the detail opens whole."""
+
+from __future__ import annotations
+
+from tests.conftest import StartSimulator
+from tests.ui_helpers import make_app, row_texts, screen_text, wait_for
+from wa_tui.simulator.scenarios import SCENARIOS
+from wa_tui.ui.node_detail import NodeDetail
+from wa_tui.ui.node_table import NodeTable, short_id
+
+
+async def test_80x24_reads_every_node_and_opens_the_detail_whole(
+    start_simulator: StartSimulator,
+) -> None:
+    server = start_simulator(SCENARIOS["socket-down"]())
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(NodeTable)
+        await wait_for(pilot, lambda: table.row_count == 12)
+        await pilot.pause()
+        assert app.has_class("-narrow")
+        assert table.virtual_size.width <= table.scrollable_content_region.width  # no h-scroll
+        text = screen_text(app)
+        assert "✖ 1 finding: SOCKET_DOWN" in text  # the findings count, in one line
+        for row in row_texts(app):  # each row on screen in turn: the list follows the cursor
+            line = next(ln for ln in screen_text(app).splitlines() if short_id(row["id"]) in ln)
+            assert row["role"] in line and row["socket"] in line and row["shards"] in line
+            await pilot.press("j")
+            await pilot.pause()
+        await pilot.press("g", "enter")
+        await pilot.pause()
+        detail = app.query_one(NodeDetail)
+        assert detail.has_focus and detail.region.width >= 76  # the whole screen
+        assert "wa-master-a" in screen_text(app) and not table.region.width
+        await pilot.press("escape")
+        await pilot.pause()
+        assert table.has_focus and table.region.width >= 76
+        await pilot.press("e")
+        await pilot.pause()
+        assert "No changes seen yet." in screen_text(app)
+        await pilot.press("e")
+        await pilot.pause()
+        assert table.region.width >= 76
+
+
+async def test_a_resize_keeps_the_selected_node_and_the_cursor(
+    start_simulator: StartSimulator,
+) -> None:
+    app = make_app(start_simulator(SCENARIOS["healthy-multiconnect"]()))
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = app.query_one(NodeTable)
+        await wait_for(pilot, lambda: table.row_count == 12)
+        await pilot.press(*["j"] * 9)
+        chosen = table.selected_id
+        for size in ((80, 24), (160, 50)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            assert table.selected_id == chosen and table.cursor_row == 9
+        assert not app.has_class("-narrow")
+        assert chosen is not None and chosen in screen_text(app)  # full names when wide
