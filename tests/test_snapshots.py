@@ -13,7 +13,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import SIZE, make_app, wait_for
+from tests.ui_helpers import make_app, wait_for
 from wa_tui import clock
 from wa_tui.simulator import SimDeployment
 from wa_tui.ui.node_table import NodeTable
@@ -29,21 +29,26 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     time.tzset()
 
 
-@pytest.mark.parametrize(
-    ("deployment", "rows"),
-    [
-        (SimDeployment.single, 1),
-        (SimDeployment.ha, 4),
-        (lambda: SimDeployment.multiconnect(8, spares=2), 12),
-    ],
-    ids=["single", "ha", "multiconnect-8"],
-)
-def test_main_screen(snap_compare, start_simulator: StartSimulator, deployment, rows: int) -> None:
-    app = make_app(start_simulator(deployment()), interval=5, name="snapshot")
+DEPLOYMENTS = {
+    "single": (SimDeployment.single, 1),
+    "ha": (SimDeployment.ha, 4),
+    "multiconnect-8": (lambda: SimDeployment.multiconnect(8, spares=2), 12),
+    "multiconnect-32": (lambda: SimDeployment.multiconnect(32, spares=2), 36),
+}
+SIZES = {"80x24": (80, 24), "120x32": (120, 32), "160x50": (160, 50), "240x70": (240, 70)}
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("deployment", list(DEPLOYMENTS))
+def test_main_screen(
+    snap_compare, start_simulator: StartSimulator, deployment: str, size: str
+) -> None:
+    make, rows = DEPLOYMENTS[deployment]
+    app = make_app(start_simulator(make()), interval=5, name="snapshot")
 
     async def first_data(pilot: Pilot) -> None:
         await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == rows)
         await wait_for(pilot, lambda: app.watcher.status.next_poll_at is not None)
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=first_data)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=first_data)

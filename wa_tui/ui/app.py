@@ -151,10 +151,10 @@ class WaTuiApp(App[None]):
                 yield FindingsLine(id="findings-line")
                 yield NodeTable(id="nodes")
                 yield TopologyView(id="topology")
+                yield NodeDetail(id="detail")
             with Vertical(id="right"):
                 yield FindingsPanel(id="findings")
                 yield VitalsPanel(id="vitals")
-                yield NodeDetail(id="detail")
                 yield EventLog(id="events")
         yield Footer()
 
@@ -436,6 +436,7 @@ class WaTuiApp(App[None]):
         width, height = size
         narrow = width < NARROW_WIDTH or height < NARROW_HEIGHT
         self.set_class(narrow, "-narrow")
+        self.set_class(not narrow and width < WIDE_WIDTH, "-medium")
         if not narrow:
             self._open(None)
         if not self._vitals_chosen:

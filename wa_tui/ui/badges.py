@@ -66,14 +66,16 @@ def role_badge(node: Node, kind: DeploymentKind) -> Text:
     return Text(label, style=style)
 
 
-def gateway_badge(node: Node) -> Text:
+def gateway_badge(node: Node, short: bool = False) -> Text:
+    """The gateway status from /v1/health; `short`: its first four letters, for a list
+    on a medium terminal (the detail always says it whole)."""
     status = node.gateway_status
     if node.errors:
         return Text("✖ error", style="bold red")
     if status is None:
         return Text("—", style="dim")
     style = "dim" if node.is_standby else GATEWAY_STYLE.get(status, "magenta")
-    return Text(visible(status, limit=20), style=style)
+    return Text(visible(status[:4] if short else status, limit=20), style=style)
 
 
 def severity_mark(severity: Severity) -> Text:

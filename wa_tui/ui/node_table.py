@@ -83,7 +83,7 @@ def node_cells(
         "socket": socket_badge(node),
         "shards": Text(shards_label(node.shards)),
         "build": Text(visible(node.version or "—", limit=24)),
-        "gateway": gateway_badge(node),
+        "gateway": gateway_badge(node, short),
     }
 
 
