@@ -36,14 +36,14 @@ async def _story_until(server: SimulatorServer, words: str) -> None:
         pass
 
 
-async def shoot(name: str, scene: Scene) -> None:
+async def shoot(name: str, scene: Scene, size: tuple[int, int] = SIZE) -> None:
     deployment = SimDeployment.multiconnect(8, spares=2)
     with SimulatorServer(deployment, story=demo_story(deployment), step_seconds=3600) as server:
         target = targets.demo(
             server.url, server.username, server.password, targets.Overrides(interval=3600)
         )
         app = WaTuiApp([target])
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=size) as pilot:
             await _refreshed(app, pilot)
             await scene(server, pilot)
             if name == "webhook-outage":  # a queue that climbs poll after poll
@@ -89,6 +89,7 @@ async def help_screen(server: SimulatorServer, pilot: Pilot) -> None:
 
 
 async def main() -> None:
+    await shoot("dashboard-80x24", healthy, (80, 24))
     for name, scene in (
         ("dashboard", healthy),
         ("socket-down", socket_down),
