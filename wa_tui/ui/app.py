@@ -41,6 +41,7 @@ from wa_tui.ui.event_log import EventLog
 from wa_tui.ui.findings_panel import FindingsLine, FindingsPanel
 from wa_tui.ui.help_screen import HelpScreen
 from wa_tui.ui.login_screen import LoginScreen
+from wa_tui.ui.node_commands import NodeCommands
 from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.node_table import COLUMNS, ESSENTIAL, NodeTable
 from wa_tui.ui.status_bar import StatusBar
@@ -66,6 +67,7 @@ OPENABLE = ("detail", "events", "vitals")
 class WaTuiApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "wa-tui"
+    COMMANDS = App.COMMANDS | {NodeCommands}
 
     # The footer, the help screen and the command palette are all made from these.
     BINDINGS = [  # noqa: RUF012
@@ -319,6 +321,13 @@ class WaTuiApp(App[None]):
             return
         rows = lambda: [row_of(w) for w in self.watchers.values()]  # noqa: E731
         self.push_screen(FleetScreen(rows, "polled by this wa-tui"), self._switch_to)
+
+    def select_node(self, node_id: str) -> None:
+        """Put the node list's cursor on `node_id` (the palette's node search)."""
+        table = self.dashboard.query_one(NodeTable)
+        if node_id in table.node_ids:
+            table.move_cursor(table.node_ids.index(node_id))
+            table.focus()
 
     def action_focus_nodes(self) -> None:
         self._open(None)

@@ -370,11 +370,20 @@ class NodeTable(ScrollView, can_focus=True):
         if self._order:
             self.post_message(self.Selected(self, self._order[self.cursor_row]))
 
-    def on_click(self, event: events.Click) -> None:
+    def _row_at(self, event: events.MouseEvent) -> int | None:
         offset = event.get_content_offset(self)
         if offset is None or offset.y < HEADER_LINES:
-            return
+            return None
         row = round(self.scroll_y) + offset.y - HEADER_LINES
-        if row < len(self._order):
+        return row if row < len(self._order) else None
+
+    def on_click(self, event: events.Click) -> None:
+        row = self._row_at(event)
+        if row is not None:
             self.move_cursor(row)
             self.action_select()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """The full name of the node under the pointer (the list may show it short)."""
+        row = self._row_at(event)
+        self.tooltip = visible(self._order[row]) if row is not None and self._short else None
