@@ -71,3 +71,16 @@ async def test_the_palette_finds_a_node_by_its_full_name(start_simulator: StartS
         await pilot.pause(0.5)
         await pilot.press("enter")
         await wait_for(pilot, lambda: table.selected_id == wanted)
+
+
+async def test_the_node_list_fits_without_sideways_scrolling(
+    start_simulator: StartSimulator,
+) -> None:
+    app = make_app(start_simulator(SCENARIOS["healthy-multiconnect-32"]()))
+    for size in ((80, 24), (120, 32), (160, 50), (240, 70)):
+        async with app.run_test(size=size) as pilot:
+            table = app.query_one(NodeTable)
+            await wait_for(pilot, lambda: table.row_count == 36)  # noqa: B023 (awaited here)
+            await pilot.pause()
+            assert table.virtual_size.width <= table.scrollable_content_region.width, size
+        app = make_app(start_simulator(SCENARIOS["healthy-multiconnect-32"]()))

@@ -45,6 +45,9 @@ COLUMNS = (
 )
 HEADER = {key: Text(label) for key, label in COLUMNS}
 HEADER_WIDTHS = tuple(label.cell_len for label in HEADER.values())
+# With short names (a medium or narrow terminal) the labels are short too.
+SHORT_HEADER = {**HEADER, "id": Text("Node"), "gateway": Text("Gw")}
+SHORT_HEADER_WIDTHS = tuple(label.cell_len for label in SHORT_HEADER.values())
 ID_WIDTH = 40
 HEADER_LINES = 1  # the column labels, which stay put while the rows scroll
 
@@ -250,7 +253,8 @@ class NodeTable(ScrollView, can_focus=True):
     def _measure(self) -> tuple[int, ...]:
         """Each column as wide as its widest cell or label."""
         rows = (row.widths for row in self._rows.values())
-        return tuple(max(column) for column in zip(HEADER_WIDTHS, *rows, strict=True))
+        header = SHORT_HEADER_WIDTHS if self._short else HEADER_WIDTHS
+        return tuple(max(column) for column in zip(header, *rows, strict=True))
 
     def set_variant(self, columns: tuple[str, ...], short_names: bool) -> None:
         """Draw only `columns`, node names shortened or not (the terminal's size
@@ -292,7 +296,7 @@ class NodeTable(ScrollView, can_focus=True):
         base = self.rich_style
         if y < HEADER_LINES:
             if self._header is None:
-                self._header = self._render_cells(HEADER)
+                self._header = self._render_cells(SHORT_HEADER if self._short else HEADER)
             line = self._header.apply_style(self.get_component_rich_style("node-table--header"))
         elif (index := scroll_y + y - HEADER_LINES) < len(self._order):
             line = self._row_strip(self._order[index])
