@@ -84,3 +84,29 @@ async def test_the_node_list_fits_without_sideways_scrolling(
             await pilot.pause()
             assert table.virtual_size.width <= table.scrollable_content_region.width, size
         app = make_app(start_simulator(SCENARIOS["healthy-multiconnect-32"]()))
+
+
+async def test_at_160x50_only_the_detail_stretches(start_simulator: StartSimulator) -> None:
+    from tests.ui_helpers import plain
+    from wa_tui.ui.event_log import EventLog
+    from wa_tui.ui.findings_panel import FindingsPanel
+    from wa_tui.ui.topology import TopologyView
+    from wa_tui.ui.vitals_panel import VitalsPanel
+
+    app = make_app(start_simulator(SCENARIOS["socket-down"]()))
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = app.query_one(NodeTable)
+        await wait_for(pilot, lambda: table.row_count == 12)
+        await pilot.pause()
+        detail = app.query_one(NodeDetail)
+        assert detail.max_scroll_y > 0  # the detail has more to show than fits
+        said = {
+            table: table.row_count + 1,
+            app.query_one(TopologyView): len(app.query_one(TopologyView).plain_lines()),
+            app.query_one(FindingsPanel): len(plain(app.query_one(FindingsPanel)).splitlines()),
+            app.query_one(VitalsPanel): len(plain(app.query_one(VitalsPanel)).splitlines()),
+            app.query_one(EventLog): max(len(app.query_one(EventLog).plain_lines()), 1),
+        }
+        for pane, lines in said.items():
+            empty = pane.content_region.height - lines
+            assert empty <= 3, f"{pane.id}: {empty} empty rows while the detail must scroll"
