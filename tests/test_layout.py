@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import StartSimulator
 from tests.ui_helpers import make_app, row_texts, screen_text, wait_for
 from wa_tui.simulator.scenarios import SCENARIOS
@@ -110,3 +112,18 @@ async def test_at_160x50_only_the_detail_stretches(start_simulator: StartSimulat
         for pane, lines in said.items():
             empty = pane.content_region.height - lines
             assert empty <= 3, f"{pane.id}: {empty} empty rows while the detail must scroll"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 32), (160, 50), (240, 70)])
+async def test_without_colour_the_markers_say_it(
+    start_simulator: StartSimulator, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(start_simulator(SCENARIOS["socket-down"]()))
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await pilot.pause()
+        assert app.no_color
+        text = screen_text(app)
+        assert "✖ DN" in text and "✔ UP" in text and "○ DN standby" in text
+        assert "✖ CRITICAL 1" in text or "✖ 1 finding" in text
