@@ -215,3 +215,35 @@ def test_the_demo_simulator_exports_every_node(start_simulator: StartSimulator) 
     families = {f.name: f for f in text_string_to_metric_families(text)}
     roles = [s.labels["role"] for s in families["wa_node_role"].samples]
     assert roles.count("primary_master") == 1 and len(roles) == 12
+
+
+def test_long_running_commands_collect_garbage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recorder and the exporter run for months: the collector, off while wa-tui
+    starts (wa_tui.memory), is on again before they begin their work."""
+    import gc
+
+    from wa_tui import cli, exporter, recording
+
+    collecting: dict[str, bool] = {}
+
+    async def serve(self: Exporter, host: str, port: int, ready: asyncio.Event) -> None:
+        collecting["exporter"] = gc.isenabled()
+        raise OSError("stop here")
+
+    def consumer(recorder: recording.Recorder) -> None:
+        collecting["record"] = gc.isenabled()
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(exporter.Exporter, "serve", serve)
+    monkeypatch.setattr(recording, "recording_consumer", consumer)
+    monkeypatch.setenv("WA_TUI_TOKEN", "t")
+    url = ["--url", "http://127.0.0.1:9"]
+    try:
+        assert cli.main(["exporter", *url]) == cli.EXIT_USAGE
+        with pytest.raises(RuntimeError, match="stop here"):
+            cli.main(["record", str(tmp_path / "r.db"), *url])
+    finally:
+        gc.enable()
+    assert collecting == {"exporter": True, "record": True}

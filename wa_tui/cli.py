@@ -370,6 +370,7 @@ def run_record(args: argparse.Namespace) -> int:
     """Record headless: Textual is never imported."""
     import signal
 
+    memory.resume()  # it runs for hours
     from wa_tui.recording import recording_consumer
     from wa_tui.watcher import Phase, Update, Watcher
 
@@ -457,6 +458,7 @@ def run_exporter(args: argparse.Namespace) -> int:
     """Prometheus metrics of every deployment: Textual is never imported."""
     import signal
 
+    memory.resume()  # it runs for months
     from wa_tui.exporter import Exporter
 
     host, _, port = args.listen.rpartition(":")

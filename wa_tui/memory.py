@@ -6,8 +6,8 @@ the cyclic collector costs instead is walking long-lived objects again and again
 - Start-up makes ~80,000 objects that live as long as the process (Textual, pydantic,
   our models); collections while they are made walk them repeatedly. So the collector
   is off while wa-tui starts (`starting`), and on again when the dashboard shows its
-  first data (`settle`), when the simulator starts to serve, or when a one-shot command
-  ends (`resume`).
+  first data (`settle`), when a long-running command (the simulator, the recorder, the
+  exporter) begins its work, or when a one-shot command ends (`resume`).
 - A decoded answer (~100,000 objects on 1,000 nodes) lives only while it is read, but a
   collection during the read promotes it to the oldest generation, and that brings a
   full collection (with the GIL held, the UI frozen) every few refreshes. So no cyclic
