@@ -210,3 +210,24 @@ def test_keep_drops_the_oldest_polls_and_what_stays_replays(
     watcher.go(len(watcher) - 1)
     assert watcher.snapshot is not None and len(watcher.snapshot.nodes) == 6
     asyncio.run(watcher.aclose())
+
+
+async def test_replay_shows_the_change_log_as_it_was(
+    story_server: SimulatorServer, tmp_path: Path
+) -> None:
+    from wa_tui.ui.event_log import EventLog
+
+    path = tmp_path / "log.db"
+    await _record(story_server, path, steps=14)
+    watcher = ReplayWatcher.open(path)
+    app = ReplayApp(watcher)
+    async with app.run_test(size=SIZE) as pilot:
+        log = app.query_one(EventLog)
+        await wait_for(pilot, lambda: watcher.position == 0)
+        watcher.go(len(watcher) - 1)
+        await wait_for(pilot, lambda: len(log.plain_lines()) >= len(watcher.changes) > 0)
+        shown_at_end = len(log.plain_lines())
+        watcher.go(0)
+        await wait_for(pilot, lambda: log.plain_lines() == [])  # nothing had changed yet
+        watcher.go(len(watcher) - 1)
+        await wait_for(pilot, lambda: len(log.plain_lines()) == shown_at_end)  # not twice

@@ -126,10 +126,9 @@ class ReplayWatcher(Watcher):
         )
 
     def _show(self, result: PollResult) -> None:
-        self.changes.clear()
-        for earlier in self._results[: self.position + 1]:
-            self.changes.extendleft(reversed(earlier.changes))
-        self.changes_seen += 1 + len(result.changes)  # the log is drawn again whole
+        seen = self._results[: self.position + 1]
+        # Newest poll first, each poll's changes in their order: as the live log has them.
+        self.rewrite_changes(c for earlier in reversed(seen) for c in earlier.changes)
         self.status.error = str(result.error) if result.error else None
         self._say()
         self._publish(Phase.POLLED, result)

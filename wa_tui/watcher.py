@@ -17,7 +17,7 @@ import asyncio
 import inspect
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from enum import StrEnum
@@ -135,7 +135,8 @@ class Watcher:
         self.poller = poller or Poller.for_target(target)
         self.status = WatchStatus()
         self.changes: deque[Change] = deque(maxlen=CHANGES_KEPT)
-        self.changes_seen = 0  # grows with every change added: tells a log when to redraw
+        self.changes_seen = 0  # grows with every change added: tells a log what is new
+        self.changes_rewritten = 0  # grows when the log is replaced whole (rewrite_changes)
         self.last_answers: Answers | None = None  # of the last good poll, as sent
         # Shared by the watchers of one process: at most so many polls at once.
         self._poll_slots = poll_slots
@@ -246,6 +247,13 @@ class Watcher:
             status.error = str(result.error)
             if status.stale_since is None:
                 status.stale_since = clock.monotonic()
+
+    def rewrite_changes(self, changes: Iterable[Change]) -> None:
+        """Replace the change log whole (newest first), as a replay moving in time does;
+        a log drawing it then draws it again rather than adding to what it shows."""
+        self.changes.clear()
+        self.changes.extend(changes)
+        self.changes_rewritten += 1
 
     async def _until_next_poll(self) -> None:
         """The interval (or a backoff) passes, or `poll_now()`; while paused, only

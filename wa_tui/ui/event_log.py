@@ -31,7 +31,7 @@ EMPTY = Text("No changes seen yet.", style="dim")
 class EventLog(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._watcher_name: str | None = None
+        self._log: tuple[str, int] | None = None  # whose log is drawn: name, rewrites
         self._seen = 0
         self._width = 0
         self._lines: list[Strip] = []
@@ -40,8 +40,8 @@ class EventLog(ScrollView, can_focus=True):
 
     def show(self, watcher: Watcher) -> None:
         """The watcher's change log, newest first; work only for what was added."""
-        if watcher.name != self._watcher_name:
-            self._watcher_name, self._seen = watcher.name, watcher.changes_seen
+        if (watcher.name, watcher.changes_rewritten) != self._log:
+            self._log, self._seen = (watcher.name, watcher.changes_rewritten), watcher.changes_seen
             self._rewrap(list(watcher.changes))
         elif watcher.changes_seen != self._seen:
             added = min(watcher.changes_seen - self._seen, len(watcher.changes))
