@@ -173,7 +173,7 @@ async def test_demo_failover_reaches_the_screen_by_itself(start_simulator: Start
             return rows[0]["role"] == "★ primary" and rows[0]["id"] != first_primary
 
         await wait_for(pilot, new_primary_on_screen, timeout=30)
-        snapshot = app.watcher.poller.last_good
+        snapshot = app.watcher.snapshot
         assert snapshot is not None
         new_primary = snapshot.with_role(Role.PRIMARY_MASTER)[0]
         masters_line = app.query_one(TopologyView).plain_lines()[0]

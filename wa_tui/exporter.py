@@ -150,7 +150,7 @@ class WatchersCollector(Collector):
                 )
 
     def _vitals(self, gauges: _Gauges, d: dict[str, object], watcher: Watcher) -> None:
-        vitals = watcher.poller.vitals.latest
+        vitals = watcher.vitals.latest
         if vitals is None:
             return
         for node, queue in vitals.callback_queue_by_node.items():

@@ -56,7 +56,7 @@ def row_of(watcher: Watcher) -> FleetRow:
     owners = snapshot.owners
     expiries = [n.support.expire_timestamp for n in snapshot.nodes if n.support.expire_timestamp]
     findings = watcher.findings
-    vitals = watcher.poller.vitals.latest
+    vitals = watcher.vitals.latest
     return FleetRow(
         deployment=watcher.name,
         severity=severity,

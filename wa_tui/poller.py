@@ -122,18 +122,6 @@ class Poller:
             db_stats_interval=settings.db_stats_interval,
         )
 
-    @property
-    def last_good(self) -> Snapshot | None:
-        return self.reader.last_good
-
-    @property
-    def findings(self) -> tuple[Finding, ...]:
-        return self.reader.findings
-
-    @property
-    def vitals(self) -> VitalsTracker:
-        return self.reader.vitals
-
     async def poll(self) -> PollResult:
         self.polls += 1
         asked = self._stats_to_ask()

@@ -170,7 +170,8 @@ class Recorder:
                 self._record_answers(at, received, answers)
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
-            self._db.execute("ROLLBACK") if self._db.in_transaction else None
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise RecordingError(f"cannot write to {self.path}: {exc}") from None
         self.polls += 1
         if self.max_bytes is not None or self.keep_seconds is not None:

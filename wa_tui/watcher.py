@@ -14,6 +14,7 @@ one-shot commands (`snapshot`, `check`) read through the same object.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections import deque
@@ -24,6 +25,7 @@ from enum import StrEnum
 
 from wa_tui import clock
 from wa_tui.analysis import Change, Finding, Severity, worst
+from wa_tui.analysis.vitals import VitalsTracker
 from wa_tui.client import Answers
 from wa_tui.errors import WAError
 from wa_tui.models import Snapshot
@@ -84,7 +86,6 @@ class Subscription:
     def __init__(self, consumer: Consumer, name: str) -> None:
         self.consumer = consumer
         self.name = name
-        self.dropped = 0  # updates lost because the consumer fell too far behind
         self._updates: deque[Update] = deque()
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -96,8 +97,8 @@ class Subscription:
 
     def put(self, update: Update) -> None:
         if len(self._updates) >= SUBSCRIBER_BACKLOG:
-            self._updates.popleft()
-            self.dropped += 1
+            lost = self._updates.popleft()
+            log.warning("%s fell behind: %s of %s dropped", self.name, lost.phase, lost.watcher)
         self._updates.append(update)
         self._ready.set()
         if self._task is None:
@@ -129,10 +130,9 @@ class Watcher:
         self,
         target: Target,
         poll_slots: asyncio.Semaphore | None = None,
-        poller: Poller | None = None,
     ) -> None:
         self.target = target
-        self.poller = poller or Poller.for_target(target)
+        self.poller = Poller.for_target(target)
         self.status = WatchStatus()
         self.changes: deque[Change] = deque(maxlen=CHANGES_KEPT)
         self.changes_seen = 0  # grows with every change added: tells a log what is new
@@ -167,11 +167,16 @@ class Watcher:
     @property
     def snapshot(self) -> Snapshot | None:
         """The last good snapshot (it stays when a poll fails: see status.error)."""
-        return self.poller.last_good
+        return self.poller.reader.last_good
 
     @property
     def findings(self) -> tuple[Finding, ...]:
-        return self.poller.findings
+        return self.poller.reader.findings
+
+    @property
+    def vitals(self) -> VitalsTracker:
+        """The vitals' rates and history (`.latest`: the last poll's)."""
+        return self.poller.reader.vitals
 
     @property
     def severity(self) -> Severity | None:
@@ -187,10 +192,6 @@ class Watcher:
         subscription = Subscription(consumer, name or getattr(consumer, "__qualname__", "?"))
         self._subscriptions.append(subscription)
         return subscription
-
-    def unsubscribe(self, subscription: Subscription) -> None:
-        subscription.cancel()
-        self._subscriptions.remove(subscription)
 
     def _publish(self, phase: Phase, result: PollResult | None = None) -> None:
         update = Update(self, phase, result)
@@ -227,9 +228,7 @@ class Watcher:
         try:
             if early is not None:
                 return self.poller.adopt(await asyncio.wrap_future(early))
-            if self._poll_slots is None:
-                return await self.poller.poll()
-            async with self._poll_slots:
+            async with self._poll_slots or contextlib.nullcontext():
                 return await self.poller.poll()
         except Exception as exc:  # a bug must not end the watch mid-incident
             log.exception("poll of %s failed unexpectedly", self.name)

@@ -250,7 +250,7 @@ class WaTuiApp(App[None]):
             self._retitle(
                 self.dashboard.query_one(FindingsPanel), f"Findings ({len(watcher.findings)})"
             )
-            self.dashboard.query_one(VitalsPanel).show(watcher.poller.vitals, watcher.findings)
+            self.dashboard.query_one(VitalsPanel).show(watcher.vitals, watcher.findings)
             self.dashboard.query_one(EventLog).show(watcher)
             self._show_selected()
 
@@ -260,7 +260,7 @@ class WaTuiApp(App[None]):
         node = snapshot.by_id.get(selected) if snapshot and selected else None
         detail = self.dashboard.query_one(NodeDetail)
         detail.show(node, snapshot)
-        vitals = self.watcher.poller.vitals.latest
+        vitals = self.watcher.vitals.latest
         detail.show_vitals(vitals.of_node(node.id) if vitals and node else None)
         self._retitle(detail, f"Detail · {visible(node.id, limit=60)}" if node else "Detail")
 

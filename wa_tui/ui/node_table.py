@@ -70,7 +70,7 @@ def short_id(node_id: str, limit: int = SHORT_ID_WIDTH) -> str:
         container = container[-12:] if _HEX_TAIL.search(container) else container[:12]
     room = limit - len(colon) - len(container)
     if len(host) > room:
-        head = max((room - 1 + 1) // 2, 1)
+        head = max(room // 2, 1)  # and the rest of the room, less the ellipsis, for the tail
         tail = max(room - 1 - head, 0)
         host = host[:head] + "…" + (host[-tail:] if tail else "")
     return visible(f"{host}{colon}{container}", limit=limit)
