@@ -1,4 +1,6 @@
-"""The client against the simulator over TCP and TLS: tokens, errors, one-line messages."""
+"""The client against the simulator over TCP and TLS: tokens, errors, one-line messages.
+Every test runs over both transports (httpx's own, and aiohttp's for the exporter): the
+same answers, the same errors in the same words."""
 
 from __future__ import annotations
 
@@ -7,16 +9,33 @@ import ssl
 import pytest
 import trustme
 
-from tests.conftest import StartSimulator, client_for, read_snapshot
+from tests.conftest import StartSimulator, read_snapshot
+from tests.test_faults import FAILING, HARMLESS
 from wa_tui.auth import Credentials
-from wa_tui.client import WAClient
-from wa_tui.errors import ApiStatusError, AuthenticationError, ConnectionFailed
+from wa_tui.client import APP_STATS, METRICS, WAClient
+from wa_tui.errors import ApiStatusError, AuthenticationError, ConnectionFailed, WAError
+from wa_tui.metrics import MetricsAnswer
 from wa_tui.models import DeploymentKind
 from wa_tui.simulator import SimulatorServer
+from wa_tui.simulator.faults import Fault, FaultPlan
+
+
+@pytest.fixture(params=[False, True], ids=["httpx", "aiohttp"])
+def over_aiohttp(request: pytest.FixtureRequest) -> bool:
+    return request.param
+
+
+@pytest.fixture
+def client_for(over_aiohttp: bool):
+    def make(server: SimulatorServer, **kwargs: object) -> WAClient:
+        credentials = Credentials.with_password(server.username, server.password)
+        return WAClient(server.url, credentials, aiohttp_transport=over_aiohttp, **kwargs)  # type: ignore[arg-type]
+
+    return make
 
 
 async def test_polls_log_in_once_and_reuses_the_token(
-    simulator: SimulatorServer,
+    simulator: SimulatorServer, client_for
 ) -> None:
     async with client_for(simulator) as client:
         first = await read_snapshot(client)
@@ -26,7 +45,7 @@ async def test_polls_log_in_once_and_reuses_the_token(
     assert simulator.logins == 1
 
 
-async def test_revoked_token_logs_in_again_once(simulator: SimulatorServer) -> None:
+async def test_revoked_token_logs_in_again_once(simulator: SimulatorServer, client_for) -> None:
     async with client_for(simulator) as client:
         await read_snapshot(client)
         simulator.revoke_all_tokens()
@@ -35,9 +54,11 @@ async def test_revoked_token_logs_in_again_once(simulator: SimulatorServer) -> N
     assert simulator.logins == 2  # support and health raced to the 401; one login
 
 
-async def test_bad_password_is_one_line_saying_what_to_check(simulator: SimulatorServer) -> None:
-    client = WAClient(simulator.url, Credentials.with_password(simulator.username, "wrong"))
-    async with client:
+async def test_bad_password_is_one_line_saying_what_to_check(
+    simulator: SimulatorServer, over_aiohttp: bool
+) -> None:
+    credentials = Credentials.with_password(simulator.username, "wrong")
+    async with WAClient(simulator.url, credentials, aiohttp_transport=over_aiohttp) as client:
         with pytest.raises(AuthenticationError) as caught:
             await read_snapshot(client)
     message = str(caught.value)
@@ -45,19 +66,27 @@ async def test_bad_password_is_one_line_saying_what_to_check(simulator: Simulato
     assert "\n" not in message and "wrong" not in message
 
 
-async def test_refused_token_without_password_says_how_to_fix(simulator: SimulatorServer) -> None:
-    async with WAClient(simulator.url, Credentials(token="stale")) as client:
+async def test_refused_token_without_password_says_how_to_fix(
+    simulator: SimulatorServer, over_aiohttp: bool
+) -> None:
+    credentials = Credentials(token="stale")
+    async with WAClient(simulator.url, credentials, aiohttp_transport=over_aiohttp) as client:
         with pytest.raises(AuthenticationError, match="WA_TUI_TOKEN"):
             await read_snapshot(client)
 
 
-async def test_nothing_listening_is_a_connection_failure() -> None:
-    async with WAClient("http://127.0.0.1:9", Credentials(token="t"), timeout=3) as client:
+async def test_nothing_listening_is_a_connection_failure(over_aiohttp: bool) -> None:
+    nowhere = WAClient(
+        "http://127.0.0.1:9", Credentials(token="t"), timeout=3, aiohttp_transport=over_aiohttp
+    )
+    async with nowhere as client:
         with pytest.raises(ConnectionFailed, match=r"cannot reach http://127\.0\.0\.1:9"):
             await read_snapshot(client)
 
 
-async def test_unknown_path_reports_status_code_and_api_title(simulator: SimulatorServer) -> None:
+async def test_unknown_path_reports_status_code_and_api_title(
+    simulator: SimulatorServer, client_for
+) -> None:
     async with client_for(simulator) as client:
         with pytest.raises(ApiStatusError) as caught:
             await client.get_body("/v1/nope")
@@ -80,7 +109,7 @@ def tls_simulator(
 
 
 async def test_tls_verified_against_the_generated_ca(
-    tls_simulator: SimulatorServer, certificate_authority: trustme.CA, tmp_path
+    tls_simulator: SimulatorServer, certificate_authority: trustme.CA, tmp_path, client_for
 ) -> None:
     bundle = tmp_path / "ca.pem"
     certificate_authority.cert_pem.write_to_path(str(bundle))
@@ -90,7 +119,53 @@ async def test_tls_verified_against_the_generated_ca(
     assert len(snapshot.nodes) == 12
 
 
-async def test_tls_refused_without_the_ca(tls_simulator: SimulatorServer) -> None:
+async def test_tls_refused_without_the_ca(tls_simulator: SimulatorServer, client_for) -> None:
     async with client_for(tls_simulator) as client:
         with pytest.raises(ConnectionFailed, match="CERTIFICATE_VERIFY_FAILED"):
             await read_snapshot(client)
+
+
+async def test_tls_unverified_when_asked(tls_simulator: SimulatorServer, client_for) -> None:
+    async with client_for(tls_simulator, verify=False) as client:
+        snapshot = await read_snapshot(client)
+    assert len(snapshot.nodes) == 12
+
+
+@pytest.fixture
+def faulty(start_simulator: StartSimulator) -> SimulatorServer:
+    return start_simulator(faults=FaultPlan(latency=0.3, retry_after=1))
+
+
+@pytest.mark.parametrize("fault", sorted(FAILING))
+async def test_every_fault_is_the_same_one_line_and_the_next_poll_recovers(
+    faulty: SimulatorServer, fault: Fault, client_for
+) -> None:
+    async with client_for(faulty, timeout=1.0) as client:
+        await read_snapshot(client)  # logged in, connections open
+        faulty.faults.always = fault
+        with pytest.raises(WAError) as caught:
+            await read_snapshot(client)
+        faulty.faults.clear()
+        snapshot = await read_snapshot(client)
+    message = str(caught.value)
+    assert FAILING[fault] in message and "\n" not in message
+    assert len(snapshot.nodes) == 12
+
+
+@pytest.mark.parametrize("fault", HARMLESS)
+async def test_harmless_faults_still_bring_the_answers(
+    faulty: SimulatorServer, fault: Fault, client_for
+) -> None:
+    async with client_for(faulty) as client:
+        await read_snapshot(client)
+        faulty.faults.push(fault)
+        snapshot = await read_snapshot(client)
+    assert len(snapshot.nodes) == 12 and faulty.faults.injected == [fault]
+
+
+async def test_stats_and_metrics_are_read(simulator: SimulatorServer, client_for) -> None:
+    async with client_for(simulator) as client:
+        answers = await client.fetch_answers((APP_STATS, METRICS))
+    read = answers.read_stats()
+    assert set(read) == {APP_STATS, METRICS}
+    assert all(isinstance(answer, MetricsAnswer) and answer.families() for answer in read.values())

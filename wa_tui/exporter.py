@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
@@ -182,7 +183,8 @@ class Exporter:
     """The watchers of `targets`, and the HTTP server Prometheus scrapes."""
 
     def __init__(self, targets: Sequence[Target], max_concurrent_polls: int = 10) -> None:
-        self.watchers = list(watchers_for(list(targets), max_concurrent_polls).values())
+        light = [replace(t, aiohttp_transport=True) for t in targets]
+        self.watchers = list(watchers_for(light, max_concurrent_polls).values())
         self.collector = WatchersCollector(self.watchers)
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)

@@ -39,6 +39,8 @@ class Target:
     settings: DeploymentSettings
     verify: bool | str  # False: not verified; a str: the CA bundle to verify against
     token_cache: TokenCache | None = None
+    # Requests over aiohttp's pool (wa_tui/transport.py): for processes polling many.
+    aiohttp_transport: bool = False
 
     @property
     def tls_unverified(self) -> bool:
@@ -64,6 +66,7 @@ class Target:
             verify=self.verify,
             expected_shards=self.settings.expected_shards,
             token_cache=self.token_cache,
+            aiohttp_transport=self.aiohttp_transport,
         )
 
 
