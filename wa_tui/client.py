@@ -1,4 +1,5 @@
-"""The admin API client: login, `/v1/support`, `/v1/health`, over one httpx.AsyncClient.
+"""The admin API client: login, `/v1/support`, `/v1/health` and the stats, over one httpx
+transport (connection pool) per deployment.
 
 Every failure becomes a `WAError` whose `str()` is one line saying what happened and what
 to do: the UI and the CLI show it as it is, never a traceback.
@@ -7,13 +8,13 @@ to do: the UI and the CLI show it as it is, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import httpx
 import pydantic_core
@@ -215,16 +216,20 @@ class WAClient:
         self.token = credentials.token or self._cached_token()
         self._login_lock = asyncio.Lock()
         tls = _tls_context(self.base_url, verify)
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            verify=tls,
-            # The connections outlive the wait between two polls.
-            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
-            transport=_aiohttp_transport(tls) if aiohttp_transport else None,
-            headers={"User-Agent": f"wa-tui/{__version__}", "Accept": "application/json"},
-            follow_redirects=False,
+        self._transport = (
+            _aiohttp_transport(tls)
+            if aiohttp_transport
+            else httpx.AsyncHTTPTransport(
+                verify=tls, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS)
+            )
         )
+        self._timeouts = httpx.Timeout(timeout, connect=min(timeout, 5.0)).as_dict()
+        self._urls: dict[str, httpx.URL] = {}  # by path: parsed once, not every poll
+        self._headers = {
+            "User-Agent": f"wa-tui/{__version__}",
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",  # answers are read through httpx's decoders
+        }
 
     async def __aenter__(self) -> WAClient:
         return self
@@ -233,19 +238,29 @@ class WAClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._transport.aclose()
 
     # -- requests ---------------------------------------------------------------------
 
     async def _send(
-        self, method: str, path: str, auth: tuple[str, str] | None = None, **kwargs: Any
+        self, method: str, path: str, headers: dict[str, str], json_body: object = None
     ) -> httpx.Response:
         """One request with a deadline on the whole exchange and a cap on the body size.
-        Returns the response fully read."""
+        Returns the response fully read. Straight to the transport: an httpx.AsyncClient
+        would add cookies, auth flows and redirects this API never uses, a third of
+        the CPU a request (benchmarks/README.md)."""
+        url = self._urls.get(path) or self._urls.setdefault(path, httpx.URL(self.base_url + path))
+        request = httpx.Request(
+            method,
+            url,
+            headers={**self._headers, **headers},
+            json=json_body,
+            extensions={"timeout": self._timeouts},
+        )
         try:
             async with asyncio.timeout(self.timeout):
-                request = self._http.build_request(method, path, **kwargs)
-                streamed = await self._http.send(request, auth=auth, stream=True)
+                streamed = await self._transport.handle_async_request(request)
+                streamed.request = request
                 try:
                     body = await self._read_capped(streamed)
                 finally:
@@ -254,7 +269,7 @@ class WAClient:
                     streamed.status_code,
                     headers=streamed.headers,
                     content=body,
-                    request=streamed.request,
+                    request=request,
                     extensions={"reason_phrase": streamed.reason_phrase.encode()},
                 )
         except TimeoutError as exc:
@@ -304,7 +319,10 @@ class WAClient:
                 "set WA_TUI_USERNAME and WA_TUI_PASSWORD, or WA_TUI_TOKEN",
             )
         # Asked for now and dropped after the request: wa-tui keeps no password.
-        response = await self._send("POST", "/v1/users/login", auth=(username, password()), json={})
+        basic = base64.b64encode(f"{username}:{password()}".encode()).decode()
+        response = await self._send(
+            "POST", "/v1/users/login", {"Authorization": f"Basic {basic}"}, json_body={}
+        )
         if response.status_code != 200:
             raise self._login_error(response)
         try:
@@ -341,16 +359,16 @@ class WAClient:
         if self.token is None:
             await self._login_once(stale_token=None)
         sent_with = self.token
-        response = await self._send("GET", path, headers=self._bearer())
+        response = await self._send("GET", path, self._bearer())
         if response.status_code == 401 and self.credentials.can_log_in:
             await self._login_once(stale_token=sent_with)
-            response = await self._send("GET", path, headers=self._bearer())
+            response = await self._send("GET", path, self._bearer())
         hint = "set a fresh WA_TUI_TOKEN, or WA_TUI_USERNAME and WA_TUI_PASSWORD"
         return _body(response, f"token refused for {path} (HTTP 401)", hint)
 
     async def _get_with_api_key(self, path: str) -> bytes:
         headers = {"Authorization": f"Apikey {self.credentials.api_key}"}
-        response = await self._send("GET", path, headers=headers)
+        response = await self._send("GET", path, headers)
         hint = "check the key in api_key_env / WA_TUI_API_KEY (the webapp's WA_API_KEY)"
         return _body(response, f"API key refused for {path} (HTTP 401)", hint)
 

@@ -185,6 +185,8 @@ class Exporter:
     def __init__(self, targets: Sequence[Target], max_concurrent_polls: int = 10) -> None:
         light = [replace(t, aiohttp_transport=True) for t in targets]
         self.watchers = list(watchers_for(light, max_concurrent_polls).values())
+        for watcher in self.watchers:  # no UI to keep answering: see Poller
+            watcher.poller.read_in_thread = False
         self.collector = WatchersCollector(self.watchers)
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)

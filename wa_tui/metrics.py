@@ -36,10 +36,9 @@ class Family:
     help: str
     samples: tuple[tuple[Labels, float], ...]
 
-    def total(self, **match: str) -> float:
-        """The sum of the samples whose labels include `match`."""
-        wanted = set(match.items())
-        return sum(value for labels, value in self.samples if wanted <= set(labels))
+    def total(self) -> float:
+        """The sum of the samples."""
+        return sum(value for _, value in self.samples)
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,10 @@ class Poller:
         # When each stats path is next asked (clock.monotonic()); absent: at the next poll.
         self._stats_due: dict[str, float] = {}
         self.ask_stats = True  # False: support and health alone (the early poll)
+        # Reading in a thread keeps a UI answering keys meanwhile; with no UI to keep
+        # answering (the exporter), reading on the loop saves the threads' contention
+        # for the GIL, a sixth of the CPU a poll (benchmarks/README.md).
+        self.read_in_thread = True
         self.last_error: WAError | None = None
         self.failures = 0
         self.polls = 0
@@ -127,9 +131,12 @@ class Poller:
         asked = self._stats_to_ask()
         try:
             answers = await self.client.fetch_answers(asked)
-            # Reading and analysing 1,000 nodes takes tens of ms: in one trip to a thread,
-            # the event loop (the UI's) keeps answering keys meanwhile.
-            result = await asyncio.to_thread(self.reader.read, answers)
+            # Reading and analysing 1,000 nodes takes tens of ms: in a thread, the event
+            # loop (the UI's) keeps answering keys meanwhile.
+            if self.read_in_thread:
+                result = await asyncio.to_thread(self.reader.read, answers)
+            else:
+                result = self.reader.read(answers)
         except WAError as error:
             self.failures += 1
             self.last_error = error
