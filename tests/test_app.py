@@ -79,13 +79,13 @@ async def test_refresh_keeps_the_cursor_on_the_same_node_when_rows_move(
         table = app.query_one(NodeTable)
         await wait_for(pilot, lambda: table.row_count == 12)
         await pilot.press("j", "j", "j", "j", "j")
-        chosen = table.selected_id
+        chosen = table.selected_key
         with deployment.lock:  # a failover reorders the rows above the cursor
             deployment.fail_over_master()
         polls = app.watcher.poller.polls
         await pilot.press("r")
         await wait_for(pilot, lambda: app.watcher.poller.polls > polls and table.row_count == 11)
-        assert table.selected_id == chosen
+        assert table.selected_key == chosen
         assert chosen in plain(app.query_one("#detail-body"))
 
 
@@ -108,7 +108,7 @@ async def test_a_node_changing_repaints_its_row_and_topology_lines_alone(
         await refresh()
         assert table.rows_rendered == 12  # nothing changed: no row drawn again
         painted, rendered = topology.lines_painted, topology.redraws
-        flapping = table.node_ids[5]
+        flapping = table.keys[5]
         with simulator.deployment.lock:
             simulator.deployment.nodes[flapping].socket_conn = "DN"
         await refresh()

@@ -57,7 +57,7 @@ async def test_screen_shows_server_strings_literally(hostile: SimulatorServer) -
         table = app.query_one(NodeTable)
         await wait_for(pilot, lambda: table.row_count == 5)
         await pilot.press("j", "j")
-        assert table.selected_id == HOSTILE_ID
+        assert table.selected_key == HOSTILE_ID
         assert "'\\x1b[31mUP\\x1b[0m'" in plain(app.query_one(FindingsPanel))  # SOCKET_UNKNOWN
         with hostile.deployment.lock:  # a change, so the id reaches the event log too
             hostile.deployment.nodes[HOSTILE_ID].socket_conn = "DN"

@@ -53,11 +53,11 @@ async def test_a_resize_keeps_the_selected_node_and_the_cursor(
         table = app.query_one(NodeTable)
         await wait_for(pilot, lambda: table.row_count == 12)
         await pilot.press(*["j"] * 9)
-        chosen = table.selected_id
+        chosen = table.selected_key
         for size in ((80, 24), (160, 50)):
             await pilot.resize_terminal(*size)
             await pilot.pause()
-            assert table.selected_id == chosen and table.cursor_row == 9
+            assert table.selected_key == chosen and table.cursor_row == 9
         assert not app.has_class("-narrow")
         assert chosen is not None and chosen in screen_text(app)  # full names when wide
 
@@ -67,12 +67,12 @@ async def test_the_palette_finds_a_node_by_its_full_name(start_simulator: StartS
     async with app.run_test(size=(80, 24)) as pilot:  # where the list shows names short
         table = app.query_one(NodeTable)
         await wait_for(pilot, lambda: table.row_count == 12)
-        wanted = table.node_ids[10]
+        wanted = table.keys[10]
         assert wanted not in screen_text(app)
         await pilot.press("ctrl+p", *wanted.split(":")[1][-12:])
         await pilot.pause(0.5)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: table.selected_id == wanted)
+        await wait_for(pilot, lambda: table.selected_key == wanted)
 
 
 async def test_the_node_list_fits_without_sideways_scrolling(

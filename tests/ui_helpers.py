@@ -72,6 +72,4 @@ def row_texts(app: WaTuiApp) -> list[dict[str, str]]:
     from wa_tui.ui.node_table import COLUMNS, NodeTable
 
     table = app.query_one(NodeTable)
-    return [
-        {key: table.cells(node_id)[key].plain for key, _ in COLUMNS} for node_id in table.node_ids
-    ]
+    return [{key: table.cells(node_id)[key].plain for key, _ in COLUMNS} for node_id in table.keys]

@@ -256,7 +256,7 @@ class WaTuiApp(App[None]):
 
     def _show_selected(self) -> None:
         snapshot = self.watcher.snapshot
-        selected = self.dashboard.query_one(NodeTable).selected_id
+        selected = self.dashboard.query_one(NodeTable).selected_key
         node = snapshot.by_id.get(selected) if snapshot and selected else None
         detail = self.dashboard.query_one(NodeDetail)
         detail.show(node, snapshot)
@@ -325,8 +325,8 @@ class WaTuiApp(App[None]):
     def select_node(self, node_id: str) -> None:
         """Put the node list's cursor on `node_id` (the palette's node search)."""
         table = self.dashboard.query_one(NodeTable)
-        if node_id in table.node_ids:
-            table.move_cursor(table.node_ids.index(node_id))
+        if node_id in table.keys:
+            table.move_to(node_id)
             table.focus()
 
     def action_focus_nodes(self) -> None:
@@ -367,7 +367,7 @@ class WaTuiApp(App[None]):
 
     def action_copy_node(self) -> None:
         snapshot = self.watcher.snapshot
-        selected = self.dashboard.query_one(NodeTable).selected_id
+        selected = self.dashboard.query_one(NodeTable).selected_key
         node = snapshot.by_id.get(selected) if snapshot and selected else None
         if snapshot is None or node is None:
             self.notify("no node selected", severity="warning")
