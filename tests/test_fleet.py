@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
-
 from tests.conftest import StartSimulator
-from tests.ui_helpers import SIZE, target_for, wait_for
+from tests.ui_helpers import SIZE, screen_text, target_for, wait_for
 from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.ui.app import WaTuiApp
-from wa_tui.ui.fleet_screen import FleetScreen
+from wa_tui.ui.fleet_screen import FleetScreen, FleetTable
 
 NAMES = {
     "alpha": "healthy-multiconnect",
@@ -20,11 +18,9 @@ NAMES = {
 
 
 def _rows(screen: FleetScreen) -> list[tuple[str, str]]:
-    table = screen.query_one(DataTable)
-    return [
-        (str(table.get_cell_at((row, 1))), str(table.get_cell_at((row, 0))))
-        for row in range(table.row_count)
-    ]
+    """(name, marker) of each row, top to bottom, as drawn."""
+    table = screen.query_one(FleetTable)
+    return [(name, table.cells(name)["mark"].plain) for name in table.keys]
 
 
 async def test_five_deployments_open_on_the_fleet_worst_first(
@@ -47,6 +43,16 @@ async def test_five_deployments_open_on_the_fleet_worst_first(
         status = str(screen.query_one("#fleet-status").content)
         assert "3 OK" in status and "1 WARNING" in status and "1 CRITICAL" in status
 
+        table = screen.query_one(FleetTable)  # polls that change nothing shown redraw nothing
+        drawn, rewritten = table.rows_rendered, table.cell_updates
+        for _ in range(3):
+            await wait_for(
+                pilot, lambda polls=app.watcher.poller.polls: app.watcher.poller.polls > polls
+            )
+            screen.refresh_rows()
+            await pilot.pause()
+        assert (table.rows_rendered, table.cell_updates) == (drawn, rewritten)
+
         alpha = servers["alpha"].deployment  # a failover, by itself on screen
         with alpha.lock:
             alpha.fail_over_master()
@@ -61,3 +67,23 @@ async def test_five_deployments_open_on_the_fleet_worst_first(
         await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
         await pilot.press("escape")
         assert not isinstance(app.screen, FleetScreen)
+
+
+async def test_the_fleet_fits_an_80_column_terminal(start_simulator: StartSimulator) -> None:
+    servers = {name: start_simulator(SCENARIOS[NAMES[name]]()) for name in ("bravo", "delta")}
+    app = WaTuiApp([target_for(server, 0.5, name) for name, server in servers.items()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
+        screen = app.screen
+        assert isinstance(screen, FleetScreen)
+        await wait_for(pilot, lambda: _rows(screen) == [("bravo", "✖"), ("delta", "▲")])
+        table = screen.query_one(FleetTable)
+        # No sideways scrolling: every shown column on screen, under short labels.
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        text = screen_text(app)
+        for words in ("Deployment", "Down", "Top finding", "Queue", "Expires", "Age"):
+            assert words in text
+        assert "SOCKET_DOWN" in text and "BUILD_EXPIRING" in text
+        await pilot.resize_terminal(160, 50)  # wide again: every column, the long labels
+        await wait_for(pilot, lambda: "Sockets down" in screen_text(app))
+        assert "multiconnect" in screen_text(app)

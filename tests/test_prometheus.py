@@ -164,23 +164,22 @@ def test_prometheus_scrapes_the_exporter_and_sees_a_finding(
 
 async def _fleet_from(url: str) -> list[tuple[str, ...]]:
     """`wa-tui --prometheus URL`'s fleet screen, as drawn: name, mark, finding, shards."""
-    from textual.widgets import DataTable
-
     from wa_tui.ui.fleet_app import FleetApp
-    from wa_tui.ui.fleet_screen import FleetScreen
+    from wa_tui.ui.fleet_screen import FleetScreen, FleetTable
 
     app = FleetApp(url, configured=())
     async with app.run_test(size=(160, 50)) as pilot:
         deadline = time.monotonic() + 20
-        while not (isinstance(app.screen, FleetScreen) and app.rows):
+        while not (
+            isinstance(app.screen, FleetScreen)
+            and app.rows
+            and app.screen.query_one(FleetTable).row_count == len(app.rows)
+        ):
             assert time.monotonic() < deadline, "the fleet never filled from Prometheus"
             await pilot.pause(0.1)
-        await pilot.pause(1.2)  # the screen's own refresh
-        table = app.screen.query_one(DataTable)
-        return [
-            tuple(str(table.get_cell_at((row, column))) for column in (1, 0, 6, 4))
-            for row in range(table.row_count)
-        ]
+        table = app.screen.query_one(FleetTable)
+        columns = ("name", "mark", "finding", "shards")
+        return [tuple(table.cells(name)[c].plain for c in columns) for name in table.keys]
 
 
 def _query(port: int) -> Callable[[str], list[dict]]:

@@ -314,12 +314,12 @@ class WaTuiApp(App[None]):
         self._redraw_status()
 
     def action_fleet(self) -> None:
-        from wa_tui.fleet import row_of
+        from wa_tui.fleet import LiveRows
         from wa_tui.ui.fleet_screen import FleetScreen
 
         if isinstance(self.screen, FleetScreen):
             return
-        rows = lambda: [row_of(w) for w in self.watchers.values()]  # noqa: E731
+        rows = LiveRows(self.watchers.values())
         self.push_screen(FleetScreen(rows, "polled by this wa-tui"), self._switch_to)
 
     def select_node(self, node_id: str) -> None:

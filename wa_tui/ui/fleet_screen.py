@@ -2,25 +2,29 @@
 configured. `enter` opens one's dashboard, `escape` goes back, `/` filters by name.
 
 Rows come from the app's watchers or, with `--prometheus URL`, from what exporters
-recorded; the table is brought up to date at most once a second, a row's cells only
-when they changed.
+recorded; the table (a line-API table, ui/line_table.py) is brought up to date once a
+second, and only the rows whose cells changed are drawn again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
+from wa_tui import clock
 from wa_tui.analysis import Severity
 from wa_tui.fleet import FleetRow, summary
 from wa_tui.text import visible
 from wa_tui.ui.badges import severity_mark
+from wa_tui.ui.line_table import LineTable, navigation_bindings
 
 COLUMNS = (
     ("mark", "!"),
@@ -48,24 +52,41 @@ def _number(value: float | None, suffix: str = "") -> str:
     return "—" if value is None else f"{value:,.0f}{suffix}"
 
 
-def cells(row: FleetRow) -> tuple[Text, ...]:
-    """One row's cells, in COLUMNS order; server strings made visible."""
+def _days_left(row: FleetRow, now: datetime) -> float | None:
+    return None if row.expires_at is None else (row.expires_at - now).total_seconds() / 86400
+
+
+def _age_cell(row: FleetRow, now: datetime) -> Text:
+    return _age(None if row.fetched_at is None else (now - row.fetched_at).total_seconds())
+
+
+def cells(row: FleetRow, now: datetime) -> dict[str, Text]:
+    """One row's cells, by column key; server strings made visible."""
     shards = "—" if row.shards_total is None else f"{row.shards_owned}/{row.shards_total}"
     finding = row.top_finding or (visible(row.error, limit=50) if row.error else "")
-    return (
-        _mark(row),
-        Text(visible(row.deployment, limit=40), style="bold"),
-        Text(row.kind),
-        Text(_number(row.nodes)),
-        Text(shards),
-        Text(_number(row.sockets_down), style="bold red" if row.sockets_down else ""),
-        Text(finding, style="red" if row.state in ("critical", "unreadable") else "yellow"),
-        Text(_number(row.callback_queue)),
-        Text(
-            _number(row.expiry_days, " d"), style="yellow" if (row.expiry_days or 99) < 14 else ""
+    days = _days_left(row, now)
+    return {
+        "mark": _mark(row),
+        "name": Text(visible(row.deployment, limit=40), style="bold"),
+        "kind": Text(row.kind),
+        "nodes": Text(_number(row.nodes)),
+        "shards": Text(shards),
+        "down": Text(_number(row.sockets_down), style="bold red" if row.sockets_down else ""),
+        "finding": Text(
+            finding, style="red" if row.state in ("critical", "unreadable") else "yellow"
         ),
-        _age(row.age_seconds),
-    )
+        "queue": Text(_number(row.callback_queue)),
+        "expiry": Text(_number(days, " d"), style="yellow" if (days or 99) < 14 else ""),
+        "age": _age_cell(row, now),
+    }
+
+
+def _shown(row: FleetRow, now: datetime) -> tuple[object, ...]:
+    """What a row's cells show, cheap to compare: the row (the very same object while
+    its deployment was not read again), and what the clock moves as its cells say it
+    (the age grows every second; its cell changes once a minute at most)."""
+    days = _days_left(row, now)
+    return (row, _number(days), (days or 99) < 14, _age_cell(row, now).plain)
 
 
 FRESH_SECONDS = 60.0
@@ -94,13 +115,54 @@ def fleet_line(rows: Sequence[FleetRow], source: str) -> Text:
     )
 
 
+# Below this many columns the table keeps what says what is wrong, under short labels.
+WIDE_WIDTH = 120
+NARROW_HIDDEN = ("kind", "nodes")
+SHORT_LABELS = {"down": "Down", "queue": "Queue", "expiry": "Expires", "age": "Age"}
+
+
+class FleetTable(LineTable):
+    """One row per deployment, keyed by its name."""
+
+    COLUMNS = COLUMNS
+    BINDINGS: ClassVar[list[Binding]] = navigation_bindings("deployment", "Open its dashboard")
+
+    def __init__(self, *, id: str | None = None) -> None:
+        self._narrow = False
+        super().__init__(id=id)
+
+    def header_cells(self) -> dict[str, Text]:
+        labels = {**dict(COLUMNS), **SHORT_LABELS} if self._narrow else dict(COLUMNS)
+        return {key: Text(label) for key, label in labels.items()}
+
+    def set_narrow(self, narrow: bool) -> bool:
+        """Fewer columns and short labels, or all of them; True if that changed (the
+        rows are then made again at the next `show`)."""
+        if narrow == self._narrow:
+            return False
+        self._narrow = narrow
+        self.show_columns(tuple(k for k, _ in COLUMNS if not (narrow and k in NARROW_HIDDEN)))
+        self.forget()
+        return True
+
+    def show(self, rows: Sequence[FleetRow]) -> None:
+        """Bring the table to `rows`, in their order; only rows whose cells changed are
+        drawn again."""
+        now = clock.now()
+        changed = [row.deployment for row in rows if self._put_row(row, now)]
+        self.arrange([row.deployment for row in rows], changed)
+
+    def _put_row(self, row: FleetRow, now: datetime) -> bool:
+        shown = _shown(row, now)
+        return self.put(row.deployment, shown, lambda: shown, lambda: cells(row, now))
+
+
 class FleetScreen(Screen[str | None]):
     """Dismissed with the name of the deployment to open, or None (escape)."""
 
-    BINDINGS = [  # noqa: RUF012
+    BINDINGS: ClassVar[list[Binding]] = [
         Binding("escape", "back", "Back"),
         Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("enter", "open", "Open", show=False),
     ]
 
     def __init__(self, rows: Callable[[], list[FleetRow]], source: str) -> None:
@@ -108,62 +170,36 @@ class FleetScreen(Screen[str | None]):
         self._rows = rows
         self._source = source
         self._filter = ""
-        self._shown: dict[str, tuple[Text, ...]] = {}
-        self._order: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Static(id="fleet-status")
         yield Input(placeholder="filter by name (escape clears)", id="fleet-filter")
-        yield DataTable(id="fleet", cursor_type="row", zebra_stripes=False)
+        yield FleetTable(id="fleet")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
         self.query_one(Input).display = False
+        self.query_one(FleetTable).set_narrow(self.app.size.width < WIDE_WIDTH)
         self.refresh_rows()
         self.set_interval(1.0, self.refresh_rows)
-        table.focus()
+        self.query_one(FleetTable).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.query_one(FleetTable).set_narrow(event.size.width < WIDE_WIDTH):
+            self.refresh_rows()
 
     def refresh_rows(self) -> None:
-        """Bring the table to the rows now: cells rewritten only where they changed;
-        the order (worst first) redone only when it changed."""
+        """Bring the status line and the table to the rows now, worst first."""
         every = sorted(self._rows(), key=lambda row: row.rank)
         wanted = [r for r in every if self._filter.lower() in r.deployment.lower()]
-        status = fleet_line(every, self._source)
-        self.query_one("#fleet-status", Static).update(status)
-        table = self.query_one(DataTable)
-        order = [r.deployment for r in wanted]
-        if order != self._order:
-            self._rebuild(table, wanted)
-            return
-        for row in wanted:
-            made = cells(row)
-            before = self._shown.get(row.deployment)
-            for (key, _), cell, old in zip(COLUMNS, made, before or made, strict=True):
-                if before is None or cell.plain != old.plain or cell.style != old.style:
-                    table.update_cell(row.deployment, key, cell)
-            self._shown[row.deployment] = made
-
-    def _rebuild(self, table: DataTable, rows: list[FleetRow]) -> None:
-        selected = self._order[table.cursor_row] if self._order and table.row_count else None
-        table.clear()
-        self._shown = {}
-        for row in rows:
-            made = cells(row)
-            table.add_row(*made, key=row.deployment)
-            self._shown[row.deployment] = made
-        self._order = [row.deployment for row in rows]
-        if selected in self._order:
-            table.move_cursor(row=self._order.index(selected))
+        self.query_one("#fleet-status", Static).update(fleet_line(every, self._source))
+        self.query_one(FleetTable).show(wanted)
 
     @property
     def selected(self) -> str | None:
-        table = self.query_one(DataTable)
-        return self._order[table.cursor_row] if self._order else None
+        return self.query_one(FleetTable).selected_key
 
-    @on(DataTable.RowSelected, "#fleet")
+    @on(FleetTable.Selected, "#fleet")
     def _row_chosen(self) -> None:
         self.action_open()
 
@@ -175,7 +211,7 @@ class FleetScreen(Screen[str | None]):
         field = self.query_one(Input)
         if field.display:
             field.value, field.display, self._filter = "", False, ""
-            self.query_one(DataTable).focus()
+            self.query_one(FleetTable).focus()
             self.refresh_rows()
             return
         self.dismiss(None)
@@ -192,4 +228,4 @@ class FleetScreen(Screen[str | None]):
 
     @on(Input.Submitted, "#fleet-filter")
     def _filter_done(self) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one(FleetTable).focus()

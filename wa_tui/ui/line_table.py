@@ -93,8 +93,9 @@ class LineTable(ScrollView, can_focus=True):
         def control(self) -> LineTable:
             return self.table
 
-    # The row the cursor is on (its key keeps it across refreshes: see arrange).
-    cursor_row: reactive[int] = reactive(0, init=False)
+    # The row the cursor is on (its key keeps it across refreshes: see arrange). Not a
+    # repaint of the whole table when it moves: watch_cursor_row repaints its two lines.
+    cursor_row: reactive[int] = reactive(0, init=False, repaint=False)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -144,9 +145,9 @@ class LineTable(ScrollView, can_focus=True):
         inputs: Callable[[], tuple[object, ...]],
         cells: Callable[[], dict[str, Text]],
     ) -> bool:
-        """The row of `key`, drawn from `source`: made again only if `inputs()` differ
-        from the last ones; not even asked when `source` holds the very objects it held
-        last time. True if the row was made again."""
+        """The row of `key`, drawn from `source`: its cells made again only if `inputs()`
+        differ from the last ones (not even asked when `source` holds the very objects it
+        held last time), and drawn again only if a cell did change. True if one did."""
         row = self._rows.get(key)
         if row is not None and all(map(operator.is_, row.source, source)):
             return False
@@ -158,9 +159,11 @@ class LineTable(ScrollView, can_focus=True):
         if row is None:
             self.cell_updates += len(new)
         else:
-            self.cell_updates += sum(
-                cell_key(cell) != cell_key(row.cells[column]) for column, cell in new.items()
-            )
+            differ = sum(cell_key(cell) != cell_key(row.cells[c]) for c, cell in new.items())
+            if not differ:  # what it is made of changed, not what it shows (a rounding)
+                row.source, row.inputs = source, made_of
+                return False
+            self.cell_updates += differ
         self._rows[key] = Row(source, made_of, new)
         return True
 
