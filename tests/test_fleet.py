@@ -87,3 +87,29 @@ async def test_the_fleet_fits_an_80_column_terminal(start_simulator: StartSimula
         await pilot.resize_terminal(160, 50)  # wide again: every column, the long labels
         await wait_for(pilot, lambda: "Sockets down" in screen_text(app))
         assert "multiconnect" in screen_text(app)
+
+
+async def test_memory_settles_once_every_deployment_was_read(
+    start_simulator: StartSimulator, monkeypatch
+) -> None:
+    """A fleet's long-lived objects are hidden from the collector once they all exist:
+    after every deployment's first poll, not the first one's (wa_tui/memory.py)."""
+    from wa_tui import memory
+    from wa_tui.simulator.faults import Fault, FaultPlan
+
+    slow = start_simulator(faults=FaultPlan(latency=1.0))
+    slow.faults.push(Fault.LATENCY, Fault.LATENCY)  # support and health, a second late
+    servers = {"alpha": start_simulator(), "slow": slow}
+    app = WaTuiApp(
+        [target_for(server, 30.0, name) for name, server in servers.items()], settle_memory=True
+    )
+    settled: list[dict[str, bool]] = []  # at each settle: which deployments were read
+    monkeypatch.setattr(
+        memory,
+        "settle",
+        lambda: settled.append({w.name: w.snapshot is not None for w in app.watchers.values()}),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: settled)
+        await pilot.pause(0.5)
+    assert settled == [{"alpha": True, "slow": True}]

@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from wa_tui import clock
+from wa_tui import clock, memory
 from wa_tui.analysis.findings import shard_owners
 from wa_tui.models import Node, Snapshot, SocketState
 from wa_tui.targets import Target
@@ -187,17 +187,25 @@ class Exporter:
         self.watchers = list(watchers_for(light, max_concurrent_polls).values())
         for watcher in self.watchers:  # no UI to keep answering: see Poller
             watcher.poller.read_in_thread = False
+        # Deployments whose first poll has yet to end; then memory is settled (see
+        # wa_tui.memory): full collections walk what came since, not everything.
+        self._unsettled = {watcher.name for watcher in self.watchers}
         self.collector = WatchersCollector(self.watchers)
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)
         self._started: dict[str, float] = {}
 
-    def _timing(self, update: Update) -> None:
+    def _polled(self, update: Update) -> None:
+        """Each poll's duration; memory settled once every deployment was polled."""
         name = update.watcher.name
         if update.phase is Phase.POLLING:
             self._started[name] = time.monotonic()
         elif update.phase is Phase.POLLED and name in self._started:
             self.collector.poll_seconds[name] = time.monotonic() - self._started.pop(name)
+            if self._unsettled:
+                self._unsettled.discard(name)
+                if not self._unsettled:
+                    memory.settle()
 
     async def _metrics(self, _request: web.Request) -> web.Response:
         body = await asyncio.to_thread(generate_latest, self.registry)
@@ -233,6 +241,6 @@ class Exporter:
     async def _watch(self, index: int, watcher: Watcher) -> None:
         """Start this deployment's polling at its share of the interval, so many
         deployments' polls are spread rather than all at once."""
-        watcher.subscribe(self._timing, "the exporter's timing")
+        watcher.subscribe(self._polled, "the exporter")
         await asyncio.sleep(watcher.poller.interval * index / max(len(self.watchers), 1))
         await watcher.run()

@@ -5,16 +5,17 @@ the cyclic collector costs instead is walking long-lived objects again and again
 
 - Start-up makes ~80,000 objects that live as long as the process (Textual, pydantic,
   our models); collections while they are made walk them repeatedly. So the collector
-  is off while wa-tui starts (`starting`), and on again when the dashboard shows its
-  first data (`settle`), when a long-running command (the simulator, the recorder, the
+  is off while wa-tui starts (`starting`), and on again when the dashboard has read
+  every deployment once (`settle`), when a long-running command (the simulator, the recorder, the
   exporter) begins its work, or when a one-shot command ends (`resume`).
 - A decoded answer (~100,000 objects on 1,000 nodes) lives only while it is read, but a
   collection during the read promotes it to the oldest generation, and that brings a
   full collection (with the GIL held, the UI frozen) every few refreshes. So no cyclic
   collection runs while an answer is read (`paused`).
-- Once the first data is on screen, what exists then mostly lives as long as the app:
-  `settle` moves it out of the collector's sight, so full collections walk only what
-  came later.
+- Once every deployment has been read once, what exists then mostly lives as long as
+  the app: `settle` moves it out of the collector's sight, so full collections walk
+  only what came later (with 200 deployments, 16,000 objects instead of 200,000: a
+  full collection went from 220 ms, a frozen screen, to 11-24 ms).
 
 The figures behind each of these are in benchmarks/README.md.
 """
@@ -37,8 +38,8 @@ def resume() -> None:
 
 
 def settle() -> None:
-    """The first data is on screen: collect what is garbage now, hide what lives on from
-    the collector, and collect as usual from here."""
+    """Every deployment has been read once: collect what is garbage now, hide what lives
+    on from the collector, and collect as usual from here."""
     gc.collect()
     gc.freeze()
     gc.enable()
