@@ -159,14 +159,17 @@ class PtyRun:
 
 
 @contextlib.contextmanager
-def in_pty(argv: list[str], env: dict[str, str] | None = None) -> Iterator[PtyRun]:
-    """Run `argv` in a real 160x50 pseudo-terminal, as a person's terminal would."""
+def in_pty(
+    argv: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> Iterator[PtyRun]:
+    """Run `argv` in a real 160x50 pseudo-terminal, as a person's terminal would (from
+    `cwd`: another checkout's `python -m wa_tui` runs that checkout's code)."""
     leader, follower = pty.openpty()
     ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
     environment = dict(env or os.environ, TERM="xterm-256color")
     started = time.perf_counter()
     process = subprocess.Popen(
-        argv, stdin=follower, stdout=follower, stderr=follower, env=environment, cwd=ROOT
+        argv, stdin=follower, stdout=follower, stderr=follower, env=environment, cwd=cwd
     )
     os.close(follower)
     run = PtyRun(process, leader, started, bytearray())

@@ -88,10 +88,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=request.headers,
                 data=request.content or None,
                 allow_redirects=False,
+                # The connect timeout alone: the client's deadline covers the whole
+                # exchange, and a read timeout would be moved with every chunk read.
                 timeout=aiohttp.ClientTimeout(
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
-                    connect=timeout.get("pool"),
+                    total=None, sock_connect=timeout.get("connect"), connect=timeout.get("pool")
                 ),
             )
         return httpx.Response(

@@ -221,9 +221,9 @@ class WaTuiApp(App[None]):
             self._show_snapshot()
         if self._unsettled:
             self._unsettled.discard(update.watcher.name)
-            if self._unsettled:
-                memory.resume()  # cli.main starts with it off: collect till then
-            else:
+            if not good:
+                memory.resume()  # cli.main starts with it off; no data: collect meanwhile
+            if not self._unsettled:
                 self.call_after_refresh(memory.settle)
 
     def action_refresh(self) -> None:
