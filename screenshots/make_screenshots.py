@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 
 from textual.pilot import Pilot
 
 from wa_tui import targets
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
+from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.ui.app import WaTuiApp
+from wa_tui.ui.fleet_screen import FleetScreen
 
 HERE = Path(__file__).parent
 SIZE = (160, 50)
@@ -88,7 +91,44 @@ async def help_screen(server: SimulatorServer, pilot: Pilot) -> None:
     await pilot.press("question_mark")
 
 
+FLEET = {
+    "eu-retail": "healthy-multiconnect",
+    "us-support": "socket-down",
+    "br-payments": "callback-failing",
+    "in-notify": "build-expiring",
+    "mx-marketing": "healthy-ha",
+}
+
+
+async def shoot_fleet() -> None:
+    """The fleet screen: five deployments, each in its own state, worst first."""
+    servers = {name: SimulatorServer(SCENARIOS[scenario]()) for name, scenario in FLEET.items()}
+    for server in servers.values():
+        server.start()
+    try:
+        app = WaTuiApp(
+            [
+                replace(targets.demo(s.url, s.username, s.password, targets.Overrides()), name=name)
+                for name, s in servers.items()
+            ]
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            while not (
+                isinstance(app.screen, FleetScreen)
+                and all(w.snapshot is not None and w.vitals.latest for w in app.watchers.values())
+            ):
+                await pilot.pause(0.1)
+            app.screen.refresh_rows()
+            await pilot.pause(0.3)
+            app.save_screenshot(str(HERE / "fleet.svg"))
+    finally:
+        for server in servers.values():
+            server.stop()
+    print("wrote screenshots/fleet.svg")
+
+
 async def main() -> None:
+    await shoot_fleet()
     await shoot("dashboard-80x24", healthy, (80, 24))
     for name, scene in (
         ("dashboard", healthy),
