@@ -2,8 +2,8 @@
 
 httpx stays the client (the same requests, responses, errors and messages); only the
 connection handling underneath changes. aiohttp parses HTTP in C and needs no task group
-per request: a poll of four requests costs about a third of the CPU it costs through
-httpx's own transport (benchmarks/README.md). It is what the exporter uses, polling
+per request: a request costs less than half the CPU it costs through httpx's own
+transport (benchmarks/README.md). It is what the exporter uses, polling
 hundreds of deployments; the dashboard keeps httpx's transport, which imports in less
 than half the time (the first frame waits for that import).
 
