@@ -36,7 +36,7 @@ from wa_tui.models import PayloadError, Snapshot, build_snapshot
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 PASSWORD_CHANGE_REQUIRED = 1024
 # Longer than any poll interval: a connection is kept for the next poll rather than made
-# anew (a third more CPU a poll). nginx keeps idle connections 75 s by default.
+# anew, which costs CPU on both sides. nginx keeps idle connections 75 s by default.
 KEEPALIVE_SECONDS = 75.0
 
 
@@ -188,7 +188,7 @@ def _tls_context(base_url: str, verify: bool | str) -> bool | ssl.SSLContext:
 
 
 def _aiohttp_transport(tls: ssl.SSLContext | bool) -> httpx.AsyncBaseTransport:
-    from wa_tui.transport import AiohttpTransport  # aiohttp takes 0.3 s to import
+    from wa_tui.transport import AiohttpTransport  # aiohttp is slow to import: only if used
 
     # httpx's own context for True (the same CA store either way).
     return AiohttpTransport(httpx.create_ssl_context(verify=tls) if tls is True else tls)
@@ -247,8 +247,8 @@ class WAClient:
     ) -> httpx.Response:
         """One request with a deadline on the whole exchange and a cap on the body size.
         Returns the response fully read. Straight to the transport: an httpx.AsyncClient
-        would add cookies, auth flows and redirects this API never uses, a third of
-        the CPU a request (benchmarks/README.md)."""
+        would add cookies, auth flows and redirects this API never uses, and their CPU
+        (benchmarks/README.md)."""
         url = self._urls.get(path) or self._urls.setdefault(path, httpx.URL(self.base_url + path))
         request = httpx.Request(
             method,

@@ -51,8 +51,8 @@ class FleetRow:
 
 class LiveRows:
     """The watchers' rows, now. A watcher's row is made again only when it read
-    something or failed, else it is the very row made last time (200 rows made anew
-    each second held the screen 15 ms)."""
+    something or failed, else it is the very row made last time (the screen asks every
+    second; making hundreds of rows anew each time holds it up)."""
 
     def __init__(self, watchers: Iterable[Watcher]) -> None:
         self.watchers = list(watchers)

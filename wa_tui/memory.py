@@ -14,8 +14,8 @@ the cyclic collector costs instead is walking long-lived objects again and again
   collection runs while an answer is read (`paused`).
 - Once every deployment has been read once, what exists then mostly lives as long as
   the app: `settle` moves it out of the collector's sight, so full collections walk
-  only what came later (with 200 deployments, 16,000 objects instead of 200,000: a
-  full collection went from 220 ms, a frozen screen, to 11-24 ms).
+  only what came later (with a fleet, a small part of what exists; a full collection
+  of everything freezes the screen).
 
 The figures behind each of these are in benchmarks/README.md.
 """

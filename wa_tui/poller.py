@@ -109,7 +109,7 @@ class Poller:
         self.ask_stats = True  # False: support and health alone (the early poll)
         # Reading in a thread keeps a UI answering keys meanwhile; with no UI to keep
         # answering (the exporter), reading on the loop saves the threads' contention
-        # for the GIL, a sixth of the CPU a poll (benchmarks/README.md).
+        # for the GIL (benchmarks/README.md).
         self.read_in_thread = True
         self.last_error: WAError | None = None
         self.failures = 0

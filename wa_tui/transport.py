@@ -3,9 +3,9 @@
 httpx stays the client (the same requests, responses, errors and messages); only the
 connection handling underneath changes. aiohttp parses HTTP in C and needs no task group
 per request: a request costs less than half the CPU it costs through httpx's own
-transport (benchmarks/README.md). It is what the exporter uses, polling
-hundreds of deployments; the dashboard keeps httpx's transport, which imports in less
-than half the time (the first frame waits for that import).
+transport (benchmarks/README.md). It is what the exporter uses, and the dashboard
+watching a fleet (wa_tui/ui/app.py, AIOHTTP_FROM_DEPLOYMENTS); otherwise the dashboard
+keeps httpx's transport, which imports faster (the first frame waits for that import).
 
 aiohttp's errors become httpx's, so the client reports them in the same words.
 """

@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,6 +63,13 @@ NARROW_WIDTH, NARROW_HEIGHT = 100, 30
 # Below this, node names are shortened (the list's widest column).
 WIDE_WIDTH = 150
 OPENABLE = ("detail", "events", "vitals")
+
+
+# From this many deployments, the dashboard's requests travel over aiohttp's pool as the
+# exporter's do (wa_tui/transport.py): polling that many then costs less CPU and holds
+# keys up less; below it, httpx's transport, which imports faster, so the first data
+# comes sooner. The figures: benchmarks/README.md.
+AIOHTTP_FROM_DEPLOYMENTS = 20
 
 
 class WaTuiApp(App[None]):
@@ -127,6 +135,8 @@ class WaTuiApp(App[None]):
         self._early_polls = dict(early_polls or {})
         # A target is watched live; a watcher given as it is (a replay) is drawn alike.
         targets = [s for s in sources if isinstance(s, Target)]
+        if len(targets) >= AIOHTTP_FROM_DEPLOYMENTS:
+            targets = [replace(target, aiohttp_transport=True) for target in targets]
         live = iter(watchers_for(targets).values())
         self.watchers = {
             watcher.name: watcher

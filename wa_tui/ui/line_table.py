@@ -3,9 +3,8 @@
 Rows are keyed (a node id, a deployment name); each is rendered once into a strip and
 kept until something it shows changes; only rows on screen are ever rendered, and a
 refresh repaints just the lines of the rows that changed. The cursor stays on its key
-when rows move. (Textual's DataTable re-renders every row on any cell update, tens of
-ms for 200 rows, and painted its rows up to four times on the first frame:
-benchmarks/README.md.)
+when rows move. (Textual's DataTable re-renders every row on any cell update, and
+painted its rows up to four times on the first frame: benchmarks/README.md.)
 
 A subclass says what its columns are and, for each row, what it is drawn from; `put`
 and `arrange` do the rest.
