@@ -465,7 +465,7 @@ class WaTuiApp(App[None]):
         if not self._vitals_chosen:
             self.set_class(height < VITALS_MIN_HEIGHT, "-vitals-hidden")
         columns = ESSENTIAL if narrow else tuple(key for key, _ in COLUMNS)
-        self.dashboard.query_one(NodeTable).set_variant(columns, short_names=width < WIDE_WIDTH)
+        self.dashboard.query_one(NodeTable).set_variant(columns, short=width < WIDE_WIDTH)
 
     def action_help(self) -> None:
         groups = [

@@ -20,11 +20,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from wa_tui import clock
-from wa_tui.analysis import Severity
+from wa_tui.analysis import Severity, Thresholds
 from wa_tui.fleet import FleetRow, summary
 from wa_tui.text import visible
 from wa_tui.ui.badges import severity_mark
-from wa_tui.ui.line_table import LineTable, navigation_bindings
+from wa_tui.ui.line_table import LineTable, cell_key, navigation_bindings
 
 COLUMNS = (
     ("mark", "!"),
@@ -52,8 +52,11 @@ def _number(value: float | None, suffix: str = "") -> str:
     return "—" if value is None else f"{value:,.0f}{suffix}"
 
 
-def _days_left(row: FleetRow, now: datetime) -> float | None:
-    return None if row.expires_at is None else (row.expires_at - now).total_seconds() / 86400
+def _expiry_cell(row: FleetRow, now: datetime) -> Text:
+    if row.expires_at is None:
+        return Text(_number(None))
+    days = (row.expires_at - now).total_seconds() / 86400
+    return Text(_number(days, " d"), style="yellow" if days < EXPIRY_WARNING_DAYS else "")
 
 
 def _age_cell(row: FleetRow, now: datetime) -> Text:
@@ -64,7 +67,6 @@ def cells(row: FleetRow, now: datetime) -> dict[str, Text]:
     """One row's cells, by column key; server strings made visible."""
     shards = "—" if row.shards_total is None else f"{row.shards_owned}/{row.shards_total}"
     finding = row.top_finding or (visible(row.error, limit=50) if row.error else "")
-    days = _days_left(row, now)
     return {
         "mark": _mark(row),
         "name": Text(visible(row.deployment, limit=40), style="bold"),
@@ -76,7 +78,7 @@ def cells(row: FleetRow, now: datetime) -> dict[str, Text]:
             finding, style="red" if row.state in ("critical", "unreadable") else "yellow"
         ),
         "queue": Text(_number(row.callback_queue)),
-        "expiry": Text(_number(days, " d"), style="yellow" if (days or 99) < 14 else ""),
+        "expiry": _expiry_cell(row, now),
         "age": _age_cell(row, now),
     }
 
@@ -85,11 +87,13 @@ def _shown(row: FleetRow, now: datetime) -> tuple[object, ...]:
     """What a row's cells show, cheap to compare: the row (the very same object while
     its deployment was not read again), and what the clock moves as its cells say it
     (the age grows every second; its cell changes once a minute at most)."""
-    days = _days_left(row, now)
-    return (row, _number(days), (days or 99) < 14, _age_cell(row, now).plain)
+    return (row, cell_key(_expiry_cell(row, now)), cell_key(_age_cell(row, now)))
 
 
 FRESH_SECONDS = 60.0
+# Yellow from when BUILD_EXPIRING is raised by default (a row from Prometheus carries no
+# deployment's own thresholds).
+EXPIRY_WARNING_DAYS = Thresholds().expiry_warning_days
 
 
 def _age(seconds: float | None) -> Text:
@@ -118,32 +122,26 @@ def fleet_line(rows: Sequence[FleetRow], source: str) -> Text:
 # Below this many columns the table keeps what says what is wrong, under short labels.
 WIDE_WIDTH = 120
 NARROW_HIDDEN = ("kind", "nodes")
-SHORT_LABELS = {"down": "Down", "queue": "Queue", "expiry": "Expires", "age": "Age"}
 
 
 class FleetTable(LineTable):
     """One row per deployment, keyed by its name."""
 
     COLUMNS = COLUMNS
+    SHORT_LABELS: ClassVar[dict[str, str]] = {
+        "down": "Down",
+        "queue": "Queue",
+        "expiry": "Expires",
+        "age": "Age",
+    }
     BINDINGS: ClassVar[list[Binding]] = navigation_bindings("deployment", "Open its dashboard")
-
-    def __init__(self, *, id: str | None = None) -> None:
-        self._narrow = False
-        super().__init__(id=id)
-
-    def header_cells(self) -> dict[str, Text]:
-        labels = {**dict(COLUMNS), **SHORT_LABELS} if self._narrow else dict(COLUMNS)
-        return {key: Text(label) for key, label in labels.items()}
 
     def set_narrow(self, narrow: bool) -> bool:
         """Fewer columns and short labels, or all of them; True if that changed (the
         rows are then made again at the next `show`)."""
-        if narrow == self._narrow:
-            return False
-        self._narrow = narrow
-        self.show_columns(tuple(k for k, _ in COLUMNS if not (narrow and k in NARROW_HIDDEN)))
-        self.forget()
-        return True
+        return self.set_variant(
+            tuple(key for key, _ in COLUMNS if not (narrow and key in NARROW_HIDDEN)), narrow
+        )
 
     def show(self, rows: Sequence[FleetRow]) -> None:
         """Bring the table to `rows`, in their order; only rows whose cells changed are

@@ -66,31 +66,28 @@ def navigation_bindings(row: str, enter: str) -> list[Binding]:
     ]
 
 
+@dataclass
+class RowMessage(Message):
+    """About one row of a table (`@on(..., "#id")` picks the table)."""
+
+    table: LineTable
+    key: str
+
+    @property
+    def control(self) -> LineTable:
+        return self.table
+
+
 class LineTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"line-table--header", "line-table--cursor"}
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = ()  # (key, label), left to right
+    SHORT_LABELS: ClassVar[dict[str, str]] = {}  # labels when short (see set_variant)
 
-    @dataclass
-    class Highlighted(Message):
+    class Highlighted(RowMessage):
         """The cursor moved to another row."""
 
-        table: LineTable
-        key: str
-
-        @property
-        def control(self) -> LineTable:
-            return self.table
-
-    @dataclass
-    class Selected(Message):
+    class Selected(RowMessage):
         """Enter (or a click) on a row."""
-
-        table: LineTable
-        key: str
-
-        @property
-        def control(self) -> LineTable:
-            return self.table
 
     # The row the cursor is on (its key keeps it across refreshes: see arrange). Not a
     # repaint of the whole table when it moves: watch_cursor_row repaints its two lines.
@@ -101,6 +98,7 @@ class LineTable(ScrollView, can_focus=True):
         self._rows: dict[str, Row] = {}
         self._order: list[str] = []  # keys, top to bottom
         self._shown = tuple(range(len(self.COLUMNS)))  # the columns drawn, by index
+        self._short = False  # short labels, and what else a subclass shortens
         self._widths = self._header_widths()
         self._header: Strip | None = None
         self.cell_updates = 0  # how many cells refreshes have rewritten (for tests, benchmarks)
@@ -132,7 +130,8 @@ class LineTable(ScrollView, can_focus=True):
     # -- for subclasses: the header, and bringing the rows up to date ---------------------
 
     def header_cells(self) -> Mapping[str, Text]:
-        return {key: Text(label) for key, label in self.COLUMNS}
+        labels = dict(self.COLUMNS) | (self.SHORT_LABELS if self._short else {})
+        return {key: Text(label) for key, label in labels.items()}
 
     def _header_widths(self) -> tuple[int, ...]:
         return tuple(cell.cell_len for cell in self.header_cells().values())
@@ -188,12 +187,6 @@ class LineTable(ScrollView, can_focus=True):
             for key in changed:
                 self.refresh_line(index[key] + HEADER_LINES)
 
-    def forget(self) -> None:
-        """Drop every row (they will be made again), keeping the cursor where it is."""
-        self._rows = {}
-        self._header = None
-        self._set_widths(self._header_widths())
-
     def clear(self) -> None:
         """No rows at all, the cursor back on top."""
         self._rows, self._order = {}, []
@@ -201,12 +194,16 @@ class LineTable(ScrollView, can_focus=True):
         self._set_widths(self._header_widths())
         self._resize()
 
-    def show_columns(self, columns: tuple[str, ...]) -> bool:
-        """Draw only `columns` (by key). True if that changed which are drawn."""
+    def set_variant(self, columns: tuple[str, ...], short: bool) -> bool:
+        """Draw only `columns` (by key), short or not (the terminal's size decides). True
+        if that changed: every row is then dropped, to be made again by the next `put`s
+        (the cursor stays where it is)."""
         shown = tuple(i for i, (key, _) in enumerate(self.COLUMNS) if key in columns)
-        if shown == self._shown:
+        if (shown, short) == (self._shown, self._short):
             return False
-        self._shown, self._header = shown, None
+        self._shown, self._short = shown, short
+        self._rows, self._header = {}, None
+        self._set_widths(self._header_widths())
         return True
 
     def _measure(self) -> tuple[int, ...]:

@@ -32,9 +32,6 @@ COLUMNS = (
     ("build", "Build"),
     ("gateway", "Gateway"),
 )
-HEADER = {key: Text(label) for key, label in COLUMNS}
-# With short names (a medium or narrow terminal) the labels are short too.
-SHORT_HEADER = {**HEADER, "id": Text("Node"), "gateway": Text("Gw")}
 ID_WIDTH = 40
 
 # What a narrow terminal keeps: the columns that say what is wrong.
@@ -87,17 +84,14 @@ def _row_inputs(node: Node, kind: DeploymentKind, severity: Severity | None) -> 
 
 
 class NodeTable(LineTable):
-    COMPONENT_CLASSES: ClassVar[set[str]] = LineTable.COMPONENT_CLASSES
     COLUMNS = COLUMNS
+    # Short (a medium or narrow terminal): node names shortened, and these labels.
+    SHORT_LABELS: ClassVar[dict[str, str]] = {"id": "Node", "gateway": "Gw"}
     BINDINGS: ClassVar[list[Binding]] = navigation_bindings("node", "Open the detail")
 
     def __init__(self, *, id: str | None = None) -> None:
-        self._short = False  # node names shortened (medium and narrow terminals)
         super().__init__(id=id)
         self._drawn: tuple[Snapshot, dict[str, Severity]] | None = None  # the last shown
-
-    def header_cells(self) -> Mapping[str, Text]:
-        return SHORT_HEADER if self._short else HEADER
 
     def reset(self) -> None:
         """Forget every row (another deployment is about to be shown)."""
@@ -128,18 +122,16 @@ class NodeTable(LineTable):
             lambda: node_cells(node, kind, severity, self._short),
         )
 
-    def set_variant(self, columns: tuple[str, ...], short_names: bool) -> None:
-        """Draw only `columns`, node names shortened or not (the terminal's size
-        decides); the rows are made again, the cursor stays on its node."""
-        if not self.show_columns(columns) and short_names == self._short:
-            return
-        self._short = short_names
-        self.forget()
+    def set_variant(self, columns: tuple[str, ...], short: bool) -> bool:
+        """As LineTable's; the rows are made again at once, the cursor on its node."""
+        if not super().set_variant(columns, short):
+            return False
         drawn, self._drawn = self._drawn, None
         if drawn is not None:
             self.show(*drawn)
         else:
             self._resize()
+        return True
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
         """The full name of the node under the pointer (the list may show it short)."""
