@@ -5,10 +5,13 @@ same answers, the same errors in the same words."""
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
+from functools import partial
 
 import pytest
 import trustme
 
+from tests import conftest
 from tests.conftest import StartSimulator, read_snapshot
 from tests.test_faults import FAILING, HARMLESS
 from wa_tui.auth import Credentials
@@ -26,12 +29,9 @@ def over_aiohttp(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture
-def client_for(over_aiohttp: bool):
-    def make(server: SimulatorServer, **kwargs: object) -> WAClient:
-        credentials = Credentials.with_password(server.username, server.password)
-        return WAClient(server.url, credentials, aiohttp_transport=over_aiohttp, **kwargs)  # type: ignore[arg-type]
-
-    return make
+def client_for(over_aiohttp: bool) -> Callable[..., WAClient]:
+    """conftest's client_for, over this test's transport."""
+    return partial(conftest.client_for, aiohttp_transport=over_aiohttp)
 
 
 async def test_polls_log_in_once_and_reuses_the_token(
