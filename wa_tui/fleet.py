@@ -2,8 +2,8 @@
 
 `FleetRow` is what the fleet screen draws; `LiveRows` makes them from live watchers
 (a row made again only where its watcher read something), `rows_from_prometheus` from
-what exporters recorded (`wa-tui --prometheus URL`, for
-fleets no single poller can hold). Plain Python.
+what exporters recorded (`wa-tui --prometheus URL`, for fleets no single poller can
+hold). Plain Python.
 """
 
 from __future__ import annotations
