@@ -9,6 +9,7 @@ from pathlib import Path
 from tests.conftest import StartSimulator
 from tests.ui_helpers import (
     SIZE,
+    burst,
     event_log_text,
     make_app,
     plain,
@@ -390,15 +391,17 @@ async def test_copy_screenshot_and_bundle_keys(
         assert {"MANIFEST", "answers/v1-support.json", "findings.txt"} <= set(names)
 
 
-async def test_twenty_quick_j_scroll_the_detail_twenty_lines(simulator: SimulatorServer) -> None:
+async def test_twenty_j_in_one_read_scroll_the_detail_twenty_lines(
+    simulator: SimulatorServer,
+) -> None:
+    """Key repeat over a slow SSH link comes in one read: every key keeps its effect."""
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
         detail = app.query_one(NodeDetail)
         await pilot.press("enter")
         assert detail.has_focus
-        await pilot.press(*["j"] * 20)
-        await pilot.pause()
+        await burst(pilot, *["j"] * 20)
         assert detail.scroll_y == 20
         await pilot.press("home")
         assert detail.scroll_y == 0

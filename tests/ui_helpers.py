@@ -9,6 +9,7 @@ from collections.abc import Callable
 from io import StringIO
 
 from rich.console import Console
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -73,3 +74,44 @@ def row_texts(app: WaTuiApp) -> list[dict[str, str]]:
 
     table = app.query_one(NodeTable)
     return [{key: table.cells(node_id)[key].plain for key, _ in COLUMNS} for node_id in table.keys]
+
+
+# The character each named key types (a key event carries both).
+KEY_CHARACTERS = {
+    "enter": "\r",
+    "escape": "\x1b",
+    "space": " ",
+    "tab": "\t",
+    "slash": "/",
+    "question_mark": "?",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "left_curly_bracket": "{",
+    "right_curly_bracket": "}",
+    "plus": "+",
+    "minus": "-",
+}
+
+
+async def burst(pilot: Pilot, *keys: str) -> None:
+    """Keys in one read, as key repeat over a slow SSH link (or one `tmux send-keys`)
+    delivers them: every one queued before the first is handled (Pilot's `press` lets
+    the app settle between keys). Then the app settles."""
+    for key in keys:
+        character = KEY_CHARACTERS.get(key, key if len(key) == 1 else None)
+        pilot.app.post_message(events.Key(key, character))
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def click_burst(pilot: Pilot, x: int, y: int, times: int = 2) -> None:
+    """`times` clicks at (x, y) on the screen in one read (a double click): every event
+    queued before the first is handled, as the terminal's driver queues them."""
+    where = {"x": x, "y": y, "screen_x": x, "screen_y": y, "delta_x": 0, "delta_y": 0}
+    keys = {"button": 1, "shift": False, "meta": False, "ctrl": False}
+    for chain in range(1, times + 1):
+        for kind in (events.MouseDown, events.MouseUp):
+            pilot.app.post_message(kind(None, **where, **keys))
+        pilot.app.post_message(events.Click(None, **where, **keys, chain=chain))
+    await pilot.pause()
+    await pilot.pause()

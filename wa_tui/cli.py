@@ -317,6 +317,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
         first = found[0]
         early = {} if first.needs_password else {first.name: poll_early(first)}
         from wa_tui.ui.app import WaTuiApp
+        from wa_tui.ui.crash import run_app
 
         app = WaTuiApp(
             found,
@@ -326,12 +327,12 @@ def run_dashboard(args: argparse.Namespace) -> int:
             recorder=recorder,
         )
         try:
-            app.run()
+            _, status = run_app(app)
         finally:
             if recorder is not None:
                 recorder.close()
                 print(f"recorded {recorder.polls} polls to {recorder.path}")
-    return 0
+    return status
 
 
 def run_prometheus_fleet(args: argparse.Namespace) -> int:
@@ -345,11 +346,16 @@ def run_prometheus_fleet(args: argparse.Namespace) -> int:
     found = targets.configured(path, None, _overrides(args)) if path.exists() else []
     by_name = {target.name: target for target in found}
     from wa_tui.ui.app import WaTuiApp
+    from wa_tui.ui.crash import run_app
     from wa_tui.ui.fleet_app import FleetApp
 
-    while (name := FleetApp(args.prometheus, by_name).run()) is not None:
-        WaTuiApp([by_name[name]], secrets_may_be_shown=args.show_secrets).run()
-    return 0
+    while True:
+        name, status = run_app(FleetApp(args.prometheus, by_name))
+        if name is None or status:
+            return status
+        _, status = run_app(WaTuiApp([by_name[name]], secrets_may_be_shown=args.show_secrets))
+        if status:
+            return status
 
 
 def _recorder(path: str, target: Target, args: argparse.Namespace | None = None):  # -> Recorder
@@ -505,10 +511,10 @@ def run_replay(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.file}: the recording holds no poll")
     if watcher.recording.stopped:
         print(f"wa-tui: {watcher.recording.stopped}", file=sys.stderr)
+    from wa_tui.ui.crash import run_app
     from wa_tui.ui.replay_app import ReplayApp
 
-    ReplayApp(watcher).run()
-    return 0
+    return run_app(ReplayApp(watcher))[1]
 
 
 def run_snapshot(args: argparse.Namespace) -> int:

@@ -40,6 +40,7 @@ from wa_tui.ui.confirm_screen import ConfirmScreen
 from wa_tui.ui.deployment_switcher import DeploymentSwitcher
 from wa_tui.ui.event_log import EventLog
 from wa_tui.ui.findings_panel import FindingsLine, FindingsPanel
+from wa_tui.ui.guards import GuardedApp
 from wa_tui.ui.help_screen import HelpScreen
 from wa_tui.ui.login_screen import LoginScreen
 from wa_tui.ui.node_commands import NodeCommands
@@ -72,7 +73,7 @@ OPENABLE = ("detail", "events", "vitals")
 AIOHTTP_FROM_DEPLOYMENTS = 20
 
 
-class WaTuiApp(App[None]):
+class WaTuiApp(GuardedApp, App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "wa-tui"
     COMMANDS = App.COMMANDS | {NodeCommands}
@@ -151,6 +152,8 @@ class WaTuiApp(App[None]):
         self._unsettled = set(self.watchers) if settle_memory else set()
         self._titles: dict[str | None, str] = {}  # border titles set, by widget id
         self._vitals_chosen = False  # `v` was pressed: the pane no longer follows the size
+        # Asked for every second and every poll, and whether the screen is still up.
+        self._status_bar = StatusBar(id="status")
 
     @property
     def watcher(self) -> Watcher:
@@ -160,7 +163,7 @@ class WaTuiApp(App[None]):
     # -- layout -----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(id="status")
+        yield self._status_bar
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield FindingsLine(id="findings-line")
@@ -175,15 +178,13 @@ class WaTuiApp(App[None]):
 
     def on_mount(self) -> None:
         self._fit(self.size)
-        # Asked for every second and every poll: looked up once (a DOM query is not free).
-        self._status_bar = self.dashboard.query_one(StatusBar)
         self.dashboard.query_one("#nodes").border_title = "Nodes"
         self.dashboard.query_one("#topology").border_title = "Topology"
         self.dashboard.query_one("#detail").border_title = "Detail"
         self.dashboard.query_one("#findings").border_title = "Findings"
         self.dashboard.query_one("#vitals").border_title = "Vitals (30 min)"
         self.dashboard.query_one("#events").border_title = "Events (newest first)"
-        self.dashboard.query_one(NodeTable).focus()
+        self.dashboard.set_focus(self.dashboard.query_one(NodeTable))
         self._status_clock = self.set_interval(1.0, self._redraw_status, pause=True)
         if self._recorder is not None:
             from wa_tui.recording import recording_consumer
@@ -193,7 +194,7 @@ class WaTuiApp(App[None]):
         if len(self.watchers) > 1:
             self.action_fleet()  # the start screen when there are several
         for watcher in self.watchers.values():
-            watcher.subscribe(self._on_update, name="the dashboard")
+            watcher.subscribe(self._watcher_updated, name="the dashboard")
             if watcher.target.needs_password:
                 self.push_screen(LoginScreen(watcher.target), partial(self._logged_in, watcher))
             else:
@@ -215,8 +216,8 @@ class WaTuiApp(App[None]):
 
     # -- what the watchers publish --------------------------------------------------------
 
-    def _on_update(self, update: Update) -> None:
-        if not self._status_bar.is_attached:  # shutting down: the screen is gone
+    def _watcher_updated(self, update: Update) -> None:
+        if self.quitting:
             return
         if update.phase is Phase.POLLED:
             self._polled(update)
@@ -287,7 +288,7 @@ class WaTuiApp(App[None]):
             widget.border_title = Text(title)
 
     def _redraw_status(self) -> None:
-        if not self._status_bar.is_attached:  # shutting down: a poll ended after the screen
+        if self.quitting:  # a poll ended after the screen was taken down
             return
         others = [w for w in self.watchers.values() if w is not self.watcher]
         self._status_bar.show(self.watcher, _others_summary(others))
@@ -304,12 +305,13 @@ class WaTuiApp(App[None]):
 
     @on(NodeTable.Highlighted, "#nodes")
     def _follow_cursor(self) -> None:
-        if self._status_bar.is_attached:  # not while the screen is taken down at exit
+        if not self.quitting:
             self._show_selected()
 
     @on(NodeTable.Selected, "#nodes")
     def _open_detail(self) -> None:
-        self.action_focus_detail()
+        if not self.quitting:
+            self.action_focus_detail()
 
     # -- navigation -------------------------------------------------------------------
 
@@ -341,16 +343,22 @@ class WaTuiApp(App[None]):
         table = self.dashboard.query_one(NodeTable)
         if node_id in table.keys:
             table.move_to(node_id)
-            table.focus()
+            self.dashboard.set_focus(table)
 
     def action_focus_nodes(self) -> None:
         self._open(None)
-        self.dashboard.query_one(NodeTable).focus()
+        self._focus(NodeTable)
 
     def action_focus_detail(self) -> None:
         if self.has_class("-narrow"):
             self._open("detail")
-        self.dashboard.query_one(NodeDetail).focus()
+        self._focus(NodeDetail)
+
+    def _focus(self, pane: type[Widget]) -> None:
+        """Focus at once, not after the next refresh as `Widget.focus` does: keys that
+        arrive in the same read as the one that moved focus are for the pane it moved to
+        (`enter j j j`)."""
+        self.dashboard.set_focus(self.dashboard.query_one(pane))
 
     def _open(self, pane: str | None) -> None:
         """On a narrow terminal, one of the right-hand panes fills the screen (`enter`
@@ -443,13 +451,19 @@ class WaTuiApp(App[None]):
         self._vitals_chosen = True
 
     @property
+    def quitting(self) -> bool:
+        """The screens are being taken down: what comes now (a poll's end, a message a
+        burst of keys left behind) has nothing to draw on."""
+        return not self.screen_stack or not self._status_bar.is_attached
+
+    @property
     def dashboard(self) -> Screen:
         """The screen of the panes: the fleet or a dialog may be on top of it when a poll
         ends (a query on the app searches the screen on top only)."""
         return self.screen_stack[0]
 
     def on_resize(self, event: events.Resize) -> None:
-        if self.screen_stack and self.is_mounted:
+        if not self.quitting:
             self._fit(event.size)
 
     def _fit(self, size: Size) -> None:

@@ -9,8 +9,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from wa_tui.ui.guards import DismissOnce
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(DismissOnce, ModalScreen[bool]):
     BINDINGS = [  # noqa: RUF012
         Binding("y", "answer(True)", "Yes"),
         Binding("n,escape,enter", "answer(False)", "No"),
@@ -26,4 +28,4 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(Text("y: yes · n, escape or enter: no", style="dim"))
 
     def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+        self.dismiss_once(yes)

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from wa_tui.analysis import Severity
 from wa_tui.text import visible
 from wa_tui.ui.badges import severity_mark
+from wa_tui.ui.guards import DismissOnce, PagedOptionList
 from wa_tui.watcher import Watcher
 
 
@@ -36,7 +37,7 @@ def watcher_label(watcher: Watcher) -> Text:
     )
 
 
-class DeploymentSwitcher(ModalScreen[str | None]):
+class DeploymentSwitcher(DismissOnce, ModalScreen[str | None]):
     BINDINGS = [Binding("escape,s", "dismiss", "Close")]  # noqa: RUF012
 
     def __init__(self, watchers: Sequence[Watcher], current: str) -> None:
@@ -47,12 +48,11 @@ class DeploymentSwitcher(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="switcher"):
             yield Static(Text("Deployments (enter shows one, escape closes)", style="bold"))
-            options = [Option(watcher_label(w), id=w.name) for w in self._watchers]
-            yield OptionList(*options, id="deployments")
-
-    def on_mount(self) -> None:
-        names = [w.name for w in self._watchers]
-        self.query_one(OptionList).highlighted = names.index(self._current)
+            labels = [Option(watcher_label(w), id=w.name) for w in self._watchers]
+            options = PagedOptionList(*labels, id="deployments")
+            # Set here, not once mounted: `s q` in one read unmounts it before then.
+            options.highlighted = [w.name for w in self._watchers].index(self._current)
+            yield options
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        self.dismiss_once(event.option.id)

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 
 from wa_tui.analysis import Change
 from wa_tui.text import visible
 from wa_tui.ui.badges import severity_mark
-from wa_tui.ui.lines import fitted, plain_lines
+from wa_tui.ui.lines import plain_lines, selected_text, shown_line
 
 if TYPE_CHECKING:
     from wa_tui.watcher import Watcher
@@ -109,7 +110,10 @@ class EventLog(ScrollView, can_focus=True):
             line = self._lines[index]
         else:
             return Strip.blank(width, style)
-        return fitted(line, style, scroll_x, width)
+        return shown_line(self, line, index, scroll_x, width)
 
     def plain_lines(self) -> list[str]:
         return plain_lines(self._lines)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        return selected_text(self.plain_lines() or [EMPTY.plain], selection)

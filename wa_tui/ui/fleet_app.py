@@ -15,11 +15,12 @@ from wa_tui.errors import WAError
 from wa_tui.fleet import FleetRow, rows_from_prometheus
 from wa_tui.text import visible
 from wa_tui.ui.fleet_screen import FleetScreen
+from wa_tui.ui.guards import GuardedApp
 
 REFRESH_SECONDS = 5.0
 
 
-class FleetApp(App[str | None]):
+class FleetApp(GuardedApp, App[str | None]):
     """Exits with the name of a configured deployment to open, or None."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")

@@ -24,6 +24,7 @@ from wa_tui.analysis import Severity, Thresholds
 from wa_tui.fleet import FleetRow, summary
 from wa_tui.text import visible
 from wa_tui.ui.badges import severity_mark
+from wa_tui.ui.guards import DismissOnce
 from wa_tui.ui.line_table import LineTable, cell_key, navigation_bindings
 
 COLUMNS = (
@@ -148,19 +149,21 @@ class FleetTable(LineTable):
         drawn again."""
         now = clock.now()
         changed = [row.deployment for row in rows if self._put_row(row, now)]
-        self.arrange([row.deployment for row in rows], changed)
+        self.arrange_rows([row.deployment for row in rows], changed)
 
     def _put_row(self, row: FleetRow, now: datetime) -> bool:
         shown = _shown(row, now)
         return self.put(row.deployment, shown, lambda: shown, lambda: cells(row, now))
 
 
-class FleetScreen(Screen[str | None]):
+class FleetScreen(DismissOnce, Screen[str | None]):
     """Dismissed with the name of the deployment to open, or None (escape)."""
 
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("escape", "back", "Back"),
-        Binding("slash", "filter", "Filter", key_display="/"),
+        # A priority binding is run as the key arrives, before the keys behind it are
+        # handed to the focused widget: `/gam` in one read filters by "gam".
+        Binding("slash", "filter", "Filter", key_display="/", priority=True),
     ]
 
     def __init__(self, rows: Callable[[], list[FleetRow]], source: str) -> None:
@@ -168,34 +171,39 @@ class FleetScreen(Screen[str | None]):
         self._rows = rows
         self._source = source
         self._filter = ""
+        # Made here, not queried: a key or a tick may come while the screen is still
+        # being composed or already taken down (`F q` in one read).
+        self._status = Static(id="fleet-status")
+        self._field = Input(placeholder="filter by name (escape clears)", id="fleet-filter")
+        self._table = FleetTable(id="fleet")
 
     def compose(self) -> ComposeResult:
-        yield Static(id="fleet-status")
-        yield Input(placeholder="filter by name (escape clears)", id="fleet-filter")
-        yield FleetTable(id="fleet")
+        yield self._status
+        yield self._field
+        yield self._table
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(Input).display = False
-        self.query_one(FleetTable).set_narrow(self.app.size.width < WIDE_WIDTH)
+        self._field.display = False
+        self._table.set_narrow(self.app.size.width < WIDE_WIDTH)
         self.refresh_rows()
         self.set_interval(1.0, self.refresh_rows)
-        self.query_one(FleetTable).focus()
+        self.set_focus(self._table)
 
     def on_resize(self, event: events.Resize) -> None:
-        if self.query_one(FleetTable).set_narrow(event.size.width < WIDE_WIDTH):
+        if self._table.set_narrow(event.size.width < WIDE_WIDTH):
             self.refresh_rows()
 
     def refresh_rows(self) -> None:
         """Bring the status line and the table to the rows now, worst first."""
         every = sorted(self._rows(), key=lambda row: row.rank)
         wanted = [r for r in every if self._filter.lower() in r.deployment.lower()]
-        self.query_one("#fleet-status", Static).update(fleet_line(every, self._source))
-        self.query_one(FleetTable).show(wanted)
+        self._status.update(fleet_line(every, self._source))
+        self._table.show(wanted)
 
     @property
     def selected(self) -> str | None:
-        return self.query_one(FleetTable).selected_key
+        return self._table.selected_key
 
     @on(FleetTable.Selected, "#fleet")
     def _row_chosen(self) -> None:
@@ -203,21 +211,28 @@ class FleetScreen(Screen[str | None]):
 
     def action_open(self) -> None:
         if self.selected is not None:
-            self.dismiss(self.selected)
+            self.dismiss_once(self.selected)
 
     def action_back(self) -> None:
-        field = self.query_one(Input)
+        field = self._field
         if field.display:
             field.value, field.display, self._filter = "", False, ""
-            self.query_one(FleetTable).focus()
+            self.set_focus(self._table)
             self.refresh_rows()
             return
-        self.dismiss(None)
+        self.dismiss_once(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter":  # in the filter, `/` is a character like any other
+            return not self._field.has_focus
+        return True
 
     def action_filter(self) -> None:
-        field = self.query_one(Input)
+        field = self._field
         field.display = True
-        field.focus()
+        # At once (Widget.focus waits for a refresh): the letters typed in the same
+        # read as `/` are the filter's.
+        self.set_focus(field)
 
     @on(Input.Changed, "#fleet-filter")
     def _filtered(self, event: Input.Changed) -> None:
@@ -226,4 +241,4 @@ class FleetScreen(Screen[str | None]):
 
     @on(Input.Submitted, "#fleet-filter")
     def _filter_done(self) -> None:
-        self.query_one(FleetTable).focus()
+        self.set_focus(self._table)

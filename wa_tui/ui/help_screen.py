@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from wa_tui.ui.guards import DismissOnce
+
 # Keys that Textual provides rather than our bindings.
 BUILT_IN = (
     ("tab / shift+tab", "Move between the node list and the detail"),
@@ -33,7 +35,7 @@ def keys_table(groups: list[tuple[str, list[Binding]]]) -> Table:
     return table
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(DismissOnce, ModalScreen[None]):
     BINDINGS = [  # noqa: RUF012
         Binding("escape,q,question_mark", "dismiss", "Close help"),
     ]

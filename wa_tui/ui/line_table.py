@@ -7,7 +7,7 @@ when rows move. (Textual's DataTable re-renders every row on any cell update, an
 painted its rows up to four times on the first frame: benchmarks/README.md.)
 
 A subclass says what its columns are and, for each row, what it is drawn from; `put`
-and `arrange` do the rest.
+and `arrange_rows` do the rest.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 
-from wa_tui.ui.lines import fitted
+from wa_tui.ui.lines import plain_lines, selected_text, shown_line
 
 HEADER_LINES = 1  # the column labels, which stay put while the rows scroll
 
@@ -89,7 +90,7 @@ class LineTable(ScrollView, can_focus=True):
     class Selected(RowMessage):
         """Enter (or a click) on a row."""
 
-    # The row the cursor is on (its key keeps it across refreshes: see arrange). Not a
+    # The row the cursor is on (its key keeps it across refreshes: see arrange_rows). Not a
     # repaint of the whole table when it moves: watch_cursor_row repaints its two lines.
     cursor_row: reactive[int] = reactive(0, init=False, repaint=False)
 
@@ -165,7 +166,7 @@ class LineTable(ScrollView, can_focus=True):
         self._rows[key] = Row(source, made_of, new)
         return True
 
-    def arrange(self, order: list[str], changed: list[str]) -> None:
+    def arrange_rows(self, order: list[str], changed: list[str]) -> None:
         """The rows are now `order` (rows `put` but not in it are dropped); `changed`:
         those `put` made again. The cursor stays on its key; only what changed is
         repainted, unless rows moved or a column widened."""
@@ -235,16 +236,29 @@ class LineTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         base = self.rich_style
         if y < HEADER_LINES:
-            if self._header is None:
-                self._header = self._render_cells(self.header_cells())
-            line = self._header.apply_style(self.get_component_rich_style("line-table--header"))
+            line = self._header_strip().apply_style(
+                self.get_component_rich_style("line-table--header")
+            )
+            text_y = y
         elif (index := scroll_y + y - HEADER_LINES) < len(self._order):
             line = self._row_strip(self._order[index])
             if index == self.cursor_row:
                 line = line.apply_style(self.get_component_rich_style("line-table--cursor"))
+            text_y = index + HEADER_LINES
         else:
             return Strip.blank(width, base)
-        return fitted(line, base, scroll_x, width)
+        return shown_line(self, line, text_y, scroll_x, width)
+
+    def _header_strip(self) -> Strip:
+        if self._header is None:
+            self._header = self._render_cells(self.header_cells())
+        return self._header
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The header and every row, as the table draws them (rows off screen are
+        rendered for it)."""
+        strips = [self._header_strip(), *(self._row_strip(key) for key in self._order)]
+        return selected_text(plain_lines(strips), selection)
 
     def _row_strip(self, key: str) -> Strip:
         row = self._rows[key]

@@ -15,9 +15,10 @@ from textual.widgets import Input, Static
 
 from wa_tui.targets import Target
 from wa_tui.text import visible
+from wa_tui.ui.guards import DismissOnce
 
 
-class LoginScreen(ModalScreen[str | None]):
+class LoginScreen(DismissOnce, ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "skip", "Skip this deployment")]  # noqa: RUF012
 
     def __init__(self, target: Target) -> None:
@@ -36,7 +37,7 @@ class LoginScreen(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value:
-            self.dismiss(event.value)
+            self.dismiss_once(event.value)
 
     def action_skip(self) -> None:
-        self.dismiss(None)
+        self.dismiss_once(None)

@@ -194,25 +194,29 @@ class NodeDetail(VerticalScroll):
         Binding("escape", "app.focus_nodes", "Back to nodes"),
     ]
 
-    # Without animation: an animated scroll starts from where the running one is, so
-    # keys repeated faster than it runs lose distance (20 quick `j` moved ~5 lines).
+    # Without animation (an animated scroll starts from where the running one is, so
+    # keys repeated faster than it runs lose distance) and at once (a deferred scroll
+    # starts from where the last refresh left it, so keys that arrive in one read
+    # lose all but one).
     def action_scroll_down(self) -> None:
-        self.scroll_relative(y=1, animate=False)
+        self.scroll_relative(y=1, animate=False, immediate=True)
 
     def action_scroll_up(self) -> None:
-        self.scroll_relative(y=-1, animate=False)
+        self.scroll_relative(y=-1, animate=False, immediate=True)
 
     def action_page_down(self) -> None:
-        self.scroll_relative(y=self.scrollable_content_region.height, animate=False)
+        self.scroll_relative(y=self.scrollable_content_region.height, animate=False, immediate=True)
 
     def action_page_up(self) -> None:
-        self.scroll_relative(y=-self.scrollable_content_region.height, animate=False)
+        self.scroll_relative(
+            y=-self.scrollable_content_region.height, animate=False, immediate=True
+        )
 
     def action_scroll_home(self) -> None:
-        self.scroll_home(animate=False)
+        self.scroll_home(animate=False, immediate=True)
 
     def action_scroll_end(self) -> None:
-        self.scroll_end(animate=False)
+        self.scroll_end(animate=False, immediate=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -110,7 +110,7 @@ class NodeTable(LineTable):
             for node in snapshot.nodes
             if self._put_node(node, kind, severities.get(node.id))
         ]
-        self.arrange([node.id for node in snapshot.nodes], changed)
+        self.arrange_rows([node.id for node in snapshot.nodes], changed)
 
     def _put_node(self, node: Node, kind: DeploymentKind, severity: Severity | None) -> bool:
         # A node unchanged since the last poll is the very object drawn last time

@@ -8,7 +8,10 @@ alone is enough.
 from __future__ import annotations
 
 from rich.console import RenderableType
+from textual.selection import Selection
 from textual.widgets import Static
+
+from wa_tui.ui.lines import plain_lines, selected_text
 
 
 class SizedStatic(Static):
@@ -25,3 +28,11 @@ class SizedStatic(Static):
         same = height is not None and height == self._content_height
         self._content_height = height
         self.update(renderable, layout=not same)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """What the pane shows as plain text: Textual reads only a Text or Content back,
+        and this pane shows Rich tables (the node detail)."""
+        console = self.app.console
+        width = self.content_size.width or 80
+        lines = console.render_lines(self.content, console.options.update_width(width))
+        return selected_text(plain_lines(lines), selection)

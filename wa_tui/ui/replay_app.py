@@ -20,6 +20,7 @@ from textual.widgets import Input, Static
 from wa_tui.replay import ReplayWatcher
 from wa_tui.text import visible
 from wa_tui.ui.app import WaTuiApp
+from wa_tui.ui.guards import DismissOnce
 from wa_tui.watcher import Phase, Update
 
 
@@ -60,7 +61,7 @@ class Timeline(Static):
         )
 
 
-class JumpScreen(ModalScreen[datetime | None]):
+class JumpScreen(DismissOnce, ModalScreen[datetime | None]):
     """`t`: a time of the recording's day (`14:05`, `14:05:30`) or a full ISO time."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]  # noqa: RUF012
@@ -81,7 +82,7 @@ class JumpScreen(ModalScreen[datetime | None]):
             message = Text("not a time: try 14:05, 14:05:30 or 2026-11-26T14:05", style="red")
             self.query_one("#jump-error", Static).update(message)
             return
-        self.dismiss(moment)
+        self.dismiss_once(moment)
 
     def _parse(self, value: str) -> datetime | None:
         try:

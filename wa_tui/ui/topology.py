@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.geometry import Region, Size
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -27,7 +28,7 @@ from wa_tui.ui.badges import (
     UNASSIGNED_LOOK,
     socket_look,
 )
-from wa_tui.ui.lines import fitted, plain_lines
+from wa_tui.ui.lines import plain_lines, selected_text, shown_line
 
 MASTER_ROLES = (Role.PRIMARY_MASTER, Role.SECONDARY_MASTER)
 LABEL_WIDTH = 15
@@ -234,7 +235,7 @@ class TopologyView(Widget):
         """Show `picture`: lay the screen out again if its height changed, else repaint
         the lines that differ."""
         self._blocks = picture
-        lines = self._render(picture)
+        lines = self._render_picture(picture)
         old, self._lines = self._lines, lines
         if len(lines) != len(old):
             self.refresh(layout=True)
@@ -244,7 +245,7 @@ class TopologyView(Widget):
             if before is not after and before != after:
                 self.refresh(Region(0, y, width, 1))
 
-    def _render(self, picture: list[Block]) -> list[Strip]:
+    def _render_picture(self, picture: list[Block]) -> list[Strip]:
         """The picture's lines, each block rendered only if it was not last time."""
         width = self.content_size.width
         if not width:
@@ -283,7 +284,10 @@ class TopologyView(Widget):
         width, style = self.content_size.width, self.rich_style
         if y >= len(self._lines):
             return Strip.blank(width, style)
-        return fitted(self._lines[y], style, 0, width)
+        return shown_line(self, self._lines[y], y, 0, width)
 
     def plain_lines(self) -> list[str]:
         return plain_lines(self._lines)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        return selected_text(self.plain_lines(), selection)

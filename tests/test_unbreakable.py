@@ -1,0 +1,193 @@
+"""What an impatient person does does not crash the UI: every defect found by hand or by
+the monkey (tests/test_monkey.py), each through Pilot against a simulator over TCP."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import pkgutil
+import re
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.command import CommandPalette
+from textual.message_pump import MessagePump
+from textual.widgets import Input, Static
+
+import wa_tui.ui
+from tests.ui_helpers import SIZE, burst, click_burst, make_app, target_for, wait_for
+from wa_tui.simulator import SimulatorServer
+from wa_tui.ui.app import WaTuiApp
+from wa_tui.ui.crash import EXIT_CRASHED, run_app
+from wa_tui.ui.deployment_switcher import DeploymentSwitcher
+from wa_tui.ui.event_log import EventLog
+from wa_tui.ui.fleet_screen import FleetScreen, FleetTable
+from wa_tui.ui.node_detail import NodeDetail
+from wa_tui.ui.node_table import NodeTable
+from wa_tui.ui.topology import TopologyView
+
+# The hooks Textual documents for overriding; any other name a Textual base class
+# defines, redefined, is called by Textual with its own meaning (TopologyView._render
+# was called to copy a selection, with no argument: a TypeError).
+HOOKS = re.compile(
+    r"^(render|render_line|render_lines|compose|get_content_width|get_content_height"
+    r"|get_selection|selection_updated|check_action|get_system_commands"
+    r"|(on|watch|action|validate|compute|key)_.*|__\w+__"
+    r"|BINDINGS|CSS|CSS_PATH|DEFAULT_CSS|COMPONENT_CLASSES|TITLE|COMMANDS|can_focus)$"
+)
+
+
+def _wa_tui_classes() -> list[type[MessagePump]]:
+    found: dict[str, type[MessagePump]] = {}
+    for module in pkgutil.walk_packages(wa_tui.ui.__path__, "wa_tui.ui."):
+        for value in vars(importlib.import_module(module.name)).values():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, MessagePump)
+                and value.__module__.startswith("wa_tui")
+            ):
+                found[value.__qualname__] = value
+    return list(found.values())
+
+
+def _redefined(cls: type) -> list[str]:
+    """Names a wa-tui class (or a mixin of ours in its MRO) defines that a Textual base
+    already defines, other than the documented hooks. What Textual's metaclass sets on
+    every subclass by itself (merged bindings, CSS names) is not ours."""
+    ours = [c for c in cls.__mro__ if c.__module__.startswith("wa_tui")]
+    textual = [c for c in cls.__mro__ if c.__module__.startswith("textual")]
+    automatic = set(vars(type("Probe", (textual[0],), {})))
+    clashes = []
+    for owner in ours:
+        for name in vars(owner):
+            if HOOKS.match(name) or name in automatic:
+                continue
+            if any(name in vars(base) for base in textual):
+                clashes.append(f"{owner.__qualname__}.{name}")
+    return clashes
+
+
+def test_no_wa_tui_class_redefines_a_textual_name() -> None:
+    classes = _wa_tui_classes()
+    assert len(classes) > 15  # the walk found the widgets, screens and apps
+    clashes = sorted({clash for cls in classes for clash in _redefined(cls)})
+    assert clashes == []
+
+
+async def _copy(pilot, widget, start: tuple[int, int], end: tuple[int, int]) -> str | None:
+    """Drag over `widget` from `start` to `end` (offsets in it), then ctrl+c."""
+    app = pilot.app
+    app.copy_to_clipboard("")
+    await pilot.mouse_down(widget, offset=start)
+    await pilot.hover(widget, offset=end)
+    await pilot.mouse_up(widget, offset=end)
+    await pilot.press("ctrl+c")
+    await pilot.pause()
+    return app.clipboard
+
+
+async def test_drag_and_ctrl_c_copy_what_each_pane_shows(simulator: SimulatorServer) -> None:
+    app = make_app(simulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await wait_for(pilot, lambda: app.watcher.vitals.latest is not None)
+        topology = app.query_one(TopologyView)
+        copied = await _copy(pilot, topology, (1, 1), (40, 2))
+        assert copied is not None and "Shards   8 shards" in copied
+        copied = await _copy(pilot, app.query_one(NodeTable), (1, 1), (30, 3))
+        assert "wa-master-a" in copied and "wa-master-b" in copied
+        copied = await _copy(pilot, app.query_one("#findings"), (1, 1), (20, 1))
+        assert copied
+        copied = await _copy(pilot, app.query_one("#vitals"), (1, 1), (30, 2))
+        assert "callback queue" in copied
+        copied = await _copy(pilot, app.query_one(NodeDetail), (2, 2), (30, 4))
+        assert "host" in copied
+        copied = await _copy(pilot, app.query_one("#status"), (1, 0), (60, 0))
+        assert "wa-tui" in copied
+        assert app.is_running
+
+
+async def test_ctrl_c_after_a_drag_copies_the_event_log(simulator: SimulatorServer) -> None:
+    app = make_app(simulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        copied = await _copy(pilot, app.query_one(EventLog), (1, 1), (25, 1))
+        assert copied is not None and "No changes" in copied
+
+
+async def test_enter_enter_in_one_read_on_the_switcher(simulator: SimulatorServer) -> None:
+    app = WaTuiApp([target_for(simulator, name="one"), target_for(simulator, name="two")])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
+        await burst(pilot, "escape")
+        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await pilot.press("s")
+        assert isinstance(app.screen, DeploymentSwitcher)
+        await burst(pilot, "down", "enter", "enter")
+        assert app.is_running and app.current == "two"
+        assert not isinstance(app.screen, DeploymentSwitcher)
+
+
+async def test_enter_enter_in_one_read_on_the_fleet(simulator: SimulatorServer) -> None:
+    app = WaTuiApp([target_for(simulator, name="one"), target_for(simulator, name="two")])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
+        await wait_for(pilot, lambda: app.screen.query_one(FleetTable).row_count == 2)
+        await burst(pilot, "enter", "enter", "enter")
+        assert app.is_running
+        assert not isinstance(app.screen, FleetScreen)
+        await burst(pilot, "F", "escape", "escape", "F", "enter", "enter")
+        assert app.is_running
+
+
+async def test_a_double_click_outside_the_palette(simulator: SimulatorServer) -> None:
+    app = make_app(simulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await click_burst(pilot, 5, 45)
+        assert app.is_running
+        assert not isinstance(app.screen, CommandPalette)
+        assert app.query_one(NodeTable).row_count == 12
+
+
+async def test_slash_and_a_filter_in_one_read_on_the_fleet(simulator: SimulatorServer) -> None:
+    names = ["alpha", "gamma", "gamut"]
+    app = WaTuiApp([target_for(simulator, name=name) for name in names])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
+        table = app.screen.query_one(FleetTable)
+        await wait_for(pilot, lambda: table.row_count == 3)
+        await burst(pilot, "slash", "g", "a", "m")
+        assert app.screen.query_one(Input).value == "gam"
+        assert sorted(table.keys) == ["gamma", "gamut"]
+
+
+class Crashing(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("about to fail")
+
+    def on_mount(self) -> None:
+        raise RuntimeError("a bug in a handler")
+
+
+def test_a_crash_exits_1_with_its_traceback_in_the_log(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log_path = tmp_path / "wa-tui.log"
+    handler = logging.FileHandler(log_path, encoding="utf-8")
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        _, status = run_app(Crashing(), headless=True)
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+    assert status == EXIT_CRASHED == 1
+    logged = log_path.read_text(encoding="utf-8")
+    assert "RuntimeError" in logged and "a bug in a handler" in logged
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(log_path) in err
+    assert "Traceback" not in err

@@ -1,0 +1,126 @@
+"""A screen is dismissed once, however fast the keys or clicks come; and Textual's own
+failures reached by ordinary keys and clicks, guarded (README, "Textual's failures
+guarded here").
+
+Two events that each dismiss a screen can both be in its queue before the first pop
+(`enter enter` in one read over a slow SSH link, a double click): the second `dismiss()`
+then pops the screen below, and with the last one gone Textual raises ScreenStackError.
+Every wa-tui screen mixes `DismissOnce` in and closes itself with `dismiss_once()` (and
+the `dismiss` action, which keys bind); the command palette, Textual's own, gets the same
+guard as `Palette`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.command import CommandList, CommandPalette
+from textual.message import Message
+from textual.widgets import OptionList
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.screen import Screen
+
+    _Base = Screen[Any]
+    _AppBase = App[Any]
+else:
+    _Base = _AppBase = object
+
+
+def _on_top(screen: Screen[Any]) -> bool:
+    """The screen may dismiss itself: it is on top of another, and quitting has not
+    begun taking the screens down."""
+    return screen.is_active and screen.is_attached and len(screen.app.screen_stack) > 1
+
+
+class DismissOnce(_Base):
+    """Mixed into a Screen: the first dismissal counts, later ones are dropped."""
+
+    _dismissal_claimed = False
+
+    def dismiss_once(self, result: Any = None) -> None:
+        if self._claim_dismissal():
+            self.dismiss(result)
+
+    async def action_dismiss(self, result: Any = None) -> None:
+        if self._claim_dismissal():
+            await super().action_dismiss(result)
+
+    def _claim_dismissal(self) -> bool:
+        """True for the first dismissal while the screen is on top; False after it."""
+        if self._dismissal_claimed or not _on_top(self):
+            return False
+        self._dismissal_claimed = True
+        return True
+
+    def on_screen_resume(self) -> None:
+        # A screen shown again (pushed anew, or uncovered) may be dismissed again.
+        self._dismissal_claimed = False
+
+
+class Palette(CommandPalette):
+    """Textual's command palette, dismissed once. Textual 8.2.8 dismisses it on every
+    click outside it and on every enter: a double click, or `enter enter` in one read,
+    popped the screen below it too (ScreenStackError)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("pagedown", "page('page_down')", "Next page", show=False),
+        Binding("pageup", "page('page_up')", "Previous page", show=False),
+    ]
+
+    def _after_dismissal(self, event: Message) -> None:
+        if not _on_top(self):  # dismissed, or the app quits
+            event.prevent_default()
+
+    on_mount = _after_dismissal  # its search starts at mount: not once it is gone
+    on_click = _after_dismissal
+    on_input_submitted = _after_dismissal
+    on_input_changed = _after_dismissal
+    on_button_pressed = _after_dismissal
+    on_option_list_option_selected = _after_dismissal
+
+    def on_screen_suspend(self) -> None:
+        # Its search runs in a worker that looks its list up first: one still to start
+        # when the palette is closed or the app quits (ctrl+p x ctrl+q in one read)
+        # found none and failed.
+        self.workers.cancel_node(self)
+
+    on_unmount = on_screen_suspend
+
+    def action_page(self, action: str) -> None:
+        with contextlib.suppress(KeyError):  # see PagedOptionList
+            getattr(self.query_one(CommandList), f"action_{action}")()
+
+
+class PagedOptionList(OptionList):
+    """An option list whose page keys are safe before its first layout: Textual 8.2.8
+    pages from the lines it lays the options out on, and a page key that comes before
+    that layout (the key that opened the list, then pgup, in one read) raises KeyError
+    inside Textual."""
+
+    def action_page_up(self) -> None:
+        with contextlib.suppress(KeyError):
+            super().action_page_up()
+
+    def action_page_down(self) -> None:
+        with contextlib.suppress(KeyError):
+            super().action_page_down()
+
+
+class GuardedApp(_AppBase):
+    """Mixed into every wa-tui App: the guarded palette, and no key or mouse event
+    handled once the last screen is gone (`q` and more keys in one read: Textual 8.2.8
+    looks for the screen after quitting has emptied the stack, ScreenStackError)."""
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(Palette(id="--command-palette"))
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseEvent) and not self.screen_stack:
+            return  # quitting has taken the screens down: nothing is there to act
+        await super().on_event(event)
