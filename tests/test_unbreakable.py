@@ -151,6 +151,8 @@ async def test_a_double_click_outside_the_palette(simulator: SimulatorServer) ->
         assert app.is_running
         assert not isinstance(app.screen, CommandPalette)
         assert app.query_one(NodeTable).row_count == 12
+        await burst(pilot, "ctrl+p", "pagedown", "pageup", "enter", "enter")
+        assert app.is_running
 
 
 async def test_slash_and_a_filter_in_one_read_on_the_fleet(simulator: SimulatorServer) -> None:
@@ -191,3 +193,26 @@ def test_a_crash_exits_1_with_its_traceback_in_the_log(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(log_path) in err
     assert "Traceback" not in err
+
+
+async def test_at_80_columns_the_status_line_keeps_severity_freshness_then_name(
+    simulator: SimulatorServer,
+) -> None:
+    app = WaTuiApp([target_for(simulator, name="production-eu-west-primary-cluster-" * 2)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await wait_for(pilot, lambda: app.watcher.status.next_poll_at is not None)
+        line = app.query_one("#status").content.plain
+        fetched = app.watcher.snapshot.fetched_at.astimezone()
+        assert line.index("OK") < line.index(f"{fetched:%H:%M:%S}") < line.index("every 30s")
+        assert line.index("every 30s") < line.index("production-eu")
+        assert len(line) <= 80
+        simulator.stop()  # the deployment goes away: stale, and why
+        app.watcher.poll_now()
+        await wait_for(pilot, lambda: "STALE" in app.query_one("#status").content.plain)
+        line = app.query_one("#status").content.plain
+        assert line.index("STALE") < line.index("production-eu") and len(line) <= 80
+        assert "cannot reach" in line
+        await pilot.resize_terminal(160, 50)
+        await pilot.pause()
+        assert "multiconnect · 12 nodes" in app.query_one("#status").content.plain

@@ -27,6 +27,7 @@ from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer
 
@@ -154,6 +155,7 @@ class WaTuiApp(GuardedApp, App[None]):
         self._vitals_chosen = False  # `v` was pressed: the pane no longer follows the size
         # Asked for every second and every poll, and whether the screen is still up.
         self._status_bar = StatusBar(id="status")
+        self._status_clock: Timer | None = None  # set once mounted
 
     @property
     def watcher(self) -> Watcher:
@@ -291,13 +293,17 @@ class WaTuiApp(GuardedApp, App[None]):
         if self.quitting:  # a poll ended after the screen was taken down
             return
         others = [w for w in self.watchers.values() if w is not self.watcher]
-        self._status_bar.show(self.watcher, _others_summary(others))
+        width = self.size.width
+        narrow = width if width < NARROW_WIDTH else None
+        self._status_bar.show(self.watcher, _others_summary(others), narrow_width=narrow)
         self._keep_status_clock()
 
     def _keep_status_clock(self) -> None:
         """The status line's one-second clock runs only while the line changes by itself
         (a slow poll, a retry countdown, a paused deployment's age): a tick that
         changes nothing still costs a repaint check."""
+        if self._status_clock is None:  # a resize before the app was mounted
+            return
         if self.watcher.status.ticking:
             self._status_clock.resume()
         else:
@@ -465,6 +471,8 @@ class WaTuiApp(GuardedApp, App[None]):
     def on_resize(self, event: events.Resize) -> None:
         if not self.quitting:
             self._fit(event.size)
+            # Its narrow form is chosen by the app's width, which is set after this.
+            self.call_after_refresh(self._redraw_status)
 
     def _fit(self, size: Size) -> None:
         """The layout for the terminal's size (breakpoints: README, "Every terminal");

@@ -91,6 +91,12 @@ class Palette(CommandPalette):
 
     on_unmount = on_screen_suspend
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Textual's own page bindings stay in the map beside ours: theirs stand down.
+        if action == "command_list" and parameters[:1] in (("page_up",), ("page_down",)):
+            return False
+        return super().check_action(action, parameters)
+
     def action_page(self, action: str) -> None:
         with contextlib.suppress(KeyError):  # see PagedOptionList
             getattr(self.query_one(CommandList), f"action_{action}")()
@@ -123,4 +129,13 @@ class GuardedApp(_AppBase):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseEvent) and not self.screen_stack:
             return  # quitting has taken the screens down: nothing is there to act
+        if isinstance(event, events.MouseDown) and _on_removed_widget(self.screen, event):
+            return
         await super().on_event(event)
+
+
+def _on_removed_widget(screen: Screen[Any], event: events.MouseDown) -> bool:
+    """The press lands on a widget just removed (a pane redrawn as the click came):
+    Textual 8.2.8 starts a text selection in its parent, which is gone (AttributeError)."""
+    widget, offset = screen.get_widget_and_offset_at(event.x, event.y)
+    return widget is not None and offset is not None and widget.parent is None

@@ -129,10 +129,11 @@ class ReplayApp(WaTuiApp):
     def __init__(self, watcher: ReplayWatcher) -> None:
         super().__init__([watcher])
         self.replay = watcher
+        self._timeline = Timeline(id="timeline")
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
-        yield Timeline(id="timeline")
+        yield self._timeline
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -141,8 +142,8 @@ class ReplayApp(WaTuiApp):
             self.notify(visible(self.replay.recording.stopped), severity="warning", timeout=15)
 
     def _on_replay_update(self, update: Update) -> None:
-        if update.phase is Phase.WAITING and self.is_mounted:
-            self.dashboard.query_one(Timeline).show(self.replay)
+        if update.phase is Phase.WAITING and not self.quitting:
+            self._timeline.show(self.replay)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("refresh", "toggle_pause", "switch"):

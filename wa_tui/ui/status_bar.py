@@ -81,6 +81,36 @@ def render_status(watcher: Watcher, others: str = "") -> Text:
     return line
 
 
+def render_narrow_status(watcher: Watcher, width: int) -> Text:
+    """The line below 100 columns: what matters first kept whole, in this order: the
+    severity, how fresh the data is (its time, or STALE, its age and why in a few
+    words), then the deployment, its name shortened to what is left."""
+    status, snapshot = watcher.status, watcher.snapshot
+    stale = snapshot is not None and status.error is not None
+    line = Text()  # each part styled on its own: the badge's colours stop at the badge
+    if status.replay is not None:
+        line.append(" ⏵ ", style="bold white on magenta")
+    if stale:
+        line.append(f" {Severity.CRITICAL.marker} STALE {_age(snapshot)} ", "bold white on red")
+    else:
+        line.append_text(_health(watcher))
+    line.append(" ")
+    if stale:
+        line.append(visible(status.error, limit=24), style="red")
+    elif snapshot is not None:
+        line.append(f"● {snapshot.fetched_at.astimezone():%H:%M:%S}")
+        line.append_text(_next(watcher))
+    elif status.error is not None:
+        line.append(f"✖ {visible(status.error, limit=24)}", style="bold red")
+    else:
+        line.append("waiting for the first answer", style="dim")
+    room = width - line.cell_len - 3
+    if room >= 4:
+        line.append(" │ ", style="dim")
+        line.append(visible(watcher.name, limit=room), style="bold")
+    return line
+
+
 def _next(watcher: Watcher) -> Text:
     """What polling does next. In the steady state this does not change, so the line is
     repainted once per refresh, not every second; only a slow poll, a retry countdown or
@@ -105,8 +135,12 @@ class StatusBar(Static):
     _plain: str | None = None
     redraws = 0  # how often the line was repainted (for tests, benchmarks)
 
-    def show(self, watcher: Watcher, others: str = "") -> None:
-        text = render_status(watcher, others)
+    def show(self, watcher: Watcher, others: str = "", narrow_width: int | None = None) -> None:
+        """`narrow_width`: the terminal's width when it is too narrow for the whole line."""
+        if narrow_width is None:
+            text = render_status(watcher, others)
+        else:
+            text = render_narrow_status(watcher, narrow_width)
         if text.plain != self._plain:
             self._plain = text.plain
             self.redraws += 1
