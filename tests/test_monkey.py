@@ -31,7 +31,7 @@ from textual.pilot import Pilot
 from tests.conftest import StartSimulator
 from tests.test_hostile import hostile_deployment
 from tests.test_recording import _record
-from tests.ui_helpers import KEY_CHARACTERS, target_for
+from tests.ui_helpers import post_clicks, post_key, post_mouse, target_for
 from wa_tui.auth import Credentials
 from wa_tui.replay import ReplayWatcher
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
@@ -72,7 +72,6 @@ class Monkey:
         self.rng = random.Random(seed)
         self.actions: deque[str] = deque(maxlen=25)
         self.count = 0
-        self.spent: dict[str, float] = {}
 
     def keys(self, app: App[object]) -> list[str]:
         bound = [key for key in app.active_bindings if key not in NEVER | QUIT_KEYS]
@@ -91,7 +90,6 @@ class Monkey:
         app = pilot.app
         kinds, weights = ("keys", "click", "drag", "wheel", "resize"), (60, 15, 10, 10, 5)
         kind = self.rng.choices(kinds, weights)[0]
-        began = time.monotonic()
         if kind == "keys":
             keys = self.keys(app)
             self.note(f"keys {' '.join(keys)}")
@@ -100,10 +98,7 @@ class Monkey:
         elif kind == "click":
             x, y = self.point(app)
             self.note(f"click {x},{y} x{(times := self.rng.choice((1, 1, 2)))}")
-            for chain in range(1, times + 1):
-                post_mouse(app, events.MouseDown, x, y)
-                post_mouse(app, events.MouseUp, x, y)
-                post_mouse(app, events.Click, x, y, chain=chain)
+            post_clicks(app, x, y, times)
         elif kind == "drag":
             (x, y), (x2, y2) = self.point(app), self.point(app)
             self.note(f"drag {x},{y} -> {x2},{y2}, ctrl+c")
@@ -123,32 +118,18 @@ class Monkey:
             self.note(f"resize {size.width}x{size.height}")
             app.post_message(events.Resize(size, size))  # as the driver does on SIGWINCH
         self.count += 1
-        self.spent[kind] = self.spent.get(kind, 0.0) + time.monotonic() - began
         if self.count % 3:
             return  # three actions' events queued at once: a busy person, a slow link
         # The screen's messages handled, then a moment: not Pilot's wait for an idle CPU,
         # which the deployments' own threads keep from coming.
-        began = time.monotonic()
         try:
             await pilot.pause(0.005)
         except ScreenStackError:
             if app.return_code is None:  # not quitting: the app lost its screens
                 raise
-        self.spent["pause"] = self.spent.get("pause", 0.0) + time.monotonic() - began
 
     def note(self, action: str) -> None:
         self.actions.append(action)
-
-
-def post_key(app: App[object], key: str) -> None:
-    character = KEY_CHARACTERS.get(key, key if len(key) == 1 else None)
-    app.post_message(events.Key(key, character))
-
-
-def post_mouse(app: App[object], kind: type[events.MouseEvent], x: int, y: int, **more) -> None:
-    modifiers = {"shift": False, "meta": False, "ctrl": False}
-    where = {"screen_x": x, "screen_y": y}
-    app.post_message(kind(None, x, y, 0, 0, 1, **modifiers, **where, **more))
 
 
 class Errors(logging.Handler):
@@ -249,7 +230,6 @@ async def test_the_monkey_crashes_nothing(
             print(f"{scene.name}: {counts[scene.name]} actions in {time.monotonic() - began:.1f} s")
     finally:
         logging.getLogger().removeHandler(errors)
-    print("seconds spent:", {kind: round(spent, 1) for kind, spent in monkey.spent.items()})
     assert all(count >= MIN_ACTIONS for count in counts.values()), counts
     assert _children() <= before, "a child process was left behind"
 

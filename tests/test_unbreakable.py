@@ -53,19 +53,28 @@ def _wa_tui_classes() -> list[type[MessagePump]]:
 
 def _redefined(cls: type) -> list[str]:
     """Names a wa-tui class (or a mixin of ours in its MRO) defines that a Textual base
-    already defines, other than the documented hooks. What Textual's metaclass sets on
-    every subclass by itself (merged bindings, CSS names) is not ours."""
+    already defines: any but the documented hooks, and a hook whose parameters differ
+    from the ones Textual calls it with. What Textual's metaclass sets on every subclass
+    by itself (merged bindings, CSS names) is not ours."""
     ours = [c for c in cls.__mro__ if c.__module__.startswith("wa_tui")]
     textual = [c for c in cls.__mro__ if c.__module__.startswith("textual")]
     automatic = set(vars(type("Probe", (textual[0],), {})))
     clashes = []
     for owner in ours:
-        for name in vars(owner):
-            if HOOKS.match(name) or name in automatic:
-                continue
-            if any(name in vars(base) for base in textual):
+        for name, value in vars(owner).items():
+            base = next((vars(b)[name] for b in textual if name in vars(b)), None)
+            if base is None or name in automatic or name.startswith("__"):
+                continue  # a constructor's parameters are the subclass's own
+            if not HOOKS.match(name) or _parameters(value) != _parameters(base):
                 clashes.append(f"{owner.__qualname__}.{name}")
     return clashes
+
+
+def _parameters(value: object) -> list[str] | None:
+    """A method's parameter names, as Textual would pass them; None for other values."""
+    if not callable(value) or isinstance(value, type):
+        return None
+    return list(inspect.signature(value).parameters)
 
 
 def test_no_wa_tui_class_redefines_a_textual_name() -> None:

@@ -10,6 +10,7 @@ from io import StringIO
 
 from rich.console import Console
 from textual import events
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -93,25 +94,40 @@ KEY_CHARACTERS = {
 }
 
 
+def post_key(app: App[object], key: str) -> None:
+    """One key event, queued as the terminal's driver queues it."""
+    character = KEY_CHARACTERS.get(key, key if len(key) == 1 else None)
+    app.post_message(events.Key(key, character))
+
+
+def post_mouse(
+    app: App[object], kind: type[events.MouseEvent], x: int, y: int, **more: object
+) -> None:
+    """One mouse event at (x, y) on the screen, button 1, queued as the driver does."""
+    modifiers = {"shift": False, "meta": False, "ctrl": False}
+    app.post_message(kind(None, x, y, 0, 0, 1, **modifiers, screen_x=x, screen_y=y, **more))
+
+
+def post_clicks(app: App[object], x: int, y: int, times: int = 1) -> None:
+    """`times` clicks at (x, y) (2: a double click), each a press, a release, a click."""
+    for chain in range(1, times + 1):
+        post_mouse(app, events.MouseDown, x, y)
+        post_mouse(app, events.MouseUp, x, y)
+        post_mouse(app, events.Click, x, y, chain=chain)
+
+
 async def burst(pilot: Pilot, *keys: str) -> None:
     """Keys in one read, as key repeat over a slow SSH link (or one `tmux send-keys`)
     delivers them: every one queued before the first is handled (Pilot's `press` lets
     the app settle between keys). Then the app settles."""
     for key in keys:
-        character = KEY_CHARACTERS.get(key, key if len(key) == 1 else None)
-        pilot.app.post_message(events.Key(key, character))
+        post_key(pilot.app, key)
     await pilot.pause()
     await pilot.pause()
 
 
 async def click_burst(pilot: Pilot, x: int, y: int, times: int = 2) -> None:
-    """`times` clicks at (x, y) on the screen in one read (a double click): every event
-    queued before the first is handled, as the terminal's driver queues them."""
-    where = {"x": x, "y": y, "screen_x": x, "screen_y": y, "delta_x": 0, "delta_y": 0}
-    keys = {"button": 1, "shift": False, "meta": False, "ctrl": False}
-    for chain in range(1, times + 1):
-        for kind in (events.MouseDown, events.MouseUp):
-            pilot.app.post_message(kind(None, **where, **keys))
-        pilot.app.post_message(events.Click(None, **where, **keys, chain=chain))
+    """`times` clicks at (x, y) on the screen in one read (a double click)."""
+    post_clicks(pilot.app, x, y, times)
     await pilot.pause()
     await pilot.pause()

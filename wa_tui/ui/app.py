@@ -101,7 +101,9 @@ class WaTuiApp(GuardedApp, App[None]):
             show=False,
             tooltip="Copy the findings, one line each, to the clipboard",
         ),
-        Binding("w", "screenshot", "Screenshot", show=False, tooltip="Save an SVG of the screen"),
+        Binding(
+            "w", "save_screenshot", "Screenshot", show=False, tooltip="Save an SVG of the screen"
+        ),
         Binding("b", "bundle", "Bundle", show=False, tooltip="Write a hand-over bundle"),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="List every key"),
         Binding("q", "quit", "Quit", tooltip="Leave wa-tui"),
@@ -412,7 +414,7 @@ class WaTuiApp(GuardedApp, App[None]):
         self.copy_to_clipboard("\n".join(lines) or "no findings")
         self.notify(f"copied {len(lines)} finding line(s) to the clipboard")
 
-    def action_screenshot(self) -> None:
+    def action_save_screenshot(self) -> None:
         folder = user_data_path("wa-tui", ensure_exists=True)
         path = self.save_screenshot(path=str(folder))
         self.notify(f"screenshot saved: {path}", timeout=10)
