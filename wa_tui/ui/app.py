@@ -351,7 +351,7 @@ class WaTuiApp(GuardedApp, App[None]):
         table = self.dashboard.query_one(NodeTable)
         if node_id in table.keys:
             table.move_to(node_id)
-            self.dashboard.set_focus(table)
+            self._focus(NodeTable)
 
     def action_focus_nodes(self) -> None:
         self._open(None)

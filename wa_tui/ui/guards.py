@@ -25,10 +25,10 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.screen import Screen
 
-    _Base = Screen[Any]
+    _ScreenBase = Screen[Any]
     _AppBase = App[Any]
 else:
-    _Base = _AppBase = object
+    _ScreenBase = _AppBase = object
 
 
 def _on_top(screen: Screen[Any]) -> bool:
@@ -37,7 +37,7 @@ def _on_top(screen: Screen[Any]) -> bool:
     return screen.is_active and screen.is_attached and len(screen.app.screen_stack) > 1
 
 
-class DismissOnce(_Base):
+class DismissOnce(_ScreenBase):
     """Mixed into a Screen: the first dismissal counts, later ones are dropped."""
 
     _dismissal_claimed = False
