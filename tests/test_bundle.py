@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import stat
 import subprocess
@@ -86,3 +87,46 @@ def test_a_bundle_from_a_recording_has_its_changes_and_can_drop_phones(
     assert "phone number masked (--redact-phone)" in files["MANIFEST"]
     with tarfile.open(output) as tar:
         assert all(member.mode == 0o600 for member in tar.getmembers())
+
+
+def test_the_folder_inside_is_the_name_without_tgz(
+    simulator: SimulatorServer, tmp_path: Path
+) -> None:
+    output = tmp_path / "b.tgz"
+    done = _run("bundle", "--url", simulator.url, "--output", str(output), server=simulator)
+    assert done.returncode == 0, done.stderr
+    with tarfile.open(output) as tar:
+        assert {name.split("/")[0] for name in tar.getnames()} == {"b"}
+
+
+async def test_b_in_replay_hands_over_the_poll_on_screen_and_the_minutes_up_to_it(
+    start_simulator: StartSimulator, tmp_path: Path
+) -> None:
+    from tests.ui_helpers import SIZE, wait_for
+    from wa_tui.recording import read_recording
+    from wa_tui.replay import ReplayWatcher
+    from wa_tui.secrets import mask_tree
+    from wa_tui.ui.replay_app import ReplayApp
+
+    deployment = SimDeployment.multiconnect(8, spares=2)
+    server = start_simulator(deployment, story=demo_story(deployment), step_seconds=3600)
+    recording = tmp_path / "story.db"
+    await _record(server, recording, steps=8)
+    watcher = ReplayWatcher.open(recording)
+    app = ReplayApp(watcher)
+    folder = Path(os.environ["XDG_DATA_HOME"]) / "wa-tui"
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: watcher.position == 0)
+        watcher.go(4)
+        await pilot.press("b")
+        await wait_for(pilot, lambda: any(folder.glob("*.tar.gz")))
+    bundle = next(folder.glob("*.tar.gz"))
+    assert bundle.name.startswith("wa-tui-bundle-demo-")
+    files = _unpacked(bundle, tmp_path / "out")
+    shown = watcher.recording.polls[4].answers
+    assert shown is not None
+    expected = mask_tree(json.loads(shown.support))
+    assert json.loads(files["answers/v1-support.json"]) == expected
+    assert json.loads(files["summary.json"])["nodes"] == 12
+    handed = read_recording(next((tmp_path / "out").glob("*/recording.db")))
+    assert [p.at for p in handed.polls] == [p.at for p in watcher.recording.polls[:5]]

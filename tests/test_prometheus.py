@@ -15,6 +15,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -123,7 +124,7 @@ def exporter_process(start_simulator: StartSimulator) -> Iterator[tuple[str, Sim
 def test_prometheus_scrapes_the_exporter_and_sees_a_finding(
     exporter_process: tuple[str, SimulatorServer], tmp_path: Path
 ) -> None:
-    prometheus = _require("prometheus")
+    _require("prometheus")
     exporter, _ = exporter_process
     config = tmp_path / "prometheus.yml"
     config.write_text(
@@ -132,18 +133,7 @@ def test_prometheus_scrapes_the_exporter_and_sees_a_finding(
         "scrape_configs:\n"
         f"  - job_name: wa-tui\n    static_configs: [{{targets: ['{exporter}']}}]\n"
     )
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            prometheus,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={tmp_path / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with _prometheus_serving(config, tmp_path) as port:
         query = _query(port)
         up = _until(lambda: query("wa_up"), 60)
         assert [r["value"][1] for r in up] == ["1"]
@@ -157,6 +147,24 @@ def test_prometheus_scrapes_the_exporter_and_sees_a_finding(
         assert asyncio.run(_fleet_from(f"http://127.0.0.1:{port}")) == [
             (exporter_process[1].url.split("://")[1], "✖", "SOCKET_DOWN", "8/8")
         ]
+
+
+@contextmanager
+def _prometheus_serving(config: Path, folder: Path) -> Iterator[int]:
+    """Debian's Prometheus with `config`, its data in `folder`: the port it listens on."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            _require("prometheus"),
+            f"--config.file={config}",
+            f"--storage.tsdb.path={folder / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield port
     finally:
         process.terminate()
         process.wait(timeout=20)

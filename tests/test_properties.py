@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 
 from tests.conftest import client_for, read_snapshot
 from wa_tui.analysis import analyse, diff
+from wa_tui.analysis.summary import Summary
 from wa_tui.errors import WAError
 from wa_tui.models import PayloadError, Snapshot, build_snapshot
+from wa_tui.poller import PollResult
 from wa_tui.report import Source, check_line, snapshot_json, snapshot_text
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.ui.node_detail import render_node
@@ -62,13 +64,14 @@ answers = st.one_of(json_values, keyed_support, node_entries.map(lambda n: {"sup
 
 
 def _render_everything(snapshot: Snapshot) -> None:
-    findings = analyse(snapshot)
+    findings = tuple(analyse(snapshot))
     diff(snapshot, snapshot)
     source = Source("d", "http://x")
-    snapshot_json(source, snapshot, findings)
-    snapshot_text(source, snapshot, findings)
-    check_line(snapshot, findings, 14)
-    render_topology(snapshot, 90)
+    result = PollResult(snapshot, None, findings, summary=Summary.of(snapshot, findings, None))
+    snapshot_json(source, result)
+    snapshot_text(source, result)
+    check_line(result, 14)
+    render_topology(snapshot, result.summary, 90)
     for node in snapshot.nodes:
         node_cells(node, snapshot.kind, None)
         render_node(node, snapshot)

@@ -35,10 +35,14 @@ def test_snapshot_demo_json_is_the_documented_document() -> None:
         "url",
         "fetched_at",
         "kind",
+        "summary",
         "nodes",
         "findings",
         "vitals",
     }
+    summary = document["summary"]
+    assert summary["nodes"] == len(document["nodes"]) and summary["severity"] is None
+    assert summary["shards_owned"] == summary["shards"] and summary["shards_unassigned"] == 0
     assert document["vitals"]["callback_queue"] is not None
     assert document["vitals"]["callbacks_per_second"] is None  # one read gives no rate
     assert document["kind"] == "multiconnect" and document["fetched_at"].endswith("Z")
@@ -65,7 +69,34 @@ def test_snapshot_text_lists_nodes_then_findings(start_simulator: StartSimulator
     lines = out.stdout.splitlines()
     assert lines[2].split() == ["NODE", "ROLE", "SOCKET", "SHARDS", "BUILD", "GATEWAY"]
     assert "FINDINGS (1)" in lines
-    assert lines[-1].startswith("CRITICAL  SOCKET_DOWN  ")
+    assert lines[lines.index("FINDINGS (1)") + 1].startswith("CRITICAL  SOCKET_DOWN  ")
+
+
+def _vitals_section(stdout: str) -> list[str]:
+    lines = stdout.splitlines()
+    return lines[lines.index("VITALS") + 1 :]
+
+
+def test_snapshot_text_vitals_say_what_one_read_cannot_give(
+    start_simulator: StartSimulator,
+) -> None:
+    server = start_simulator(SCENARIOS["callback-failing"]())
+    once = _vitals_section(run(["snapshot"], server).stdout)
+    rows = {line[:18].strip(): line[18:].strip() for line in once[1:9]}
+    assert rows["callback success"] == "—" and rows["callback queue"] != "—"
+    assert "one read has no rate" in once[-1]
+    sampled = _vitals_section(run(["snapshot", "--sample", "1"], server).stdout)
+    rows = {line[:18].strip(): line[18:].strip() for line in sampled[1:9]}
+    assert rows["callback success"].endswith("%") and rows["API requests"].endswith("/s")
+    assert not any("one read has no rate" in line for line in sampled)
+
+
+def test_snapshot_text_vitals_say_when_the_build_serves_none(
+    start_simulator: StartSimulator,
+) -> None:
+    vitals = _vitals_section(run(["snapshot"], start_simulator(SCENARIOS["old-build"]())).stdout)
+    said = [line for line in vitals if "not available from this deployment (HTTP 404)" in line]
+    assert {line.split(":")[0] for line in said} == {"/v1/stats/app", "/metrics", "/v1/stats/db"}
 
 
 def test_snapshot_exits_3_with_one_line_when_unreadable() -> None:

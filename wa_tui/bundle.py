@@ -1,9 +1,13 @@
 """Hand-over bundles: one `tar.gz` with what whoever looks next needs, and nothing secret.
 
 Inside: `MANIFEST` (every file, and every redaction made), `versions.txt`, the last
-answers (`answers/*.json`), `findings.txt` and `findings.json`, `changes.txt`, the last
-minutes of recording (`recording.db`, when there is one), and the config file
-(`config.toml`) with its secret-looking values masked. Written 0600. Plain Python.
+answers (`answers/*.json`), `summary.json` (the numbers every view shows), `findings.txt`
+and `findings.json`, `changes.txt`, the last minutes of recording up to that moment
+(`recording.db`, when there is one), and the config file (`config.toml`) with its
+secret-looking values masked. Written 0600. Plain Python.
+
+A bundle is made one way (`handover_of`), from a watcher: live, under `--record`, from
+`--from-recording` and in replay, where it is the poll on screen and the minutes up to it.
 """
 
 from __future__ import annotations
@@ -23,12 +27,15 @@ from typing import Any
 
 from wa_tui import __version__
 from wa_tui.analysis import Change, Finding
+from wa_tui.analysis.summary import Summary
 from wa_tui.client import Answers, decode_answer
 from wa_tui.errors import WAError
 from wa_tui.recording import Recorder, Recording
-from wa_tui.report import finding_document
+from wa_tui.replay import ReplayWatcher
+from wa_tui.report import finding_document, summary_document
 from wa_tui.secrets import MASK, mask_tree
 from wa_tui.text import visible
+from wa_tui.watcher import Watcher
 
 PHONE = re.compile(r"^\+?\d[\d ()-]{6,}\d$")
 
@@ -40,13 +47,38 @@ class Handover:
     deployment: str
     url: str
     answers: Answers | None
+    summary: Summary | None
     findings: Sequence[Finding]
     changes: Sequence[Change]
     recording: Recording | None = None
+    last_poll: int | None = None  # the recording's last poll handed over (None: its end)
     config_path: Path | None = None
     redact_phone: bool = False
     minutes: float = 30.0
     redactions: list[str] = field(default_factory=list)
+
+
+def handover_of(
+    watcher: Watcher, recording: Recording | None = None, config_path: Path | None = None
+) -> Handover:
+    """What `watcher` shows now, for whoever looks next: its last good answers, findings
+    and changes, and `recording`'s minutes up to now. A replay hands over the poll on
+    screen and its recording up to that poll."""
+    name, last_poll = watcher.name, None
+    if isinstance(watcher, ReplayWatcher):
+        recording, last_poll = watcher.recording, watcher.position
+        name = recording.meta.get("deployment", name)
+    return Handover(
+        name,
+        watcher.target.url,
+        watcher.last_answers,
+        watcher.summary,
+        watcher.findings,
+        list(watcher.changes),
+        recording=recording,
+        last_poll=last_poll,
+        config_path=config_path,
+    )
 
 
 def default_name(deployment: str, at: datetime) -> str:
@@ -59,6 +91,8 @@ def write_bundle(handover: Handover, output: Path) -> Path:
     files: dict[str, bytes] = {}
     if handover.answers is not None:
         files |= _answers(handover)
+    if handover.summary is not None:
+        files["summary.json"] = json.dumps(summary_document(handover.summary), indent=2).encode()
     files["findings.txt"] = _findings_text(handover.findings).encode()
     files["findings.json"] = json.dumps(
         [finding_document(f) for f in handover.findings], indent=2, ensure_ascii=False
@@ -160,12 +194,13 @@ def _recent_recording(handover: Handover) -> bytes:
     """The last `minutes` of the recording, recorded again (masked once more)."""
     recording = handover.recording
     assert recording is not None
-    last = recording.polls[-1].at
-    since = last - timedelta(minutes=handover.minutes)
+    end = len(recording.polls) if handover.last_poll is None else handover.last_poll + 1
+    polls = recording.polls[:end]
+    since = polls[-1].at - timedelta(minutes=handover.minutes)
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "recording.db"
         recorder = Recorder(path, handover.deployment, handover.url)
-        for poll in recording.polls:
+        for poll in polls:
             if poll.at >= since:
                 recorder.record(poll.at, poll.received, poll.answers, poll.error)
         recorder.close()
@@ -189,11 +224,20 @@ def _manifest(handover: Handover, files: dict[str, bytes]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def archive_folder(output: Path) -> str:
+    """The folder inside the archive: the file's name without `.tar.gz` or `.tgz`."""
+    name = output.name
+    for suffix in (".tar.gz", ".tgz"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name.removesuffix(suffix)
+    return name
+
+
 def _write_tar(files: dict[str, bytes], output: Path) -> None:
     descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.chmod(output, 0o600)
     with os.fdopen(descriptor, "wb") as handle, tarfile.open(fileobj=handle, mode="w:gz") as tar:
-        folder = output.name.removesuffix(".tar.gz")
+        folder = archive_folder(output)
         for name, body in files.items():
             info = tarfile.TarInfo(f"{folder}/{name}")
             info.size, info.mtime, info.mode = len(body), int(time.time()), 0o600

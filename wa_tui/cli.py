@@ -418,21 +418,19 @@ def run_bundle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from wa_tui import clock, config
-    from wa_tui.bundle import Handover, default_name, write_bundle
+    from wa_tui.bundle import default_name, handover_of, write_bundle
 
+    config_path = None
     if args.from_recording:
-        handover = _handover_from_recording(Path(args.from_recording).expanduser())
+        watcher = _replayed_to_the_end(Path(args.from_recording).expanduser())
     else:
+        config_path = config.config_path(getattr(args, "config", None))
         with open_targets(args) as found:
-            target = _only(found)
-            from wa_tui.watcher import read_once
-
-            result = asyncio.run(read_once(target))
-            if result.answers is None:
-                print(f"wa-tui: {result.error}", file=sys.stderr)
-                return EXIT_UNREADABLE
-            handover = Handover(target.name, target.url, result.answers, result.findings, ())
-        handover.config_path = config.config_path(getattr(args, "config", None))
+            watcher = asyncio.run(_polled_once(_only(found)))
+        if watcher.last_answers is None:
+            print(f"wa-tui: {watcher.status.error}", file=sys.stderr)
+            return EXIT_UNREADABLE
+    handover = handover_of(watcher, config_path=config_path)
     handover.redact_phone, handover.minutes = args.redact_phone, args.minutes
     output = Path(args.output or default_name(handover.deployment, clock.now())).expanduser()
     write_bundle(handover, output)
@@ -440,24 +438,22 @@ def run_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _handover_from_recording(path):  # -> Handover (imports kept lazy)
-    from wa_tui.bundle import Handover
+async def _polled_once(target):  # -> Watcher (imports kept lazy)
+    from wa_tui.watcher import Watcher
+
+    async with Watcher(target) as watcher:
+        await watcher.poll()
+    return watcher
+
+
+def _replayed_to_the_end(path):  # -> ReplayWatcher (imports kept lazy)
     from wa_tui.replay import ReplayWatcher
 
     watcher = ReplayWatcher.open(path)
     if not len(watcher):
         raise UsageError(f"{path}: the recording holds no poll")
     watcher.go(len(watcher) - 1)
-    recording = watcher.recording
-    answered = [poll.answers for poll in recording.polls if poll.answers is not None]
-    return Handover(
-        recording.meta.get("deployment", "recording"),
-        recording.meta.get("url", ""),
-        answered[-1] if answered else None,
-        watcher.findings,
-        list(watcher.changes),
-        recording=recording,
-    )
+    return watcher
 
 
 def run_exporter(args: argparse.Namespace) -> int:
@@ -526,9 +522,9 @@ def run_snapshot(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     source = Source(target.name, target.url)
     if args.format == "json":
-        print(snapshot_json(source, result.snapshot, result.findings, result.vitals))
+        print(snapshot_json(source, result))
     else:
-        print(snapshot_text(source, result.snapshot, result.findings))
+        print(snapshot_text(source, result))
     return 0
 
 
@@ -540,7 +536,7 @@ def run_check(args: argparse.Namespace) -> int:
         print(unknown_line(str(result.error)))
         return CheckStatus.UNKNOWN
     expiry_days = target.settings.thresholds.expiry_warning_days
-    line, status = check_line(result.snapshot, result.findings, expiry_days, result.vitals)
+    line, status = check_line(result, expiry_days)
     print(line)
     return status
 

@@ -22,7 +22,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from wa_tui import clock, memory
-from wa_tui.analysis.findings import shard_owners
+from wa_tui.analysis.summary import UNLIMITED_BYTES, Summary
 from wa_tui.models import Node, Snapshot, SocketState
 from wa_tui.targets import Target
 from wa_tui.text import visible
@@ -85,29 +85,39 @@ class WatchersCollector(Collector):
         for finding in watcher.findings:
             labels = {**d, "code": finding.code, "severity": finding.severity.label}
             gauges.add("wa_finding", "1 for each finding wa-tui raises", labels, 1.0)
-        self._shards(gauges, d, snapshot)
+        summary = watcher.summary
+        if summary is not None:
+            self._shards(gauges, d, summary)
+            if summary.top_finding:
+                top = {**d, "code": summary.top_finding}
+                gauges.add(
+                    "wa_top_finding", "1 for the worst finding, as wa-tui shows it", top, 1.0
+                )
         for node in snapshot.nodes:
             self._node(gauges, d, snapshot, node)
         self._vitals(gauges, d, watcher)
 
-    def _shards(self, gauges: _Gauges, d: dict[str, object], snapshot: Snapshot) -> None:
-        owners = snapshot.owners
-        gauges.add(
-            "wa_shards",
-            "Shards the deployment has (control shard not counted)",
-            d,
-            float(snapshot.shard_count),
-        )
-        gauges.add(
-            "wa_shards_unassigned",
-            "Shards no node owns",
-            d,
-            float(sum(1 for n in owners.values() if not n)),
-        )
-        down = sum(1 for n in shard_owners(snapshot) if n.socket is SocketState.DOWN)
-        gauges.add(
-            "wa_sockets_down", "Shard owners whose socket to WhatsApp is down", d, float(down)
-        )
+    def _shards(self, gauges: _Gauges, d: dict[str, object], summary: Summary) -> None:
+        for name, help_text, value in (
+            ("wa_shards", "Shards the deployment has (control shard not counted)", summary.shards),
+            ("wa_shards_owned", "Of wa_shards, those a node owns", summary.shards_owned),
+            (
+                "wa_shards_unassigned",
+                "Shards no node owns (control shard included)",
+                summary.shards_unassigned,
+            ),
+            (
+                "wa_shards_conflicting",
+                "Shards more than one node claims",
+                summary.shards_conflicting,
+            ),
+            (
+                "wa_sockets_down",
+                "Shard owners whose socket to WhatsApp is down",
+                summary.sockets_down,
+            ),
+        ):
+            gauges.add(name, help_text, d, float(value))
 
     def _node(self, gauges: _Gauges, d: dict[str, object], snapshot: Snapshot, node: Node) -> None:
         n = {**d, "node": node.id}
@@ -142,7 +152,7 @@ class WatchersCollector(Collector):
             days = (expires - snapshot.fetched_at).total_seconds() / 86400
             gauges.add("wa_node_build_expiry_days", "Days until the node's build expires", n, days)
         for directory, free in snapshot.free_space(node).items():
-            if free is not None and free < 2**62:
+            if free is not None and free < UNLIMITED_BYTES:
                 gauges.add(
                     "wa_node_free_bytes",
                     "Free bytes by directory",

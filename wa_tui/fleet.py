@@ -13,14 +13,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 
 from wa_tui import clock
 from wa_tui.analysis import Severity
-from wa_tui.analysis.findings import shard_owners
 from wa_tui.errors import WAError
-from wa_tui.models import SocketState
 from wa_tui.watcher import Watcher
 
 UNREADABLE = "unreadable"
@@ -62,7 +61,7 @@ class LiveRows:
         return [self._row(watcher) for watcher in self.watchers]
 
     def _row(self, watcher: Watcher) -> FleetRow:
-        basis = (watcher.snapshot, watcher.status.error, watcher.findings, watcher.vitals.latest)
+        basis = (watcher.summary, watcher.status.error)
         made = self._made.get(watcher.name)
         if made is None or not all(map(operator.is_, made[0], basis)):
             made = (basis, row_of(watcher))
@@ -72,28 +71,24 @@ class LiveRows:
 
 def row_of(watcher: Watcher) -> FleetRow:
     """What one watcher knows, as a row."""
-    snapshot, error = watcher.snapshot, watcher.status.error
-    if snapshot is None:
+    summary, error = watcher.summary, watcher.status.error
+    if summary is None:
         state = UNREADABLE if error else "waiting"
         return FleetRow(watcher.name, Severity.CRITICAL if error else None, state, error=error)
     severity = watcher.severity
-    owners = snapshot.owners
-    expiries = [n.support.expire_timestamp for n in snapshot.nodes if n.support.expire_timestamp]
-    findings = watcher.findings
-    vitals = watcher.vitals.latest
     return FleetRow(
         deployment=watcher.name,
         severity=severity,
         state=UNREADABLE if error else _state(severity),
-        kind=snapshot.kind.value,
-        nodes=len(snapshot.nodes),
-        shards_owned=sum(1 for s, o in owners.items() if o and s >= 0),
-        shards_total=snapshot.shard_count,
-        sockets_down=sum(1 for n in shard_owners(snapshot) if n.socket is SocketState.DOWN),
-        top_finding=findings[0].code if findings else "",
-        callback_queue=vitals.callback_queue if vitals else None,
-        expires_at=min(expiries) if expiries else None,
-        fetched_at=snapshot.fetched_at,
+        kind=summary.kind,
+        nodes=summary.nodes,
+        shards_owned=summary.shards_owned,
+        shards_total=summary.shards,
+        sockets_down=summary.sockets_down,
+        top_finding=summary.top_finding,
+        callback_queue=summary.callback_queue,
+        expires_at=summary.expires_at,
+        fetched_at=summary.fetched_at,
         error=error,
     )
 
@@ -106,7 +101,7 @@ def _state(severity: Severity | None) -> str:
     return "ok"
 
 
-def summary(rows: Iterable[FleetRow]) -> dict[str, int]:
+def state_counts(rows: Iterable[FleetRow]) -> dict[str, int]:
     """How many deployments are in each state (for the status line)."""
     counts = dict.fromkeys(("ok", "warning", "critical", UNREADABLE, "waiting"), 0)
     for row in rows:
@@ -120,14 +115,16 @@ QUERIES = {
     "up": "max by (deployment) (wa_up)",
     "nodes": "count by (deployment) (wa_node_role)",
     "shards": "max by (deployment) (wa_shards)",
-    "unassigned": "max by (deployment) (wa_shards_unassigned)",
+    "owned": "max by (deployment) (wa_shards_owned)",
     "sockets_down": "max by (deployment) (wa_sockets_down)",
     "queue": "max by (deployment) (wa_callback_queue)",
     "expiry": "min by (deployment) (wa_node_build_expiry_days)",
     "age": "max by (deployment) (wa_last_poll_age_seconds)",
     "findings": "wa_finding == 1",
+    "top": "wa_top_finding == 1",
     "info": "wa_deployment_info",
 }
+LABELLED = ("findings", "top", "info")  # what these answers say is in their labels
 
 
 async def rows_from_prometheus(client: httpx.AsyncClient) -> list[FleetRow]:
@@ -135,53 +132,55 @@ async def rows_from_prometheus(client: httpx.AsyncClient) -> list[FleetRow]:
     answers = {name: await _query(client, expression) for name, expression in QUERIES.items()}
     now = clock.now()
     by_deployment: dict[str, dict[str, float]] = defaultdict(dict)
-    kinds = {
-        r["metric"].get("deployment", "?"): r["metric"].get("kind", "—") for r in answers["info"]
-    }
     for name, results in answers.items():
-        if name in ("findings", "info"):
+        if name in LABELLED:
             continue
         for result in results:
-            by_deployment[result["metric"].get("deployment", "?")][name] = float(result["value"][1])
-    findings: dict[str, list[tuple[int, str]]] = defaultdict(list)
+            by_deployment[_deployment(result)][name] = float(result["value"][1])
+    worst: dict[str, int] = defaultdict(int)  # 2 critical, 1 warning
     for result in answers["findings"]:
-        metric = result["metric"]
-        rank = 2 if metric.get("severity") == "critical" else 1
-        findings[metric.get("deployment", "?")].append((rank, metric.get("code", "?")))
+        rank = 2 if result["metric"].get("severity") == "critical" else 1
+        worst[_deployment(result)] = max(worst[_deployment(result)], rank)
+    kinds = {_deployment(r): r["metric"].get("kind", "—") for r in answers["info"]}
+    tops = {_deployment(r): r["metric"].get("code", "?") for r in answers["top"]}
     return sorted(
         (
-            _prometheus_row(name, values, findings[name], kinds.get(name, "—"), now)
+            _prometheus_row(
+                name, values, worst[name], kinds.get(name, "—"), tops.get(name, ""), now
+            )
             for name, values in by_deployment.items()
         ),
         key=lambda row: row.rank,
     )
 
 
+def _deployment(result: Mapping[str, Any]) -> str:
+    return result["metric"].get("deployment", "?")
+
+
 def _prometheus_row(
     name: str,
     values: Mapping[str, float],
-    found: list[tuple[int, str]],
+    worst: int,
     kind: str,
+    top_finding: str,
     now: datetime,
 ) -> FleetRow:
-    worst = max(found, default=(0, ""))
     if values.get("up", 0) < 1:
         severity, state = Severity.CRITICAL, UNREADABLE
     else:
-        severity = {2: Severity.CRITICAL, 1: Severity.WARNING}.get(worst[0])
+        severity = {2: Severity.CRITICAL, 1: Severity.WARNING}.get(worst)
         state = _state(severity)
-    shards = values.get("shards")
-    unassigned = values.get("unassigned", 0)
     return FleetRow(
         deployment=name,
         severity=severity,
         state=state,
         kind=kind,
         nodes=_whole(values.get("nodes")),
-        shards_owned=_whole(shards - unassigned) if shards is not None else None,
-        shards_total=_whole(shards),
+        shards_owned=_whole(values.get("owned")),
+        shards_total=_whole(values.get("shards")),
         sockets_down=_whole(values.get("sockets_down")),
-        top_finding=worst[1],
+        top_finding=top_finding,
         callback_queue=values.get("queue"),
         expires_at=now + timedelta(days=values["expiry"]) if "expiry" in values else None,
         fetched_at=now - timedelta(seconds=values["age"]) if "age" in values else None,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from wa_tui import clock
 from wa_tui.analysis import Change, Finding, Thresholds, analyse, diff
 from wa_tui.analysis.changes import restarts
+from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import KNOWN_FAMILIES, Vitals, VitalsThresholds, VitalsTracker
 from wa_tui.client import APP_STATS, DB_STATS, METRICS, Answers, WAClient, not_served
 from wa_tui.errors import WAError
@@ -41,13 +42,14 @@ class PollResult:
     changes: tuple[Change, ...] = ()
     vitals: Vitals | None = None
     answers: Answers | None = None  # as sent (for a recorder)
+    summary: Summary | None = None  # the numbers every view shows
 
 
 class Reader:
     """Answers become a result: the snapshot (nodes unchanged since the last reused), what
-    changed, the vitals and the findings of both. Keeps what that needs between polls
-    (the last good snapshot, the counters behind the rates); fetches nothing, so a
-    replay reads recorded answers exactly as the poller reads live ones."""
+    changed, the vitals and the findings of both, and their summary. Keeps what that
+    needs between polls (the last good snapshot, the counters behind the rates); fetches
+    nothing, so a replay reads recorded answers exactly as the poller reads live ones."""
 
     def __init__(
         self,
@@ -58,6 +60,7 @@ class Reader:
         self.vitals = VitalsTracker(vitals_thresholds)
         self.last_good: Snapshot | None = None
         self.findings: tuple[Finding, ...] = ()
+        self.summary: Summary | None = None  # of the last good snapshot
         self.not_served: dict[str, str] = {}  # path -> what the vitals say of it
 
     def read(self, answers: Answers) -> PollResult:
@@ -72,7 +75,10 @@ class Reader:
         findings += self.vitals.findings(snapshot.fetched_at)
         findings.sort(key=lambda f: -f.severity)
         self.last_good, self.findings = snapshot, tuple(findings)
-        return PollResult(snapshot, None, self.findings, tuple(changes), vitals, answers)
+        self.summary = Summary.of(snapshot, self.findings, self.vitals.latest)
+        return PollResult(
+            snapshot, None, self.findings, tuple(changes), vitals, answers, self.summary
+        )
 
     def _stats(self, answers: Answers) -> dict[str, MetricsAnswer | str]:
         """Each stats answer, or what the vitals say instead."""

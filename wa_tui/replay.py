@@ -130,6 +130,10 @@ class ReplayWatcher(Watcher):
         # Newest poll first, each poll's changes in their order: as the live log has them.
         self.rewrite_changes(c for earlier in reversed(seen) for c in earlier.changes)
         self.status.error = str(result.error) if result.error else None
+        self.last_answers = next(
+            (p.answers for p in reversed(self.recording.polls[: self.position + 1]) if p.answers),
+            None,
+        )
         self._say()
         self._publish(Phase.POLLED, result)
         self._publish(Phase.WAITING)

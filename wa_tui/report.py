@@ -13,14 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wa_tui.analysis import Finding, Severity, worst
-from wa_tui.analysis.findings import shard_owners
-from wa_tui.analysis.vitals import Vitals
-from wa_tui.models import Node, Snapshot, SocketState
+from wa_tui.analysis.summary import Summary
+from wa_tui.analysis.vitals import NOT_READ, VITAL_LINES, Vitals
+from wa_tui.models import Node, Snapshot
 from wa_tui.secrets import mask_tree
 from wa_tui.text import visible
+
+if TYPE_CHECKING:
+    from wa_tui.poller import PollResult
 
 _C1_AND_DEL = re.compile(r"[\x7f-\x9f]")
 
@@ -87,17 +90,43 @@ def vitals_document(vitals: Vitals | None) -> dict[str, Any] | None:
     }
 
 
-def snapshot_json(
-    source: Source, snapshot: Snapshot, findings: Sequence[Finding], vitals: Vitals | None = None
-) -> str:
+def summary_document(summary: Summary) -> dict[str, Any]:
+    """The numbers every view shows (wa_tui/analysis/summary.py says what each counts)."""
+    return {
+        "nodes": summary.nodes,
+        "shards": summary.shards,
+        "shards_owned": summary.shards_owned,
+        "shards_unassigned": summary.shards_unassigned,
+        "shards_conflicting": summary.shards_conflicting,
+        "shards_owner_down": summary.shards_owner_down,
+        "sockets_down": summary.sockets_down,
+        "severity": summary.severity.label if summary.severity is not None else None,
+        "top_finding": summary.top_finding or None,
+        "days_to_expiry": summary.days_to_expiry,
+        "min_free_bytes": summary.min_free_bytes,
+        "callback_queue": summary.callback_queue,
+        "pending_messages": summary.pending_messages,
+    }
+
+
+def _read(result: PollResult) -> tuple[Snapshot, Summary]:
+    """What a report of a good poll reads."""
+    if result.snapshot is None or result.summary is None:
+        raise ValueError("a report needs a good poll")
+    return result.snapshot, result.summary
+
+
+def snapshot_json(source: Source, result: PollResult) -> str:
+    snapshot, summary = _read(result)
     document = {
         "deployment": source.deployment,
         "url": source.url,
         "fetched_at": _iso(snapshot.fetched_at),
         "kind": snapshot.kind.value,
+        "summary": summary_document(summary),
         "nodes": [node_document(n, snapshot) for n in snapshot.nodes],
-        "findings": [finding_document(f) for f in findings],
-        "vitals": vitals_document(vitals),
+        "findings": [finding_document(f) for f in result.findings],
+        "vitals": vitals_document(result.vitals),
     }
     text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
     # json escapes C0 controls but not DEL and C1 (0x9b is a CSI to some terminals).
@@ -112,10 +141,11 @@ def _table(rows: list[list[str]]) -> list[str]:
     ]
 
 
-def snapshot_text(source: Source, snapshot: Snapshot, findings: Sequence[Finding]) -> str:
+def snapshot_text(source: Source, result: PollResult) -> str:
+    snapshot, summary = _read(result)
     header = (
-        f"{visible(source.deployment)} ({visible(source.url)}) · {snapshot.kind.value} · "
-        f"{len(snapshot.nodes)} nodes · {snapshot.shard_count} shards · "
+        f"{visible(source.deployment)} ({visible(source.url)}) · {summary.kind} · "
+        f"{summary.nodes} nodes · {summary.shards_owned}/{summary.shards} shards owned · "
         f"fetched {_iso(snapshot.fetched_at)}"
     )
     rows = [["NODE", "ROLE", "SOCKET", "SHARDS", "BUILD", "GATEWAY"]]
@@ -130,6 +160,7 @@ def snapshot_text(source: Source, snapshot: Snapshot, findings: Sequence[Finding
                 visible(node.gateway_status or "—", limit=20),
             ]
         )
+    findings = result.findings
     lines = [header, "", *_table(rows), "", f"FINDINGS ({len(findings)})"]
     if not findings:
         lines.append("none")
@@ -137,7 +168,21 @@ def snapshot_text(source: Source, snapshot: Snapshot, findings: Sequence[Finding
         lines.append(
             f"{finding.severity.label.upper():<8}  {finding.code}  {visible(finding.message)}"
         )
-    return "\n".join(lines)
+    return "\n".join([*lines, "", *_vitals_text(result.vitals)])
+
+
+def _vitals_text(vitals: Vitals | None) -> list[str]:
+    """The gauges and rates the vitals pane shows; a rate needs two reads (`--sample`)."""
+    if vitals is None:
+        return ["VITALS", "not read"]
+    rows = [["VITAL", "VALUE"]]
+    rows += [[line.label, line.reads(vitals.value(line.name))] for line in VITAL_LINES]
+    lines = ["VITALS", *_table(rows)]
+    if vitals.callbacks_per_s is None and vitals.api_requests_per_s is None:
+        lines.append(f"{NOT_READ}: one read has no rate; --sample SECONDS reads twice")
+    unavailable = sorted(vitals.unavailable.items())
+    lines += [f"{path}: {visible(why, limit=120)}" for path, why in unavailable]
+    return lines
 
 
 class CheckStatus(IntEnum):
@@ -156,27 +201,17 @@ def check_status(findings: Sequence[Finding]) -> CheckStatus:
     }.get(worst(findings), CheckStatus.OK)  # type: ignore[arg-type]
 
 
-def perfdata(
-    snapshot: Snapshot,
-    findings: Sequence[Finding],
-    expiry_warning_days: float,
-    vitals: Vitals | None = None,
-) -> str:
-    unassigned = sum(len(f.shards) for f in findings if f.code == "SHARD_UNASSIGNED")
-    down = sum(1 for n in shard_owners(snapshot) if n.socket is SocketState.DOWN)
+def perfdata(summary: Summary, expiry_warning_days: float, vitals: Vitals | None = None) -> str:
     parts = [
-        f"nodes={len(snapshot.nodes)}",
-        f"shards={snapshot.shard_count}",
-        f"shards_unassigned={unassigned};;0",
-        f"sockets_down={down};;0",
+        f"nodes={summary.nodes}",
+        f"shards={summary.shards}",
+        f"shards_unassigned={summary.shards_unassigned};;0",
+        f"sockets_down={summary.sockets_down};;0",
     ]
-    expiries = [n.support.expire_timestamp for n in snapshot.nodes if n.support.expire_timestamp]
-    if expiries:
-        days = (min(expiries) - snapshot.fetched_at).total_seconds() / 86400
+    if (days := summary.days_to_expiry) is not None:
         parts.append(f"days_to_expiry={days:.1f};{expiry_warning_days:g}:;0:")
-    free = [v for n in snapshot.nodes for v in snapshot.free_space(n).values() if v is not None]
-    if free:
-        parts.append(f"min_free_bytes={min(free)}B")
+    if summary.min_free_bytes is not None:
+        parts.append(f"min_free_bytes={summary.min_free_bytes}B")
     return " ".join(parts + _vitals_perfdata(vitals))
 
 
@@ -195,27 +230,20 @@ def _vitals_perfdata(vitals: Vitals | None) -> list[str]:
     return [f"{name}={value:g}" for name, value in values.items() if value is not None]
 
 
-def check_line(
-    snapshot: Snapshot,
-    findings: Sequence[Finding],
-    expiry_warning_days: float,
-    vitals: Vitals | None = None,
-) -> tuple[str, CheckStatus]:
+def check_line(result: PollResult, expiry_warning_days: float) -> tuple[str, CheckStatus]:
+    _, summary = _read(result)
+    findings = result.findings
     status = check_status(findings)
     if findings:
         first = findings[0]
         more = f" (+{len(findings) - 1} more: {', '.join(f.code for f in findings[1:4])})"
-        summary = f"{first.code}: {visible(first.message, limit=200)}" + (
+        text = f"{first.code}: {visible(first.message, limit=200)}" + (
             more if len(findings) > 1 else ""
         )
     else:
-        summary = (
-            f"{snapshot.kind.value}, {len(snapshot.nodes)} nodes, "
-            f"{snapshot.shard_count} shards, no findings"
-        )
-    data = perfdata(snapshot, findings, expiry_warning_days, vitals)
-    line = f"WA-TUI {status.name} - {summary} | {data}"
-    return line, status
+        text = f"{summary.kind}, {summary.nodes} nodes, {summary.shards} shards, no findings"
+    data = perfdata(summary, expiry_warning_days, result.vitals)
+    return f"WA-TUI {status.name} - {text} | {data}", status
 
 
 def unknown_line(reason: str) -> str:

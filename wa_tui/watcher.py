@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from wa_tui import clock
-from wa_tui.analysis import Change, Finding, Severity, worst
+from wa_tui.analysis import Change, Finding, Severity
+from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import VitalsTracker
 from wa_tui.client import Answers
 from wa_tui.errors import WAError
@@ -174,6 +175,11 @@ class Watcher:
         return self.poller.reader.findings
 
     @property
+    def summary(self) -> Summary | None:
+        """The last good poll's numbers, as every view shows them."""
+        return self.poller.reader.summary
+
+    @property
     def vitals(self) -> VitalsTracker:
         """The vitals' rates and history (`.latest`: the last poll's)."""
         return self.poller.reader.vitals
@@ -183,7 +189,7 @@ class Watcher:
         """Worst finding; an unreadable deployment counts as critical."""
         if self.status.error is not None:
             return Severity.CRITICAL
-        return worst(self.findings)
+        return self.summary.severity if self.summary else None
 
     # -- subscribers ------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,17 +27,43 @@ MAX_COUNTERS = 20_000  # counters tracked per deployment: label churn cannot gro
 RESET = -1.0  # what `VitalsTracker.rate` says of a counter that went down
 WRITE_REQUESTS = ("transaction", "commit", "rollback")
 READ_REQUESTS = ("select", "prepare")
-# Vitals drawn with a sparkline, in the order the pane shows them.
-CHARTED = (
-    "callback_queue",
-    "pending_messages",
-    "callback_success",
-    "api_requests_per_s",
-    "api_5xx_share",
-    "db_errors_per_s",
-    "web_queue_len",
-    "web_pending_connections",
+NOT_READ = "—"  # what a vital reads as when it was not read (or one read has no rate)
+
+
+def _count(value: float | None) -> str:
+    return NOT_READ if value is None else f"{value:,.0f}"
+
+
+def _per_second(value: float | None) -> str:
+    return NOT_READ if value is None else f"{value:,.2f}/s" if value < 10 else f"{value:,.0f}/s"
+
+
+def _share(value: float | None) -> str:
+    return NOT_READ if value is None else f"{value:.1%}"
+
+
+@dataclass(frozen=True)
+class VitalLine:
+    """A vital as the pane and the text snapshot show it."""
+
+    name: str  # the `Vitals` attribute
+    label: str
+    reads: Callable[[float | None], str]  # how its value reads
+    raises: str | None = None  # the finding it raises, whose marker its line carries
+
+
+# In the order they are shown; each is kept with its history for the sparklines.
+VITAL_LINES = (
+    VitalLine("callback_queue", "callback queue", _count, "CALLBACK_QUEUE_HIGH"),
+    VitalLine("pending_messages", "pending messages", _count, "PENDING_MESSAGES_HIGH"),
+    VitalLine("callback_success", "callback success", _share, "CALLBACK_FAILING"),
+    VitalLine("api_requests_per_s", "API requests", _per_second),
+    VitalLine("api_5xx_share", "API 5xx share", _share, "API_ERRORS"),
+    VitalLine("db_errors_per_s", "DB errors", _per_second, "DB_ERRORS"),
+    VitalLine("web_queue_len", "webapp queue", _count),
+    VitalLine("web_pending_connections", "pending conns", _count),
 )
+CHARTED = tuple(line.name for line in VITAL_LINES)
 
 
 @dataclass(frozen=True)

@@ -257,12 +257,12 @@ class WaTuiApp(GuardedApp, App[None]):
 
     def _show_snapshot(self) -> None:
         watcher = self.watcher
-        snapshot = watcher.snapshot
+        snapshot, summary = watcher.snapshot, watcher.summary
         table = self.dashboard.query_one(NodeTable)
         with self.batch_update():
-            if snapshot is not None:
+            if snapshot is not None and summary is not None:
                 table.show(snapshot, node_severity(watcher.findings))
-                self.dashboard.query_one(TopologyView).show(snapshot)
+                self.dashboard.query_one(TopologyView).show(snapshot, summary)
             self._retitle(table, f"Nodes ({table.row_count})")
             self.dashboard.query_one(FindingsPanel).show(watcher.findings)
             self.dashboard.query_one(FindingsLine).show(watcher.findings)
@@ -420,29 +420,25 @@ class WaTuiApp(GuardedApp, App[None]):
         self.notify(f"screenshot saved: {path}", timeout=10)
 
     async def action_bundle(self) -> None:
-        """What this dashboard saw of the deployment on screen, for whoever looks next."""
+        """What this dashboard shows of the deployment, for whoever looks next (in replay:
+        the poll on screen and the recording up to it)."""
         from wa_tui import clock
-        from wa_tui.bundle import Handover, default_name, write_bundle
+        from wa_tui.bundle import default_name, handover_of, write_bundle
         from wa_tui.recording import read_recording
 
         watcher = self.watcher
-        recorded = self._recorder is not None and watcher is next(iter(self.watchers.values()))
-        handover = Handover(
-            watcher.name,
-            watcher.target.url,
-            watcher.last_answers,
-            watcher.findings,
-            list(watcher.changes),
-        )
+        recorder = self._recorder
+        recorded = recorder is not None and watcher is next(iter(self.watchers.values()))
         folder = user_data_path("wa-tui", ensure_exists=True)
-        output = folder / default_name(watcher.name, clock.now())
 
-        def write() -> None:
-            if recorded and self._recorder is not None:
-                handover.recording = read_recording(self._recorder.path)
+        def write() -> Path:
+            recording = read_recording(recorder.path) if recorded and recorder else None
+            handover = handover_of(watcher, recording)
+            output = folder / default_name(handover.deployment, clock.now())
             write_bundle(handover, output)
+            return output
 
-        await asyncio.to_thread(write)
+        output = await asyncio.to_thread(write)
         self.notify(f"bundle written: {output}", timeout=15)
 
     def action_toggle_events(self) -> None:

@@ -21,7 +21,7 @@ from textual.widgets import Footer, Input, Static
 
 from wa_tui import clock
 from wa_tui.analysis import Severity, Thresholds
-from wa_tui.fleet import FleetRow, summary
+from wa_tui.fleet import FleetRow, state_counts
 from wa_tui.text import visible
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.guards import DismissOnce
@@ -108,7 +108,7 @@ def _age(seconds: float | None) -> Text:
 
 
 def fleet_line(rows: Sequence[FleetRow], source: str) -> Text:
-    counts = summary(rows)
+    counts = state_counts(rows)
     return Text.assemble(
         (" FLEET ", "bold reverse"),
         f" {len(rows)} deployments  ",

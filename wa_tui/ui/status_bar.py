@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from wa_tui import clock
-from wa_tui.analysis import Severity, worst
+from wa_tui.analysis import Severity
 from wa_tui.models import Snapshot
 from wa_tui.text import human_age, visible
 from wa_tui.watcher import Watcher
@@ -30,12 +30,12 @@ def _health(watcher: Watcher) -> Text:
     """The deployment's worst severity at a glance, with how many findings carry it."""
     if watcher.status.error is not None:  # what the last good data said may no longer hold
         return Text(f" {Severity.CRITICAL.marker} STALE ", style="bold white on red")
-    if watcher.snapshot is None:
+    summary = watcher.summary
+    if summary is None:
         return Text(" … ", style="dim")
-    severity = worst(watcher.findings)
+    severity, count = summary.severity, summary.severity_findings
     if severity is None or severity is Severity.INFO:
         return Text(" ✔ OK ", style="bold black on green")
-    count = sum(1 for f in watcher.findings if f.severity is severity)
     style = "bold white on red" if severity is Severity.CRITICAL else "bold black on yellow"
     return Text(f" {severity.marker} {severity.name} {count} ", style=style)
 
@@ -51,11 +51,11 @@ def render_status(watcher: Watcher, others: str = "") -> Text:
     line.append(visible(watcher.name), style="bold")
     if watcher.target.tls_unverified:
         line.append(" ⚠ TLS NOT VERIFIED ", style="bold black on yellow")
-    snapshot = watcher.snapshot
-    if snapshot is not None:
+    snapshot, summary = watcher.snapshot, watcher.summary
+    if summary is not None:
         line.append(
-            f" · {snapshot.kind.value} · {len(snapshot.nodes)} nodes · "
-            f"{snapshot.shard_count} shard{'s' if snapshot.shard_count != 1 else ''}"
+            f" · {summary.kind} · {summary.nodes} nodes · "
+            f"{summary.shards} shard{'s' if summary.shards != 1 else ''}"
         )
     line.append("  │  ", style="dim")
     # Most important first: a narrow terminal cuts the end of the line.

@@ -19,7 +19,8 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
-from wa_tui.models import CONTROL_SHARD, DeploymentKind, Node, Role, Snapshot, SocketState
+from wa_tui.analysis.summary import Summary
+from wa_tui.models import CONTROL_SHARD, DeploymentKind, Node, Role, Snapshot
 from wa_tui.text import visible
 from wa_tui.ui.badges import (
     CONFLICT_LOOK,
@@ -43,7 +44,7 @@ class Picture:
     or labelling only those keeps a refresh from walking every node three times."""
 
     kind: DeploymentKind
-    shard_count: int
+    summary: Summary  # the shard counts, as every view shows them
     masters: list[Node]
     owners: dict[int, list[Node]]  # shard id -> the nodes claiming it
     standbys: list[Node]  # the first MAX_STANDBY_CHIPS
@@ -51,7 +52,7 @@ class Picture:
     labels: dict[str, str]  # node id -> its label, for the nodes drawn
 
     @classmethod
-    def of(cls, snapshot: Snapshot) -> Picture:
+    def of(cls, snapshot: Snapshot, summary: Summary) -> Picture:
         masters = [
             *snapshot.with_role(Role.PRIMARY_MASTER),
             *snapshot.with_role(Role.SECONDARY_MASTER),
@@ -63,7 +64,7 @@ class Picture:
         drawn = [*masters, *standbys[:MAX_STANDBY_CHIPS], *(n for o in owners.values() for n in o)]
         return cls(
             snapshot.kind,
-            snapshot.shard_count,
+            summary,
             masters,
             owners,
             standbys[:MAX_STANDBY_CHIPS],
@@ -114,13 +115,14 @@ def _grid_line(shards: list[tuple[int, list[Node]]], labels: dict[str, str]) -> 
     return Text("  ", no_wrap=True).join(cells)
 
 
-def _shard_counts(picture: Picture) -> tuple[int, int, int, int]:
+def _shard_counts(summary: Summary) -> tuple[int, int, int, int]:
     """Shards, unassigned, conflicting, with their owner down."""
-    owners = picture.owners
-    unassigned = sum(1 for s, o in owners.items() if not o and s != CONTROL_SHARD)
-    conflicts = sum(1 for o in owners.values() if len(o) > 1)
-    down = sum(1 for o in owners.values() if len(o) == 1 and o[0].socket is SocketState.DOWN)
-    return picture.shard_count, unassigned, conflicts, down
+    return (
+        summary.shards,
+        summary.shards_unassigned,
+        summary.shards_conflicting,
+        summary.shards_owner_down,
+    )
 
 
 def _summary(counts: tuple[int, int, int, int]) -> Text:
@@ -155,8 +157,8 @@ WAITING = Text("Waiting for the first answer…", style="dim")
 Block = tuple[Hashable, Callable[[], Text]]
 
 
-def render_topology(snapshot: Snapshot, width: int) -> RenderableType:
-    return Group(*(make() for _, make in blocks(Picture.of(snapshot), width)))
+def render_topology(snapshot: Snapshot, summary: Summary, width: int) -> RenderableType:
+    return Group(*(make() for _, make in blocks(Picture.of(snapshot, summary), width)))
 
 
 def blocks(picture: Picture, width: int) -> list[Block]:
@@ -172,7 +174,7 @@ def blocks(picture: Picture, width: int) -> list[Block]:
         )
         return [single, (("legend",), _legend)]
     masters = picture.masters
-    counts = _shard_counts(picture)
+    counts = _shard_counts(picture.summary)
     shards = sorted(picture.owners.items())
     columns = max(1, width // CELL_WIDTH)
     grid = [shards[start : start + columns] for start in range(0, len(shards), columns)]
@@ -214,6 +216,7 @@ class TopologyView(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._snapshot: Snapshot | None = None
+        self._summary: Summary | None = None
         self._blocks: list[Block] = WAITING_BLOCKS
         self._rendered: dict[Hashable, list[Strip]] = {}  # block key -> its lines, at _width
         self._width = 0
@@ -225,11 +228,11 @@ class TopologyView(Widget):
         self._snapshot = None
         self._draw(WAITING_BLOCKS)
 
-    def show(self, snapshot: Snapshot) -> None:
-        drawn, self._snapshot = self._snapshot, snapshot
+    def show(self, snapshot: Snapshot, summary: Summary) -> None:
+        drawn, self._snapshot, self._summary = self._snapshot, snapshot, summary
         if drawn is not None and self._width and snapshot.unchanged_since(drawn):
             return  # the usual refresh: the picture is the same
-        self._draw(blocks(Picture.of(snapshot), self.content_size.width or 80))
+        self._draw(blocks(Picture.of(snapshot, summary), self.content_size.width or 80))
 
     def _draw(self, picture: list[Block]) -> None:
         """Show `picture`: lay the screen out again if its height changed, else repaint
@@ -270,7 +273,9 @@ class TopologyView(Widget):
 
     def on_resize(self) -> None:
         if self._snapshot is not None and self.content_size.width != self._width:
-            self._draw(blocks(Picture.of(self._snapshot), self.content_size.width))
+            assert self._summary is not None  # shown with the snapshot
+            picture = Picture.of(self._snapshot, self._summary)
+            self._draw(blocks(picture, self.content_size.width))
         elif self._snapshot is None:
             self._draw(self._blocks)
 

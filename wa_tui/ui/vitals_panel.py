@@ -4,53 +4,17 @@ changed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rich.text import Text
 from textual.widgets import Static
 
 from wa_tui.analysis import Finding, Severity
-from wa_tui.analysis.vitals import Vitals, VitalsTracker, sparkline
+from wa_tui.analysis.vitals import VITAL_LINES, Vitals, VitalsTracker, sparkline
 from wa_tui.text import visible
 from wa_tui.ui.badges import severity_mark
 
 LABEL_WIDTH = 18
 VALUE_WIDTH = 12
 SPARK_WIDTH = 30
-# The finding each vital raises, so its line carries the finding's marker.
-RAISES = {
-    "callback_queue": "CALLBACK_QUEUE_HIGH",
-    "callback_success": "CALLBACK_FAILING",
-    "pending_messages": "PENDING_MESSAGES_HIGH",
-    "db_errors_per_s": "DB_ERRORS",
-    "api_5xx_share": "API_ERRORS",
-}
-NOT_READ = "—"
-
-
-def _count(value: float | None) -> str:
-    return NOT_READ if value is None else f"{value:,.0f}"
-
-
-def _per_second(value: float | None) -> str:
-    return NOT_READ if value is None else f"{value:,.2f}/s" if value < 10 else f"{value:,.0f}/s"
-
-
-def _share(value: float | None) -> str:
-    return NOT_READ if value is None else f"{value:.1%}"
-
-
-# (vital, label, how its value reads)
-LINES: tuple[tuple[str, str, Callable[[float | None], str]], ...] = (
-    ("callback_queue", "callback queue", _count),
-    ("pending_messages", "pending messages", _count),
-    ("callback_success", "callback success", _share),
-    ("api_requests_per_s", "API requests", _per_second),
-    ("api_5xx_share", "API 5xx share", _share),
-    ("db_errors_per_s", "DB errors", _per_second),
-    ("web_queue_len", "webapp queue", _count),
-    ("web_pending_connections", "pending conns", _count),
-)
 
 
 def _marker(code: str | None, findings: dict[str, Severity]) -> Text:
@@ -68,15 +32,14 @@ def render_vitals(tracker: VitalsTracker, findings: tuple[Finding, ...]) -> Text
     for finding in findings:
         worst[finding.code] = max(worst.get(finding.code, finding.severity), finding.severity)
     lines = [_unavailable(path, why) for path, why in sorted(vitals.unavailable.items())]
-    for name, label, shown in LINES:
-        value = vitals.value(name)
-        code = RAISES.get(name)
-        spark = sparkline(tracker.history[name], SPARK_WIDTH)
+    for line in VITAL_LINES:
+        value = vitals.value(line.name)
+        spark = sparkline(tracker.history[line.name], SPARK_WIDTH)
         lines.append(
             Text.assemble(
-                _marker(code, worst) if value is not None else Text(" "),
-                f" {label:<{LABEL_WIDTH}}",
-                (f"{shown(value):>{VALUE_WIDTH}}  ", "bold"),
+                _marker(line.raises, worst) if value is not None else Text(" "),
+                f" {line.label:<{LABEL_WIDTH}}",
+                (f"{line.reads(value):>{VALUE_WIDTH}}  ", "bold"),
                 (spark, "cyan"),
             )
         )
