@@ -408,3 +408,21 @@ async def test_twenty_j_in_one_read_scroll_the_detail_twenty_lines(
         await pilot.press("end")
         await pilot.pause()
         assert detail.scroll_y == detail.max_scroll_y > 20
+
+
+async def test_keys_remapped_in_the_config_work_and_show_in_help(
+    simulator: SimulatorServer,
+) -> None:
+    app = WaTuiApp([target_for(simulator)], keymap={"dashboard.refresh": "f5"})
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(
+            pilot, lambda: app.watcher.poller.polls >= 1 and not app.watcher.status.polling
+        )
+        bound = app.screen.active_bindings
+        assert bound["f5"].binding.action == "refresh" and "r" not in bound
+        polls = app.watcher.poller.polls
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: app.watcher.poller.polls == polls + 1)
+        await pilot.press("question_mark")
+        refresh = next(line for line in screen_text(app).splitlines() if "Refresh" in line)
+        assert "f5" in refresh and "Poll the deployment now" in refresh

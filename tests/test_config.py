@@ -141,3 +141,34 @@ def test_the_example_config_is_valid_and_documents_every_key() -> None:
     for key in DeploymentConfig.model_fields:
         if key != "name":
             assert f"\n{key} = " in text or f"\n# {key} = " in text, key
+
+
+def test_keys_are_remapped_by_id_and_checked(tmp_path: Path) -> None:
+    from wa_tui.config import keymap
+
+    path = write(tmp_path, '[keys]\n"dashboard.refresh" = "f5, ?"\n"replay.next_event" = "n"\n')
+    out = run("config", "check", "--config", str(path))
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    assert "'question_mark' is bound to both dashboard.help and dashboard.refresh" in out.stderr
+    assert "(and 1 more)" in out.stderr  # n: replay.next_event and dashboard.nodes
+    path = write(tmp_path, '[keys]\n"dashboard.refrsh" = "f5"\n')
+    out = run("config", "check", "--config", str(path))
+    assert out.stderr.strip() == (
+        f"wa-tui: {path}: keys: unknown binding id 'dashboard.refrsh' "
+        "(did you mean 'dashboard.refresh'?)"
+    )
+    path = write(tmp_path, '[keys]\n"dashboard.refresh" = "f5,ctrl+r"\n"nodes.down" = "/"\n')
+    assert keymap(path) == {"dashboard.refresh": "f5,ctrl+r", "nodes.down": "slash"}
+    assert "2 key(s) remapped" in run("config", "check", "--config", str(path)).stdout
+
+
+def test_readme_names_every_binding_id() -> None:
+    from itertools import groupby
+
+    from wa_tui.keys import ALL
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for scope, keys in groupby(ALL, key=lambda key: key.scope):
+        line = next(line for line in readme.splitlines() if line.startswith(f"- {scope}: "))
+        for key in keys:
+            assert f"`{key.id.split('.', 1)[1]}` (" in line, key.id

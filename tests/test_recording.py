@@ -231,3 +231,28 @@ async def test_replay_shows_the_change_log_as_it_was(
         await wait_for(pilot, lambda: log.plain_lines() == [])  # nothing had changed yet
         watcher.go(len(watcher) - 1)
         await wait_for(pilot, lambda: len(log.plain_lines()) == shown_at_end)  # not twice
+
+
+async def test_replay_help_and_palette_list_the_dashboard_keys_too(
+    story_server: SimulatorServer, tmp_path: Path
+) -> None:
+    from textual.command import CommandPalette
+
+    from tests.ui_helpers import screen_text
+    from wa_tui.keys import DASHBOARD, REPLAY
+
+    path = tmp_path / "keys.db"
+    await _record(story_server, path, steps=2)
+    app = ReplayApp(ReplayWatcher.open(path))
+    async with app.run_test(size=(160, 70)) as pilot:
+        await pilot.press("question_mark")
+        shown = screen_text(app)
+        for key in (*REPLAY, *DASHBOARD):
+            assert key.description in shown, key.id
+        await pilot.press("escape")
+        commands = {c.title for c in app.get_system_commands(app.screen)}
+        for said in ("Events", "Vitals", "Copy node", "Screenshot", "Bundle", "Fleet", "Jump"):
+            assert said in commands
+        assert "Refresh" not in commands and "Pause" not in commands  # nothing to poll
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)

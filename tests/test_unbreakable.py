@@ -16,7 +16,14 @@ from textual.message_pump import MessagePump
 from textual.widgets import Input, Static
 
 import wa_tui.ui
-from tests.ui_helpers import SIZE, burst, click_burst, make_app, target_for, wait_for
+from tests.ui_helpers import (
+    SIZE,
+    burst,
+    click_burst,
+    make_app,
+    target_for,
+    wait_for,
+)
 from wa_tui.simulator import SimulatorServer
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.crash import EXIT_CRASHED, run_app
@@ -204,7 +211,7 @@ def test_a_crash_exits_1_with_its_traceback_in_the_log(
     assert "Traceback" not in err
 
 
-async def test_at_80_columns_the_status_line_keeps_severity_freshness_then_name(
+async def test_at_80_columns_status_keeps_severity_freshness_name_and_footer_help_quit(
     simulator: SimulatorServer,
 ) -> None:
     app = WaTuiApp([target_for(simulator, name="production-eu-west-primary-cluster-" * 2)])
@@ -216,6 +223,16 @@ async def test_at_80_columns_the_status_line_keeps_severity_freshness_then_name(
         assert line.index("OK") < line.index(f"{fetched:%H:%M:%S}") < line.index("every 30s")
         assert line.index("every 30s") < line.index("production-eu")
         assert len(line) <= 80
+
+        def footer_shows(description: str) -> bool:
+            """The key is on screen, where a click lands on it (not cut, not covered)."""
+            keys = [k for k in app.query("FooterKey") if k.description == description]
+            if not keys or not keys[0].region.width:
+                return False
+            end = keys[0].region.right - 1
+            return end < 80 and app.screen.get_widget_at(end, keys[0].region.y)[0] is keys[0]
+
+        await wait_for(pilot, lambda: footer_shows("Help") and footer_shows("Quit"))
         simulator.stop()  # the deployment goes away: stale, and why
         app.watcher.poll_now()
         await wait_for(pilot, lambda: "STALE" in app.query_one("#status").content.plain)

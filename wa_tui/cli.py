@@ -294,6 +294,13 @@ def _only(found: list[Target]) -> Target:
     return found[0]
 
 
+def _keymap(args: argparse.Namespace) -> dict[str, str]:
+    """The config file's `[keys]`, checked (wa_tui/keys.py)."""
+    from wa_tui import config
+
+    return config.keymap(config.config_path(getattr(args, "config", None)))
+
+
 def _read_once(args: argparse.Namespace) -> tuple[Target, PollResult]:
     """`snapshot` and `check`: the one deployment named, polled once as a watcher does."""
     from wa_tui.watcher import read_once
@@ -325,6 +332,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
             early_polls=early,
             settle_memory=True,
             recorder=recorder,
+            keymap=_keymap(args),
         )
         try:
             _, status = run_app(app)
@@ -349,11 +357,13 @@ def run_prometheus_fleet(args: argparse.Namespace) -> int:
     from wa_tui.ui.crash import run_app
     from wa_tui.ui.fleet_app import FleetApp
 
+    keymap = _keymap(args)
     while True:
-        name, status = run_app(FleetApp(args.prometheus, by_name))
+        name, status = run_app(FleetApp(args.prometheus, by_name, keymap))
         if name is None or status:
             return status
-        _, status = run_app(WaTuiApp([by_name[name]], secrets_may_be_shown=args.show_secrets))
+        dashboard = WaTuiApp([by_name[name]], args.show_secrets, keymap=keymap)
+        _, status = run_app(dashboard)
         if status:
             return status
 
@@ -510,7 +520,7 @@ def run_replay(args: argparse.Namespace) -> int:
     from wa_tui.ui.crash import run_app
     from wa_tui.ui.replay_app import ReplayApp
 
-    return run_app(ReplayApp(watcher))[1]
+    return run_app(ReplayApp(watcher, _keymap(args)))[1]
 
 
 def run_snapshot(args: argparse.Namespace) -> int:
@@ -549,7 +559,9 @@ def run_config(args: argparse.Namespace) -> int:
         print(path)
     elif args.config_command == "check":
         deployments = config.load(path)
-        print(f"{path}: {len(deployments)} deployment(s): {', '.join(d.name for d in deployments)}")
+        names = ", ".join(d.name for d in deployments)
+        remapped = len(config.keymap(path))
+        print(f"{path}: {len(deployments)} deployment(s): {names}; {remapped} key(s) remapped")
     elif args.config_command == "add":
         config.add_deployment(path, args.name, args.url, args.username)
         print(f"{path}: deployment {args.name!r} written (no password is ever stored)")

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from wa_tui.analysis import Thresholds
 from wa_tui.analysis.vitals import VitalsThresholds
+from wa_tui.keys import keymap_problems, split_keys
 from wa_tui.text import GIB
 
 ENV_CONFIG = "WA_TUI_CONFIG"
@@ -92,6 +93,7 @@ class ConfigFile(BaseModel):
 
     defaults: DeploymentSettings = DeploymentSettings()
     deployments: dict[str, dict[str, Any]] = {}
+    keys: dict[str, Any] = {}  # binding id -> keys (wa_tui/keys.py)
 
 
 # The keys a table may hold, by how deep it is: [defaults] and [deployments.NAME] (2),
@@ -155,12 +157,28 @@ def read_raw(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def load(path: Path) -> list[DeploymentConfig]:
-    """Every deployment in the file, in file order, with [defaults] applied."""
+def _parsed(path: Path) -> ConfigFile:
     try:
         parsed = ConfigFile.model_validate(read_raw(path))
     except ValidationError as exc:
         raise _one_line(path, exc) from None
+    problems = keymap_problems(parsed.keys)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConfigError(f"{path}: {problems[0]}{more}")
+    return parsed
+
+
+def keymap(path: Path) -> dict[str, str]:
+    """The `[keys]` table, each value in Textual's key names; none without a file."""
+    if not path.exists():
+        return {}
+    return {id: ",".join(split_keys(keys)) for id, keys in _parsed(path).keys.items()}
+
+
+def load(path: Path) -> list[DeploymentConfig]:
+    """Every deployment in the file, in file order, with [defaults] applied."""
+    parsed = _parsed(path)
     defaults = parsed.defaults.model_dump(exclude_unset=True)
     deployments = []
     for name, table in parsed.deployments.items():

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 from platformdirs import user_data_path
 from rich.text import Text
 from textual import events, on
+from textual.actions import parse as parse_action
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
 from textual.reactive import reactive
@@ -33,16 +33,18 @@ from textual.widgets import Footer
 
 from wa_tui import memory
 from wa_tui.analysis import Severity, node_severity
+from wa_tui.keys import DASHBOARD, DETAIL, NODES
 from wa_tui.poller import EarlyPoll
 from wa_tui.secrets import mask_tree
 from wa_tui.targets import Target
 from wa_tui.text import visible
+from wa_tui.ui.bindings import bindings
 from wa_tui.ui.confirm_screen import ConfirmScreen
 from wa_tui.ui.deployment_switcher import DeploymentSwitcher
 from wa_tui.ui.event_log import EventLog
 from wa_tui.ui.findings_panel import FindingsLine, FindingsPanel
 from wa_tui.ui.guards import GuardedApp
-from wa_tui.ui.help_screen import HelpScreen
+from wa_tui.ui.help_screen import HelpGroups, HelpScreen
 from wa_tui.ui.login_screen import LoginScreen
 from wa_tui.ui.node_commands import NodeCommands
 from wa_tui.ui.node_detail import NodeDetail
@@ -79,44 +81,10 @@ class WaTuiApp(GuardedApp, App[None]):
     TITLE = "wa-tui"
     COMMANDS = App.COMMANDS | {NodeCommands}
 
-    # The footer, the help screen and the command palette are all made from these.
-    BINDINGS = [  # noqa: RUF012
-        Binding("r", "refresh", "Refresh", tooltip="Poll the deployment now"),
-        Binding("p", "toggle_pause", "Pause", tooltip="Stop or restart polling"),
-        Binding("s", "switch", "Deployments", tooltip="Show another deployment"),
-        Binding("F", "fleet", "Fleet", tooltip="Every deployment at a glance, worst first"),
-        Binding("e", "toggle_events", "Events", tooltip="Show or hide the change log"),
-        Binding("v", "toggle_vitals", "Vitals", tooltip="Show or hide the vitals"),
-        Binding(
-            "y",
-            "copy_node",
-            "Copy node",
-            show=False,
-            tooltip="Copy the selected node's JSON, secrets masked (OSC 52: works over SSH)",
-        ),
-        Binding(
-            "Y",
-            "copy_findings",
-            "Copy findings",
-            show=False,
-            tooltip="Copy the findings, one line each, to the clipboard",
-        ),
-        Binding(
-            "w", "save_screenshot", "Screenshot", show=False, tooltip="Save an SVG of the screen"
-        ),
-        Binding("b", "bundle", "Bundle", show=False, tooltip="Write a hand-over bundle"),
-        Binding("question_mark", "help", "Help", key_display="?", tooltip="List every key"),
-        Binding("q", "quit", "Quit", tooltip="Leave wa-tui"),
-        Binding("n", "focus_nodes", "Node list", show=False, tooltip="Move to the node list"),
-        Binding("d", "focus_detail", "Detail", show=False, tooltip="Move to the node detail"),
-        Binding(
-            "x",
-            "toggle_secrets",
-            "Reveal secrets",
-            show=False,
-            tooltip="Show secret values in the detail (with --show-secrets)",
-        ),
-    ]
+    # The app's keys (wa_tui/keys.py): its bindings, and with the screen's, the help and
+    # the palette's commands.
+    APP_GROUPS: HelpGroups = (("Dashboard", DASHBOARD),)
+    BINDINGS = bindings(DASHBOARD)
 
     # Every deployment pauses and resumes together.
     paused: reactive[bool] = reactive(False, init=False)
@@ -130,8 +98,12 @@ class WaTuiApp(GuardedApp, App[None]):
         early_polls: Mapping[str, Future[EarlyPoll]] | None = None,
         settle_memory: bool = False,
         recorder: Recorder | None = None,
+        keymap: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
+        # The config's [keys]: binding id -> keys (wa_tui/keys.py), checked when read.
+        self.keymap = dict(keymap or {})
+        self.set_keymap(self.keymap)
         self._recorder = recorder  # records the first deployment's polls (--record)
         # --show-secrets: `x` may reveal secret values, each time after a confirmation.
         self.secrets_may_be_shown = secrets_may_be_shown
@@ -487,22 +459,33 @@ class WaTuiApp(GuardedApp, App[None]):
         columns = ESSENTIAL if narrow else tuple(key for key, _ in COLUMNS)
         self.dashboard.query_one(NodeTable).set_variant(columns, short=width < WIDE_WIDTH)
 
+    def help_groups(self) -> HelpGroups:
+        """The keys in force on the screen shown: its own, then the app's."""
+        screen_groups = getattr(self.screen, "HELP_GROUPS", None)
+        if screen_groups is None:  # the dashboard: its keys, then its panes'
+            return (*self.APP_GROUPS, ("Node list", NODES), ("Detail", DETAIL))
+        return (*screen_groups, *self.APP_GROUPS)
+
     def action_help(self) -> None:
-        groups = [
-            ("Dashboard", list(self.BINDINGS)),
-            ("Node list", list(NodeTable.BINDINGS)),
-            ("Detail", list(NodeDetail.BINDINGS)),
-        ]
-        self.push_screen(HelpScreen(groups))
+        self.push_screen(HelpScreen(self.help_groups(), self.keymap))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Textual's own commands, then one per binding of ours that is usable now."""
+        """Textual's own commands, then one per key of ours in force and usable now
+        (those with a tooltip: moving a cursor is no command)."""
         yield from super().get_system_commands(screen)
-        for binding in self.BINDINGS:
-            assert isinstance(binding, Binding)
-            if binding.action != "quit" and self.check_action(binding.action, ()):
-                run = partial(self.run_action, binding.action)
-                yield SystemCommand(binding.description, binding.tooltip, run)
+        for _, keys in self.help_groups():
+            for key in keys:
+                if key.tooltip and key.action != "quit" and self._usable(key.action, screen):
+                    run = partial(self.run_action, key.action, screen)
+                    yield SystemCommand(key.description, key.tooltip, run)
+
+    def _usable(self, action: str, screen: Screen) -> bool:
+        """Whether the node an action would run on allows it now."""
+        _, name, parameters = parse_action(action)
+        for node in (screen, self):
+            if hasattr(node, f"action_{name}"):
+                return bool(node.check_action(name, parameters))
+        return False
 
 
 def _others_summary(others: list[Watcher]) -> str:

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from wa_tui.keys import CONFIRM
+from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
 
 
 class ConfirmScreen(DismissOnce, ModalScreen[bool]):
-    BINDINGS = [  # noqa: RUF012
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape,enter", "answer(False)", "No"),
-    ]
+    BINDINGS = bindings(CONFIRM)
 
     def __init__(self, question: str) -> None:
         super().__init__()

@@ -6,15 +6,16 @@ from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from wa_tui.analysis import Severity
+from wa_tui.keys import SWITCHER
 from wa_tui.text import visible
 from wa_tui.ui.badges import severity_mark
+from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce, PagedOptionList
 from wa_tui.watcher import Watcher
 
@@ -38,7 +39,7 @@ def watcher_label(watcher: Watcher) -> Text:
 
 
 class DeploymentSwitcher(DismissOnce, ModalScreen[str | None]):
-    BINDINGS = [Binding("escape,s", "dismiss", "Close")]  # noqa: RUF012
+    BINDINGS = bindings(SWITCHER)
 
     def __init__(self, watchers: Sequence[Watcher], current: str) -> None:
         super().__init__()

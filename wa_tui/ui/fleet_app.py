@@ -5,7 +5,7 @@ deployment opens its live dashboard (`q` there comes back to the fleet)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import httpx
@@ -26,8 +26,11 @@ class FleetApp(GuardedApp, App[str | None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "wa-tui fleet"
 
-    def __init__(self, url: str, configured: Collection[str]) -> None:
+    def __init__(
+        self, url: str, configured: Collection[str], keymap: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__()
+        self.set_keymap(dict(keymap or {}))
         self.url = url.rstrip("/")
         self.configured = set(configured)
         self.rows: list[FleetRow] = []

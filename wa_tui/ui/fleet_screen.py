@@ -15,17 +15,19 @@ from typing import ClassVar
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from wa_tui import clock
 from wa_tui.analysis import Severity, Thresholds
 from wa_tui.fleet import FleetRow, state_counts
+from wa_tui.keys import FLEET, FLEET_LIST
 from wa_tui.text import visible
 from wa_tui.ui.badges import severity_mark
+from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
-from wa_tui.ui.line_table import LineTable, cell_key, navigation_bindings
+from wa_tui.ui.line_table import LineTable, cell_key
 
 COLUMNS = (
     ("mark", "!"),
@@ -135,7 +137,7 @@ class FleetTable(LineTable):
         "expiry": "Expires",
         "age": "Age",
     }
-    BINDINGS: ClassVar[list[Binding]] = navigation_bindings("deployment", "Open its dashboard")
+    BINDINGS: ClassVar[list[BindingType]] = bindings(FLEET_LIST)
 
     def set_narrow(self, narrow: bool) -> bool:
         """Fewer columns and short labels, or all of them; True if that changed (the
@@ -159,12 +161,8 @@ class FleetTable(LineTable):
 class FleetScreen(DismissOnce, Screen[str | None]):
     """Dismissed with the name of the deployment to open, or None (escape)."""
 
-    BINDINGS: ClassVar[list[Binding]] = [
-        Binding("escape", "back", "Back"),
-        # A priority binding is run as the key arrives, before the keys behind it are
-        # handed to the focused widget: `/gam` in one read filters by "gam".
-        Binding("slash", "filter", "Filter", key_display="/", priority=True),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(FLEET)
+    HELP_GROUPS = (("Fleet", FLEET), ("Deployment list", FLEET_LIST))
 
     def __init__(self, rows: Callable[[], list[FleetRow]], source: str) -> None:
         super().__init__()

@@ -16,10 +16,13 @@ import contextlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.command import CommandList, CommandPalette
 from textual.message import Message
 from textual.widgets import OptionList
+
+from wa_tui.keys import PALETTE
+from wa_tui.ui.bindings import bindings
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -67,10 +70,7 @@ class Palette(CommandPalette):
     click outside it and on every enter: a double click, or `enter enter` in one read,
     popped the screen below it too (ScreenStackError)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("pagedown", "page('page_down')", "Next page", show=False),
-        Binding("pageup", "page('page_up')", "Previous page", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(PALETTE)
 
     def _after_dismissal(self, event: Message) -> None:
         if not _on_top(self):  # dismissed, or the app quits

@@ -1,15 +1,19 @@
-"""`?`: every key, read from the bindings themselves so the list cannot drift."""
+"""`?`: the keys in force on the screen shown, from wa_tui/keys.py (the bindings' own
+source, so the list cannot drift), as the config's `[keys]` remaps them."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from wa_tui.keys import HELP, Key
+from wa_tui.ui.bindings import bindings, key_display
 from wa_tui.ui.guards import DismissOnce
 
 # Keys that Textual provides rather than our bindings.
@@ -20,15 +24,18 @@ BUILT_IN = (
 )
 
 
-def keys_table(groups: list[tuple[str, list[Binding]]]) -> Table:
+HelpGroups = tuple[tuple[str, tuple[Key, ...]], ...]  # (title, keys) in the order shown
+
+
+def keys_table(groups: HelpGroups, keymap: Mapping[str, str]) -> Table:
     table = Table.grid(padding=(0, 3))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
-    for title, bindings in groups:
+    for title, keys in groups:
         table.add_row(Text(f"\n{title}", style="bold underline"), "")
-        for binding in bindings:
-            if binding.description:
-                table.add_row(Text(binding.key_display or binding.key), Text(binding.description))
+        for key in keys:
+            said = Text.assemble(key.description, (f"  {key.tooltip}", "dim"))
+            table.add_row(Text(key_display(key, keymap)), said)
     table.add_row(Text("\nEverywhere", style="bold underline"), "")
     for key, description in BUILT_IN:
         table.add_row(Text(key), Text(description))
@@ -36,16 +43,16 @@ def keys_table(groups: list[tuple[str, list[Binding]]]) -> Table:
 
 
 class HelpScreen(DismissOnce, ModalScreen[None]):
-    BINDINGS = [  # noqa: RUF012
-        Binding("escape,q,question_mark", "dismiss", "Close help"),
-    ]
+    BINDINGS = bindings(HELP)
 
-    def __init__(self, groups: list[tuple[str, list[Binding]]]) -> None:
+    def __init__(self, groups: HelpGroups, keymap: Mapping[str, str]) -> None:
         super().__init__()
         self._groups = groups
+        self._keymap = keymap
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             yield Static(Text("Keys", style="bold"))
-            yield Static(keys_table(self._groups))
-            yield Static(Text("\nescape, q or ? closes this help.", style="dim"))
+            yield Static(keys_table(self._groups, self._keymap))
+            closing = key_display(HELP[0], self._keymap)
+            yield Static(Text(f"\n{closing} closes this help.", style="dim"))

@@ -19,7 +19,6 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -51,20 +50,6 @@ class Row:
 
     def __post_init__(self) -> None:
         self.widths = tuple(cell.cell_len for cell in self.cells.values())
-
-
-def navigation_bindings(row: str, enter: str) -> list[Binding]:
-    """The keys of a table whose rows are `row`s; `enter` says what enter does (these
-    words are what the help and the command palette show)."""
-    return [
-        Binding("down,j", "cursor_down", "Down", key_display="↓ j", show=False),
-        Binding("up,k", "cursor_up", "Up", key_display="↑ k", show=False),
-        Binding("pagedown", "page_down", "Page down", key_display="pgdn", show=False),
-        Binding("pageup", "page_up", "Page up", key_display="pgup", show=False),
-        Binding("home,g", "first", f"First {row}", key_display="home g", show=False),
-        Binding("end,G", "last", f"Last {row}", key_display="end G", show=False),
-        Binding("enter", "select", enter, show=False),
-    ]
 
 
 @dataclass

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from wa_tui.keys import LOGIN
 from wa_tui.targets import Target
 from wa_tui.text import visible
+from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
 
 
 class LoginScreen(DismissOnce, ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "skip", "Skip this deployment")]  # noqa: RUF012
+    BINDINGS = bindings(LOGIN)
 
     def __init__(self, target: Target) -> None:
         super().__init__()

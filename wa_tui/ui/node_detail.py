@@ -15,15 +15,16 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from wa_tui import clock
+from wa_tui.keys import DETAIL
 from wa_tui.models import FREE_SPACE_FIELDS, Node, Snapshot
 from wa_tui.secrets import mask_tree
 from wa_tui.text import human_age, human_bytes, visible
 from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_badge
+from wa_tui.ui.bindings import bindings
 from wa_tui.ui.redraw import SizedStatic
 
 VALUE_LIMIT = 400
@@ -184,15 +185,7 @@ def render_node(node: Node, snapshot: Snapshot, reveal: bool = False) -> Rendera
 class NodeDetail(VerticalScroll):
     """Follows the node list's cursor; `enter` focuses it to scroll, `escape` goes back."""
 
-    BINDINGS = [  # noqa: RUF012
-        Binding("j,down", "scroll_down", "Scroll down", key_display="↓ j", show=False),
-        Binding("k,up", "scroll_up", "Scroll up", key_display="↑ k", show=False),
-        Binding("pagedown", "page_down", "Page down", key_display="pgdn", show=False),
-        Binding("pageup", "page_up", "Page up", key_display="pgup", show=False),
-        Binding("home,g", "scroll_home", "Top", key_display="home g", show=False),
-        Binding("end,G", "scroll_end", "Bottom", key_display="end G", show=False),
-        Binding("escape", "app.focus_nodes", "Back to nodes"),
-    ]
+    BINDINGS = bindings(DETAIL)
 
     # Without animation (an animated scroll starts from where the running one is, so
     # keys repeated faster than it runs lose distance) and at once (a deferred scroll

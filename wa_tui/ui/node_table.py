@@ -9,9 +9,10 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
+from textual.binding import BindingType
 
 from wa_tui.analysis import Severity
+from wa_tui.keys import NODES
 from wa_tui.models import DeploymentKind, Node, Snapshot
 from wa_tui.text import visible
 from wa_tui.ui.badges import (
@@ -21,7 +22,8 @@ from wa_tui.ui.badges import (
     shards_label,
     socket_badge,
 )
-from wa_tui.ui.line_table import LineTable, navigation_bindings
+from wa_tui.ui.bindings import bindings
+from wa_tui.ui.line_table import LineTable
 
 COLUMNS = (
     ("severity", "!"),
@@ -87,7 +89,7 @@ class NodeTable(LineTable):
     COLUMNS = COLUMNS
     # Short (a medium or narrow terminal): node names shortened, and these labels.
     SHORT_LABELS: ClassVar[dict[str, str]] = {"id": "Node", "gateway": "Gw"}
-    BINDINGS: ClassVar[list[Binding]] = navigation_bindings("node", "Open the detail")
+    BINDINGS: ClassVar[list[BindingType]] = bindings(NODES)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

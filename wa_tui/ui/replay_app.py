@@ -8,18 +8,20 @@ to a time, `+` / `-` the speed (1x to 60x).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, time
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from wa_tui.keys import JUMP, REPLAY
 from wa_tui.replay import ReplayWatcher
 from wa_tui.text import visible
 from wa_tui.ui.app import WaTuiApp
+from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
 from wa_tui.watcher import Phase, Update
 
@@ -64,7 +66,7 @@ class Timeline(Static):
 class JumpScreen(DismissOnce, ModalScreen[datetime | None]):
     """`t`: a time of the recording's day (`14:05`, `14:05:30`) or a full ISO time."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]  # noqa: RUF012
+    BINDINGS = bindings(JUMP)
 
     def __init__(self, day: datetime) -> None:
         super().__init__()
@@ -97,37 +99,11 @@ class JumpScreen(DismissOnce, ModalScreen[datetime | None]):
 
 
 class ReplayApp(WaTuiApp):
-    BINDINGS = [  # noqa: RUF012
-        Binding("space", "play", "Play/pause", tooltip="Play or pause the recording"),
-        Binding(
-            "left_square_bracket", "step(-1)", "Back", key_display="[", tooltip="One poll back"
-        ),
-        Binding("right_square_bracket", "step(1)", "On", key_display="]", tooltip="One poll on"),
-        Binding(
-            "left_curly_bracket",
-            "event(False)",
-            "Prev event",
-            key_display="{",
-            tooltip="The previous event",
-        ),
-        Binding(
-            "right_curly_bracket",
-            "event(True)",
-            "Next event",
-            key_display="}",
-            tooltip="The next event",
-        ),
-        Binding("t", "jump", "Jump", tooltip="Jump to a time"),
-        Binding(
-            "plus", "speed(True)", "Faster", key_display="+", show=False, tooltip="Play faster"
-        ),
-        Binding(
-            "minus", "speed(False)", "Slower", key_display="-", show=False, tooltip="Play slower"
-        ),
-    ]
+    APP_GROUPS = (("Replay", REPLAY), *WaTuiApp.APP_GROUPS)  # the dashboard's work too
+    BINDINGS = bindings(REPLAY)
 
-    def __init__(self, watcher: ReplayWatcher) -> None:
-        super().__init__([watcher])
+    def __init__(self, watcher: ReplayWatcher, keymap: Mapping[str, str] | None = None) -> None:
+        super().__init__([watcher], keymap=keymap)
         self.replay = watcher
         self._timeline = Timeline(id="timeline")
 

@@ -1,0 +1,232 @@
+"""Every key wa-tui binds, by id: the one source the screens' bindings, the help, the
+command palette, the footer and `config check` read.
+
+An id is `scope.name` (`dashboard.refresh`, `nodes.down`, `replay.next_event`); the
+`[keys]` table of the config file remaps one to a comma-separated list of keys, in
+Textual's names (`r`, `ctrl+r`, `f5`, `question_mark`), as Textual's keymap does.
+Plain Python: `config check` validates a keymap without Textual.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Key:
+    """One binding: its id, default keys and what it does."""
+
+    id: str
+    keys: str  # Textual key names, comma-separated
+    action: str
+    description: str
+    tooltip: str = ""
+    display: str | None = None  # how the default keys read, when not as named
+    show: bool = True  # in the footer
+    priority: bool = False  # run before the focused widget sees the key
+
+    @property
+    def scope(self) -> str:
+        return self.id.split(".", 1)[0]
+
+
+def _navigation(scope: str, row: str, enter: str) -> tuple[Key, ...]:
+    """The keys of a table whose rows are `row`s; `enter` says what enter does."""
+    return (
+        Key(f"{scope}.down", "down,j", "cursor_down", "Down", display="↓ j", show=False),
+        Key(f"{scope}.up", "up,k", "cursor_up", "Up", display="↑ k", show=False),
+        Key(f"{scope}.page_down", "pagedown", "page_down", "Page down", display="pgdn", show=False),
+        Key(f"{scope}.page_up", "pageup", "page_up", "Page up", display="pgup", show=False),
+        Key(f"{scope}.first", "home,g", "first", f"First {row}", display="home g", show=False),
+        Key(f"{scope}.last", "end,G", "last", f"Last {row}", display="end G", show=False),
+        Key(f"{scope}.open", "enter", "select", enter, show=False),
+    )
+
+
+# The footer shows, in this order, the `show` keys; help and quit come first so that a
+# narrow terminal, which cuts the footer's end, still shows them.
+DASHBOARD = (
+    Key("dashboard.help", "question_mark", "help", "Help", "List every key", display="?"),
+    Key("dashboard.quit", "q", "quit", "Quit", "Leave wa-tui"),
+    Key("dashboard.refresh", "r", "refresh", "Refresh", "Poll the deployment now"),
+    Key("dashboard.pause", "p", "toggle_pause", "Pause", "Stop or restart polling"),
+    Key("dashboard.switch", "s", "switch", "Deployments", "Show another deployment"),
+    Key("dashboard.fleet", "F", "fleet", "Fleet", "Every deployment at a glance, worst first"),
+    Key("dashboard.events", "e", "toggle_events", "Events", "Show or hide the change log"),
+    Key("dashboard.vitals", "v", "toggle_vitals", "Vitals", "Show or hide the vitals"),
+    Key(
+        "dashboard.copy_node",
+        "y",
+        "copy_node",
+        "Copy node",
+        "Copy the selected node's JSON, secrets masked (OSC 52: works over SSH)",
+        show=False,
+    ),
+    Key(
+        "dashboard.copy_findings",
+        "Y",
+        "copy_findings",
+        "Copy findings",
+        "Copy the findings, one line each, to the clipboard",
+        show=False,
+    ),
+    Key(
+        "dashboard.screenshot",
+        "w",
+        "save_screenshot",
+        "Screenshot",
+        "Save an SVG of the screen",
+        show=False,
+    ),
+    Key("dashboard.bundle", "b", "bundle", "Bundle", "Write a hand-over bundle", show=False),
+    Key("dashboard.nodes", "n", "focus_nodes", "Node list", "Move to the node list", show=False),
+    Key("dashboard.detail", "d", "focus_detail", "Detail", "Move to the node detail", show=False),
+    Key(
+        "dashboard.secrets",
+        "x",
+        "toggle_secrets",
+        "Reveal secrets",
+        "Show secret values in the detail (with --show-secrets)",
+        show=False,
+    ),
+)
+NODES = _navigation("nodes", "node", "Open the detail")
+DETAIL = (
+    Key("detail.down", "j,down", "scroll_down", "Scroll down", display="↓ j", show=False),
+    Key("detail.up", "k,up", "scroll_up", "Scroll up", display="↑ k", show=False),
+    Key("detail.page_down", "pagedown", "page_down", "Page down", display="pgdn", show=False),
+    Key("detail.page_up", "pageup", "page_up", "Page up", display="pgup", show=False),
+    Key("detail.top", "home,g", "scroll_home", "Top", display="home g", show=False),
+    Key("detail.bottom", "end,G", "scroll_end", "Bottom", display="end G", show=False),
+    Key("detail.back", "escape", "app.focus_nodes", "Back to nodes"),
+)
+REPLAY = (
+    Key("replay.play", "space", "play", "Play/pause", "Play or pause the recording"),
+    Key("replay.back", "left_square_bracket", "step(-1)", "Back", "One poll back", display="["),
+    Key("replay.on", "right_square_bracket", "step(1)", "On", "One poll on", display="]"),
+    Key(
+        "replay.previous_event",
+        "left_curly_bracket",
+        "event(False)",
+        "Prev event",
+        "The previous event",
+        display="{",
+    ),
+    Key(
+        "replay.next_event",
+        "right_curly_bracket",
+        "event(True)",
+        "Next event",
+        "The next event",
+        display="}",
+    ),
+    Key("replay.jump", "t", "jump", "Jump", "Jump to a time"),
+    Key("replay.faster", "plus", "speed(True)", "Faster", "Play faster", display="+", show=False),
+    Key("replay.slower", "minus", "speed(False)", "Slower", "Play slower", display="-", show=False),
+)
+FLEET = (
+    Key("fleet.back", "escape", "back", "Back"),
+    # A priority binding is run as the key arrives, before the keys behind it are
+    # handed to the focused widget: `/gam` in one read filters by "gam".
+    Key("fleet.filter", "slash", "filter", "Filter", display="/", priority=True),
+)
+FLEET_LIST = _navigation("fleet_list", "deployment", "Open its dashboard")
+HELP = (Key("help.close", "escape,q,question_mark", "dismiss", "Close help"),)
+SWITCHER = (Key("switcher.close", "escape,s", "dismiss", "Close"),)
+CONFIRM = (
+    Key("confirm.yes", "y", "answer(True)", "Yes"),
+    Key("confirm.no", "n,escape,enter", "answer(False)", "No"),
+)
+LOGIN = (Key("login.skip", "escape", "skip", "Skip this deployment"),)
+JUMP = (Key("jump.cancel", "escape", "dismiss(None)", "Cancel"),)
+PALETTE = (
+    Key("palette.next_page", "pagedown", "page('page_down')", "Next page", show=False),
+    Key("palette.previous_page", "pageup", "page('page_up')", "Previous page", show=False),
+)
+
+ALL = (DASHBOARD + NODES + DETAIL + REPLAY + FLEET + FLEET_LIST + HELP + SWITCHER + CONFIRM) + (
+    LOGIN + JUMP + PALETTE
+)
+BY_ID = {key.id: key for key in ALL}
+
+# The bindings in force together: a screen's own, its app's and the focused widget's. A
+# key may be bound once in each.
+IN_FORCE: tuple[tuple[tuple[Key, ...], ...], ...] = (
+    (DASHBOARD, NODES),
+    (DASHBOARD, DETAIL),
+    (REPLAY, DASHBOARD, NODES),
+    (REPLAY, DASHBOARD, DETAIL),
+    (FLEET, FLEET_LIST, DASHBOARD),
+    (HELP,),
+    (SWITCHER,),
+    (CONFIRM,),
+    (LOGIN,),
+    (JUMP,),
+    (PALETTE,),
+)
+
+
+# Unicode's names of these keys, and Textual's.
+_RENAMED = {
+    "solidus": "slash",
+    "reverse_solidus": "backslash",
+    "commercial_at": "at",
+    "hyphen_minus": "minus",
+    "plus_sign": "plus",
+    "low_line": "underscore",
+}
+
+
+def key_name(key: str) -> str:
+    """A key as Textual names it: `?` is `question_mark`, `/` is `slash`."""
+    if len(key) == 1 and not key.isalnum():
+        name = unicodedata.name(key, key).lower().replace("-", "_").replace(" ", "_")
+        return _RENAMED.get(name, name)
+    return key
+
+
+def split_keys(keys: str) -> list[str]:
+    """`"?, ctrl+r"` -> `["question_mark", "ctrl+r"]`."""
+    return [key_name(key.strip()) for key in keys.split(",") if key.strip()]
+
+
+def keymap_problems(keymap: Mapping[str, object]) -> list[str]:
+    """What is wrong with a `[keys]` table: an unknown id (with the likeliest meant), a
+    value that is not keys, a key bound twice among the bindings in force together."""
+    import difflib
+
+    problems = []
+    for binding_id, value in keymap.items():
+        if binding_id not in BY_ID:
+            likely = difflib.get_close_matches(binding_id, BY_ID, n=1)
+            guess = f" (did you mean {likely[0]!r}?)" if likely else ""
+            problems.append(f"keys: unknown binding id {binding_id!r}{guess}")
+        elif not isinstance(value, str) or not split_keys(value):
+            problems.append(f'keys.{binding_id}: expected keys such as "r" or "f5,ctrl+r"')
+    if problems:
+        return problems
+    for group in IN_FORCE:
+        problems += _bound_twice(_with_keymap((k for keys in group for k in keys), keymap))
+    return list(dict.fromkeys(problems))
+
+
+def keys_of(key: Key, keymap: Mapping[str, object]) -> list[str]:
+    """The keys that run `key` once `keymap` is applied."""
+    remapped = keymap.get(key.id)
+    return split_keys(remapped if isinstance(remapped, str) else key.keys)
+
+
+def _with_keymap(keys: Iterable[Key], keymap: Mapping[str, object]) -> list[tuple[str, Key]]:
+    return [(name, key) for key in keys for name in keys_of(key, keymap)]
+
+
+def _bound_twice(pairs: list[tuple[str, Key]]) -> list[str]:
+    seen: dict[str, Key] = {}
+    problems = []
+    for name, key in pairs:
+        other = seen.setdefault(name, key)
+        if other is not key:
+            problems.append(f"keys: {name!r} is bound to both {other.id} and {key.id}")
+    return problems
