@@ -19,7 +19,8 @@ from pathlib import Path
 from unittest import mock
 
 from benchmarks.common import deployment, report
-from wa_tui.client import APP_STATS, DB_STATS, METRICS, Answers
+from wa_tui.answers import Answers
+from wa_tui.endpoints import APP_STATS, DB_STATS, METRICS
 from wa_tui.recording import Recorder, read_recording
 
 INTERVAL = 5.0

@@ -23,7 +23,7 @@ from benchmarks.common import (
 )
 from wa_tui import clock
 from wa_tui.analysis import analyse, diff
-from wa_tui.client import Answers
+from wa_tui.answers import Answers
 from wa_tui.models import Snapshot
 from wa_tui.simulator import SimDeployment
 from wa_tui.ui.node_table import NodeTable

@@ -15,7 +15,8 @@ from tests import conftest
 from tests.conftest import StartSimulator, read_snapshot
 from tests.test_faults import FAILING, HARMLESS
 from wa_tui.auth import Credentials
-from wa_tui.client import APP_STATS, METRICS, WAClient
+from wa_tui.client import WAClient
+from wa_tui.endpoints import APP_STATS, METRICS
 from wa_tui.errors import ApiStatusError, AuthenticationError, ConnectionFailed, WAError
 from wa_tui.metrics import MetricsAnswer
 from wa_tui.models import DeploymentKind

@@ -188,7 +188,8 @@ def test_keep_drops_the_oldest_polls_and_what_stays_replays(
     from datetime import UTC, datetime, timedelta
 
     from wa_tui import recording
-    from wa_tui.client import APP_STATS, Answers
+    from wa_tui.answers import Answers
+    from wa_tui.endpoints import APP_STATS
 
     monkeypatch.setattr(recording, "KEYFRAME_EVERY", 10)
     deployment = SimDeployment.multiconnect(2)
@@ -256,3 +257,22 @@ async def test_replay_help_and_palette_list_the_dashboard_keys_too(
         assert "Refresh" not in commands and "Pause" not in commands  # nothing to poll
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
+
+
+def test_recordings_are_read_replayed_and_bundled_without_the_http_client(
+    story_server: SimulatorServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "light.db"
+    asyncio.run(_record(story_server, path, steps=2))
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from wa_tui.bundle import handover_of, write_bundle\n"
+        "from wa_tui.replay import ReplayWatcher\n"
+        f"watcher = ReplayWatcher.open(Path({str(path)!r}))\n"
+        "watcher.go(len(watcher) - 1)\n"
+        f"write_bundle(handover_of(watcher), Path({str(tmp_path / 'b.tgz')!r}))\n"
+        "heavy = ('httpx', 'aiohttp', 'textual')\n"
+        "print(len(watcher), sorted(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.split() == ["3", "[]"], done.stderr

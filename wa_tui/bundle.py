@@ -28,7 +28,8 @@ from typing import Any
 from wa_tui import __version__
 from wa_tui.analysis import Change, Finding
 from wa_tui.analysis.summary import Summary
-from wa_tui.client import Answers, decode_answer
+from wa_tui.answers import Answers, decode_answer
+from wa_tui.endpoints import HEALTH, SUPPORT
 from wa_tui.errors import WAError
 from wa_tui.recording import Recorder, Recording
 from wa_tui.replay import ReplayWatcher
@@ -116,8 +117,8 @@ def _answers(handover: Handover) -> dict[str, bytes]:
     answers = handover.answers
     assert answers is not None
     bodies: dict[str, bytes | WAError] = {
-        "/v1/support": answers.support,
-        "/v1/health": answers.health,
+        SUPPORT: answers.support,
+        HEALTH: answers.health,
         **answers.stats,
     }
     files = {}
@@ -164,7 +165,7 @@ def _versions(handover: Handover) -> str:
     lines.append(f"url {visible(handover.url)}")
     if handover.answers is not None:
         try:
-            support = decode_answer(handover.answers.support, "/v1/support")
+            support = decode_answer(handover.answers.support, SUPPORT)
             meta = support.get("meta", {}) if isinstance(support, dict) else {}
             lines.append(f"API {visible(meta.get('version', 'unknown'))}")
         except WAError:

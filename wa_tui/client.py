@@ -11,16 +11,14 @@ import asyncio
 import base64
 import json
 import re
-import ssl
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
-import pydantic_core
 
-from wa_tui import __version__, clock, memory
+from wa_tui import __version__, clock
+from wa_tui.answers import Answers
 from wa_tui.auth import Credentials, TokenCache
+from wa_tui.endpoints import HEALTH, LOGIN, SUPPORT
 from wa_tui.errors import (
     ApiStatusError,
     AuthenticationError,
@@ -29,108 +27,14 @@ from wa_tui.errors import (
     UnreadableAnswer,
     WAError,
 )
-from wa_tui.metrics import MetricsAnswer, parse_metrics
-from wa_tui.models import PayloadError, Snapshot, build_snapshot
+from wa_tui.transport import make_transport
 
 # Far above any real answer (1,000 nodes is ~2 MB) and far below what would hurt us.
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 PASSWORD_CHANGE_REQUIRED = 1024
-# Longer than any poll interval: a connection is kept for the next poll rather than made
-# anew, which costs CPU on both sides. nginx keeps idle connections 75 s by default.
-KEEPALIVE_SECONDS = 75.0
 
 
 _TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
-
-
-def decode_answer(body: bytes, path: str) -> object:
-    """An answer's JSON. pydantic-core's parser is the faster (benchmarks/README.md);
-    the standard library reads what it refuses and is stricter
-    than JSON needs (lone surrogates, nesting past 200), so nothing readable is lost."""
-    try:
-        return pydantic_core.from_json(body)
-    except ValueError:
-        pass
-    try:
-        return json.loads(body)
-    except RecursionError as exc:
-        raise UnreadableAnswer(
-            f"{path} gave JSON nested too deep to read", "no real deployment answers that"
-        ) from exc
-    except ValueError as exc:
-        what = "an empty answer" if not body.strip() else "an answer that is not JSON"
-        raise UnreadableAnswer(
-            f"{path} gave {what} ({len(body)} bytes)",
-            "the API or a proxy in front of it is misbehaving; retrying",
-        ) from exc
-
-
-# Endpoints a poll may read beside support and health (docs/wa-api.md, "Stats and metrics").
-APP_STATS, DB_STATS, METRICS = "/v1/stats/app", "/v1/stats/db", "/metrics"
-# What an endpoint that this deployment does not serve answers (an older build, a proxy).
-NOT_SERVED = (403, 404, 501)
-
-
-def not_served(error: WAError) -> bool:
-    return isinstance(error, ApiStatusError) and error.status in NOT_SERVED
-
-
-@dataclass(frozen=True)
-class Answers:
-    """One poll's answers, not yet read (reading them is for a thread: see read)."""
-
-    support: bytes
-    health: bytes | WAError  # or why there is no health answer
-    fetched_at: datetime
-    expected_shards: int | None = None
-    # Stats and metrics asked this poll, by path: the answer, or why there is none.
-    stats: Mapping[str, bytes | WAError] = field(default_factory=dict)
-    # clock.monotonic() when they came: rates need better than fetched_at's second.
-    received: float = field(default_factory=clock.monotonic)
-
-    @memory.paused()  # thousands of samples a poll: see wa_tui.memory
-    def read_stats(
-        self, wanted: frozenset[str] | None = None
-    ) -> dict[str, MetricsAnswer | WAError]:
-        """Each stats answer's families (those `wanted`, if given), or why it could not
-        be read."""
-        read: dict[str, MetricsAnswer | WAError] = {}
-        for path, body in self.stats.items():
-            if isinstance(body, WAError):
-                read[path] = body
-                continue
-            try:
-                read[path] = parse_metrics(decode_answer(body, path), path, wanted)
-            except WAError as error:
-                read[path] = error
-            except ValueError as exc:
-                read[path] = UnreadableAnswer(str(exc), "is a proxy answering for the API?")
-        return read
-
-    @memory.paused()  # no collection while the answer is read (see wa_tui.memory)
-    def read(self, previous: Snapshot | None) -> Snapshot:
-        """The snapshot in them; nodes unchanged since `previous` are taken from it."""
-        health_answer, health_error = None, None
-        if isinstance(self.health, WAError):
-            health_error = str(self.health)
-        else:
-            try:
-                health_answer = decode_answer(self.health, "/v1/health")
-            except WAError as error:
-                health_error = str(error)
-        try:
-            return build_snapshot(
-                decode_answer(self.support, "/v1/support"),
-                health_answer,
-                previous=previous,
-                fetched_at=self.fetched_at,
-                expected_shards=self.expected_shards,
-                health_error=health_error,
-            )
-        except PayloadError as exc:
-            raise UnreadableAnswer(
-                f"/v1/support: {exc}", "is this a WhatsApp Business API URL?"
-            ) from exc
 
 
 def _error_from_response(response: httpx.Response) -> ApiStatusError:
@@ -179,21 +83,6 @@ def _retry_after(response: httpx.Response) -> float | None:
     return min(max(seconds, 0.0), 3600.0)
 
 
-def _tls_context(base_url: str, verify: bool | str) -> bool | ssl.SSLContext:
-    """What httpx should verify with. For a plain-http URL nothing: httpx would otherwise
-    load the system CA store, a slow read, for a context it never uses."""
-    if not base_url.startswith("https://"):
-        return False
-    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
-
-
-def _aiohttp_transport(tls: ssl.SSLContext | bool) -> httpx.AsyncBaseTransport:
-    from wa_tui.transport import AiohttpTransport  # aiohttp is slow to import: only if used
-
-    # httpx's own context for True (the same CA store either way).
-    return AiohttpTransport(httpx.create_ssl_context(verify=tls) if tls is True else tls)
-
-
 class WAClient:
     """One deployment's admin API. Use as `async with WAClient(...) as client:`."""
 
@@ -215,14 +104,7 @@ class WAClient:
         self.token_cache = token_cache
         self.token = credentials.token or self._cached_token()
         self._login_lock = asyncio.Lock()
-        tls = _tls_context(self.base_url, verify)
-        self._transport = (
-            _aiohttp_transport(tls)
-            if aiohttp_transport
-            else httpx.AsyncHTTPTransport(
-                verify=tls, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS)
-            )
-        )
+        self._transport = make_transport(self.base_url, verify, aiohttp_transport)
         self._timeouts = httpx.Timeout(timeout, connect=min(timeout, 5.0)).as_dict()
         self._urls: dict[str, httpx.URL] = {}  # by path: parsed once, not every poll
         self._headers = {
@@ -321,7 +203,7 @@ class WAClient:
         # Asked for now and dropped after the request: wa-tui keeps no password.
         basic = base64.b64encode(f"{username}:{password()}".encode()).decode()
         response = await self._send(
-            "POST", "/v1/users/login", {"Authorization": f"Basic {basic}"}, json_body={}
+            "POST", LOGIN, {"Authorization": f"Basic {basic}"}, json_body={}
         )
         if response.status_code != 200:
             raise self._login_error(response)
@@ -384,7 +266,7 @@ class WAClient:
     async def fetch_answers(self, stats: tuple[str, ...] = ()) -> Answers:
         """Support, health and the `stats` paths together, as sent; only support
         failing fails the poll."""
-        paths = ("/v1/support", "/v1/health", *stats)
+        paths = (SUPPORT, HEALTH, *stats)
         bodies = await asyncio.gather(
             self.get_body(paths[0]),
             *(self.get_body(path, api_key_accepted=True) for path in paths[1:]),

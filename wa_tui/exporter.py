@@ -14,19 +14,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from wa_tui import clock, memory
+from wa_tui import clock
 from wa_tui.analysis.summary import UNLIMITED_BYTES, Summary
 from wa_tui.models import Node, Snapshot, SocketState
 from wa_tui.targets import Target
 from wa_tui.text import visible
-from wa_tui.watcher import Phase, Update, Watcher, watchers_for
+from wa_tui.watcher import Phase, Update, Watcher, settle_after_first_polls, watchers_for
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LABEL_LIMIT = 200
@@ -193,29 +192,20 @@ class Exporter:
     """The watchers of `targets`, and the HTTP server Prometheus scrapes."""
 
     def __init__(self, targets: Sequence[Target], max_concurrent_polls: int = 10) -> None:
-        light = [replace(t, aiohttp_transport=True) for t in targets]
-        self.watchers = list(watchers_for(light, max_concurrent_polls).values())
-        for watcher in self.watchers:  # no UI to keep answering: see Poller
-            watcher.poller.read_in_thread = False
-        # Deployments whose first poll has yet to end; then memory is settled (see
-        # wa_tui.memory): full collections walk what came since, not everything.
-        self._unsettled = {watcher.name for watcher in self.watchers}
+        watchers = watchers_for(list(targets), max_concurrent_polls, headless=True)
+        self.watchers = list(watchers.values())
         self.collector = WatchersCollector(self.watchers)
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)
         self._started: dict[str, float] = {}
 
     def _polled(self, update: Update) -> None:
-        """Each poll's duration; memory settled once every deployment was polled."""
+        """Each poll's duration."""
         name = update.watcher.name
         if update.phase is Phase.POLLING:
             self._started[name] = time.monotonic()
         elif update.phase is Phase.POLLED and name in self._started:
             self.collector.poll_seconds[name] = time.monotonic() - self._started.pop(name)
-            if self._unsettled:
-                self._unsettled.discard(name)
-                if not self._unsettled:
-                    memory.settle()
 
     async def _metrics(self, _request: web.Request) -> web.Response:
         body = await asyncio.to_thread(generate_latest, self.registry)
@@ -236,6 +226,7 @@ class Exporter:
         site = web.TCPSite(runner, host, port)
         await site.start()
         self.port = runner.addresses[0][1]
+        settle_after_first_polls(self.watchers)
         tasks = [asyncio.create_task(self._watch(i, w)) for i, w in enumerate(self.watchers)]
         if ready is not None:
             ready.set()

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from wa_tui.endpoints import APP_STATS, DB_STATS, METRICS
 from wa_tui.models import SINGLE_NODE_ID
 from wa_tui.text import visible
 
@@ -22,9 +23,9 @@ Labels = tuple[tuple[str, str], ...]
 
 # Where each endpoint keeps its families.
 SECTIONS = {
-    "/v1/stats/app": ("stats", "app"),
-    "/v1/stats/db": ("stats", "db"),
-    "/metrics": ("metrics",),
+    APP_STATS: ("stats", "app"),
+    DB_STATS: ("stats", "db"),
+    METRICS: ("metrics",),
 }
 MAX_SAMPLES_PER_FAMILY = 500  # past this a family is cut: memory does not grow with labels
 

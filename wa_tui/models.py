@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from wa_tui import clock
+from wa_tui.endpoints import HEALTH
 
 SHARD_COUNTS = (1, 2, 4, 8, 16, 32)
 # Shard ids past this are nonsense (32 is the documented maximum): ignored, not drawn.
@@ -476,7 +477,7 @@ def build_snapshot(
     try:
         health_section = dict(_entries(_section(health, "health"))) if health else {}
     except PayloadError as exc:
-        health_section, health_error = {}, health_error or f"/v1/health: {exc}"
+        health_section, health_error = {}, health_error or f"{HEALTH}: {exc}"
     earlier = previous.by_id if previous is not None else {}
     nodes, readings, kept = [], {}, 0
     # Answers are decoded JSON, whose objects are dicts: `isinstance(x, dict)`, a tenth

@@ -18,12 +18,14 @@ from wa_tui.analysis import Change, Finding, Thresholds, analyse, diff
 from wa_tui.analysis.changes import restarts
 from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import KNOWN_FAMILIES, Vitals, VitalsThresholds, VitalsTracker
-from wa_tui.client import APP_STATS, DB_STATS, METRICS, Answers, WAClient, not_served
+from wa_tui.answers import Answers, not_served
+from wa_tui.endpoints import APP_STATS, DB_STATS, METRICS
 from wa_tui.errors import WAError
 from wa_tui.metrics import MetricsAnswer
 from wa_tui.models import Snapshot
 
 if TYPE_CHECKING:
+    from wa_tui.client import WAClient
     from wa_tui.targets import Target
 
 MAX_BACKOFF_SECONDS = 60.0
@@ -100,7 +102,7 @@ class Poller:
 
     def __init__(
         self,
-        client: WAClient,
+        client: WAClient | None,  # None: nothing to fetch (a replay reads a recording)
         interval: float,
         reader: Reader | None = None,
         rng: random.Random | None = None,
@@ -135,6 +137,8 @@ class Poller:
     async def poll(self) -> PollResult:
         self.polls += 1
         asked = self._stats_to_ask()
+        if self.client is None:
+            raise RuntimeError("this poller has no client: its answers come from elsewhere")
         try:
             answers = await self.client.fetch_answers(asked)
             # Reading and analysing 1,000 nodes takes tens of ms: in a thread, the event
@@ -178,7 +182,8 @@ class Poller:
             self.last_error = result.error
         else:
             self.reader = early.reader
-        if early.token:  # the one that just worked (a cached one may have been stale)
+        # The token that just worked (a cached one may have been stale).
+        if early.token and self.client is not None:
             self.client.token = early.token
         return result
 
@@ -214,6 +219,7 @@ def poll_early(target: Target) -> Future[EarlyPoll]:
     async def once() -> EarlyPoll:
         poller = Poller.for_target(target)
         poller.ask_stats = False
+        assert poller.client is not None
         async with poller.client:
             result = await poller.poll()
             return EarlyPoll(result, poller.client.token, poller.reader)

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from wa_tui import __version__, clock
-from wa_tui.client import Answers, decode_answer
+from wa_tui.answers import Answers, decode_answer
+from wa_tui.endpoints import HEALTH, SUPPORT
 from wa_tui.errors import ApiStatusError, RecordingError, UnreadableAnswer, WAError
 from wa_tui.models import READING_FIELDS, SINGLE_NODE_ID, is_keyed
 from wa_tui.secrets import mask_tree, may_hold_secrets
@@ -178,13 +179,13 @@ class Recorder:
             self._drop_oldest(at)
 
     def _record_answers(self, at: datetime, received: float, answers: Answers) -> None:
-        support = _decoded_or_raw(answers.support, "/v1/support")
+        support = _decoded_or_raw(answers.support, SUPPORT)
         manifest, readings = self._split_support(support)
         health: str
         if isinstance(answers.health, WAError):
             health = json.dumps({"error": str(answers.health)})
         else:
-            decoded = _decoded_or_raw(answers.health, "/v1/health")
+            decoded = _decoded_or_raw(answers.health, HEALTH)
             health = str(self._blob(_masked(decoded, answers.health)))
         stats = {
             path: {"error": _error_document(body)}

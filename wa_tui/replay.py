@@ -20,7 +20,7 @@ from wa_tui.analysis import ChangeKind
 from wa_tui.auth import Credentials
 from wa_tui.config import DeploymentSettings
 from wa_tui.errors import WAError
-from wa_tui.poller import EarlyPoll, PollResult, Reader
+from wa_tui.poller import EarlyPoll, Poller, PollResult, Reader
 from wa_tui.recording import Recording, read_recording
 from wa_tui.targets import Target
 from wa_tui.watcher import Phase, Watcher
@@ -53,7 +53,7 @@ class ReplayWatcher(Watcher):
         name = recording.meta.get("deployment", "recording")
         url = recording.meta.get("url", "")
         target = Target(f"{name} (replay)", url, Credentials(), settings, verify=True)
-        super().__init__(target)
+        super().__init__(target, poller=Poller(None, settings.interval))
         self.recording = recording
         self.settings = settings
         self.position = -1  # the poll on screen

@@ -20,14 +20,14 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from wa_tui import clock
+from wa_tui import clock, memory
 from wa_tui.analysis import Change, Finding, Severity
 from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import VitalsTracker
-from wa_tui.client import Answers
+from wa_tui.answers import Answers
 from wa_tui.errors import WAError
 from wa_tui.models import Snapshot
 from wa_tui.poller import EarlyPoll, Poller, PollResult
@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 
 CHANGES_KEPT = 500
 STATS_AFTER_EARLY_POLL = 1.0  # seconds
+# From this many deployments polls go over aiohttp's pool (wa_tui/transport.py): polling
+# that many then costs less CPU and holds a UI's keys up less; below it, httpx's
+# transport, which imports faster, so the first data comes sooner (benchmarks/README.md).
+AIOHTTP_FROM_DEPLOYMENTS = 20
 # Updates a subscriber may fall behind by before the oldest are dropped (and counted).
 SUBSCRIBER_BACKLOG = 100
 
@@ -131,9 +135,10 @@ class Watcher:
         self,
         target: Target,
         poll_slots: asyncio.Semaphore | None = None,
+        poller: Poller | None = None,  # default: the target's (a replay brings its own)
     ) -> None:
         self.target = target
-        self.poller = Poller.for_target(target)
+        self.poller = poller or Poller.for_target(target)
         self.status = WatchStatus()
         self.changes: deque[Change] = deque(maxlen=CHANGES_KEPT)
         self.changes_seen = 0  # grows with every change added: tells a log what is new
@@ -157,7 +162,8 @@ class Watcher:
     async def aclose(self) -> None:
         for subscription in self._subscriptions:
             subscription.cancel()
-        await self.poller.client.aclose()
+        if self.poller.client is not None:
+            await self.poller.client.aclose()
 
     # -- what it knows ----------------------------------------------------------------
 
@@ -302,7 +308,8 @@ class Watcher:
     def use_password(self, password: str) -> None:
         """The password the user typed at start (never stored)."""
         self.target = self.target.with_password(password)
-        self.poller.client.credentials = self.target.credentials
+        if self.poller.client is not None:
+            self.poller.client.credentials = self.target.credentials
 
 
 async def read_once(target: Target, sample: float | None = None) -> PollResult:
@@ -316,8 +323,38 @@ async def read_once(target: Target, sample: float | None = None) -> PollResult:
         return await watcher.poll()
 
 
-def watchers_for(targets: list[Target], max_concurrent_polls: int = 10) -> dict[str, Watcher]:
+def watchers_for(
+    targets: list[Target], max_concurrent_polls: int = 10, *, headless: bool = False
+) -> dict[str, Watcher]:
     """A watcher per target, by name, sharing a bound on concurrent polls (httpx slows
-    down sharply past ~10 concurrent requests)."""
+    down sharply past ~10 concurrent requests). `headless`: no UI to keep answering (the
+    exporter), so answers are read on the loop, not in threads that contend for the GIL.
+    The transport is chosen here, once (wa_tui/transport.py says why)."""
+    if headless or len(targets) >= AIOHTTP_FROM_DEPLOYMENTS:
+        targets = [replace(target, aiohttp_transport=True) for target in targets]
     slots = asyncio.Semaphore(max_concurrent_polls)
-    return {target.name: Watcher(target, slots) for target in targets}
+    watchers = {target.name: Watcher(target, slots) for target in targets}
+    for watcher in watchers.values():
+        watcher.poller.read_in_thread = not headless
+    return watchers
+
+
+def settle_after_first_polls(
+    watchers: Iterable[Watcher], settle: Callable[[], object] = memory.settle
+) -> None:
+    """`settle` memory (wa_tui.memory) once every watcher's first poll has ended: what
+    exists then mostly lives as long as the process. A first poll without data lets
+    collection resume meanwhile (nothing to settle from it)."""
+    waiting = {watcher.name for watcher in watchers}
+
+    def polled(update: Update) -> None:
+        if update.phase is not Phase.POLLED or update.watcher.name not in waiting:
+            return
+        waiting.discard(update.watcher.name)
+        if update.result is None or update.result.snapshot is None:
+            memory.resume()
+        if not waiting:
+            settle()
+
+    for watcher in watchers:
+        watcher.subscribe(polled, "settling memory")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from wa_tui.analysis.findings import Finding, Severity
+from wa_tui.endpoints import APP_STATS, DB_STATS, METRICS
 from wa_tui.metrics import Family, Labels, MetricsAnswer
 from wa_tui.text import visible
 
@@ -385,8 +386,8 @@ class _Reading:
     ) -> Vitals:
         rates, gauges = self.rates, self.gauges
         has_rates = self.elapsed is not None
-        app_read, db_read = "/v1/stats/app" in read, "/v1/stats/db" in read
-        api = rates.get("api", 0.0) if has_rates and "/metrics" in read else None
+        app_read, db_read = APP_STATS in read, DB_STATS in read
+        api = rates.get("api", 0.0) if has_rates and METRICS in read else None
         db_kept = previous is not None and not db_read  # stats/db is read less often
         return Vitals(
             at=at,

@@ -13,7 +13,6 @@ import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,7 +51,7 @@ from wa_tui.ui.node_table import COLUMNS, ESSENTIAL, NodeTable
 from wa_tui.ui.status_bar import StatusBar
 from wa_tui.ui.topology import TopologyView
 from wa_tui.ui.vitals_panel import VitalsPanel
-from wa_tui.watcher import Phase, Update, Watcher, watchers_for
+from wa_tui.watcher import Phase, Update, Watcher, settle_after_first_polls, watchers_for
 
 if TYPE_CHECKING:
     from wa_tui.recording import Recorder
@@ -67,13 +66,6 @@ NARROW_WIDTH, NARROW_HEIGHT = 100, 30
 # Below this, node names are shortened (the list's widest column).
 WIDE_WIDTH = 150
 OPENABLE = ("detail", "events", "vitals")
-
-
-# From this many deployments, the dashboard's requests travel over aiohttp's pool as the
-# exporter's do (wa_tui/transport.py): polling that many then costs less CPU and holds
-# keys up less; below it, httpx's transport, which imports faster, so the first data
-# comes sooner. The figures: benchmarks/README.md.
-AIOHTTP_FROM_DEPLOYMENTS = 20
 
 
 class WaTuiApp(GuardedApp, App[None]):
@@ -111,20 +103,16 @@ class WaTuiApp(GuardedApp, App[None]):
         self._early_polls = dict(early_polls or {})
         # A target is watched live; a watcher given as it is (a replay) is drawn alike.
         targets = [s for s in sources if isinstance(s, Target)]
-        if len(targets) >= AIOHTTP_FROM_DEPLOYMENTS:
-            targets = [replace(target, aiohttp_transport=True) for target in targets]
         live = iter(watchers_for(targets).values())
         self.watchers = {
             watcher.name: watcher
             for watcher in (s if isinstance(s, Watcher) else next(live) for s in sources)
         }
         self.set_reactive(WaTuiApp.current, next(iter(self.watchers)))
-        # Deployments whose first poll has yet to end. When none is left, every
-        # long-lived object exists (clients, tasks, the screens): memory is settled
-        # (wa_tui.memory), so a fleet's full collections walk what came since, not
-        # 200,000 objects (220 ms on 200 deployments). Off in tests: many apps share a
-        # process.
-        self._unsettled = set(self.watchers) if settle_memory else set()
+        # Memory settled once every deployment was read (wa_tui.memory): a fleet's full
+        # collections then walk what came since, not 200,000 objects (220 ms on 200
+        # deployments). Off in tests: many apps share a process.
+        self._settle_memory = settle_memory
         self._titles: dict[str | None, str] = {}  # border titles set, by widget id
         self._vitals_chosen = False  # `v` was pressed: the pane no longer follows the size
         # Asked for every second and every poll, and whether the screen is still up.
@@ -169,6 +157,9 @@ class WaTuiApp(GuardedApp, App[None]):
             first.subscribe(recording_consumer(self._recorder), name="the recorder")
         if len(self.watchers) > 1:
             self.action_fleet()  # the start screen when there are several
+        if self._settle_memory:
+            settle = partial(self.call_after_refresh, memory.settle)
+            settle_after_first_polls(self.watchers.values(), settle)
         for watcher in self.watchers.values():
             watcher.subscribe(self._watcher_updated, name="the dashboard")
             if watcher.target.needs_password:
@@ -206,12 +197,6 @@ class WaTuiApp(GuardedApp, App[None]):
         good = update.result is not None and update.result.snapshot is not None
         if update.watcher is self.watcher and good:
             self._show_snapshot()
-        if self._unsettled:
-            self._unsettled.discard(update.watcher.name)
-            if not good:
-                memory.resume()  # cli.main starts with it off; no data: collect meanwhile
-            if not self._unsettled:
-                self.call_after_refresh(memory.settle)
 
     def action_refresh(self) -> None:
         """Poll now; if a poll is in flight, poll again as soon as it ends."""

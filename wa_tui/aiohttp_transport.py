@@ -1,0 +1,104 @@
+"""An httpx transport that carries requests over aiohttp's connection pool (chosen in
+wa_tui/transport.py, which says when).
+
+httpx stays the client (the same requests, responses, errors and messages); only the
+connection handling underneath changes. aiohttp parses HTTP in C and needs no task group
+per request: a request costs less than half the CPU it costs through httpx's own
+transport (benchmarks/README.md). aiohttp's errors become httpx's, so the client reports
+them in the same words.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+
+import aiohttp
+import httpx
+
+from wa_tui.transport import KEEPALIVE_SECONDS
+
+
+@contextmanager
+def _httpx_errors() -> Iterator[None]:
+    """aiohttp's exceptions as the httpx ones the client already tells apart."""
+    try:
+        yield
+    except aiohttp.ConnectionTimeoutError as exc:
+        raise httpx.ConnectTimeout(str(exc) or "connect timeout") from exc
+    except (aiohttp.SocketTimeoutError, TimeoutError) as exc:
+        raise httpx.ReadTimeout(str(exc) or "read timeout") from exc
+    except aiohttp.ClientConnectorError as exc:  # refused, unresolvable, TLS refused
+        raise httpx.ConnectError(str(exc)) from exc
+    except aiohttp.ClientResponseError as exc:  # not HTTP: a bad status line or header
+        raise httpx.RemoteProtocolError(exc.message or type(exc).__name__) from exc
+    except aiohttp.ClientError as exc:  # dropped, reset or cut short mid-answer
+        raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+
+
+class _Body(httpx.AsyncByteStream):
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _httpx_errors():
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+
+    async def aclose(self) -> None:
+        # A body read to its end gives the connection back to the pool; one left
+        # unread (an answer refused as too large) closes it.
+        if self._response.content.at_eof():
+            self._response.release()
+        else:
+            self._response.close()
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """httpx requests over one aiohttp session, made at the first request (it belongs to
+    the event loop running then). At most `connections` at once to the deployment; the
+    rest wait their turn, so hundreds of deployments keep hundreds of sockets, not
+    thousands."""
+
+    def __init__(self, verify: ssl.SSLContext | bool, connections: int = 1) -> None:
+        self._ssl = verify
+        self._connections = connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def _session_now(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                ssl=self._ssl, limit=self._connections, keepalive_timeout=KEEPALIVE_SECONDS
+            )
+            # httpx keeps the cookies; aiohttp's own jar would only cost time.
+            self._session = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False
+            )
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = request.extensions.get("timeout", {})
+        with _httpx_errors():
+            response = await self._session_now().request(
+                request.method,
+                str(request.url),
+                headers=request.headers,
+                data=request.content or None,
+                allow_redirects=False,
+                # The connect timeout alone: the client's deadline covers the whole
+                # exchange, and a read timeout would be moved with every chunk read.
+                timeout=aiohttp.ClientTimeout(
+                    total=None, sock_connect=timeout.get("connect"), connect=timeout.get("pool")
+                ),
+            )
+        return httpx.Response(
+            response.status,
+            headers=response.raw_headers,
+            stream=_Body(response),
+            extensions={"reason_phrase": (response.reason or "").encode()},
+        )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
