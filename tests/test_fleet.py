@@ -34,7 +34,8 @@ async def test_five_deployments_open_on_the_fleet_worst_first(
         assert isinstance(screen, FleetScreen)
 
         def settled() -> bool:
-            return all(mark != "…" for _, mark in _rows(screen))
+            rows = _rows(screen)
+            return len(rows) == len(NAMES) and all(mark != "…" for _, mark in rows)
 
         await wait_for(pilot, settled)
         rows = _rows(screen)

@@ -20,7 +20,7 @@ async def test_80x24_reads_every_node_and_opens_the_detail_whole(
         table = app.query_one(NodeTable)
         await wait_for(pilot, lambda: table.row_count == 12)
         await pilot.pause()
-        assert app.has_class("-narrow")
+        assert app.dashboard.narrow
         assert table.virtual_size.width <= table.scrollable_content_region.width  # no h-scroll
         text = screen_text(app)
         assert "✖ 1 finding: SOCKET_DOWN" in text  # the findings count, in one line
@@ -58,7 +58,7 @@ async def test_a_resize_keeps_the_selected_node_and_the_cursor(
             await pilot.resize_terminal(*size)
             await pilot.pause()
             assert table.selected_key == chosen and table.cursor_row == 9
-        assert not app.has_class("-narrow")
+        assert not app.dashboard.narrow
         assert chosen is not None and chosen in screen_text(app)  # full names when wide
 
 

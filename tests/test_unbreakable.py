@@ -39,7 +39,7 @@ from wa_tui.ui.topology import TopologyView
 # was called to copy a selection, with no argument: a TypeError).
 HOOKS = re.compile(
     r"^(render|render_line|render_lines|compose|get_content_width|get_content_height"
-    r"|get_selection|selection_updated|check_action|get_system_commands"
+    r"|get_selection|selection_updated|check_action|get_system_commands|get_default_screen"
     r"|(on|watch|action|validate|compute|key)_.*|__\w+__"
     r"|BINDINGS|CSS|CSS_PATH|DEFAULT_CSS|COMPONENT_CLASSES|TITLE|COMMANDS|can_focus)$"
 )

@@ -11,6 +11,7 @@ from io import StringIO
 from rich.console import Console
 from textual import events
 from textual.app import App
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -37,14 +38,23 @@ def make_app(server: SimulatorServer, interval: float = 30.0, name: str = "test"
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 15.0) -> None:
-    """Let the app run until `condition()` is true; fail with a clear message if it never is."""
+    """Let the app run until `condition()` is true; fail with a clear message if it never
+    is. A widget not there yet (the dashboard's panes compose just after the app mounts)
+    is not there *yet*."""
     deadline = time.monotonic() + timeout
-    while not condition():
+    while not _holds(condition):
         if time.monotonic() > deadline:
             raise AssertionError(
                 f"condition not met within {timeout}s: {condition.__doc__ or condition}"
             )
         await pilot.pause(0.05)
+
+
+def _holds(condition: Callable[[], object]) -> bool:
+    try:
+        return bool(condition())
+    except NoMatches:
+        return False
 
 
 def plain(widget: Static) -> str:

@@ -15,30 +15,28 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from platformdirs import user_data_path
 from rich.text import Text
 from textual import events, on
 from textual.actions import parse as parse_action
-from textual.app import App, ComposeResult, SystemCommand
-from textual.containers import Horizontal, Vertical
-from textual.geometry import Size
+from textual.app import App, SystemCommand
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from wa_tui import memory
 from wa_tui.analysis import Severity, node_severity
-from wa_tui.keys import DASHBOARD, DETAIL, NODES
+from wa_tui.keys import DASHBOARD
 from wa_tui.poller import EarlyPoll
 from wa_tui.secrets import mask_tree
 from wa_tui.targets import Target
 from wa_tui.text import visible
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.confirm_screen import ConfirmScreen
+from wa_tui.ui.dashboard_screen import NARROW_WIDTH, DashboardScreen
 from wa_tui.ui.deployment_switcher import DeploymentSwitcher
 from wa_tui.ui.event_log import EventLog
 from wa_tui.ui.findings_panel import FindingsLine, FindingsPanel
@@ -47,7 +45,7 @@ from wa_tui.ui.help_screen import HelpGroups, HelpScreen
 from wa_tui.ui.login_screen import LoginScreen
 from wa_tui.ui.node_commands import NodeCommands
 from wa_tui.ui.node_detail import NodeDetail
-from wa_tui.ui.node_table import COLUMNS, ESSENTIAL, NodeTable
+from wa_tui.ui.node_table import NodeTable
 from wa_tui.ui.status_bar import StatusBar
 from wa_tui.ui.topology import TopologyView
 from wa_tui.ui.vitals_panel import VitalsPanel
@@ -57,15 +55,6 @@ if TYPE_CHECKING:
     from wa_tui.recording import Recorder
 
 log = logging.getLogger(__name__)
-
-# Rows a terminal needs before the vitals pane is shown by default (below, the detail
-# would have too little left); `v` shows it anyway.
-VITALS_MIN_HEIGHT = 40
-# Below either, one column: the node list, one pane at a time beside it (README).
-NARROW_WIDTH, NARROW_HEIGHT = 100, 30
-# Below this, node names are shortened (the list's widest column).
-WIDE_WIDTH = 150
-OPENABLE = ("detail", "events", "vitals")
 
 
 class WaTuiApp(GuardedApp, App[None]):
@@ -114,7 +103,6 @@ class WaTuiApp(GuardedApp, App[None]):
         # deployments). Off in tests: many apps share a process.
         self._settle_memory = settle_memory
         self._titles: dict[str | None, str] = {}  # border titles set, by widget id
-        self._vitals_chosen = False  # `v` was pressed: the pane no longer follows the size
         # Asked for every second and every poll, and whether the screen is still up.
         self._status_bar = StatusBar(id="status")
         self._status_clock: Timer | None = None  # set once mounted
@@ -126,29 +114,16 @@ class WaTuiApp(GuardedApp, App[None]):
 
     # -- layout -----------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        yield self._status_bar
-        with Horizontal(id="main"):
-            with Vertical(id="left"):
-                yield FindingsLine(id="findings-line")
-                yield NodeTable(id="nodes")
-                yield TopologyView(id="topology")
-                yield NodeDetail(id="detail")
-            with Vertical(id="right"):
-                yield FindingsPanel(id="findings")
-                yield VitalsPanel(id="vitals")
-                yield EventLog(id="events")
-        yield Footer()
+    def get_default_screen(self) -> DashboardScreen:
+        return DashboardScreen(self._status_bar, self._below_panes())
 
-    def on_mount(self) -> None:
-        self._fit(self.size)
-        self.dashboard.query_one("#nodes").border_title = "Nodes"
-        self.dashboard.query_one("#topology").border_title = "Topology"
-        self.dashboard.query_one("#detail").border_title = "Detail"
-        self.dashboard.query_one("#findings").border_title = "Findings"
-        self.dashboard.query_one("#vitals").border_title = "Vitals (30 min)"
-        self.dashboard.query_one("#events").border_title = "Events (newest first)"
-        self.dashboard.set_focus(self.dashboard.query_one(NodeTable))
+    def _below_panes(self) -> tuple[Widget, ...]:
+        """Widgets under the panes (a replay's timeline)."""
+        return ()
+
+    def on_dashboard_screen_ready(self) -> None:
+        """The panes are composed (the default screen composes after the app mounts):
+        the watchers start."""
         self._status_clock = self.set_interval(1.0, self._redraw_status, pause=True)
         if self._recorder is not None:
             from wa_tui.recording import recording_consumer
@@ -311,12 +286,11 @@ class WaTuiApp(GuardedApp, App[None]):
             self._focus(NodeTable)
 
     def action_focus_nodes(self) -> None:
-        self._open(None)
+        self.dashboard.open(None)
         self._focus(NodeTable)
 
     def action_focus_detail(self) -> None:
-        if self.has_class("-narrow"):
-            self._open("detail")
+        self.dashboard.open("detail")
         self._focus(NodeDetail)
 
     def _focus(self, pane: type[Widget]) -> None:
@@ -324,13 +298,6 @@ class WaTuiApp(GuardedApp, App[None]):
         arrive in the same read as the one that moved focus are for the pane it moved to
         (`enter j j j`)."""
         self.dashboard.set_focus(self.dashboard.query_one(pane))
-
-    def _open(self, pane: str | None) -> None:
-        """On a narrow terminal, one of the right-hand panes fills the screen (`enter`
-        the detail, `e` the events, `v` the vitals); None: back to the node list."""
-        for name in OPENABLE:
-            self.set_class(pane == name, f"-open-{name}")
-        self.set_class(pane is not None, "-open")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_secrets":
@@ -399,17 +366,10 @@ class WaTuiApp(GuardedApp, App[None]):
         self.notify(f"bundle written: {output}", timeout=15)
 
     def action_toggle_events(self) -> None:
-        if self.has_class("-narrow"):
-            self._open(None if self.has_class("-open-events") else "events")
-        else:
-            self.toggle_class("-events-hidden")
+        self.dashboard.toggle("events")
 
     def action_toggle_vitals(self) -> None:
-        if self.has_class("-narrow"):
-            self._open(None if self.has_class("-open-vitals") else "vitals")
-            return
-        self.toggle_class("-vitals-hidden")
-        self._vitals_chosen = True
+        self.dashboard.toggle("vitals")
 
     @property
     def quitting(self) -> bool:
@@ -418,37 +378,22 @@ class WaTuiApp(GuardedApp, App[None]):
         return not self.screen_stack or not self._status_bar.is_attached
 
     @property
-    def dashboard(self) -> Screen:
+    def dashboard(self) -> DashboardScreen:
         """The screen of the panes: the fleet or a dialog may be on top of it when a poll
         ends (a query on the app searches the screen on top only)."""
-        return self.screen_stack[0]
+        return cast(DashboardScreen, self.screen_stack[0])
 
     def on_resize(self, event: events.Resize) -> None:
         if not self.quitting:
-            self._fit(event.size)
+            self.dashboard.fit(event.size)
             # Its narrow form is chosen by the app's width, which is set after this.
             self.call_after_refresh(self._redraw_status)
 
-    def _fit(self, size: Size) -> None:
-        """The layout for the terminal's size (breakpoints: README, "Every terminal");
-        the vitals pane shows by default where there is room for it beside the detail
-        (once `v` is pressed, it is the user's choice)."""
-        width, height = size
-        narrow = width < NARROW_WIDTH or height < NARROW_HEIGHT
-        self.set_class(narrow, "-narrow")
-        self.set_class(not narrow and width < WIDE_WIDTH, "-medium")
-        if not narrow:
-            self._open(None)
-        if not self._vitals_chosen:
-            self.set_class(height < VITALS_MIN_HEIGHT, "-vitals-hidden")
-        columns = ESSENTIAL if narrow else tuple(key for key, _ in COLUMNS)
-        self.dashboard.query_one(NodeTable).set_variant(columns, short=width < WIDE_WIDTH)
-
     def help_groups(self) -> HelpGroups:
         """The keys in force on the screen shown: its own, then the app's."""
-        screen_groups = getattr(self.screen, "HELP_GROUPS", None)
-        if screen_groups is None:  # the dashboard: its keys, then its panes'
-            return (*self.APP_GROUPS, ("Node list", NODES), ("Detail", DETAIL))
+        screen_groups = getattr(self.screen, "HELP_GROUPS", ())
+        if isinstance(self.screen, DashboardScreen):  # the app's keys, then its panes'
+            return (*self.APP_GROUPS, *screen_groups)
         return (*screen_groups, *self.APP_GROUPS)
 
     def action_help(self) -> None:

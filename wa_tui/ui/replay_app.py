@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from wa_tui.keys import JUMP, REPLAY
@@ -107,13 +108,12 @@ class ReplayApp(WaTuiApp):
         self.replay = watcher
         self._timeline = Timeline(id="timeline")
 
-    def compose(self) -> ComposeResult:
-        yield from super().compose()
-        yield self._timeline
+    def _below_panes(self) -> tuple[Widget, ...]:
+        return (self._timeline,)
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def on_dashboard_screen_ready(self) -> None:
         self.replay.subscribe(self._on_replay_update, name="the timeline")
+        super().on_dashboard_screen_ready()
         if self.replay.recording.stopped:
             self.notify(visible(self.replay.recording.stopped), severity="warning", timeout=15)
 
