@@ -5,8 +5,9 @@ clicks, drags followed by ctrl+c, the wheel, and resizes from 60x18 to 250x70, a
 deployments that change meanwhile (the demo's story) and hostile ones (markup, escapes,
 odd shapes, faults). Any exception ends the test with the seed and the last actions.
 
-Bounded: 45 s in all by default, at least MIN_ACTIONS a screen.
-WA_TUI_MONKEY_SECONDS runs it longer, WA_TUI_MONKEY_SEED replays a seed.
+Bounded: at least MIN_ACTIONS a screen, one test a screen (pytest-xdist runs them side
+by side: about 45 s of the default run). WA_TUI_MONKEY_SECONDS runs it longer (shared
+by the screens), WA_TUI_MONKEY_SEED replays a seed.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class Scene:
 
 
 class Monkey:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: str) -> None:
         self.rng = random.Random(seed)
         self.actions: deque[str] = deque(maxlen=25)
         self.count = 0
@@ -118,8 +119,8 @@ class Monkey:
             self.note(f"resize {size.width}x{size.height}")
             app.post_message(events.Resize(size, size))  # as the driver does on SIGWINCH
         self.count += 1
-        if self.count % 3:
-            return  # three actions' events queued at once: a busy person, a slow link
+        if self.count % 6:
+            return  # six actions' events queued at once: a busy person, a slow link
         # The screen's messages handled, then a moment: not Pilot's wait for an idle CPU,
         # which the deployments' own threads keep from coming.
         try:
@@ -160,13 +161,31 @@ def _children() -> set[int]:
     return found
 
 
+SCENES = (
+    "dashboard, wide",
+    "dashboard, narrow",
+    "detail",
+    "events",
+    "vitals",
+    "fleet",
+    "replay",
+    "help",
+    "palette",
+    "switcher",
+    "login",
+)
+
+
 @pytest.fixture
-def scenes(start_simulator: StartSimulator, tmp_path: Path) -> list[Scene]:
+async def scenes(start_simulator: StartSimulator, tmp_path: Path) -> dict[str, Scene]:
     deployment = SimDeployment.multiconnect(8, spares=2).go_live()
     story = start_simulator(deployment, story=demo_story(deployment), step_seconds=0.3)
     faults = FaultPlan(rate=0.3, choices=QUICK_FAULTS, latency=0.2, seed=SEED)
     hostile = start_simulator(hostile_deployment(), faults=faults)
-    return _scenes(story, hostile, tmp_path)
+    recorded = SimDeployment.multiconnect(8, spares=2)
+    server = start_simulator(recorded, story=demo_story(recorded), step_seconds=3600)
+    await _record(server, tmp_path / "monkey.db", steps=6)
+    return {scene.name: scene for scene in _scenes(story, hostile, tmp_path)}
 
 
 def _scenes(story: SimulatorServer, hostile: SimulatorServer, tmp_path: Path) -> list[Scene]:
@@ -207,30 +226,21 @@ def _scenes(story: SimulatorServer, hostile: SimulatorServer, tmp_path: Path) ->
     ]
 
 
-@pytest.mark.skipif(
-    "WA_TUI_MONKEY" not in os.environ and "WA_TUI_MONKEY_SECONDS" not in os.environ,
-    reason="opt-in until it passes every seed: WA_TUI_MONKEY=1 pytest tests/test_monkey.py",
-)
-async def test_the_monkey_crashes_nothing(
-    scenes: list[Scene], start_simulator: StartSimulator, tmp_path: Path
-) -> None:
-    deployment = SimDeployment.multiconnect(8, spares=2)
-    recorded = start_simulator(deployment, story=demo_story(deployment), step_seconds=3600)
-    await _record(recorded, tmp_path / "monkey.db", steps=6)
+@pytest.mark.parametrize("name", SCENES)
+async def test_the_monkey_crashes_nothing(name: str, scenes: dict[str, Scene]) -> None:
     before = _children()
     errors = Errors()
     logging.getLogger().addHandler(errors)
-    monkey = Monkey(SEED)
-    per_scene = SECONDS / len(scenes)
-    counts: dict[str, int] = {}
+    # Each screen its own sequence, from the seed and its name: one fails, it replays
+    # alone (WA_TUI_MONKEY_SEED=... pytest tests/test_monkey.py -k NAME).
+    monkey = Monkey(f"{SEED} {name}")
+    began = time.monotonic()
     try:
-        for scene in scenes:
-            began = time.monotonic()
-            counts[scene.name] = await _monkey_scene(monkey, scene, per_scene, errors)
-            print(f"{scene.name}: {counts[scene.name]} actions in {time.monotonic() - began:.1f} s")
+        done = await _monkey_scene(monkey, scenes[name], SECONDS / len(SCENES), errors)
     finally:
         logging.getLogger().removeHandler(errors)
-    assert all(count >= MIN_ACTIONS for count in counts.values()), counts
+    print(f"{name}: {done} actions in {time.monotonic() - began:.1f} s")
+    assert done >= MIN_ACTIONS
     assert _children() <= before, "a child process was left behind"
 
 
@@ -268,6 +278,7 @@ def _fail(monkey: Monkey, scene: Scene, what: str) -> None:
     last = "\n  ".join(monkey.actions)
     pytest.fail(
         f"the monkey broke {scene.name!r}: {what}\n"
-        f"replay with WA_TUI_MONKEY_SEED={SEED}; the last actions:\n  {last}",
+        f"replay with WA_TUI_MONKEY_SEED={SEED} pytest tests/test_monkey.py -n 0 "
+        f"-k {scene.name!r}; the last actions:\n  {last}",
         pytrace=False,
     )

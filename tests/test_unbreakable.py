@@ -10,10 +10,12 @@ import pkgutil
 import re
 
 import pytest
+from rich.style import Style
+from textual import events
 from textual.app import App, ComposeResult
 from textual.command import CommandPalette
 from textual.message_pump import MessagePump
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList, Static
 
 import wa_tui.ui
 from tests.ui_helpers import (
@@ -242,3 +244,21 @@ async def test_at_80_columns_status_keeps_severity_freshness_name_and_footer_hel
         await pilot.resize_terminal(160, 50)
         await pilot.pause()
         assert "multiconnect · 12 nodes" in app.query_one("#status").content.plain
+
+
+async def test_a_click_on_an_option_the_palette_no_longer_has_is_dropped(
+    simulator: SimulatorServer,
+) -> None:
+    app = make_app(simulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: app.screen.query_one(OptionList).option_count > 3)
+        options = app.screen.query_one(OptionList)
+        count = options.option_count
+        # A click aimed at a frame that drew more options than the list has now (a new
+        # search emptied it between the frame and the click).
+        stale = Style(meta={"option": count + 5})
+        options.post_message(events.Click(options, 2, 2, 0, 0, 1, False, False, False, style=stale))
+        await pilot.pause()
+        assert app.return_code is None

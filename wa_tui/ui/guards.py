@@ -16,10 +16,12 @@ import contextlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events
+from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.command import CommandList, CommandPalette
+from textual.command import CommandInput, CommandList, CommandPalette, SearchIcon
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import OptionList
+from textual.widgets import Button, LoadingIndicator, OptionList
 
 from wa_tui.keys import PALETTE
 from wa_tui.ui.bindings import bindings
@@ -35,9 +37,15 @@ else:
 
 
 def _on_top(screen: Screen[Any]) -> bool:
-    """The screen may dismiss itself: it is on top of another, and quitting has not
-    begun taking the screens down."""
-    return screen.is_active and screen.is_attached and len(screen.app.screen_stack) > 1
+    """The screen may dismiss itself or start work: it is on top of another, and
+    quitting has not begun."""
+    app = screen.app
+    return (
+        screen.is_active
+        and screen.is_attached
+        and len(app.screen_stack) > 1
+        and app.return_code is None  # quitting: nothing more starts
+    )
 
 
 class DismissOnce(_ScreenBase):
@@ -63,6 +71,9 @@ class DismissOnce(_ScreenBase):
     def on_screen_resume(self) -> None:
         # A screen shown again (pushed anew, or uncovered) may be dismissed again.
         self._dismissal_claimed = False
+
+
+PLACEHOLDER = "Search for commands…"  # Textual's own words
 
 
 class Palette(CommandPalette):
@@ -91,6 +102,18 @@ class Palette(CommandPalette):
 
     on_unmount = on_screen_suspend
 
+    def compose(self) -> ComposeResult:
+        """Textual's palette (CommandPalette.compose, 8.2.8), with its list guarded."""
+        with Vertical(id="--container"):
+            with Horizontal(id="--input"):
+                yield SearchIcon()
+                yield CommandInput(placeholder=PLACEHOLDER, select_on_focus=False)
+                if not self.run_on_select:
+                    yield Button("\u25b6")
+            with Vertical(id="--results"):
+                yield _CommandList()
+                yield LoadingIndicator()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Textual's own page bindings stay in the map beside ours: theirs stand down.
         if action == "command_list" and parameters[:1] in (("page_up",), ("page_down",)):
@@ -98,11 +121,29 @@ class Palette(CommandPalette):
         return super().check_action(action, parameters)
 
     def action_page(self, action: str) -> None:
-        with contextlib.suppress(KeyError):  # see PagedOptionList
-            getattr(self.query_one(CommandList), f"action_{action}")()
+        # Its list is gone once it is being taken down (the page key came with escape).
+        for command_list in self.query(CommandList):
+            with contextlib.suppress(KeyError):  # see PagedOptionList
+                getattr(command_list, f"action_{action}")()
 
 
-class PagedOptionList(OptionList):
+class _StaleClicks(OptionList):
+    """A click on an option the list no longer has is dropped: the frame it was aimed
+    at drew the list before it changed (the palette's list emptied as a new search
+    began), and Textual 8.2.8 looks the option up (IndexError)."""
+
+    def on_click(self, event: events.Click) -> None:
+        option = event.style.meta.get("option")
+        if isinstance(option, int) and option >= self.option_count:
+            event.prevent_default()
+
+
+class _CommandList(CommandList, _StaleClicks):
+    """The palette's list of commands, its stale clicks dropped. (CommandList first:
+    Textual's queries and CSS know a widget by its first bases.)"""
+
+
+class PagedOptionList(_StaleClicks):
     """An option list whose page keys are safe before its first layout: Textual 8.2.8
     pages from the lines it lays the options out on, and a page key that comes before
     that layout (the key that opened the list, then pgup, in one read) raises KeyError
@@ -123,8 +164,20 @@ class GuardedApp(_AppBase):
     looks for the screen after quitting has emptied the stack, ScreenStackError)."""
 
     def action_command_palette(self) -> None:
+        # No id, as Textual gives its own: one just closed keeps it until it is removed,
+        # and opening another meanwhile (ctrl+p x escape ctrl+p in one read) failed
+        # (DuplicateIds, Textual 8.2.8).
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(Palette(id="--command-palette"))
+            self.push_screen(Palette())
+
+    async def action_quit(self) -> None:
+        # An open palette's first search may be yet to start. As the screens are taken
+        # down its list is removed first, and that search then failed (WorkerFailed,
+        # Textual 8.2.8: ctrl+p ctrl+q in one read).
+        for screen in self.screen_stack:
+            if isinstance(screen, CommandPalette):
+                self.workers.cancel_node(screen)
+        await super().action_quit()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseEvent) and not self.screen_stack:
