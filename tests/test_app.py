@@ -16,6 +16,7 @@ from tests.ui_helpers import (
     row_texts,
     screen_text,
     target_for,
+    until_nodes,
     wait_for,
 )
 from wa_tui.models import Role
@@ -34,7 +35,7 @@ from wa_tui.ui.topology import TopologyView
 async def test_first_refresh_fills_all_three_panes(simulator: SimulatorServer) -> None:
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         rows = row_texts(app)
         assert (rows[0]["role"], rows[0]["socket"], rows[0]["shards"]) == (
             "★ primary",
@@ -56,7 +57,7 @@ async def test_first_refresh_fills_all_three_panes(simulator: SimulatorServer) -
 async def test_selecting_a_node_shows_its_schema_and_masked_env(simulator: SimulatorServer) -> None:
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         await pilot.press("j", "j", "j")
         third_core = row_texts(app)[3]["id"]
         await wait_for(pilot, lambda: third_core in plain(app.query_one("#detail-body")))
@@ -228,7 +229,7 @@ async def test_first_poll_begun_before_the_ui_shows_and_its_login_is_kept(
     early.result(timeout=15)  # done before the app exists: what it shows came from it
     app = WaTuiApp([target], early_polls={target.name: early})
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         assert row_texts(app)[0]["role"] == "★ primary"
         assert app.watcher.poller.polls == 1 and simulator.logins == 1
         assert simulator.requests["/v1/support"] == 1  # no second fetch of its own
@@ -281,7 +282,7 @@ async def test_unreachable_deployment_is_one_line_not_a_crash(
     server = start_simulator()
     app = make_app(server)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         server.stop()
         await pilot.press("r")
         await wait_for(pilot, lambda: "✖" in plain(app.query_one(StatusBar)))
@@ -296,7 +297,7 @@ async def test_failover_shows_in_event_log_findings_and_header(
     deployment = simulator.deployment
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         assert "✔ OK" in plain(app.query_one(StatusBar))
         with deployment.lock:
             old, new = deployment.fail_over_master()
@@ -368,7 +369,7 @@ async def test_copy_screenshot_and_bundle_keys(
 
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         await pilot.press("j", "j", "y")
         copied = json.loads(app.clipboard)
         assert copied["id"] == row_texts(app)[2]["id"]
@@ -397,7 +398,7 @@ async def test_twenty_j_in_one_read_scroll_the_detail_twenty_lines(
     """Key repeat over a slow SSH link comes in one read: every key keeps its effect."""
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         detail = app.query_one(NodeDetail)
         await pilot.press("enter")
         assert detail.has_focus

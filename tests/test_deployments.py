@@ -10,7 +10,7 @@ import pytest
 import trustme
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import SIZE, plain, screen_text, wait_for
+from tests.ui_helpers import SIZE, plain, screen_text, until_nodes, wait_for
 from wa_tui import targets
 from wa_tui.auth import Credentials
 from wa_tui.poller import Poller
@@ -113,7 +113,7 @@ async def test_login_screen_asks_for_a_missing_password_and_never_shows_it(
         await pilot.press(*simulator.password)
         assert simulator.password not in screen_text(app)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         assert simulator.password not in screen_text(app)
         assert simulator.logins == 1
 
@@ -147,6 +147,6 @@ async def test_tls_settings_in_the_app(
             await wait_for(pilot, lambda: app.watcher.status.error is not None)
             assert "CERTIFICATE_VERIFY_FAILED" in app.watcher.status.error
             return
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         badge = "⚠ TLS NOT VERIFIED" in plain(app.query_one(StatusBar))
         assert badge is (how == "insecure")

@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from tests.ui_helpers import SIZE, plain, target_for, wait_for
+from tests.ui_helpers import SIZE, plain, target_for, until_nodes, wait_for
 from wa_tui.cli import main
 from wa_tui.simulator import SimulatorServer
 from wa_tui.simulator.faults import Fault, FaultPlan
@@ -69,7 +69,7 @@ async def test_harmless_faults_still_bring_data(faulty: SimulatorServer, fault: 
     app = WaTuiApp([target_for(faulty)])
     faulty.faults.push(fault)  # the first answer is late, or its token revoked mid-session
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         assert app.watcher.status.error is None
         assert faulty.faults.injected == [fault]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import make_app, row_texts, screen_text, wait_for
+from tests.ui_helpers import make_app, row_texts, screen_text, until_nodes, wait_for
 from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.node_table import NodeTable, short_id
@@ -121,7 +121,7 @@ async def test_without_colour_the_markers_say_it(
     monkeypatch.setenv("NO_COLOR", "1")
     app = make_app(start_simulator(SCENARIOS["socket-down"]()))
     async with app.run_test(size=size) as pilot:
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         await pilot.pause()
         assert app.no_color
         text = screen_text(app)

@@ -24,6 +24,7 @@ from tests.ui_helpers import (
     click_burst,
     make_app,
     target_for,
+    until_nodes,
     wait_for,
 )
 from wa_tui.simulator import SimulatorServer
@@ -108,7 +109,7 @@ async def _copy(pilot, widget, start: tuple[int, int], end: tuple[int, int]) -> 
 async def test_drag_and_ctrl_c_copy_what_each_pane_shows(simulator: SimulatorServer) -> None:
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         await wait_for(pilot, lambda: app.watcher.vitals.latest is not None)
         topology = app.query_one(TopologyView)
         copied = await _copy(pilot, topology, (1, 1), (40, 2))
@@ -129,7 +130,7 @@ async def test_drag_and_ctrl_c_copy_what_each_pane_shows(simulator: SimulatorSer
 async def test_ctrl_c_after_a_drag_copies_the_event_log(simulator: SimulatorServer) -> None:
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         copied = await _copy(pilot, app.query_one(EventLog), (1, 1), (25, 1))
         assert copied is not None and "No changes" in copied
 
@@ -139,7 +140,7 @@ async def test_enter_enter_in_one_read_on_the_switcher(simulator: SimulatorServe
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
         await burst(pilot, "escape")
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         await pilot.press("s")
         assert isinstance(app.screen, DeploymentSwitcher)
         await burst(pilot, "down", "enter", "enter")
@@ -162,7 +163,7 @@ async def test_enter_enter_in_one_read_on_the_fleet(simulator: SimulatorServer) 
 async def test_a_double_click_outside_the_palette(simulator: SimulatorServer) -> None:
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
         await click_burst(pilot, 5, 45)
@@ -218,7 +219,7 @@ async def test_at_80_columns_status_keeps_severity_freshness_name_and_footer_hel
 ) -> None:
     app = WaTuiApp([target_for(simulator, name="production-eu-west-primary-cluster-" * 2)])
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         await wait_for(pilot, lambda: app.watcher.status.next_poll_at is not None)
         line = app.query_one("#status").content.plain
         fetched = app.watcher.snapshot.fetched_at.astimezone()
@@ -251,7 +252,7 @@ async def test_a_click_on_an_option_the_palette_no_longer_has_is_dropped(
 ) -> None:
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.query_one(NodeTable).row_count == 12)
+        await until_nodes(pilot)
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: app.screen.query_one(OptionList).option_count > 3)
         options = app.screen.query_one(OptionList)

@@ -50,6 +50,13 @@ async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float
         await pilot.pause(0.05)
 
 
+async def until_nodes(pilot: Pilot, count: int = 12) -> None:
+    """Until the node list shows `count` nodes: the deployment's first answer drawn."""
+    from wa_tui.ui.node_table import NodeTable
+
+    await wait_for(pilot, lambda: pilot.app.query_one(NodeTable).row_count == count)
+
+
 def _holds(condition: Callable[[], object]) -> bool:
     try:
         return bool(condition())
