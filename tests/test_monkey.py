@@ -262,6 +262,8 @@ async def _monkey_scene(monkey: Monkey, scene: Scene, seconds: float, errors: Er
                     done += 1
                     if errors.records:
                         break
+                if app.return_code is None:  # time is up: the person quits, as with q
+                    await app.action_quit()
         except Exception as exc:  # the app's own exception, re-raised by run_test
             where = traceback.extract_tb(exc.__traceback__)[-4:]
             frames = "; ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in where)

@@ -263,3 +263,16 @@ async def test_a_click_on_an_option_the_palette_no_longer_has_is_dropped(
         options.post_message(events.Click(options, 2, 2, 0, 0, 1, False, False, False, style=stale))
         await pilot.pause()
         assert app.return_code is None
+
+
+def test_a_selection_past_a_pane_that_got_shorter_copies_what_is_there() -> None:
+    from textual.geometry import Offset
+    from textual.selection import Selection
+
+    from wa_tui.ui.lines import selected_text
+
+    lines = ["Masters  primary", "Shards   8 shards", ""]
+    assert selected_text(lines, Selection(Offset(0, 4), Offset(5, 6)))[0] == ""
+    assert selected_text(lines, Selection(Offset(0, 2), Offset(4, 2)))[0] == ""  # IndexError
+    assert selected_text(lines, Selection(Offset(0, 1), Offset(3, 2)))[0] == "Shards   8 shards"
+    assert selected_text(lines, Selection(None, None))[0] == "\n".join(lines[:2])

@@ -340,7 +340,11 @@ class WaTuiApp(GuardedApp, App[None]):
 
     def action_save_screenshot(self) -> None:
         folder = user_data_path("wa-tui", ensure_exists=True)
-        path = self.save_screenshot(path=str(folder))
+        try:
+            path = self.save_screenshot(path=str(folder))
+        except TypeError:  # Textual 8.2.8, mid-resize: a screen not yet laid out again
+            self.notify("no screenshot: the screen is being laid out; press w again")
+            return
         self.notify(f"screenshot saved: {path}", timeout=10)
 
     async def action_bundle(self) -> None:

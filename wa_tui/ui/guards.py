@@ -82,17 +82,24 @@ class Palette(CommandPalette):
     popped the screen below it too (ScreenStackError)."""
 
     BINDINGS: ClassVar[list[BindingType]] = bindings(PALETTE)
+    _shut_by_click = False  # a click outside has closed it
 
     def _after_dismissal(self, event: Message) -> None:
         if not _on_top(self):  # dismissed, or the app quits
             event.prevent_default()
 
     on_mount = _after_dismissal  # its search starts at mount: not once it is gone
-    on_click = _after_dismissal
     on_input_submitted = _after_dismissal
     on_input_changed = _after_dismissal
     on_button_pressed = _after_dismissal
     on_option_list_option_selected = _after_dismissal
+
+    def on_click(self, event: events.Click) -> None:
+        # A click outside closes it (Textual's own handler): once, whatever follows.
+        if not _on_top(self) or self._shut_by_click:
+            event.prevent_default()
+        elif self.get_widget_at(event.screen_x, event.screen_y)[0] is self:
+            self._shut_by_click = True
 
     def on_screen_suspend(self) -> None:
         # Its search runs in a worker that looks its list up first: one still to start
@@ -117,6 +124,9 @@ class Palette(CommandPalette):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Textual's own page bindings stay in the map beside ours: theirs stand down.
         if action == "command_list" and parameters[:1] in (("page_up",), ("page_down",)):
+            return False
+        # Its list keys once its list is gone (the key came with the one closing it).
+        if action in ("command_list", "cursor_down") and not self.query(CommandList):
             return False
         return super().check_action(action, parameters)
 

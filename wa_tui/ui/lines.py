@@ -39,5 +39,16 @@ def plain_lines(lines: Iterable[Iterable[Segment]]) -> list[str]:
 
 
 def selected_text(lines: list[str], selection: Selection) -> tuple[str, str]:
-    """What `get_selection` hands Textual: the selected part of the pane's lines."""
-    return selection.extract("\n".join(lines)), "\n"
+    """What `get_selection` hands Textual: the selected part of the pane's lines.
+
+    Textual 8.2.8's `Selection.extract` looks up the line a selection starts on, and
+    its text loses a last empty line: a selection made before the pane got shorter, or
+    on an empty last line, raised IndexError. The lines are padded to the selection and
+    closed by a line that is not empty, which the text then drops."""
+    ends = [offset.y for offset in (selection.start, selection.end) if offset is not None]
+    padding = [""] * (max(ends, default=0) + 1 - len(lines))
+    text = "\n".join([*lines, *padding, SENTINEL])
+    return selection.extract(text).removesuffix(SENTINEL).rstrip("\n"), "\n"
+
+
+SENTINEL = "\x00"  # never in a pane's text: control characters are drawn visible
