@@ -300,6 +300,8 @@ class WaTuiApp(GuardedApp, App[None]):
         self.dashboard.set_focus(self.dashboard.query_one(pane))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.screen_stack or not self.dashboard.composed:  # starting, or quitting
+            return action in ("quit", "help", "command_palette")
         if action == "toggle_secrets":
             return self.secrets_may_be_shown
         return True

@@ -94,7 +94,7 @@ class DashboardScreen(Screen[None]):
         """The panes are there: the app may start filling them."""
 
     def on_mount(self) -> None:
-        if not self.query(NodeTable):
+        if not self.composed:
             return  # quitting as it starts: its panes are gone already
         for pane in PANES:
             if pane.title:
@@ -106,8 +106,8 @@ class DashboardScreen(Screen[None]):
     def fit(self, size: Size) -> None:
         """The layout for the terminal's size; a pane shown by size until its key is
         pressed, then by the user's choice."""
-        if not self.query(NodeTable):
-            return  # not composed yet: fitted as it mounts
+        if not self.composed:
+            return  # fitted as it mounts
         width, height = size
         self.narrow = width < NARROW_WIDTH or height < NARROW_HEIGHT
         self.set_class(self.narrow, "-narrow")
@@ -138,7 +138,14 @@ class DashboardScreen(Screen[None]):
         self.hidden.symmetric_difference_update({pane_id})
         self._arrange()
 
+    @property
+    def composed(self) -> bool:
+        """Its panes are there (they compose just after the app mounts)."""
+        return bool(self.query(NodeTable))
+
     def _arrange(self) -> None:
+        if not self.composed:
+            return
         shown_columns = set()
         for pane in PANES:
             shown = self._shows(pane)

@@ -95,11 +95,18 @@ class Palette(CommandPalette):
     on_option_list_option_selected = _after_dismissal
 
     def on_click(self, event: events.Click) -> None:
-        # A click outside closes it (Textual's own handler): once, whatever follows.
+        """A click outside it closes it, once, and only while a screen is left below it:
+        Textual's own closing, which the soak still met with a single screen left
+        (ScreenStackError), stands down."""
+        event.prevent_default()
         if not _on_top(self) or self._shut_by_click:
-            event.prevent_default()
-        elif self.get_widget_at(event.screen_x, event.screen_y)[0] is self:
+            return
+        widget, _ = self.get_widget_and_offset_at(event.screen_x, event.screen_y)
+        if widget is self:
             self._shut_by_click = True
+            self.workers.cancel_node(self)  # its search
+            self.app.post_message(CommandPalette.Closed(option_selected=False))
+            self.dismiss()
 
     def on_screen_suspend(self) -> None:
         # Its search runs in a worker that looks its list up first: one still to start
