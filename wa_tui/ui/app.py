@@ -408,7 +408,10 @@ class WaTuiApp(GuardedApp, App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's own commands, then one per key of ours in force and usable now
         (those with a tooltip: moving a cursor is no command)."""
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            # Textual's "Theme" opens a palette of its own, unguarded (ui/guards.py).
+            if command.title != "Theme":
+                yield command
         for _, keys in self.help_groups():
             for key in keys:
                 if key.tooltip and key.action != "quit" and self._usable(key.action, screen):
