@@ -39,6 +39,8 @@ def test_snapshot_demo_json_is_the_documented_document() -> None:
         "nodes",
         "findings",
         "vitals",
+        "settings",
+        "webhook",
     }
     summary = document["summary"]
     assert summary["nodes"] == len(document["nodes"]) and summary["severity"] is None
@@ -61,6 +63,8 @@ def test_snapshot_demo_json_is_the_documented_document() -> None:
     assert "WA_DB_PASSWORD=••••••" in node["support"]["env"]
     assert "Sup3r-S3cret" not in out.stdout
     assert document["findings"] == []
+    assert document["settings"]["webhooks"]["url"].startswith("https://localhost:")
+    assert document["webhook"] is None  # probed only with --webhook
 
 
 def test_snapshot_text_lists_nodes_then_findings(start_simulator: StartSimulator) -> None:

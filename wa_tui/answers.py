@@ -12,7 +12,7 @@ from datetime import datetime
 import pydantic_core
 
 from wa_tui import clock, memory
-from wa_tui.endpoints import HEALTH, SUPPORT
+from wa_tui.endpoints import HEALTH, STATS, SUPPORT
 from wa_tui.errors import ApiStatusError, UnreadableAnswer, WAError
 from wa_tui.metrics import MetricsAnswer, parse_metrics
 from wa_tui.models import PayloadError, Snapshot, build_snapshot
@@ -56,7 +56,9 @@ class Answers:
     health: bytes | WAError  # or why there is no health answer
     fetched_at: datetime
     expected_shards: int | None = None
-    # Stats and metrics asked this poll, by path: the answer, or why there is none.
+    # The answers beside support and health asked this poll, by path (the stats, the
+    # metrics, the settings, the webhook CA) and a webhook probe made since the last
+    # poll (WEBHOOK_PROBE): the answer, or why there is none.
     stats: Mapping[str, bytes | WAError] = field(default_factory=dict)
     # clock.monotonic() when they came: rates need better than fetched_at's second.
     received: float = field(default_factory=clock.monotonic)
@@ -69,6 +71,8 @@ class Answers:
         be read."""
         read: dict[str, MetricsAnswer | WAError] = {}
         for path, body in self.stats.items():
+            if path not in STATS:
+                continue  # the settings and the webhook's, read by the poller's reader
             if isinstance(body, WAError):
                 read[path] = body
                 continue

@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[connection],
         help="monitoring-plugin check: one line, exit 0/1/2/3 (OK/WARNING/CRITICAL/UNKNOWN)",
     )
+    snapshot.add_argument(
+        "--redact-phone", action="store_true", help="mask the phone number (wa_id) too"
+    )
     for one_shot in (snapshot, check):
         one_shot.add_argument(
             "--sample",
@@ -124,6 +127,21 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="S",
             help="read twice, S seconds apart, to give rates (callbacks, API errors)",
         )
+        one_shot.add_argument(
+            "--webhook",
+            action="store_true",
+            help="probe the webhook too (DNS, TCP, TLS, certificate; no request is sent)",
+        )
+    webhook = commands.add_parser(
+        "webhook",
+        parents=[connection],
+        help="where callbacks go: settings, probe (exit 0/1/2/3 as check); --post sends one",
+    )
+    webhook.add_argument(
+        "--post",
+        action="store_true",
+        help='send one test POST ({"wa_tui_probe": TIME}, User-Agent wa-tui/VERSION)',
+    )
 
     record = commands.add_parser(
         "record",
@@ -212,6 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="R",
         help="inject a random fault into this share (0..1) of the answers",
     )
+    simulate.add_argument(
+        "--webhook",
+        metavar="STATE",
+        help="pin the simulated webhook in one state: ok, expired, expiring, untrusted, "
+        "wronghost, slow, 503, down, unset, http",
+    )
     simulate.add_argument("--debug", action="store_true", help="log more to the log file")
 
     config = commands.add_parser("config", help="the config file: path, check, add")
@@ -262,13 +286,20 @@ def open_targets(args: argparse.Namespace) -> Iterator[list[Target]]:
 
     overrides = _overrides(args)
     if getattr(args, "demo", False):
+        import tempfile
+        from pathlib import Path
+
         from wa_tui.simulator import start_demo
 
-        server = start_demo()
-        try:
-            yield [targets.demo(server.url, server.username, server.password, overrides)]
-        finally:
-            server.stop()
+        with tempfile.TemporaryDirectory(prefix="wa-tui-demo-logs-") as folder:
+            server = start_demo(Path(folder))
+            assert server.node_logs is not None
+            # The demo's containers are files here: `l` tails them (no ssh, no docker).
+            tail = ["tail", "-n", "500", "-F", server.node_logs.template]
+            try:
+                yield [targets.demo(server.url, server.username, server.password, overrides, tail)]
+            finally:
+                server.stop()
     elif getattr(args, "url", None):
         yield [targets.from_url(args.url, overrides)]
     else:
@@ -301,13 +332,16 @@ def _keymap(args: argparse.Namespace) -> dict[str, str]:
     return config.keymap(config.config_path(getattr(args, "config", None)))
 
 
-def _read_once(args: argparse.Namespace) -> tuple[Target, PollResult]:
-    """`snapshot` and `check`: the one deployment named, polled once as a watcher does."""
+def _read_once(args: argparse.Namespace, webhook: str | None = None) -> tuple[Target, PollResult]:
+    """`snapshot`, `check` and `webhook`: the one deployment named, polled once as a
+    watcher does (`webhook`: "probe" or "post", the webhook first)."""
     from wa_tui.watcher import read_once
 
+    if webhook is None and getattr(args, "webhook", False):
+        webhook = "probe"
     with open_targets(args) as found:
         target = _only(found)
-        return target, asyncio.run(read_once(target, getattr(args, "sample", None)))
+        return target, asyncio.run(read_once(target, getattr(args, "sample", None), webhook))
 
 
 # -- commands --------------------------------------------------------------------------
@@ -532,7 +566,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     source = Source(target.name, target.url)
     if args.format == "json":
-        print(snapshot_json(source, result))
+        print(snapshot_json(source, result, args.redact_phone))
     else:
         print(snapshot_text(source, result))
     return 0
@@ -549,6 +583,17 @@ def run_check(args: argparse.Namespace) -> int:
     line, status = check_line(result, expiry_days)
     print(line)
     return status
+
+
+def run_webhook(args: argparse.Namespace) -> int:
+    from wa_tui.report import CheckStatus, unknown_line, webhook_status, webhook_text
+
+    _, result = _read_once(args, "post" if args.post else "probe")
+    if result.snapshot is None:
+        print(unknown_line(str(result.error)))
+        return CheckStatus.UNKNOWN
+    print("\n".join(webhook_text(result)))
+    return webhook_status(result)
 
 
 def run_config(args: argparse.Namespace) -> int:
@@ -590,6 +635,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     if not args.steady:
         deployment.go_live()
     deployment.serves_stats = not args.no_stats
+    if args.webhook is not None:
+        _pin_webhook(deployment, args.webhook)
     story = demo_story(deployment) if args.story and not args.scenario else None
     server = SimulatorServer(
         deployment,
@@ -608,6 +655,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     print(f"password: {server.password}")
     print(f"api key: {server.api_key}")
     print(f"deployment: {args.scenario or args.topology + shards}")
+    webhook = deployment.webhook
+    print(f"webhook: {webhook.url() or '(unset)'} ({webhook.state.value})")
     print("Ctrl+C stops it.", flush=True)
     try:
         threading.Event().wait()
@@ -616,6 +665,16 @@ def run_simulate(args: argparse.Namespace) -> int:
     finally:
         server.stop()
     return 0
+
+
+def _pin_webhook(deployment, state: str) -> None:  # a SimDeployment (import kept lazy)
+    from wa_tui.simulator.webhook import WebhookState
+
+    try:
+        deployment.webhook.pin(WebhookState(state))
+    except ValueError:
+        known = ", ".join(s.value for s in WebhookState)
+        raise UsageError(f"no webhook state {state!r}; one of {known}") from None
 
 
 def _fault_plan(name: str | None, rate: float):  # -> FaultPlan (import kept lazy)
@@ -637,6 +696,7 @@ COMMANDS = {
     "config": run_config,
     "snapshot": run_snapshot,
     "check": run_check,
+    "webhook": run_webhook,
     "simulate": run_simulate,
     "record": run_record,
     "replay": run_replay,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import re
 from datetime import datetime
 
 import httpx
@@ -18,7 +17,7 @@ import httpx
 from wa_tui import __version__, clock
 from wa_tui.answers import Answers
 from wa_tui.auth import Credentials, TokenCache
-from wa_tui.endpoints import HEALTH, LOGIN, SUPPORT
+from wa_tui.endpoints import ADMIN_ONLY, HEALTH, LOGIN, SUPPORT
 from wa_tui.errors import (
     ApiStatusError,
     AuthenticationError,
@@ -27,14 +26,12 @@ from wa_tui.errors import (
     UnreadableAnswer,
     WAError,
 )
+from wa_tui.text import html_title
 from wa_tui.transport import make_transport
 
 # Far above any real answer (1,000 nodes is ~2 MB) and far below what would hurt us.
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 PASSWORD_CHANGE_REQUIRED = 1024
-
-
-_TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
 
 
 def _error_from_response(response: httpx.Response) -> ApiStatusError:
@@ -47,9 +44,9 @@ def _error_from_response(response: httpx.Response) -> ApiStatusError:
         if error.get("details"):
             title = f"{title}: {error['details']}"
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-        match = _TITLE.search(response.text[:4096])
-        if match:
-            title = f"{' '.join(match.group(1).split())} (HTML page, likely from a proxy)"
+        page_title = html_title(response.text[:4096])
+        if page_title:
+            title = f"{page_title} (HTML page, likely from a proxy)"
     label = f"HTTP {status}" + (f", error {code}" if code is not None else "")
     hint = "the deployment is unhealthy or busy; retrying" if status >= 500 else "check the URL"
     retry_after = _retry_after(response)
@@ -268,8 +265,7 @@ class WAClient:
         failing fails the poll."""
         paths = (SUPPORT, HEALTH, *stats)
         bodies = await asyncio.gather(
-            self.get_body(paths[0]),
-            *(self.get_body(path, api_key_accepted=True) for path in paths[1:]),
+            *(self.get_body(path, api_key_accepted=path not in ADMIN_ONLY) for path in paths),
             return_exceptions=True,
         )
         for body in bodies:
@@ -280,3 +276,11 @@ class WAClient:
             raise support
         answered = dict(zip(stats, rest, strict=True))
         return Answers(support, health, clock.now(), self.expected_shards, answered)  # type: ignore[arg-type]
+
+    async def fetch_paths(self, paths: tuple[str, ...]) -> dict[str, bytes | WAError]:
+        """Each of `paths` with the admin's token: its answer, or why there is none."""
+        bodies = await asyncio.gather(*(self.get_body(p) for p in paths), return_exceptions=True)
+        for body in bodies:
+            if isinstance(body, BaseException) and not isinstance(body, WAError):
+                raise body
+        return dict(zip(paths, bodies, strict=True))  # type: ignore[arg-type]

@@ -53,6 +53,21 @@ class DeploymentSettings(BaseModel):
     pending_messages_warning: float = Field(default=10_000, ge=0)
     db_errors_per_second: float = Field(default=0.1, ge=0)
     api_5xx_percent: float = Field(default=5, ge=0, le=100)
+    # The application settings (README "When callbacks fail"), read this often and on `r`.
+    settings_interval: float = Field(default=300.0, gt=0)
+    webhook_probe: Literal["tls", "off"] = "tls"
+    webhook_cert_warning_days: float = Field(default=14, ge=0)
+    # How to read a node's log: an argument list with {host} and {container} (wa_tui/logs.py).
+    logs_command: list[str] | None = None
+    # A host as the API names it -> the name ssh reaches it by.
+    host_aliases: dict[str, str] = {}
+
+    @field_validator("logs_command")
+    @classmethod
+    def _a_command(cls, command: list[str] | None) -> list[str] | None:
+        if command is not None and (not command or not command[0].strip()):
+            raise ValueError('expected a program and its arguments, e.g. ["ssh", "{host}", ...]')
+        return command
 
     @field_validator("url")
     @classmethod
@@ -67,6 +82,7 @@ class DeploymentSettings(BaseModel):
             expiry_warning_days=self.expiry_warning_days,
             disk_warning_bytes=int(self.disk_warning_gib * GIB),
             disk_critical_bytes=int(self.disk_critical_gib * GIB),
+            webhook_cert_warning_days=self.webhook_cert_warning_days,
         )
 
     @property

@@ -45,6 +45,18 @@ def _navigation(scope: str, row: str, enter: str) -> tuple[Key, ...]:
     )
 
 
+def _scrolling(scope: str, top: str, bottom: str) -> tuple[Key, ...]:
+    """The keys of a pane of text that scrolls: by a line, by a page, to either end."""
+    return (
+        Key(f"{scope}.down", "j,down", "scroll_down", "Scroll down", display="↓ j", show=False),
+        Key(f"{scope}.up", "k,up", "scroll_up", "Scroll up", display="↑ k", show=False),
+        Key(f"{scope}.page_down", "pagedown", "page_down", "Page down", display="pgdn", show=False),
+        Key(f"{scope}.page_up", "pageup", "page_up", "Page up", display="pgup", show=False),
+        Key(f"{scope}.top", "home,g", "scroll_home", top, display="home g", show=False),
+        Key(f"{scope}.bottom", "end,G", "scroll_end", bottom, display="end G", show=False),
+    )
+
+
 # The footer shows, in this order, the `show` keys; help and quit come first so that a
 # narrow terminal, which cuts the footer's end, still shows them.
 DASHBOARD = (
@@ -81,6 +93,22 @@ DASHBOARD = (
         show=False,
     ),
     Key("dashboard.bundle", "b", "bundle", "Bundle", "Write a hand-over bundle", show=False),
+    Key(
+        "dashboard.webhook",
+        "W",
+        "webhook",
+        "Webhook",
+        "Where callbacks go: the settings, the probe, a test POST on request",
+        show=False,
+    ),
+    Key(
+        "dashboard.logs",
+        "l",
+        "logs",
+        "Logs",
+        "The selected node's log (logs_command in the config)",
+        show=False,
+    ),
     Key("dashboard.nodes", "n", "focus_nodes", "Node list", "Move to the node list", show=False),
     Key("dashboard.detail", "d", "focus_detail", "Detail", "Move to the node detail", show=False),
     Key(
@@ -94,12 +122,7 @@ DASHBOARD = (
 )
 NODES = _navigation("nodes", "node", "Open the detail")
 DETAIL = (
-    Key("detail.down", "j,down", "scroll_down", "Scroll down", display="↓ j", show=False),
-    Key("detail.up", "k,up", "scroll_up", "Scroll up", display="↑ k", show=False),
-    Key("detail.page_down", "pagedown", "page_down", "Page down", display="pgdn", show=False),
-    Key("detail.page_up", "pageup", "page_up", "Page up", display="pgup", show=False),
-    Key("detail.top", "home,g", "scroll_home", "Top", display="home g", show=False),
-    Key("detail.bottom", "end,G", "scroll_end", "Bottom", display="end G", show=False),
+    *_scrolling("detail", top="Top", bottom="Bottom"),
     Key("detail.back", "escape", "app.focus_nodes", "Back to nodes"),
 )
 REPLAY = (
@@ -141,13 +164,26 @@ CONFIRM = (
 )
 LOGIN = (Key("login.skip", "escape", "skip", "Skip this deployment"),)
 JUMP = (Key("jump.cancel", "escape", "dismiss(None)", "Cancel"),)
+WEBHOOK = (
+    Key("webhook.close", "escape,q,W", "dismiss", "Close"),
+    Key("webhook.probe", "p", "probe", "Probe again", "Probe the webhook again now"),
+    Key("webhook.post", "t", "test_post", "Test POST", "Send one test POST, after a confirmation"),
+)
+LOGS = (
+    Key("logs.close", "escape,q", "close", "Close"),
+    Key("logs.follow", "f", "toggle_follow", "Follow", "Keep the newest line in view, or stop"),
+    Key("logs.search", "slash", "search", "Search", display="/"),
+    Key("logs.next", "n", "next_match", "Next match", show=False),
+    Key("logs.previous", "N", "previous_match", "Previous match", show=False),
+    *_scrolling("logs", top="Oldest", bottom="Newest"),
+)
 PALETTE = (
     Key("palette.next_page", "pagedown", "page('page_down')", "Next page", show=False),
     Key("palette.previous_page", "pageup", "page('page_up')", "Previous page", show=False),
 )
 
 ALL = (DASHBOARD + NODES + DETAIL + REPLAY + FLEET + FLEET_LIST + HELP + SWITCHER + CONFIRM) + (
-    LOGIN + JUMP + PALETTE
+    LOGIN + JUMP + PALETTE + WEBHOOK + LOGS
 )
 BY_ID = {key.id: key for key in ALL}
 
@@ -165,6 +201,8 @@ IN_FORCE: tuple[tuple[tuple[Key, ...], ...], ...] = (
     (LOGIN,),
     (JUMP,),
     (PALETTE,),
+    (WEBHOOK,),
+    (LOGS,),
 )
 
 

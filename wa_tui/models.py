@@ -235,13 +235,15 @@ class Node:
         for name, value in derived.items():
             object.__setattr__(self, name, value)
 
+    # A container name never holds ':', a host may (an IPv6 address in brackets): the
+    # id splits at its last ':'.
     @property
     def host(self) -> str:
-        return self.id.partition(":")[0]
+        return self.id.rpartition(":")[0] if ":" in self.id else self.id
 
     @property
     def container(self) -> str:
-        return self.id.partition(":")[2]
+        return self.id.rpartition(":")[2] if ":" in self.id else ""
 
     @property
     def is_standby(self) -> bool:

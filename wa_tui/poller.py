@@ -7,10 +7,13 @@ asks `next_delay()` when the poll has ended, so polls never overlap.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import random
 import threading
+from collections.abc import Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from wa_tui import clock
@@ -18,11 +21,27 @@ from wa_tui.analysis import Change, Finding, Thresholds, analyse, diff
 from wa_tui.analysis.changes import restarts
 from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import KNOWN_FAMILIES, Vitals, VitalsThresholds, VitalsTracker
+from wa_tui.analysis.webhook import (
+    PROBE_AT_ONCE,
+    WebhookView,
+    webhook_findings,
+    with_webhook_advice,
+)
 from wa_tui.answers import Answers, not_served
-from wa_tui.endpoints import APP_STATS, DB_STATS, METRICS
-from wa_tui.errors import WAError
+from wa_tui.application_settings import read_settings
+from wa_tui.endpoints import (
+    APP_STATS,
+    DB_STATS,
+    METRICS,
+    SETTINGS,
+    STATS,
+    WEBHOOK_CA,
+    WEBHOOK_PROBE,
+)
+from wa_tui.errors import ApiStatusError, WAError
 from wa_tui.metrics import MetricsAnswer
 from wa_tui.models import Snapshot
+from wa_tui.webhook import PROBE_EVERY_SECONDS, WebhookProbe, probe, send_test_post
 
 if TYPE_CHECKING:
     from wa_tui.client import WAClient
@@ -45,6 +64,8 @@ class PollResult:
     vitals: Vitals | None = None
     answers: Answers | None = None  # as sent (for a recorder)
     summary: Summary | None = None  # the numbers every view shows
+    # The settings and the last webhook probe.
+    webhook: WebhookView = field(default_factory=WebhookView)
 
 
 class Reader:
@@ -64,23 +85,54 @@ class Reader:
         self.findings: tuple[Finding, ...] = ()
         self.summary: Summary | None = None  # of the last good snapshot
         self.not_served: dict[str, str] = {}  # path -> what the vitals say of it
+        self.webhook = WebhookView()
+        self.webhook_ca: bytes | None = None  # the PEM the deployment holds, if any
 
     def read(self, answers: Answers) -> PollResult:
         """The result of one poll's answers, worst findings first."""
         snapshot = answers.read(self.last_good)
         changes = list(diff(self.last_good, snapshot)) if self.last_good else []
         vitals = None
-        if answers.stats or self.not_served:
+        if any(path in STATS for path in answers.stats) or self.not_served:
             vitals = self.vitals.update(self._stats(answers), snapshot.fetched_at, answers.received)
             changes += restarts(vitals.restarted, snapshot.fetched_at)
+        self.read_webhook(answers.stats)
         findings = analyse(snapshot, self.thresholds, now=snapshot.fetched_at)
         findings += self.vitals.findings(snapshot.fetched_at)
+        webhook = self.webhook
+        findings += webhook_findings(webhook.settings, webhook.probe, findings, self.thresholds)
+        findings = with_webhook_advice(findings, webhook.settings, webhook.probe)
         findings.sort(key=lambda f: -f.severity)
         self.last_good, self.findings = snapshot, tuple(findings)
         self.summary = Summary.of(snapshot, self.findings, self.vitals.latest)
         return PollResult(
-            snapshot, None, self.findings, tuple(changes), vitals, answers, self.summary
+            snapshot, None, self.findings, tuple(changes), vitals, answers, self.summary, webhook
         )
+
+    def read_webhook(self, side: Mapping[str, bytes | WAError]) -> None:
+        """The settings, the webhook CA and a probe, when answers beside support and
+        health (`side`, by path) carry them."""
+        view = self.webhook
+        settings = side.get(SETTINGS)
+        if isinstance(settings, bytes):
+            try:
+                view = replace(view, settings=read_settings(settings), note=None)
+            except WAError as error:
+                view = replace(view, note=f"✖ {error}")
+        elif isinstance(settings, WAError):
+            unavailable = f"not available (HTTP {getattr(settings, 'status', '?')})"
+            view = replace(
+                view, settings=None, note=unavailable if not_served(settings) else f"✖ {settings}"
+            )
+        ca = side.get(WEBHOOK_CA)
+        if isinstance(ca, bytes):
+            self.webhook_ca, view = ca, replace(view, ca_uploaded=True)
+        elif isinstance(ca, ApiStatusError) and ca.status == 404:
+            self.webhook_ca, view = None, replace(view, ca_uploaded=False)
+        probe = side.get(WEBHOOK_PROBE)
+        if isinstance(probe, bytes):
+            view = replace(view, probe=WebhookProbe.from_document(json.loads(probe)))
+        self.webhook = view
 
     def _stats(self, answers: Answers) -> dict[str, MetricsAnswer | str]:
         """Each stats answer, or what the vitals say instead."""
@@ -107,12 +159,16 @@ class Poller:
         reader: Reader | None = None,
         rng: random.Random | None = None,
         db_stats_interval: float = 60.0,
+        settings_interval: float = 300.0,
+        webhook_probe: bool = True,
     ) -> None:
         self.client = client
         self.interval = interval
         self.reader = reader or Reader()
         self.db_stats_interval = db_stats_interval
-        # When each stats path is next asked (clock.monotonic()); absent: at the next poll.
+        self.settings_interval = settings_interval
+        self.webhook_probe = webhook_probe  # False: `webhook_probe = "off"`
+        # When each side path is next asked (clock.monotonic()); absent: at the next poll.
         self._stats_due: dict[str, float] = {}
         self.ask_stats = True  # False: support and health alone (the early poll)
         # Reading in a thread keeps a UI answering keys meanwhile; with no UI to keep
@@ -123,6 +179,11 @@ class Poller:
         self.failures = 0
         self.polls = 0
         self._rng = rng or random.Random()
+        # Answers gotten between polls (a webhook probe), handed in with the next poll's.
+        self._carried: dict[str, bytes | WAError] = {}
+        self._probe_task: asyncio.Task[WebhookProbe] | None = None
+        self._probe_due = 0.0  # clock.monotonic()
+        self._raised: frozenset[str] = frozenset()
 
     @classmethod
     def for_target(cls, target: Target) -> Poller:
@@ -132,6 +193,8 @@ class Poller:
             settings.interval,
             Reader(settings.thresholds, settings.vitals_thresholds),
             db_stats_interval=settings.db_stats_interval,
+            settings_interval=settings.settings_interval,
+            webhook_probe=settings.webhook_probe == "tls",
         )
 
     async def poll(self) -> PollResult:
@@ -141,6 +204,9 @@ class Poller:
             raise RuntimeError("this poller has no client: its answers come from elsewhere")
         try:
             answers = await self.client.fetch_answers(asked)
+            if self._carried:
+                answers = replace(answers, stats={**answers.stats, **self._carried})
+                self._carried = {}
             # Reading and analysing 1,000 nodes takes tens of ms: in a thread, the event
             # loop (the UI's) keeps answering keys meanwhile.
             if self.read_in_thread:
@@ -154,15 +220,18 @@ class Poller:
         self.failures = 0
         self.last_error = None
         self._schedule(asked)
+        self._probe_if_due(result.findings)
         return result
 
     def _stats_to_ask(self) -> tuple[str, ...]:
-        """The stats paths due this poll: app stats and metrics every poll, db stats on
-        their own slower interval (slow on large databases), one not served rarely."""
+        """The side paths due this poll: app stats and metrics every poll, db stats on
+        their own slower interval (slow on large databases), the settings and the
+        webhook CA on theirs, one not served rarely."""
         if not self.ask_stats:
             return ()
         now = clock.monotonic()
-        return tuple(p for p in (APP_STATS, METRICS, DB_STATS) if self._stats_due.get(p, 0) <= now)
+        paths = (APP_STATS, METRICS, DB_STATS, SETTINGS, WEBHOOK_CA)
+        return tuple(p for p in paths if self._stats_due.get(p, 0) <= now)
 
     def _schedule(self, asked: tuple[str, ...]) -> None:
         now = clock.monotonic()
@@ -171,6 +240,62 @@ class Poller:
                 self._stats_due[path] = now + NOT_SERVED_RETRY_SECONDS
             elif path == DB_STATS:
                 self._stats_due[path] = now + self.db_stats_interval
+            elif path in (SETTINGS, WEBHOOK_CA):
+                self._stats_due[path] = now + self.settings_interval
+
+    def ask_everything(self) -> None:
+        """The next poll asks every side path, however recently asked (`r`)."""
+        self._stats_due.clear()
+        self._probe_due = 0.0
+
+    # -- the webhook probe --------------------------------------------------------------
+
+    def _probe_if_due(self, findings: tuple[Finding, ...]) -> None:
+        """Probe the webhook in the background every PROBE_EVERY_SECONDS, and at once when
+        a callback finding is raised; the result comes with the next poll."""
+        raised = frozenset(f.code for f in findings if f.code in PROBE_AT_ONCE)
+        newly, self._raised = raised - self._raised, raised
+        url = self.reader.webhook.webhook_url
+        running = self._probe_task is not None and not self._probe_task.done()
+        if not self.webhook_probe or url is None or running:
+            return
+        if newly or clock.monotonic() >= self._probe_due:
+            self._probe_task = asyncio.create_task(self.probe_now(), name="webhook probe")
+
+    async def probe_now(self, post: bool = False) -> WebhookProbe:
+        """Probe the webhook the settings name now (with `post`, one test POST too); the
+        result comes with the next poll. Raises LookupError when no webhook is set."""
+        url = self.reader.webhook.webhook_url
+        if url is None:
+            raise LookupError("no webhook URL in the application settings")
+        ca = self.reader.webhook_ca
+        result = await probe(url, ca, self.reader.webhook.ca_uploaded)
+        if post and result.failed_step is None:
+            result = replace(result, post=await send_test_post(url, ca))
+        self._probe_due = clock.monotonic() + PROBE_EVERY_SECONDS
+        self._carried[WEBHOOK_PROBE] = result.encoded()
+        return result
+
+    async def read_webhook_first(self, post: bool = False) -> None:
+        """`--webhook` of the one-shot commands: the settings, the CA and a probe made
+        before the poll, which carries them."""
+        if self.client is None:
+            return
+        bodies = await self.client.fetch_paths((SETTINGS, WEBHOOK_CA))
+        self._carried.update(bodies)
+        self.reader.read_webhook(bodies)
+        for path in bodies:
+            self._stats_due[path] = clock.monotonic() + self.settings_interval
+        if self.reader.webhook.webhook_url is not None:
+            await self.probe_now(post)
+
+    async def aclose(self) -> None:
+        if self._probe_task is not None:
+            self._probe_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._probe_task
+        if self.client is not None:
+            await self.client.aclose()
 
     def adopt(self, early: EarlyPoll) -> PollResult:
         """Take a poll made in the background before the UI started, as if it were ours:

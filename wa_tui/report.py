@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from wa_tui.analysis import Finding, Severity, worst
 from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import NOT_READ, VITAL_LINES, Vitals
+from wa_tui.analysis.webhook import WEBHOOK_CODES
 from wa_tui.models import Node, Snapshot
 from wa_tui.secrets import mask_tree
 from wa_tui.text import visible
@@ -116,7 +117,7 @@ def _read(result: PollResult) -> tuple[Snapshot, Summary]:
     return result.snapshot, result.summary
 
 
-def snapshot_json(source: Source, result: PollResult) -> str:
+def snapshot_json(source: Source, result: PollResult, redact_phone: bool = False) -> str:
     snapshot, summary = _read(result)
     document = {
         "deployment": source.deployment,
@@ -127,6 +128,8 @@ def snapshot_json(source: Source, result: PollResult) -> str:
         "nodes": [node_document(n, snapshot) for n in snapshot.nodes],
         "findings": [finding_document(f) for f in result.findings],
         "vitals": vitals_document(result.vitals),
+        # The application settings (secrets masked) and the last webhook probe.
+        **result.webhook.document(redact_phone),
     }
     text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
     # json escapes C0 controls but not DEL and C1 (0x9b is a CSI to some terminals).
@@ -168,7 +171,16 @@ def snapshot_text(source: Source, result: PollResult) -> str:
         lines.append(
             f"{finding.severity.label.upper():<8}  {finding.code}  {visible(finding.message)}"
         )
-    return "\n".join([*lines, "", *_vitals_text(result.vitals)])
+    return "\n".join([*lines, "", *_vitals_text(result.vitals), "", *webhook_text(result)])
+
+
+def webhook_text(result: PollResult) -> list[str]:
+    """The WEBHOOK section: the settings, the probe, and the webhook's findings."""
+    view = result.webhook
+    findings = [f for f in result.findings if f.code in WEBHOOK_CODES]
+    lines = ["WEBHOOK", *(visible(line) for line in view.lines())]
+    lines += [f"{f.severity.marker} {f.code}  {visible(f.message)}" for f in findings]
+    return lines
 
 
 def _vitals_text(vitals: Vitals | None) -> list[str]:
@@ -192,6 +204,13 @@ class CheckStatus(IntEnum):
     WARNING = 1
     CRITICAL = 2
     UNKNOWN = 3
+
+
+def webhook_status(result: PollResult) -> CheckStatus:
+    """`wa-tui webhook`'s exit status: the webhook's findings; unknown without settings."""
+    if result.webhook.settings is None:
+        return CheckStatus.UNKNOWN
+    return check_status([f for f in result.findings if f.code in WEBHOOK_CODES])
 
 
 def check_status(findings: Sequence[Finding]) -> CheckStatus:

@@ -9,6 +9,20 @@ MASK = "••••••"
 _SECRET_KEY = re.compile(r"PASSWORD|PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|DSN|DATA_SOURCE", re.I)
 # scheme://user:password@host — the password part is masked, the rest kept for context.
 _URL_CREDENTIALS = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?=@)", re.I)
+# A query-string parameter that carries a credential (a webhook URL's `?token=`, a
+# signed URL's `sig=`): its value is masked, its name kept.
+_QUERY_SECRET = re.compile(
+    r"(?P<head>[?&;](?:[^=&#\s]*(?:PASSWORD|PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|SIG)"
+    r"[^=&#\s]*|code|access|hub\.verify_token)=)(?P<value>[^&#\s]+)",
+    re.I,
+)
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+# `NAME=value` or `NAME: value` inside a line of text (a log line) whose name looks secret.
+_ASSIGNED_SECRET = re.compile(
+    r"(?P<head>\b[\w.-]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|CREDENTIAL|PRIVATE_KEY|DSN)"
+    r"[\w.-]*\b\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;]+)",
+    re.I,
+)
 
 
 _MAYBE_SECRET = re.compile(
@@ -31,13 +45,26 @@ def mask_value(key: str, value: str) -> str:
     password embedded in a URL masked."""
     if is_secret_key(key):
         return MASK
-    return _URL_CREDENTIALS.sub(lambda m: m.group("head") + MASK, value)
+    return mask_url(value)
+
+
+def mask_url(text: str) -> str:
+    """`text` with the passwords and query-string tokens of any URL in it masked."""
+    if "://" not in text and "=" not in text:
+        return text
+    text = _URL_CREDENTIALS.sub(lambda m: m.group("head") + MASK, text)
+    return _QUERY_SECRET.sub(lambda m: m.group("head") + MASK, text) if "=" in text else text
+
+
+def mask_line(line: str) -> str:
+    """A line of free text (a log) with URL secrets and `secret_name=value` masked."""
+    return _ASSIGNED_SECRET.sub(lambda m: m.group("head") + MASK, mask_url(line))
 
 
 def mask_env_entry(entry: str) -> str:
     """`KEY=VALUE` with the value masked when it looks secret."""
     key, sep, value = entry.partition("=")
-    if not sep:
+    if not sep or not _ENV_NAME.fullmatch(key):  # a URL's query is no env entry
         return mask_value("", entry)
     return f"{key}={mask_value(key, value)}"
 

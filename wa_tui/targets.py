@@ -165,7 +165,13 @@ def configured(path: Path, profile: str | None, overrides: Overrides) -> list[Ta
     return [from_config(d, overrides) for d in deployments]
 
 
-def demo(url: str, username: str, password: str, overrides: Overrides) -> Target:
-    settings = _apply(DeploymentSettings(url=url), overrides)
+def demo(
+    url: str,
+    username: str,
+    password: str,
+    overrides: Overrides,
+    logs_command: list[str] | None = None,
+) -> Target:
+    settings = _apply(DeploymentSettings(url=url, logs_command=logs_command), overrides)
     credentials = Credentials.with_password(username, password)
     return Target("demo", url, credentials, settings, verify=True)

@@ -28,6 +28,15 @@ def visible(value: object, limit: int | None = None) -> str:
     return text
 
 
+_TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
+
+
+def html_title(text: str) -> str | None:
+    """The title of an HTML page (a proxy's error page), on one line; None if none."""
+    match = _TITLE.search(text)
+    return visible(" ".join(match.group(1).split()), limit=120) if match else None
+
+
 def human_bytes(count: int | None) -> str:
     """Bytes in binary units; the API's ~2**63 sentinel reads as 'unlimited'."""
     if count is None:

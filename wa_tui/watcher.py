@@ -27,6 +27,7 @@ from wa_tui import clock, memory
 from wa_tui.analysis import Change, Finding, Severity
 from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import VitalsTracker
+from wa_tui.analysis.webhook import WebhookView
 from wa_tui.answers import Answers
 from wa_tui.errors import WAError
 from wa_tui.models import Snapshot
@@ -162,8 +163,7 @@ class Watcher:
     async def aclose(self) -> None:
         for subscription in self._subscriptions:
             subscription.cancel()
-        if self.poller.client is not None:
-            await self.poller.client.aclose()
+        await self.poller.aclose()
 
     # -- what it knows ----------------------------------------------------------------
 
@@ -290,6 +290,16 @@ class Watcher:
         self._wake.clear()
         return True
 
+    def refresh(self) -> None:
+        """`r`: poll now, asking everything (the settings too), however recently asked."""
+        self.poller.ask_everything()
+        self.poll_now()
+
+    @property
+    def webhook(self) -> WebhookView:
+        """The settings and the last webhook probe, as of the last good poll."""
+        return self.poller.reader.webhook
+
     def poll_now(self) -> None:
         """End the wait for the next poll (or, mid-poll, the next wait at once)."""
         self._wake.set()
@@ -312,10 +322,17 @@ class Watcher:
             self.poller.client.credentials = self.target.credentials
 
 
-async def read_once(target: Target, sample: float | None = None) -> PollResult:
+async def read_once(
+    target: Target, sample: float | None = None, webhook: str | None = None
+) -> PollResult:
     """`snapshot` and `check`: one poll of `target`, as a watcher makes it; with
-    `sample`, a second one that many seconds later, so counters give rates."""
+    `sample`, a second one that many seconds later, so counters give rates; with
+    `webhook` ("probe", or "post" for a test POST too), the webhook probed first."""
     async with Watcher(target) as watcher:
+        if webhook is not None:
+            # A failure here is the poll's too, which says it.
+            with contextlib.suppress(WAError):
+                await watcher.poller.read_webhook_first(post=webhook == "post")
         result = await watcher.poll()
         if sample is None or result.error is not None:
             return result

@@ -58,6 +58,7 @@ class Thresholds:
     expiry_warning_days: float = 14
     disk_warning_bytes: int = 5 * GIB
     disk_critical_bytes: int = 1 * GIB
+    webhook_cert_warning_days: float = 14
 
 
 def _name(node: Node) -> str:

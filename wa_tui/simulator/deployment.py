@@ -15,6 +15,7 @@ from typing import Any
 
 from wa_tui import clock
 from wa_tui.simulator.traffic import Traffic
+from wa_tui.simulator.webhook import SimWebhook
 from wa_tui.text import GIB
 
 API_VERSION = "v2.45.1"
@@ -139,6 +140,11 @@ class SimDeployment:
         self.traffic = Traffic()
         self.serves_stats = True
         self.webapp_id = "06475793be9d"
+        # Where its callbacks go (served by the simulator beside the API); an older
+        # build or a user without admin rights is refused the settings (403).
+        self.webhook = SimWebhook()
+        self.serves_settings = True
+        self.max_concurrent_requests = 6
 
     # -- building ---------------------------------------------------------------------
 
@@ -231,6 +237,29 @@ class SimDeployment:
         if not self.keyed:
             return [n.id for n in self.nodes.values()]
         return [n.id for n in self.by_role("coreapp") if n.owns_shard]
+
+    def settings_payload(self) -> Any:
+        """`/v1/settings/application` as documented, its webhook the simulated one."""
+        application = {
+            "callback_backoff_delay_ms": 3000,
+            "callback_persist": True,
+            "garbagecollector_enable": {"media": False, "messages": True},
+            "heartbeat_interval": 5,
+            "max_callback_backoff_delay_ms": 900000,
+            "media": {"auto_download": ["image", "document", "audio"]},
+            "notify_user_change_number": True,
+            "show_security_notifications": True,
+            "unhealthy_interval": 30,
+            "wa_id": "15550100123",
+            "webhooks": {
+                "url": self.webhook.url(),
+                "max_concurrent_requests": self.max_concurrent_requests,
+                "message": {"sent": True, "delivered": True, "read": False},
+            },
+            "verbose_logging": False,
+            "log_level": "info",
+        }
+        return {"settings": {"application": application}, "meta": meta()}
 
     def app_stats_payload(self) -> Any:
         with self.lock:

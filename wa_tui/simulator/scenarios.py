@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from wa_tui import clock
 from wa_tui.simulator.deployment import SimDeployment, SimNode
+from wa_tui.simulator.webhook import WebhookState
 from wa_tui.text import GIB
 
 Scenario = Callable[[], SimDeployment]
@@ -60,9 +61,15 @@ def _socket(state: str) -> Callable[[SimDeployment], None]:
     return change
 
 
+def _webhook_failing(dep: SimDeployment) -> None:
+    dep.traffic.webhook_ok = False
+    dep.webhook.state = WebhookState.HTTP_503
+
+
 def _backed_up(dep: SimDeployment) -> None:
     """A webhook that has been failing for a while: the queue is already long."""
     dep.traffic.webhook_ok = False
+    dep.webhook.state = WebhookState.HTTP_503
     dep.traffic.node(_core(dep).id).callback_queue = 8_000
 
 
@@ -94,7 +101,7 @@ SCENARIOS: dict[str, Scenario] = {
     "single-socket-down": _changed(lambda d: _all(d, socket_conn="DN"), SimDeployment.single),
     # Its work (stats and metrics): a finding each, an older build, a restart.
     "callback-queue-high": _changed(_backed_up),
-    "callback-failing": _changed(lambda d: setattr(d.traffic, "webhook_ok", False)),
+    "callback-failing": _changed(_webhook_failing),
     "pending-messages-high": _changed(lambda d: setattr(d.traffic, "pending_messages", 25_000)),
     "db-errors": _changed(lambda d: setattr(d.traffic, "db_failing", True)),
     "api-errors": _changed(lambda d: setattr(d.traffic, "api_5xx_share", 0.5)),

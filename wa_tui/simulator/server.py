@@ -26,8 +26,10 @@ from typing import Any
 from aiohttp import web
 
 from wa_tui import clock
+from wa_tui.endpoints import SETTINGS, WEBHOOK_CA
 from wa_tui.simulator.deployment import SimDeployment, error_body, meta
 from wa_tui.simulator.faults import Fault, FaultPlan
+from wa_tui.simulator.node_logs import NodeLogs
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +99,10 @@ class SimulatorServer:
         step_seconds: float = 4.0,
         password_change_required: bool = False,
         faults: FaultPlan | None = None,
+        node_logs: NodeLogs | None = None,
     ) -> None:
         self.deployment = deployment
+        self.node_logs = node_logs  # the demo's container logs, written while it serves
         self.username = username
         self.password = password or secrets.token_urlsafe(12)
         # The webapp's WA_API_KEY: health, stats and metrics also take `Apikey KEY`.
@@ -168,14 +172,18 @@ class SimulatorServer:
         site = web.TCPSite(runner, "127.0.0.1", self.port, ssl_context=self.ssl_context)
         await site.start()
         self.port = runner.addresses[0][1]
-        teller = asyncio.create_task(self._tell_story()) if self.story else None
+        await self.deployment.webhook.start()
+        tasks = [asyncio.create_task(self._tell_story())] if self.story else []
+        if self.node_logs is not None:
+            tasks.append(asyncio.create_task(self.node_logs.run()))
         self._ready.set()
         try:
             await self._stop.wait()
         finally:
-            if teller:
-                teller.cancel()
+            for task in tasks:
+                task.cancel()
             await runner.cleanup()
+            await self.deployment.webhook.stop()
 
     async def _tell_story(self) -> None:
         assert self.story is not None
@@ -230,6 +238,8 @@ class SimulatorServer:
         app.router.add_get("/v1/stats/app", self._app_stats)
         app.router.add_get("/v1/stats/db", self._db_stats)
         app.router.add_get("/metrics", self._metrics)
+        app.router.add_get(SETTINGS, self._settings)
+        app.router.add_get(WEBHOOK_CA, self._webhook_ca)
         return app
 
     @web.middleware
@@ -277,6 +287,21 @@ class SimulatorServer:
         if not self.deployment.serves_stats:  # a build older than v2.21.3
             return _json_error(404, 1006, "Resource not found", f"no route {request.path}")
         return await self._answer(request, payload, api_key=True)
+
+    # The settings and the CA take no faults: the fault plan is the support answer's.
+    async def _settings(self, request: web.Request) -> web.StreamResponse:
+        if not self._token_valid(request):
+            return _json_error(401, 1005, "Access denied", "Invalid or expired token.")
+        if not self.deployment.serves_settings:
+            return _json_error(403, 1005, "Access denied", "Insufficient privileges.")
+        return web.json_response(self.deployment.settings_payload())
+
+    async def _webhook_ca(self, request: web.Request) -> web.StreamResponse:
+        if not self._token_valid(request):
+            return _json_error(401, 1005, "Access denied", "Invalid or expired token.")
+        if not self.deployment.serves_settings:
+            return _json_error(404, 1006, "Resource not found", "No webhook CA uploaded.")
+        return web.Response(body=self.deployment.webhook.ca_pem, content_type="text/plain")
 
     def _api_key_valid(self, request: web.Request) -> bool:
         scheme, _, key = request.headers.get("Authorization", "").partition(" ")

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from wa_tui import clock
 from wa_tui.simulator.deployment import SimDeployment
+from wa_tui.simulator.webhook import WebhookState
 
 
 def demo_story(dep: SimDeployment) -> Iterator[str]:
@@ -34,16 +35,21 @@ OUTAGE_STEPS = 6  # how long the webhook fails, in story steps
 
 
 def webhook_outage(dep: SimDeployment) -> Iterator[str]:
-    """The webhook stops answering 200: callbacks fail and queue up; then it recovers
-    and the queue drains."""
+    """The webhook stops answering 200: callbacks fail and queue up; then it answers
+    again, slowly at first, and the queue drains."""
     with dep.lock:
         dep.traffic.webhook_ok = False
+        dep.webhook.state = WebhookState.HTTP_503
     yield "webhook answering 503: callbacks failing and queueing"
-    for _ in range(OUTAGE_STEPS - 1):
+    for _ in range(OUTAGE_STEPS - 2):
         yield "webhook still failing: the callback queue grows"
     with dep.lock:
         dep.traffic.webhook_ok = True
-    yield "webhook answering 200 again: the callback queue drains"
+        dep.webhook.state = WebhookState.SLOW
+    yield "webhook answering 200 again, slowly: the callback queue drains"
+    with dep.lock:
+        dep.webhook.state = WebhookState.OK
+    yield "webhook healthy again"
 
 
 def socket_flap(dep: SimDeployment) -> Iterator[str]:

@@ -30,6 +30,8 @@ from textual.widget import Widget
 from wa_tui import memory
 from wa_tui.analysis import Severity, node_severity
 from wa_tui.keys import DASHBOARD
+from wa_tui.logs import LogsRefused, logs_command
+from wa_tui.models import Node
 from wa_tui.poller import EarlyPoll
 from wa_tui.secrets import mask_tree
 from wa_tui.targets import Target
@@ -42,6 +44,7 @@ from wa_tui.ui.event_log import EventLog
 from wa_tui.ui.findings_panel import FindingsLine, FindingsPanel
 from wa_tui.ui.guards import GuardedApp
 from wa_tui.ui.help_screen import HelpGroups, HelpScreen
+from wa_tui.ui.log_screen import LogScreen
 from wa_tui.ui.login_screen import LoginScreen
 from wa_tui.ui.node_commands import NodeCommands
 from wa_tui.ui.node_detail import NodeDetail
@@ -49,6 +52,7 @@ from wa_tui.ui.node_table import NodeTable
 from wa_tui.ui.status_bar import StatusBar
 from wa_tui.ui.topology import TopologyView
 from wa_tui.ui.vitals_panel import VitalsPanel
+from wa_tui.ui.webhook_screen import WebhookScreen
 from wa_tui.watcher import Phase, Update, Watcher, settle_after_first_polls, watchers_for
 
 if TYPE_CHECKING:
@@ -172,10 +176,33 @@ class WaTuiApp(GuardedApp, App[None]):
         good = update.result is not None and update.result.snapshot is not None
         if update.watcher is self.watcher and good:
             self._show_snapshot()
+            if isinstance(self.screen, WebhookScreen):
+                self.screen.redraw()
 
     def action_refresh(self) -> None:
-        """Poll now; if a poll is in flight, poll again as soon as it ends."""
-        self.watcher.poll_now()
+        """Poll now, the settings too; if a poll is in flight, again as soon as it ends."""
+        self.watcher.refresh()
+
+    def action_webhook(self) -> None:
+        if not isinstance(self.screen, WebhookScreen):
+            self.push_screen(WebhookScreen(self.watcher, self.keymap))
+
+    def action_logs(self) -> None:
+        """The selected node's log, on a screen of its own (wa_tui/logs.py)."""
+        node = self._selected_node()
+        if node is None:
+            self.notify("no node selected", severity="warning")
+            return
+        if self.watcher.poller.client is None:
+            self.notify("logs are live only: a replay cannot read them", severity="warning")
+            return
+        settings = self.watcher.target.settings
+        try:
+            command = logs_command(settings.logs_command, node, settings.host_aliases)
+        except LogsRefused as refused:
+            self.notify(str(refused), severity="error", timeout=10)
+            return
+        self.push_screen(LogScreen(node.id, command))
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
@@ -205,12 +232,16 @@ class WaTuiApp(GuardedApp, App[None]):
             self.dashboard.query_one(EventLog).show(watcher)
             self._show_selected()
 
-    def _show_selected(self) -> None:
+    def _selected_node(self) -> Node | None:
         snapshot = self.watcher.snapshot
         selected = self.dashboard.query_one(NodeTable).selected_key
-        node = snapshot.by_id.get(selected) if snapshot and selected else None
+        return snapshot.by_id.get(selected) if snapshot and selected else None
+
+    def _show_selected(self) -> None:
+        snapshot = self.watcher.snapshot
+        node = self._selected_node()
         detail = self.dashboard.query_one(NodeDetail)
-        detail.show(node, snapshot)
+        detail.show(node, snapshot, self.watcher.webhook)
         vitals = self.watcher.vitals.latest
         detail.show_vitals(vitals.of_node(node.id) if vitals and node else None)
         self._retitle(detail, f"Detail · {visible(node.id, limit=60)}" if node else "Detail")
@@ -323,8 +354,7 @@ class WaTuiApp(GuardedApp, App[None]):
 
     def action_copy_node(self) -> None:
         snapshot = self.watcher.snapshot
-        selected = self.dashboard.query_one(NodeTable).selected_key
-        node = snapshot.by_id.get(selected) if snapshot and selected else None
+        node = self._selected_node()
         if snapshot is None or node is None:
             self.notify("no node selected", severity="warning")
             return

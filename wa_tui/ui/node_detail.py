@@ -19,8 +19,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from wa_tui import clock
+from wa_tui.analysis.webhook import WebhookView
 from wa_tui.keys import DETAIL
-from wa_tui.models import FREE_SPACE_FIELDS, Node, Snapshot
+from wa_tui.models import FREE_SPACE_FIELDS, DeploymentKind, Node, Role, Snapshot
 from wa_tui.secrets import mask_tree
 from wa_tui.text import human_age, human_bytes, visible
 from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_badge
@@ -164,8 +165,28 @@ def _other_section(raw: Mapping[str, Any], health: Mapping[str, Any]) -> list[Re
     return [_heading("Other fields"), _grid(rest)] if rest else []
 
 
-def render_node(node: Node, snapshot: Snapshot, reveal: bool = False) -> RenderableType:
-    """Every field of `node`; secret-looking values masked unless `reveal`."""
+def holds_settings(node: Node, snapshot: Snapshot) -> bool:
+    """The node whose detail shows the deployment's settings: the primary master (the
+    node, for a single deployment). Every node shares them: they live in the database."""
+    return snapshot.kind is DeploymentKind.SINGLE or node.role == Role.PRIMARY_MASTER
+
+
+def _settings_section(webhook: WebhookView | None) -> list[RenderableType]:
+    if webhook is None or (webhook.settings is None and webhook.note is None):
+        return []
+    if webhook.settings is None:
+        return [_heading("Settings"), Text(visible(webhook.note or ""), style="dim")]
+    rows = [(label, Text(value)) for label, value in webhook.settings.rows()]
+    if webhook.probe is not None:
+        rows.append(("probe", Text(visible(webhook.probe.summary(), limit=200))))
+    return [_heading("Settings (every node shares them; W: the webhook)"), _grid(rows)]
+
+
+def render_node(
+    node: Node, snapshot: Snapshot, reveal: bool = False, webhook: WebhookView | None = None
+) -> RenderableType:
+    """Every field of `node`; secret-looking values masked unless `reveal`; the
+    deployment's settings under the node that `holds_settings`."""
     raw = mask_tree(snapshot.raw(node), reveal=reveal)
     health = mask_tree(node.health.model_dump() if node.health else {}, reveal=reveal)
     assert isinstance(raw, dict) and isinstance(health, dict)
@@ -173,6 +194,7 @@ def render_node(node: Node, snapshot: Snapshot, reveal: bool = False) -> Rendera
         Text(visible(node.id, limit=120), style="bold reverse"),
         _overview(node, snapshot, raw),
         *_errors_section(node, snapshot),
+        *_settings_section(webhook if holds_settings(node, snapshot) else None),
         *_mapping_section("Schema", raw.get("schema")),
         *_mapping_section("E2E", raw.get("e2e")),
         *_env_section(raw.get("env")),
@@ -235,7 +257,9 @@ class NodeDetail(VerticalScroll):
                     Text(f"▸ {visible(line, limit=200)}", style="cyan"), layout=not shown_before
                 )
 
-    def show(self, node: Node | None, snapshot: Snapshot | None) -> None:
+    def show(
+        self, node: Node | None, snapshot: Snapshot | None, webhook: WebhookView | None = None
+    ) -> None:
         """Redraw only when the node or what it shows changed: its clock ticking is not a
         change (the pane shows its skew), nor a few more bytes of logs (it shows GiB)."""
         if node is None or snapshot is None:
@@ -250,6 +274,7 @@ class NodeDetail(VerticalScroll):
                 node.health_entry,
                 shown,
                 self.reveal_secrets,
+                webhook if holds_settings(node, snapshot) else None,
             )
         if key == self._shown:
             return
@@ -260,4 +285,4 @@ class NodeDetail(VerticalScroll):
             body.show_content(Text("No node selected.", style="dim"))
         else:
             reveal = self.reveal_secrets
-            body.show_content(render_node(node, snapshot, reveal=reveal))
+            body.show_content(render_node(node, snapshot, reveal, webhook))
