@@ -78,7 +78,7 @@ def test_snapshot_text_lists_nodes_then_findings(start_simulator: StartSimulator
 
 def _vitals_section(stdout: str) -> list[str]:
     lines = stdout.splitlines()
-    return lines[lines.index("VITALS") + 1 :]
+    return lines[lines.index("VITALS") + 1 : lines.index("WEBHOOK") - 1]
 
 
 def test_snapshot_text_vitals_say_what_one_read_cannot_give(

@@ -100,10 +100,11 @@ def test_demo_story_fails_over_moves_shards_and_comes_back() -> None:
     deployment = SimDeployment.multiconnect(8, spares=2)
     story = demo_story(deployment)
     first_primary = _snapshot(deployment).with_role(Role.PRIMARY_MASTER)[0].id
-    lines = [next(story) for _ in range(OUTAGE_STEPS + 14)]
+    lines = [next(story) for _ in range(OUTAGE_STEPS + 15)]
     assert lines[0].startswith("webhook answering 503")
-    assert lines[OUTAGE_STEPS].startswith("webhook answering 200 again")
-    assert deployment.traffic.webhook_ok
+    assert lines[OUTAGE_STEPS].startswith("webhook answering 200 again, slowly")
+    assert lines[OUTAGE_STEPS + 1] == "webhook healthy again"
+    assert deployment.traffic.webhook_ok and deployment.webhook.state == "ok"
     assert any("socket to WhatsApp went down" in line for line in lines)
     assert any("took the lease" in line for line in lines)
     assert any("spare promoted" in line for line in lines)

@@ -1,7 +1,8 @@
 """Snapshot tests of the main screen at 160x50: single, HA and 8-shard multiconnect.
 
 The clock is frozen (wa_tui.clock) so times, ages and expiry read the same on every run;
-node ids are seeded. Update after an intended change: pytest --snapshot-update.
+node ids are seeded; the webhook the settings name is fixed. Update after an intended
+change: pytest --snapshot-update.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from tests.conftest import StartSimulator
 from tests.ui_helpers import make_app, wait_for
 from wa_tui import clock
 from wa_tui.simulator import SimDeployment
+from wa_tui.simulator.webhook import SimWebhook
 from wa_tui.ui.node_table import NodeTable
 
 FROZEN = datetime(2026, 11, 25, 9, 30, 0, tzinfo=UTC)
@@ -23,6 +25,8 @@ FROZEN = datetime(2026, 11, 25, 9, 30, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The simulated webhook's port differs each run: the settings name a fixed URL.
+    monkeypatch.setattr(SimWebhook, "url", lambda self: "https://hooks.example.com/wa")
     monkeypatch.setattr(clock, "now", lambda: FROZEN)
     monkeypatch.setattr(clock, "monotonic", lambda: 1000.0)
     monkeypatch.setenv("TZ", "UTC")

@@ -276,3 +276,27 @@ def test_a_selection_past_a_pane_that_got_shorter_copies_what_is_there() -> None
     assert selected_text(lines, Selection(Offset(0, 2), Offset(4, 2)))[0] == ""  # IndexError
     assert selected_text(lines, Selection(Offset(0, 1), Offset(3, 2)))[0] == "Shards   8 shards"
     assert selected_text(lines, Selection(None, None))[0] == "\n".join(lines[:2])
+
+
+async def test_ctrl_c_over_a_static_that_got_shorter_than_the_selection() -> None:
+    """The soak's find (seed 2026, the fleet over the vitals): Textual's own extraction
+    indexed a line the shortened content no longer had."""
+    from rich.text import Text
+    from textual.geometry import Offset
+    from textual.selection import Selection
+
+    from wa_tui.ui.redraw import Block
+
+    class Shrinking(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Block(Text("queue 0\npending 12\nalso reported: x"))
+
+    app = Shrinking()
+    async with app.run_test() as pilot:
+        block = app.query_one(Block)
+        app.screen.selections = {block: Selection(Offset(8, 2), Offset(22, 2))}
+        block.update(Text("queue 0\npending 12"))
+        await pilot.pause()
+        app.screen.action_copy_text()  # raised IndexError before Block
+        await pilot.pause()
+        assert app.return_code is None

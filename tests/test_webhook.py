@@ -178,3 +178,76 @@ async def test_webhook_probe_off_probes_nothing(start_simulator: StartSimulator)
     async with Watcher(target) as watcher:
         await watcher.poll()
         assert watcher.poller._probe_task is None
+
+
+async def test_the_exporter_probes_and_exports_the_webhook(simulator: SimulatorServer) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.test_prometheus import _scrape_until
+    from wa_tui.exporter import Exporter
+
+    simulator.deployment.webhook.pin(WebhookState.EXPIRED)
+    exporter = Exporter([target_for(simulator, interval=0.2)])
+    text, _ = await _scrape_until(exporter, "WEBHOOK_TLS_INVALID")
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    (ok,) = families["wa_webhook_probe_ok"].samples
+    (days,) = families["wa_webhook_certificate_days_left"].samples
+    assert ok.value == 0.0 and days.value < 0
+    assert simulator.deployment.webhook.requests == 0
+
+
+async def test_a_replay_shows_the_probe_recorded_then(simulator: SimulatorServer, tmp_path) -> None:
+    from wa_tui.recording import Recorder, read_recording
+    from wa_tui.replay import ReplayWatcher
+
+    simulator.deployment.webhook.pin(WebhookState.WRONGHOST)
+    path = tmp_path / "r.db"
+    recorder = Recorder(path, "test", simulator.url)
+    async with Watcher(target_for(simulator)) as watcher:
+        await watcher.poll()
+        await watcher.poller.probe_now()
+        result = await watcher.poll()
+        assert result.answers is not None
+        recorder.record(result.answers.fetched_at, result.answers.received, result.answers, None)
+    recorder.close()
+    recording = read_recording(path)
+    replay = ReplayWatcher(recording, ReplayWatcher.open(path).settings)
+    replay.go(len(replay) - 1)
+    probe = replay.webhook.probe
+    assert probe is not None and probe.reason == "name mismatch"
+    assert "WEBHOOK_TLS_INVALID" in {f.code for f in replay.findings}
+
+
+async def test_w_shows_the_probe_and_sends_one_post_only_after_yes(
+    simulator: SimulatorServer,
+) -> None:
+    from tests.ui_helpers import SIZE, until_nodes, wait_for
+    from wa_tui.ui.app import WaTuiApp
+    from wa_tui.ui.confirm_screen import ConfirmScreen
+    from wa_tui.ui.webhook_screen import WebhookScreen
+
+    webhook = simulator.deployment.webhook
+    webhook.pin(WebhookState.HTTP_503)
+    app = WaTuiApp([target_for(simulator)])
+    async with app.run_test(size=SIZE) as pilot:
+        await until_nodes(pilot)
+        await wait_for(pilot, lambda: app.watcher.poller._probe_task is not None)
+        await pilot.press("W")
+        await wait_for(pilot, lambda: isinstance(app.screen, WebhookScreen))
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")  # no: nothing is sent
+        await wait_for(pilot, lambda: isinstance(app.screen, WebhookScreen))
+        await pilot.press("t", "y")
+        await wait_for(pilot, lambda: "WEBHOOK_REJECTS" in _shown(app))
+        assert webhook.requests == 1
+        assert "test POST    HTTP 503 (503 Service Unavailable)" in _shown(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, WebhookScreen))
+    assert webhook.requests == 1
+
+
+def _shown(app) -> str:
+    from tests.ui_helpers import plain
+
+    return plain(app.screen.query_one("#webhook-body"))

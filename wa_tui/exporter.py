@@ -95,6 +95,28 @@ class WatchersCollector(Collector):
         for node in snapshot.nodes:
             self._node(gauges, d, snapshot, node)
         self._vitals(gauges, d, watcher)
+        self._webhook(gauges, d, watcher)
+
+    def _webhook(self, gauges: _Gauges, d: dict[str, object], watcher: Watcher) -> None:
+        """The last webhook probe (from the exporter's machine), when there is one."""
+        probe = watcher.webhook.probe
+        if probe is None:
+            return
+        reachable = float(probe.failed_step is None)
+        gauges.add(
+            "wa_webhook_probe_ok",
+            "1 if the last webhook probe from the exporter's machine passed DNS, TCP and TLS",
+            d,
+            reachable,
+        )
+        days = probe.days_left()
+        if days is not None:
+            gauges.add(
+                "wa_webhook_certificate_days_left",
+                "Days until the webhook's certificate expires",
+                d,
+                days,
+            )
 
     def _shards(self, gauges: _Gauges, d: dict[str, object], summary: Summary) -> None:
         for name, help_text, value in (

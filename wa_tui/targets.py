@@ -5,7 +5,7 @@ environment folded into `Target`s. Plain Python, shared by the app, `snapshot` a
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +36,7 @@ class Target:
     name: str
     url: str
     credentials: Credentials
-    settings: DeploymentSettings
+    settings: DeploymentSettings = field(hash=False)  # holds tables: not hashable
     verify: bool | str  # False: not verified; a str: the CA bundle to verify against
     token_cache: TokenCache | None = None
     # Requests over aiohttp's pool (wa_tui/transport.py): for processes polling many.

@@ -41,7 +41,7 @@ def webhook_outage(dep: SimDeployment) -> Iterator[str]:
         dep.traffic.webhook_ok = False
         dep.webhook.state = WebhookState.HTTP_503
     yield "webhook answering 503: callbacks failing and queueing"
-    for _ in range(OUTAGE_STEPS - 2):
+    for _ in range(OUTAGE_STEPS - 1):
         yield "webhook still failing: the callback queue grows"
     with dep.lock:
         dep.traffic.webhook_ok = True

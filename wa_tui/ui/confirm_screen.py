@@ -6,11 +6,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Static
 
 from wa_tui.keys import CONFIRM
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
+from wa_tui.ui.redraw import Block
 
 
 class ConfirmScreen(DismissOnce, ModalScreen[bool]):
@@ -22,8 +22,8 @@ class ConfirmScreen(DismissOnce, ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm"):
-            yield Static(Text(self.question, style="bold"))
-            yield Static(Text("y: yes · n, escape or enter: no", style="dim"))
+            yield Block(Text(self.question, style="bold"))
+            yield Block(Text("y: yes · n, escape or enter: no", style="dim"))
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss_once(yes)

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from wa_tui.analysis import Severity
@@ -17,6 +17,7 @@ from wa_tui.text import visible
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce, PagedOptionList
+from wa_tui.ui.redraw import Block
 from wa_tui.watcher import Watcher
 
 
@@ -48,7 +49,7 @@ class DeploymentSwitcher(DismissOnce, ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="switcher"):
-            yield Static(Text("Deployments (enter shows one, escape closes)", style="bold"))
+            yield Block(Text("Deployments (enter shows one, escape closes)", style="bold"))
             labels = [Option(watcher_label(w), id=w.name) for w in self._watchers]
             options = PagedOptionList(*labels, id="deployments")
             # Set here, not once mounted: `s q` in one read unmounts it before then.

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from wa_tui.analysis import Finding
 from wa_tui.text import visible
 from wa_tui.ui.badges import severity_mark
-from wa_tui.ui.redraw import SizedStatic
+from wa_tui.ui.redraw import Block, SizedStatic
 
 ALL_CLEAR = Text(
     "✔ No findings: masters, shards, sockets, builds and disks look healthy.", style="green"
@@ -43,7 +42,7 @@ class FindingsPanel(SizedStatic):
         self.show_content(render_findings(findings))
 
 
-class FindingsLine(Static):
+class FindingsLine(Block):
     """On a narrow terminal, the findings in one line: their count by severity and the
     worst codes (`enter` on a node, or the wide layout, shows them whole)."""
 

@@ -17,7 +17,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from wa_tui import clock
 from wa_tui.analysis import Severity, Thresholds
@@ -28,6 +28,7 @@ from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
 from wa_tui.ui.line_table import LineTable, cell_key
+from wa_tui.ui.redraw import Block
 
 COLUMNS = (
     ("mark", "!"),
@@ -171,7 +172,7 @@ class FleetScreen(DismissOnce, Screen[str | None]):
         self._filter = ""
         # Made here, not queried: a key or a tick may come while the screen is still
         # being composed or already taken down (`F q` in one read).
-        self._status = Static(id="fleet-status")
+        self._status = Block(id="fleet-status")
         self._field = Input(placeholder="filter by name (escape clears)", id="fleet-filter")
         self._table = FleetTable(id="fleet")
 

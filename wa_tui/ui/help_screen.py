@@ -10,11 +10,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
 
 from wa_tui.keys import HELP, Key
 from wa_tui.ui.bindings import bindings, key_display
 from wa_tui.ui.guards import DismissOnce
+from wa_tui.ui.redraw import Block
 
 # Keys that Textual provides rather than our bindings.
 BUILT_IN = (
@@ -52,7 +52,7 @@ class HelpScreen(DismissOnce, ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
-            yield Static(Text("Keys", style="bold"))
-            yield Static(keys_table(self._groups, self._keymap))
+            yield Block(Text("Keys", style="bold"))
+            yield Block(keys_table(self._groups, self._keymap))
             closing = key_display(HELP[0], self._keymap)
-            yield Static(Text(f"\n{closing} closes this help.", style="dim"))
+            yield Block(Text(f"\n{closing} closes this help.", style="dim"))

@@ -30,6 +30,7 @@ from wa_tui.text import visible
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
 from wa_tui.ui.lines import selected_text, shown_line
+from wa_tui.ui.redraw import Block
 
 LEVEL_STYLES = {Level.ERROR: Style(color="red", bold=True), Level.WARNING: Style(color="yellow")}
 MATCH_STYLE = Style(reverse=True)
@@ -141,10 +142,10 @@ class LogScreen(DismissOnce, ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         shown = " ".join(visible(part, limit=80) for part in self.stream.command)
-        yield Static(Text(f"Log · {visible(self.node_id, limit=60)} · {shown}"), id="log-title")
+        yield Block(Text(f"Log · {visible(self.node_id, limit=60)} · {shown}"), id="log-title")
         yield LogView(id="log")
         yield Input(placeholder="search (enter: go, escape: cancel)", id="log-search")
-        yield Static(id="log-status")
+        yield Block(id="log-status")
 
     def on_mount(self) -> None:
         self.query_one("#log-search", Input).display = False

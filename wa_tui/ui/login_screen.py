@@ -10,13 +10,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from wa_tui.keys import LOGIN
 from wa_tui.targets import Target
 from wa_tui.text import visible
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
+from wa_tui.ui.redraw import Block
 
 
 class LoginScreen(DismissOnce, ModalScreen[str | None]):
@@ -28,11 +29,11 @@ class LoginScreen(DismissOnce, ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="login"):
-            yield Static(Text(f"Log in to {visible(self.target.name)}", style="bold"))
+            yield Block(Text(f"Log in to {visible(self.target.name)}", style="bold"))
             user = visible(self.target.credentials.username or "")
-            yield Static(Text(f"{visible(self.target.url)} as {user}", style="dim"))
+            yield Block(Text(f"{visible(self.target.url)} as {user}", style="dim"))
             yield Input(password=True, placeholder="password", id="password")
-            yield Static(
+            yield Block(
                 Text("enter logs in · escape skips · the password is never stored", style="dim")
             )
 

@@ -26,7 +26,7 @@ from wa_tui.secrets import mask_tree
 from wa_tui.text import human_age, human_bytes, visible
 from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_badge
 from wa_tui.ui.bindings import bindings
-from wa_tui.ui.redraw import SizedStatic
+from wa_tui.ui.redraw import Block, SizedStatic
 
 VALUE_LIMIT = 400
 SKEW_TOLERANCE = 5.0  # seconds; less is "in sync"
@@ -241,7 +241,7 @@ class NodeDetail(VerticalScroll):
         self.redraws = 0  # how often the body was rebuilt (for tests, benchmarks)
 
     def compose(self) -> ComposeResult:
-        yield Static(id="detail-vitals")
+        yield Block(id="detail-vitals")
         yield SizedStatic(Text("No node selected.", style="dim"), id="detail-body")
 
     def show_vitals(self, line: str | None) -> None:

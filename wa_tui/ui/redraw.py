@@ -1,4 +1,5 @@
-"""Updating a Static without a layout pass when its height does not change.
+"""Wa-tui's Statics: a selection over one always copies, and one updated without a
+layout pass when its height does not change.
 
 `Static.update()` asks Textual for a layout of the whole screen by default, which
 repaints every pane. When the new content is as tall as the old, a repaint of the widget
@@ -14,7 +15,22 @@ from textual.widgets import Static
 from wa_tui.ui.lines import plain_lines, selected_text
 
 
-class SizedStatic(Static):
+class Block(Static):
+    """Every Static of wa-tui's: a mouse selection over it copies what it shows.
+
+    Textual 8.2.8's `Selection.extract` indexes the line a selection ends on: a selection
+    made before the widget's content got shorter (the vitals losing a line, a finding
+    cleared) raised IndexError at ctrl+c. Such a selection lies past the text: it copies
+    nothing from this widget."""
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        try:
+            return super().get_selection(selection)
+        except IndexError:
+            return None
+
+
+class SizedStatic(Block):
     """A Static that lays the screen out again only when its content's height changes."""
 
     _content_height: int | None = None

@@ -24,6 +24,7 @@ from wa_tui.text import visible
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
+from wa_tui.ui.redraw import Block
 from wa_tui.watcher import Phase, Update
 
 
@@ -56,7 +57,7 @@ def _event_line(watcher: ReplayWatcher) -> Text:
     )
 
 
-class Timeline(Static):
+class Timeline(Block):
     def show(self, watcher: ReplayWatcher) -> None:
         self.update(
             Text.assemble(render_timeline(watcher, self.size.width), "\n", _event_line(watcher)),
@@ -75,9 +76,9 @@ class JumpScreen(DismissOnce, ModalScreen[datetime | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="jump"):
-            yield Static(Text("Jump to a time", style="bold"))
+            yield Block(Text("Jump to a time", style="bold"))
             yield Input(placeholder=f"{self.day:%H:%M:%S} or {self.day:%Y-%m-%dT%H:%M}")
-            yield Static(id="jump-error")
+            yield Block(id="jump-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         moment = self._parse(event.value.strip())

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 
 from rich.text import Text
-from textual.widgets import Static
 
 from wa_tui import clock
 from wa_tui.analysis import Severity
 from wa_tui.models import Snapshot
 from wa_tui.text import human_age, visible
+from wa_tui.ui.redraw import Block
 from wa_tui.watcher import Watcher
 
 # A poll quicker than this is not announced: "refreshing…" flashing on and off at every
@@ -131,7 +131,7 @@ def _next(watcher: Watcher) -> Text:
     return Text(f"  every {every}", style="dim")
 
 
-class StatusBar(Static):
+class StatusBar(Block):
     _plain: str | None = None
     redraws = 0  # how often the line was repainted (for tests, benchmarks)
 

@@ -5,12 +5,12 @@ changed."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from wa_tui.analysis import Finding, Severity
 from wa_tui.analysis.vitals import VITAL_LINES, Vitals, VitalsTracker, sparkline
 from wa_tui.text import visible
 from wa_tui.ui.badges import severity_mark
+from wa_tui.ui.redraw import Block
 
 LABEL_WIDTH = 18
 VALUE_WIDTH = 12
@@ -75,7 +75,7 @@ def _details(vitals: Vitals) -> list[Text]:
     return lines
 
 
-class VitalsPanel(Static):
+class VitalsPanel(Block):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(Text("Waiting for the stats and metrics…", style="dim"), id=id)
         self._shown: str | None = None

@@ -22,6 +22,7 @@ from wa_tui.text import visible
 from wa_tui.ui.bindings import bindings, key_display
 from wa_tui.ui.confirm_screen import ConfirmScreen
 from wa_tui.ui.guards import DismissOnce
+from wa_tui.ui.redraw import Block
 from wa_tui.watcher import Watcher
 from wa_tui.webhook import USER_AGENT, WebhookProbe, post_body
 
@@ -45,13 +46,17 @@ class WebhookScreen(DismissOnce, ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="webhook"):
-            yield Static(id="webhook-body")
+            yield Block(id="webhook-body")
 
     def on_mount(self) -> None:
         self.redraw()
 
     def redraw(self) -> None:
         """Drawn anew on mount, after a probe, and after each poll (the app calls it)."""
+        bodies = self.query("#webhook-body").results(Static)
+        body = next(bodies, None)
+        if body is None:  # pushed, not yet composed: on_mount draws it
+            return
         view = self.watcher.webhook
         mine = self._probed
         if mine is not None and (view.probe is None or view.probe.checked_at <= mine.checked_at):
@@ -63,7 +68,7 @@ class WebhookScreen(DismissOnce, ModalScreen[None]):
         ] or [Text("no webhook finding", style="dim")]
         title = "Webhook" + ("" if self.live else " (as recorded: replay sends nothing)")
         doing = [Text(self._doing, style="yellow")] if self._doing else []
-        self.query_one("#webhook-body", Static).update(
+        body.update(
             Group(
                 Text(title, style="bold underline"),
                 *(_line(visible(line)) for line in view.lines()),
