@@ -7,6 +7,7 @@ timers) so the pictures show the same moments on every run.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from textual.pilot import Pilot
 
 from wa_tui import targets
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
+from wa_tui.simulator.node_logs import NodeLogs
 from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.fleet_screen import FleetScreen
@@ -127,7 +129,44 @@ async def shoot_fleet() -> None:
     print("wrote screenshots/fleet.svg")
 
 
+async def _until(pilot: Pilot, condition: Callable[[], object]) -> None:
+    while not condition():
+        await pilot.pause(0.05)
+
+
+async def shoot_why() -> None:
+    """README "When callbacks fail": the webhook screen during the outage after a test
+    POST, and then a coreapp's log (the demo's container logs, tailed)."""
+    deployment = SimDeployment.multiconnect(8, spares=2)
+    with tempfile.TemporaryDirectory(prefix="wa-tui-demo-logs-") as folder:
+        logs = NodeLogs(deployment, Path(folder))
+        story = demo_story(deployment)
+        with SimulatorServer(deployment, story=story, step_seconds=3600, node_logs=logs) as server:
+            await _story_until(server, "webhook answering 503")
+            tail = ["tail", "-n", "500", "-F", logs.template]
+            overrides = targets.Overrides(interval=3600)
+            target = targets.demo(server.url, server.username, server.password, overrides, tail)
+            app = WaTuiApp([target])
+            async with app.run_test(size=SIZE) as pilot:
+                await _refreshed(app, pilot)
+                await pilot.pause(1.0)  # a minute's callbacks in a second: rates to read
+                await _refreshed(app, pilot)
+                await pilot.press("W")
+                await pilot.press("t", "y")
+                await _until(pilot, lambda: "WEBHOOK_REJECTS" in str(app.watcher.findings))
+                await pilot.pause(0.3)
+                app.save_screenshot(str(HERE / "webhook.svg"))
+                await pilot.press("escape", "j", "j", "j", "l")
+                await _until(
+                    pilot, lambda: len(getattr(app.screen.query_one("#log"), "lines", ())) > 60
+                )
+                await pilot.pause(0.3)
+                app.save_screenshot(str(HERE / "node-log.svg"))
+    print("wrote screenshots/webhook.svg and screenshots/node-log.svg")
+
+
 async def main() -> None:
+    await shoot_why()
     await shoot_fleet()
     await shoot("dashboard-80x24", healthy, (80, 24))
     for name, scene in (

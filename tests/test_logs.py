@@ -135,6 +135,9 @@ async def test_search_follow_and_escapes_made_visible(
         view = app.screen.query_one(LogView)
         await wait_for(pilot, lambda: any("ended" in line for line in view.lines))
         assert "\\x1b[31mred\\x1b[0m password=••••••" in view.lines
+        (first, *_) = view.render_line(list(view.lines).index("WARN two"))
+        assert first.text.startswith("WARN two") and first.style is not None
+        assert first.style.color is not None and first.style.color.name == "yellow"
         await pilot.press("slash", "o", "n", "e", "enter")
         assert view.pattern is not None and view.current_match == 3  # the last match
         await pilot.press("N")
@@ -151,4 +154,26 @@ async def test_without_logs_command_l_says_how_to_set_it(simulator) -> None:
         await until_nodes(pilot)
         await pilot.press("l")
         await wait_for(pilot, lambda: any("logs_command" in n.message for n in app._notifications))
+        assert not isinstance(app.screen, LogScreen)
+
+
+async def test_in_replay_l_says_logs_are_live_only(simulator, tmp_path: Path) -> None:
+    from wa_tui.recording import Recorder
+    from wa_tui.replay import ReplayWatcher
+    from wa_tui.ui.replay_app import ReplayApp
+    from wa_tui.watcher import Watcher
+
+    path = tmp_path / "r.db"
+    recorder = Recorder(path, "test", simulator.url)
+    async with Watcher(target_for(simulator)) as watcher:
+        for _ in range(2):
+            answers = (await watcher.poll()).answers
+            assert answers is not None
+            recorder.record(answers.fetched_at, answers.received, answers, None)
+    recorder.close()
+    app = ReplayApp(ReplayWatcher.open(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await until_nodes(pilot)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: any("live only" in n.message for n in app._notifications))
         assert not isinstance(app.screen, LogScreen)

@@ -173,6 +173,8 @@ SCENES = (
     "palette",
     "switcher",
     "login",
+    "webhook",
+    "logs",
 )
 
 
@@ -206,6 +208,16 @@ def _scenes(story: SimulatorServer, hostile: SimulatorServer, tmp_path: Path) ->
         asks = Credentials(username="admin")  # no password source: the login prompt
         return WaTuiApp([Target(target.name, target.url, asks, target.settings, verify=True)])
 
+    def with_logs() -> WaTuiApp:
+        """The story's deployment, each node's log a shell loop (ERROR lines, escapes)."""
+        target = live()[0]
+        loop = (
+            'i=0; while :; do printf "%s line %d \\033[31mERROR\\033[0m token=x\\n" '
+            "{container} $i; i=$((i+1)); sleep 0.01; done"
+        )
+        settings = target.settings.model_copy(update={"logs_command": ["sh", "-c", loop]})
+        return WaTuiApp([Target(target.name, target.url, target.credentials, settings, True)])
+
     recording = tmp_path / "monkey.db"
 
     def replay() -> ReplayApp:
@@ -223,6 +235,8 @@ def _scenes(story: SimulatorServer, hostile: SimulatorServer, tmp_path: Path) ->
         Scene("palette", dashboard, (120, 32), ("ctrl+p",)),
         Scene("switcher", lambda: WaTuiApp(live()), (160, 50), ("escape", "s")),
         Scene("login", login, (100, 30)),
+        Scene("webhook", dashboard, (120, 32), ("W",)),
+        Scene("logs", with_logs, (160, 50), ("l",)),
     ]
 
 

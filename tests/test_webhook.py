@@ -251,3 +251,15 @@ def _shown(app) -> str:
     from tests.ui_helpers import plain
 
     return plain(app.screen.query_one("#webhook-body"))
+
+
+async def test_a_name_that_does_not_resolve_is_unreachable_by_name() -> None:
+    from wa_tui.analysis import Thresholds
+    from wa_tui.analysis.webhook import webhook_findings
+    from wa_tui.webhook import probe
+
+    result = await probe("https://hooks.no-such-host.invalid/cb?token=s3cret", None)
+    assert (result.failed_step, result.reason) == ("dns", "name not found")
+    assert "s3cret" not in result.url
+    (finding,) = webhook_findings(None, result, (), Thresholds())
+    assert finding.code == "WEBHOOK_UNREACHABLE" and "name not found (dns)" in finding.message

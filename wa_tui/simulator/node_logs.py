@@ -63,7 +63,7 @@ class NodeLogs:
             path.parent.mkdir(parents=True, exist_ok=True)
             lines = [self._line(node, webhook) for _ in range(lines_each)]
             with path.open("a", encoding="utf-8") as log:
-                log.writelines(f"{clock.now():%Y-%m-%dT%H:%M:%S.%f}Z {line}\n" for line in lines)
+                log.writelines(f"{clock.now():%Y-%m-%dT%H:%M:%S}Z {line}\n" for line in lines)
 
     def _line(self, node: SimNode, webhook: WebhookState) -> str:
         rng = self._rng

@@ -73,7 +73,10 @@ class LogView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if index >= len(self.lines):
             return Strip.blank(width, self.rich_style)
-        text = Text(self.lines[index], style=LEVEL_STYLES.get(self._levels[index], ""))
+        text = Text(self.lines[index])
+        level = LEVEL_STYLES.get(self._levels[index])
+        if level is not None:  # a span: Text.render leaves a Text's own style out
+            text.stylize(level)
         if self.pattern is not None:
             text.highlight_regex(self.pattern, MATCH_STYLE)
             if index == self.current_match:
