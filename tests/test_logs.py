@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import SIZE, target_for, until_nodes, wait_for
+from tests.ui_helpers import SIZE, burst, target_for, until_nodes, wait_for
 from wa_tui.logs import LogsRefused, logs_command
 from wa_tui.models import Node
 from wa_tui.simulator import SimDeployment
@@ -138,7 +138,7 @@ async def test_search_follow_and_escapes_made_visible(
         (first, *_) = view.render_line(list(view.lines).index("WARN two"))
         assert first.text.startswith("WARN two") and first.style is not None
         assert first.style.color is not None and first.style.color.name == "yellow"
-        await pilot.press("slash", "o", "n", "e", "enter")
+        await burst(pilot, "slash", "o", "n", "e", "enter")  # in one read, as over SSH
         assert view.pattern is not None and view.current_match == 3  # the last match
         await pilot.press("N")
         assert view.current_match == 0 and not view.following

@@ -221,6 +221,9 @@ async def test_a_replay_shows_the_probe_recorded_then(simulator: SimulatorServer
 async def test_w_shows_the_probe_and_sends_one_post_only_after_yes(
     simulator: SimulatorServer,
 ) -> None:
+    from textual.geometry import Offset
+    from textual.selection import Selection
+
     from tests.ui_helpers import SIZE, until_nodes, wait_for
     from wa_tui.ui.app import WaTuiApp
     from wa_tui.ui.confirm_screen import ConfirmScreen
@@ -242,6 +245,9 @@ async def test_w_shows_the_probe_and_sends_one_post_only_after_yes(
         await wait_for(pilot, lambda: "WEBHOOK_REJECTS" in _shown(app))
         assert webhook.requests == 1
         assert "test POST    HTTP 503 (503 Service Unavailable)" in _shown(app)
+        body = app.screen.query_one("#webhook-body")
+        copied = body.get_selection(Selection(Offset(0, 1), Offset(40, 3)))
+        assert copied is not None and copied[0].startswith("webhook      https://localhost:")
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, WebhookScreen))
     assert webhook.requests == 1

@@ -172,7 +172,8 @@ WEBHOOK = (
 LOGS = (
     Key("logs.close", "escape,q", "close", "Close"),
     Key("logs.follow", "f", "toggle_follow", "Follow", "Keep the newest line in view, or stop"),
-    Key("logs.search", "slash", "search", "Search", display="/"),
+    # Priority, as the fleet's filter: `/one` in one read searches for "one".
+    Key("logs.search", "slash", "search", "Search", display="/", priority=True),
     Key("logs.next", "n", "next_match", "Next match", show=False),
     Key("logs.previous", "N", "previous_match", "Previous match", show=False),
     *_scrolling("logs", top="Oldest", bottom="Newest"),

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from wa_tui.keys import HELP, Key
 from wa_tui.ui.bindings import bindings, key_display
 from wa_tui.ui.guards import DismissOnce
-from wa_tui.ui.redraw import Block
+from wa_tui.ui.redraw import Block, SizedStatic
 
 # Keys that Textual provides rather than our bindings.
 BUILT_IN = (
@@ -53,6 +53,6 @@ class HelpScreen(DismissOnce, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             yield Block(Text("Keys", style="bold"))
-            yield Block(keys_table(self._groups, self._keymap))
+            yield SizedStatic(keys_table(self._groups, self._keymap))  # a table: copied as shown
             closing = key_display(HELP[0], self._keymap)
             yield Block(Text(f"\n{closing} closes this help.", style="dim"))

@@ -186,7 +186,7 @@ class LogScreen(DismissOnce, ModalScreen[None]):
         search = self.query_one("#log-search", Input)
         if search.display:  # escape leaves the search first
             search.display = False
-            self.query_one(LogView).focus()
+            self.set_focus(self.query_one(LogView))
             return
         self.stream.stop()
         self.dismiss_once()
@@ -200,16 +200,18 @@ class LogScreen(DismissOnce, ModalScreen[None]):
         self._show_status()
 
     def action_search(self) -> None:
+        """Focus moves at once, not after the next refresh as `Widget.focus` does: `/`
+        and the pattern typed after it in one read go to the search."""
         search = self.query_one("#log-search", Input)
         search.display = True
-        search.focus()
+        self.set_focus(search)
 
     @on(Input.Submitted, "#log-search")
     def _searched(self, event: Input.Submitted) -> None:
         event.input.display = False
         view = self.query_one(LogView)
         self._matches = view.search(event.value)
-        view.focus()
+        self.set_focus(view)
         self._show_status()
 
     def action_next_match(self) -> None:

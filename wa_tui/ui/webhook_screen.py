@@ -22,7 +22,7 @@ from wa_tui.text import visible
 from wa_tui.ui.bindings import bindings, key_display
 from wa_tui.ui.confirm_screen import ConfirmScreen
 from wa_tui.ui.guards import DismissOnce
-from wa_tui.ui.redraw import Block
+from wa_tui.ui.redraw import SizedStatic
 from wa_tui.watcher import Watcher
 from wa_tui.webhook import USER_AGENT, WebhookProbe, post_body
 
@@ -46,7 +46,7 @@ class WebhookScreen(DismissOnce, ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="webhook"):
-            yield Block(id="webhook-body")
+            yield SizedStatic(id="webhook-body")  # its selection reads Rich groups
 
     def on_mount(self) -> None:
         self.redraw()
