@@ -123,10 +123,10 @@ async def test_b_in_replay_hands_over_the_poll_on_screen_and_the_minutes_up_to_i
     bundle = next(folder.glob("*.tar.gz"))
     assert bundle.name.startswith("wa-tui-bundle-demo-")
     files = _unpacked(bundle, tmp_path / "out")
-    shown = watcher.recording.polls[4].answers
+    shown = watcher.recording.poll(4).answers
     assert shown is not None
     expected = mask_tree(json.loads(shown.support))
     assert json.loads(files["answers/v1-support.json"]) == expected
     assert json.loads(files["summary.json"])["nodes"] == 12
     handed = read_recording(next((tmp_path / "out").glob("*/recording.db")))
-    assert [p.at for p in handed.polls] == [p.at for p in watcher.recording.polls[:5]]
+    assert [p.at for p in handed.polls] == watcher.recording.ats[:5]

@@ -34,8 +34,10 @@ async def test_five_deployments_open_on_the_fleet_worst_first(
         assert isinstance(screen, FleetScreen)
 
         def settled() -> bool:
+            """Every row read, and every webhook probed (its result changes advice)."""
             rows = _rows(screen)
-            return len(rows) == len(NAMES) and all(mark != "…" for _, mark in rows)
+            probed = all(w.webhook.probe is not None for w in app.watchers.values())
+            return len(rows) == len(NAMES) and all(mark != "…" for _, mark in rows) and probed
 
         await wait_for(pilot, settled)
         rows = _rows(screen)

@@ -18,21 +18,28 @@ import pytest
 
 from tests.conftest import StartSimulator
 from tests.ui_helpers import SIZE, row_texts, target_for, wait_for
+from wa_tui.endpoints import DB_STATS
 from wa_tui.errors import RecordingError
 from wa_tui.models import Role
 from wa_tui.recording import Recorder, read_recording, recording_consumer
 from wa_tui.replay import ReplayWatcher
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
+from wa_tui.targets import Target
 from wa_tui.ui.replay_app import ReplayApp
 from wa_tui.watcher import Watcher
 
 SECRETS = ("Sup3r-S3cret-db-pw", "k-8d1f4a77c2e94b0f")
 
 
-async def _record(server: SimulatorServer, path: Path, steps: int) -> None:
+async def _record(
+    server: SimulatorServer, path: Path, steps: int, db_stats_every: float = 60.0
+) -> None:
     """A poll after each step of the story (and one before it)."""
     recorder = Recorder(path, "demo", server.url)
-    async with Watcher(target_for(server, name="demo")) as watcher:
+    target = target_for(server, name="demo")
+    settings = target.settings.model_copy(update={"db_stats_interval": db_stats_every})
+    target = Target(target.name, target.url, target.credentials, settings, target.verify)
+    async with Watcher(target) as watcher:
         watcher.subscribe(recording_consumer(recorder), "the recorder")
         for step in range(steps + 1):
             if step:
@@ -131,7 +138,7 @@ def test_a_recorder_killed_mid_poll_leaves_a_file_that_replays(
         recorder.wait(timeout=10)
     recording = read_recording(path)
     assert len(recording.polls) >= 10 and recording.stopped is None
-    watcher = ReplayWatcher(recording, ReplayWatcher.open(path).settings)
+    watcher = ReplayWatcher.open(path)
     watcher.go(len(watcher) - 1)
     assert watcher.snapshot is not None and len(watcher.snapshot.nodes) == 12
     asyncio.run(watcher.aclose())
@@ -207,7 +214,7 @@ def test_keep_drops_the_oldest_polls_and_what_stays_replays(
     assert kept.stopped is None
     assert 12 <= len(kept.polls) < 12 + 10  # a minute at 5 s, from the keyframe before it
     assert kept.polls[-1].at == start + timedelta(seconds=5 * 59)
-    watcher = ReplayWatcher(kept, ReplayWatcher.open(path).settings)
+    watcher = ReplayWatcher.open(path)
     watcher.go(len(watcher) - 1)
     assert watcher.snapshot is not None and len(watcher.snapshot.nodes) == 6
     asyncio.run(watcher.aclose())
@@ -276,3 +283,61 @@ def test_recordings_are_read_replayed_and_bundled_without_the_http_client(
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.split() == ["3", "[]"], done.stderr
+
+
+def _seen(watcher: ReplayWatcher) -> tuple[object, ...]:
+    """What the dashboard would show of the poll on screen."""
+    findings = tuple((f.code, f.severity, f.message) for f in watcher.findings)
+    vitals = watcher.vitals.latest
+    history = {name: list(points) for name, points in watcher.vitals.history.items()}
+    changes = [(c.kind, c.message) for c in watcher.changes]
+    return (watcher.summary, findings, vitals.callback_queue if vitals else None, history, changes)
+
+
+async def test_a_poll_reached_by_a_jump_shows_what_playing_up_to_it_showed(
+    story_server: SimulatorServer, tmp_path: Path
+) -> None:
+    """Moving anywhere reads two polls and restores the rest from what the recorder wrote:
+    every poll so reached shows what playing through the recording showed, and what the
+    live watcher raised (the recorder wrote its findings)."""
+    path = tmp_path / "story.db"
+    await _record(story_server, path, steps=16, db_stats_every=0.2)  # every few polls
+    played = ReplayWatcher.open(path)
+    assert played.recording.indexed
+    carried = [i for i in range(len(played)) if DB_STATS in played.recording.derived(i).side]
+    assert 3 <= len(carried) < len(played) - 3  # so jumps start between them
+    seen = []
+    for index in range(len(played)):
+        played.go(index)
+        seen.append(_seen(played))
+        recorded = played.recording.derived(index)
+        assert recorded is not None
+        assert [f.code for f in recorded.findings] == [f.code for f in played.findings]
+    for index in reversed(range(len(played))):  # each one a jump (backwards: never "next")
+        jumped = ReplayWatcher.open(path)
+        jumped.go(index)
+        assert _seen(jumped) == seen[index], f"poll {index}"
+
+
+async def test_a_recording_of_the_first_format_opens_the_slow_way(
+    story_server: SimulatorServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "story.db"
+    await _record(story_server, path, steps=14)
+    fast = ReplayWatcher.open(path)
+    seen = {}
+    for index in (14, 3, 9):
+        fast.go(index)
+        seen[index] = _seen(fast)
+    fast.recording.close()
+    with sqlite3.connect(path) as db:  # what a format-1 recorder wrote
+        db.execute("DROP TABLE derived")
+        db.execute("DROP TABLE events")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'format'")
+    read = []
+    slow = ReplayWatcher.open(path, progress=lambda done, total: read.append((done, total)))
+    assert not slow.recording.indexed and read and read[0] == (0, 15)
+    assert slow.events == fast.events and len(slow.events) >= 3
+    for index in (14, 3, 9):
+        slow.go(index)
+        assert _seen(slow) == seen[index]

@@ -197,7 +197,7 @@ async def test_the_exporter_probes_and_exports_the_webhook(simulator: SimulatorS
 
 
 async def test_a_replay_shows_the_probe_recorded_then(simulator: SimulatorServer, tmp_path) -> None:
-    from wa_tui.recording import Recorder, read_recording
+    from wa_tui.recording import Recorder
     from wa_tui.replay import ReplayWatcher
 
     simulator.deployment.webhook.pin(WebhookState.WRONGHOST)
@@ -210,8 +210,7 @@ async def test_a_replay_shows_the_probe_recorded_then(simulator: SimulatorServer
         assert result.answers is not None
         recorder.record(result.answers.fetched_at, result.answers.received, result.answers, None)
     recorder.close()
-    recording = read_recording(path)
-    replay = ReplayWatcher(recording, ReplayWatcher.open(path).settings)
+    replay = ReplayWatcher.open(path)
     replay.go(len(replay) - 1)
     probe = replay.webhook.probe
     assert probe is not None and probe.reason == "name mismatch"

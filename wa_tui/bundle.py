@@ -12,6 +12,7 @@ A bundle is made one way (`handover_of`), from a watcher: live, under `--record`
 
 from __future__ import annotations
 
+import bisect
 import io
 import json
 import os
@@ -30,8 +31,8 @@ from wa_tui.analysis import Change, Finding
 from wa_tui.analysis.summary import Summary
 from wa_tui.answers import Answers, decode_answer
 from wa_tui.endpoints import HEALTH, SUPPORT
-from wa_tui.errors import WAError
-from wa_tui.recording import Recorder, Recording
+from wa_tui.errors import RecordingError, WAError
+from wa_tui.recording import Recorder, RecordingFile
 from wa_tui.replay import ReplayWatcher
 from wa_tui.report import finding_document, summary_document
 from wa_tui.secrets import MASK, mask_tree
@@ -51,7 +52,7 @@ class Handover:
     summary: Summary | None
     findings: Sequence[Finding]
     changes: Sequence[Change]
-    recording: Recording | None = None
+    recording: RecordingFile | None = None
     last_poll: int | None = None  # the recording's last poll handed over (None: its end)
     config_path: Path | None = None
     redact_phone: bool = False
@@ -60,7 +61,7 @@ class Handover:
 
 
 def handover_of(
-    watcher: Watcher, recording: Recording | None = None, config_path: Path | None = None
+    watcher: Watcher, recording: RecordingFile | None = None, config_path: Path | None = None
 ) -> Handover:
     """What `watcher` shows now, for whoever looks next: its last good answers, findings
     and changes, and `recording`'s minutes up to now. A replay hands over the poll on
@@ -106,7 +107,7 @@ def write_bundle(handover: Handover, output: Path) -> Path:
     files["versions.txt"] = _versions(handover).encode()
     if handover.config_path is not None and handover.config_path.is_file():
         files["config.toml"] = _config(handover)
-    if handover.recording is not None and handover.recording.polls:
+    if handover.recording is not None and len(handover.recording):
         files["recording.db"] = _recent_recording(handover)
     files["MANIFEST"] = _manifest(handover, files).encode()
     _write_tar(files, output)
@@ -195,15 +196,18 @@ def _recent_recording(handover: Handover) -> bytes:
     """The last `minutes` of the recording, recorded again (masked once more)."""
     recording = handover.recording
     assert recording is not None
-    end = len(recording.polls) if handover.last_poll is None else handover.last_poll + 1
-    polls = recording.polls[:end]
-    since = polls[-1].at - timedelta(minutes=handover.minutes)
+    end = len(recording) if handover.last_poll is None else handover.last_poll + 1
+    since = recording.ats[end - 1] - timedelta(minutes=handover.minutes)
+    start = bisect.bisect_left(recording.ats, since, 0, end)
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "recording.db"
         recorder = Recorder(path, handover.deployment, handover.url)
-        for poll in polls:
-            if poll.at >= since:
-                recorder.record(poll.at, poll.received, poll.answers, poll.error)
+        for index in range(start, end):
+            try:
+                poll = recording.poll(index)
+            except RecordingError:
+                break  # a damaged poll: what came before it is handed over
+            recorder.record(poll.at, poll.received, poll.answers, poll.error)
         recorder.close()
         return path.read_bytes()
 

@@ -490,6 +490,16 @@ async def _polled_once(target):  # -> Watcher (imports kept lazy)
     return watcher
 
 
+def _reading_whole(done: int, total: int) -> None:
+    """A recording of the first format is read whole before it replays: say how far."""
+    end = "\n" if done + 200 >= total else ""
+    print(
+        f"\rreading a format-1 recording whole: {done / max(total, 1):4.0%}",
+        end=end,
+        file=sys.stderr,
+    )
+
+
 def _replayed_to_the_end(path):  # -> ReplayWatcher (imports kept lazy)
     from wa_tui.replay import ReplayWatcher
 
@@ -546,7 +556,7 @@ def run_replay(args: argparse.Namespace) -> int:
 
     from wa_tui.replay import ReplayWatcher
 
-    watcher = ReplayWatcher.open(Path(args.file).expanduser())
+    watcher = ReplayWatcher.open(Path(args.file).expanduser(), progress=_reading_whole)
     if not len(watcher):
         raise UsageError(f"{args.file}: the recording holds no poll")
     if watcher.recording.stopped:

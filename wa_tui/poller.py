@@ -88,13 +88,16 @@ class Reader:
         self.webhook = WebhookView()
         self.webhook_ca: bytes | None = None  # the PEM the deployment holds, if any
 
-    def read(self, answers: Answers) -> PollResult:
-        """The result of one poll's answers, worst findings first."""
+    def read(self, answers: Answers, remember: bool = True) -> PollResult:
+        """The result of one poll's answers, worst findings first (`remember` False: not
+        kept in the vitals' history, as a replay does with the poll it warms up on)."""
         snapshot = answers.read(self.last_good)
         changes = list(diff(self.last_good, snapshot)) if self.last_good else []
         vitals = None
         if any(path in STATS for path in answers.stats) or self.not_served:
-            vitals = self.vitals.update(self._stats(answers), snapshot.fetched_at, answers.received)
+            vitals = self.vitals.update(
+                self._stats(answers), snapshot.fetched_at, answers.received, remember
+            )
             changes += restarts(vitals.restarted, snapshot.fetched_at)
         self.read_webhook(answers.stats)
         findings = analyse(snapshot, self.thresholds, now=snapshot.fetched_at)

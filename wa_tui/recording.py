@@ -2,7 +2,7 @@
 
 The file is SQLite (Python's standard library, readable by any SQLite tool):
 
-- `meta(key, value)`: `format` (1), `wa_tui_version`, `deployment`, `url`, `started`.
+- `meta(key, value)`: `format` (2), `wa_tui_version`, `deployment`, `url`, `started`.
 - `blobs(id, digest, body)`: zlib-compressed JSON, stored once by content (SHA-256 of the
   uncompressed bytes): a node's support entry, less its readings (clock, free space), is
   stored again only when it changed; so is a health answer.
@@ -11,7 +11,15 @@ The file is SQLite (Python's standard library, readable by any SQLite tool):
   `error` why the poll failed (then the rest is null); `support` the id of a blob
   `{"meta": ..., "shape": "keyed" | "single", "entries": {node: blob id}}`; `readings`
   zlib JSON `{node: {field: value}}`; `health` a blob id, or a string why there was none;
-  `stats` zlib JSON `{path: answer | {"error": why}}`.
+  `stats` zlib JSON `{path: answer | {"error": why}}`. The readings and stats are each a
+  stream compressed against the poll before; every KEYFRAME_EVERY polls one stands alone.
+- `derived(poll, body, changes, side)` (format 2): what the watcher made of a good poll, zlib JSON
+  `{"findings": [[code, severity, message, nodes, shards]], "vitals": history point, "changes":
+  [[seen_at, kind, message, severity, node]], "side": [paths]}`; and `events(poll, at,
+  what)`, the polls worth jumping to. A replay opens from these and the polls' times
+  alone, and reads a poll's answers only when it shows it (starting at the keyframe
+  before it); a report reads them without reading an answer again. A format-1 file
+  (no `derived`) still opens: it is read whole, the slow way, and never rewritten.
 
 Every poll is one transaction (WAL journal): a recorder killed at any moment leaves a
 file that replays up to its last complete poll. Secrets are masked before they are
@@ -33,14 +41,18 @@ from pathlib import Path
 from typing import Any
 
 from wa_tui import __version__, clock
+from wa_tui.analysis import Change, ChangeKind, Finding, Severity
+from wa_tui.analysis.events import event_of
+from wa_tui.analysis.vitals import HistoryPoint, history_point
 from wa_tui.answers import Answers, decode_answer
-from wa_tui.endpoints import HEALTH, SUPPORT
+from wa_tui.endpoints import DB_STATS, HEALTH, SETTINGS, SUPPORT, WEBHOOK_CA, WEBHOOK_PROBE
 from wa_tui.errors import ApiStatusError, RecordingError, UnreadableAnswer, WAError
 from wa_tui.models import READING_FIELDS, SINGLE_NODE_ID, is_keyed
+from wa_tui.poller import PollResult, Reader
 from wa_tui.secrets import mask_tree, may_hold_secrets
 from wa_tui.watcher import Consumer, Phase, Update
 
-FORMAT = "1"
+FORMAT = "2"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blobs (
@@ -56,6 +68,10 @@ CREATE TABLE IF NOT EXISTS polls (
     health TEXT,
     stats BLOB
 );
+CREATE TABLE IF NOT EXISTS derived (
+    poll INTEGER PRIMARY KEY, body BLOB NOT NULL, changes INTEGER NOT NULL, side TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (poll INTEGER PRIMARY KEY, at TEXT NOT NULL, what TEXT NOT NULL);
 """
 
 
@@ -90,6 +106,10 @@ class _Unpacker:
 
     def unpack(self, body: bytes) -> Any:
         """The value; ValueError for a delta whose predecessor was not read."""
+        return json.loads(self.advance(body))
+
+    def advance(self, body: bytes) -> bytes:
+        """The value's JSON, not parsed: enough to read the frame after it."""
         if body[:1] == b"K":
             raw = zlib.decompress(body[1:])
         elif body[:1] != b"D":
@@ -100,7 +120,7 @@ class _Unpacker:
             unpacker = zlib.decompressobj(zdict=self._previous)
             raw = unpacker.decompress(body[1:]) + unpacker.flush()
         self._previous = raw
-        return json.loads(raw)
+        return raw
 
 
 class Recorder:
@@ -120,6 +140,10 @@ class Recorder:
         self.polls = 0
         self._known: dict[bytes, int] = {}  # blob digest -> id, for this session
         self._readings, self._stats = _Packer(), _Packer()
+        # Polls recorded without what the watcher made of them (a bundle's copy) are read
+        # here, as the watcher would have: every recording has its `derived` rows.
+        self._reader: Reader | None = None
+        self._codes: frozenset[str] = frozenset()  # of the last good poll, for events
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # 0600 from the first byte
             os.close(fd)
@@ -128,6 +152,7 @@ class Recorder:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            self._first = self._id("SELECT COUNT(*) FROM polls") == 0
         except (OSError, sqlite3.Error) as exc:
             raise RecordingError(f"cannot record to {path}: {exc}") from None
         for key, value in {
@@ -157,18 +182,27 @@ class Recorder:
         return row[0]
 
     def record(
-        self, at: datetime, received: float, answers: Answers | None, error: str | None
+        self,
+        at: datetime,
+        received: float,
+        answers: Answers | None,
+        error: str | None,
+        result: PollResult | None = None,
     ) -> None:
-        """One poll: its answers (masked), or the error that kept it from them."""
+        """One poll: its answers (masked), or the error that kept it from them; and what
+        the watcher made of it (`result`; read here from the answers when not given)."""
+        if answers is not None and (result is None or result.snapshot is None):
+            result = self._derive(answers)
         try:
             self._db.execute("BEGIN")
             if answers is None:
-                self._db.execute(
+                cursor = self._db.execute(
                     "INSERT INTO polls (at, received, error) VALUES (?, ?, ?)",
                     (at.isoformat(), received, error or "unknown error"),
                 )
             else:
-                self._record_answers(at, received, answers)
+                cursor = self._record_answers(at, received, answers)
+            self._record_derived(cursor.lastrowid, at, result if answers else None)
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             if self._db.in_transaction:
@@ -178,7 +212,36 @@ class Recorder:
         if self.max_bytes is not None or self.keep_seconds is not None:
             self._drop_oldest(at)
 
-    def _record_answers(self, at: datetime, received: float, answers: Answers) -> None:
+    def _derive(self, answers: Answers) -> PollResult | None:
+        if self._reader is None:
+            self._reader = Reader()
+        try:
+            return self._reader.read(answers)
+        except WAError:
+            return None
+
+    def _record_derived(self, poll: int | None, at: datetime, result: PollResult | None) -> None:
+        """What the watcher made of the poll, and the event it is if it is one."""
+        findings = result.findings if result is not None and result.snapshot else ()
+        changes = result.changes if result is not None else ()
+        if result is not None and result.snapshot is not None:
+            document = derived_document(result)
+            body = zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
+            self._db.execute(
+                "INSERT INTO derived (poll, body, changes, side) VALUES (?, ?, ?, ?)",
+                (poll, body, len(document["changes"]), " ".join(document["side"])),
+            )
+        codes = frozenset(f.code for f in findings)
+        what = event_of(self._codes, codes, changes)
+        if result is not None and result.snapshot is not None:
+            self._codes = codes
+        if what and not self._first:
+            self._db.execute(
+                "INSERT INTO events (poll, at, what) VALUES (?, ?, ?)", (poll, at.isoformat(), what)
+            )
+        self._first = False
+
+    def _record_answers(self, at: datetime, received: float, answers: Answers) -> sqlite3.Cursor:
         support = _decoded_or_raw(answers.support, SUPPORT)
         manifest, readings = self._split_support(support)
         health: str
@@ -193,7 +256,7 @@ class Recorder:
             else _masked(_decoded_or_raw(body, path), body)
             for path, body in answers.stats.items()
         }
-        self._db.execute(
+        return self._db.execute(
             "INSERT INTO polls (at, received, support, readings, health, stats) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (
@@ -248,7 +311,8 @@ class Recorder:
         )
         if keyframe is None or keyframe <= (self._id("SELECT MIN(id) FROM polls") or 0):
             return
-        self._db.execute("DELETE FROM polls WHERE id < ?", (keyframe,))
+        for table, column in (("polls", "id"), ("derived", "poll"), ("events", "poll")):
+            self._db.execute(f"DELETE FROM {table} WHERE {column} < ?", (keyframe,))
         self._forget_unused_blobs()
         if too_big:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -277,6 +341,56 @@ class Recorder:
     def _read_blob(self, blob_id: int) -> Any:
         (body,) = self._db.execute("SELECT body FROM blobs WHERE id = ?", (blob_id,)).fetchone()
         return json.loads(zlib.decompress(body))
+
+
+# The answers a poll carries now and then that the reader keeps until the next (the
+# settings every 5 minutes, the webhook's CA, a probe): a replay moving in time reads the
+# last of each before the poll it shows.
+SIDE_PATHS = (SETTINGS, WEBHOOK_CA, WEBHOOK_PROBE)
+# And the database's stats, read once a minute: their gauges and counters carry over the
+# polls between. `derived` says which of these a poll carried.
+CARRIED_PATHS = (*SIDE_PATHS, DB_STATS)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What the watcher made of one good poll, as recorded."""
+
+    findings: tuple[Finding, ...]
+    vitals: HistoryPoint | None  # what the vitals' history keeps of it
+    changes: tuple[Change, ...]
+    side: tuple[str, ...]  # which of CARRIED_PATHS the poll carried
+
+
+def derived_document(result: PollResult) -> dict[str, Any]:
+    answers = result.answers
+    return {
+        "findings": [
+            [f.code, int(f.severity), f.message, list(f.nodes), list(f.shards)]
+            for f in result.findings
+        ],
+        "vitals": history_point(result.vitals) if result.vitals else None,
+        "changes": [
+            [c.seen_at.isoformat(), c.kind.value, c.message, int(c.severity), c.node]
+            for c in result.changes
+        ],
+        "side": [p for p in CARRIED_PATHS if answers is not None and p in answers.stats],
+    }
+
+
+def derived_of(document: Mapping[str, Any]) -> Derived:
+    return Derived(
+        tuple(
+            Finding(Severity(severity), code, message, tuple(nodes), tuple(shards))
+            for code, severity, message, nodes, shards in document["findings"]
+        ),
+        document.get("vitals"),
+        tuple(
+            Change(datetime.fromisoformat(at), ChangeKind(kind), message, Severity(severity), node)
+            for at, kind, message, severity, node in document["changes"]
+        ),
+        tuple(document.get("side", ())),
+    )
 
 
 def _masked(value: object, raw: bytes) -> object:
@@ -345,6 +459,140 @@ def read_recording(path: Path, expected_shards: int | None = None) -> Recording:
     return Recording(meta, tuple(polls), stopped)
 
 
+_DAMAGE = (sqlite3.Error, ValueError, TypeError, KeyError, zlib.error)
+
+
+class RecordingFile:
+    """A recording opened for replay and reports: each poll's time and outcome held in
+    memory (a day of polls is a few MB), its answers and what was derived from them read
+    when asked. Reading poll after poll follows the streams; a poll anywhere else is read
+    from the keyframe before it, the polls between followed without being parsed."""
+
+    def __init__(self, path: Path, expected_shards: int | None = None) -> None:
+        if not path.is_file():
+            raise RecordingError(f"{path}: no such recording")
+        self.path = path
+        self.stopped: str | None = None  # set when a damaged poll ends what can be read
+        try:
+            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            self.meta: dict[str, str] = dict(self._db.execute("SELECT key, value FROM meta"))
+            rows = self._db.execute(
+                "SELECT id, at, received, error IS NOT NULL, substr(readings, 1, 1) = X'4B' "
+                "FROM polls ORDER BY id"
+            ).fetchall()
+            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.Error as exc:
+            raise RecordingError(f"{path}: not a wa-tui recording ({exc})") from None
+        # What stays after --keep or --max-size starts at a keyframe; a poll before the
+        # first (a recorder that died mid-prune) cannot be read.
+        first = next((i for i, row in enumerate(rows) if row[3] or row[4]), len(rows))
+        rows = rows[first:]
+        self.ids = [row[0] for row in rows]
+        self.ats = [datetime.fromisoformat(row[1]) for row in rows]
+        self.received = [row[2] for row in rows]
+        self.failed = [bool(row[3]) for row in rows]
+        self._keyframes = [i for i, row in enumerate(rows) if row[4]]
+        self._index_of = {poll_id: i for i, poll_id in enumerate(self.ids)}
+        self._shards = expected_shards
+        self._cursor: _PollReader | None = None
+        self._cursor_at = -1
+        self.indexed = "derived" in tables and self._derived_count() == self.failed.count(False)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _derived_count(self) -> int:
+        first = self.ids[0] if self.ids else 0
+        (count,) = self._db.execute(
+            "SELECT COUNT(*) FROM derived WHERE poll >= ?", (first,)
+        ).fetchone()
+        return count
+
+    def poll(self, index: int) -> RecordedPoll:
+        """Poll `index`: its answers as recorded (RecordingError if it is damaged)."""
+        try:
+            if self._cursor is None or index != self._cursor_at + 1:
+                self._seek(index)
+            assert self._cursor is not None
+            row = self._row(index)
+            poll = self._cursor.poll(row)
+        except _DAMAGE as exc:
+            self._cursor = None
+            raise RecordingError(
+                f"poll {self.ids[index]} is damaged ({type(exc).__name__})"
+            ) from None
+        self._cursor_at = index
+        return poll
+
+    def _row(self, index: int) -> tuple[Any, ...]:
+        query = f"SELECT {POLL_COLUMNS} FROM polls WHERE id = ?"
+        row = self._db.execute(query, (self.ids[index],)).fetchone()
+        if row is None:
+            raise KeyError(f"poll {self.ids[index]}")
+        return row
+
+    def _seek(self, index: int) -> None:
+        """The streams brought to just before `index`, from the keyframe before it."""
+        start = max((k for k in self._keyframes if k <= index), default=0)
+        self._cursor = _PollReader(self._db, self._shards)
+        query = f"SELECT {POLL_COLUMNS} FROM polls WHERE id >= ? AND id < ? ORDER BY id"
+        for row in self._db.execute(query, (self.ids[start], self.ids[index])):
+            self._cursor.skip(row)
+
+    def derived(self, index: int) -> Derived | None:
+        """What the watcher made of poll `index` (None for a failed poll)."""
+        return self.derived_between(index, index + 1).get(index)
+
+    def derived_between(self, start: int, stop: int, changed: bool = False) -> dict[int, Derived]:
+        """Polls `start` to `stop - 1`, by index (`changed`: only those with changes)."""
+        if start >= stop or not self.indexed:
+            return {}
+        condition = " AND changes > 0" if changed else ""
+        rows = self._db.execute(
+            f"SELECT poll, body FROM derived WHERE poll >= ? AND poll <= ?{condition}",
+            (self.ids[start], self.ids[stop - 1]),
+        )
+        return {
+            self._index_of[poll]: derived_of(json.loads(zlib.decompress(body)))
+            for poll, body in rows
+        }
+
+    def last_with(self, path: str, before: int) -> int | None:
+        """The last poll before `before` that carried the side answer `path`."""
+        if not self.indexed or before <= 0:
+            return None
+        row = self._db.execute(
+            "SELECT MAX(poll) FROM derived WHERE poll < ? AND instr(side, ?) > 0",
+            (self.ids[before], path),
+        ).fetchone()
+        return self._index_of.get(row[0]) if row and row[0] is not None else None
+
+    def changed_before(self, stop: int, most: int) -> list[Change]:
+        """The changes of polls before `stop`, newest first, at most `most`."""
+        if not self.indexed or stop <= 0:
+            return []
+        changes: list[Change] = []
+        rows = self._db.execute(
+            "SELECT body FROM derived WHERE poll <= ? AND changes > 0 ORDER BY poll DESC",
+            (self.ids[stop - 1],),
+        )
+        for (body,) in rows:
+            changes += derived_of(json.loads(zlib.decompress(body))).changes
+            if len(changes) >= most:
+                break
+        return changes[:most]
+
+    def events(self) -> list[tuple[int, str]]:
+        """The recorded events: poll index and what happened."""
+        if not self.indexed:
+            return []
+        rows = self._db.execute("SELECT poll, what FROM events ORDER BY poll")
+        return [(self._index_of[poll], what) for poll, what in rows if poll in self._index_of]
+
+
 def _encode(value: object) -> bytes:
     if isinstance(value, dict) and set(value) == {"__raw__"}:
         return str(value["__raw__"]).encode()
@@ -370,6 +618,14 @@ class _PollReader:
                 raise KeyError(f"blob {blob_id}")
             self.blobs[blob_id] = json.loads(zlib.decompress(row[0]))
         return self.blobs[blob_id]
+
+    def skip(self, row: tuple[Any, ...]) -> None:
+        """Follow the streams past a poll without reading it (a seek to a later one)."""
+        readings, stats = row[5], row[7]
+        if readings:
+            self.readings.advance(readings)
+        if stats:
+            self.stats.advance(stats)
 
     def poll(self, row: tuple[Any, ...]) -> RecordedPoll:
         _, at, received, error, support_id, readings, health, stats = row
@@ -426,6 +682,6 @@ def recording_consumer(recorder: Recorder) -> Consumer:
         at = answers.fetched_at if answers else clock.now()
         received = answers.received if answers else clock.monotonic()
         error = None if answers else str(result.error)
-        await asyncio.to_thread(recorder.record, at, received, answers, error)
+        await asyncio.to_thread(recorder.record, at, received, answers, error, result)
 
     return record

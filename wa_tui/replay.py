@@ -3,37 +3,43 @@ the recorded answers instead of a deployment. Plain asyncio, no Textual.
 
 A `ReplayWatcher` is a `Watcher` whose polls come from the recording: the dashboard
 draws it as it draws a live one. Each position is read by a `Reader` exactly as the
-poller read it live (findings, changes, vitals recomputed, not stored); going back
-reads again from the start, so the state at any position is the state it had then.
+poller read it live. Playing on reads each next poll; moving anywhere else reads the poll
+before it and the poll itself, with the vitals' last 30 minutes, the change log and the
+settings restored from what the recorder wrote of the polls before (`derived`): a day of
+polls opens, and moves, without reading every answer again. A recording without those
+(format 1) is read whole when it opens, the slow way, and replays the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import bisect
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from wa_tui import clock
-from wa_tui.analysis import ChangeKind
+from wa_tui.analysis.events import event_of
+from wa_tui.analysis.vitals import HISTORY_SECONDS
 from wa_tui.auth import Credentials
 from wa_tui.config import DeploymentSettings
-from wa_tui.errors import WAError
+from wa_tui.endpoints import DB_STATS
+from wa_tui.errors import RecordingError, WAError
 from wa_tui.poller import EarlyPoll, Poller, PollResult, Reader
-from wa_tui.recording import Recording, read_recording
+from wa_tui.recording import (
+    SIDE_PATHS,
+    Derived,
+    RecordedPoll,
+    RecordingFile,
+    derived_document,
+    derived_of,
+)
 from wa_tui.targets import Target
-from wa_tui.watcher import Phase, Watcher
+from wa_tui.watcher import CHANGES_KEPT, Phase, Watcher
 
 SPEEDS = (1, 2, 5, 10, 30, 60)
-# Changes that make a position an event to jump to with { and }.
-EVENT_KINDS = {
-    ChangeKind.ROLE_CHANGED,
-    ChangeKind.SHARD_MOVED,
-    ChangeKind.NODE_APPEARED,
-    ChangeKind.NODE_DISAPPEARED,
-    ChangeKind.RESTARTED,
-}
+Progress = Callable[[int, int], object]  # polls read, of how many
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,12 @@ class Event:
 class ReplayWatcher(Watcher):
     """A recording, played as a deployment. `position` is the poll on screen."""
 
-    def __init__(self, recording: Recording, settings: DeploymentSettings) -> None:
+    def __init__(
+        self,
+        recording: RecordingFile,
+        settings: DeploymentSettings,
+        progress: Progress | None = None,
+    ) -> None:
         name = recording.meta.get("deployment", "recording")
         url = recording.meta.get("url", "")
         target = Target(f"{name} (replay)", url, Credentials(), settings, verify=True)
@@ -60,16 +71,22 @@ class ReplayWatcher(Watcher):
         self.playing = False
         self.speed = 10
         self._reader_at = -1  # the last poll the poller's reader has read
-        reader = self._fresh_reader()
-        self._results = [self._read(i, reader) for i in range(len(recording.polls))]
-        self.events = tuple(self._find_events())
-        self._fresh_reader()
+        # A recording without `derived` rows (format 1): derived here, once, in memory.
+        self._derived: list[Derived | None] | None = None
+        events = [(i, what) for i, what in recording.events()]
+        if not recording.indexed:
+            events = self._derive_all(progress)
+        self.events = tuple(Event(i, recording.ats[i], what) for i, what in events if i > 0)
 
     @classmethod
-    def open(cls, path: Path, settings: DeploymentSettings | None = None) -> ReplayWatcher:
+    def open(
+        cls,
+        path: Path,
+        settings: DeploymentSettings | None = None,
+        progress: Progress | None = None,
+    ) -> ReplayWatcher:
         settings = settings or DeploymentSettings()
-        recording = read_recording(path, settings.expected_shards)
-        return cls(recording, settings)
+        return cls(RecordingFile(path, settings.expected_shards), settings, progress)
 
     def _fresh_reader(self) -> Reader:
         self.poller.reader = Reader(self.settings.thresholds, self.settings.vitals_thresholds)
@@ -77,29 +94,53 @@ class ReplayWatcher(Watcher):
         return self.poller.reader
 
     def __len__(self) -> int:
-        return len(self.recording.polls)
+        """The polls that can be shown (a damaged poll ends a format-1 recording)."""
+        return len(self._derived) if self._derived is not None else len(self.recording)
 
-    def _read(self, index: int, reader: Reader) -> PollResult:
-        poll = self.recording.polls[index]
+    def _read(self, index: int, reader: Reader, remember: bool = True) -> PollResult:
+        try:
+            poll = self.recording.poll(index)
+        except RecordingError as error:
+            return PollResult(None, WAError(str(error), "the recording is damaged here"))
         if poll.answers is None:
             return PollResult(None, WAError(poll.error or "the poll failed", "as recorded"))
         try:
-            return reader.read(poll.answers)
+            return reader.read(poll.answers, remember)
         except WAError as error:
             return PollResult(None, error)
 
-    def _find_events(self) -> Iterator[Event]:
-        codes: set[str] = set()
-        for index, poll in enumerate(self.recording.polls):
-            result = self._results[index]
-            now = {f.code for f in result.findings}
-            said = [f"raised {c}" for c in sorted(now - codes)]
-            said += [f"cleared {c}" for c in sorted(codes - now)]
-            said += [c.message for c in result.changes if c.kind in EVENT_KINDS]
-            if result.snapshot is not None:
-                codes = now
-            if said and index > 0:
-                yield Event(index, poll.at, "; ".join(said))
+    def _derive_all(self, progress: Progress | None) -> list[tuple[int, str]]:
+        """Read a recording that has no `derived` rows whole: what each poll made, and
+        its events, as the recorder would have written them. A damaged poll ends it."""
+        reader, codes, events = self._fresh_reader(), frozenset[str](), []
+        derived: list[Derived | None] = []
+        for index in range(len(self.recording)):
+            result = self._read(index, reader)
+            if result.snapshot is None and "damaged" in str(result.error):
+                self.recording.stopped = f"{result.error}: replaying the {index} polls before it"
+                break
+            good = result.snapshot is not None
+            derived.append(derived_of(derived_document(result)) if good else None)
+            now = frozenset(f.code for f in result.findings) if good else frozenset()
+            what = event_of(codes, now, result.changes)
+            codes = now if good else codes
+            if what:
+                events.append((index, what))
+            if progress is not None and index % 200 == 0:
+                progress(index, len(self.recording))
+        self._derived = derived
+        self._fresh_reader()
+        return events
+
+    def derived(self, start: int, stop: int, changed: bool = False) -> dict[int, Derived]:
+        """What the recorder made of polls `start` to `stop - 1`, by index."""
+        if self._derived is None:
+            return self.recording.derived_between(start, stop, changed)
+        return {
+            i: d
+            for i in range(max(start, 0), min(stop, len(self._derived)))
+            if (d := self._derived[i]) is not None and (d.changes or not changed)
+        }
 
     # -- moving -------------------------------------------------------------------------
 
@@ -109,12 +150,77 @@ class ReplayWatcher(Watcher):
         index = max(0, min(index, len(self) - 1))
         if index == self.position or not len(self):
             return
-        reader = self.poller.reader if index > self._reader_at else self._fresh_reader()
-        result = self._results[index]
-        for earlier in range(self._reader_at + 1, index + 1):
-            result = self._read(earlier, reader)
+        if index == self._reader_at + 1:
+            result = self._read(index, self.poller.reader)  # playing on
+        else:
+            result = self._seek(index)
         self._reader_at = self.position = index
         self._show(result)
+
+    def _seek(self, index: int) -> PollResult:
+        """Poll `index` as playing up to it showed it: read from the last poll before it
+        that carried the database's stats (their gauges and counters carry over the polls
+        between), after a poll that warms the counters up; what the reader kept of the
+        polls before that (the vitals' last 30 minutes, the settings, the webhook's CA and
+        probe) restored from what the recorder wrote."""
+        reader = self._fresh_reader()
+        start = self._last_with(DB_STATS, index) if index else None
+        horizon = self.recording.ats[index].timestamp() - HISTORY_SECONDS
+        if start is None or self.recording.ats[start].timestamp() < horizon:
+            start = max(index - 1, 0)
+        warm_up = start - 1
+        self._restore(reader, warm_up)
+        if warm_up >= 0:
+            self._read(warm_up, reader, remember=False)
+        for earlier in range(start, index):
+            self._read(earlier, reader)
+        return self._read(index, reader)
+
+    def _restore(self, reader: Reader, last: int) -> None:
+        """The vitals' history up to poll `last` (of the 30 minutes before it), and the
+        last settings, webhook CA and probe a poll up to it carried."""
+        if last < 0:
+            return
+        ats = self.recording.ats
+        horizon = ats[last].timestamp() - HISTORY_SECONDS
+        first = bisect.bisect_left([a.timestamp() for a in ats[:last]], horizon)
+        for index, derived in sorted(self.derived(first, last + 1).items()):
+            if derived.vitals is not None:
+                reader.vitals.remember(ats[index], derived.vitals)
+        for path in SIDE_PATHS:
+            carrier = self._last_with(path, last + 1)
+            if carrier is None:
+                continue
+            poll = self._poll_or_none(carrier)
+            if poll is not None and poll.answers is not None and path in poll.answers.stats:
+                reader.read_webhook({path: poll.answers.stats[path]})
+
+    def _last_with(self, path: str, before: int) -> int | None:
+        if self._derived is None:
+            return self.recording.last_with(path, before)
+        return next(
+            (i for i in range(before - 1, -1, -1) if (d := self._derived[i]) and path in d.side),
+            None,
+        )
+
+    def _poll_or_none(self, index: int) -> RecordedPoll | None:
+        try:
+            return self.recording.poll(index)
+        except RecordingError:
+            return None
+
+    def _changes_up_to(self, index: int) -> list:
+        """The change log as a live watcher had it at poll `index`: newest first."""
+        if self._derived is None:
+            return self.recording.changed_before(index + 1, CHANGES_KEPT)
+        changes = []
+        for i in range(index, -1, -1):
+            derived = self._derived[i]
+            if derived is not None:
+                changes += derived.changes
+            if len(changes) >= CHANGES_KEPT:
+                break
+        return changes[:CHANGES_KEPT]
 
     def _say(self) -> None:
         """What the status line says instead of the polling."""
@@ -126,14 +232,10 @@ class ReplayWatcher(Watcher):
         )
 
     def _show(self, result: PollResult) -> None:
-        seen = self._results[: self.position + 1]
-        # Newest poll first, each poll's changes in their order: as the live log has them.
-        self.rewrite_changes(c for earlier in reversed(seen) for c in earlier.changes)
+        self.rewrite_changes(self._changes_up_to(self.position))
         self.status.error = str(result.error) if result.error else None
-        self.last_answers = next(
-            (p.answers for p in reversed(self.recording.polls[: self.position + 1]) if p.answers),
-            None,
-        )
+        if result.answers is not None:
+            self.last_answers = result.answers
         self._say()
         self._publish(Phase.POLLED, result)
         self._publish(Phase.WAITING)
@@ -157,9 +259,7 @@ class ReplayWatcher(Watcher):
 
     def go_to_time(self, moment: datetime) -> None:
         """The last poll at or before `moment` (the first, if all are after)."""
-        polls = self.recording.polls
-        index = max((i for i, p in enumerate(polls) if p.at <= moment), default=0)
-        self.go(index)
+        self.go(max(bisect.bisect_right(self.recording.ats, moment) - 1, 0))
 
     def faster(self, up: bool) -> None:
         position = SPEEDS.index(self.speed) + (1 if up else -1)
@@ -176,7 +276,7 @@ class ReplayWatcher(Watcher):
 
     @property
     def at(self) -> datetime | None:
-        return self.recording.polls[self.position].at if self.position >= 0 else None
+        return self.recording.ats[self.position] if self.position >= 0 else None
 
     # -- the loop: playing instead of polling -------------------------------------------
 
@@ -199,6 +299,6 @@ class ReplayWatcher(Watcher):
                 await self._woken(None)
 
     def _gap(self, index: int) -> float:
-        polls = self.recording.polls
-        seconds = (polls[index + 1].received - polls[index].received) / self.speed
+        received = self.recording.received
+        seconds = (received[index + 1] - received[index]) / self.speed
         return min(max(seconds, 0.05), 10.0)

@@ -88,17 +88,31 @@ class WebhookProbe:
         return self.certificate.days_left(self.checked_at) if self.certificate else None
 
     def summary(self) -> str:
-        """One line: what the probe found."""
+        """One line: what the probe found, with its timings."""
         if self.failed_step is not None:
-            return f"{self.failed_step} failed: {self.reason}"
+            return self.outcome()
         done = ", ".join(
             f"{step} {seconds * 1000:.0f} ms" for step, seconds in self.timings.items()
         )
         post = ""
         if self.post is not None:
-            answered = f"HTTP {self.post.status}" if self.post.status else self.post.error
-            post = f"; test POST: {answered} in {self.post.seconds:.2f}s"
+            post = f"; test POST: {self._answered()} in {self.post.seconds:.2f}s"
         return f"reachable ({done}){post}"
+
+    def outcome(self) -> str:
+        """What the probe found, in words that change only when that does (a finding's
+        advice quotes it: timings would redraw it at every probe)."""
+        if self.failed_step is not None:
+            return f"{self.failed_step} failed: {self.reason}"
+        secure = ", its certificate valid" if self.certificate is not None else ""
+        post = f"; test POST: {self._answered()}" if self.post is not None else ""
+        return f"reachable{secure}{post}"
+
+    def _answered(self) -> str:
+        assert self.post is not None
+        if self.post.status is not None:
+            return f"HTTP {self.post.status}"
+        return f"no answer ({self.post.error})"
 
     def steps(self) -> list[str]:
         """Each step's outcome, the certificate and the test POST, one line each."""

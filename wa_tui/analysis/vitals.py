@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from wa_tui.analysis.findings import Finding, Severity
 from wa_tui.endpoints import APP_STATS, DB_STATS, METRICS
@@ -155,6 +156,22 @@ KNOWN_FAMILIES = frozenset(
 )
 
 
+# What the history keeps of one poll's vitals (JSON-ready: recordings store it): the
+# charted values, callbacks and failures per second, the nodes that restarted.
+HistoryPoint = dict[str, Any]
+
+
+def history_point(vitals: Vitals) -> HistoryPoint:
+    point: HistoryPoint = {
+        "values": {n: v for n in CHARTED if (v := vitals.value(n)) is not None},
+    }
+    if vitals.callbacks_per_s is not None:
+        point["callbacks"] = [vitals.callbacks_per_s, vitals.callback_failures_per_s or 0.0]
+    if vitals.restarted:
+        point["restarted"] = list(vitals.restarted)
+    return point
+
+
 class VitalsTracker:
     """Counters to rates, and the history of each vital, for one deployment."""
 
@@ -171,7 +188,11 @@ class VitalsTracker:
         self.latest: Vitals | None = None
 
     def update(
-        self, answers: Mapping[str, MetricsAnswer | str], at: datetime, received: float
+        self,
+        answers: Mapping[str, MetricsAnswer | str],
+        at: datetime,
+        received: float,
+        remember: bool = True,
     ) -> Vitals:
         """The vitals of one poll: `answers` by path, each its families or why there
         are none (a path not asked this poll is absent); `at` is when they came, and
@@ -186,7 +207,8 @@ class VitalsTracker:
                 reading.add(path, node, family)
             reading.unknown |= answer.unparsed_names()
         vitals = reading.vitals(at, unavailable, read, self.latest)
-        self._remember(vitals)
+        if remember:  # False: a replay warming the counters up (its history is restored)
+            self._remember(vitals)
         self.latest = vitals
         return vitals
 
@@ -211,19 +233,24 @@ class VitalsTracker:
         return previous is not None and uptime < previous
 
     def _remember(self, vitals: Vitals) -> None:
-        horizon = vitals.at.timestamp() - HISTORY_SECONDS
+        self.remember(vitals.at, history_point(vitals))
+
+    def remember(self, at: datetime, point: HistoryPoint) -> None:
+        """Keep one poll's `point` (a recording keeps them too: a replay moving in time
+        restores the last 30 minutes from them, not by reading every answer again)."""
+        horizon = at.timestamp() - HISTORY_SECONDS
+        values = point.get("values", {})
         for name, points in self.history.items():
-            value = vitals.value(name)
+            value = values.get(name)
             if value is not None:
-                points.append((vitals.at, value))
+                points.append((at, value))
             while points and points[0][0].timestamp() < horizon:
                 points.popleft()
-        if vitals.callbacks_per_s is not None:
-            self._callbacks.append(
-                (vitals.at, vitals.callbacks_per_s, vitals.callback_failures_per_s or 0.0)
-            )
-        for node in vitals.restarted:
-            self.restarts[node] = vitals.at
+        callbacks = point.get("callbacks")
+        if callbacks is not None:
+            self._callbacks.append((at, callbacks[0], callbacks[1]))
+        for node in point.get("restarted", ()):
+            self.restarts[node] = at
 
     def failing_share(self, now: datetime) -> float | None:
         """Failed callbacks over all callbacks in the last FAILING_WINDOW_SECONDS."""

@@ -198,7 +198,7 @@ def with_webhook_advice(
         if finding.code == CALLBACK_FAILING and probe is not None:
             finding = replace(
                 finding,
-                message=f"{finding.message}; the webhook probe {FROM_HERE}: {probe.summary()}",
+                message=f"{finding.message}; the webhook probe {FROM_HERE}: {probe.outcome()}",
             )
         elif finding.code == CALLBACK_QUEUE_HIGH and settings is not None:
             concurrent = settings.max_concurrent_requests

@@ -384,7 +384,7 @@ class WaTuiApp(GuardedApp, App[None]):
         the poll on screen and the recording up to it)."""
         from wa_tui import clock
         from wa_tui.bundle import default_name, handover_of, write_bundle
-        from wa_tui.recording import read_recording
+        from wa_tui.recording import RecordingFile
 
         watcher = self.watcher
         recorder = self._recorder
@@ -392,7 +392,7 @@ class WaTuiApp(GuardedApp, App[None]):
         folder = user_data_path("wa-tui", ensure_exists=True)
 
         def write() -> Path:
-            recording = read_recording(recorder.path) if recorded and recorder else None
+            recording = RecordingFile(recorder.path) if recorded and recorder else None
             handover = handover_of(watcher, recording)
             output = folder / default_name(handover.deployment, clock.now())
             write_bundle(handover, output)

@@ -143,7 +143,7 @@ class ReplayApp(WaTuiApp):
         self.replay.faster(up)
 
     def action_jump(self) -> None:
-        day = self.replay.at or self.replay.recording.polls[0].at
+        day = self.replay.at or self.replay.recording.ats[0]
         self.push_screen(JumpScreen(day.astimezone()), self._jump_to)
 
     def _jump_to(self, moment: datetime | None) -> None:
