@@ -4,12 +4,21 @@ and metrics read with every poll: size on disk and the recorder's CPU per poll, 
 the same answers each compressed whole with zlib (what "save every answer" would take),
 in the same run.
 
+Then the replay of that day: opening it and moving to any poll or event (the vitals'
+30 minutes and the change log rebuilt), against the same file opened as format 1 (its
+`derived` and `events` dropped: read whole, as recordings made before format 2 are), in
+the same run.
+
 Simulated time: the answers come straight from the simulator's deployment (no HTTP),
-its clock moved 5 s per poll, so a day takes a minute or two."""
+its clock moved 5 s per poll, so a day takes a few minutes. The deployment lives its
+demo story meanwhile (a step every 5 minutes), so there are events to jump to."""
 
 from __future__ import annotations
 
 import json
+import random
+import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -21,7 +30,10 @@ from unittest import mock
 from benchmarks.common import deployment, report
 from wa_tui.answers import Answers
 from wa_tui.endpoints import APP_STATS, DB_STATS, METRICS
-from wa_tui.recording import Recorder, read_recording
+from wa_tui.poller import Reader
+from wa_tui.recording import Recorder
+from wa_tui.replay import ReplayWatcher
+from wa_tui.simulator import demo_story
 
 INTERVAL = 5.0
 HOURS = float(sys.argv[1]) if len(sys.argv) > 1 else 24.0
@@ -38,11 +50,15 @@ def main() -> None:
         tempfile.TemporaryDirectory() as directory,
     ):
         served = deployment(36).go_live()
+        story = demo_story(served)
+        watcher = Reader()  # what the watcher makes of each poll, handed to the recorder
         path = Path(directory) / "day.db"
         recorder = Recorder(path, "bench", "http://127.0.0.1:1")
         recording_cpu = whole_bytes = 0.0
         for poll in range(polls):
             seconds[0] = poll * INTERVAL
+            if poll % 60 == 59:
+                next(story)
             bodies = {
                 "support": json.dumps(served.support_payload()).encode(),
                 "health": json.dumps(served.health_payload()).encode(),
@@ -60,17 +76,20 @@ def main() -> None:
                 stats,
                 seconds[0],
             )
+            result = watcher.read(answers)
             began = time.process_time()
-            recorder.record(answers.fetched_at, seconds[0], answers, None)
+            recorder.record(answers.fetched_at, seconds[0], answers, None, result)
             recording_cpu += time.process_time() - began
             whole_bytes += sum(len(zlib.compress(body, 6)) for body in bodies.values())
         recorder.close()
         size = path.stat().st_size + sum(
             p.stat().st_size for p in path.parent.glob("day.db-*") if p.exists()
         )
-        began = time.perf_counter()
-        replayable = len(read_recording(path).polls)
-        reading = time.perf_counter() - began
+        replay = _replay(path)
+        with sqlite3.connect(path) as db:  # as a recorder of format 1 wrote it
+            db.execute("DROP TABLE derived")
+            db.execute("DROP TABLE events")
+        format_1 = _replay(path)
     per_poll = recording_cpu / polls
     report(
         f"Recording, 36 nodes every {INTERVAL:g} s for {HOURS:g} h ({polls:,} polls)",
@@ -81,9 +100,61 @@ def main() -> None:
             ("per poll on disk", f"{size / polls:,.0f} bytes"),
             ("recorder CPU per poll", f"{per_poll * 1000:.2f} ms"),
             ("recorder CPU at a 5 s interval (target < 1%)", f"{per_poll / INTERVAL:.2%}"),
-            ("reading it all back", f"{reading:.1f} s for {replayable:,} polls"),
         ],
     )
+    rows = []
+    for what, target, key in (
+        ("open", "< 1 s", "open"),
+        ("jump to a poll, median / worst of 20", "< 200 ms", "jumps"),
+        ("next event, median / worst of 20", "< 200 ms", "events"),
+        ("RSS after the jumps", "—", "rss"),
+    ):
+        rows.append((f"{what}: format 1, the baseline", format_1[key]))
+        rows.append((f"{what}: format 2 (target {target})", replay[key]))
+    rows.append(("events found", f"{replay['count']} (format 1: {format_1['count']})"))
+    report(f"Replaying it ({polls:,} polls)", rows)
+
+
+def _replay(path: Path) -> dict[str, str]:
+    """Open the recording, jump to 20 random polls, then 20 events on."""
+    began = time.perf_counter()
+    watcher = ReplayWatcher.open(path)
+    watcher.go(0)
+    opened = time.perf_counter() - began
+    rng = random.Random(7)
+    jumps = []
+    for _ in range(20):
+        began = time.perf_counter()
+        watcher.go(rng.randrange(len(watcher)))
+        jumps.append(time.perf_counter() - began)
+    watcher.go(0)
+    events = []
+    for _ in range(20):
+        began = time.perf_counter()
+        if watcher.next_event(True) is None:
+            break
+        events.append(time.perf_counter() - began)
+    return {
+        "open": f"{opened:.2f} s",
+        "jumps": _median_worst(jumps),
+        "events": _median_worst(events),
+        "rss": f"{_rss_mb():.0f} MB",
+        "count": str(len(watcher.events)),
+    }
+
+
+def _median_worst(seconds: list[float]) -> str:
+    if not seconds:
+        return "—"
+    return f"{statistics.median(seconds) * 1000:.0f} / {max(seconds) * 1000:.0f} ms"
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 if __name__ == "__main__":

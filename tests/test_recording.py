@@ -10,6 +10,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import tarfile
 import time
 import zlib
 from pathlib import Path
@@ -215,6 +216,7 @@ def test_keep_drops_the_oldest_polls_and_what_stays_replays(
     assert 12 <= len(kept.polls) < 12 + 10  # a minute at 5 s, from the keyframe before it
     assert kept.polls[-1].at == start + timedelta(seconds=5 * 59)
     watcher = ReplayWatcher.open(path)
+    assert watcher.recording.indexed  # what the recorder derived was pruned with the polls
     watcher.go(len(watcher) - 1)
     assert watcher.snapshot is not None and len(watcher.snapshot.nodes) == 6
     asyncio.run(watcher.aclose())
@@ -341,3 +343,12 @@ async def test_a_recording_of_the_first_format_opens_the_slow_way(
     for index in (14, 3, 9):
         slow.go(index)
         assert _seen(slow) == seen[index]
+    from wa_tui.bundle import handover_of, write_bundle
+
+    slow.go(len(slow) - 1)  # a bundle of it: its minutes recorded again, as format 2
+    bundle = write_bundle(handover_of(slow), tmp_path / "handed.tar.gz")
+    with tarfile.open(bundle) as archive:
+        member = next(m for m in archive.getmembers() if m.name.endswith("recording.db"))
+        (tmp_path / "handed.db").write_bytes(archive.extractfile(member).read())  # type: ignore[union-attr]
+    handed = ReplayWatcher.open(tmp_path / "handed.db")
+    assert handed.recording.indexed and len(handed) == 15
