@@ -53,7 +53,8 @@ async def findings_of(start_simulator: StartSimulator, scenario: str) -> list[Fi
 
 
 def test_every_scenario_is_covered() -> None:
-    assert set(SCENARIOS) == set(HEALTHY) | set(EXPECTED) | {"old-build"}
+    forecasts = {"disk-filling", "queue-climbing"}  # over simulated time: test_forecast.py
+    assert set(SCENARIOS) == set(HEALTHY) | set(EXPECTED) | {"old-build"} | forecasts
 
 
 async def test_an_older_build_keeps_the_topology_and_says_vitals_are_not_available(

@@ -102,7 +102,7 @@ async def test_lines_stream_while_the_dashboard_polls_and_closing_ends_the_group
         polls = app.watcher.poller.polls
         await wait_for(pilot, lambda: len(view.lines) > 40 and app.watcher.poller.polls > polls + 2)
         assert any(line.startswith("ERROR boom") for line in view.lines)
-        assert view.following and view.scroll_y == view.max_scroll_y
+        await wait_for(pilot, lambda: view.following and view.scroll_y == view.max_scroll_y)
         process = screen.stream.process
         assert process is not None
         group = process.pid

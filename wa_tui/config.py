@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from wa_tui.analysis import Thresholds
+from wa_tui.analysis.forecast import ForecastThresholds
 from wa_tui.analysis.vitals import VitalsThresholds
 from wa_tui.keys import keymap_problems, split_keys
 from wa_tui.text import GIB
@@ -53,6 +54,10 @@ class DeploymentSettings(BaseModel):
     pending_messages_warning: float = Field(default=10_000, ge=0)
     db_errors_per_second: float = Field(default=0.1, ge=0)
     api_5xx_percent: float = Field(default=5, ge=0, le=100)
+    # Forecasts (README "Findings"): DISK_FULL_SOON and CALLBACK_QUEUE_RISING.
+    disk_forecast_warning_hours: float = Field(default=24, gt=0)
+    disk_forecast_critical_hours: float = Field(default=1, gt=0)
+    queue_forecast_warning_minutes: float = Field(default=30, gt=0)
     # The application settings (README "When callbacks fail"), read this often and on `r`.
     settings_interval: float = Field(default=300.0, gt=0)
     webhook_probe: Literal["tls", "off"] = "tls"
@@ -83,6 +88,15 @@ class DeploymentSettings(BaseModel):
             disk_warning_bytes=int(self.disk_warning_gib * GIB),
             disk_critical_bytes=int(self.disk_critical_gib * GIB),
             webhook_cert_warning_days=self.webhook_cert_warning_days,
+        )
+
+    @property
+    def forecast_thresholds(self) -> ForecastThresholds:
+        return ForecastThresholds(
+            disk_warning_hours=self.disk_forecast_warning_hours,
+            disk_critical_hours=self.disk_forecast_critical_hours,
+            queue_warning_minutes=self.queue_forecast_warning_minutes,
+            queue_critical=self.callback_queue_critical,
         )
 
     @property

@@ -96,6 +96,15 @@ class WatchersCollector(Collector):
             self._node(gauges, d, snapshot, node)
         self._vitals(gauges, d, watcher)
         self._webhook(gauges, d, watcher)
+        for forecast in watcher.forecasts:
+            labels = {**d, "node": forecast.node, "what": forecast.what}
+            gauges.add(
+                "wa_forecast_seconds",
+                "Seconds until a disk fills or the callback queue reaches its critical "
+                "level, at the pace of the last 30 minutes (absent: no forecast)",
+                labels,
+                forecast.seconds_left,
+            )
 
     def _webhook(self, gauges: _Gauges, d: dict[str, object], watcher: Watcher) -> None:
         """The last webhook probe (from the exporter's machine), when there is one."""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from wa_tui import clock
 from wa_tui.analysis import Change, Finding, Thresholds, analyse, diff
 from wa_tui.analysis.changes import restarts
+from wa_tui.analysis.forecast import ForecastThresholds, ForecastTracker
 from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import KNOWN_FAMILIES, Vitals, VitalsThresholds, VitalsTracker
 from wa_tui.analysis.webhook import (
@@ -78,9 +79,11 @@ class Reader:
         self,
         thresholds: Thresholds | None = None,
         vitals_thresholds: VitalsThresholds | None = None,
+        forecast_thresholds: ForecastThresholds | None = None,
     ) -> None:
         self.thresholds = thresholds or Thresholds()
         self.vitals = VitalsTracker(vitals_thresholds)
+        self.forecasts = ForecastTracker(forecast_thresholds)
         self.last_good: Snapshot | None = None
         self.findings: tuple[Finding, ...] = ()
         self.summary: Summary | None = None  # of the last good snapshot
@@ -102,6 +105,9 @@ class Reader:
         self.read_webhook(answers.stats)
         findings = analyse(snapshot, self.thresholds, now=snapshot.fetched_at)
         findings += self.vitals.findings(snapshot.fetched_at)
+        latest = self.vitals.latest
+        self.forecasts.update(snapshot, latest.callback_queue if latest else None)
+        findings += self.forecasts.findings()
         webhook = self.webhook
         findings += webhook_findings(webhook.settings, webhook.probe, findings, self.thresholds)
         findings = with_webhook_advice(findings, webhook.settings, webhook.probe)
@@ -194,7 +200,7 @@ class Poller:
         return cls(
             target.client(),
             settings.interval,
-            Reader(settings.thresholds, settings.vitals_thresholds),
+            Reader(settings.thresholds, settings.vitals_thresholds, settings.forecast_thresholds),
             db_stats_interval=settings.db_stats_interval,
             settings_interval=settings.settings_interval,
             webhook_probe=settings.webhook_probe == "tls",

@@ -89,7 +89,10 @@ class ReplayWatcher(Watcher):
         return cls(RecordingFile(path, settings.expected_shards), settings, progress)
 
     def _fresh_reader(self) -> Reader:
-        self.poller.reader = Reader(self.settings.thresholds, self.settings.vitals_thresholds)
+        settings = self.settings
+        self.poller.reader = Reader(
+            settings.thresholds, settings.vitals_thresholds, settings.forecast_thresholds
+        )
         self._reader_at = -1
         return self.poller.reader
 

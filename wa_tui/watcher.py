@@ -25,6 +25,7 @@ from enum import StrEnum
 
 from wa_tui import clock, memory
 from wa_tui.analysis import Change, Finding, Severity
+from wa_tui.analysis.forecast import Forecast
 from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import VitalsTracker
 from wa_tui.analysis.webhook import WebhookView
@@ -184,6 +185,12 @@ class Watcher:
     def summary(self) -> Summary | None:
         """The last good poll's numbers, as every view shows them."""
         return self.poller.reader.summary
+
+    @property
+    def forecasts(self) -> tuple[Forecast, ...]:
+        """When a disk fills or the callback queue reaches its critical level, at the
+        pace of the last 30 minutes (those there is a forecast for)."""
+        return self.poller.reader.forecasts.current
 
     @property
     def vitals(self) -> VitalsTracker:

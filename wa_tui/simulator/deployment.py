@@ -120,6 +120,31 @@ class SimNode:
         return entry
 
 
+@dataclass
+class DiskFilling:
+    """A logs directory filling at a known pace, with noise and one step (a burst of
+    logs): what DISK_FULL_SOON must see through."""
+
+    bytes_per_second: float
+    since: float = field(default_factory=lambda: clock.monotonic())
+    noise_bytes: int = 0
+    step_after_seconds: float | None = None
+    step_bytes: int = 0
+    seed: int = 3
+
+    def used(self, now: float) -> int:
+        elapsed = max(now - self.since, 0.0)
+        stepped = self.step_after_seconds is not None and elapsed >= self.step_after_seconds
+        noise = random.Random(f"{self.seed} {round(now, 3)}").randint(
+            -self.noise_bytes, self.noise_bytes
+        )
+        return int(self.bytes_per_second * elapsed) + (self.step_bytes if stepped else 0) + noise
+
+    def seconds_left(self, free: int) -> float:
+        """The truth: when `free` bytes are gone at this pace."""
+        return free / self.bytes_per_second
+
+
 class SimDeployment:
     """A whole deployment: its nodes, and the operations that change them."""
 
@@ -143,6 +168,8 @@ class SimDeployment:
         # Where its callbacks go (served by the simulator beside the API); an older
         # build or a user without admin rights is refused the settings (403).
         self.webhook = SimWebhook()
+        # Nodes whose logs directory fills at a known pace (the disk-filling scenario).
+        self.disk_filling: dict[str, DiskFilling] = {}
         self.serves_settings = True
         self.max_concurrent_requests = 6
 
@@ -200,10 +227,12 @@ class SimDeployment:
     # -- answers ----------------------------------------------------------------------
 
     def _logs_grown(self, node: SimNode) -> int:
+        filling = self.disk_filling.get(node.id)
+        filled = filling.used(clock.monotonic()) if filling else 0
         if self.live_since is None:
-            return 0
+            return filled
         rate = LOG_BYTES_PER_SECOND * (1 + len(node.id) % 3)  # nodes write at their pace
-        return int((clock.monotonic() - self.live_since) * rate)
+        return filled + int((clock.monotonic() - self.live_since) * rate)
 
     @property
     def keyed(self) -> bool:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from wa_tui import clock
-from wa_tui.simulator.deployment import SimDeployment, SimNode
+from wa_tui.simulator.deployment import DiskFilling, SimDeployment, SimNode
 from wa_tui.simulator.webhook import WebhookState
 from wa_tui.text import GIB
 
@@ -66,6 +66,25 @@ def _webhook_failing(dep: SimDeployment) -> None:
     dep.webhook.state = WebhookState.HTTP_503
 
 
+# The forecast scenarios' known paces (README "The simulator"; the tests read them).
+DISK_FILLING_BYTES_PER_SECOND = 2 * GIB / 3600  # 2 GiB an hour: 42 GiB last 21 h
+QUEUE_GROWTH_PER_SECOND = 100.0  # 50,000 (the critical level) in about 8 minutes
+
+
+def _disk_filling(dep: SimDeployment) -> None:
+    """One coreapp's logs fill at a known pace, noisy, with a burst a minute in."""
+    dep.disk_filling[_core(dep).id] = DiskFilling(
+        DISK_FILLING_BYTES_PER_SECOND,
+        noise_bytes=8 * 2**20,
+        step_after_seconds=60,
+        step_bytes=64 * 2**20,
+    )
+
+
+def _queue_climbing(dep: SimDeployment) -> None:
+    dep.traffic.queue_growth_per_s = QUEUE_GROWTH_PER_SECOND
+
+
 def _backed_up(dep: SimDeployment) -> None:
     """A webhook that has been failing for a while: the queue is already long."""
     dep.traffic.webhook_ok = False
@@ -102,6 +121,8 @@ SCENARIOS: dict[str, Scenario] = {
     # Its work (stats and metrics): a finding each, an older build, a restart.
     "callback-queue-high": _changed(_backed_up),
     "callback-failing": _changed(_webhook_failing),
+    "disk-filling": _changed(_disk_filling),
+    "queue-climbing": _changed(_queue_climbing),
     "pending-messages-high": _changed(lambda d: setattr(d.traffic, "pending_messages", 25_000)),
     "db-errors": _changed(lambda d: setattr(d.traffic, "db_failing", True)),
     "api-errors": _changed(lambda d: setattr(d.traffic, "api_5xx_share", 0.5)),

@@ -26,7 +26,7 @@ class NodeTraffic:
     """One coreapp's counters and gauges (a master or spare carries none of the load)."""
 
     serving: bool = True
-    started: float = field(default_factory=clock.monotonic)
+    started: float = field(default_factory=lambda: clock.monotonic())
     callback_queue: float = 0.0
     restarted: bool = False  # since the simulator began
     counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = field(default_factory=dict)
@@ -48,6 +48,9 @@ class Traffic:
     """The whole deployment's work, advanced to the present whenever it is read."""
 
     webhook_ok: bool = True
+    # A webhook that answers 200, but more slowly than callbacks come: the whole queue
+    # grows by this much a second (shared by the serving coreapps), nothing drained.
+    queue_growth_per_s: float = 0.0
     db_failing: bool = False
     api_5xx_share: float = 0.0
     pending_messages: float = 12.0
@@ -55,7 +58,8 @@ class Traffic:
     webapp_restarts_every: float | None = None
     nodes: dict[str, NodeTraffic] = field(default_factory=dict)
     webapp: NodeTraffic = field(default_factory=NodeTraffic)
-    _last: float = field(default_factory=clock.monotonic)
+    _last: float = field(default_factory=lambda: clock.monotonic())
+    _serving: int = 0
 
     def node(self, node_id: str) -> NodeTraffic:
         return self.nodes.setdefault(node_id, NodeTraffic())
@@ -64,6 +68,8 @@ class Traffic:
         """Bring every counter to now: `serving` are the nodes that carry traffic."""
         now = clock.monotonic()
         elapsed, self._last = max(now - self._last, 0.0), now
+        serving = list(serving)
+        self._serving = len(serving)
         for node_id in serving:
             self._advance_node(self.node(node_id), elapsed)
         self._advance_webapp(elapsed)
@@ -73,7 +79,9 @@ class Traffic:
         node.add("in_message_from_server", callbacks * 0.6)
         node.add("in_message_decoded", callbacks * 0.6)
         node.add("in_message_persisted", callbacks * 0.6)
-        if self.webhook_ok:
+        if self.queue_growth_per_s:
+            node.callback_queue += self.queue_growth_per_s * elapsed / max(self._serving, 1)
+        elif self.webhook_ok:
             drained = min(node.callback_queue, DRAIN_PER_SECOND * elapsed)
             node.callback_queue -= drained
             for kind, share in (("inbound_message", 0.6), ("status_change", 0.4)):

@@ -67,6 +67,12 @@ class LogView(ScrollView, can_focus=True):
             self.scroll_to(y=max(self.scroll_y - overflow, 0), animate=False, immediate=True)
         self.refresh()
 
+    def on_resize(self) -> None:
+        """Laid out anew (the first time, or the terminal resized): the newest line stays
+        in view while following."""
+        if self.following:
+            self.call_after_refresh(self.to_end)
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
