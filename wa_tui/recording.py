@@ -489,6 +489,7 @@ class RecordingFile:
         rows = rows[first:]
         self.ids = [row[0] for row in rows]
         self.ats = [datetime.fromisoformat(row[1]) for row in rows]
+        self.times = [at.timestamp() for at in self.ats]  # the same, to bisect
         self.received = [row[2] for row in rows]
         self.failed = [bool(row[3]) for row in rows]
         self._keyframes = [i for i, row in enumerate(rows) if row[4]]

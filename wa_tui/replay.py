@@ -184,9 +184,8 @@ class ReplayWatcher(Watcher):
         last settings, webhook CA and probe a poll up to it carried."""
         if last < 0:
             return
-        ats = self.recording.ats
-        horizon = ats[last].timestamp() - HISTORY_SECONDS
-        first = bisect.bisect_left([a.timestamp() for a in ats[:last]], horizon)
+        ats, times = self.recording.ats, self.recording.times
+        first = bisect.bisect_left(times, times[last] - HISTORY_SECONDS, 0, last)
         for index, derived in sorted(self.derived(first, last + 1).items()):
             if derived.vitals is not None:
                 reader.vitals.remember(ats[index], derived.vitals)
