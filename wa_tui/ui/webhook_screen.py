@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from functools import partial
 
 from rich.console import Group
 from rich.text import Text
@@ -119,7 +120,10 @@ class WebhookScreen(DismissOnce, ModalScreen[None]):
             return
         self._doing = "sending the test POST…" if post else "probing…"
         self.redraw()
-        self.run_worker(self._probe(post), group="probe", exclusive=True, exit_on_error=False)
+        # A callable, not a coroutine: one cancelled before it starts (`p` pressed again,
+        # the screen closed) is then never made, rather than made and never awaited.
+        probing = partial(self._probe, post)
+        self.run_worker(probing, group="probe", exclusive=True, exit_on_error=False)
 
     async def _probe(self, post: bool) -> WebhookProbe | None:
         try:
