@@ -12,6 +12,7 @@ by the screens), WA_TUI_MONKEY_SEED replays a seed.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import random
@@ -44,6 +45,7 @@ from wa_tui.ui.replay_app import ReplayApp
 SECONDS = float(os.environ.get("WA_TUI_MONKEY_SECONDS", "45"))
 SEED = int(os.environ.get("WA_TUI_MONKEY_SEED", str(time.time_ns() % 1_000_000)))
 MIN_ACTIONS = 200
+HUNG_AFTER = 240.0  # seconds past a screen's share of SECONDS
 SIZES = ((60, 250), (18, 70))
 # Faults that answer quickly: a hanging or huge answer only makes the monkey wait.
 QUICK_FAULTS = tuple(f for f in Fault if f not in (Fault.HANG, Fault.HUGE, Fault.DRIP))
@@ -249,9 +251,13 @@ async def test_the_monkey_crashes_nothing(name: str, scenes: dict[str, Scene]) -
     # alone (WA_TUI_MONKEY_SEED=... pytest tests/test_monkey.py -k NAME).
     monkey = Monkey(f"{SEED} {name}")
     began = time.monotonic()
+    # A screen that stops answering is a failure too, not a run that waits for ever:
+    # every thread's stack printed, and this process ended (its test fails).
+    faulthandler.dump_traceback_later(HUNG_AFTER + SECONDS / len(SCENES), exit=True)
     try:
         done = await _monkey_scene(monkey, scenes[name], SECONDS / len(SCENES), errors)
     finally:
+        faulthandler.cancel_dump_traceback_later()
         logging.getLogger().removeHandler(errors)
     print(f"{name}: {done} actions in {time.monotonic() - began:.1f} s")
     assert done >= MIN_ACTIONS
