@@ -177,3 +177,27 @@ async def test_in_replay_l_says_logs_are_live_only(simulator, tmp_path: Path) ->
         await pilot.press("l")
         await wait_for(pilot, lambda: any("live only" in n.message for n in app._notifications))
         assert not isinstance(app.screen, LogScreen)
+
+
+async def test_a_search_from_between_two_lines_goes_on(
+    start_simulator: StartSimulator, fake_ssh: Path
+) -> None:
+    """A scrollbar dragged leaves the view between two lines (a fractional offset); `n`
+    and `N` go on from there (the monkey's crash: a float used as an index)."""
+    command = [str(fake_ssh), "{host}", "seq 1 400 | sed 's/^/line /'"]
+    app = WaTuiApp([with_logs(target_for(start_simulator()), command)])
+    async with app.run_test(size=SIZE) as pilot:
+        await until_nodes(pilot)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen))
+        view = app.screen.query_one(LogView)
+        await wait_for(pilot, lambda: any("ended" in line for line in view.lines))
+        await burst(pilot, "slash", "l", "i", "n", "e", " ", "2", "enter")
+        view.current_match = None  # as after the matched line scrolled away
+        view.scroll_to(y=100.5, animate=False, immediate=True)
+        assert view.scroll_y != int(view.scroll_y)
+        await pilot.press("N")
+        assert view.current_match is not None and view.current_match < 101
+        assert view.lines[view.current_match].startswith("line 2")
+        await pilot.press("n")
+        assert view.current_match is not None and view.lines[view.current_match].startswith("line 2")

@@ -124,7 +124,7 @@ class LogView(ScrollView, can_focus=True):
             return False
         here = start if start is not None else self.current_match
         if here is None:
-            here = self.scroll_y + (-1 if forward else self.scrollable_content_region.height)
+            here = round(self.scroll_y) + (-1 if forward else self.scrollable_content_region.height)
         step = 1 if forward else -1
         index = here + step
         while 0 <= index < len(self.lines):
