@@ -200,4 +200,5 @@ async def test_a_search_from_between_two_lines_goes_on(
         assert view.current_match is not None and view.current_match < 101
         assert view.lines[view.current_match].startswith("line 2")
         await pilot.press("n")
-        assert view.current_match is not None and view.lines[view.current_match].startswith("line 2")
+        assert view.current_match is not None
+        assert view.lines[view.current_match].startswith("line 2")
