@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +15,9 @@ from wa_tui.models import Snapshot
 from wa_tui.simulator import SimDeployment, SimulatorServer
 
 StartSimulator = Callable[..., SimulatorServer]
+# Where a hung monkey screen's stacks go (tests/test_monkey.py): pytest holds the
+# process's stderr and the process is ended, so they are shown at the end of the run.
+HANGS = Path(tempfile.gettempdir()) / "wa-tui-monkey-hangs"
 
 
 @pytest.fixture
@@ -59,3 +65,23 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     for variable in ("WA_TUI_CONFIG", "WA_TUI_TOKEN", "WA_TUI_USERNAME", "WA_TUI_PASSWORD"):
         monkeypatch.delenv(variable, raising=False)
     return home
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_STARTED] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """A monkey screen that stopped answering ended its process (tests/test_monkey.py):
+    its stacks and last actions, written down then, are shown here."""
+    started = terminalreporter.config.stash.get(_STARTED, 0.0)
+    for stacks in sorted(HANGS.glob("*.stacks")) if HANGS.is_dir() else ():
+        if stacks.stat().st_mtime < started:
+            continue
+        actions = stacks.with_suffix(".actions")
+        terminalreporter.section(f"the monkey's {stacks.stem} stopped answering")
+        terminalreporter.write(actions.read_text() if actions.exists() else "")
+        terminalreporter.write(stacks.read_text())
+
+
+_STARTED = pytest.StashKey[float]()

@@ -7,7 +7,9 @@ odd shapes, faults). Any exception ends the test with the seed and the last acti
 
 Bounded: at least MIN_ACTIONS a screen, one test a screen (pytest-xdist runs them side
 by side: about 45 s of the default run). WA_TUI_MONKEY_SECONDS runs it longer (shared
-by the screens), WA_TUI_MONKEY_SEED replays a seed.
+by the screens), WA_TUI_MONKEY_SEED replays a seed. A screen that stops answering ends
+its process after HUNG_AFTER; its stacks and last actions are printed at the end of the
+run (under pytest-xdist) and kept in HANGS.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from textual.app import App, ScreenStackError
 from textual.geometry import Size
 from textual.pilot import Pilot
 
-from tests.conftest import StartSimulator
+from tests.conftest import HANGS, StartSimulator
 from tests.test_hostile import hostile_deployment
 from tests.test_recording import _record
 from tests.ui_helpers import post_clicks, post_key, post_mouse, target_for
@@ -71,8 +73,12 @@ class Scene:
 
 
 class Monkey:
-    def __init__(self, seed: str) -> None:
-        self.rng = random.Random(seed)
+    def __init__(self, scene: str, hang_note: Path) -> None:
+        # Each screen its own sequence, from the seed and its name: one fails, it
+        # replays alone (WA_TUI_MONKEY_SEED=... pytest tests/test_monkey.py -k NAME).
+        self.rng = random.Random(f"{SEED} {scene}")
+        self.scene = scene
+        self.hang_note = hang_note  # the last actions, kept for a hang's report
         self.actions: deque[str] = deque(maxlen=25)
         self.count = 0
 
@@ -123,6 +129,7 @@ class Monkey:
         self.count += 1
         if self.count % 6:
             return  # six actions' events queued at once: a busy person, a slow link
+        self.hang_note.write_text(self.last_words())
         # The screen's messages handled, then a moment: not Pilot's wait for an idle CPU,
         # which the deployments' own threads keep from coming.
         try:
@@ -133,6 +140,14 @@ class Monkey:
 
     def note(self, action: str) -> None:
         self.actions.append(action)
+
+    def last_words(self) -> str:
+        """How to replay this screen and its last actions."""
+        last = "\n  ".join(self.actions)
+        return (
+            f"replay with WA_TUI_MONKEY_SEED={SEED} pytest tests/test_monkey.py -n 0 "
+            f"-k {self.scene!r}; the last actions:\n  {last}\n"
+        )
 
 
 class Errors(logging.Handler):
@@ -247,18 +262,21 @@ async def test_the_monkey_crashes_nothing(name: str, scenes: dict[str, Scene]) -
     before = _children()
     errors = Errors()
     logging.getLogger().addHandler(errors)
-    # Each screen its own sequence, from the seed and its name: one fails, it replays
-    # alone (WA_TUI_MONKEY_SEED=... pytest tests/test_monkey.py -k NAME).
-    monkey = Monkey(f"{SEED} {name}")
+    HANGS.mkdir(exist_ok=True)
+    stacks = HANGS / f"{name}-{os.getpid()}.stacks"
+    monkey = Monkey(name, stacks.with_suffix(".actions"))
     began = time.monotonic()
     # A screen that stops answering is a failure too, not a run that waits for ever:
-    # every thread's stack printed, and this process ended (its test fails).
-    faulthandler.dump_traceback_later(HUNG_AFTER + SECONDS / len(SCENES), exit=True)
-    try:
-        done = await _monkey_scene(monkey, scenes[name], SECONDS / len(SCENES), errors)
-    finally:
-        faulthandler.cancel_dump_traceback_later()
-        logging.getLogger().removeHandler(errors)
+    # every thread's stack written down, and this process ended (its test fails).
+    with stacks.open("w") as dump:
+        faulthandler.dump_traceback_later(HUNG_AFTER + SECONDS / len(SCENES), exit=True, file=dump)
+        try:
+            done = await _monkey_scene(monkey, scenes[name], SECONDS / len(SCENES), errors)
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+            logging.getLogger().removeHandler(errors)
+    stacks.unlink()
+    monkey.hang_note.unlink(missing_ok=True)
     print(f"{name}: {done} actions in {time.monotonic() - began:.1f} s")
     assert done >= MIN_ACTIONS
     assert _children() <= before, "a child process was left behind"
@@ -297,10 +315,4 @@ async def _monkey_scene(monkey: Monkey, scene: Scene, seconds: float, errors: Er
 
 
 def _fail(monkey: Monkey, scene: Scene, what: str) -> None:
-    last = "\n  ".join(monkey.actions)
-    pytest.fail(
-        f"the monkey broke {scene.name!r}: {what}\n"
-        f"replay with WA_TUI_MONKEY_SEED={SEED} pytest tests/test_monkey.py -n 0 "
-        f"-k {scene.name!r}; the last actions:\n  {last}",
-        pytrace=False,
-    )
+    pytest.fail(f"the monkey broke {scene.name!r}: {what}\n{monkey.last_words()}", pytrace=False)

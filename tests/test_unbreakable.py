@@ -14,7 +14,9 @@ from rich.style import Style
 from textual import events
 from textual.app import App, ComposeResult
 from textual.command import CommandPalette
+from textual.geometry import Size
 from textual.message_pump import MessagePump
+from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 
 import wa_tui.ui
@@ -300,3 +302,38 @@ async def test_ctrl_c_over_a_static_that_got_shorter_than_the_selection() -> Non
         app.screen.action_copy_text()  # raised IndexError before Block
         await pilot.pause()
         assert app.return_code is None
+
+
+async def test_a_late_resize_for_an_old_size_leaves_each_screen_at_the_terminals(
+    simulator: SimulatorServer,
+) -> None:
+    """Resizes coming fast can reach a screen late, an old size after the new one (the
+    monkey's replay at 61x68: two such, with repaints between, answered each other
+    without end). The screen, shown or under the palette, stays laid out at the
+    terminal's size."""
+    app = make_app(simulator)
+    async with app.run_test(size=(120, 32)) as pilot:
+        await until_nodes(pilot)
+        dashboard = app.screen
+        await pilot.press("F")
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        fleet = app.screen_stack[-2]
+        await pilot.resize_terminal(61, 68)
+        table = fleet.query_one(FleetTable)
+        await wait_for(pilot, lambda: table.size.width == 61)
+        old = Size(120, 32)
+        handled: list[Screen[object]] = []
+        fleet.post_message(events.Resize(old, old))
+        fleet.call_later(handled.append, fleet)
+        await wait_for(pilot, lambda: handled == [fleet])
+        assert table.size.width == 61
+        await burst(pilot, "escape", "escape")
+        await wait_for(pilot, lambda: app.screen is dashboard)
+        nodes = dashboard.query_one(NodeTable)
+        await wait_for(pilot, lambda: nodes.size.width <= 61)
+        dashboard.post_message(events.Resize(old, old))
+        dashboard.call_later(handled.append, dashboard)
+        await wait_for(pilot, lambda: handled == [fleet, dashboard])
+        assert nodes.size.width <= 61

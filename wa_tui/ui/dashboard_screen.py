@@ -27,6 +27,7 @@ from textual.widgets import Footer
 from wa_tui.keys import DETAIL, NODES
 from wa_tui.ui.event_log import EventLog
 from wa_tui.ui.findings_panel import FindingsLine, FindingsPanel
+from wa_tui.ui.guards import SizedToTerminal
 from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.node_table import COLUMNS, ESSENTIAL, NodeTable
 from wa_tui.ui.status_bar import StatusBar
@@ -65,7 +66,7 @@ PANES = (
 BY_ID = {pane.id: pane for pane in PANES}
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(SizedToTerminal, Screen[None]):
     """The panes of one deployment at a time; the app says what they show."""
 
     HELP_GROUPS = (("Node list", NODES), ("Detail", DETAIL))

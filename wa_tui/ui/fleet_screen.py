@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
@@ -189,8 +189,9 @@ class FleetScreen(DismissOnce, Screen[str | None]):
         self.set_interval(1.0, self.refresh_rows)
         self.set_focus(self._table)
 
-    def on_resize(self, event: events.Resize) -> None:
-        if self._table.set_narrow(event.size.width < WIDE_WIDTH):
+    def on_resize(self) -> None:
+        # The terminal's width, not the event's: a late Resize may carry an old size.
+        if self._table.set_narrow(self.app.size.width < WIDE_WIDTH):
             self.refresh_rows()
 
     def refresh_rows(self) -> None:

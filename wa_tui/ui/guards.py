@@ -48,7 +48,24 @@ def _on_top(screen: Screen[Any]) -> bool:
     )
 
 
-class DismissOnce(_ScreenBase):
+class SizedToTerminal(_ScreenBase):
+    """Mixed into every wa-tui screen: a Resize for a size the terminal no longer has
+    is dropped.
+
+    Textual 8.2.8 lays a screen out at the size its Resize carries, and when that
+    changes the screen's own size it posts the screen a Resize of that size again. Two
+    Resizes of different sizes in a screen's queue, with other messages between them
+    (its repaints, deferred while the app batches updates, as a Footer's recompose
+    does), then answer each other without end: the monkey's replay at 61x68 with the
+    fleet under the palette grew to gigabytes.
+    """
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size != self.app.size:
+            event.prevent_default()  # Screen's own layout at that size stands down
+
+
+class DismissOnce(SizedToTerminal):
     """Mixed into a Screen: the first dismissal counts, later ones are dropped."""
 
     _dismissal_claimed = False
@@ -76,7 +93,7 @@ class DismissOnce(_ScreenBase):
 PLACEHOLDER = "Search for commands…"  # Textual's own words
 
 
-class Palette(CommandPalette):
+class Palette(SizedToTerminal, CommandPalette):
     """Textual's command palette, dismissed once. Textual 8.2.8 dismisses it on every
     click outside it and on every enter: a double click, or `enter enter` in one read,
     popped the screen below it too (ScreenStackError)."""
