@@ -5,10 +5,12 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from wa_tui import clock
 from wa_tui.auth import Credentials
 from wa_tui.client import WAClient
 from wa_tui.models import Snapshot
@@ -33,6 +35,23 @@ def start_simulator() -> Iterator[StartSimulator]:
     yield start
     for server in servers:
         server.stop()
+
+
+SIMULATED_START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def seconds(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
+    """Simulated time from SIMULATED_START: `seconds(n)` moves the clock the simulator
+    and wa-tui share (forecasts, accounts) n seconds on."""
+    now = [0.0]
+    monkeypatch.setattr(clock, "monotonic", lambda: 1000.0 + now[0])
+    monkeypatch.setattr(clock, "now", lambda: SIMULATED_START + timedelta(seconds=now[0]))
+
+    def move(count: float) -> None:
+        now[0] += count
+
+    return move
 
 
 @pytest.fixture

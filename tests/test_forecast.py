@@ -5,33 +5,25 @@ moved a minute a poll), against the pace the scenario is known to have."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from tests.conftest import StartSimulator
+from tests.conftest import SIMULATED_START, StartSimulator
 from tests.ui_helpers import target_for
-from wa_tui import clock
 from wa_tui.analysis import Severity
 from wa_tui.analysis.forecast import ForecastTracker, fit
 from wa_tui.poller import PollResult
 from wa_tui.simulator.scenarios import QUEUE_GROWTH_PER_SECOND, SCENARIOS
 from wa_tui.watcher import Watcher
 
-START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+START = SIMULATED_START
 
 
 @pytest.fixture
-def minutes(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
-    """Simulated time: `minutes(n)` moves the clock the simulator and wa-tui share."""
-    now = [0.0]
-    monkeypatch.setattr(clock, "monotonic", lambda: 1000.0 + now[0])
-    monkeypatch.setattr(clock, "now", lambda: START + timedelta(seconds=now[0]))
-
-    def move(count: float) -> None:
-        now[0] += 60 * count
-
-    return move
+def minutes(seconds: Callable[[float], None]) -> Callable[[float], None]:
+    """Simulated time, a minute at a time."""
+    return lambda count: seconds(60 * count)
 
 
 async def polled(watcher: Watcher, polls: int, minutes: Callable[[float], None]) -> PollResult:

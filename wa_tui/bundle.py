@@ -15,7 +15,6 @@ from __future__ import annotations
 import bisect
 import io
 import json
-import os
 import re
 import tarfile
 import tempfile
@@ -32,6 +31,7 @@ from wa_tui.analysis.summary import Summary
 from wa_tui.answers import Answers, decode_answer
 from wa_tui.endpoints import HEALTH, SUPPORT
 from wa_tui.errors import RecordingError, WAError
+from wa_tui.private_files import open_private
 from wa_tui.recording import Recorder, RecordingFile
 from wa_tui.replay import ReplayWatcher
 from wa_tui.report import finding_document, summary_document
@@ -239,9 +239,7 @@ def archive_folder(output: Path) -> str:
 
 
 def _write_tar(files: dict[str, bytes], output: Path) -> None:
-    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.chmod(output, 0o600)
-    with os.fdopen(descriptor, "wb") as handle, tarfile.open(fileobj=handle, mode="w:gz") as tar:
+    with open_private(output) as handle, tarfile.open(fileobj=handle, mode="w:gz") as tar:
         folder = archive_folder(output)
         for name, body in files.items():
             info = tarfile.TarInfo(f"{folder}/{name}")

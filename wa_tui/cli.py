@@ -186,6 +186,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--minutes", type=_positive, default=30.0, help="of recording to include (default 30)"
     )
 
+    report = commands.add_parser(
+        "report",
+        help="the incident accounted from a recording: failovers, shards down, findings",
+        description="The incident accounted from a recording: failovers of the primary "
+        "master, each shard's downtime, findings raised and cleared, the vitals' peaks, "
+        "restarts and gaps. Markdown (or JSON) on stdout, or in DIR with SVG charts.",
+    )
+    report.add_argument("file", metavar="RECORDING")
+    report.add_argument("--since", metavar="TIME", help="from (14:05, 2026-11-26T14:05, ...)")
+    report.add_argument("--until", metavar="TIME", help="to (as --since)")
+    report.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    report.add_argument(
+        "--output", metavar="DIR", help="write report.md, report.json and charts here"
+    )
+    report.add_argument("--redact-phone", action="store_true", help="mask phone numbers too")
+
     simulate = commands.add_parser(
         "simulate",
         help="serve a simulated deployment on 127.0.0.1",
@@ -208,6 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="play the demo story: flaps, failovers, a lost coreapp (default: on)",
     )
     simulate.add_argument("--step", type=_positive, default=4.0, help="seconds between steps")
+    simulate.add_argument(
+        "--truth",
+        metavar="FILE",
+        help="with --scenario incident: write the true times of its steps here (JSON)",
+    )
     simulate.add_argument(
         "--no-stats",
         action="store_true",
@@ -500,6 +521,45 @@ def _reading_whole(done: int, total: int) -> None:
     )
 
 
+def run_report(args: argparse.Namespace) -> int:
+    """`wa-tui report`: Textual is never imported; matplotlib only for charts."""
+    import json
+    from pathlib import Path
+
+    from wa_tui.incident_report import account_of, report_document, report_markdown, write_report
+    from wa_tui.replay import ReplayWatcher
+
+    path = Path(args.file).expanduser()
+    watcher = ReplayWatcher.open(path, progress=_reading_whole)
+    if not len(watcher):
+        raise UsageError(f"{path}: the recording holds no poll")
+    day = watcher.recording.ats[0]
+    since, until = (_moment(getattr(args, f), f, day) for f in ("since", "until"))
+    account = account_of(watcher, since, until)
+    if not account.polls:
+        raise UsageError(f"{path}: no poll between --since and --until")
+    deployment = watcher.recording.meta.get("deployment", "recording")
+    if args.output:
+        for line in write_report(account, deployment, Path(args.output), args.redact_phone):
+            print(line)
+        return 0
+    document = report_document(account, deployment, args.redact_phone)
+    shown = json.dumps(document, indent=2) if args.format == "json" else None
+    print(shown or report_markdown(document, charts=None), end="\n" if shown else "")
+    return 0
+
+
+def _moment(value: str | None, flag: str, day):  # -> datetime | None (imports kept lazy)
+    from wa_tui.replay import MOMENT_EXAMPLES, parse_moment
+
+    if value is None:
+        return None
+    moment = parse_moment(value, day)
+    if moment is None:
+        raise UsageError(f"--{flag} {value!r}: not a time; try {MOMENT_EXAMPLES}")
+    return moment
+
+
 def _replayed_to_the_end(path):  # -> ReplayWatcher (imports kept lazy)
     from wa_tui.replay import ReplayWatcher
 
@@ -647,7 +707,16 @@ def run_simulate(args: argparse.Namespace) -> int:
     deployment.serves_stats = not args.no_stats
     if args.webhook is not None:
         _pin_webhook(deployment, args.webhook)
+    if args.truth is not None and args.scenario != "incident":
+        raise UsageError("--truth goes with --scenario incident")
     story = demo_story(deployment) if args.story and not args.scenario else None
+    if args.scenario == "incident":
+        from pathlib import Path
+
+        from wa_tui.simulator.incident import IncidentTruth, incident_story
+
+        truth = IncidentTruth(Path(args.truth) if args.truth else None)
+        story = incident_story(deployment, truth)
     server = SimulatorServer(
         deployment,
         port=args.port,
@@ -711,6 +780,7 @@ COMMANDS = {
     "record": run_record,
     "replay": run_replay,
     "bundle": run_bundle,
+    "report": run_report,
     "exporter": run_exporter,
 }
 

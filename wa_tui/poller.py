@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from wa_tui import clock
 from wa_tui.analysis import Change, Finding, Thresholds, analyse, diff
+from wa_tui.analysis.accounting import Shape
 from wa_tui.analysis.changes import restarts
 from wa_tui.analysis.forecast import ForecastThresholds, ForecastTracker
 from wa_tui.analysis.summary import Summary
@@ -67,6 +68,7 @@ class PollResult:
     summary: Summary | None = None  # the numbers every view shows
     # The settings and the last webhook probe.
     webhook: WebhookView = field(default_factory=WebhookView)
+    shape: Shape | None = None  # the primary master and the shards in trouble (accounts)
 
 
 class Reader:
@@ -113,9 +115,10 @@ class Reader:
         findings = with_webhook_advice(findings, webhook.settings, webhook.probe)
         findings.sort(key=lambda f: -f.severity)
         self.last_good, self.findings = snapshot, tuple(findings)
-        self.summary = Summary.of(snapshot, self.findings, self.vitals.latest)
+        self.summary = summary = Summary.of(snapshot, self.findings, self.vitals.latest)
+        shape = Shape.of(snapshot, summary)
         return PollResult(
-            snapshot, None, self.findings, tuple(changes), vitals, answers, self.summary, webhook
+            snapshot, None, self.findings, tuple(changes), vitals, answers, summary, webhook, shape
         )
 
     def read_webhook(self, side: Mapping[str, bytes | WAError]) -> None:

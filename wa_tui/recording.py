@@ -42,6 +42,7 @@ from typing import Any
 
 from wa_tui import __version__, clock
 from wa_tui.analysis import Change, ChangeKind, Finding, Severity
+from wa_tui.analysis.accounting import PollFacts, Shape
 from wa_tui.analysis.events import event_of
 from wa_tui.analysis.vitals import HistoryPoint, history_point
 from wa_tui.answers import Answers, decode_answer
@@ -360,6 +361,11 @@ class Derived:
     vitals: HistoryPoint | None  # what the vitals' history keeps of it
     changes: tuple[Change, ...]
     side: tuple[str, ...]  # which of CARRIED_PATHS the poll carried
+    shape: Shape | None  # None in a recording made before shapes were kept
+
+    def facts(self, at: datetime) -> PollFacts:
+        """What an account reads of the poll."""
+        return PollFacts(at, self.shape, self.findings, self.vitals)
 
 
 def derived_document(result: PollResult) -> dict[str, Any]:
@@ -375,6 +381,7 @@ def derived_document(result: PollResult) -> dict[str, Any]:
             for c in result.changes
         ],
         "side": [p for p in CARRIED_PATHS if answers is not None and p in answers.stats],
+        "shape": result.shape.document() if result.shape else None,
     }
 
 
@@ -390,6 +397,7 @@ def derived_of(document: Mapping[str, Any]) -> Derived:
             for at, kind, message, severity, node in document["changes"]
         ),
         tuple(document.get("side", ())),
+        Shape.from_document(shape) if (shape := document.get("shape")) else None,
     )
 
 
@@ -585,6 +593,11 @@ class RecordingFile:
             if len(changes) >= most:
                 break
         return changes[:most]
+
+    def failures(self) -> dict[int, str]:
+        """The failed polls, by index: what kept each from an answer."""
+        rows = self._db.execute("SELECT id, error FROM polls WHERE error IS NOT NULL")
+        return {self._index_of[poll]: error for poll, error in rows if poll in self._index_of}
 
     def events(self) -> list[tuple[int, str]]:
         """The recorded events: poll index and what happened."""

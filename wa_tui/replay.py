@@ -16,7 +16,7 @@ import bisect
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 
 from wa_tui import clock
@@ -304,3 +304,21 @@ class ReplayWatcher(Watcher):
         received = self.recording.received
         seconds = (received[index + 1] - received[index]) / self.speed
         return min(max(seconds, 0.05), 10.0)
+
+
+MOMENT_EXAMPLES = "14:05, 14:05:30 or 2026-11-26T14:05"
+
+
+def parse_moment(value: str, day: datetime) -> datetime | None:
+    """A moment as a person types it: a date and time (ISO 8601), or a time of day on
+    `day`; without a zone, `day`'s. None when it is neither."""
+    value = value.strip()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            clock_time = time.fromisoformat(value)
+        except ValueError:
+            return None
+        moment = datetime.combine(day.date(), clock_time, day.tzinfo)
+    return moment if moment.tzinfo else moment.replace(tzinfo=day.tzinfo)

@@ -123,6 +123,8 @@ SCENARIOS: dict[str, Scenario] = {
     "callback-failing": _changed(_webhook_failing),
     "disk-filling": _changed(_disk_filling),
     "queue-climbing": _changed(_queue_climbing),
+    # A fixed timeline, told by wa_tui/simulator/incident.py (`--truth` writes its times).
+    "incident": _mc,
     "pending-messages-high": _changed(lambda d: setattr(d.traffic, "pending_messages", 25_000)),
     "db-errors": _changed(lambda d: setattr(d.traffic, "db_failing", True)),
     "api-errors": _changed(lambda d: setattr(d.traffic, "api_5xx_share", 0.5)),

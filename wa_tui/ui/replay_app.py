@@ -9,7 +9,7 @@ to a time, `+` / `-` the speed (1x to 60x).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, time
+from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,7 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from wa_tui.keys import JUMP, REPLAY
-from wa_tui.replay import ReplayWatcher
+from wa_tui.replay import MOMENT_EXAMPLES, ReplayWatcher, parse_moment
 from wa_tui.text import visible
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.bindings import bindings
@@ -81,23 +81,12 @@ class JumpScreen(DismissOnce, ModalScreen[datetime | None]):
             yield Block(id="jump-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        moment = self._parse(event.value.strip())
+        moment = parse_moment(event.value, self.day)
         if moment is None:
-            message = Text("not a time: try 14:05, 14:05:30 or 2026-11-26T14:05", style="red")
+            message = Text(f"not a time: try {MOMENT_EXAMPLES}", style="red")
             self.query_one("#jump-error", Static).update(message)
             return
         self.dismiss_once(moment)
-
-    def _parse(self, value: str) -> datetime | None:
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            try:
-                clock_time = time.fromisoformat(value)
-            except ValueError:
-                return None
-            moment = datetime.combine(self.day.date(), clock_time, self.day.tzinfo)
-        return moment if moment.tzinfo else moment.replace(tzinfo=self.day.tzinfo)
 
 
 class ReplayApp(WaTuiApp):

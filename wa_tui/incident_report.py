@@ -1,0 +1,386 @@
+"""`wa-tui report RECORDING`: the incident accounted from a recording, as Markdown (the
+review's first draft: a timeline, the tables, charts beside it) or JSON.
+
+It reads what the recorder derived of each poll (wa_tui/analysis/accounting.py counts),
+never the answers again; a recording made before `derived` rows were written is derived
+first, the slow way, as replay does. Charts are SVG files drawn by matplotlib, imported
+only here and only when charts are asked for (the optional extra `wa-tui[charts]`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import re
+import statistics
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from wa_tui import __version__, clock
+from wa_tui.analysis.accounting import Account, Accountant, ChartPoint, Episode
+from wa_tui.analysis.findings import Severity
+from wa_tui.private_files import open_private, write_private
+from wa_tui.replay import ReplayWatcher
+from wa_tui.secrets import mask_line
+from wa_tui.text import visible
+
+CHUNK = 2_000  # polls read from the recording at a time: memory stays flat over a day
+# A phone number inside a text (a finding's message): `+` and 7 to 15 digits, or 10 to
+# 15 digits on their own.
+PHONE_IN_TEXT = re.compile(r"\+\d{7,15}\b|\b\d{10,15}\b")
+PHONE_MASK = "+•••••••"
+# The findings each chart marks, by the start of their code.
+CALLBACK_CODES = ("CALLBACK", "WEBHOOK")
+SHARD_CODES = ("SHARD", "SOCKET", "NO_PRIMARY", "PRIMARY", "MASTER", "NODE", "GATEWAY")
+SEVERITY_COLOURS = {Severity.CRITICAL: "#d62728", Severity.WARNING: "#ff9f1c"}
+
+
+@dataclass(frozen=True)
+class Chart:
+    file: str
+    title: str
+
+
+CHARTS = (
+    Chart("callbacks.svg", "Callback queue and failure share"),
+    Chart("shards.svg", "Shard owners down and shards unassigned"),
+)
+
+
+class ChartsUnavailable(Exception):
+    """matplotlib is not installed: the report is written without its charts."""
+
+
+# -- accounting ---------------------------------------------------------------------------
+
+
+def account_of(
+    watcher: ReplayWatcher, since: datetime | None = None, until: datetime | None = None
+) -> Account:
+    """The account of the recording's polls from `since` to `until` (both included)."""
+    recording = watcher.recording
+    times = recording.times[: len(watcher)]
+    start = bisect.bisect_left(times, since.timestamp()) if since else 0
+    stop = bisect.bisect_right(times, until.timestamp()) if until else len(times)
+    accountant = Accountant(_interval(times))
+    failures = recording.failures()
+    for first in range(start, stop, CHUNK):
+        last = min(first + CHUNK, stop)
+        derived = watcher.derived(first, last)
+        for index in range(first, last):
+            at = recording.ats[index]
+            if (made := derived.get(index)) is not None:
+                accountant.good(made.facts(at))
+            else:
+                accountant.failed(at, failures.get(index, "the poll could not be read"))
+    return accountant.account
+
+
+def _interval(times: list[float]) -> float:
+    """The recording's poll interval: the usual spacing of its polls."""
+    steps = [b - a for a, b in itertools.pairwise(times[:2001]) if b > a]
+    return statistics.median(steps) if steps else 1.0
+
+
+# -- JSON ---------------------------------------------------------------------------------
+
+
+def report_document(account: Account, deployment: str, redact_phone: bool) -> dict[str, Any]:
+    document = {
+        "deployment": deployment,
+        "generated_at": clock.now().isoformat().replace("+00:00", "Z"),
+        "generated_by": f"wa-tui {__version__}",
+        **account.document(),
+    }
+    if account.shapeless:
+        document["note"] = _shapeless_note(account)
+    return _masked(document, redact_phone)
+
+
+def _masked(value: Any, redact_phone: bool) -> Any:
+    """Every text of the report with secrets masked (and phone numbers, if asked)."""
+    if isinstance(value, dict):
+        return {k: _masked(v, redact_phone) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, redact_phone) for v in value]
+    if isinstance(value, str):
+        value = mask_line(value)
+        return PHONE_IN_TEXT.sub(PHONE_MASK, value) if redact_phone else value
+    return value
+
+
+def _shapeless_note(account: Account) -> str:
+    return (
+        f"{account.shapeless} of {account.polls} polls were recorded by a wa-tui that did "
+        "not keep the primary master and the shards: failovers and shard downtime cover "
+        "only the others"
+    )
+
+
+# -- Markdown -----------------------------------------------------------------------------
+
+
+def report_markdown(document: dict[str, Any], charts: list[Chart] | None) -> str:
+    """The review's first draft from `report_document`'s output; `charts` the SVG files
+    written beside it (None: not asked; []: matplotlib missing)."""
+    covered = document["covered"]
+    lines = [
+        f"# Incident report: {_cell(document['deployment'])}",
+        "",
+        f"Covered: {_when(covered['from'])} to {_when(covered['until'])}, "
+        f"{covered['polls']:,} polls, {len(covered['gaps'])} gaps. "
+        f"Times are UTC and exact to a poll interval. Made by {document['generated_by']}.",
+    ]
+    if "note" in document:
+        lines += ["", f"> {document['note']}"]
+    sections = (
+        ("Timeline", _timeline(document)),
+        ("Failovers of the primary master", _failovers(document["failovers"])),
+        ("Shards down", _shards(document["shards"])),
+        ("Findings", _findings(document["findings"])),
+        ("Peaks", _peaks(document["vitals"])),
+        ("Restarts", _restarts(document["restarts"])),
+        ("Gaps", _gaps(covered["gaps"])),
+    )
+    for title, body in sections:
+        lines += ["", f"## {title}", "", *body]
+    if charts is not None:
+        lines += ["", "## Charts", ""]
+        if not charts:
+            lines.append("No charts: install them with `pip install 'wa-tui[charts]'`.")
+        lines += [f"![{c.title}]({c.file})\n" for c in charts]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _cell(text: object) -> str:
+    """A table cell: visible, and no `|` to break the row."""
+    return visible(str(text), limit=200).replace("|", "\\|")
+
+
+def _when(moment: str | None) -> str:
+    return "—" if moment is None else moment.replace("T", " ").removesuffix("Z")
+
+
+def _seconds(seconds: float) -> str:
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, second = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {second:02d} s"
+    hours, minute = divmod(minutes, 60)
+    return f"{hours} h {minute:02d} min"
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[object, ...]], none: str) -> list[str]:
+    if not rows:
+        return [none]
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows),
+    ]
+
+
+def _timeline(document: dict[str, Any]) -> list[str]:
+    moments: list[tuple[str, str]] = []
+    for f in document["failovers"]:
+        moments.append((f["lost_at"], f"primary master {f['lost_node']} lost"))
+        if f["restored_at"]:
+            moments.append((f["restored_at"], f"primary master again: {f['new_node']}"))
+    for shard in document["shards"]:
+        name = "control shard" if shard["shard"] == -1 else f"shard {shard['shard']}"
+        starts = {span["from"] for span in shard["intervals"]}
+        for span in shard["intervals"]:
+            moments.append((span["from"], f"{name} down: {span['why']}"))
+            if span["until"] and span["until"] not in starts:  # not down again at once
+                moments.append((span["until"], f"{name} up"))
+    for e in document["findings"]:
+        if e["severity"] != Severity.INFO.label:
+            moments.append((e["raised_at"], f"{e['code']} raised ({e['severity']})"))
+            if e["cleared_at"]:
+                moments.append((e["cleared_at"], f"{e['code']} cleared"))
+    for r in document["restarts"]:
+        moments.append((r["at"], f"{r['node']} restarted"))
+    for gap in document["covered"]["gaps"]:
+        moments.append((gap["from"], f"nothing known until {_when(gap['until'])}: {gap['why']}"))
+    rows = [(_when(at), what) for at, what in sorted(moments, key=lambda moment: moment[0])]
+    return _table(("time (UTC)", "what"), rows, "Nothing happened.")
+
+
+def _failovers(failovers: list[dict[str, Any]]) -> list[str]:
+    rows = [
+        (
+            _when(f["lost_at"]),
+            _when(f["restored_at"]),
+            _seconds(f["seconds"]),
+            f["lost_node"],
+            f["new_node"] or "—",
+        )
+        for f in failovers
+    ]
+    header = ("lost", "restored", "without one", "lost node", "new node")
+    return _table(header, rows, "The primary master was never lost.")
+
+
+def _shards(shards: list[dict[str, Any]]) -> list[str]:
+    rows = [
+        (
+            "control (-1)" if s["shard"] == -1 else s["shard"],
+            _seconds(s["down_seconds"]),
+            "; ".join(
+                f"{_when(i['from'])} to {_when(i['until'])} ({i['why']})" for i in s["intervals"]
+            ),
+        )
+        for s in shards
+        if s["intervals"]
+    ]
+    never = sum(1 for s in shards if not s["intervals"])
+    body = _table(("shard", "down", "when and why"), rows, "No shard was down.")
+    return [*body, "", f"{never} of {len(shards)} shards were never down."] if rows else body
+
+
+def _findings(episodes: list[dict[str, Any]]) -> list[str]:
+    rows = [
+        (
+            e["code"],
+            e["severity"],
+            ", ".join(e["nodes"]) or "—",
+            ", ".join(map(str, e["shards"])) or "—",
+            _when(e["raised_at"]),
+            _when(e["cleared_at"]) if e["cleared_at"] else "still open",
+            _seconds(e["seconds"]),
+        )
+        for e in episodes
+    ]
+    header = ("code", "severity", "nodes", "shards", "raised", "cleared", "for")
+    return _table(header, rows, "No findings.")
+
+
+def _peaks(vitals: dict[str, Any]) -> list[str]:
+    rows = [
+        (name.replace("_", " "), _figure(name, peak["peak"]), _when(peak["at"]))
+        for name, peak in vitals.items()
+        if peak is not None
+    ]
+    return _table(("vital", "peak", "at"), rows, "No vitals were read.")
+
+
+def _figure(name: str, value: float) -> str:
+    if name.endswith("share"):
+        return f"{value:.1%}"
+    return f"{value:,.2f}/s" if name.endswith("per_second") else f"{value:,.0f}"
+
+
+def _restarts(restarts: list[dict[str, Any]]) -> list[str]:
+    rows = [(_when(r["at"]), r["node"]) for r in restarts]
+    return _table(("at", "node"), rows, "No restarts.")
+
+
+def _gaps(gaps: list[dict[str, Any]]) -> list[str]:
+    rows = [(_when(g["from"]), _when(g["until"]), g["why"]) for g in gaps]
+    return _table(("from", "until", "why"), rows, "None: every poll was read.")
+
+
+# -- charts -------------------------------------------------------------------------------
+
+
+def write_charts(account: Account, folder: Path) -> list[Chart]:
+    """The charts as SVG files in `folder` (0600); ChartsUnavailable without matplotlib."""
+    try:
+        from matplotlib.backends.backend_svg import FigureCanvasSVG
+        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ChartsUnavailable("pip install 'wa-tui[charts]'") from None
+    points = account.chart
+    times = [p.at for p in points]
+    drawn = []
+    for chart, draw in zip(CHARTS, (_callbacks, _shard_counts), strict=True):
+        figure = Figure(figsize=(10, 3.6), layout="constrained")
+        FigureCanvasSVG(figure)
+        axes = figure.add_subplot()
+        codes = CALLBACK_CODES if chart is CHARTS[0] else SHARD_CODES
+        draw(axes, times, points)
+        _mark_spans(axes, [e for e in account.episodes if e.code.startswith(codes)], account)
+        axes.set_title(chart.title, loc="left")
+        axes.grid(alpha=0.3)
+        locator = AutoDateLocator()
+        axes.xaxis.set_major_locator(locator)
+        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        axes.set_xlabel("time (UTC); shaded: the findings' spans")
+        with open_private(folder / chart.file) as out:
+            figure.savefig(out, format="svg", metadata={"Date": None})
+        drawn.append(chart)
+    return drawn
+
+
+def _callbacks(axes: Any, times: list[datetime], points: list[ChartPoint]) -> None:
+    axes.plot(times, [_nan(p.callback_queue) for p in points], color="#1f77b4")
+    axes.set_ylabel("callback queue", color="#1f77b4")
+    share = axes.twinx()
+    share.plot(times, [_nan(p.callback_failure_share) for p in points], color="#9467bd")
+    share.set_ylabel("failure share", color="#9467bd")
+    share.set_ylim(0, 1.05)
+
+
+def _shard_counts(axes: Any, times: list[datetime], points: list[ChartPoint]) -> None:
+    axes.step(times, [_nan(p.owners_down) for p in points], where="post", label="owners down")
+    axes.step(times, [_nan(p.unassigned) for p in points], where="post", label="unassigned")
+    axes.set_ylabel("shards")
+    axes.legend(loc="upper right")
+    axes.set_ylim(bottom=0)
+    axes.yaxis.get_major_locator().set_params(integer=True)
+
+
+def _nan(value: float | None) -> float:
+    return float("nan") if value is None else value
+
+
+def _mark_spans(axes: Any, episodes: list[Episode], account: Account) -> None:
+    """Each finding's episode shaded in its severity's colour; the codes raised at one
+    moment named together there."""
+    named: dict[datetime, list[Episode]] = {}
+    for episode in episodes:
+        colour = SEVERITY_COLOURS.get(episode.severity)
+        if colour is None:
+            continue
+        end = episode.span.end or account.until
+        axes.axvspan(episode.span.start, end, color=colour, alpha=0.15, linewidth=0)
+        named.setdefault(episode.span.start, []).append(episode)
+    for start, raised in named.items():
+        worst = max(raised, key=lambda e: e.severity)
+        axes.annotate(
+            ", ".join(dict.fromkeys(e.code for e in raised)),
+            (start, 0.98),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, 0),
+            textcoords="offset points",
+            fontsize=7,
+            color=SEVERITY_COLOURS[worst.severity],
+            rotation=90,
+            va="top",
+        )
+
+
+# -- files --------------------------------------------------------------------------------
+
+
+def write_report(
+    account: Account, deployment: str, folder: Path, redact_phone: bool
+) -> Iterator[str]:
+    """report.md, report.json and the charts in `folder`; what was written, line by line."""
+    folder.mkdir(parents=True, exist_ok=True)
+    document = report_document(account, deployment, redact_phone)
+    try:
+        charts = write_charts(account, folder)
+    except ChartsUnavailable as missing:
+        charts = []
+        yield f"no charts: matplotlib is not installed ({missing})"
+    write_private(folder / "report.json", json.dumps(document, indent=2) + "\n")
+    write_private(folder / "report.md", report_markdown(document, charts))
+    yield str(folder / "report.md")
