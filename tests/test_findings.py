@@ -54,7 +54,8 @@ async def findings_of(start_simulator: StartSimulator, scenario: str) -> list[Fi
 
 def test_every_scenario_is_covered() -> None:
     forecasts = {"disk-filling", "queue-climbing"}  # over simulated time: test_forecast.py
-    assert set(SCENARIOS) == set(HEALTHY) | set(EXPECTED) | {"old-build"} | forecasts
+    stories = {"incident"}  # a timeline: test_incident.py
+    assert set(SCENARIOS) == set(HEALTHY) | set(EXPECTED) | {"old-build"} | forecasts | stories
 
 
 async def test_an_older_build_keeps_the_topology_and_says_vitals_are_not_available(

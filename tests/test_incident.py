@@ -11,18 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import OptionList, Static
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import target_for
+from tests.ui_helpers import plain, target_for, until_nodes, wait_for
 from wa_tui import clock
 from wa_tui.analysis.accounting import Account
 from wa_tui.cli import main
-from wa_tui.incident_report import account_of
 from wa_tui.recording import Recorder
 from wa_tui.replay import ReplayWatcher
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.simulator.faults import Fault, FaultPlan
 from wa_tui.simulator.incident import IncidentTruth, incident_story
+from wa_tui.ui.account_screen import AccountScreen
+from wa_tui.ui.app import WaTuiApp
+from wa_tui.ui.replay_app import ReplayApp
 from wa_tui.watcher import Watcher
 
 POLL_SECONDS = 15
@@ -97,7 +100,7 @@ async def test_the_report_gives_each_failover_and_shard_downtime_as_they_were(
     server, truth = incident
     path = tmp_path / "incident.db"
     await record_incident(server, path, seconds)
-    account = account_of(ReplayWatcher.open(path))
+    account = ReplayWatcher.open(path).account()
     document = account.document()
     written = json.loads((tmp_path / "truth.json").read_text())
     assert written == truth.document
@@ -141,7 +144,7 @@ async def test_a_recording_with_a_gap_reports_the_gap_not_downtime(
     await record_incident(
         server, path, seconds, failing_polls=range(28, 31), unrecorded_polls=range(50, 56)
     )
-    account = account_of(ReplayWatcher.open(path))
+    account = ReplayWatcher.open(path).account()
     gaps = account.document()["covered"]["gaps"]
     assert [g["why"][:8] for g in gaps] == ["HTTP 502", "nothing "]
     failed, unrecorded = gaps
@@ -177,3 +180,55 @@ async def test_report_writes_markdown_json_and_charts_0600_and_masks(
     assert down == [("09:05", "ket DN"), ("09:07", "ket SC")]  # a coreapp's socket
     assert main(["report", str(path), "--until", "yesterday"]) == 2
     assert "--until 'yesterday': not a time" in capsys.readouterr().err
+
+
+async def test_i_in_replay_accounts_the_recording_and_enter_jumps_there(
+    incident: tuple[SimulatorServer, IncidentTruth],
+    seconds: Callable[[float], None],
+    tmp_path: Path,
+) -> None:
+    server, truth = incident
+    path = tmp_path / "incident.db"
+    await record_incident(server, path, seconds)
+    app = ReplayApp(ReplayWatcher.open(path))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: app.replay.position >= 0)
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen))
+        screen = app.screen
+        assert isinstance(screen, AccountScreen)
+        title = plain(screen.query_one("#account-title", Static))
+        assert "as the recording saw it" in title and "1 failovers" in title
+        chart = plain(screen.query_one("#account-chart-2", Static))
+        assert "shards down" in chart and "█" in chart and "▀" in chart
+        lost = next(i for i, (_, what) in enumerate(screen.moments) if "lost" in what)
+        moments = screen.query_one("#account-moments", OptionList)
+        moments.highlighted = lost
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, AccountScreen))
+        true_loss = _at(truth.document["failovers"][0]["lost_at"])
+        await wait_for(pilot, lambda: app.replay.at is not None and app.replay.at > true_loss)
+        assert app.replay.at is not None
+        assert (app.replay.at - true_loss).total_seconds() <= POLL_SECONDS
+
+
+async def test_i_live_accounts_what_this_session_saw(
+    incident: tuple[SimulatorServer, IncidentTruth],
+) -> None:
+    server, _ = incident
+    app = WaTuiApp([target_for(server, interval=0.2)])
+    async with app.run_test(size=(120, 32)) as pilot:
+        await until_nodes(pilot)
+        server.advance()  # all healthy
+        server.advance()  # the primary master lost
+        await wait_for(pilot, lambda: app.watcher.account().failovers)
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen))
+        screen = app.screen
+        assert isinstance(screen, AccountScreen)
+        assert "as this session saw it" in plain(screen.query_one("#account-title", Static))
+        assert any("NO_PRIMARY_MASTER raised" in what for _, what in screen.moments)
+        await pilot.press("enter")  # live: nothing to jump to, said so
+        await wait_for(pilot, lambda: any("replay" in n.message for n in app._notifications))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, AccountScreen))

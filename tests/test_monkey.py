@@ -192,6 +192,7 @@ SCENES = (
     "login",
     "webhook",
     "logs",
+    "incident",
 )
 
 
@@ -254,6 +255,7 @@ def _scenes(story: SimulatorServer, hostile: SimulatorServer, tmp_path: Path) ->
         Scene("login", login, (100, 30)),
         Scene("webhook", dashboard, (120, 32), ("W",)),
         Scene("logs", with_logs, (160, 50), ("l",)),
+        Scene("incident", replay, (120, 32), ("i",)),
     ]
 
 

@@ -526,7 +526,7 @@ def run_report(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from wa_tui.incident_report import account_of, report_document, report_markdown, write_report
+    from wa_tui.incident_report import report_document, report_markdown, write_report
     from wa_tui.replay import ReplayWatcher
 
     path = Path(args.file).expanduser()
@@ -535,7 +535,7 @@ def run_report(args: argparse.Namespace) -> int:
         raise UsageError(f"{path}: the recording holds no poll")
     day = watcher.recording.ats[0]
     since, until = (_moment(getattr(args, f), f, day) for f in ("since", "until"))
-    account = account_of(watcher, since, until)
+    account = watcher.account(since, until)
     if not account.polls:
         raise UsageError(f"{path}: no poll between --since and --until")
     deployment = watcher.recording.meta.get("deployment", "recording")

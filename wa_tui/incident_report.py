@@ -1,19 +1,17 @@
 """`wa-tui report RECORDING`: the incident accounted from a recording, as Markdown (the
 review's first draft: a timeline, the tables, charts beside it) or JSON.
 
-It reads what the recorder derived of each poll (wa_tui/analysis/accounting.py counts),
-never the answers again; a recording made before `derived` rows were written is derived
-first, the slow way, as replay does. Charts are SVG files drawn by matplotlib, imported
-only here and only when charts are asked for (the optional extra `wa-tui[charts]`).
+The account comes from `ReplayWatcher.account`: what the recorder derived of each poll,
+counted by wa_tui/analysis/accounting.py; the answers are never read again (a recording
+made before `derived` rows were written is derived first, as replay does). Charts are
+SVG files drawn by matplotlib, imported only here and only when charts are asked for
+(the optional extra `wa-tui[charts]`).
 """
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import json
 import re
-import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,14 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from wa_tui import __version__, clock
-from wa_tui.analysis.accounting import Account, Accountant, ChartPoint, Episode
+from wa_tui.analysis.accounting import Account, ChartPoint, Episode
 from wa_tui.analysis.findings import Severity
 from wa_tui.private_files import open_private, write_private
-from wa_tui.replay import ReplayWatcher
 from wa_tui.secrets import mask_line
 from wa_tui.text import visible
 
-CHUNK = 2_000  # polls read from the recording at a time: memory stays flat over a day
 # A phone number inside a text (a finding's message): `+` and 7 to 15 digits, or 10 to
 # 15 digits on their own.
 PHONE_IN_TEXT = re.compile(r"\+\d{7,15}\b|\b\d{10,15}\b")
@@ -53,37 +49,6 @@ CHARTS = (
 
 class ChartsUnavailable(Exception):
     """matplotlib is not installed: the report is written without its charts."""
-
-
-# -- accounting ---------------------------------------------------------------------------
-
-
-def account_of(
-    watcher: ReplayWatcher, since: datetime | None = None, until: datetime | None = None
-) -> Account:
-    """The account of the recording's polls from `since` to `until` (both included)."""
-    recording = watcher.recording
-    times = recording.times[: len(watcher)]
-    start = bisect.bisect_left(times, since.timestamp()) if since else 0
-    stop = bisect.bisect_right(times, until.timestamp()) if until else len(times)
-    accountant = Accountant(_interval(times))
-    failures = recording.failures()
-    for first in range(start, stop, CHUNK):
-        last = min(first + CHUNK, stop)
-        derived = watcher.derived(first, last)
-        for index in range(first, last):
-            at = recording.ats[index]
-            if (made := derived.get(index)) is not None:
-                accountant.good(made.facts(at))
-            else:
-                accountant.failed(at, failures.get(index, "the poll could not be read"))
-    return accountant.account
-
-
-def _interval(times: list[float]) -> float:
-    """The recording's poll interval: the usual spacing of its polls."""
-    steps = [b - a for a, b in itertools.pairwise(times[:2001]) if b > a]
-    return statistics.median(steps) if steps else 1.0
 
 
 # -- JSON ---------------------------------------------------------------------------------
@@ -187,6 +152,13 @@ def _table(header: tuple[str, ...], rows: list[tuple[object, ...]], none: str) -
 
 
 def _timeline(document: dict[str, Any]) -> list[str]:
+    rows = [(_when(at), what) for at, what in moments(document)]
+    return _table(("time (UTC)", "what"), rows, "Nothing happened.")
+
+
+def moments(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """The account's moments in time order, each (ISO time, what happened): the
+    timeline of the report and of the `i` screen."""
     moments: list[tuple[str, str]] = []
     for f in document["failovers"]:
         moments.append((f["lost_at"], f"primary master {f['lost_node']} lost"))
@@ -208,8 +180,7 @@ def _timeline(document: dict[str, Any]) -> list[str]:
         moments.append((r["at"], f"{r['node']} restarted"))
     for gap in document["covered"]["gaps"]:
         moments.append((gap["from"], f"nothing known until {_when(gap['until'])}: {gap['why']}"))
-    rows = [(_when(at), what) for at, what in sorted(moments, key=lambda moment: moment[0])]
-    return _table(("time (UTC)", "what"), rows, "Nothing happened.")
+    return sorted(moments, key=lambda moment: moment[0])
 
 
 def _failovers(failovers: list[dict[str, Any]]) -> list[str]:

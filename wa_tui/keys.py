@@ -109,6 +109,14 @@ DASHBOARD = (
         "The selected node's log (logs_command in the config)",
         show=False,
     ),
+    Key(
+        "dashboard.account",
+        "i",
+        "account",
+        "Incident",
+        "What was seen, accounted: failovers, shards down, findings, peaks, charts",
+        show=False,
+    ),
     Key("dashboard.nodes", "n", "focus_nodes", "Node list", "Move to the node list", show=False),
     Key("dashboard.detail", "d", "focus_detail", "Detail", "Move to the node detail", show=False),
     Key(
@@ -178,13 +186,17 @@ LOGS = (
     Key("logs.previous", "N", "previous_match", "Previous match", show=False),
     *_scrolling("logs", top="Oldest", bottom="Newest"),
 )
+ACCOUNT = (
+    Key("account.close", "escape,q,i", "dismiss", "Close"),
+    Key("account.jump", "enter", "jump", "Jump there", "In replay: go to that moment"),
+)
 PALETTE = (
     Key("palette.next_page", "pagedown", "page('page_down')", "Next page", show=False),
     Key("palette.previous_page", "pageup", "page('page_up')", "Previous page", show=False),
 )
 
 ALL = (DASHBOARD + NODES + DETAIL + REPLAY + FLEET + FLEET_LIST + HELP + SWITCHER + CONFIRM) + (
-    LOGIN + JUMP + PALETTE + WEBHOOK + LOGS
+    LOGIN + JUMP + PALETTE + WEBHOOK + LOGS + ACCOUNT
 )
 BY_ID = {key.id: key for key in ALL}
 
@@ -204,6 +216,7 @@ IN_FORCE: tuple[tuple[tuple[Key, ...], ...], ...] = (
     (PALETTE,),
     (WEBHOOK,),
     (LOGS,),
+    (ACCOUNT,),
 )
 
 

@@ -18,11 +18,17 @@ from typing import TYPE_CHECKING
 
 from wa_tui import clock
 from wa_tui.analysis import Change, Finding, Thresholds, analyse, diff
-from wa_tui.analysis.accounting import Shape
+from wa_tui.analysis.accounting import PollFacts, Shape
 from wa_tui.analysis.changes import restarts
 from wa_tui.analysis.forecast import ForecastThresholds, ForecastTracker
 from wa_tui.analysis.summary import Summary
-from wa_tui.analysis.vitals import KNOWN_FAMILIES, Vitals, VitalsThresholds, VitalsTracker
+from wa_tui.analysis.vitals import (
+    KNOWN_FAMILIES,
+    Vitals,
+    VitalsThresholds,
+    VitalsTracker,
+    history_point,
+)
 from wa_tui.analysis.webhook import (
     PROBE_AT_ONCE,
     WebhookView,
@@ -69,6 +75,12 @@ class PollResult:
     # The settings and the last webhook probe.
     webhook: WebhookView = field(default_factory=WebhookView)
     shape: Shape | None = None  # the primary master and the shards in trouble (accounts)
+
+    def facts(self) -> PollFacts:
+        """What an account reads of a good poll."""
+        assert self.snapshot is not None
+        point = history_point(self.vitals) if self.vitals else None
+        return PollFacts(self.snapshot.fetched_at, self.shape, self.findings, point)
 
 
 class Reader:

@@ -13,6 +13,8 @@ polls opens, and moves, without reading every answer again. A recording without 
 from __future__ import annotations
 
 import bisect
+import itertools
+import statistics
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from datetime import datetime, time
 from pathlib import Path
 
 from wa_tui import clock
+from wa_tui.analysis.accounting import Account, Accountant
 from wa_tui.analysis.events import event_of
 from wa_tui.analysis.vitals import HISTORY_SECONDS
 from wa_tui.auth import Credentials
@@ -39,6 +42,7 @@ from wa_tui.targets import Target
 from wa_tui.watcher import CHANGES_KEPT, Phase, Watcher
 
 SPEEDS = (1, 2, 5, 10, 30, 60)
+ACCOUNT_CHUNK = 2_000  # polls' derived rows read at a time: memory stays flat over a day
 Progress = Callable[[int, int], object]  # polls read, of how many
 
 
@@ -144,6 +148,26 @@ class ReplayWatcher(Watcher):
             for i in range(max(start, 0), min(stop, len(self._derived)))
             if (d := self._derived[i]) is not None and (d.changes or not changed)
         }
+
+    def account(self, since: datetime | None = None, until: datetime | None = None) -> Account:
+        """The recording's polls from `since` to `until` (both included), accounted from
+        what was derived of each."""
+        recording = self.recording
+        times = recording.times[: len(self)]
+        start = bisect.bisect_left(times, since.timestamp()) if since else 0
+        stop = bisect.bisect_right(times, until.timestamp()) if until else len(times)
+        accountant = Accountant(_usual_spacing(times))
+        failures = recording.failures()
+        for first in range(start, stop, ACCOUNT_CHUNK):
+            last = min(first + ACCOUNT_CHUNK, stop)
+            derived = self.derived(first, last)
+            for index in range(first, last):
+                at = recording.ats[index]
+                if (made := derived.get(index)) is not None:
+                    accountant.good(made.facts(at))
+                else:
+                    accountant.failed(at, failures.get(index, "the poll could not be read"))
+        return accountant.account
 
     # -- moving -------------------------------------------------------------------------
 
@@ -322,3 +346,9 @@ def parse_moment(value: str, day: datetime) -> datetime | None:
             return None
         moment = datetime.combine(day.date(), clock_time, day.tzinfo)
     return moment if moment.tzinfo else moment.replace(tzinfo=day.tzinfo)
+
+
+def _usual_spacing(times: list[float]) -> float:
+    """A recording's poll interval: the median spacing of its first polls."""
+    steps = [b - a for a, b in itertools.pairwise(times[:2001]) if b > a]
+    return statistics.median(steps) if steps else 1.0

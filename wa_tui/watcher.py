@@ -25,6 +25,7 @@ from enum import StrEnum
 
 from wa_tui import clock, memory
 from wa_tui.analysis import Change, Finding, Severity
+from wa_tui.analysis.accounting import Account, Accountant
 from wa_tui.analysis.forecast import Forecast
 from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import VitalsTracker
@@ -146,6 +147,8 @@ class Watcher:
         self.changes_seen = 0  # grows with every change added: tells a log what is new
         self.changes_rewritten = 0  # grows when the log is replaced whole (rewrite_changes)
         self.last_answers: Answers | None = None  # of the last good poll, as sent
+        # What this session has seen, accounted (`i`): spans and peaks, not the polls.
+        self.accountant = Accountant(target.settings.interval)
         # Shared by the watchers of one process: at most so many polls at once.
         self._poll_slots = poll_slots
         self._wake = asyncio.Event()  # set: poll now
@@ -261,10 +264,16 @@ class Watcher:
             self.last_answers = result.answers
             self.changes.extendleft(reversed(result.changes))  # newest batch on top
             self.changes_seen += len(result.changes)
+            self.accountant.good(result.facts())
         else:
             status.error = str(result.error)
+            self.accountant.failed(clock.now(), status.error)
             if status.stale_since is None:
                 status.stale_since = clock.monotonic()
+
+    def account(self) -> Account:
+        """What this session has seen, accounted (a replay: its recording's)."""
+        return self.accountant.account
 
     def rewrite_changes(self, changes: Iterable[Change]) -> None:
         """Replace the change log whole (newest first), as a replay moving in time does;

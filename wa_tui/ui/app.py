@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -186,6 +187,29 @@ class WaTuiApp(GuardedApp, App[None]):
     def action_webhook(self) -> None:
         if not isinstance(self.screen, WebhookScreen):
             self.push_screen(WebhookScreen(self.watcher, self.keymap))
+
+    def action_account(self) -> None:
+        """What this session has seen, accounted (a replay: the whole recording's, read
+        in a thread: a day of polls takes seconds)."""
+        if type(self.screen).__name__ == "AccountScreen":
+            return
+        opening = partial(self._open_account, self.watcher)
+        self.run_worker(opening, group="account", exclusive=True, exit_on_error=False)
+
+    async def _open_account(self, watcher: Watcher) -> None:
+        # Imported when first asked for: nothing of it is needed for the first frame.
+        from wa_tui.incident_report import report_document
+        from wa_tui.ui.account_screen import AccountScreen
+
+        replay = watcher.poller.client is None
+        account = await asyncio.to_thread(watcher.account) if replay else watcher.account()
+        if self.quitting or watcher is not self.watcher:
+            return  # gone, or another deployment shown meanwhile
+        document = report_document(account, watcher.name, redact_phone=False)
+        self.push_screen(AccountScreen(account, document, replay), self._account_closed)
+
+    def _account_closed(self, moment: datetime | None) -> None:
+        """A replay jumps to the moment chosen (ReplayApp)."""
 
     def action_logs(self) -> None:
         """The selected node's log, on a screen of its own (wa_tui/logs.py)."""

@@ -22,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from wa_tui.keys import LOGS
 from wa_tui.logs import KEPT_LINES, Level, LogStream, level_of
@@ -148,22 +148,27 @@ class LogScreen(DismissOnce, ModalScreen[None]):
         self.node_id = node_id
         self.stream = LogStream(command)
         self._matches: int | None = None
+        # Made here, not queried: a key or a batch may come while the screen is still
+        # being composed or already taken down (`l q` in one read).
+        self._view = LogView(id="log")
+        self._search = Input(placeholder="search (enter: go, escape: cancel)", id="log-search")
+        self._status = Block(id="log-status")
 
     def compose(self) -> ComposeResult:
         shown = " ".join(visible(part, limit=80) for part in self.stream.command)
         yield Block(Text(f"Log · {visible(self.node_id, limit=60)} · {shown}"), id="log-title")
-        yield LogView(id="log")
-        yield Input(placeholder="search (enter: go, escape: cancel)", id="log-search")
-        yield Block(id="log-status")
+        yield self._view
+        yield self._search
+        yield self._status
 
     def on_mount(self) -> None:
-        self.query_one("#log-search", Input).display = False
-        self.query_one(LogView).focus()
-        self.run_worker(self._read(), group="log", exclusive=True, exit_on_error=False)
+        self._search.display = False
+        self.set_focus(self._view)
+        self.run_worker(self._read, group="log", exclusive=True, exit_on_error=False)
         self._show_status()
 
     async def _read(self) -> None:
-        view = self.query_one(LogView)
+        view = self._view
         async for batch in self.stream.batches():
             if not self.is_attached:
                 break
@@ -174,7 +179,7 @@ class LogScreen(DismissOnce, ModalScreen[None]):
         self.stream.stop()
 
     def _show_status(self) -> None:
-        view = self.query_one(LogView)
+        view = self._view
         parts = [
             "following" if view.following else "paused (f or G: follow)",
             f"{len(view.lines):,} lines"
@@ -184,21 +189,21 @@ class LogScreen(DismissOnce, ModalScreen[None]):
             parts.append(f"/{view.pattern.pattern}: {self._matches or 0} lines match (n / N)")
         if self.stream.ended:
             parts.append(self.stream.ended)
-        self.query_one("#log-status", Static).update(Text(" · ".join(parts), style="dim"))
+        self._status.update(Text(" · ".join(parts), style="dim"))
 
     # -- keys ---------------------------------------------------------------------------
 
     def action_close(self) -> None:
-        search = self.query_one("#log-search", Input)
+        search = self._search
         if search.display:  # escape leaves the search first
             search.display = False
-            self.set_focus(self.query_one(LogView))
+            self.set_focus(self._view)
             return
         self.stream.stop()
         self.dismiss_once()
 
     def action_toggle_follow(self) -> None:
-        view = self.query_one(LogView)
+        view = self._view
         if view.following:
             view.following = False
         else:
@@ -208,14 +213,14 @@ class LogScreen(DismissOnce, ModalScreen[None]):
     def action_search(self) -> None:
         """Focus moves at once, not after the next refresh as `Widget.focus` does: `/`
         and the pattern typed after it in one read go to the search."""
-        search = self.query_one("#log-search", Input)
+        search = self._search
         search.display = True
         self.set_focus(search)
 
     @on(Input.Submitted, "#log-search")
     def _searched(self, event: Input.Submitted) -> None:
         event.input.display = False
-        view = self.query_one(LogView)
+        view = self._view
         self._matches = view.search(event.value)
         self.set_focus(view)
         self._show_status()
@@ -227,7 +232,7 @@ class LogScreen(DismissOnce, ModalScreen[None]):
         self._match(forward=False)
 
     def _match(self, forward: bool) -> None:
-        view = self.query_one(LogView)
+        view = self._view
         if not view.next_match(forward):
             self.notify("no more matches" if view.pattern else "no search: / searches")
         self._show_status()
@@ -239,19 +244,19 @@ class LogScreen(DismissOnce, ModalScreen[None]):
         self._move(-1)
 
     def action_page_down(self) -> None:
-        self._move(self.query_one(LogView).scrollable_content_region.height)
+        self._move(self._view.scrollable_content_region.height)
 
     def action_page_up(self) -> None:
-        self._move(-self.query_one(LogView).scrollable_content_region.height)
+        self._move(-self._view.scrollable_content_region.height)
 
     def _move(self, rows: int) -> None:
-        self.query_one(LogView).move(rows)
+        self._view.move(rows)
         self._show_status()
 
     def action_scroll_home(self) -> None:
-        self.query_one(LogView).to_top()
+        self._view.to_top()
         self._show_status()
 
     def action_scroll_end(self) -> None:
-        self.query_one(LogView).to_end()
+        self._view.to_end()
         self._show_status()

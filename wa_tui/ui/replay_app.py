@@ -135,6 +135,9 @@ class ReplayApp(WaTuiApp):
         day = self.replay.at or self.replay.recording.ats[0]
         self.push_screen(JumpScreen(day.astimezone()), self._jump_to)
 
+    def _account_closed(self, moment: datetime | None) -> None:
+        self._jump_to(moment)
+
     def _jump_to(self, moment: datetime | None) -> None:
         if moment is not None:
             self.replay.playing = False
