@@ -76,6 +76,19 @@ async def record_incident(
     recorder.close()
 
 
+@pytest.fixture
+async def recorded(
+    incident: tuple[SimulatorServer, IncidentTruth],
+    seconds: Callable[[float], None],
+    tmp_path: Path,
+) -> tuple[Path, IncidentTruth]:
+    """The whole incident, recorded: the recording's path and the truth."""
+    server, truth = incident
+    path = tmp_path / "incident.db"
+    await record_incident(server, path, seconds)
+    return path, truth
+
+
 def _at(text: str | None) -> datetime:
     assert text is not None
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -93,13 +106,9 @@ def _down(account: Account) -> dict[int, float]:
 
 
 async def test_the_report_gives_each_failover_and_shard_downtime_as_they_were(
-    incident: tuple[SimulatorServer, IncidentTruth],
-    seconds: Callable[[float], None],
-    tmp_path: Path,
+    recorded: tuple[Path, IncidentTruth], tmp_path: Path
 ) -> None:
-    server, truth = incident
-    path = tmp_path / "incident.db"
-    await record_incident(server, path, seconds)
+    path, truth = recorded
     account = ReplayWatcher.open(path).account()
     document = account.document()
     written = json.loads((tmp_path / "truth.json").read_text())
@@ -155,14 +164,9 @@ async def test_a_recording_with_a_gap_reports_the_gap_not_downtime(
 
 
 async def test_report_writes_markdown_json_and_charts_0600_and_masks(
-    incident: tuple[SimulatorServer, IncidentTruth],
-    seconds: Callable[[float], None],
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    recorded: tuple[Path, IncidentTruth], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    server, _ = incident
-    path = tmp_path / "incident.db"
-    await record_incident(server, path, seconds)
+    path, _ = recorded
     out = tmp_path / "review"
     assert main(["report", str(path), "--output", str(out)]) == 0
     assert capsys.readouterr().out.strip() == str(out / "report.md")
@@ -183,13 +187,9 @@ async def test_report_writes_markdown_json_and_charts_0600_and_masks(
 
 
 async def test_i_in_replay_accounts_the_recording_and_enter_jumps_there(
-    incident: tuple[SimulatorServer, IncidentTruth],
-    seconds: Callable[[float], None],
-    tmp_path: Path,
+    recorded: tuple[Path, IncidentTruth],
 ) -> None:
-    server, truth = incident
-    path = tmp_path / "incident.db"
-    await record_incident(server, path, seconds)
+    path, truth = recorded
     app = ReplayApp(ReplayWatcher.open(path))
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_for(pilot, lambda: app.replay.position >= 0)
