@@ -19,6 +19,7 @@ import json
 import random
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -86,6 +87,7 @@ def main() -> None:
             p.stat().st_size for p in path.parent.glob("day.db-*") if p.exists()
         )
         replay = _replay(path)
+        accounting = _report(path)
         with sqlite3.connect(path) as db:  # as a recorder of format 1 wrote it
             db.execute("DROP TABLE derived")
             db.execute("DROP TABLE events")
@@ -113,6 +115,30 @@ def main() -> None:
         rows.append((f"{what}: format 2 (target {target})", replay[key]))
     rows.append(("events found", f"{replay['count']} (format 1: {format_1['count']})"))
     report(f"Replaying it ({polls:,} polls)", rows)
+    report(f"`wa-tui report` on it ({polls:,} polls)", accounting)
+
+
+def _report(path: Path) -> list[tuple[str, str]]:
+    """`wa-tui report` as a person runs it (its own process, wall time), beside the
+    floor: every derived row read back (zlib and JSON), nothing counted."""
+    began = time.perf_counter()
+    with sqlite3.connect(path) as db:
+        for (body,) in db.execute("SELECT body FROM derived"):
+            json.loads(zlib.decompress(body))
+    floor = time.perf_counter() - began
+    rows = [("floor: every derived row read back", f"{floor:.2f} s")]
+    for what, extra in (("JSON on stdout", ["--format", "json"]), ("DIR with charts", None)):
+        with tempfile.TemporaryDirectory() as folder:
+            arguments = extra or ["--output", folder]
+            began = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "wa_tui", "report", str(path), *arguments],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            took = time.perf_counter() - began
+        rows.append((f"report, {what} (target < 10 s)", f"{took:.2f} s ({took / floor:.1f}x)"))
+    return rows
 
 
 def _replay(path: Path) -> dict[str, str]:

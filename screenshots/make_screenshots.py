@@ -7,22 +7,30 @@ timers) so the pictures show the same moments on every run.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 from textual.pilot import Pilot
 
-from wa_tui import targets
+from wa_tui import cli, clock, targets
+from wa_tui.replay import ReplayWatcher
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
+from wa_tui.simulator.faults import FaultPlan
+from wa_tui.simulator.incident import IncidentTruth, incident_story
 from wa_tui.simulator.node_logs import NodeLogs
 from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.fleet_screen import FleetScreen
+from wa_tui.ui.replay_app import ReplayApp
 
 HERE = Path(__file__).parent
 SIZE = (160, 50)
+START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # the incident's simulated morning
 
 Scene = Callable[[SimulatorServer, Pilot], Awaitable[None]]
 
@@ -165,7 +173,49 @@ async def shoot_why() -> None:
     print("wrote screenshots/webhook.svg and screenshots/node-log.svg")
 
 
+async def shoot_incident() -> None:
+    """README "The incident, accounted": the incident scenario recorded over 16 minutes
+    of simulated time (tests/test_incident.py records it so), replayed, `i` pressed;
+    and `wa-tui report --output` on it, its charts in screenshots/incident-report/."""
+    from tests.test_incident import record_incident
+
+    deployment = SimDeployment.multiconnect(8, spares=2)
+    truth = IncidentTruth()
+    moved = [0.0]
+
+    def move(seconds: float) -> None:
+        moved[0] += seconds
+
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        mock.patch.object(clock, "monotonic", lambda: 1000.0 + moved[0]),
+        mock.patch.object(clock, "now", lambda: START + timedelta(seconds=moved[0])),
+        SimulatorServer(
+            deployment,
+            story=incident_story(deployment, truth),
+            step_seconds=3600,
+            faults=FaultPlan(),
+        ) as server,
+    ):
+        path = Path(folder) / "incident.db"
+        await record_incident(
+            server, path, lambda seconds: moved.__setitem__(0, moved[0] + seconds)
+        )
+        report = HERE / "incident-report"
+        shutil.rmtree(report, ignore_errors=True)
+        cli.main(["report", str(path), "--output", str(report)])
+        app = ReplayApp(ReplayWatcher.open(path))
+        async with app.run_test(size=SIZE) as pilot:
+            await _until(pilot, lambda: app.replay.position >= 0)
+            await pilot.press("i")
+            await _until(pilot, lambda: type(app.screen).__name__ == "AccountScreen")
+            await pilot.pause(0.5)
+            app.save_screenshot(str(HERE / "incident.svg"))
+    print("wrote screenshots/incident.svg and screenshots/incident-report/")
+
+
 async def main() -> None:
+    await shoot_incident()
     await shoot_why()
     await shoot_fleet()
     await shoot("dashboard-80x24", healthy, (80, 24))

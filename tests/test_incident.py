@@ -198,7 +198,7 @@ async def test_i_in_replay_accounts_the_recording_and_enter_jumps_there(
         screen = app.screen
         assert isinstance(screen, AccountScreen)
         title = plain(screen.query_one("#account-title", Static))
-        assert "as the recording saw it" in title and "1 failovers" in title
+        assert "as the recording saw it" in title and "1 failover ·" in title
         chart = plain(screen.query_one("#account-chart-2", Static))
         assert "shards down" in chart and "█" in chart and "▀" in chart
         lost = next(i for i, (_, what) in enumerate(screen.moments) if "lost" in what)

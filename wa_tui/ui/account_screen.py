@@ -73,6 +73,7 @@ def chart(account: Account, series: Series, width: int, height: int = 4) -> Text
         column = min(int((point.at - start).total_seconds() / span * plot), plot - 1)
         if value is not None:
             columns[column] = max(value, columns[column] or 0.0)
+    columns = _held(columns, account, start, span)
     highest = max((v for v in columns if v is not None), default=0.0)
     scale = 1.0 if series.share else max(highest, 1.0)
     for row in range(height):
@@ -88,6 +89,25 @@ def chart(account: Account, series: Series, width: int, height: int = 4) -> Text
     left, right = f"{start:%H:%M:%S}", f"{end:%H:%M:%S} UTC"
     gap = max(plot - len(left) - len(right), 1)
     return text.append(f"\n{' ' * LABEL_WIDTH}{left}{' ' * gap}{right}", style="dim")
+
+
+def _held(
+    columns: list[float | None], account: Account, start: datetime, span: float
+) -> list[float | None]:
+    """Columns between two polls hold the value of the poll before (more columns than
+    polls); the gaps stay empty: nothing was known then."""
+    held, last = [], None
+    for value in columns:
+        last = value if value is not None else last
+        held.append(last)
+    plot = len(columns)
+    for gap in account.gaps:
+        end = gap.end or gap.start
+        first = int((gap.start - start).total_seconds() / span * plot)
+        final = int((end - start).total_seconds() / span * plot)
+        for column in range(max(first + 1, 0), min(final, plot)):
+            held[column] = None
+    return held
 
 
 def _spans(
@@ -127,6 +147,10 @@ def _figure(value: float, share: bool) -> str:
     if share:
         return f"{value:.0%}"
     return f"{value / 1000:,.0f}k" if value >= 10_000 else f"{value:,.0f}"
+
+
+def _count(count: int, what: str) -> str:
+    return f"{count:,} {what}" + ("" if count == 1 else "s")
 
 
 class AccountChart(Block):
@@ -172,9 +196,10 @@ class AccountScreen(DismissOnce, ModalScreen[datetime | None]):
         down = sum(1 for s in self.document["shards"] if s["intervals"])
         text = Text.assemble(
             (f"Incident, as {where} saw it", "bold underline"),
-            f"\n{covered['polls']:,} polls, {len(covered['gaps'])} gaps · "
-            f"{len(self.document['failovers'])} failovers · {down} shards down at some "
-            f"point · {len(self.document['findings'])} findings raised",
+            f"\n{_count(covered['polls'], 'poll')}, {_count(len(covered['gaps']), 'gap')} · "
+            f"{_count(len(self.document['failovers']), 'failover')} · "
+            f"{_count(down, 'shard')} down at some point · "
+            f"{_count(len(self.document['findings']), 'finding')} raised",
         )
         hint = "enter: jump there · " if self.replay else ""
         return text.append(f"\n{hint}escape: close · wa-tui report writes this down", "dim")
