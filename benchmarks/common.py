@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import multiprocessing
 import os
 import platform
@@ -196,6 +198,45 @@ def report(title: str, rows: list[tuple[str, str]]) -> None:
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
+
+
+# `python -m benchmarks` (benchmarks/__main__.py) runs each benchmark with these set: the
+# quick form (fewer runs, a shorter recording), and where to write its headline figures.
+QUICK = os.environ.get("WA_TUI_BENCH_QUICK") == "1"
+FIGURES_FILE = os.environ.get("WA_TUI_BENCH_FIGURES")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A headline figure: what it is, its value, the floor measured in the same run, and
+    its target (a ratio to the floor, or a bound of its own)."""
+
+    what: str
+    value: float
+    unit: str  # "ms", "s", "%", "MB"
+    floor_what: str
+    floor: float | None
+    target: str  # as the issue states it: "<= 1.5x", "< 1 s"
+    met: bool
+
+    @property
+    def ratio(self) -> float | None:
+        return self.value / self.floor if self.floor else None
+
+
+def figure(
+    what: str,
+    value: float,
+    unit: str,
+    floor: tuple[str, float | None],
+    target: str,
+    met: bool,
+) -> None:
+    """Keep a headline figure for the one table; written out when the benchmark ends."""
+    record = Figure(what, value, unit, floor[0], floor[1], target, met)
+    if FIGURES_FILE:
+        with open(FIGURES_FILE, "a") as out:
+            out.write(json.dumps(dataclasses.asdict(record)) + "\n")
 
 
 class TimedApp(WaTuiApp):

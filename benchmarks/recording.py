@@ -26,9 +26,10 @@ import time
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
-from benchmarks.common import deployment, report
+from benchmarks.common import QUICK, deployment, figure, report
 from wa_tui.answers import Answers
 from wa_tui.endpoints import APP_STATS, DB_STATS, METRICS
 from wa_tui.poller import Reader
@@ -37,7 +38,7 @@ from wa_tui.replay import ReplayWatcher
 from wa_tui.simulator import demo_story
 
 INTERVAL = 5.0
-HOURS = float(sys.argv[1]) if len(sys.argv) > 1 else 24.0
+HOURS = float(sys.argv[1]) if len(sys.argv) > 1 else (1.0 if QUICK else 24.0)
 TARGET_BYTES = 50 * 10**6
 
 
@@ -115,10 +116,37 @@ def main() -> None:
         rows.append((f"{what}: format 2 (target {target})", replay[key]))
     rows.append(("events found", f"{replay['count']} (format 1: {format_1['count']})"))
     report(f"Replaying it ({polls:,} polls)", rows)
-    report(f"`wa-tui report` on it ({polls:,} polls)", accounting)
+    report(f"`wa-tui report` on it ({polls:,} polls)", accounting[0])
+    day = f"{HOURS:g} h of 36 nodes at {INTERVAL:g} s"
+    figure(
+        f"recording on disk, a day (from {day})",
+        size / 1e6 * 24 / HOURS,
+        "MB",
+        ("every answer compressed whole", whole_bytes / 1e6 * 24 / HOURS),
+        "< 50 MB",
+        size * 24 / HOURS < TARGET_BYTES,
+    )
+    for what, key in (("replay opens", "open"), ("jump to a poll, median", "jumps")):
+        figure(
+            f"{what}, {day}",
+            replay[f"{key}_s"],
+            "s",
+            ("format 1, read whole", format_1[f"{key}_s"]),
+            "< 1 s" if key == "open" else "< 200 ms",
+            replay[f"{key}_s"] < (1.0 if key == "open" else 0.2),
+        )
+    took, floor = accounting[1]
+    figure(
+        f"`wa-tui report`, {day}",
+        took,
+        "s",
+        ("every derived row read back", floor),
+        "< 10 s (a day)",
+        took < 10,
+    )
 
 
-def _report(path: Path) -> list[tuple[str, str]]:
+def _report(path: Path) -> tuple[list[tuple[str, str]], tuple[float, float]]:
     """`wa-tui report` as a person runs it (its own process, wall time), beside the
     floor: every derived row read back (zlib and JSON), nothing counted."""
     began = time.perf_counter()
@@ -138,10 +166,10 @@ def _report(path: Path) -> list[tuple[str, str]]:
             )
             took = time.perf_counter() - began
         rows.append((f"report, {what} (target < 10 s)", f"{took:.2f} s ({took / floor:.1f}x)"))
-    return rows
+    return rows, (took, floor)
 
 
-def _replay(path: Path) -> dict[str, str]:
+def _replay(path: Path) -> dict[str, Any]:
     """Open the recording, jump to 20 random polls, then 20 events on."""
     began = time.perf_counter()
     watcher = ReplayWatcher.open(path)
@@ -161,6 +189,8 @@ def _replay(path: Path) -> dict[str, str]:
             break
         events.append(time.perf_counter() - began)
     return {
+        "open_s": opened,
+        "jumps_s": statistics.median(jumps),
         "open": f"{opened:.2f} s",
         "jumps": _median_worst(jumps),
         "events": _median_worst(events),

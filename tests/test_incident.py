@@ -4,6 +4,8 @@ checked against the truth the simulator wrote as it went (wa_tui/simulator/incid
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 import stat
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -232,3 +234,22 @@ async def test_i_live_accounts_what_this_session_saw(
         await wait_for(pilot, lambda: any("replay" in n.message for n in app._notifications))
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, AccountScreen))
+
+
+def test_a_recording_of_the_first_format_is_accounted_the_same(
+    recorded: tuple[Path, IncidentTruth], tmp_path: Path
+) -> None:
+    """Made before `derived` rows were written: each poll derived again, the same
+    account (a copy is changed here; a recording is evidence, never rewritten)."""
+    path, _ = recorded
+    older = tmp_path / "format-1.db"
+    shutil.copy(path, older)
+    with sqlite3.connect(older) as db:
+        db.execute("DROP TABLE derived")
+        db.execute("DROP TABLE events")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'format'")
+    watcher = ReplayWatcher.open(older)
+    assert not watcher.recording.indexed
+    account = watcher.account().document()
+    assert account == ReplayWatcher.open(path).account().document()
+    assert account["failovers"] and account["covered"]["polls"] == len(watcher)
