@@ -35,7 +35,7 @@ ARGUMENTS.add_argument("--against", type=Path, help="another checkout, measured 
 KEYS = 40
 INTERVAL = 15.0
 PASSWORD = "bench-password"
-SECONDS = 30.0 if QUICK else 60.0
+SECONDS = 20.0 if QUICK else 60.0
 
 
 def _serve(count: int, connection: Connection) -> None:

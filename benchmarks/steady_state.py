@@ -34,7 +34,7 @@ from wa_tui.ui.status_bar import StatusBar
 from wa_tui.ui.topology import TopologyView
 
 INTERVAL = 2.0
-SECONDS = 10.0 if QUICK else 30.0
+SECONDS = 8.0 if QUICK else 30.0
 SIZE = (160, 50)
 
 
