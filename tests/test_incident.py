@@ -214,12 +214,12 @@ async def test_i_in_replay_accounts_the_recording_and_enter_jumps_there(
         assert (app.replay.at - true_loss).total_seconds() <= POLL_SECONDS
 
 
-async def test_i_live_accounts_what_this_session_saw(
+async def test_i_live_accounts_what_this_session_saw_at_80x24(
     incident: tuple[SimulatorServer, IncidentTruth],
 ) -> None:
     server, _ = incident
     app = WaTuiApp([target_for(server, interval=0.2)])
-    async with app.run_test(size=(120, 32)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:  # a classic SSH terminal
         await until_nodes(pilot)
         server.advance()  # all healthy
         server.advance()  # the primary master lost
@@ -230,6 +230,11 @@ async def test_i_live_accounts_what_this_session_saw(
         assert isinstance(screen, AccountScreen)
         assert "as this session saw it" in plain(screen.query_one("#account-title", Static))
         assert any("NO_PRIMARY_MASTER raised" in what for _, what in screen.moments)
+        moments = screen.query_one("#account-moments", OptionList)
+        box = screen.query_one("#account")
+        # The charts leave the moments room: three rows at least, inside the box.
+        await wait_for(pilot, lambda: moments.size.height >= 3)
+        assert box.content_region.contains_region(moments.region)
         await pilot.press("enter")  # live: nothing to jump to, said so
         await wait_for(pilot, lambda: any("replay" in n.message for n in app._notifications))
         await pilot.press("escape")

@@ -153,15 +153,25 @@ def _count(count: int, what: str) -> str:
     return f"{count:,} {what}" + ("" if count == 1 else "s")
 
 
+def chart_rows(terminal_height: int) -> int:
+    """A chart's height: the three charts leave the moments room on any terminal."""
+    return 4 if terminal_height >= 40 else 2 if terminal_height >= 28 else 1
+
+
 class AccountChart(Block):
-    """A chart as wide as the screen gives it, drawn again when that changes."""
+    """A chart as wide as the screen gives it, drawn again when the terminal's size
+    changes."""
 
     def __init__(self, account: Account, series: Series, id: str) -> None:
         super().__init__(id=id)
         self.account, self.series = account, series
 
     def on_resize(self) -> None:
-        self.update(chart(self.account, self.series, self.content_size.width))
+        self.redraw()
+
+    def redraw(self) -> None:
+        rows = chart_rows(self.app.size.height)
+        self.update(chart(self.account, self.series, self.content_size.width, rows))
 
 
 class AccountScreen(DismissOnce, ModalScreen[datetime | None]):
@@ -208,6 +218,10 @@ class AccountScreen(DismissOnce, ModalScreen[datetime | None]):
         if not self.moments:
             self._list.add_option(Option("nothing happened", disabled=True))
         self.set_focus(self._list)
+
+    def on_resize(self) -> None:
+        for widget in self.query(AccountChart):  # a taller or shorter terminal
+            widget.redraw()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.action_jump(event.option_index)
