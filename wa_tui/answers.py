@@ -61,7 +61,9 @@ class Answers:
     # poll (WEBHOOK_PROBE): the answer, or why there is none.
     stats: Mapping[str, bytes | WAError] = field(default_factory=dict)
     # clock.monotonic() when they came: rates need better than fetched_at's second.
-    received: float = field(default_factory=clock.monotonic)
+    # Looked up at each call, not bound once: a clock moved by a test (simulated time)
+    # is the one every reader of these answers, live or replayed, sees.
+    received: float = field(default_factory=lambda: clock.monotonic())
 
     @memory.paused()  # thousands of samples a poll: see wa_tui.memory
     def read_stats(
