@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from wa_tui import __version__, clock
-from wa_tui.analysis.accounting import Account, ChartPoint, Episode
+from wa_tui.analysis.accounting import Account, ChartPoint, Episode, iso_utc
 from wa_tui.analysis.findings import Severity
 from wa_tui.private_files import open_private, write_private
 from wa_tui.secrets import mask_line
@@ -57,7 +57,7 @@ class ChartsUnavailable(Exception):
 def report_document(account: Account, deployment: str, redact_phone: bool) -> dict[str, Any]:
     document = {
         "deployment": deployment,
-        "generated_at": clock.now().isoformat().replace("+00:00", "Z"),
+        "generated_at": iso_utc(clock.now()),
         "generated_by": f"wa-tui {__version__}",
         **account.document(),
     }

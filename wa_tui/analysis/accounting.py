@@ -126,7 +126,7 @@ class Span:
         return ((self.end or until) - self.start).total_seconds()
 
     def document(self) -> dict[str, Any]:
-        return {"from": _iso(self.start), "until": _iso(self.end), "why": self.why}
+        return {"from": iso_utc(self.start), "until": iso_utc(self.end), "why": self.why}
 
 
 @dataclass
@@ -138,8 +138,8 @@ class Failover:
 
     def document(self, until: datetime) -> dict[str, Any]:
         return {
-            "lost_at": _iso(self.lost_at),
-            "restored_at": _iso(self.restored_at),
+            "lost_at": iso_utc(self.lost_at),
+            "restored_at": iso_utc(self.restored_at),
             "seconds": round(((self.restored_at or until) - self.lost_at).total_seconds(), 1),
             "lost_node": self.lost_node,
             "new_node": self.new_node,
@@ -163,8 +163,8 @@ class Episode:
             "severity": self.severity.label,
             "nodes": list(self.nodes),
             "shards": list(self.shards),
-            "raised_at": _iso(self.span.start),
-            "cleared_at": _iso(self.span.end),
+            "raised_at": iso_utc(self.span.start),
+            "cleared_at": iso_utc(self.span.end),
             "seconds": round(self.span.seconds(until), 1),
         }
 
@@ -215,21 +215,22 @@ class Account:
             ],
             "findings": [e.document(until) for e in self.episodes],
             "vitals": {
-                name: {"peak": peak[0], "at": _iso(peak[1])} if peak else None
+                name: {"peak": peak[0], "at": iso_utc(peak[1])} if peak else None
                 for name in PEAKS
                 for peak in [self.peaks.get(name)]
             },
-            "restarts": [{"node": node, "at": _iso(at)} for node, at in self.restarts],
+            "restarts": [{"node": node, "at": iso_utc(at)} for node, at in self.restarts],
             "covered": {
-                "from": _iso(self.started),
-                "until": _iso(self.until),
+                "from": iso_utc(self.started),
+                "until": iso_utc(self.until),
                 "polls": self.polls,
                 "gaps": [g.document() for g in self.gaps],
             },
         }
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso_utc(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a `Z`, as the report writes every time."""
     return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
