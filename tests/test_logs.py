@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from textual.pilot import Pilot
 
 from tests.conftest import StartSimulator
 from tests.ui_helpers import SIZE, burst, target_for, until_nodes, wait_for
@@ -119,6 +120,16 @@ def _group_alive(group: int) -> bool:
     return True
 
 
+async def finished_log(app: WaTuiApp, pilot: Pilot[object]) -> LogView:
+    """`l` on the first node, its command run to its end: the log's view."""
+    await until_nodes(pilot)
+    await pilot.press("l")
+    await wait_for(pilot, lambda: isinstance(app.screen, LogScreen))
+    view = app.screen.query_one(LogView)
+    await wait_for(pilot, lambda: any("ended" in line for line in view.lines))
+    return view
+
+
 async def test_search_follow_and_escapes_made_visible(
     start_simulator: StartSimulator, fake_ssh: Path
 ) -> None:
@@ -129,11 +140,7 @@ async def test_search_follow_and_escapes_made_visible(
     ]
     app = WaTuiApp([with_logs(target_for(start_simulator()), command)])
     async with app.run_test(size=SIZE) as pilot:
-        await until_nodes(pilot)
-        await pilot.press("l")
-        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen))
-        view = app.screen.query_one(LogView)
-        await wait_for(pilot, lambda: any("ended" in line for line in view.lines))
+        view = await finished_log(app, pilot)
         assert "\\x1b[31mred\\x1b[0m password=••••••" in view.lines
         (first, *_) = view.render_line(list(view.lines).index("WARN two"))
         assert first.text.startswith("WARN two") and first.style is not None
@@ -187,11 +194,7 @@ async def test_a_search_from_between_two_lines_goes_on(
     command = [str(fake_ssh), "{host}", "seq 1 400 | sed 's/^/line /'"]
     app = WaTuiApp([with_logs(target_for(start_simulator()), command)])
     async with app.run_test(size=SIZE) as pilot:
-        await until_nodes(pilot)
-        await pilot.press("l")
-        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen))
-        view = app.screen.query_one(LogView)
-        await wait_for(pilot, lambda: any("ended" in line for line in view.lines))
+        view = await finished_log(app, pilot)
         await burst(pilot, "slash", "l", "i", "n", "e", " ", "2", "enter")
         view.current_match = None  # as after the matched line scrolled away
         view.scroll_to(y=100.5, animate=False, immediate=True)
