@@ -14,6 +14,7 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from wa_tui import clock
@@ -76,8 +77,10 @@ class PollResult:
     webhook: WebhookView = field(default_factory=WebhookView)
     shape: Shape | None = None  # the primary master and the shards in trouble (accounts)
 
+    @cached_property
     def facts(self) -> PollFacts:
-        """What an account reads of a good poll."""
+        """What an account reads of a good poll (and the recorder writes of it): made
+        once, however many consumers read it."""
         assert self.snapshot is not None
         point = history_point(self.vitals) if self.vitals else None
         return PollFacts(self.snapshot.fetched_at, self.shape, self.findings, point)

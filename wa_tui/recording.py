@@ -44,7 +44,7 @@ from wa_tui import __version__, clock
 from wa_tui.analysis import Change, ChangeKind, Finding, Severity
 from wa_tui.analysis.accounting import PollFacts, Shape
 from wa_tui.analysis.events import event_of
-from wa_tui.analysis.vitals import HistoryPoint, history_point
+from wa_tui.analysis.vitals import HistoryPoint
 from wa_tui.answers import Answers, decode_answer
 from wa_tui.endpoints import DB_STATS, HEALTH, SETTINGS, SUPPORT, WEBHOOK_CA, WEBHOOK_PROBE
 from wa_tui.errors import ApiStatusError, RecordingError, UnreadableAnswer, WAError
@@ -369,19 +369,19 @@ class Derived:
 
 
 def derived_document(result: PollResult) -> dict[str, Any]:
-    answers = result.answers
+    answers, facts = result.answers, result.facts
     return {
         "findings": [
             [f.code, int(f.severity), f.message, list(f.nodes), list(f.shards)]
             for f in result.findings
         ],
-        "vitals": history_point(result.vitals) if result.vitals else None,
+        "vitals": facts.vitals,
         "changes": [
             [c.seen_at.isoformat(), c.kind.value, c.message, int(c.severity), c.node]
             for c in result.changes
         ],
         "side": [p for p in CARRIED_PATHS if answers is not None and p in answers.stats],
-        "shape": result.shape.document() if result.shape else None,
+        "shape": facts.shape.document() if facts.shape else None,
     }
 
 

@@ -264,7 +264,7 @@ class Watcher:
             self.last_answers = result.answers
             self.changes.extendleft(reversed(result.changes))  # newest batch on top
             self.changes_seen += len(result.changes)
-            self.accountant.good(result.facts())
+            self.accountant.good(result.facts)
         else:
             status.error = str(result.error)
             self.accountant.failed(clock.now(), status.error)
