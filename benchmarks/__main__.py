@@ -34,7 +34,7 @@ def main() -> int:
         for name in args.only or BENCHMARKS:
             figures += [(name, f) for f in _run(name, args.quick, Path(folder))]
     print(table(figures, args.quick, time.perf_counter() - began))
-    return 0 if all(f.met for _, f in figures) else 1
+    return 0 if all(f.met is not False for _, f in figures) else 1
 
 
 def _run(name: str, quick: bool, folder: Path) -> list[Figure]:
@@ -62,7 +62,7 @@ def table(figures: list[tuple[str, Figure]], quick: bool, seconds: float) -> str
     for name, f in figures:
         floor = f"{_value(f.floor, f.unit)} ({f.floor_what})" if f.floor is not None else "—"
         ratio = f"{f.ratio:.2f}x" if f.ratio is not None else "—"
-        met = "yes" if f.met else "**no**"
+        met = {True: "yes", False: "**no**", None: "—"}[f.met]
         value = _value(f.value, f.unit)
         lines.append(f"| {name} | {f.what} | {value} | {floor} | {ratio} | {f.target} | {met} |")
     return "\n".join(lines)

@@ -7,9 +7,7 @@ TOML at `platformdirs.user_config_path("wa-tui") / "config.toml"`, or `WA_TUI_CO
 
 from __future__ import annotations
 
-import difflib
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from wa_tui.analysis import Thresholds
 from wa_tui.analysis.forecast import ForecastThresholds
 from wa_tui.analysis.vitals import VitalsThresholds
-from wa_tui.keys import keymap_problems, split_keys
 from wa_tui.text import GIB
 
 ENV_CONFIG = "WA_TUI_CONFIG"
@@ -112,14 +109,17 @@ class DeploymentSettings(BaseModel):
 
 
 class DeploymentConfig(DeploymentSettings):
-    """One `[deployments.NAME]` table, with [defaults] applied."""
+    """One `[deployments.NAME]` table, with [defaults] applied. Its validator, and the
+    file's, are built when a file is read (`defer_build`): `--url` reads none."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str
     url: str  # type: ignore[assignment]  # required here
 
 
 class ConfigFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     defaults: DeploymentSettings = DeploymentSettings()
     deployments: dict[str, dict[str, Any]] = {}
@@ -152,8 +152,10 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 def _describe(error: dict[str, Any], prefix: str = "") -> str:
     key = ".".join([prefix, *map(str, error["loc"])] if prefix else map(str, error["loc"]))
     if error["type"] == "extra_forbidden":
+        from difflib import get_close_matches
+
         known = _KNOWN_KEYS.get(len(error["loc"]) + bool(prefix), ())
-        likely = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
+        likely = get_close_matches(str(error["loc"][-1]), known, n=1)
         guess = f" (did you mean {likely[0]!r}?)" if likely else ""
         return f"unknown key {key!r}{guess}"
     if error["type"] == "missing":
@@ -174,6 +176,8 @@ def _one_line(path: Path, exc: ValidationError, prefix: str = "") -> ConfigError
 
 
 def read_raw(path: Path) -> dict[str, Any]:
+    import tomllib  # only a config file needs it: `check --url` does not
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -188,6 +192,8 @@ def read_raw(path: Path) -> dict[str, Any]:
 
 
 def _parsed(path: Path) -> ConfigFile:
+    from wa_tui.keys import keymap_problems
+
     try:
         parsed = ConfigFile.model_validate(read_raw(path))
     except ValidationError as exc:
@@ -201,6 +207,8 @@ def _parsed(path: Path) -> ConfigFile:
 
 def keymap(path: Path) -> dict[str, str]:
     """The `[keys]` table, each value in Textual's key names; none without a file."""
+    from wa_tui.keys import split_keys
+
     if not path.exists():
         return {}
     return {id: ",".join(split_keys(keys)) for id, keys in _parsed(path).keys.items()}

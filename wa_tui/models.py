@@ -143,9 +143,10 @@ class SupportEntry(TolerantModel):
 
 class SupportDetails(TolerantModel):
     """The documented fields only the detail pane reads (it shows them from the raw
-    entry): validated for one node when it is shown, so their type problems are told."""
+    entry): validated for one node when it is shown, so their type problems are told.
+    Its validator is built then too (`defer_build`): `check` never shows a node."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     context: str | None = None
     db_engine: str | None = None
@@ -160,9 +161,10 @@ class SupportDetails(TolerantModel):
 
 
 class Readings(TolerantModel):
-    """The fields that move between any two polls (READING_FIELDS), typed when asked."""
+    """The fields that move between any two polls (READING_FIELDS), typed when asked
+    (the validator built then too)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     device_iso8601: str | None = None
     free_space_data: int | None = None
