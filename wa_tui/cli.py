@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import re
 import sys
 import threading
@@ -787,6 +788,10 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     memory.starting()  # see wa_tui.memory
+    # pydantic looks for plugins among every installed package's entry points on its
+    # first model (~10 ms of each start); wa-tui uses none, and none is to see the
+    # answers it validates (they hold phone numbers and keys).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         return _run(argv)
     finally:
