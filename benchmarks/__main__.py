@@ -43,8 +43,10 @@ def _run(name: str, quick: bool, folder: Path) -> list[Figure]:
     env = dict(os.environ, WA_TUI_BENCH_FIGURES=str(written), WA_TUI_BENCH_QUICK=str(int(quick)))
     log = HERE / "runs" / f"last-{name}.txt"
     print(f"running {name} (its output: {log.relative_to(HERE.parent)})", file=sys.stderr)
+    began = time.perf_counter()
     with log.open("w") as out:
         done = subprocess.run([sys.executable, "-m", f"benchmarks.{name}"], env=env, stdout=out)
+    print(f"  {name} took {time.perf_counter() - began:.0f} s", file=sys.stderr)
     if done.returncode:
         print(f"{name} failed (exit {done.returncode}): see {log}", file=sys.stderr)
     if not written.exists():
