@@ -112,7 +112,7 @@ class DeploymentConfig(DeploymentSettings):
     """One `[deployments.NAME]` table, with [defaults] applied. Its validator, and the
     file's, are built when a file is read (`defer_build`): `--url` reads none."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(defer_build=True)  # the rest as DeploymentSettings
 
     name: str
     url: str  # type: ignore[assignment]  # required here
