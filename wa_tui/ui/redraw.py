@@ -9,6 +9,8 @@ alone is enough.
 from __future__ import annotations
 
 from rich.console import RenderableType
+from rich.segment import SegmentLines
+from rich.text import Text
 from textual.selection import Selection
 from textual.widgets import Static
 
@@ -31,19 +33,35 @@ class Block(Static):
 
 
 class SizedStatic(Block):
-    """A Static that lays the screen out again only when its content's height changes."""
+    """A Static that lays the screen out again only when its content's height changes.
+
+    Knowing the height takes rendering the content. A Rich renderable other than a Text
+    (the node detail's tables) is then shown as the lines that rendering made, so it is
+    rendered once a change, not again to be painted and again to be measured by the
+    layout (a cursor move redraws the detail); it is rendered anew when the width
+    changes. A Text is left to Textual, whose own text layout is cheap."""
 
     _content_height: int | None = None
+    _source: RenderableType | None = None  # as given, before it was rendered here
+    _rendered_width = 0
 
     def show_content(self, renderable: RenderableType) -> None:
         width = self.content_size.width or self.size.width
         height = None
+        shown = renderable
         if width > 0:
-            console = self.app.console
-            height = len(console.render_lines(renderable, console.options.update_width(width)))
+            options = self.app.console_options.update(highlight=False).update_width(width)
+            lines = self.app.console.render_lines(renderable, options, pad=False)
+            height = len(lines)
+            if not isinstance(renderable, Text):
+                shown = SegmentLines(lines, new_lines=True)
         same = height is not None and height == self._content_height
-        self._content_height = height
-        self.update(renderable, layout=not same)
+        self._content_height, self._source, self._rendered_width = height, renderable, width
+        self.update(shown, layout=not same)
+
+    def on_resize(self) -> None:
+        if self._source is not None and self.content_size.width != self._rendered_width:
+            self.show_content(self._source)
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """What the pane shows as plain text: Textual reads only a Text or Content back,
