@@ -21,6 +21,7 @@ from typing import Any
 from wa_tui import __version__, clock
 from wa_tui.analysis.accounting import Account, ChartPoint, Episode, iso_utc
 from wa_tui.analysis.findings import Severity
+from wa_tui.models import shard_name
 from wa_tui.private_files import open_private, write_private
 from wa_tui.secrets import mask_line
 from wa_tui.text import visible
@@ -29,7 +30,7 @@ from wa_tui.text import visible
 # 15 digits on their own.
 PHONE_IN_TEXT = re.compile(r"\+\d{7,15}\b|\b\d{10,15}\b")
 PHONE_MASK = "+•••••••"
-# The findings each chart marks, by the start of their code.
+# The findings each chart marks (here and on the `i` screen), by the start of their code.
 CALLBACK_CODES = ("CALLBACK", "WEBHOOK")
 SHARD_CODES = ("SHARD", "SOCKET", "NO_PRIMARY", "PRIMARY", "MASTER", "NODE", "GATEWAY")
 SEVERITY_COLOURS = {Severity.CRITICAL: "#d62728", Severity.WARNING: "#ff9f1c"}
@@ -39,11 +40,12 @@ SEVERITY_COLOURS = {Severity.CRITICAL: "#d62728", Severity.WARNING: "#ff9f1c"}
 class Chart:
     file: str
     title: str
+    codes: tuple[str, ...]  # the findings it marks
 
 
 CHARTS = (
-    Chart("callbacks.svg", "Callback queue and failure share"),
-    Chart("shards.svg", "Shard owners down and shards unassigned"),
+    Chart("callbacks.svg", "Callback queue and failure share", CALLBACK_CODES),
+    Chart("shards.svg", "Shard owners down and shards unassigned", SHARD_CODES),
 )
 
 
@@ -165,7 +167,7 @@ def moments(document: dict[str, Any]) -> list[tuple[str, str]]:
         if f["restored_at"]:
             moments.append((f["restored_at"], f"primary master again: {f['new_node']}"))
     for shard in document["shards"]:
-        name = "control shard" if shard["shard"] == -1 else f"shard {shard['shard']}"
+        name = shard_name(shard["shard"])
         starts = {span["from"] for span in shard["intervals"]}
         for span in shard["intervals"]:
             moments.append((span["from"], f"{name} down: {span['why']}"))
@@ -275,9 +277,9 @@ def write_charts(account: Account, folder: Path) -> list[Chart]:
         figure = Figure(figsize=(10, 3.6), layout="constrained")
         FigureCanvasSVG(figure)
         axes = figure.add_subplot()
-        codes = CALLBACK_CODES if chart is CHARTS[0] else SHARD_CODES
         draw(axes, times, points)
-        _mark_spans(axes, [e for e in account.episodes if e.code.startswith(codes)], account)
+        marked = [e for e in account.episodes if e.code.startswith(chart.codes)]
+        _mark_spans(axes, marked, account)
         axes.set_title(chart.title, loc="left")
         axes.grid(alpha=0.3)
         locator = AutoDateLocator()

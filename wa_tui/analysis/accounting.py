@@ -23,8 +23,8 @@ from typing import Any
 
 from wa_tui.analysis.findings import Finding, Severity
 from wa_tui.analysis.summary import Summary
-from wa_tui.analysis.vitals import HistoryPoint
-from wa_tui.models import CONTROL_SHARD, DeploymentKind, Node, Role, Snapshot, SocketState
+from wa_tui.analysis.vitals import HistoryPoint, failure_share
+from wa_tui.models import DeploymentKind, Node, Role, Snapshot, SocketState, shard_name
 
 DOWN_SOCKETS = frozenset({SocketState.DOWN, SocketState.CONNECTING, SocketState.UNKNOWN})
 DOWN, UNKNOWN = "down", "unknown"
@@ -321,10 +321,10 @@ class Accountant:
 
     def _unknown_shard(self, at: datetime, shard: int, why: str) -> None:
         """An owner in error: its shard is not known, a gap of its own while it lasts."""
-        label = "control shard" if shard == CONTROL_SHARD else f"shard {shard}"
+        label = f"{shard_name(shard)}: {why}"
         span = self._unknown.get(shard)
-        if span is None or span.why != f"{label}: {why}":
-            span = Span(at, at, f"{label}: {why}")
+        if span is None or span.why != label:
+            span = Span(at, at, label)
             self._unknown[shard] = span
             self.account.gaps.append(span)
         span.end = at
@@ -351,7 +351,7 @@ class Accountant:
         readings = {
             "callback_queue": values.get("callback_queue"),
             "pending_messages": values.get("pending_messages"),
-            "callback_failure_share": failure_share(point),
+            "callback_failure_share": _failure_share(point),
             "api_5xx_share": values.get("api_5xx_share"),
             "db_errors_per_second": values.get("db_errors_per_s"),
         }
@@ -370,7 +370,7 @@ class Accountant:
             ChartPoint(
                 facts.at,
                 values.get("callback_queue"),
-                failure_share(facts.vitals) if facts.vitals else None,
+                _failure_share(facts.vitals) if facts.vitals else None,
                 shape.owners_down if shape else None,
                 shape.unassigned if shape else None,
             )
@@ -379,10 +379,6 @@ class Accountant:
             del chart[::2]  # half the detail: a long session stays drawn whole
 
 
-def failure_share(point: HistoryPoint) -> float | None:
-    """The share of callbacks that failed over the poll, from its rates."""
-    callbacks = point.get("callbacks")
-    if not callbacks or not callbacks[0]:
-        return None
-    total, failed = callbacks
-    return failed / total
+def _failure_share(point: HistoryPoint) -> float | None:
+    """The share of callbacks that failed over the poll, from its recorded rates."""
+    return failure_share(*point["callbacks"]) if point.get("callbacks") else None

@@ -109,9 +109,8 @@ class Vitals:
     @property
     def callback_success(self) -> float | None:
         """The share of callbacks the webhook answered well, since the previous poll."""
-        if not self.callbacks_per_s:
-            return None
-        return 1 - (self.callback_failures_per_s or 0) / self.callbacks_per_s
+        failed = failure_share(self.callbacks_per_s, self.callback_failures_per_s)
+        return None if failed is None else 1 - failed
 
     @property
     def db_errors_per_s(self) -> float | None:
@@ -132,7 +131,7 @@ class Vitals:
         parts = [f"callback queue {queue:,.0f}" if queue is not None else None]
         if rates.get("callbacks"):
             parts.append(f"callbacks {rates['callbacks']:,.0f}/s")
-            failing = rates.get("callback_failures", 0.0) / rates["callbacks"]
+            failing = failure_share(rates["callbacks"], rates.get("callback_failures"))
             parts.append(f"{failing:.0%} failing")
         if node in self.restarted:
             parts.append("restarted now")
@@ -154,6 +153,14 @@ KNOWN_FAMILIES = frozenset(
         "db_pending_callbacks",
     }
 )
+
+
+def failure_share(callbacks_per_s: float | None, failures_per_s: float | None) -> float | None:
+    """The share of callbacks that failed, at these rates (None: no callbacks were made):
+    the vitals' "callback success", CALLBACK_FAILING and the account all read it here."""
+    if not callbacks_per_s:
+        return None
+    return (failures_per_s or 0.0) / callbacks_per_s
 
 
 # What the history keeps of one poll's vitals (JSON-ready: recordings store it): the
@@ -259,8 +266,7 @@ class VitalsTracker:
             for at, a, f in self._callbacks
             if (now - at).total_seconds() <= FAILING_WINDOW_SECONDS
         ]
-        total = sum(a for a, _ in recent)
-        return sum(f for _, f in recent) / total if total > 0 else None
+        return failure_share(sum(a for a, _ in recent), sum(f for _, f in recent))
 
     def findings(self, now: datetime) -> Iterator[Finding]:
         vitals, t = self.latest, self.thresholds
