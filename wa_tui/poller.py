@@ -75,7 +75,14 @@ class PollResult:
     summary: Summary | None = None  # the numbers every view shows
     # The settings and the last webhook probe.
     webhook: WebhookView = field(default_factory=WebhookView)
-    shape: Shape | None = None  # the primary master and the shards in trouble (accounts)
+
+    @cached_property
+    def shape(self) -> Shape | None:
+        """The primary master and the shards in trouble, for an account (made only when
+        one is kept or recorded)."""
+        if self.snapshot is None or self.summary is None:
+            return None
+        return Shape.of(self.snapshot, self.summary)
 
     @cached_property
     def facts(self) -> PollFacts:
@@ -130,10 +137,9 @@ class Reader:
         findings = with_webhook_advice(findings, webhook.settings, webhook.probe)
         findings.sort(key=lambda f: -f.severity)
         self.last_good, self.findings = snapshot, tuple(findings)
-        self.summary = summary = Summary.of(snapshot, self.findings, self.vitals.latest)
-        shape = Shape.of(snapshot, summary)
+        self.summary = Summary.of(snapshot, self.findings, self.vitals.latest)
         return PollResult(
-            snapshot, None, self.findings, tuple(changes), vitals, answers, summary, webhook, shape
+            snapshot, None, self.findings, tuple(changes), vitals, answers, self.summary, webhook
         )
 
     def read_webhook(self, side: Mapping[str, bytes | WAError]) -> None:

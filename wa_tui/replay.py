@@ -149,6 +149,9 @@ class ReplayWatcher(Watcher):
             if (d := self._derived[i]) is not None and (d.changes or not changed)
         }
 
+    def keep_account(self) -> None:
+        """Nothing is kept while a replay plays: its account is read from the recording."""
+
     def account(self, since: datetime | None = None, until: datetime | None = None) -> Account:
         """The recording's polls from `since` to `until` (both included), accounted from
         what was derived of each."""

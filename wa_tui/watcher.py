@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 CHANGES_KEPT = 500
 STATS_AFTER_EARLY_POLL = 1.0  # seconds
+# The charts of a live account are drawn in a terminal (a few hundred columns at most):
+# past this many points the oldest half of the detail goes, so a week-long watch of many
+# deployments keeps a bounded few hundred kB each.
+LIVE_CHART_POINTS = 4_000
 # From this many deployments polls go over aiohttp's pool (wa_tui/transport.py): polling
 # that many then costs less CPU and holds a UI's keys up less; below it, httpx's
 # transport, which imports faster, so the first data comes sooner (benchmarks/README.md).
@@ -147,8 +151,8 @@ class Watcher:
         self.changes_seen = 0  # grows with every change added: tells a log what is new
         self.changes_rewritten = 0  # grows when the log is replaced whole (rewrite_changes)
         self.last_answers: Answers | None = None  # of the last good poll, as sent
-        # What this session has seen, accounted (`i`): spans and peaks, not the polls.
-        self.accountant = Accountant(target.settings.interval)
+        # What this session has seen, accounted, once a consumer asks (keep_account).
+        self.accountant: Accountant | None = None
         # Shared by the watchers of one process: at most so many polls at once.
         self._poll_slots = poll_slots
         self._wake = asyncio.Event()  # set: poll now
@@ -264,16 +268,26 @@ class Watcher:
             self.last_answers = result.answers
             self.changes.extendleft(reversed(result.changes))  # newest batch on top
             self.changes_seen += len(result.changes)
-            self.accountant.good(result.facts)
+            if self.accountant is not None:
+                self.accountant.good(result.facts)
         else:
             status.error = str(result.error)
-            self.accountant.failed(clock.now(), status.error)
+            if self.accountant is not None:
+                self.accountant.failed(clock.now(), status.error)
             if status.stale_since is None:
                 status.stale_since = clock.monotonic()
 
+    def keep_account(self) -> None:
+        """Account every poll from now on: spans and peaks, and a chart point a poll
+        (thinned past LIVE_CHART_POINTS). The dashboard's `i` asks; the exporter and the
+        one-shot commands do not, and pay nothing for it."""
+        if self.accountant is None:
+            self.accountant = Accountant(self.target.settings.interval, LIVE_CHART_POINTS)
+
     def account(self) -> Account:
-        """What this session has seen, accounted (a replay: its recording's)."""
-        return self.accountant.account
+        """What this session has seen, accounted (a replay: its recording's); empty
+        unless `keep_account` was asked first."""
+        return self.accountant.account if self.accountant is not None else Account()
 
     def rewrite_changes(self, changes: Iterable[Change]) -> None:
         """Replace the change log whole (newest first), as a replay moving in time does;

@@ -169,7 +169,7 @@ class Episode:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChartPoint:
     """The charts' numbers of one poll."""
 

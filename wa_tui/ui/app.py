@@ -142,6 +142,7 @@ class WaTuiApp(GuardedApp, App[None]):
             settle_after_first_polls(self.watchers.values(), settle)
         for watcher in self.watchers.values():
             watcher.subscribe(self._watcher_updated, name="the dashboard")
+            watcher.keep_account()  # for `i`, from the first poll
             if watcher.target.needs_password:
                 self.push_screen(LoginScreen(watcher.target), partial(self._logged_in, watcher))
             else:
