@@ -15,7 +15,7 @@ import sys
 import httpx
 from pydantic import BaseModel
 
-# What check's one poll asks (wa_tui/endpoints.py, not imported: no wa-tui code).
+# What check's one poll asks (wa_tui/api/endpoints.py, not imported: no wa-tui code).
 PATHS = (
     "/v1/support",
     "/v1/health",

@@ -106,8 +106,8 @@ def exporter_run(
 
 def request_floor(url: str, aiohttp_transport: bool) -> float:
     """CPU of one request to a deployment, as the client makes it over that transport."""
-    from wa_tui.auth import Credentials
-    from wa_tui.client import WAClient
+    from wa_tui.api.auth import Credentials
+    from wa_tui.api.client import WAClient
 
     credentials = Credentials.with_password("admin", PASSWORD)
 

@@ -30,12 +30,12 @@ from typing import Any
 from unittest import mock
 
 from benchmarks.common import QUICK, deployment, figure, report
-from wa_tui.answers import Answers
-from wa_tui.endpoints import APP_STATS, DB_STATS, METRICS
-from wa_tui.poller import Reader
-from wa_tui.recording import Recorder
-from wa_tui.replay import ReplayWatcher
+from wa_tui.api.answers import Answers
+from wa_tui.api.endpoints import APP_STATS, DB_STATS, METRICS
+from wa_tui.recording.replay import ReplayWatcher
+from wa_tui.recording.store import Recorder
 from wa_tui.simulator import demo_story
+from wa_tui.watch.poller import Reader
 
 INTERVAL = 5.0
 HOURS = float(sys.argv[1]) if len(sys.argv) > 1 else (1.0 if QUICK else 24.0)
@@ -47,8 +47,8 @@ def main() -> None:
     start = datetime(2026, 11, 26, tzinfo=UTC)
     seconds = [0.0]
     with (
-        mock.patch("wa_tui.clock.monotonic", lambda: seconds[0]),
-        mock.patch("wa_tui.clock.now", lambda: start + timedelta(seconds=seconds[0])),
+        mock.patch("wa_tui.core.clock.monotonic", lambda: seconds[0]),
+        mock.patch("wa_tui.core.clock.now", lambda: start + timedelta(seconds=seconds[0])),
         tempfile.TemporaryDirectory() as directory,
     ):
         served = deployment(36).go_live()

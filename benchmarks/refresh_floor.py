@@ -20,7 +20,7 @@ import time
 import httpx
 
 REFRESHES = 60
-# What a refresh with vitals on asks (wa_tui/endpoints.py, not imported: no wa-tui code):
+# What a refresh with vitals on asks (wa_tui/api/endpoints.py, not imported: no wa-tui code):
 # support and health, the app's stats and the metrics every refresh, the database's
 # stats once a minute.
 EVERY_REFRESH = ("/v1/support", "/v1/health", "/v1/stats/app", "/metrics")

@@ -21,10 +21,10 @@ from benchmarks.common import (
     served,
     simulator,
 )
-from wa_tui import clock
 from wa_tui.analysis import analyse, diff
-from wa_tui.answers import Answers
-from wa_tui.models import Snapshot
+from wa_tui.api.answers import Answers
+from wa_tui.api.models import Snapshot
+from wa_tui.core import clock
 from wa_tui.simulator import SimDeployment
 from wa_tui.ui.node_table import NodeTable
 

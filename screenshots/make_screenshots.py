@@ -16,9 +16,9 @@ from pathlib import Path
 from unittest import mock
 
 from textual.pilot import Pilot
+from wa_tui.replay import ReplayWatcher
 
 from wa_tui import cli, clock, targets
-from wa_tui.replay import ReplayWatcher
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
 from wa_tui.simulator.faults import FaultPlan
 from wa_tui.simulator.incident import IncidentTruth, incident_story

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from wa_tui import clock
-from wa_tui.auth import Credentials
-from wa_tui.client import WAClient
-from wa_tui.models import Snapshot
+from wa_tui.api.auth import Credentials
+from wa_tui.api.client import WAClient
+from wa_tui.api.models import Snapshot
+from wa_tui.core import clock
 from wa_tui.simulator import SimDeployment, SimulatorServer
 
 StartSimulator = Callable[..., SimulatorServer]

@@ -21,8 +21,7 @@ from tests.ui_helpers import (
     until_nodes,
     wait_for,
 )
-from wa_tui.models import Role
-from wa_tui.poller import poll_early
+from wa_tui.api.models import Role
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.event_log import EventLog
@@ -32,6 +31,7 @@ from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.node_table import NodeTable
 from wa_tui.ui.status_bar import StatusBar
 from wa_tui.ui.topology import TopologyView
+from wa_tui.watch.poller import poll_early
 
 
 async def test_first_refresh_fills_all_three_panes(simulator: SimulatorServer) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import StartSimulator, read_snapshot
-from wa_tui.auth import Credentials, TokenCache, password_from_command, password_from_env
-from wa_tui.client import WAClient
-from wa_tui.errors import AuthenticationError
+from wa_tui.api.auth import Credentials, TokenCache, password_from_command, password_from_env
+from wa_tui.api.client import WAClient
+from wa_tui.core.errors import AuthenticationError
 from wa_tui.simulator import SimulatorServer
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wa_tui.analysis import ChangeKind, Severity, diff
-from wa_tui.models import Snapshot, build_snapshot
+from wa_tui.api.models import Snapshot, build_snapshot
 from wa_tui.simulator import SimDeployment
 from wa_tui.simulator.timeline import coreapp_loss, master_failover, socket_flap
 

@@ -14,12 +14,12 @@ import trustme
 from tests import conftest
 from tests.conftest import StartSimulator, read_snapshot
 from tests.test_faults import FAILING, HARMLESS
-from wa_tui.auth import Credentials
-from wa_tui.client import WAClient
-from wa_tui.endpoints import APP_STATS, METRICS
-from wa_tui.errors import ApiStatusError, AuthenticationError, ConnectionFailed, WAError
-from wa_tui.metrics import MetricsAnswer
-from wa_tui.models import DeploymentKind
+from wa_tui.api.auth import Credentials
+from wa_tui.api.client import WAClient
+from wa_tui.api.endpoints import APP_STATS, METRICS
+from wa_tui.api.metrics import MetricsAnswer
+from wa_tui.api.models import DeploymentKind
+from wa_tui.core.errors import ApiStatusError, AuthenticationError, ConnectionFailed, WAError
 from wa_tui.simulator import SimulatorServer
 from wa_tui.simulator.faults import Fault, FaultPlan
 

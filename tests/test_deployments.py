@@ -11,15 +11,15 @@ import trustme
 
 from tests.conftest import StartSimulator
 from tests.ui_helpers import SIZE, plain, screen_text, until_nodes, wait_for
-from wa_tui import targets
-from wa_tui.auth import Credentials
-from wa_tui.poller import Poller
+from wa_tui.api.auth import Credentials
 from wa_tui.simulator import SimulatorServer
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.deployment_switcher import DeploymentSwitcher
 from wa_tui.ui.login_screen import LoginScreen
 from wa_tui.ui.node_table import NodeTable
 from wa_tui.ui.status_bar import StatusBar
+from wa_tui.watch import targets
+from wa_tui.watch.poller import Poller
 
 
 def closed_port() -> int:

@@ -8,7 +8,7 @@ import gc
 import pytest
 
 from tests.ui_helpers import SIZE, plain, target_for, until_nodes, wait_for
-from wa_tui.cli import main
+from wa_tui.cli.main import main
 from wa_tui.simulator import SimulatorServer
 from wa_tui.simulator.faults import Fault, FaultPlan
 from wa_tui.ui.app import WaTuiApp
@@ -98,7 +98,7 @@ def test_retry_after_is_honoured(faulty: SimulatorServer) -> None:
     import asyncio
 
     from tests.conftest import client_for
-    from wa_tui.poller import Poller
+    from wa_tui.watch.poller import Poller
 
     async def poll_once() -> float:
         async with client_for(faulty) as client:

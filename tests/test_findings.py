@@ -9,9 +9,9 @@ import pytest
 from tests.conftest import StartSimulator
 from tests.ui_helpers import target_for
 from wa_tui.analysis import Finding, Severity, Thresholds, analyse, node_severity
-from wa_tui.models import build_snapshot
+from wa_tui.api.models import build_snapshot
 from wa_tui.simulator.scenarios import SCENARIOS
-from wa_tui.watcher import Watcher
+from wa_tui.watch.watcher import Watcher
 
 HEALTHY = [name for name in SCENARIOS if name.startswith("healthy-")]
 

@@ -96,8 +96,8 @@ async def test_memory_settles_once_every_deployment_was_read(
     start_simulator: StartSimulator, monkeypatch
 ) -> None:
     """A fleet's long-lived objects are hidden from the collector once they all exist:
-    after every deployment's first poll, not the first one's (wa_tui/memory.py)."""
-    from wa_tui import memory
+    after every deployment's first poll, not the first one's (wa_tui/core/memory.py)."""
+    from wa_tui.core import memory
     from wa_tui.simulator.faults import Fault, FaultPlan
 
     slow = start_simulator(faults=FaultPlan(latency=1.0))

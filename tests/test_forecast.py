@@ -13,9 +13,9 @@ from tests.conftest import SIMULATED_START, StartSimulator
 from tests.ui_helpers import target_for
 from wa_tui.analysis import Severity
 from wa_tui.analysis.forecast import ForecastTracker, fit
-from wa_tui.poller import PollResult
 from wa_tui.simulator.scenarios import QUEUE_GROWTH_PER_SECOND, SCENARIOS
-from wa_tui.watcher import Watcher
+from wa_tui.watch.poller import PollResult
+from wa_tui.watch.watcher import Watcher
 
 START = SIMULATED_START
 
@@ -95,7 +95,7 @@ def test_no_forecast_from_too_few_polls_a_poor_fit_or_a_flat_series() -> None:
 
 def test_a_noisy_series_near_its_threshold_does_not_flap(monkeypatch) -> None:
     """Raised after two polls agree, cleared only well past the threshold."""
-    from wa_tui.models import build_snapshot
+    from wa_tui.api.models import build_snapshot
     from wa_tui.simulator import SimDeployment
 
     deployment = SimDeployment.single()
@@ -124,7 +124,7 @@ def test_a_noisy_series_near_its_threshold_does_not_flap(monkeypatch) -> None:
 async def test_the_exporter_exports_the_forecast(
     start_simulator: StartSimulator, minutes: Callable[[float], None]
 ) -> None:
-    from wa_tui.exporter import WatchersCollector
+    from wa_tui.outputs.exporter import WatchersCollector
 
     server = start_simulator(SCENARIOS["queue-climbing"]())
     async with Watcher(target_for(server, name="prod")) as watcher:

@@ -17,18 +17,18 @@ from textual.widgets import OptionList, Static
 
 from tests.conftest import StartSimulator
 from tests.ui_helpers import plain, target_for, until_nodes, wait_for
-from wa_tui import clock
 from wa_tui.analysis.accounting import Account
-from wa_tui.cli import main
-from wa_tui.recording import Recorder
-from wa_tui.replay import ReplayWatcher
+from wa_tui.cli.main import main
+from wa_tui.core import clock
+from wa_tui.recording.replay import ReplayWatcher
+from wa_tui.recording.store import Recorder
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.simulator.faults import Fault, FaultPlan
 from wa_tui.simulator.incident import IncidentTruth, incident_story
 from wa_tui.ui.account_screen import AccountScreen
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.replay_app import ReplayApp
-from wa_tui.watcher import Watcher
+from wa_tui.watch.watcher import Watcher
 
 POLL_SECONDS = 15
 STEP_SECONDS = 60  # the story's: four polls a step

@@ -13,12 +13,12 @@ from textual.pilot import Pilot
 
 from tests.conftest import StartSimulator
 from tests.ui_helpers import SIZE, burst, target_for, until_nodes, wait_for
-from wa_tui.logs import LogsRefused, logs_command
-from wa_tui.models import Node
+from wa_tui.api.models import Node
+from wa_tui.api.node_logs import LogsRefused, logs_command
 from wa_tui.simulator import SimDeployment
-from wa_tui.targets import Target
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.log_screen import LogScreen, LogView
+from wa_tui.watch.targets import Target
 
 
 @pytest.fixture
@@ -165,10 +165,10 @@ async def test_without_logs_command_l_says_how_to_set_it(simulator) -> None:
 
 
 async def test_in_replay_l_says_logs_are_live_only(simulator, tmp_path: Path) -> None:
-    from wa_tui.recording import Recorder
-    from wa_tui.replay import ReplayWatcher
+    from wa_tui.recording.replay import ReplayWatcher
+    from wa_tui.recording.store import Recorder
     from wa_tui.ui.replay_app import ReplayApp
-    from wa_tui.watcher import Watcher
+    from wa_tui.watch.watcher import Watcher
 
     path = tmp_path / "r.db"
     recorder = Recorder(path, "test", simulator.url)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from wa_tui.models import DeploymentKind, PayloadError, Role, SocketState, build_snapshot
+from wa_tui.api.models import DeploymentKind, PayloadError, Role, SocketState, build_snapshot
 from wa_tui.simulator import SimDeployment
 
 # The single shape, as Meta's page documents it (values from its example).

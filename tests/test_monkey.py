@@ -36,13 +36,13 @@ from tests.conftest import HANGS, StartSimulator
 from tests.test_hostile import hostile_deployment
 from tests.test_recording import _record
 from tests.ui_helpers import post_clicks, post_key, post_mouse, target_for
-from wa_tui.auth import Credentials
-from wa_tui.replay import ReplayWatcher
+from wa_tui.api.auth import Credentials
+from wa_tui.recording.replay import ReplayWatcher
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
 from wa_tui.simulator.faults import Fault, FaultPlan
-from wa_tui.targets import Target
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.replay_app import ReplayApp
+from wa_tui.watch.targets import Target
 
 SECONDS = float(os.environ.get("WA_TUI_MONKEY_SECONDS", "45"))
 SEED = int(os.environ.get("WA_TUI_MONKEY_SEED", str(time.time_ns() % 1_000_000)))

@@ -25,15 +25,15 @@ from tests.conftest import StartSimulator
 from tests.test_prometheus import _prometheus_serving, _query, _require, _until
 from tests.ui_helpers import target_for
 from wa_tui.analysis.summary import Summary
-from wa_tui.bundle import handover_of, write_bundle
-from wa_tui.exporter import Exporter
-from wa_tui.fleet import FleetRow, row_of, rows_from_prometheus
-from wa_tui.poller import PollResult
-from wa_tui.report import Source, check_line, snapshot_json
+from wa_tui.outputs.check import Source, check_line, snapshot_json
+from wa_tui.outputs.exporter import Exporter
+from wa_tui.outputs.fleet import FleetRow, row_of, rows_from_prometheus
+from wa_tui.recording.bundle import handover_of, write_bundle
 from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.ui.status_bar import render_status
 from wa_tui.ui.topology import render_topology
-from wa_tui.watcher import Watcher, read_once
+from wa_tui.watch.poller import PollResult
+from wa_tui.watch.watcher import Watcher, read_once
 
 Numbers = dict[str, object]
 # Findings that need two reads (rates): `check` without --sample has no such history.

@@ -23,7 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import StartSimulator
 from tests.ui_helpers import target_for
-from wa_tui.exporter import Exporter
+from wa_tui.outputs.exporter import Exporter
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.simulator.scenarios import SCENARIOS
 
@@ -94,7 +94,7 @@ async def test_exporter_serves_state_and_findings(start_simulator: StartSimulato
 
 
 def test_exporter_is_headless() -> None:
-    code = "import sys, wa_tui.exporter, wa_tui.cli; print('textual' in sys.modules)"
+    code = "import sys, wa_tui.outputs.exporter, wa_tui.cli.main; print('textual' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr
 
@@ -228,10 +228,12 @@ def test_long_running_commands_collect_garbage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The recorder and the exporter run for months: the collector, off while wa-tui
-    starts (wa_tui.memory), is on again before they begin their work."""
+    starts (wa_tui.core.memory), is on again before they begin their work."""
     import gc
 
-    from wa_tui import cli, exporter, recording
+    from wa_tui.cli import main as cli
+    from wa_tui.outputs import exporter
+    from wa_tui.recording import store as recording
 
     collecting: dict[str, bool] = {}
 

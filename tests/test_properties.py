@@ -13,14 +13,14 @@ from hypothesis import strategies as st
 from tests.conftest import client_for, read_snapshot
 from wa_tui.analysis import analyse, diff
 from wa_tui.analysis.summary import Summary
-from wa_tui.errors import WAError
-from wa_tui.models import PayloadError, Snapshot, build_snapshot
-from wa_tui.poller import PollResult
-from wa_tui.report import Source, check_line, snapshot_json, snapshot_text
+from wa_tui.api.models import PayloadError, Snapshot, build_snapshot
+from wa_tui.core.errors import WAError
+from wa_tui.outputs.check import Source, check_line, snapshot_json, snapshot_text
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.ui.node_detail import render_node
 from wa_tui.ui.node_table import node_cells
 from wa_tui.ui.topology import render_topology
+from wa_tui.watch.poller import PollResult
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
 json_values = st.recursive(

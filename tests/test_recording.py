@@ -19,15 +19,15 @@ import pytest
 
 from tests.conftest import StartSimulator
 from tests.ui_helpers import SIZE, row_texts, target_for, wait_for
-from wa_tui.endpoints import DB_STATS
-from wa_tui.errors import RecordingError
-from wa_tui.models import Role
-from wa_tui.recording import Recorder, read_recording, recording_consumer
-from wa_tui.replay import ReplayWatcher
+from wa_tui.api.endpoints import DB_STATS
+from wa_tui.api.models import Role
+from wa_tui.core.errors import RecordingError
+from wa_tui.recording.replay import ReplayWatcher
+from wa_tui.recording.store import Recorder, read_recording, recording_consumer
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
-from wa_tui.targets import Target
 from wa_tui.ui.replay_app import ReplayApp
-from wa_tui.watcher import Watcher
+from wa_tui.watch.targets import Target
+from wa_tui.watch.watcher import Watcher
 
 SECRETS = ("Sup3r-S3cret-db-pw", "k-8d1f4a77c2e94b0f")
 
@@ -195,9 +195,9 @@ def test_keep_drops_the_oldest_polls_and_what_stays_replays(
     import json
     from datetime import UTC, datetime, timedelta
 
-    from wa_tui import recording
-    from wa_tui.answers import Answers
-    from wa_tui.endpoints import APP_STATS
+    from wa_tui.api.answers import Answers
+    from wa_tui.api.endpoints import APP_STATS
+    from wa_tui.recording import store as recording
 
     monkeypatch.setattr(recording, "KEYFRAME_EVERY", 10)
     deployment = SimDeployment.multiconnect(2)
@@ -275,8 +275,8 @@ def test_recordings_are_read_replayed_and_bundled_without_the_http_client(
     asyncio.run(_record(story_server, path, steps=2))
     code = (
         "import sys; from pathlib import Path\n"
-        "from wa_tui.bundle import handover_of, write_bundle\n"
-        "from wa_tui.replay import ReplayWatcher\n"
+        "from wa_tui.recording.bundle import handover_of, write_bundle\n"
+        "from wa_tui.recording.replay import ReplayWatcher\n"
         f"watcher = ReplayWatcher.open(Path({str(path)!r}))\n"
         "watcher.go(len(watcher) - 1)\n"
         f"write_bundle(handover_of(watcher), Path({str(tmp_path / 'b.tgz')!r}))\n"
@@ -343,7 +343,7 @@ async def test_a_recording_of_the_first_format_opens_the_slow_way(
     for index in (14, 3, 9):
         slow.go(index)
         assert _seen(slow) == seen[index]
-    from wa_tui.bundle import handover_of, write_bundle
+    from wa_tui.recording.bundle import handover_of, write_bundle
 
     slow.go(len(slow) - 1)  # a bundle of it: its minutes recorded again, as format 2
     bundle = write_bundle(handover_of(slow), tmp_path / "handed.tar.gz")

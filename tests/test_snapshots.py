@@ -1,6 +1,6 @@
 """Snapshot tests of the main screen at 160x50: single, HA and 8-shard multiconnect.
 
-The clock is frozen (wa_tui.clock) so times, ages and expiry read the same on every run;
+The clock is frozen (wa_tui.core.clock) so times, ages and expiry read the same on every run;
 node ids are seeded; the webhook the settings name is fixed. Update after an intended
 change: pytest --snapshot-update.
 """
@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 
 from tests.conftest import StartSimulator
 from tests.ui_helpers import make_app, wait_for
-from wa_tui import clock
+from wa_tui.core import clock
 from wa_tui.simulator import SimDeployment
 from wa_tui.simulator.webhook import SimWebhook
 from wa_tui.ui.node_table import NodeTable

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from wa_tui.secrets import MASK, mask_env_entry, mask_tree
-from wa_tui.text import human_bytes, visible
+from wa_tui.core.secrets import MASK, mask_env_entry, mask_tree
+from wa_tui.core.text import human_bytes, visible
 
 
 def test_control_characters_become_visible() -> None:

@@ -7,7 +7,7 @@ from io import StringIO
 from rich.console import Console
 
 from wa_tui.analysis.summary import Summary
-from wa_tui.models import build_snapshot
+from wa_tui.api.models import build_snapshot
 from wa_tui.simulator import SimDeployment
 from wa_tui.ui.topology import MAX_STANDBY_CHIPS, render_topology
 

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from tests.conftest import StartSimulator
 from tests.ui_helpers import target_for
 from wa_tui.analysis.vitals import HISTORY_POINTS, VitalsTracker
-from wa_tui.metrics import parse_metrics
+from wa_tui.api.metrics import parse_metrics
 from wa_tui.simulator import SimDeployment
-from wa_tui.watcher import Watcher
+from wa_tui.watch.watcher import Watcher
 
 # Meta's documented example of /v1/stats/app (single instance).
 DOCUMENTED_APP = {

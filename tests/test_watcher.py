@@ -11,15 +11,15 @@ import textwrap
 from tests.conftest import StartSimulator
 from tests.ui_helpers import target_for
 from wa_tui.simulator import SimulatorServer
-from wa_tui.watcher import Phase, Update, Watcher
+from wa_tui.watch.watcher import Phase, Update, Watcher
 
 
 def test_watcher_polls_without_textual(simulator: SimulatorServer) -> None:
     program = textwrap.dedent(
         """
         import asyncio, os, sys
-        from wa_tui.targets import Overrides, demo
-        from wa_tui.watcher import Phase, Watcher
+        from wa_tui.watch.targets import Overrides, demo
+        from wa_tui.watch.watcher import Phase, Watcher
 
         async def main():
             target = demo(os.environ["URL"], "admin", os.environ["PASSWORD"],

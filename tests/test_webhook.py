@@ -11,13 +11,13 @@ import pytest
 from tests.conftest import StartSimulator
 from tests.test_report_commands import run
 from tests.ui_helpers import target_for
-from wa_tui.endpoints import WEBHOOK_PROBE
-from wa_tui.poller import PollResult
-from wa_tui.secrets import MASK
+from wa_tui.api.endpoints import WEBHOOK_PROBE
+from wa_tui.core.secrets import MASK
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.simulator.webhook import WebhookState
-from wa_tui.watcher import Watcher, read_once
+from wa_tui.watch.poller import PollResult
+from wa_tui.watch.watcher import Watcher, read_once
 
 # Each state of the simulated webhook: the finding the probe raises, and words of it.
 PROBED = {
@@ -184,7 +184,7 @@ async def test_the_exporter_probes_and_exports_the_webhook(simulator: SimulatorS
     from prometheus_client.parser import text_string_to_metric_families
 
     from tests.test_prometheus import _scrape_until
-    from wa_tui.exporter import Exporter
+    from wa_tui.outputs.exporter import Exporter
 
     simulator.deployment.webhook.pin(WebhookState.EXPIRED)
     exporter = Exporter([target_for(simulator, interval=0.2)])
@@ -197,8 +197,8 @@ async def test_the_exporter_probes_and_exports_the_webhook(simulator: SimulatorS
 
 
 async def test_a_replay_shows_the_probe_recorded_then(simulator: SimulatorServer, tmp_path) -> None:
-    from wa_tui.recording import Recorder
-    from wa_tui.replay import ReplayWatcher
+    from wa_tui.recording.replay import ReplayWatcher
+    from wa_tui.recording.store import Recorder
 
     simulator.deployment.webhook.pin(WebhookState.WRONGHOST)
     path = tmp_path / "r.db"
@@ -261,7 +261,7 @@ def _shown(app) -> str:
 async def test_a_name_that_does_not_resolve_is_unreachable_by_name() -> None:
     from wa_tui.analysis import Thresholds
     from wa_tui.analysis.webhook import webhook_findings
-    from wa_tui.webhook import probe
+    from wa_tui.api.webhook_probe import probe
 
     result = await probe("https://hooks.no-such-host.invalid/cb?token=s3cret", None)
     assert (result.failed_step, result.reason) == ("dns", "name not found")

@@ -15,11 +15,11 @@ from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from wa_tui.auth import Credentials
+from wa_tui.api.auth import Credentials
 from wa_tui.config import DeploymentSettings
 from wa_tui.simulator import SimulatorServer
-from wa_tui.targets import Target
 from wa_tui.ui.app import WaTuiApp
+from wa_tui.watch.targets import Target
 
 SIZE = (160, 50)
 

@@ -1,3 +1,3 @@
-from wa_tui.cli import main
+from wa_tui.cli.main import main
 
 raise SystemExit(main())

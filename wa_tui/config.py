@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from wa_tui.analysis import Thresholds
 from wa_tui.analysis.forecast import ForecastThresholds
 from wa_tui.analysis.vitals import VitalsThresholds
-from wa_tui.text import GIB
+from wa_tui.core.text import GIB
 
 ENV_CONFIG = "WA_TUI_CONFIG"
 
@@ -59,7 +59,8 @@ class DeploymentSettings(BaseModel):
     settings_interval: float = Field(default=300.0, gt=0)
     webhook_probe: Literal["tls", "off"] = "tls"
     webhook_cert_warning_days: float = Field(default=14, ge=0)
-    # How to read a node's log: an argument list with {host} and {container} (wa_tui/logs.py).
+    # How to read a node's log: an argument list with {host} and {container}
+    # (wa_tui/api/node_logs.py).
     logs_command: list[str] | None = None
     # A host as the API names it -> the name ssh reaches it by.
     host_aliases: dict[str, str] = {}

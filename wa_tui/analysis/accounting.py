@@ -24,7 +24,7 @@ from typing import Any
 from wa_tui.analysis.findings import Finding, Severity
 from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import HistoryPoint, failure_share
-from wa_tui.models import DeploymentKind, Node, Role, Snapshot, SocketState, shard_name
+from wa_tui.api.models import DeploymentKind, Node, Role, Snapshot, SocketState, shard_name
 
 DOWN_SOCKETS = frozenset({SocketState.DOWN, SocketState.CONNECTING, SocketState.UNKNOWN})
 DOWN, UNKNOWN = "down", "unknown"

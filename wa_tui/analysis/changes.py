@@ -12,8 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from wa_tui.analysis.findings import Severity
-from wa_tui.models import Node, Snapshot, SocketState, shard_name
-from wa_tui.text import visible
+from wa_tui.api.models import Node, Snapshot, SocketState, shard_name
+from wa_tui.core.text import visible
 
 
 class ChangeKind(StrEnum):

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 
-from wa_tui import clock
-from wa_tui.models import DeploymentKind, Node, Role, Snapshot, SocketState, shard_name
-from wa_tui.text import GIB, human_bytes, visible
+from wa_tui.api.models import DeploymentKind, Node, Role, Snapshot, SocketState, shard_name
+from wa_tui.core import clock
+from wa_tui.core.text import GIB, human_bytes, visible
 
 UNHEALTHY_GATEWAY = ("disconnected", "uninitialized", "unregistered")
 

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from wa_tui.analysis.findings import Finding, Severity
-from wa_tui.models import FREE_SPACE_FIELDS, Snapshot
-from wa_tui.text import visible
+from wa_tui.api.models import FREE_SPACE_FIELDS, Snapshot
+from wa_tui.core.text import visible
 
 WINDOW_SECONDS = 30 * 60
 MIN_POINTS = 3

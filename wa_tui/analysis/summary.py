@@ -2,7 +2,7 @@
 
 The topology's summary, the status line, the fleet's row, `check`'s perfdata, the
 snapshot JSON, the exporter and the bundle all read a `Summary`; none counts again. The
-reader (wa_tui/poller.py) makes one per poll, live or replayed. What is counted (README
+reader (wa_tui/watch/poller.py) makes one per poll, live or replayed. What is counted (README
 "What the numbers count"):
 
 - `shards` is the deployment's shards 0..N-1, and `shards_owned` those of them with an
@@ -22,7 +22,7 @@ from datetime import datetime
 
 from wa_tui.analysis.findings import Finding, Severity, shard_owners, worst
 from wa_tui.analysis.vitals import Vitals
-from wa_tui.models import DeploymentKind, Snapshot, SocketState
+from wa_tui.api.models import DeploymentKind, Snapshot, SocketState
 
 # Free space at or above this is the API's "unlimited" (2^63 - 1), not a figure.
 UNLIMITED_BYTES = 2**62

@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from wa_tui.analysis.findings import Finding, Severity
-from wa_tui.endpoints import APP_STATS, DB_STATS, METRICS
-from wa_tui.metrics import Family, Labels, MetricsAnswer
-from wa_tui.text import visible
+from wa_tui.api.endpoints import APP_STATS, DB_STATS, METRICS
+from wa_tui.api.metrics import Family, Labels, MetricsAnswer
+from wa_tui.core.text import visible
 
 HISTORY_SECONDS = 30 * 60
 HISTORY_POINTS = 900  # the most kept per vital, whatever the interval

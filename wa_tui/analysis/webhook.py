@@ -1,5 +1,5 @@
 """The webhook's findings: from the application settings (is a webhook set, over https?)
-and from the last probe (wa_tui/webhook.py: can it be reached from here, is its
+and from the last probe (wa_tui/api/webhook_probe.py: can it be reached from here, is its
 certificate good, is it fast), and the callback findings' advice made specific with both.
 Plain Python.
 """
@@ -10,16 +10,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from wa_tui import clock
 from wa_tui.analysis.findings import Finding, Severity, Thresholds
-from wa_tui.application_settings import DEFAULT_MAX_CONCURRENT_REQUESTS, ApplicationSettings
-from wa_tui.secrets import mask_url
-from wa_tui.text import human_age, visible
-from wa_tui.webhook import SLOW_SECONDS, WHERE, WebhookProbe
+from wa_tui.api.settings import DEFAULT_MAX_CONCURRENT_REQUESTS, ApplicationSettings
+from wa_tui.api.webhook_probe import SLOW_SECONDS, WHERE, WebhookProbe
+from wa_tui.core import clock
+from wa_tui.core.secrets import mask_url
+from wa_tui.core.text import human_age, visible
 
 CALLBACK_FAILING = "CALLBACK_FAILING"
 CALLBACK_QUEUE_HIGH = "CALLBACK_QUEUE_HIGH"
-# What raising makes a probe due at once (wa_tui/poller.py).
+# What raising makes a probe due at once (wa_tui/watch/poller.py).
 PROBE_AT_ONCE = (CALLBACK_FAILING, CALLBACK_QUEUE_HIGH)
 # The findings the webhook screen and `wa-tui webhook` show: the webhook's own and the
 # callbacks' (whose advice names what the probe and settings say).

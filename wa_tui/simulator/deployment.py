@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from wa_tui import clock
+from wa_tui.core import clock
+from wa_tui.core.text import GIB
 from wa_tui.simulator.traffic import Traffic
 from wa_tui.simulator.webhook import SimWebhook
-from wa_tui.text import GIB
 
 API_VERSION = "v2.45.1"
 BUILD = "v2.45.1"

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from wa_tui import clock
+from wa_tui.core import clock
 from wa_tui.simulator.deployment import SimDeployment, SimNode
 from wa_tui.simulator.webhook import WebhookState
 

@@ -10,7 +10,7 @@ import asyncio
 import random
 from pathlib import Path
 
-from wa_tui import clock
+from wa_tui.core import clock
 from wa_tui.simulator.deployment import SimDeployment, SimNode
 from wa_tui.simulator.webhook import WebhookState
 

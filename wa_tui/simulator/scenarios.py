@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from wa_tui import clock
+from wa_tui.core import clock
+from wa_tui.core.text import GIB
 from wa_tui.simulator.deployment import DiskFilling, SimDeployment, SimNode
 from wa_tui.simulator.webhook import WebhookState
-from wa_tui.text import GIB
 
 Scenario = Callable[[], SimDeployment]
 

@@ -25,8 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
-from wa_tui import clock
-from wa_tui.endpoints import SETTINGS, WEBHOOK_CA
+from wa_tui.api.endpoints import SETTINGS, WEBHOOK_CA
+from wa_tui.core import clock
 from wa_tui.simulator.deployment import SimDeployment, error_body, meta
 from wa_tui.simulator.faults import Fault, FaultPlan
 from wa_tui.simulator.node_logs import NodeLogs

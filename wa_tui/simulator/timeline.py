@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Iterator
 from datetime import timedelta
 
-from wa_tui import clock
+from wa_tui.core import clock
 from wa_tui.simulator.deployment import SimDeployment
 from wa_tui.simulator.webhook import WebhookState
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wa_tui import clock
+from wa_tui.core import clock
 
 # Callbacks queue faster than a healthy webhook drains them only when it fails.
 CALLBACKS_PER_SECOND = 40.0

@@ -20,7 +20,7 @@ from enum import StrEnum
 import trustme
 from aiohttp import web
 
-from wa_tui import clock
+from wa_tui.core import clock
 
 PATH = "/webhook"
 HOST = "localhost"  # a name, so the handshake carries SNI and names can mismatch

@@ -1,7 +1,7 @@
 """The dashboard: status line, node list, topology and detail of one deployment at a time.
 
 The app only draws. Each deployment's polling lives in a headless `Watcher` (see
-wa_tui/watcher.py): the app subscribes to every watcher and brings the screen to what
+wa_tui/watch/watcher.py): the app subscribes to every watcher and brings the screen to what
 the one on screen publishes, inside `batch_update()`; each widget redraws only what
 changed.
 """
@@ -28,15 +28,13 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 
-from wa_tui import memory
 from wa_tui.analysis import Severity, node_severity
+from wa_tui.api.models import Node
+from wa_tui.api.node_logs import LogsRefused, logs_command
+from wa_tui.core import memory
+from wa_tui.core.secrets import mask_tree
+from wa_tui.core.text import visible
 from wa_tui.keys import DASHBOARD
-from wa_tui.logs import LogsRefused, logs_command
-from wa_tui.models import Node
-from wa_tui.poller import EarlyPoll
-from wa_tui.secrets import mask_tree
-from wa_tui.targets import Target
-from wa_tui.text import visible
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.confirm_screen import ConfirmScreen
 from wa_tui.ui.dashboard_screen import NARROW_WIDTH, DashboardScreen
@@ -54,10 +52,12 @@ from wa_tui.ui.status_bar import StatusBar
 from wa_tui.ui.topology import TopologyView
 from wa_tui.ui.vitals_panel import VitalsPanel
 from wa_tui.ui.webhook_screen import WebhookScreen
-from wa_tui.watcher import Phase, Update, Watcher, settle_after_first_polls, watchers_for
+from wa_tui.watch.poller import EarlyPoll
+from wa_tui.watch.targets import Target
+from wa_tui.watch.watcher import Phase, Update, Watcher, settle_after_first_polls, watchers_for
 
 if TYPE_CHECKING:
-    from wa_tui.recording import Recorder
+    from wa_tui.recording.store import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class WaTuiApp(GuardedApp, App[None]):
             for watcher in (s if isinstance(s, Watcher) else next(live) for s in sources)
         }
         self.set_reactive(WaTuiApp.current, next(iter(self.watchers)))
-        # Memory settled once every deployment was read (wa_tui.memory): a fleet's full
+        # Memory settled once every deployment was read (wa_tui.core.memory): a fleet's full
         # collections then walk what came since, not 200,000 objects (220 ms on 200
         # deployments). Off in tests: many apps share a process.
         self._settle_memory = settle_memory
@@ -131,7 +131,7 @@ class WaTuiApp(GuardedApp, App[None]):
         the watchers start."""
         self._status_clock = self.set_interval(1.0, self._redraw_status, pause=True)
         if self._recorder is not None:
-            from wa_tui.recording import recording_consumer
+            from wa_tui.recording.store import recording_consumer
 
             first = next(iter(self.watchers.values()))
             first.subscribe(recording_consumer(self._recorder), name="the recorder")
@@ -199,7 +199,7 @@ class WaTuiApp(GuardedApp, App[None]):
 
     async def _open_account(self, watcher: Watcher) -> None:
         # Imported when first asked for: nothing of it is needed for the first frame.
-        from wa_tui.incident_report import report_document
+        from wa_tui.outputs.incident_report import report_document
         from wa_tui.ui.account_screen import AccountScreen
 
         replay = watcher.poller.client is None
@@ -213,7 +213,7 @@ class WaTuiApp(GuardedApp, App[None]):
         """A replay jumps to the moment chosen (ReplayApp)."""
 
     def action_logs(self) -> None:
-        """The selected node's log, on a screen of its own (wa_tui/logs.py)."""
+        """The selected node's log, on a screen of its own (wa_tui/api/node_logs.py)."""
         node = self._selected_node()
         if node is None:
             self.notify("no node selected", severity="warning")
@@ -326,7 +326,7 @@ class WaTuiApp(GuardedApp, App[None]):
         self._redraw_status()
 
     def action_fleet(self) -> None:
-        from wa_tui.fleet import LiveRows
+        from wa_tui.outputs.fleet import LiveRows
         from wa_tui.ui.fleet_screen import FleetScreen
 
         if isinstance(self.screen, FleetScreen):
@@ -407,9 +407,9 @@ class WaTuiApp(GuardedApp, App[None]):
     async def action_bundle(self) -> None:
         """What this dashboard shows of the deployment, for whoever looks next (in replay:
         the poll on screen and the recording up to it)."""
-        from wa_tui import clock
-        from wa_tui.bundle import default_name, handover_of, write_bundle
-        from wa_tui.recording import RecordingFile
+        from wa_tui.core import clock
+        from wa_tui.recording.bundle import default_name, handover_of, write_bundle
+        from wa_tui.recording.store import RecordingFile
 
         watcher = self.watcher
         recorder = self._recorder

@@ -12,13 +12,13 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from wa_tui.analysis import Severity
+from wa_tui.core.text import visible
 from wa_tui.keys import SWITCHER
-from wa_tui.text import visible
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce, PagedOptionList
 from wa_tui.ui.redraw import Block
-from wa_tui.watcher import Watcher
+from wa_tui.watch.watcher import Watcher
 
 
 def watcher_label(watcher: Watcher) -> Text:

@@ -17,12 +17,12 @@ from textual.selection import Selection
 from textual.strip import Strip
 
 from wa_tui.analysis import Change
-from wa_tui.text import visible
+from wa_tui.core.text import visible
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.lines import plain_lines, selected_text, shown_line
 
 if TYPE_CHECKING:
-    from wa_tui.watcher import Watcher
+    from wa_tui.watch.watcher import Watcher
 
 TIME_WIDTH = 9  # "17:41:32 "
 PREFIX_WIDTH = TIME_WIDTH + 2  # and the severity marker

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 from textual.app import App
 
-from wa_tui.errors import WAError
-from wa_tui.fleet import FleetRow, rows_from_prometheus
-from wa_tui.text import visible
+from wa_tui.core.errors import WAError
+from wa_tui.core.text import visible
+from wa_tui.outputs.fleet import FleetRow, rows_from_prometheus
 from wa_tui.ui.fleet_screen import FleetScreen
 from wa_tui.ui.guards import GuardedApp
 

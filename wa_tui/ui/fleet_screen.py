@@ -19,11 +19,11 @@ from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from wa_tui import clock
 from wa_tui.analysis import Severity, Thresholds
-from wa_tui.fleet import FleetRow, state_counts
+from wa_tui.core import clock
+from wa_tui.core.text import visible
 from wa_tui.keys import FLEET, FLEET_LIST
-from wa_tui.text import visible
+from wa_tui.outputs.fleet import FleetRow, state_counts
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce

@@ -1,5 +1,5 @@
 """`l`: one node's log on a screen of its own, streamed from its `logs_command`
-(wa_tui/logs.py), newest at the bottom.
+(wa_tui/api/node_logs.py), newest at the bottom.
 
 The view is Textual's line API: the last KEPT_LINES lines are kept as text and only the
 rows on screen are painted, so a chatty container costs a batch append, not a redraw of
@@ -24,9 +24,9 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widgets import Input
 
+from wa_tui.api.node_logs import KEPT_LINES, Level, LogStream, level_of
+from wa_tui.core.text import visible
 from wa_tui.keys import LOGS
-from wa_tui.logs import KEPT_LINES, Level, LogStream, level_of
-from wa_tui.text import visible
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
 from wa_tui.ui.lines import selected_text, shown_line

@@ -12,12 +12,12 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input
 
+from wa_tui.core.text import visible
 from wa_tui.keys import LOGIN
-from wa_tui.targets import Target
-from wa_tui.text import visible
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
 from wa_tui.ui.redraw import Block
+from wa_tui.watch.targets import Target
 
 
 class LoginScreen(DismissOnce, ModalScreen[str | None]):

@@ -8,8 +8,8 @@ from typing import Protocol, cast
 
 from textual.command import Hit, Hits, Provider
 
-from wa_tui.text import visible
-from wa_tui.watcher import Watcher
+from wa_tui.core.text import visible
+from wa_tui.watch.watcher import Watcher
 
 
 class _Dashboard(Protocol):

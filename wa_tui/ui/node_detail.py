@@ -18,12 +18,12 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from wa_tui import clock
 from wa_tui.analysis.webhook import WebhookView
+from wa_tui.api.models import FREE_SPACE_FIELDS, DeploymentKind, Node, Role, Snapshot
+from wa_tui.core import clock
+from wa_tui.core.secrets import mask_tree
+from wa_tui.core.text import human_age, human_bytes, visible
 from wa_tui.keys import DETAIL
-from wa_tui.models import FREE_SPACE_FIELDS, DeploymentKind, Node, Role, Snapshot
-from wa_tui.secrets import mask_tree
-from wa_tui.text import human_age, human_bytes, visible
 from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_badge
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.redraw import Block, SizedStatic

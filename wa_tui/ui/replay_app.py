@@ -18,14 +18,14 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from wa_tui.core.text import visible
 from wa_tui.keys import JUMP, REPLAY
-from wa_tui.replay import MOMENT_EXAMPLES, ReplayWatcher, parse_moment
-from wa_tui.text import visible
+from wa_tui.recording.replay import MOMENT_EXAMPLES, ReplayWatcher, parse_moment
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
 from wa_tui.ui.redraw import Block
-from wa_tui.watcher import Phase, Update
+from wa_tui.watch.watcher import Phase, Update
 
 
 def render_timeline(watcher: ReplayWatcher, width: int) -> Text:

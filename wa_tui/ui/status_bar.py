@@ -6,12 +6,12 @@ import math
 
 from rich.text import Text
 
-from wa_tui import clock
 from wa_tui.analysis import Severity
-from wa_tui.models import Snapshot
-from wa_tui.text import human_age, visible
+from wa_tui.api.models import Snapshot
+from wa_tui.core import clock
+from wa_tui.core.text import human_age, visible
 from wa_tui.ui.redraw import Block
-from wa_tui.watcher import Watcher
+from wa_tui.watch.watcher import Watcher
 
 # A poll quicker than this is not announced: "refreshing…" flashing on and off at every
 # refresh would cost two repaints of the line for nothing the user needs to know.

@@ -20,8 +20,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from wa_tui.analysis.summary import Summary
-from wa_tui.models import CONTROL_SHARD, DeploymentKind, Node, Role, Snapshot
-from wa_tui.text import visible
+from wa_tui.api.models import CONTROL_SHARD, DeploymentKind, Node, Role, Snapshot
+from wa_tui.core.text import visible
 from wa_tui.ui.badges import (
     CONFLICT_LOOK,
     SOCKET_LOOK,

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from wa_tui.analysis import Finding, Severity
 from wa_tui.analysis.vitals import VITAL_LINES, Vitals, VitalsTracker, sparkline
-from wa_tui.text import visible
+from wa_tui.core.text import visible
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.redraw import Block
 

@@ -17,15 +17,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from wa_tui.analysis.webhook import WEBHOOK_CODES
+from wa_tui.api.webhook_probe import USER_AGENT, WebhookProbe, post_body
+from wa_tui.core.secrets import mask_url
+from wa_tui.core.text import visible
 from wa_tui.keys import WEBHOOK
-from wa_tui.secrets import mask_url
-from wa_tui.text import visible
 from wa_tui.ui.bindings import bindings, key_display
 from wa_tui.ui.confirm_screen import ConfirmScreen
 from wa_tui.ui.guards import DismissOnce
 from wa_tui.ui.redraw import SizedStatic
-from wa_tui.watcher import Watcher
-from wa_tui.webhook import USER_AGENT, WebhookProbe, post_body
+from wa_tui.watch.watcher import Watcher
 
 
 def _line(line: str) -> Text:

@@ -3,7 +3,7 @@ happened and what to do: the UI and the CLI show it as it is, never a traceback.
 
 from __future__ import annotations
 
-from wa_tui.text import visible
+from wa_tui.core.text import visible
 
 
 class WAError(Exception):

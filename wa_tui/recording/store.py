@@ -23,7 +23,7 @@ The file is SQLite (Python's standard library, readable by any SQLite tool):
 
 Every poll is one transaction (WAL journal): a recorder killed at any moment leaves a
 file that replays up to its last complete poll. Secrets are masked before they are
-written (the screen's rule, wa_tui.secrets) and the file is created 0600. Plain Python.
+written (the screen's rule, wa_tui.core.secrets) and the file is created 0600. Plain Python.
 """
 
 from __future__ import annotations
@@ -40,18 +40,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from wa_tui import __version__, clock
+from wa_tui import __version__
 from wa_tui.analysis import Change, ChangeKind, Finding, Severity
 from wa_tui.analysis.accounting import PollFacts, Shape
 from wa_tui.analysis.events import event_of
 from wa_tui.analysis.vitals import HistoryPoint
-from wa_tui.answers import Answers, decode_answer
-from wa_tui.endpoints import DB_STATS, HEALTH, SETTINGS, SUPPORT, WEBHOOK_CA, WEBHOOK_PROBE
-from wa_tui.errors import ApiStatusError, RecordingError, UnreadableAnswer, WAError
-from wa_tui.models import READING_FIELDS, SINGLE_NODE_ID, is_keyed
-from wa_tui.poller import PollResult, Reader
-from wa_tui.secrets import mask_tree, may_hold_secrets
-from wa_tui.watcher import Consumer, Phase, Update
+from wa_tui.api.answers import Answers, decode_answer
+from wa_tui.api.endpoints import DB_STATS, HEALTH, SETTINGS, SUPPORT, WEBHOOK_CA, WEBHOOK_PROBE
+from wa_tui.api.models import READING_FIELDS, SINGLE_NODE_ID, is_keyed
+from wa_tui.core import clock
+from wa_tui.core.errors import ApiStatusError, RecordingError, UnreadableAnswer, WAError
+from wa_tui.core.secrets import mask_tree, may_hold_secrets
+from wa_tui.watch.poller import PollResult, Reader
+from wa_tui.watch.watcher import Consumer, Phase, Update
 
 FORMAT = "2"
 SCHEMA = """

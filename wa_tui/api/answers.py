@@ -11,11 +11,11 @@ from datetime import datetime
 
 import pydantic_core
 
-from wa_tui import clock, memory
-from wa_tui.endpoints import HEALTH, STATS, SUPPORT
-from wa_tui.errors import ApiStatusError, UnreadableAnswer, WAError
-from wa_tui.metrics import MetricsAnswer, parse_metrics
-from wa_tui.models import PayloadError, Snapshot, build_snapshot
+from wa_tui.api.endpoints import HEALTH, STATS, SUPPORT
+from wa_tui.api.metrics import MetricsAnswer, parse_metrics
+from wa_tui.api.models import PayloadError, Snapshot, build_snapshot
+from wa_tui.core import clock, memory
+from wa_tui.core.errors import ApiStatusError, UnreadableAnswer, WAError
 
 
 def decode_answer(body: bytes, path: str) -> object:
@@ -65,7 +65,7 @@ class Answers:
     # is the one every reader of these answers, live or replayed, sees.
     received: float = field(default_factory=lambda: clock.monotonic())
 
-    @memory.paused()  # thousands of samples a poll: see wa_tui.memory
+    @memory.paused()  # thousands of samples a poll: see wa_tui.core.memory
     def read_stats(
         self, wanted: frozenset[str] | None = None
     ) -> dict[str, MetricsAnswer | WAError]:
@@ -86,7 +86,7 @@ class Answers:
                 read[path] = UnreadableAnswer(str(exc), "is a proxy answering for the API?")
         return read
 
-    @memory.paused()  # no collection while the answer is read (see wa_tui.memory)
+    @memory.paused()  # no collection while the answer is read (see wa_tui.core.memory)
     def read(self, previous: Snapshot | None) -> Snapshot:
         """The snapshot in them; nodes unchanged since `previous` are taken from it."""
         health_answer, health_error = None, None

@@ -14,11 +14,13 @@ from datetime import datetime
 
 import httpx
 
-from wa_tui import __version__, clock
-from wa_tui.answers import Answers
-from wa_tui.auth import Credentials, TokenCache
-from wa_tui.endpoints import ADMIN_ONLY, HEALTH, LOGIN, SUPPORT
-from wa_tui.errors import (
+from wa_tui import __version__
+from wa_tui.api.answers import Answers
+from wa_tui.api.auth import Credentials, TokenCache
+from wa_tui.api.endpoints import ADMIN_ONLY, HEALTH, LOGIN, SUPPORT
+from wa_tui.api.transport import make_transport
+from wa_tui.core import clock
+from wa_tui.core.errors import (
     ApiStatusError,
     AuthenticationError,
     ConnectionFailed,
@@ -26,8 +28,7 @@ from wa_tui.errors import (
     UnreadableAnswer,
     WAError,
 )
-from wa_tui.text import html_title
-from wa_tui.transport import make_transport
+from wa_tui.core.text import html_title
 
 # Far above any real answer (1,000 nodes is ~2 MB) and far below what would hurt us.
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
@@ -92,7 +93,7 @@ class WAClient:
         verify: bool | str = True,  # a str is a CA bundle to verify against
         expected_shards: int | None = None,
         token_cache: TokenCache | None = None,
-        aiohttp_transport: bool = False,  # see wa_tui/transport.py
+        aiohttp_transport: bool = False,  # see wa_tui/api/transport.py
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials

@@ -18,13 +18,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from wa_tui import __version__, clock
+from wa_tui import __version__
 from wa_tui.analysis.accounting import Account, ChartPoint, Episode, iso_utc
 from wa_tui.analysis.findings import Severity
-from wa_tui.models import shard_name
-from wa_tui.private_files import open_private, write_private
-from wa_tui.secrets import mask_line
-from wa_tui.text import visible
+from wa_tui.api.models import shard_name
+from wa_tui.core import clock
+from wa_tui.core.private_files import open_private, write_private
+from wa_tui.core.secrets import mask_line
+from wa_tui.core.text import visible
 
 # A phone number inside a text (a finding's message): `+` and 7 to 15 digits, or 10 to
 # 15 digits on their own.

@@ -1,7 +1,7 @@
 """The connections under the client: httpx's own transport, or aiohttp's pool
-(wa_tui/aiohttp_transport.py), with the same TLS settings and keep-alive either way.
+(wa_tui/api/aiohttp_transport.py), with the same TLS settings and keep-alive either way.
 
-Which one is chosen once, where the watchers are made (wa_tui/watcher.py,
+Which one is chosen once, where the watchers are made (wa_tui/watch/watcher.py,
 `watchers_for`): aiohttp's
 when nothing waits on the import (the exporter) or when many deployments are polled
 (each request costs less than half the CPU: benchmarks/README.md); httpx's otherwise,
@@ -31,7 +31,7 @@ def make_transport(base_url: str, verify: bool | str, aiohttp: bool) -> httpx.As
     """One deployment's connection pool; `verify`: True, False or a CA bundle's path."""
     tls = tls_context(base_url, verify)
     if aiohttp:
-        from wa_tui.aiohttp_transport import AiohttpTransport  # slow to import: if used
+        from wa_tui.api.aiohttp_transport import AiohttpTransport  # slow to import: if used
 
         # httpx's own context for True (the same CA store either way).
         return AiohttpTransport(httpx.create_ssl_context(verify=tls) if tls is True else tls)

@@ -25,8 +25,8 @@ from pydantic import (
     field_validator,
 )
 
-from wa_tui import clock
-from wa_tui.endpoints import HEALTH
+from wa_tui.api.endpoints import HEALTH
+from wa_tui.core import clock
 
 SHARD_COUNTS = (1, 2, 4, 8, 16, 32)
 # Shard ids past this are nonsense (32 is the documented maximum): ignored, not drawn.
@@ -442,7 +442,7 @@ def _node(
     health entry. When the node sent the same as last time but for its readings, it is the
     earlier node itself: no validation, and no new objects to outlive the refresh (they
     would bring Python's full garbage collections, long pauses, every few refreshes:
-    see wa_tui.memory)."""
+    see wa_tui.core.memory)."""
     if earlier is not None and earlier.entry == entry and earlier.health_entry == health_entry:
         return earlier
     support, problems = SupportEntry.parse_tolerantly(raw)

@@ -14,11 +14,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from wa_tui import __version__, memory
+from wa_tui import __version__
+from wa_tui.core import memory
 
 if TYPE_CHECKING:
-    from wa_tui.poller import PollResult
-    from wa_tui.targets import Overrides, Target
+    from wa_tui.watch.poller import PollResult
+    from wa_tui.watch.targets import Overrides, Target
 
 EXIT_USAGE = 2
 EXIT_UNREADABLE = 3
@@ -291,7 +292,7 @@ def setup_logging(debug: bool) -> None:
 
 
 def _overrides(args: argparse.Namespace) -> Overrides:
-    from wa_tui.targets import Overrides
+    from wa_tui.watch.targets import Overrides
 
     return Overrides(
         timeout=getattr(args, "timeout", None),
@@ -304,7 +305,8 @@ def _overrides(args: argparse.Namespace) -> Overrides:
 @contextmanager
 def open_targets(args: argparse.Namespace) -> Iterator[list[Target]]:
     """The deployments the arguments name; for --demo, a simulator that lives as long."""
-    from wa_tui import config, targets
+    from wa_tui import config
+    from wa_tui.watch import targets
 
     overrides = _overrides(args)
     if getattr(args, "demo", False):
@@ -357,7 +359,7 @@ def _keymap(args: argparse.Namespace) -> dict[str, str]:
 def _read_once(args: argparse.Namespace, webhook: str | None = None) -> tuple[Target, PollResult]:
     """`snapshot`, `check` and `webhook`: the one deployment named, polled once as a
     watcher does (`webhook`: "probe" or "post", the webhook first)."""
-    from wa_tui.watcher import read_once
+    from wa_tui.watch.watcher import read_once
 
     if webhook is None and getattr(args, "webhook", False):
         webhook = "probe"
@@ -370,7 +372,7 @@ def _read_once(args: argparse.Namespace, webhook: str | None = None) -> tuple[Ta
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
-    from wa_tui.poller import poll_early
+    from wa_tui.watch.poller import poll_early
 
     if args.prometheus:
         return run_prometheus_fleet(args)
@@ -402,7 +404,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
 def run_prometheus_fleet(args: argparse.Namespace) -> int:
     """The fleet from Prometheus; a configured deployment chosen opens its dashboard, and
     quitting that comes back to the fleet."""
-    from wa_tui import config, targets
+    from wa_tui import config
+    from wa_tui.watch import targets
 
     if not args.prometheus.startswith(("http://", "https://")):
         raise UsageError(f"--prometheus {args.prometheus!r}: expected an http(s):// URL")
@@ -427,7 +430,7 @@ def run_prometheus_fleet(args: argparse.Namespace) -> int:
 def _recorder(path: str, target: Target, args: argparse.Namespace | None = None):  # -> Recorder
     from pathlib import Path
 
-    from wa_tui.recording import Recorder
+    from wa_tui.recording.store import Recorder
 
     return Recorder(
         Path(path).expanduser(),
@@ -443,8 +446,8 @@ def run_record(args: argparse.Namespace) -> int:
     import signal
 
     memory.resume()  # it runs for hours
-    from wa_tui.recording import recording_consumer
-    from wa_tui.watcher import Phase, Update, Watcher
+    from wa_tui.recording.store import recording_consumer
+    from wa_tui.watch.watcher import Phase, Update, Watcher
 
     with open_targets(args) as found:
         target = _only(found)
@@ -483,8 +486,9 @@ def run_record(args: argparse.Namespace) -> int:
 def run_bundle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from wa_tui import clock, config
-    from wa_tui.bundle import default_name, handover_of, write_bundle
+    from wa_tui import config
+    from wa_tui.core import clock
+    from wa_tui.recording.bundle import default_name, handover_of, write_bundle
 
     config_path = None
     if args.from_recording:
@@ -505,7 +509,7 @@ def run_bundle(args: argparse.Namespace) -> int:
 
 
 async def _polled_once(target):  # -> Watcher (imports kept lazy)
-    from wa_tui.watcher import Watcher
+    from wa_tui.watch.watcher import Watcher
 
     async with Watcher(target) as watcher:
         await watcher.poll()
@@ -527,8 +531,8 @@ def run_report(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from wa_tui.incident_report import report_document, report_markdown, write_report
-    from wa_tui.replay import ReplayWatcher
+    from wa_tui.outputs.incident_report import report_document, report_markdown, write_report
+    from wa_tui.recording.replay import ReplayWatcher
 
     path = Path(args.file).expanduser()
     watcher = ReplayWatcher.open(path, progress=_reading_whole)
@@ -551,7 +555,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def _moment(value: str | None, flag: str, day):  # -> datetime | None (imports kept lazy)
-    from wa_tui.replay import MOMENT_EXAMPLES, parse_moment
+    from wa_tui.recording.replay import MOMENT_EXAMPLES, parse_moment
 
     if value is None:
         return None
@@ -562,7 +566,7 @@ def _moment(value: str | None, flag: str, day):  # -> datetime | None (imports k
 
 
 def _replayed_to_the_end(path):  # -> ReplayWatcher (imports kept lazy)
-    from wa_tui.replay import ReplayWatcher
+    from wa_tui.recording.replay import ReplayWatcher
 
     watcher = ReplayWatcher.open(path)
     if not len(watcher):
@@ -576,7 +580,7 @@ def run_exporter(args: argparse.Namespace) -> int:
     import signal
 
     memory.resume()  # it runs for months
-    from wa_tui.exporter import Exporter
+    from wa_tui.outputs.exporter import Exporter
 
     host, _, port = args.listen.rpartition(":")
     if not host or not port.isdigit():
@@ -615,7 +619,7 @@ def run_exporter(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from wa_tui.replay import ReplayWatcher
+    from wa_tui.recording.replay import ReplayWatcher
 
     watcher = ReplayWatcher.open(Path(args.file).expanduser(), progress=_reading_whole)
     if not len(watcher):
@@ -629,7 +633,7 @@ def run_replay(args: argparse.Namespace) -> int:
 
 
 def run_snapshot(args: argparse.Namespace) -> int:
-    from wa_tui.report import Source, snapshot_json, snapshot_text
+    from wa_tui.outputs.check import Source, snapshot_json, snapshot_text
 
     target, result = _read_once(args)
     if result.snapshot is None:
@@ -644,7 +648,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from wa_tui.report import CheckStatus, check_line, unknown_line
+    from wa_tui.outputs.check import CheckStatus, check_line, unknown_line
 
     target, result = _read_once(args)
     if result.snapshot is None:
@@ -657,7 +661,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_webhook(args: argparse.Namespace) -> int:
-    from wa_tui.report import CheckStatus, unknown_line, webhook_status, webhook_text
+    from wa_tui.outputs.check import CheckStatus, unknown_line, webhook_status, webhook_text
 
     _, result = _read_once(args, "post" if args.post else "probe")
     if result.snapshot is None:
@@ -787,7 +791,7 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    memory.starting()  # see wa_tui.memory
+    memory.starting()  # see wa_tui.core.memory
     # pydantic looks for plugins among every installed package's entry points on its
     # first model (~10 ms of each start); wa-tui uses none, and none is to see the
     # answers it validates (they hold phone numbers and keys).
@@ -800,7 +804,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     from wa_tui.config import ConfigError
-    from wa_tui.errors import RecordingError
+    from wa_tui.core.errors import RecordingError
 
     args = build_parser().parse_args(argv)
     setup_logging(getattr(args, "debug", False))

@@ -28,16 +28,16 @@ from typing import Any
 from wa_tui import __version__
 from wa_tui.analysis import Change, Finding
 from wa_tui.analysis.summary import Summary
-from wa_tui.answers import Answers, decode_answer
-from wa_tui.endpoints import HEALTH, SUPPORT
-from wa_tui.errors import RecordingError, WAError
-from wa_tui.private_files import open_private
-from wa_tui.recording import Recorder, RecordingFile
-from wa_tui.replay import ReplayWatcher
-from wa_tui.report import finding_document, summary_document
-from wa_tui.secrets import MASK, mask_tree
-from wa_tui.text import visible
-from wa_tui.watcher import Watcher
+from wa_tui.api.answers import Answers, decode_answer
+from wa_tui.api.endpoints import HEALTH, SUPPORT
+from wa_tui.core.errors import RecordingError, WAError
+from wa_tui.core.private_files import open_private
+from wa_tui.core.secrets import MASK, mask_tree
+from wa_tui.core.text import visible
+from wa_tui.outputs.check import finding_document, summary_document
+from wa_tui.recording.replay import ReplayWatcher
+from wa_tui.recording.store import Recorder, RecordingFile
+from wa_tui.watch.watcher import Watcher
 
 PHONE = re.compile(r"^\+?\d[\d ()-]{6,}\d$")
 

@@ -20,12 +20,12 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from wa_tui import clock
 from wa_tui.analysis.summary import UNLIMITED_BYTES, Summary
-from wa_tui.models import Node, Snapshot, SocketState
-from wa_tui.targets import Target
-from wa_tui.text import visible
-from wa_tui.watcher import Phase, Update, Watcher, settle_after_first_polls, watchers_for
+from wa_tui.api.models import Node, Snapshot, SocketState
+from wa_tui.core import clock
+from wa_tui.core.text import visible
+from wa_tui.watch.targets import Target
+from wa_tui.watch.watcher import Phase, Update, Watcher, settle_after_first_polls, watchers_for
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LABEL_LIMIT = 200

@@ -21,16 +21,15 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 
-from wa_tui import clock
 from wa_tui.analysis.accounting import Account, Accountant
 from wa_tui.analysis.events import event_of
 from wa_tui.analysis.vitals import HISTORY_SECONDS
-from wa_tui.auth import Credentials
+from wa_tui.api.auth import Credentials
+from wa_tui.api.endpoints import DB_STATS
 from wa_tui.config import DeploymentSettings
-from wa_tui.endpoints import DB_STATS
-from wa_tui.errors import RecordingError, WAError
-from wa_tui.poller import EarlyPoll, Poller, PollResult, Reader
-from wa_tui.recording import (
+from wa_tui.core import clock
+from wa_tui.core.errors import RecordingError, WAError
+from wa_tui.recording.store import (
     SIDE_PATHS,
     Derived,
     RecordedPoll,
@@ -38,8 +37,9 @@ from wa_tui.recording import (
     derived_document,
     derived_of,
 )
-from wa_tui.targets import Target
-from wa_tui.watcher import CHANGES_KEPT, Phase, Watcher
+from wa_tui.watch.poller import EarlyPoll, Poller, PollResult, Reader
+from wa_tui.watch.targets import Target
+from wa_tui.watch.watcher import CHANGES_KEPT, Phase, Watcher
 
 SPEEDS = (1, 2, 5, 10, 30, 60)
 ACCOUNT_CHUNK = 2_000  # polls' derived rows read at a time: memory stays flat over a day

@@ -17,5 +17,5 @@ SETTINGS = "/v1/settings/application"
 WEBHOOK_CA = "/v1/certificates/webhooks/ca"  # PEM; 404: none uploaded
 ADMIN_ONLY = (SUPPORT, SETTINGS, WEBHOOK_CA)
 # Not a path: where a poll's answers carry the webhook probe made since the last poll
-# (wa_tui/webhook.py), so a recording replays it with them.
+# (wa_tui/api/webhook_probe.py), so a recording replays it with them.
 WEBHOOK_PROBE = "wa-tui:webhook-probe"

@@ -23,9 +23,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from wa_tui import __version__, clock
-from wa_tui.secrets import mask_url
-from wa_tui.text import html_title, visible
+from wa_tui import __version__
+from wa_tui.core import clock
+from wa_tui.core.secrets import mask_url
+from wa_tui.core.text import html_title, visible
 
 DEADLINE_SECONDS = 5.0
 SLOW_SECONDS = 1.0  # Meta's guideline: under 1% of callbacks answered slower than this

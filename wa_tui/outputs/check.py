@@ -19,12 +19,12 @@ from wa_tui.analysis import Finding, Severity, worst
 from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import NOT_READ, VITAL_LINES, Vitals
 from wa_tui.analysis.webhook import WEBHOOK_CODES
-from wa_tui.models import Node, Snapshot
-from wa_tui.secrets import mask_tree
-from wa_tui.text import visible
+from wa_tui.api.models import Node, Snapshot
+from wa_tui.core.secrets import mask_tree
+from wa_tui.core.text import visible
 
 if TYPE_CHECKING:
-    from wa_tui.poller import PollResult
+    from wa_tui.watch.poller import PollResult
 
 _C1_AND_DEL = re.compile(r"[\x7f-\x9f]")
 

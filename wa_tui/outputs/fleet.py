@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 
-from wa_tui import clock
 from wa_tui.analysis import Severity
-from wa_tui.errors import WAError
-from wa_tui.watcher import Watcher
+from wa_tui.core import clock
+from wa_tui.core.errors import WAError
+from wa_tui.watch.watcher import Watcher
 
 UNREADABLE = "unreadable"
 

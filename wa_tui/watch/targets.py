@@ -9,11 +9,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wa_tui.auth import Credentials, TokenCache, password_from_command, password_from_env
+from wa_tui.api.auth import Credentials, TokenCache, password_from_command, password_from_env
 from wa_tui.config import ConfigError, DeploymentConfig, DeploymentSettings, find, load
 
 if TYPE_CHECKING:
-    from wa_tui.client import WAClient
+    from wa_tui.api.client import WAClient
 
 ENV_TOKEN = "WA_TUI_TOKEN"
 ENV_USERNAME = "WA_TUI_USERNAME"
@@ -39,7 +39,7 @@ class Target:
     settings: DeploymentSettings = field(hash=False)  # holds tables: not hashable
     verify: bool | str  # False: not verified; a str: the CA bundle to verify against
     token_cache: TokenCache | None = None
-    # Requests over aiohttp's pool (wa_tui/transport.py): for processes polling many.
+    # Requests over aiohttp's pool (wa_tui/api/transport.py): for processes polling many.
     aiohttp_transport: bool = False
 
     @property
@@ -57,7 +57,7 @@ class Target:
         return replace(self, credentials=Credentials.with_password(username, password))
 
     def client(self) -> WAClient:
-        from wa_tui.client import WAClient
+        from wa_tui.api.client import WAClient
 
         return WAClient(
             self.url,

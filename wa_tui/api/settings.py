@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from wa_tui.answers import decode_answer
-from wa_tui.endpoints import SETTINGS
-from wa_tui.errors import UnreadableAnswer
-from wa_tui.secrets import MASK, mask_tree, mask_url
-from wa_tui.text import visible
+from wa_tui.api.answers import decode_answer
+from wa_tui.api.endpoints import SETTINGS
+from wa_tui.core.errors import UnreadableAnswer
+from wa_tui.core.secrets import MASK, mask_tree, mask_url
+from wa_tui.core.text import visible
 
 # Meta's documented default for webhooks.max_concurrent_requests.
 DEFAULT_MAX_CONCURRENT_REQUESTS = 6

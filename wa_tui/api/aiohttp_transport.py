@@ -1,5 +1,5 @@
 """An httpx transport that carries requests over aiohttp's connection pool (chosen in
-wa_tui/transport.py, which says when).
+wa_tui/api/transport.py, which says when).
 
 httpx stays the client (the same requests, responses, errors and messages); only the
 connection handling underneath changes. aiohttp parses HTTP in C and needs no task group
@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import aiohttp
 import httpx
 
-from wa_tui.transport import KEEPALIVE_SECONDS
+from wa_tui.api.transport import KEEPALIVE_SECONDS
 
 
 @contextmanager

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wa_tui.endpoints import APP_STATS, DB_STATS, METRICS
-from wa_tui.models import SINGLE_NODE_ID
-from wa_tui.text import visible
+from wa_tui.api.endpoints import APP_STATS, DB_STATS, METRICS
+from wa_tui.api.models import SINGLE_NODE_ID
+from wa_tui.core.text import visible
 
 Labels = tuple[tuple[str, str], ...]
 

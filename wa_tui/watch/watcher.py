@@ -23,18 +23,18 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from wa_tui import clock, memory
 from wa_tui.analysis import Change, Finding, Severity
 from wa_tui.analysis.accounting import Account, Accountant
 from wa_tui.analysis.forecast import Forecast
 from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import VitalsTracker
 from wa_tui.analysis.webhook import WebhookView
-from wa_tui.answers import Answers
-from wa_tui.errors import WAError
-from wa_tui.models import Snapshot
-from wa_tui.poller import EarlyPoll, Poller, PollResult
-from wa_tui.targets import Target
+from wa_tui.api.answers import Answers
+from wa_tui.api.models import Snapshot
+from wa_tui.core import clock, memory
+from wa_tui.core.errors import WAError
+from wa_tui.watch.poller import EarlyPoll, Poller, PollResult
+from wa_tui.watch.targets import Target
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ STATS_AFTER_EARLY_POLL = 1.0  # seconds
 # past this many points the oldest half of the detail goes, so a week-long watch of many
 # deployments keeps a bounded few hundred kB each.
 LIVE_CHART_POINTS = 4_000
-# From this many deployments polls go over aiohttp's pool (wa_tui/transport.py): polling
+# From this many deployments polls go over aiohttp's pool (wa_tui/api/transport.py): polling
 # that many then costs less CPU and holds a UI's keys up less; below it, httpx's
 # transport, which imports faster, so the first data comes sooner (benchmarks/README.md).
 AIOHTTP_FROM_DEPLOYMENTS = 20
@@ -376,7 +376,7 @@ def watchers_for(
     """A watcher per target, by name, sharing a bound on concurrent polls (httpx slows
     down sharply past ~10 concurrent requests). `headless`: no UI to keep answering (the
     exporter), so answers are read on the loop, not in threads that contend for the GIL.
-    The transport is chosen here, once (wa_tui/transport.py says why)."""
+    The transport is chosen here, once (wa_tui/api/transport.py says why)."""
     if headless or len(targets) >= AIOHTTP_FROM_DEPLOYMENTS:
         targets = [replace(target, aiohttp_transport=True) for target in targets]
     slots = asyncio.Semaphore(max_concurrent_polls)
@@ -389,7 +389,7 @@ def watchers_for(
 def settle_after_first_polls(
     watchers: Iterable[Watcher], settle: Callable[[], object] = memory.settle
 ) -> None:
-    """`settle` memory (wa_tui.memory) once every watcher's first poll has ended: what
+    """`settle` memory (wa_tui.core.memory) once every watcher's first poll has ended: what
     exists then mostly lives as long as the process. A first poll without data lets
     collection resume meanwhile (nothing to settle from it)."""
     waiting = {watcher.name for watcher in watchers}

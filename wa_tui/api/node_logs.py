@@ -22,9 +22,9 @@ import signal
 from collections.abc import AsyncIterator, Mapping
 from enum import StrEnum
 
-from wa_tui.models import Node
-from wa_tui.secrets import mask_line
-from wa_tui.text import visible
+from wa_tui.api.models import Node
+from wa_tui.core.secrets import mask_line
+from wa_tui.core.text import visible
 
 KEPT_LINES = 10_000
 LINE_LIMIT = 4_000  # characters: a longer line is cut, not kept whole

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from wa_tui import clock
-from wa_tui.errors import AuthenticationError
+from wa_tui.core import clock
+from wa_tui.core.errors import AuthenticationError
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """One deployment's polling state: the last good snapshot, the last failure, when to poll next.
 
-The poller does not schedule itself: its watcher (wa_tui/watcher.py) awaits `poll()` and
+The poller does not schedule itself: its watcher (wa_tui/watch/watcher.py) awaits `poll()` and
 asks `next_delay()` when the poll has ended, so polls never overlap.
 """
 
@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from wa_tui import clock
 from wa_tui.analysis import Change, Finding, Thresholds, analyse, diff
 from wa_tui.analysis.accounting import PollFacts, Shape
 from wa_tui.analysis.changes import restarts
@@ -36,9 +35,8 @@ from wa_tui.analysis.webhook import (
     webhook_findings,
     with_webhook_advice,
 )
-from wa_tui.answers import Answers, not_served
-from wa_tui.application_settings import read_settings
-from wa_tui.endpoints import (
+from wa_tui.api.answers import Answers, not_served
+from wa_tui.api.endpoints import (
     APP_STATS,
     DB_STATS,
     METRICS,
@@ -47,14 +45,16 @@ from wa_tui.endpoints import (
     WEBHOOK_CA,
     WEBHOOK_PROBE,
 )
-from wa_tui.errors import ApiStatusError, WAError
-from wa_tui.metrics import MetricsAnswer
-from wa_tui.models import Snapshot
-from wa_tui.webhook import PROBE_EVERY_SECONDS, WebhookProbe, probe, send_test_post
+from wa_tui.api.metrics import MetricsAnswer
+from wa_tui.api.models import Snapshot
+from wa_tui.api.settings import read_settings
+from wa_tui.api.webhook_probe import PROBE_EVERY_SECONDS, WebhookProbe, probe, send_test_post
+from wa_tui.core import clock
+from wa_tui.core.errors import ApiStatusError, WAError
 
 if TYPE_CHECKING:
-    from wa_tui.client import WAClient
-    from wa_tui.targets import Target
+    from wa_tui.api.client import WAClient
+    from wa_tui.watch.targets import Target
 
 MAX_BACKOFF_SECONDS = 60.0
 # An endpoint this deployment does not serve is asked again this much later, not every poll.

@@ -1,0 +1,1 @@
+"""Helpers every layer uses: the clock, safe text, secrets, errors, memory, private files."""

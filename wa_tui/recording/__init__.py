@@ -1,0 +1,1 @@
+"""The flight recording: its SQLite store, replay, and the hand-over bundle."""
