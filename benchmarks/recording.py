@@ -33,9 +33,9 @@ from benchmarks.common import QUICK, deployment, figure, report
 from wa_tui.api.answers import Answers
 from wa_tui.api.endpoints import APP_STATS, DB_STATS, METRICS
 from wa_tui.recording.replay import ReplayWatcher
-from wa_tui.recording.store import Recorder
+from wa_tui.recording.writer import Recorder
 from wa_tui.simulator import demo_story
-from wa_tui.watch.poller import Reader
+from wa_tui.watch.reader import Reader
 
 INTERVAL = 5.0
 HOURS = float(sys.argv[1]) if len(sys.argv) > 1 else (1.0 if QUICK else 24.0)

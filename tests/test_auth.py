@@ -53,22 +53,22 @@ async def test_password_command_runs_at_login(simulator: SimulatorServer, tmp_pa
     assert simulator.logins == 1
 
 
-def test_failing_password_command_is_one_line_without_its_output(tmp_path: Path) -> None:
+async def test_failing_password_command_is_one_line_without_its_output(tmp_path: Path) -> None:
     script = tmp_path / "fail.py"
     script.write_text("import sys; print('leaked-secret'); sys.exit(4)\n")
     with pytest.raises(AuthenticationError) as caught:
-        password_from_command(f"{sys.executable} {script}")()
+        await password_from_command(f"{sys.executable} {script}").read()
     assert str(caught.value) == (
         "password_command gave no password (exit 4) — run it by hand to see why"
     )
 
 
-def test_password_env_is_read_at_login(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_password_env_is_read_at_login(monkeypatch: pytest.MonkeyPatch) -> None:
     source = password_from_env("WA_TEST_PW")
     with pytest.raises(AuthenticationError, match="WA_TEST_PW is not set"):
-        source()
+        await source.read()
     monkeypatch.setenv("WA_TEST_PW", "later")
-    assert source() == "later"
+    assert await source.read() == "later"
 
 
 async def test_password_change_required_says_what_to_do(

@@ -104,8 +104,8 @@ async def test_b_in_replay_hands_over_the_poll_on_screen_and_the_minutes_up_to_i
 ) -> None:
     from tests.ui_helpers import SIZE, wait_for
     from wa_tui.core.secrets import mask_tree
+    from wa_tui.recording.reader import read_recording
     from wa_tui.recording.replay import ReplayWatcher
-    from wa_tui.recording.store import read_recording
     from wa_tui.ui.replay_app import ReplayApp
 
     deployment = SimDeployment.multiconnect(8, spares=2)

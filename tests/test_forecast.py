@@ -14,7 +14,7 @@ from tests.ui_helpers import target_for
 from wa_tui.analysis import Severity
 from wa_tui.analysis.forecast import ForecastTracker, fit
 from wa_tui.simulator.scenarios import QUEUE_GROWTH_PER_SECOND, SCENARIOS
-from wa_tui.watch.poller import PollResult
+from wa_tui.watch.reader import PollResult
 from wa_tui.watch.watcher import Watcher
 
 START = SIMULATED_START

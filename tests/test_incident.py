@@ -21,7 +21,7 @@ from wa_tui.analysis.accounting import Account
 from wa_tui.cli.main import main
 from wa_tui.core import clock
 from wa_tui.recording.replay import ReplayWatcher
-from wa_tui.recording.store import Recorder
+from wa_tui.recording.writer import Recorder
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.simulator.faults import Fault, FaultPlan
 from wa_tui.simulator.incident import IncidentTruth, incident_story

@@ -166,7 +166,7 @@ async def test_without_logs_command_l_says_how_to_set_it(simulator) -> None:
 
 async def test_in_replay_l_says_logs_are_live_only(simulator, tmp_path: Path) -> None:
     from wa_tui.recording.replay import ReplayWatcher
-    from wa_tui.recording.store import Recorder
+    from wa_tui.recording.writer import Recorder
     from wa_tui.ui.replay_app import ReplayApp
     from wa_tui.watch.watcher import Watcher
 

@@ -32,7 +32,7 @@ from wa_tui.recording.bundle import handover_of, write_bundle
 from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.ui.status_bar import render_status
 from wa_tui.ui.topology import render_topology
-from wa_tui.watch.poller import PollResult
+from wa_tui.watch.reader import PollResult
 from wa_tui.watch.watcher import Watcher, read_once
 
 Numbers = dict[str, object]

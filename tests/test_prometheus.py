@@ -233,7 +233,7 @@ def test_long_running_commands_collect_garbage(
 
     from wa_tui.cli import main as cli
     from wa_tui.outputs import exporter
-    from wa_tui.recording import store as recording
+    from wa_tui.recording import writer as recording
 
     collecting: dict[str, bool] = {}
 

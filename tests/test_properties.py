@@ -20,7 +20,7 @@ from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.ui.node_detail import render_node
 from wa_tui.ui.node_table import node_cells
 from wa_tui.ui.topology import render_topology
-from wa_tui.watch.poller import PollResult
+from wa_tui.watch.reader import PollResult
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
 json_values = st.recursive(

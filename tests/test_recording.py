@@ -22,8 +22,9 @@ from tests.ui_helpers import SIZE, row_texts, target_for, wait_for
 from wa_tui.api.endpoints import DB_STATS
 from wa_tui.api.models import Role
 from wa_tui.core.errors import RecordingError
+from wa_tui.recording.reader import read_recording
 from wa_tui.recording.replay import ReplayWatcher
-from wa_tui.recording.store import Recorder, read_recording, recording_consumer
+from wa_tui.recording.writer import Recorder, recording_consumer
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
 from wa_tui.ui.replay_app import ReplayApp
 from wa_tui.watch.targets import Target
@@ -197,9 +198,9 @@ def test_keep_drops_the_oldest_polls_and_what_stays_replays(
 
     from wa_tui.api.answers import Answers
     from wa_tui.api.endpoints import APP_STATS
-    from wa_tui.recording import store as recording
+    from wa_tui.recording import codec
 
-    monkeypatch.setattr(recording, "KEYFRAME_EVERY", 10)
+    monkeypatch.setattr(codec, "KEYFRAME_EVERY", 10)
     deployment = SimDeployment.multiconnect(2)
     path = tmp_path / "kept.db"
     recorder = Recorder(path, "kept", "http://127.0.0.1:1", keep_seconds=60)

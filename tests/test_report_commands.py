@@ -130,6 +130,7 @@ def test_check_line_and_exit_status(
     assert set(fields) == {
         "nodes",
         "shards",
+        "shards_down",
         "shards_unassigned",
         "sockets_down",
         "days_to_expiry",

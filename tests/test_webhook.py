@@ -12,11 +12,11 @@ from tests.conftest import StartSimulator
 from tests.test_report_commands import run
 from tests.ui_helpers import target_for
 from wa_tui.api.endpoints import WEBHOOK_PROBE
-from wa_tui.core.secrets import MASK
+from wa_tui.core.secrets import MASK, PHONE_MASK
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.simulator.webhook import WebhookState
-from wa_tui.watch.poller import PollResult
+from wa_tui.watch.reader import PollResult
 from wa_tui.watch.watcher import Watcher, read_once
 
 # Each state of the simulated webhook: the finding the probe raises, and words of it.
@@ -135,7 +135,7 @@ def test_snapshot_json_masks_the_webhook_url_and_with_redact_phone_the_number(
     assert (
         settings["webhooks"]["url"] == f"https://bot:{MASK}@hooks.example/cb?token={MASK}&region=eu"
     )
-    assert settings["wa_id"] == MASK and settings["webhooks"]["max_concurrent_requests"] == 6
+    assert settings["wa_id"] == PHONE_MASK and settings["webhooks"]["max_concurrent_requests"] == 6
     assert "hunter2" not in out.stdout and "abc123" not in out.stdout
 
 
@@ -198,7 +198,7 @@ async def test_the_exporter_probes_and_exports_the_webhook(simulator: SimulatorS
 
 async def test_a_replay_shows_the_probe_recorded_then(simulator: SimulatorServer, tmp_path) -> None:
     from wa_tui.recording.replay import ReplayWatcher
-    from wa_tui.recording.store import Recorder
+    from wa_tui.recording.writer import Recorder
 
     simulator.deployment.webhook.pin(WebhookState.WRONGHOST)
     path = tmp_path / "r.db"

@@ -66,8 +66,16 @@ DASHBOARD = (
     Key("dashboard.pause", "p", "toggle_pause", "Pause", "Stop or restart polling"),
     Key("dashboard.switch", "s", "switch", "Deployments", "Show another deployment"),
     Key("dashboard.fleet", "F", "fleet", "Fleet", "Every deployment at a glance, worst first"),
-    Key("dashboard.events", "e", "toggle_events", "Events", "Show or hide the change log"),
-    Key("dashboard.vitals", "v", "toggle_vitals", "Vitals", "Show or hide the vitals"),
+    Key(
+        "dashboard.events",
+        "e",
+        "screen.toggle_pane('events')",
+        "Events",
+        "Show or hide the change log",
+    ),
+    Key(
+        "dashboard.vitals", "v", "screen.toggle_pane('vitals')", "Vitals", "Show or hide the vitals"
+    ),
     Key(
         "dashboard.copy_node",
         "y",
@@ -117,8 +125,22 @@ DASHBOARD = (
         "What was seen, accounted: failovers, shards down, findings, peaks, charts",
         show=False,
     ),
-    Key("dashboard.nodes", "n", "focus_nodes", "Node list", "Move to the node list", show=False),
-    Key("dashboard.detail", "d", "focus_detail", "Detail", "Move to the node detail", show=False),
+    Key(
+        "dashboard.nodes",
+        "n",
+        "screen.focus_nodes",
+        "Node list",
+        "Move to the node list",
+        show=False,
+    ),
+    Key(
+        "dashboard.detail",
+        "d",
+        "screen.focus_detail",
+        "Detail",
+        "Move to the node detail",
+        show=False,
+    ),
     Key(
         "dashboard.secrets",
         "x",
@@ -131,7 +153,7 @@ DASHBOARD = (
 NODES = _navigation("nodes", "node", "Open the detail")
 DETAIL = (
     *_scrolling("detail", top="Top", bottom="Bottom"),
-    Key("detail.back", "escape", "app.focus_nodes", "Back to nodes"),
+    Key("detail.back", "escape", "screen.focus_nodes", "Back to nodes"),
 )
 REPLAY = (
     Key("replay.play", "space", "play", "Play/pause", "Play or pause the recording"),

@@ -9,25 +9,23 @@ never read the answers again. Times are the polls' own: a state is counted from 
 first poll that saw it to the first poll that did not, so each time is exact to a poll
 interval.
 
-What is down (README "After the incident"): a shard with no owner, or whose one owner's
-socket is DN, SC or UNK (`UP receiving offline` is up). A failed poll, or an owner in
-error, is not known: a gap, never downtime.
+What is down is the summary's `shard_trouble` (README "What the numbers count"). A failed
+poll, or an owner in error, is not known: a gap, never downtime.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from wa_tui.analysis.findings import Finding, Severity
-from wa_tui.analysis.summary import Summary
+from wa_tui.analysis.summary import DOWN, UNKNOWN, Summary, served_by, shard_trouble
 from wa_tui.analysis.vitals import HistoryPoint, failure_share
-from wa_tui.api.models import DeploymentKind, Node, Role, Snapshot, SocketState, shard_name
+from wa_tui.api.models import Role, Snapshot, shard_name
+from wa_tui.core.text import iso_time
 
-DOWN_SOCKETS = frozenset({SocketState.DOWN, SocketState.CONNECTING, SocketState.UNKNOWN})
-DOWN, UNKNOWN = "down", "unknown"
 # A stretch between two polls longer than this many intervals is time nobody recorded.
 MISSED_INTERVALS = 3.0
 # The peaks the account reports, by their name in its JSON.
@@ -53,14 +51,14 @@ class Shape:
 
     @classmethod
     def of(cls, snapshot: Snapshot, summary: Summary) -> Shape:
-        owners = _owners(snapshot)
+        owners = served_by(snapshot)
         return cls(
             tuple(n.id for n in snapshot.nodes if n.role == Role.PRIMARY_MASTER),
             tuple(sorted(owners)),
             tuple(
                 (shard, *state)
                 for shard, nodes in sorted(owners.items())
-                if (state := _trouble(nodes)) is not None
+                if (state := shard_trouble(nodes)) is not None
             ),
             summary.shards_owner_down,
             summary.shards_unassigned,
@@ -86,26 +84,6 @@ class Shape:
         )
 
 
-def _owners(snapshot: Snapshot) -> dict[int, list[Node]]:
-    """Shard -> its owners; a single deployment's one shard is its node's."""
-    if snapshot.kind is DeploymentKind.SINGLE:
-        return {0: list(snapshot.nodes)}
-    return snapshot.owners
-
-
-def _trouble(owners: Sequence[Node]) -> tuple[str, str] | None:
-    if not owners:
-        return DOWN, "no owner"
-    if len(owners) > 1:
-        return None  # served (twice: SHARD_CONFLICT says so)
-    owner = owners[0]
-    if owner.errors:
-        return UNKNOWN, f"{owner.id} in error"
-    if owner.socket in DOWN_SOCKETS:
-        return DOWN, f"{owner.id} socket {owner.socket.value}"
-    return None
-
-
 @dataclass(frozen=True)
 class PollFacts:
     """One good poll, as an account reads it."""
@@ -126,7 +104,7 @@ class Span:
         return ((self.end or until) - self.start).total_seconds()
 
     def document(self) -> dict[str, Any]:
-        return {"from": iso_utc(self.start), "until": iso_utc(self.end), "why": self.why}
+        return {"from": iso_time(self.start), "until": iso_time(self.end), "why": self.why}
 
 
 @dataclass
@@ -138,8 +116,8 @@ class Failover:
 
     def document(self, until: datetime) -> dict[str, Any]:
         return {
-            "lost_at": iso_utc(self.lost_at),
-            "restored_at": iso_utc(self.restored_at),
+            "lost_at": iso_time(self.lost_at),
+            "restored_at": iso_time(self.restored_at),
             "seconds": round(((self.restored_at or until) - self.lost_at).total_seconds(), 1),
             "lost_node": self.lost_node,
             "new_node": self.new_node,
@@ -163,8 +141,8 @@ class Episode:
             "severity": self.severity.label,
             "nodes": list(self.nodes),
             "shards": list(self.shards),
-            "raised_at": iso_utc(self.span.start),
-            "cleared_at": iso_utc(self.span.end),
+            "raised_at": iso_time(self.span.start),
+            "cleared_at": iso_time(self.span.end),
             "seconds": round(self.span.seconds(until), 1),
         }
 
@@ -178,6 +156,11 @@ class ChartPoint:
     callback_failure_share: float | None
     owners_down: int | None
     unassigned: int | None
+
+    @property
+    def shards_down(self) -> int | None:
+        """Summary.shards_down, as the poll's shape kept its two parts."""
+        return None if self.owners_down is None else self.owners_down + (self.unassigned or 0)
 
 
 @dataclass
@@ -215,23 +198,18 @@ class Account:
             ],
             "findings": [e.document(until) for e in self.episodes],
             "vitals": {
-                name: {"peak": peak[0], "at": iso_utc(peak[1])} if peak else None
+                name: {"peak": peak[0], "at": iso_time(peak[1])} if peak else None
                 for name in PEAKS
                 for peak in [self.peaks.get(name)]
             },
-            "restarts": [{"node": node, "at": iso_utc(at)} for node, at in self.restarts],
+            "restarts": [{"node": node, "at": iso_time(at)} for node, at in self.restarts],
             "covered": {
-                "from": iso_utc(self.started),
-                "until": iso_utc(self.until),
+                "from": iso_time(self.started),
+                "until": iso_time(self.until),
                 "polls": self.polls,
                 "gaps": [g.document() for g in self.gaps],
             },
         }
-
-
-def iso_utc(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a `Z`, as the report writes every time."""
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 class Accountant:

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 
-from wa_tui.api.models import DeploymentKind, Node, Role, Snapshot, SocketState, shard_name
+from wa_tui.api.models import (
+    DeploymentKind,
+    Node,
+    Role,
+    Snapshot,
+    SocketState,
+    days_between,
+    shard_name,
+)
 from wa_tui.core import clock
 from wa_tui.core.text import GIB, human_bytes, visible
 
@@ -178,6 +186,11 @@ def _errors(snapshot: Snapshot, _t: Thresholds, _now: datetime) -> Iterator[Find
             )
 
 
+# The findings that say a build expires: the fleet's and the detail's expiry is yellow
+# while one is raised, so both follow the deployment's own thresholds.
+EXPIRY_CODES = ("BUILD_EXPIRED", "BUILD_EXPIRING")
+
+
 def _expiry(snapshot: Snapshot, t: Thresholds, now: datetime) -> Iterator[Finding]:
     dated = [(n, n.support.expire_timestamp) for n in snapshot.nodes]
     expired = [n for n, when in dated if when is not None and when <= now]
@@ -197,7 +210,7 @@ def _expiry(snapshot: Snapshot, t: Thresholds, now: datetime) -> Iterator[Findin
         )
     if expiring:
         soonest = min(n.support.expire_timestamp for n in expiring)  # type: ignore[type-var]
-        days = (soonest - now).total_seconds() / 86400
+        days = days_between(now, soonest)
         yield Finding(
             Severity.WARNING,
             "BUILD_EXPIRING",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from wa_tui.analysis.findings import Finding, Severity
 from wa_tui.api.models import FREE_SPACE_FIELDS, Snapshot
-from wa_tui.core.text import visible
+from wa_tui.core.text import approximate_duration, visible
 
 WINDOW_SECONDS = 30 * 60
 MIN_POINTS = 3
@@ -69,17 +69,6 @@ def fit(points: Iterable[tuple[float, float]]) -> tuple[float, float, float] | N
     intercept = mean_v - slope * mean_t
     explained = 1.0 if var_v == 0 else slope**2 * var_t / var_v
     return slope, intercept, explained
-
-
-def human_time_left(seconds: float) -> str:
-    """'about 20 min', 'about 3 h', 'about 2 days'."""
-    if seconds < 90:
-        return "less than 2 min"
-    if seconds < 90 * 60:
-        return f"about {seconds / 60:.0f} min"
-    if seconds < 48 * 3600:
-        return f"about {seconds / 3600:.0f} h"
-    return f"about {seconds / 86400:.0f} days"
 
 
 class ForecastTracker:
@@ -198,7 +187,7 @@ class ForecastTracker:
         return self.thresholds.disk_warning_hours * 3600
 
     def _finding(self, forecast: Forecast, severity: Severity) -> Finding:
-        left = human_time_left(forecast.seconds_left)
+        left = approximate_duration(forecast.seconds_left)
         if forecast.what == QUEUE:
             return Finding(
                 severity,

@@ -10,6 +10,12 @@ reader (wa_tui/watch/poller.py) makes one per poll, live or replayed. What is co
   control shard -1 is in neither.
 - `shards_unassigned` is every shard no node owns, the control shard included, as
   SHARD_UNASSIGNED says: a control shard without an owner is an outage too.
+- A shard is **down** when no node owns it, or its one owner's socket is anything but
+  up (DN, SC or UNK; `UP receiving offline` is up): `shard_trouble` says it, for the
+  summary and the account alike. `shards_owner_down` counts the second kind,
+  `shards_down` both. An owner that answered errors is not known (neither up nor down);
+  a shard owned twice is served (SHARD_CONFLICT says so).
+- `sockets_down` is the shard owners (nodes) whose socket is DN, as SOCKET_DOWN says.
 - A single deployment has one shard, which its one node serves.
 
 Plain Python, no Textual.
@@ -17,15 +23,41 @@ Plain Python, no Textual.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from wa_tui.analysis.findings import Finding, Severity, shard_owners, worst
 from wa_tui.analysis.vitals import Vitals
-from wa_tui.api.models import DeploymentKind, Snapshot, SocketState
+from wa_tui.api.models import DeploymentKind, Node, Snapshot, SocketState, days_between
 
 # Free space at or above this is the API's "unlimited" (2^63 - 1), not a figure.
 UNLIMITED_BYTES = 2**62
+# What `shard_trouble` says of a shard not served.
+DOWN, UNKNOWN = "down", "unknown"
+
+
+def served_by(snapshot: Snapshot) -> dict[int, list[Node]]:
+    """Shard -> its owners, the control shard included; a single deployment's one shard
+    is its node's."""
+    if snapshot.kind is DeploymentKind.SINGLE:
+        return {0: list(snapshot.nodes)}
+    return snapshot.owners
+
+
+def shard_trouble(owners: Sequence[Node]) -> tuple[str, str] | None:
+    """Why a shard is not served (DOWN or UNKNOWN, and why), from its owners; None when
+    it is served."""
+    if not owners:
+        return DOWN, "no owner"
+    if len(owners) > 1:
+        return None  # served (twice: SHARD_CONFLICT says so)
+    owner = owners[0]
+    if owner.errors:
+        return UNKNOWN, f"{owner.id} in error"
+    if not owner.socket.is_up:
+        return DOWN, f"{owner.id} socket {owner.socket.value}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -38,8 +70,9 @@ class Summary:
     shards_owned: int  # of `shards`, those with at least one owner
     shards_unassigned: int  # shards no node owns, the control shard included
     shards_conflicting: int  # shards claimed by more than one node
-    shards_owner_down: int  # shards whose one owner's socket is down
-    sockets_down: int  # shard owners (nodes) whose socket is down
+    shards_owner_down: int  # shards whose one owner's socket is not up (DN, SC, UNK)
+    shards_down: int  # shards_owner_down + shards_unassigned: shards nobody serves
+    sockets_down: int  # shard owners (nodes) whose socket is DN
     severity: Severity | None  # the worst finding's
     severity_findings: int  # how many findings carry that severity
     findings: int
@@ -55,15 +88,16 @@ class Summary:
         """Days from the data's time to the first build's expiry."""
         if self.expires_at is None:
             return None
-        return (self.expires_at - self.fetched_at).total_seconds() / 86400
+        return days_between(self.fetched_at, self.expires_at)
 
     @classmethod
     def of(
         cls, snapshot: Snapshot, findings: tuple[Finding, ...], vitals: Vitals | None
     ) -> Summary:
         severity = worst(findings)
-        owners = snapshot.owners
-        single = snapshot.kind is DeploymentKind.SINGLE
+        owners = served_by(snapshot)
+        unassigned = sum(1 for o in owners.values() if not o)
+        shards_down = sum(1 for o in owners.values() if (shard_trouble(o) or ("",))[0] == DOWN)
         expiries = [n.support.expire_timestamp for n in snapshot.nodes]
         free = [
             v
@@ -71,20 +105,17 @@ class Summary:
             for v in snapshot.free_space(n).values()
             if v is not None and v < UNLIMITED_BYTES
         ]
-        down = [n for n in shard_owners(snapshot) if n.socket is SocketState.DOWN]
+        sockets_down = [n for n in shard_owners(snapshot) if n.socket is SocketState.DOWN]
         return cls(
             kind=snapshot.kind.value,
             nodes=len(snapshot.nodes),
             shards=snapshot.shard_count,
-            shards_owned=min(len(snapshot.nodes), 1)
-            if single
-            else sum(1 for shard, o in owners.items() if o and shard >= 0),
-            shards_unassigned=sum(1 for o in owners.values() if not o),
+            shards_owned=sum(1 for shard, o in owners.items() if o and shard >= 0),
+            shards_unassigned=unassigned,
             shards_conflicting=sum(1 for o in owners.values() if len(o) > 1),
-            shards_owner_down=sum(
-                1 for o in owners.values() if len(o) == 1 and o[0].socket is SocketState.DOWN
-            ),
-            sockets_down=len(down),
+            shards_owner_down=shards_down - unassigned,
+            shards_down=shards_down,
+            sockets_down=len(sockets_down),
             severity=severity,
             severity_findings=sum(1 for f in findings if f.severity is severity),
             findings=len(findings),

@@ -15,7 +15,7 @@ from wa_tui.api.settings import DEFAULT_MAX_CONCURRENT_REQUESTS, ApplicationSett
 from wa_tui.api.webhook_probe import SLOW_SECONDS, WHERE, WebhookProbe
 from wa_tui.core import clock
 from wa_tui.core.secrets import mask_url
-from wa_tui.core.text import human_age, visible
+from wa_tui.core.text import exact_duration, visible
 
 CALLBACK_FAILING = "CALLBACK_FAILING"
 CALLBACK_QUEUE_HIGH = "CALLBACK_QUEUE_HIGH"
@@ -66,7 +66,7 @@ class WebhookView:
         if probe is None:
             lines.append("probe        none yet")
             return lines
-        age = f" ({human_age(((now or clock.now()) - probe.checked_at).total_seconds())} ago)"
+        age = f" ({exact_duration(((now or clock.now()) - probe.checked_at).total_seconds())} ago)"
         lines.append(f"probe        {probe.checked_at:%Y-%m-%d %H:%M:%S} UTC{age}, {WHERE}")
         lines += [f"  {line}" for line in probe.steps()]
         return lines

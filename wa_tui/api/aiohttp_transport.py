@@ -17,8 +17,6 @@ from contextlib import contextmanager
 import aiohttp
 import httpx
 
-from wa_tui.api.transport import KEEPALIVE_SECONDS
-
 
 @contextmanager
 def _httpx_errors() -> Iterator[None]:
@@ -61,15 +59,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     rest wait their turn, so hundreds of deployments keep hundreds of sockets, not
     thousands."""
 
-    def __init__(self, verify: ssl.SSLContext | bool, connections: int = 1) -> None:
+    def __init__(
+        self, verify: ssl.SSLContext | bool, keepalive_seconds: float, connections: int = 1
+    ) -> None:
         self._ssl = verify
+        self._keepalive_seconds = keepalive_seconds
         self._connections = connections
         self._session: aiohttp.ClientSession | None = None
 
     def _session_now(self) -> aiohttp.ClientSession:
         if self._session is None:
             connector = aiohttp.TCPConnector(
-                ssl=self._ssl, limit=self._connections, keepalive_timeout=KEEPALIVE_SECONDS
+                ssl=self._ssl, limit=self._connections, keepalive_timeout=self._keepalive_seconds
             )
             # httpx keeps the cookies; aiohttp's own jar would only cost time.
             self._session = aiohttp.ClientSession(

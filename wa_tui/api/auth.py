@@ -2,29 +2,42 @@
 
 A password is never stored by wa-tui: a `PasswordSource` is asked for it at each login
 (an environment variable read then, a command run then, or what the user typed at the
-login screen). Tokens are cached per deployment URL and user in a 0600 file, so a restart
+login screen). Asking is async: a password command runs as a subprocess the event loop
+waits on, never in it, so every other deployment on the loop is polled meanwhile.
+Tokens are cached per deployment URL and user in a 0600 file, so a restart
 does not log in again (each login makes a token that lives 7 days on the server).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import shlex
-import subprocess
+import signal
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from wa_tui.core import clock
 from wa_tui.core.errors import AuthenticationError
+from wa_tui.core.processes import signal_group
 
 log = logging.getLogger(__name__)
 
-PasswordSource = Callable[[], str]
+
+@dataclass(frozen=True)
+class PasswordSource:
+    """Where a login's password comes from: `what` it is (said on the status line while
+    it is awaited), and `read`, which gives it."""
+
+    what: str
+    read: Callable[[], Awaitable[str]]
+
+
 # A token this close to its end is not reused: it could expire mid-poll.
 EXPIRY_MARGIN = timedelta(minutes=5)
 
@@ -44,7 +57,10 @@ class Credentials:
 
     @classmethod
     def with_password(cls, username: str, password: str) -> Credentials:
-        return cls(username=username, password=lambda: password)
+        async def given() -> str:
+            return password
+
+        return cls(username=username, password=PasswordSource("the password given", given))
 
     @property
     def can_log_in(self) -> bool:
@@ -52,7 +68,7 @@ class Credentials:
 
 
 def password_from_env(variable: str) -> PasswordSource:
-    def read() -> str:
+    async def read() -> str:
         value = os.environ.get(variable)
         if not value:
             raise AuthenticationError(
@@ -60,37 +76,48 @@ def password_from_env(variable: str) -> PasswordSource:
             )
         return value
 
-    return read
+    return PasswordSource(f"password_env {variable}", read)
 
 
 def password_from_command(command: str, timeout: float = 30.0) -> PasswordSource:
-    """Runs `command` (no shell) at each login; its stdout, less the final newline, is the
-    password. Nothing it prints is logged."""
+    """Runs `command` (no shell) at each login, in its own process group, killed whole
+    when it outlives `timeout` or the login is cancelled (quitting); its stdout, less the
+    final newline, is the password. Nothing it prints is logged."""
 
-    def run() -> str:
+    async def run() -> str:
         try:
-            done = subprocess.run(
-                shlex.split(command),
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                stdin=subprocess.DEVNULL,
-                check=False,
+            process = await asyncio.create_subprocess_exec(
+                *shlex.split(command),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+                start_new_session=True,
             )
-        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        except (OSError, ValueError) as exc:
+            raise _could_not_run(type(exc).__name__) from None
+        try:
+            async with asyncio.timeout(timeout):
+                output, _ = await process.communicate()
+        except TimeoutError:
+            raise _could_not_run(f"no answer in {timeout:g} s") from None
+        finally:
+            if process.returncode is None:
+                signal_group(process.pid, signal.SIGKILL)
+        password = output.decode("utf-8", "replace").rstrip("\r\n")
+        if process.returncode != 0 or not password:
             raise AuthenticationError(
-                f"password_command could not run ({type(exc).__name__})",
-                "check the command in the config file",
-            ) from None
-        password = done.stdout.rstrip("\r\n")
-        if done.returncode != 0 or not password:
-            raise AuthenticationError(
-                f"password_command gave no password (exit {done.returncode})",
+                f"password_command gave no password (exit {process.returncode})",
                 "run it by hand to see why",
             )
         return password
 
-    return run
+    return PasswordSource("password_command", run)
+
+
+def _could_not_run(why: str) -> AuthenticationError:
+    return AuthenticationError(
+        f"password_command could not run ({why})", "check the command in the config file"
+    )
 
 
 def default_token_cache_path() -> Path:

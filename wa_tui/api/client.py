@@ -102,6 +102,8 @@ class WAClient:
         self.token_cache = token_cache
         self.token = credentials.token or self._cached_token()
         self._login_lock = asyncio.Lock()
+        # What a request in flight waits for besides the deployment (a password command).
+        self.waiting_for: str | None = None
         self._transport = make_transport(self.base_url, verify, aiohttp_transport)
         self._timeouts = httpx.Timeout(timeout, connect=min(timeout, 5.0)).as_dict()
         self._urls: dict[str, httpx.URL] = {}  # by path: parsed once, not every poll
@@ -199,7 +201,12 @@ class WAClient:
                 "set WA_TUI_USERNAME and WA_TUI_PASSWORD, or WA_TUI_TOKEN",
             )
         # Asked for now and dropped after the request: wa-tui keeps no password.
-        basic = base64.b64encode(f"{username}:{password()}".encode()).decode()
+        self.waiting_for = f"logging in: waiting for {password.what}"
+        try:
+            secret = await password.read()
+        finally:
+            self.waiting_for = None
+        basic = base64.b64encode(f"{username}:{secret}".encode()).decode()
         response = await self._send(
             "POST", LOGIN, {"Authorization": f"Basic {basic}"}, json_body={}
         )
@@ -214,7 +221,10 @@ class WAClient:
                 "login answered without a token", "is this a WhatsApp Business API URL?"
             ) from exc
         if self.token_cache is not None:
-            self.token_cache.put(self.base_url, username, self.token, expires)
+            # A file written: off the loop, which other deployments share.
+            await asyncio.to_thread(
+                self.token_cache.put, self.base_url, username, self.token, expires
+            )
         return self.token
 
     @staticmethod

@@ -63,12 +63,22 @@ class Role(StrEnum):
     COREAPP = "coreapp"
 
 
+def days_between(start: datetime, end: datetime) -> float:
+    """Days from `start` to `end` (negative when `end` is past): every "days to expiry"."""
+    return (end - start).total_seconds() / 86400
+
+
 class SocketState(StrEnum):
     UP = "UP"
     DOWN = "DN"
     CONNECTING = "SC"
     UP_RECEIVING_OFFLINE = "UP receiving offline"
     UNKNOWN = "UNK"
+
+    @property
+    def is_up(self) -> bool:
+        """Connected to WhatsApp (still receiving offline messages counts)."""
+        return self in (SocketState.UP, SocketState.UP_RECEIVING_OFFLINE)
 
     @classmethod
     def parse(cls, raw: str | None) -> SocketState:
@@ -370,6 +380,12 @@ class Snapshot:
     def node_clock(self, node: Node, default: Any = None) -> Any:
         """The node's clock as it sent it (`default` if it did not)."""
         return self.readings.get(node.id, {}).get(CLOCK_FIELD, default)
+
+    def days_to_expiry(self, node: Node) -> float | None:
+        """Days from this poll's time to the node's build expiry: what the poll saw, live
+        or replayed years later."""
+        expires = node.support.expire_timestamp
+        return None if expires is None else days_between(self.fetched_at, expires)
 
     def clock_skew(self, node: Node, at: datetime) -> float | None:
         """Seconds the clock of `node` (`device_iso8601`, UTC) is ahead of `at`."""

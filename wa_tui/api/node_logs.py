@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import signal
 from collections.abc import AsyncIterator, Mapping
 from enum import StrEnum
 
 from wa_tui.api.models import Node
+from wa_tui.core.processes import signal_group
 from wa_tui.core.secrets import mask_line
 from wa_tui.core.text import visible
 
@@ -124,16 +124,11 @@ class LogStream:
         process = self.process
         if process is None or process.returncode is not None:
             return
-        _signal_group(process.pid, signal.SIGTERM)
+        signal_group(process.pid, signal.SIGTERM)
         with contextlib.suppress(RuntimeError):  # no loop left: the SIGTERM must do
             asyncio.get_running_loop().call_later(
-                SETTLE_SECONDS, _signal_group, process.pid, signal.SIGKILL
+                SETTLE_SECONDS, signal_group, process.pid, signal.SIGKILL
             )
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)
 
 
 async def _batched(stream: asyncio.StreamReader) -> AsyncIterator[list[str]]:

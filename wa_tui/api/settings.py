@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from wa_tui.api.answers import decode_answer
 from wa_tui.api.endpoints import SETTINGS
 from wa_tui.core.errors import UnreadableAnswer
-from wa_tui.core.secrets import MASK, mask_tree, mask_url
-from wa_tui.core.text import visible
+from wa_tui.core.secrets import mask_phones, mask_tree, mask_url
+from wa_tui.core.text import exact_duration, visible
 
 # Meta's documented default for webhooks.max_concurrent_requests.
 DEFAULT_MAX_CONCURRENT_REQUESTS = 6
@@ -70,8 +70,8 @@ class ApplicationSettings:
                 f"{_ms(self._get('callback_backoff_delay_ms', kind=(int, float)))} "
                 f"up to {_ms(self._get('max_callback_backoff_delay_ms', kind=(int, float)))}",
             ),
-            ("heartbeat", _seconds(self._get("heartbeat_interval", kind=(int, float)))),
-            ("unhealthy", _seconds(self._get("unhealthy_interval", kind=(int, float)))),
+            ("heartbeat", _duration(self._get("heartbeat_interval", kind=(int, float)))),
+            ("unhealthy", _duration(self._get("unhealthy_interval", kind=(int, float)))),
             ("log level", self._log_level()),
         ]
         return rows
@@ -83,12 +83,12 @@ class ApplicationSettings:
         return f"{shown}, verbose" if verbose else shown
 
     def shown(self, redact_phone: bool = False) -> dict[str, Any]:
-        """The application object as received, secrets masked (`wa_id` too with
-        `redact_phone`): what the snapshot JSON, recordings and bundles carry."""
+        """The application object as received, secrets masked (with `redact_phone`,
+        every phone number too): what the snapshot JSON, recordings and bundles carry."""
         masked = mask_tree(dict(self.application))
+        if redact_phone:
+            masked = mask_phones(masked)
         assert isinstance(masked, dict)
-        if redact_phone and "wa_id" in masked:
-            masked["wa_id"] = MASK
         return masked
 
 
@@ -100,10 +100,6 @@ def _ms(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value / 1000:g}s" if value < 60_000 else f"{value / 60_000:g}min"
-
-
-def _seconds(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}s"
 
 
 def read_settings(body: bytes) -> ApplicationSettings:
@@ -118,3 +114,7 @@ def read_settings(body: bytes) -> ApplicationSettings:
             "is a proxy answering for the API?",
         )
     return ApplicationSettings(application)
+
+
+def _duration(value: float | None) -> str:
+    return "—" if value is None else exact_duration(value)

@@ -34,7 +34,8 @@ def make_transport(base_url: str, verify: bool | str, aiohttp: bool) -> httpx.As
         from wa_tui.api.aiohttp_transport import AiohttpTransport  # slow to import: if used
 
         # httpx's own context for True (the same CA store either way).
-        return AiohttpTransport(httpx.create_ssl_context(verify=tls) if tls is True else tls)
+        context = httpx.create_ssl_context(verify=tls) if tls is True else tls
+        return AiohttpTransport(context, KEEPALIVE_SECONDS)
     return httpx.AsyncHTTPTransport(
         verify=tls, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS)
     )

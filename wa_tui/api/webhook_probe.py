@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from wa_tui import __version__
+from wa_tui.api.models import days_between
 from wa_tui.core import clock
 from wa_tui.core.secrets import mask_url
 from wa_tui.core.text import html_title, visible
@@ -55,7 +56,7 @@ class Certificate:
     not_after: datetime
 
     def days_left(self, at: datetime) -> float:
-        return (self.not_after - at).total_seconds() / 86400
+        return days_between(at, self.not_after)
 
 
 @dataclass(frozen=True)

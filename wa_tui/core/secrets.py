@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 
 MASK = "••••••"
+# A phone number, a whole field or inside a text (a finding's message): `+` and 7 to 15
+# digits (spaces, dashes or brackets between them), or 10 to 15 digits on their own.
+PHONE = re.compile(r"\+\d(?:[ ()-]?\d){6,14}\b|\b\d{10,15}\b")
+PHONE_MASK = "+•••••••"
 
 _SECRET_KEY = re.compile(r"PASSWORD|PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|DSN|DATA_SOURCE", re.I)
 # scheme://user:password@host — the password part is masked, the rest kept for context.
@@ -123,3 +127,18 @@ def _what(key: str, value: object) -> str:
     if isinstance(value, str) and "=" in value and not is_secret_key(key):
         return f"{value.partition('=')[0]}=… masked"
     return f"{key or 'value'} masked"
+
+
+def mask_phones(value: object, noted: list[str] | None = None, where: str = "") -> object:
+    """A copy of a JSON value (or a text) with every phone number masked, the one rule
+    of `--redact-phone`; `noted`, if given, gets the place of each value masked."""
+    if isinstance(value, dict):
+        return {k: mask_phones(v, noted, _at(where, k, noted)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_phones(v, noted, _at(where, i, noted)) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+    masked = PHONE.sub(PHONE_MASK, value)
+    if noted is not None and masked != value:
+        noted.append(f"{where}: phone number masked (--redact-phone)")
+    return masked

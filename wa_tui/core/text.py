@@ -8,6 +8,7 @@ goes through `visible()` before it is drawn or printed.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 # C0 controls (tab and newline included: a cell is one line), DEL, and the C1 range.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -53,11 +54,37 @@ def human_bytes(count: int | None) -> str:
     return f"{size / 1024:.1f} TiB"
 
 
-def human_age(seconds: float) -> str:
-    """A short age such as '4s', '3m12s' or '2h05m'."""
-    seconds = max(int(seconds), 0)
+def iso_time(moment: datetime | None) -> str | None:
+    """A time as every output writes it: ISO 8601 in UTC to the second, with a `Z`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def exact_duration(seconds: float) -> str:
+    """A duration to the second: '4s', '3m12s' or '2h05m'."""
+    seconds = max(round(seconds), 0)
     if seconds < 60:
         return f"{seconds}s"
     if seconds < 3600:
         return f"{seconds // 60}m{seconds % 60:02d}s"
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def approximate_duration(seconds: float) -> str:
+    """A duration as a forecast can say it: 'about 20 min', 'about 3 h', 'about 2 days'."""
+    if seconds < 90:
+        return "less than 2 min"
+    if seconds < 90 * 60:
+        return f"about {seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"about {seconds / 3600:.0f} h"
+    return f"about {seconds / 86400:.0f} days"
+
+
+# Data younger than this is fresh: an age that ticked every second would have its cell
+# drawn again every second.
+FRESH_SECONDS = 60.0
+
+
+def age(seconds: float) -> str:
+    """How old data is, in whole minutes: 'fresh' or '4 min old'."""
+    return "fresh" if seconds < FRESH_SECONDS else f"{int(seconds // 60)} min old"

@@ -11,7 +11,6 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +20,10 @@ from wa_tui.analysis.vitals import NOT_READ, VITAL_LINES, Vitals
 from wa_tui.analysis.webhook import WEBHOOK_CODES
 from wa_tui.api.models import Node, Snapshot
 from wa_tui.core.secrets import mask_tree
-from wa_tui.core.text import visible
+from wa_tui.core.text import iso_time, visible
 
 if TYPE_CHECKING:
-    from wa_tui.watch.poller import PollResult
+    from wa_tui.watch.reader import PollResult
 
 _C1_AND_DEL = re.compile(r"[\x7f-\x9f]")
 
@@ -37,10 +36,6 @@ class Source:
     url: str
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
-
-
 def node_document(node: Node, snapshot: Snapshot) -> dict[str, Any]:
     return {
         "id": node.id,
@@ -49,7 +44,7 @@ def node_document(node: Node, snapshot: Snapshot) -> dict[str, Any]:
         "shards": list(node.shards),
         "version": node.version,
         "gateway_status": node.gateway_status,
-        "expire_timestamp": _iso(node.support.expire_timestamp),
+        "expire_timestamp": iso_time(node.support.expire_timestamp),
         "support": mask_tree(snapshot.raw(node)),
     }
 
@@ -100,6 +95,7 @@ def summary_document(summary: Summary) -> dict[str, Any]:
         "shards_unassigned": summary.shards_unassigned,
         "shards_conflicting": summary.shards_conflicting,
         "shards_owner_down": summary.shards_owner_down,
+        "shards_down": summary.shards_down,
         "sockets_down": summary.sockets_down,
         "severity": summary.severity.label if summary.severity is not None else None,
         "top_finding": summary.top_finding or None,
@@ -122,7 +118,7 @@ def snapshot_json(source: Source, result: PollResult, redact_phone: bool = False
     document = {
         "deployment": source.deployment,
         "url": source.url,
-        "fetched_at": _iso(snapshot.fetched_at),
+        "fetched_at": iso_time(snapshot.fetched_at),
         "kind": snapshot.kind.value,
         "summary": summary_document(summary),
         "nodes": [node_document(n, snapshot) for n in snapshot.nodes],
@@ -149,7 +145,7 @@ def snapshot_text(source: Source, result: PollResult) -> str:
     header = (
         f"{visible(source.deployment)} ({visible(source.url)}) · {summary.kind} · "
         f"{summary.nodes} nodes · {summary.shards_owned}/{summary.shards} shards owned · "
-        f"fetched {_iso(snapshot.fetched_at)}"
+        f"fetched {iso_time(snapshot.fetched_at)}"
     )
     rows = [["NODE", "ROLE", "SOCKET", "SHARDS", "BUILD", "GATEWAY"]]
     for node in snapshot.nodes:
@@ -225,6 +221,7 @@ def perfdata(summary: Summary, expiry_warning_days: float, vitals: Vitals | None
         f"nodes={summary.nodes}",
         f"shards={summary.shards}",
         f"shards_unassigned={summary.shards_unassigned};;0",
+        f"shards_down={summary.shards_down};;0",
         f"sockets_down={summary.sockets_down};;0",
     ]
     if (days := summary.days_to_expiry) is not None:

@@ -142,6 +142,11 @@ class WatchersCollector(Collector):
                 summary.shards_conflicting,
             ),
             (
+                "wa_shards_down",
+                "Shards nobody serves: unassigned, or their one owner's socket not up",
+                summary.shards_down,
+            ),
+            (
                 "wa_sockets_down",
                 "Shard owners whose socket to WhatsApp is down",
                 summary.sockets_down,
@@ -177,9 +182,7 @@ class WatchersCollector(Collector):
                 {**n, "status": node.gateway_status},
                 1.0,
             )
-        expires = node.support.expire_timestamp
-        if expires is not None:
-            days = (expires - snapshot.fetched_at).total_seconds() / 86400
+        if (days := snapshot.days_to_expiry(node)) is not None:
             gauges.add("wa_node_build_expiry_days", "Days until the node's build expires", n, days)
         for directory, free in snapshot.free_space(node).items():
             if free is not None and free < UNLIMITED_BYTES:

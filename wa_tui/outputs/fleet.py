@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from wa_tui.analysis import Severity
+from wa_tui.analysis.findings import EXPIRY_CODES
 from wa_tui.core import clock
 from wa_tui.core.errors import WAError
 from wa_tui.watch.watcher import Watcher
@@ -34,10 +35,12 @@ class FleetRow:
     nodes: int | None = None
     shards_owned: int | None = None
     shards_total: int | None = None
+    shards_down: int | None = None  # Summary.shards_down
     sockets_down: int | None = None
     top_finding: str = ""
     callback_queue: float | None = None
-    expires_at: datetime | None = None  # the first node's build to expire
+    days_to_expiry: float | None = None  # the first build's, from the poll's own time
+    expiry_warned: bool = False  # BUILD_EXPIRING or BUILD_EXPIRED raised (its thresholds)
     fetched_at: datetime | None = None  # when the data was read
     error: str | None = None
 
@@ -84,10 +87,12 @@ def row_of(watcher: Watcher) -> FleetRow:
         nodes=summary.nodes,
         shards_owned=summary.shards_owned,
         shards_total=summary.shards,
+        shards_down=summary.shards_down,
         sockets_down=summary.sockets_down,
         top_finding=summary.top_finding,
         callback_queue=summary.callback_queue,
-        expires_at=summary.expires_at,
+        days_to_expiry=summary.days_to_expiry,
+        expiry_warned=any(f.code in EXPIRY_CODES for f in watcher.findings),
         fetched_at=summary.fetched_at,
         error=error,
     )
@@ -116,6 +121,7 @@ QUERIES = {
     "nodes": "count by (deployment) (wa_node_role)",
     "shards": "max by (deployment) (wa_shards)",
     "owned": "max by (deployment) (wa_shards_owned)",
+    "shards_down": "max by (deployment) (wa_shards_down)",
     "sockets_down": "max by (deployment) (wa_sockets_down)",
     "queue": "max by (deployment) (wa_callback_queue)",
     "expiry": "min by (deployment) (wa_node_build_expiry_days)",
@@ -143,10 +149,17 @@ async def rows_from_prometheus(client: httpx.AsyncClient) -> list[FleetRow]:
         worst[_deployment(result)] = max(worst[_deployment(result)], rank)
     kinds = {_deployment(r): r["metric"].get("kind", "—") for r in answers["info"]}
     tops = {_deployment(r): r["metric"].get("code", "?") for r in answers["top"]}
+    expiring = {
+        _deployment(r) for r in answers["findings"] if r["metric"].get("code") in EXPIRY_CODES
+    }
     return sorted(
         (
             _prometheus_row(
-                name, values, worst[name], kinds.get(name, "—"), tops.get(name, ""), now
+                name,
+                values,
+                worst[name],
+                (kinds.get(name, "—"), tops.get(name, ""), name in expiring),
+                now,
             )
             for name, values in by_deployment.items()
         ),
@@ -162,10 +175,10 @@ def _prometheus_row(
     name: str,
     values: Mapping[str, float],
     worst: int,
-    kind: str,
-    top_finding: str,
+    labelled: tuple[str, str, bool],  # kind, top finding, expiry warned
     now: datetime,
 ) -> FleetRow:
+    kind, top_finding, expiry_warned = labelled
     if values.get("up", 0) < 1:
         severity, state = Severity.CRITICAL, UNREADABLE
     else:
@@ -179,10 +192,12 @@ def _prometheus_row(
         nodes=_whole(values.get("nodes")),
         shards_owned=_whole(values.get("owned")),
         shards_total=_whole(values.get("shards")),
+        shards_down=_whole(values.get("shards_down")),
         sockets_down=_whole(values.get("sockets_down")),
         top_finding=top_finding,
         callback_queue=values.get("queue"),
-        expires_at=now + timedelta(days=values["expiry"]) if "expiry" in values else None,
+        days_to_expiry=values.get("expiry"),  # the exporter's, from its poll's time
+        expiry_warned=expiry_warned,
         fetched_at=now - timedelta(seconds=values["age"]) if "age" in values else None,
     )
 

@@ -11,7 +11,6 @@ SVG files drawn by matplotlib, imported only here and only when charts are asked
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,18 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from wa_tui import __version__
-from wa_tui.analysis.accounting import Account, ChartPoint, Episode, iso_utc
+from wa_tui.analysis.accounting import Account, ChartPoint, Episode
 from wa_tui.analysis.findings import Severity
 from wa_tui.api.models import shard_name
 from wa_tui.core import clock
 from wa_tui.core.private_files import open_private, write_private
-from wa_tui.core.secrets import mask_line
-from wa_tui.core.text import visible
+from wa_tui.core.secrets import mask_line, mask_phones
+from wa_tui.core.text import exact_duration, iso_time, visible
 
-# A phone number inside a text (a finding's message): `+` and 7 to 15 digits, or 10 to
-# 15 digits on their own.
-PHONE_IN_TEXT = re.compile(r"\+\d{7,15}\b|\b\d{10,15}\b")
-PHONE_MASK = "+•••••••"
 # The findings each chart marks (here and on the `i` screen), by the start of their code.
 CALLBACK_CODES = ("CALLBACK", "WEBHOOK")
 SHARD_CODES = ("SHARD", "SOCKET", "NO_PRIMARY", "PRIMARY", "MASTER", "NODE", "GATEWAY")
@@ -60,7 +55,7 @@ class ChartsUnavailable(Exception):
 def report_document(account: Account, deployment: str, redact_phone: bool) -> dict[str, Any]:
     document = {
         "deployment": deployment,
-        "generated_at": iso_utc(clock.now()),
+        "generated_at": iso_time(clock.now()),
         "generated_by": f"wa-tui {__version__}",
         **account.document(),
     }
@@ -77,7 +72,7 @@ def _masked(value: Any, redact_phone: bool) -> Any:
         return [_masked(v, redact_phone) for v in value]
     if isinstance(value, str):
         value = mask_line(value)
-        return PHONE_IN_TEXT.sub(PHONE_MASK, value) if redact_phone else value
+        return mask_phones(value) if redact_phone else value
     return value
 
 
@@ -133,17 +128,6 @@ def _when(moment: str | None) -> str:
     return "—" if moment is None else moment.replace("T", " ").removesuffix("Z")
 
 
-def _seconds(seconds: float) -> str:
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole} s"
-    minutes, second = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes} min {second:02d} s"
-    hours, minute = divmod(minutes, 60)
-    return f"{hours} h {minute:02d} min"
-
-
 def _table(header: tuple[str, ...], rows: list[tuple[object, ...]], none: str) -> list[str]:
     if not rows:
         return [none]
@@ -191,7 +175,7 @@ def _failovers(failovers: list[dict[str, Any]]) -> list[str]:
         (
             _when(f["lost_at"]),
             _when(f["restored_at"]),
-            _seconds(f["seconds"]),
+            exact_duration(f["seconds"]),
             f["lost_node"],
             f["new_node"] or "—",
         )
@@ -205,7 +189,7 @@ def _shards(shards: list[dict[str, Any]]) -> list[str]:
     rows = [
         (
             "control (-1)" if s["shard"] == -1 else s["shard"],
-            _seconds(s["down_seconds"]),
+            exact_duration(s["down_seconds"]),
             "; ".join(
                 f"{_when(i['from'])} to {_when(i['until'])} ({i['why']})" for i in s["intervals"]
             ),
@@ -227,7 +211,7 @@ def _findings(episodes: list[dict[str, Any]]) -> list[str]:
             ", ".join(map(str, e["shards"])) or "—",
             _when(e["raised_at"]),
             _when(e["cleared_at"]) if e["cleared_at"] else "still open",
-            _seconds(e["seconds"]),
+            exact_duration(e["seconds"]),
         )
         for e in episodes
     ]

@@ -32,14 +32,13 @@ from wa_tui.api.answers import Answers, decode_answer
 from wa_tui.api.endpoints import HEALTH, SUPPORT
 from wa_tui.core.errors import RecordingError, WAError
 from wa_tui.core.private_files import open_private
-from wa_tui.core.secrets import MASK, mask_tree
+from wa_tui.core.secrets import MASK, mask_phones, mask_tree
 from wa_tui.core.text import visible
 from wa_tui.outputs.check import finding_document, summary_document
+from wa_tui.recording.reader import RecordingFile
 from wa_tui.recording.replay import ReplayWatcher
-from wa_tui.recording.store import Recorder, RecordingFile
+from wa_tui.recording.writer import Recorder
 from wa_tui.watch.watcher import Watcher
-
-PHONE = re.compile(r"^\+?\d[\d ()-]{6,}\d$")
 
 
 @dataclass
@@ -135,21 +134,10 @@ def _answers(handover: Handover) -> dict[str, bytes]:
         noted: list[str] = []
         value = mask_tree(value, noted=noted, where=name)
         if handover.redact_phone:
-            value = _without_phones(value, noted, name)
+            value = mask_phones(value, noted, name)
         handover.redactions += noted
         files[name] = json.dumps(value, indent=2, ensure_ascii=False).encode()
     return files
-
-
-def _without_phones(value: object, noted: list[str], where: str) -> object:
-    if isinstance(value, dict):
-        return {k: _without_phones(v, noted, f"{where}.{k}") for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_phones(v, noted, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, str) and PHONE.match(value):
-        noted.append(f"{where}: phone number masked (--redact-phone)")
-        return MASK
-    return value
 
 
 def _findings_text(findings: Sequence[Finding]) -> str:

@@ -29,15 +29,10 @@ from wa_tui.api.endpoints import DB_STATS
 from wa_tui.config import DeploymentSettings
 from wa_tui.core import clock
 from wa_tui.core.errors import RecordingError, WAError
-from wa_tui.recording.store import (
-    SIDE_PATHS,
-    Derived,
-    RecordedPoll,
-    RecordingFile,
-    derived_document,
-    derived_of,
-)
-from wa_tui.watch.poller import EarlyPoll, Poller, PollResult, Reader
+from wa_tui.recording.format import SIDE_PATHS, Derived, derived_document, derived_of
+from wa_tui.recording.reader import RecordedPoll, RecordingFile
+from wa_tui.watch.poller import EarlyPoll, Poller
+from wa_tui.watch.reader import PollResult, Reader
 from wa_tui.watch.targets import Target
 from wa_tui.watch.watcher import CHANGES_KEPT, Phase, Watcher
 

@@ -51,7 +51,7 @@ SERIES = (
     ),
     Series(
         "shards down (owner down + unassigned)",
-        lambda p: None if p.owners_down is None else p.owners_down + (p.unassigned or 0),
+        lambda p: p.shards_down,
         SHARD_CODES,
         "red",
     ),

@@ -1,9 +1,10 @@
 """The dashboard: status line, node list, topology and detail of one deployment at a time.
 
 The app only draws. Each deployment's polling lives in a headless `Watcher` (see
-wa_tui/watch/watcher.py): the app subscribes to every watcher and brings the screen to what
-the one on screen publishes, inside `batch_update()`; each widget redraws only what
-changed.
+wa_tui/watch/watcher.py): the app subscribes to every watcher and posts what it publishes
+to the dashboard screen as messages; the screen brings its panes to the deployment on
+screen, inside `batch_update()`, each widget redrawing only what changed. The app keeps
+the status line and the commands that are not a pane's.
 """
 
 from __future__ import annotations
@@ -19,17 +20,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from platformdirs import user_data_path
-from rich.text import Text
-from textual import events, on
+from textual import events
 from textual.actions import parse as parse_action
 from textual.app import App, SystemCommand
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 
-from wa_tui.analysis import Severity, node_severity
-from wa_tui.api.models import Node
+from wa_tui.analysis import Severity
 from wa_tui.api.node_logs import LogsRefused, logs_command
 from wa_tui.core import memory
 from wa_tui.core.secrets import mask_tree
@@ -39,25 +39,20 @@ from wa_tui.ui.bindings import bindings
 from wa_tui.ui.confirm_screen import ConfirmScreen
 from wa_tui.ui.dashboard_screen import NARROW_WIDTH, DashboardScreen
 from wa_tui.ui.deployment_switcher import DeploymentSwitcher
-from wa_tui.ui.event_log import EventLog
-from wa_tui.ui.findings_panel import FindingsLine, FindingsPanel
 from wa_tui.ui.guards import GuardedApp
 from wa_tui.ui.help_screen import HelpGroups, HelpScreen
 from wa_tui.ui.log_screen import LogScreen
 from wa_tui.ui.login_screen import LoginScreen
 from wa_tui.ui.node_commands import NodeCommands
 from wa_tui.ui.node_detail import NodeDetail
-from wa_tui.ui.node_table import NodeTable
 from wa_tui.ui.status_bar import StatusBar
-from wa_tui.ui.topology import TopologyView
-from wa_tui.ui.vitals_panel import VitalsPanel
 from wa_tui.ui.webhook_screen import WebhookScreen
 from wa_tui.watch.poller import EarlyPoll
 from wa_tui.watch.targets import Target
 from wa_tui.watch.watcher import Phase, Update, Watcher, settle_after_first_polls, watchers_for
 
 if TYPE_CHECKING:
-    from wa_tui.recording.store import Recorder
+    from wa_tui.recording.writer import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +102,6 @@ class WaTuiApp(GuardedApp, App[None]):
         # collections then walk what came since, not 200,000 objects (220 ms on 200
         # deployments). Off in tests: many apps share a process.
         self._settle_memory = settle_memory
-        self._titles: dict[str | None, str] = {}  # border titles set, by widget id
         # Asked for every second and every poll, and whether the screen is still up.
         self._status_bar = StatusBar(id="status")
         self._status_clock: Timer | None = None  # set once mounted
@@ -120,7 +114,9 @@ class WaTuiApp(GuardedApp, App[None]):
     # -- layout -----------------------------------------------------------------------
 
     def get_default_screen(self) -> DashboardScreen:
-        return DashboardScreen(self._status_bar, self._below_panes())
+        self._dashboard = DashboardScreen(self._status_bar, self._below_panes())
+        self._dashboard.watcher = self.watcher
+        return self._dashboard
 
     def _below_panes(self) -> tuple[Widget, ...]:
         """Widgets under the panes (a replay's timeline)."""
@@ -131,7 +127,7 @@ class WaTuiApp(GuardedApp, App[None]):
         the watchers start."""
         self._status_clock = self.set_interval(1.0, self._redraw_status, pause=True)
         if self._recorder is not None:
-            from wa_tui.recording.store import recording_consumer
+            from wa_tui.recording.writer import recording_consumer
 
             first = next(iter(self.watchers.values()))
             first.subscribe(recording_consumer(self._recorder), name="the recorder")
@@ -164,22 +160,24 @@ class WaTuiApp(GuardedApp, App[None]):
 
     # -- what the watchers publish --------------------------------------------------------
 
-    def _watcher_updated(self, update: Update) -> None:
-        if self.quitting:
-            return
-        if update.phase is Phase.POLLED:
-            self._polled(update)
-        elif update.watcher is self.watcher or update.phase is Phase.WAITING:
-            self._redraw_status()
+    class StatusChanged(Message):
+        """A watcher's status changed: the status line follows."""
 
-    def _polled(self, update: Update) -> None:
-        """A poll ended: the panes follow (for the deployment on screen); the status
-        line is drawn as the wait for the next poll begins (it shows when that is)."""
-        good = update.result is not None and update.result.snapshot is not None
-        if update.watcher is self.watcher and good:
-            self._show_snapshot()
-            if isinstance(self.screen, WebhookScreen):
-                self.screen.redraw()
+    def _watcher_updated(self, update: Update) -> None:
+        """Called in the watcher's task: what it says reaches the screens as messages, so
+        nothing is drawn once they are gone (posting to a closed screen does nothing)."""
+        if update.phase is Phase.POLLED:
+            self._dashboard.post_message(DashboardScreen.Polled(update))
+            good = update.result is not None and update.result.snapshot is not None
+            if update.watcher is self.watcher and good and isinstance(self.screen, WebhookScreen):
+                self.screen.post_message(WebhookScreen.Polled())
+        elif update.watcher is self.watcher or update.phase is Phase.WAITING:
+            # The status line is drawn as the wait for the next poll begins (it shows when
+            # that is).
+            self.post_message(self.StatusChanged())
+
+    def on_wa_tui_app_status_changed(self) -> None:
+        self._redraw_status()
 
     def action_refresh(self) -> None:
         """Poll now, the settings too; if a poll is in flight, again as soon as it ends."""
@@ -214,7 +212,7 @@ class WaTuiApp(GuardedApp, App[None]):
 
     def action_logs(self) -> None:
         """The selected node's log, on a screen of its own (wa_tui/api/node_logs.py)."""
-        node = self._selected_node()
+        node = self.dashboard.selected_node
         if node is None:
             self.notify("no node selected", severity="warning")
             return
@@ -239,46 +237,6 @@ class WaTuiApp(GuardedApp, App[None]):
 
     # -- drawing ----------------------------------------------------------------------
 
-    def _show_snapshot(self) -> None:
-        watcher = self.watcher
-        snapshot, summary = watcher.snapshot, watcher.summary
-        table = self.dashboard.query_one(NodeTable)
-        with self.batch_update():
-            if snapshot is not None and summary is not None:
-                table.show(snapshot, node_severity(watcher.findings))
-                self.dashboard.query_one(TopologyView).show(snapshot, summary)
-            self._retitle(table, f"Nodes ({table.row_count})")
-            self.dashboard.query_one(FindingsPanel).show(watcher.findings)
-            self.dashboard.query_one(FindingsLine).show(watcher.findings)
-            self._retitle(
-                self.dashboard.query_one(FindingsPanel), f"Findings ({len(watcher.findings)})"
-            )
-            self.dashboard.query_one(VitalsPanel).show(watcher.vitals, watcher.findings)
-            self.dashboard.query_one(EventLog).show(watcher)
-            self._show_selected()
-
-    def _selected_node(self) -> Node | None:
-        snapshot = self.watcher.snapshot
-        selected = self.dashboard.query_one(NodeTable).selected_key
-        return snapshot.by_id.get(selected) if snapshot and selected else None
-
-    def _show_selected(self) -> None:
-        snapshot = self.watcher.snapshot
-        node = self._selected_node()
-        detail = self.dashboard.query_one(NodeDetail)
-        detail.show(node, snapshot, self.watcher.webhook)
-        vitals = self.watcher.vitals.latest
-        detail.show_vitals(vitals.of_node(node.id) if vitals and node else None)
-        self._retitle(detail, f"Detail · {visible(node.id, limit=60)}" if node else "Detail")
-
-    def _retitle(self, widget: Widget, title: str) -> None:
-        """Set a border title only when it changes: setting one repaints the whole widget.
-        Given as Text, because a str title is parsed as markup and titles carry server
-        data."""
-        if self._titles.get(widget.id) != title:
-            self._titles[widget.id] = title
-            widget.border_title = Text(title)
-
     def _redraw_status(self) -> None:
         if self.quitting:  # a poll ended after the screen was taken down
             return
@@ -299,16 +257,6 @@ class WaTuiApp(GuardedApp, App[None]):
         else:
             self._status_clock.pause()
 
-    @on(NodeTable.Highlighted, "#nodes")
-    def _follow_cursor(self) -> None:
-        if not self.quitting:
-            self._show_selected()
-
-    @on(NodeTable.Selected, "#nodes")
-    def _open_detail(self) -> None:
-        if not self.quitting:
-            self.action_focus_detail()
-
     # -- navigation -------------------------------------------------------------------
 
     def action_switch(self) -> None:
@@ -320,9 +268,7 @@ class WaTuiApp(GuardedApp, App[None]):
             self.current = name
 
     def watch_current(self) -> None:
-        self.dashboard.query_one(NodeTable).reset()
-        self.dashboard.query_one(TopologyView).reset()
-        self._show_snapshot()
+        self._dashboard.show_deployment(self.watcher)
         self._redraw_status()
 
     def action_fleet(self) -> None:
@@ -334,33 +280,16 @@ class WaTuiApp(GuardedApp, App[None]):
         rows = LiveRows(self.watchers.values())
         self.push_screen(FleetScreen(rows, "polled by this wa-tui"), self._switch_to)
 
-    def select_node(self, node_id: str) -> None:
-        """Put the node list's cursor on `node_id` (the palette's node search)."""
-        table = self.dashboard.query_one(NodeTable)
-        if node_id in table.keys:
-            table.move_to(node_id)
-            self._focus(NodeTable)
-
-    def action_focus_nodes(self) -> None:
-        self.dashboard.open(None)
-        self._focus(NodeTable)
-
-    def action_focus_detail(self) -> None:
-        self.dashboard.open("detail")
-        self._focus(NodeDetail)
-
-    def _focus(self, pane: type[Widget]) -> None:
-        """Focus at once, not after the next refresh as `Widget.focus` does: keys that
-        arrive in the same read as the one that moved focus are for the pane it moved to
-        (`enter j j j`)."""
-        self.dashboard.set_focus(self.dashboard.query_one(pane))
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not self.screen_stack or not self.dashboard.composed:  # starting, or quitting
             return action in ("quit", "help", "command_palette")
         if action == "toggle_secrets":
             return self.secrets_may_be_shown
         return True
+
+    def select_node(self, node_id: str) -> None:
+        """Put the node list's cursor on `node_id` (the palette's node search)."""
+        self.dashboard.select_node(node_id)
 
     def action_toggle_secrets(self) -> None:
         detail = self.dashboard.query_one(NodeDetail)
@@ -375,11 +304,11 @@ class WaTuiApp(GuardedApp, App[None]):
 
     def _reveal(self, reveal: bool | None) -> None:
         self.dashboard.query_one(NodeDetail).reveal_secrets = bool(reveal)
-        self._show_selected()
+        self.dashboard.show_selected()
 
     def action_copy_node(self) -> None:
         snapshot = self.watcher.snapshot
-        node = self._selected_node()
+        node = self.dashboard.selected_node
         if snapshot is None or node is None:
             self.notify("no node selected", severity="warning")
             return
@@ -409,7 +338,7 @@ class WaTuiApp(GuardedApp, App[None]):
         the poll on screen and the recording up to it)."""
         from wa_tui.core import clock
         from wa_tui.recording.bundle import default_name, handover_of, write_bundle
-        from wa_tui.recording.store import RecordingFile
+        from wa_tui.recording.reader import RecordingFile
 
         watcher = self.watcher
         recorder = self._recorder
@@ -425,12 +354,6 @@ class WaTuiApp(GuardedApp, App[None]):
 
         output = await asyncio.to_thread(write)
         self.notify(f"bundle written: {output}", timeout=15)
-
-    def action_toggle_events(self) -> None:
-        self.dashboard.toggle("events")
-
-    def action_toggle_vitals(self) -> None:
-        self.dashboard.toggle("vitals")
 
     @property
     def quitting(self) -> bool:

@@ -1,8 +1,12 @@
 """The dashboard's screen: the status line, its panes in two columns, the footer.
 
-Each pane is declared once, in PANES: its id, title, widget, column, and when it shows
-(by the terminal's size, by a toggle key, opened alone on a narrow terminal). A new pane
-is a line here, its widget module, and its size rules in app.tcss, if any.
+Each pane is declared once, in PANES: its id, title, widget, column, when it shows (by
+the terminal's size, by its toggle key, opened alone on a narrow terminal) and the key
+that toggles it. The screen owns the panes: it shows each poll to every pane as one
+`PollView` (the watchers' updates reach it as `Polled` messages), resets them all when
+another deployment comes on screen, and toggles them; the monkey test drives them from
+PANES too. A new pane is a line here, its widget module (with `show(view)` and
+`reset()`), its toggle key in keys.py, and its size rules in app.tcss, if any.
 
 Breakpoints (README, "Every terminal"): below NARROW_WIDTH columns or NARROW_HEIGHT rows
 one column, the node list with the columns that say what is wrong and the findings in
@@ -12,10 +16,12 @@ WIDE_WIDTH the node list is wider and the panes shorter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
@@ -24,15 +30,21 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
+from wa_tui.api.models import Node
+from wa_tui.core.text import visible
 from wa_tui.keys import DETAIL, NODES
 from wa_tui.ui.event_log import EventLog
 from wa_tui.ui.findings_panel import FindingsLine, FindingsPanel
 from wa_tui.ui.guards import SizedToTerminal
 from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.node_table import COLUMNS, ESSENTIAL, NodeTable
+from wa_tui.ui.poll_view import PaneWidget, PollView
 from wa_tui.ui.status_bar import StatusBar
 from wa_tui.ui.topology import TopologyView
 from wa_tui.ui.vitals_panel import VitalsPanel
+
+if TYPE_CHECKING:
+    from wa_tui.watch.watcher import Update, Watcher
 
 NARROW_WIDTH, NARROW_HEIGHT = 100, 30
 WIDE_WIDTH = 150  # below this, node names are shortened (the list's widest column)
@@ -40,34 +52,44 @@ WIDE_WIDTH = 150  # below this, node names are shortened (the list's widest colu
 
 @dataclass(frozen=True)
 class Pane:
-    """One pane: what it is and when it shows."""
+    """One pane: what it is, what it is titled, when it shows, which key toggles it."""
 
     id: str
-    title: str  # its border title ("": none)
-    widget: type[Widget]
+    # Its border title ("": none), or what makes it of the poll shown.
+    title: str | Callable[[PollView], str]
+    widget: Callable[..., PaneWidget]  # a Widget class with `show(view)` and `reset()`
     column: Literal["left", "right"]
     # On a narrow terminal: "shown" with the node list, "only" there (not on wider
     # ones), "opens": hidden until opened, then alone in the whole screen.
     narrow: Literal["shown", "only", "opens"] = "shown"
-    toggled: bool = False  # shown or hidden by a key (the app's toggle actions)
+    # The id of its toggle key in keys.py, whose action is `screen.toggle_pane('ID')`;
+    # None: always shown (as the terminal's size allows).
+    key: str | None = None
     min_height: int = 0  # shown at first only on terminals at least this tall
 
 
-PANES = (
+def _nodes_title(view: PollView) -> str:
+    return f"Nodes ({len(view.snapshot.nodes)})" if view.snapshot else "Nodes (0)"
+
+
+def _detail_title(view: PollView) -> str:
+    return f"Detail · {visible(view.node.id, limit=60)}" if view.node else "Detail"
+
+
+PANES = [
     Pane("findings-line", "", FindingsLine, "left", narrow="only"),
-    Pane("nodes", "Nodes", NodeTable, "left"),
+    Pane("nodes", _nodes_title, NodeTable, "left"),
     Pane("topology", "Topology", TopologyView, "left"),
-    Pane("detail", "Detail", NodeDetail, "left", narrow="opens"),
-    Pane("findings", "Findings", FindingsPanel, "right", narrow="opens"),
+    Pane("detail", _detail_title, NodeDetail, "left", narrow="opens"),
+    Pane("findings", lambda v: f"Findings ({len(v.findings)})", FindingsPanel, "right", "opens"),
     # Shown at first where it leaves the detail beside it room enough.
-    Pane("vitals", "Vitals (30 min)", VitalsPanel, "right", "opens", True, min_height=40),
-    Pane("events", "Events (newest first)", EventLog, "right", "opens", True),
-)
-BY_ID = {pane.id: pane for pane in PANES}
+    Pane("vitals", "Vitals (30 min)", VitalsPanel, "right", "opens", "dashboard.vitals", 40),
+    Pane("events", "Events (newest first)", EventLog, "right", "opens", "dashboard.events"),
+]
 
 
 class DashboardScreen(SizedToTerminal, Screen[None]):
-    """The panes of one deployment at a time; the app says what they show."""
+    """The panes of one deployment at a time: `watcher` is the one on screen."""
 
     HELP_GROUPS = (("Node list", NODES), ("Detail", DETAIL))
 
@@ -79,6 +101,8 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         self.hidden: set[str] = set()  # panes their key has hidden
         self._chosen: set[str] = set()  # panes whose key was pressed: no longer by size
         self.narrow = False
+        self.watcher: Watcher | None = None  # set by the app before the first poll ends
+        self._titles: dict[str, str] = {}  # border titles set, by pane id
 
     def compose(self) -> ComposeResult:
         yield self._status_bar
@@ -87,18 +111,25 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
                 with Vertical(id=column):
                     for pane in PANES:
                         if pane.column == column:
-                            yield pane.widget(id=pane.id)
+                            yield pane.widget(id=pane.id)  # type: ignore[misc]
         yield Footer()
         yield from self._below
 
     class Ready(Message):
         """The panes are there: the app may start filling them."""
 
+    class Polled(Message):
+        """A watcher's poll ended (posted by the app, which subscribes to every watcher)."""
+
+        def __init__(self, update: Update) -> None:
+            super().__init__()
+            self.update = update
+
     def on_mount(self) -> None:
         if not self.composed:
             return  # quitting as it starts: its panes are gone already
         for pane in PANES:
-            if pane.title:
+            if isinstance(pane.title, str) and pane.title:
                 self.query_one(f"#{pane.id}").border_title = pane.title
         self.fit(self.app.size)
         self.set_focus(self.query_one(NodeTable))
@@ -164,3 +195,109 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         if self.narrow:
             return pane.narrow != "opens"
         return pane.narrow != "only" and pane.id not in self.hidden
+
+    # -- what the panes show ------------------------------------------------------------
+
+    def on_dashboard_screen_polled(self, message: Polled) -> None:
+        """A poll ended: the panes follow, if it is the deployment on screen and it read."""
+        result = message.update.result
+        good = result is not None and result.snapshot is not None
+        if message.update.watcher is self.watcher and good:
+            self.show_poll()
+
+    def show_deployment(self, watcher: Watcher) -> None:
+        """Another deployment on screen: every pane forgets the last one's, then shows
+        this one's last poll."""
+        self.watcher = watcher
+        if self.composed:
+            for pane in PANES:
+                self._pane(pane).reset()
+            self.show_poll()
+
+    def show_poll(self) -> None:
+        """Every pane shown the last poll of the deployment on screen."""
+        if self.watcher is None or not self.composed:
+            return
+        view = self.view()
+        with self.app.batch_update():
+            for pane in PANES:
+                self._pane(pane).show(view)
+                self._retitle(pane, view)
+            if self.query_one(NodeTable).selected_key != view.selected:
+                self.show_selected()  # the list put its cursor on a node just now
+
+    def view(self) -> PollView:
+        assert self.watcher is not None
+        return PollView.of(self.watcher, self.query_one(NodeTable).selected_key)
+
+    @property
+    def selected_node(self) -> Node | None:
+        """The node under the list's cursor, in the last poll."""
+        return self.view().node if self.watcher is not None and self.composed else None
+
+    def show_selected(self) -> None:
+        """The list's cursor moved, or what the detail may show did: the detail alone."""
+        if self.watcher is None or not self.composed:
+            return
+        view = self.view()
+        self.query_one(NodeDetail).show(view)
+        self._retitle(panes_by_id()["detail"], view)
+
+    def _pane(self, pane: Pane) -> PaneWidget:
+        return self.query_one(f"#{pane.id}")  # type: ignore[return-value]
+
+    def _retitle(self, pane: Pane, view: PollView) -> None:
+        """A border title of the poll, set only when it changes (setting one repaints
+        the whole pane); given as Text, because a str title is parsed as markup and
+        titles carry server data."""
+        if isinstance(pane.title, str):
+            return
+        title = pane.title(view)
+        if self._titles.get(pane.id) != title:
+            self._titles[pane.id] = title
+            self.query_one(f"#{pane.id}").border_title = Text(title)
+
+    @on(NodeTable.Highlighted, "#nodes")
+    def _follow_cursor(self) -> None:
+        self.show_selected()
+
+    @on(NodeTable.Selected, "#nodes")
+    def _open_detail(self) -> None:
+        self.action_focus_detail()
+
+    # -- actions ----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Its panes' actions wait for its panes (starting, or quitting)."""
+        return self.composed
+
+    def action_toggle_pane(self, pane_id: str) -> None:
+        """A pane's key (`e`, `v`): shown or hidden; on a narrow terminal, opened alone."""
+        if pane_id in panes_by_id():
+            self.toggle(pane_id)
+
+    def action_focus_nodes(self) -> None:
+        self.open(None)
+        self._focus(NodeTable)
+
+    def action_focus_detail(self) -> None:
+        self.open("detail")
+        self._focus(NodeDetail)
+
+    def select_node(self, node_id: str) -> None:
+        """Put the node list's cursor on `node_id` (the palette's node search)."""
+        table = self.query_one(NodeTable)
+        if node_id in table.keys:
+            table.move_to(node_id)
+            self._focus(NodeTable)
+
+    def _focus(self, pane: type[Widget]) -> None:
+        """Focus at once, not after the next refresh as `Widget.focus` does: keys that
+        arrive in the same read as the one that moved focus are for the pane it moved to
+        (`enter j j j`)."""
+        self.set_focus(self.query_one(pane))
+
+
+def panes_by_id() -> dict[str, Pane]:
+    """PANES by id, as they are now (a test may add one)."""
+    return {pane.id: pane for pane in PANES}

@@ -20,9 +20,10 @@ from wa_tui.analysis import Change
 from wa_tui.core.text import visible
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.lines import plain_lines, selected_text, shown_line
+from wa_tui.ui.poll_view import PollView
 
 if TYPE_CHECKING:
-    from wa_tui.watch.watcher import Watcher
+    pass
 
 TIME_WIDTH = 9  # "17:41:32 "
 PREFIX_WIDTH = TIME_WIDTH + 2  # and the severity marker
@@ -39,8 +40,12 @@ class EventLog(ScrollView, can_focus=True):
         self._changes: list[Change] = []
         self._line_counts: list[int] = []  # lines of each change, in the same order
 
-    def show(self, watcher: Watcher) -> None:
+    def reset(self) -> None:
+        """Nothing to forget: a log is known by its deployment's name (`show`)."""
+
+    def show(self, view: PollView) -> None:
         """The watcher's change log, newest first; work only for what was added."""
+        watcher = view.watcher
         if (watcher.name, watcher.changes_rewritten) != self._log:
             self._log, self._seen = (watcher.name, watcher.changes_rewritten), watcher.changes_seen
             self._rewrap(list(watcher.changes))

@@ -7,6 +7,7 @@ from rich.text import Text
 from wa_tui.analysis import Finding
 from wa_tui.core.text import visible
 from wa_tui.ui.badges import severity_mark
+from wa_tui.ui.poll_view import PollView
 from wa_tui.ui.redraw import Block, SizedStatic
 
 ALL_CLEAR = Text(
@@ -35,18 +36,22 @@ class FindingsPanel(SizedStatic):
         super().__init__(Text("Waiting for the first answer…", style="dim"), id=id)
         self._shown: tuple[Finding, ...] | None = None
 
-    def show(self, findings: tuple[Finding, ...]) -> None:
-        if findings == self._shown:
+    def show(self, view: PollView) -> None:
+        if view.findings == self._shown:
             return
-        self._shown = findings
-        self.show_content(render_findings(findings))
+        self._shown = view.findings
+        self.show_content(render_findings(view.findings))
+
+    def reset(self) -> None:
+        """Nothing to forget: the next poll's findings are drawn if they differ."""
 
 
 class FindingsLine(Block):
     """On a narrow terminal, the findings in one line: their count by severity and the
     worst codes (`enter` on a node, or the wide layout, shows them whole)."""
 
-    def show(self, findings: tuple[Finding, ...]) -> None:
+    def show(self, view: PollView) -> None:
+        findings = view.findings
         if not findings:
             line = Text("✔ no findings", style="green")
         else:
@@ -59,3 +64,6 @@ class FindingsLine(Block):
             )
         line.no_wrap, line.overflow = True, "ellipsis"
         self.update(line, layout=False)
+
+    def reset(self) -> None:
+        """Nothing to forget: the line is drawn whole each poll."""

@@ -19,9 +19,9 @@ from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from wa_tui.analysis import Severity, Thresholds
+from wa_tui.analysis import Severity
 from wa_tui.core import clock
-from wa_tui.core.text import visible
+from wa_tui.core.text import FRESH_SECONDS, age, visible
 from wa_tui.keys import FLEET, FLEET_LIST
 from wa_tui.outputs.fleet import FleetRow, state_counts
 from wa_tui.ui.badges import severity_mark
@@ -36,6 +36,7 @@ COLUMNS = (
     ("kind", "Kind"),
     ("nodes", "Nodes"),
     ("shards", "Shards"),
+    ("shards_down", "Shards down"),
     ("down", "Sockets down"),
     ("finding", "Top finding"),
     ("queue", "Callback queue"),
@@ -56,15 +57,17 @@ def _number(value: float | None, suffix: str = "") -> str:
     return "—" if value is None else f"{value:,.0f}{suffix}"
 
 
-def _expiry_cell(row: FleetRow, now: datetime) -> Text:
-    if row.expires_at is None:
-        return Text(_number(None))
-    days = (row.expires_at - now).total_seconds() / 86400
-    return Text(_number(days, " d"), style="yellow" if days < EXPIRY_WARNING_DAYS else "")
+def _expiry_cell(row: FleetRow) -> Text:
+    """Days to the first build's expiry as its poll counted them; yellow when the
+    deployment's own finding says so (its thresholds)."""
+    return Text(_number(row.days_to_expiry, " d"), style="yellow" if row.expiry_warned else "")
 
 
 def _age_cell(row: FleetRow, now: datetime) -> Text:
-    return _age(None if row.fetched_at is None else (now - row.fetched_at).total_seconds())
+    if row.fetched_at is None:
+        return Text("—", style="dim")
+    seconds = (now - row.fetched_at).total_seconds()
+    return Text(age(seconds), style="dim" if seconds < FRESH_SECONDS else "bold yellow")
 
 
 def cells(row: FleetRow, now: datetime) -> dict[str, Text]:
@@ -77,12 +80,13 @@ def cells(row: FleetRow, now: datetime) -> dict[str, Text]:
         "kind": Text(row.kind),
         "nodes": Text(_number(row.nodes)),
         "shards": Text(shards),
+        "shards_down": Text(_number(row.shards_down), style="bold red" if row.shards_down else ""),
         "down": Text(_number(row.sockets_down), style="bold red" if row.sockets_down else ""),
         "finding": Text(
             finding, style="red" if row.state in ("critical", "unreadable") else "yellow"
         ),
         "queue": Text(_number(row.callback_queue)),
-        "expiry": _expiry_cell(row, now),
+        "expiry": _expiry_cell(row),
         "age": _age_cell(row, now),
     }
 
@@ -91,23 +95,7 @@ def _shown(row: FleetRow, now: datetime) -> tuple[object, ...]:
     """What a row's cells show, cheap to compare: the row (the very same object while
     its deployment was not read again), and what the clock moves as its cells say it
     (the age grows every second; its cell changes once a minute at most)."""
-    return (row, cell_key(_expiry_cell(row, now)), cell_key(_age_cell(row, now)))
-
-
-FRESH_SECONDS = 60.0
-# Yellow from when BUILD_EXPIRING is raised by default (a row from Prometheus carries no
-# deployment's own thresholds).
-EXPIRY_WARNING_DAYS = Thresholds().expiry_warning_days
-
-
-def _age(seconds: float | None) -> Text:
-    """Fresh data says so; older data counts in whole minutes. A cell that ticked every
-    second on 200 rows would have the table drawn again every second."""
-    if seconds is None:
-        return Text("—", style="dim")
-    if seconds < FRESH_SECONDS:
-        return Text("fresh", style="dim")
-    return Text(f"{int(seconds // 60)} min old", style="bold yellow")
+    return (row, cell_key(_age_cell(row, now)))
 
 
 def fleet_line(rows: Sequence[FleetRow], source: str) -> Text:
@@ -125,7 +113,7 @@ def fleet_line(rows: Sequence[FleetRow], source: str) -> Text:
 
 # Below this many columns the table keeps what says what is wrong, under short labels.
 WIDE_WIDTH = 120
-NARROW_HIDDEN = ("kind", "nodes")
+NARROW_HIDDEN = ("kind", "nodes", "shards")
 
 
 class FleetTable(LineTable):
@@ -133,6 +121,7 @@ class FleetTable(LineTable):
 
     COLUMNS = COLUMNS
     SHORT_LABELS: ClassVar[dict[str, str]] = {
+        "shards_down": "Shards↓",
         "down": "Down",
         "queue": "Queue",
         "expiry": "Expires",

@@ -20,12 +20,12 @@ from textual.widgets import Static
 
 from wa_tui.analysis.webhook import WebhookView
 from wa_tui.api.models import FREE_SPACE_FIELDS, DeploymentKind, Node, Role, Snapshot
-from wa_tui.core import clock
 from wa_tui.core.secrets import mask_tree
-from wa_tui.core.text import human_age, human_bytes, visible
+from wa_tui.core.text import exact_duration, human_bytes, visible
 from wa_tui.keys import DETAIL
 from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_badge
 from wa_tui.ui.bindings import bindings
+from wa_tui.ui.poll_view import PollView
 from wa_tui.ui.redraw import Block, SizedStatic
 
 VALUE_LIMIT = 400
@@ -65,18 +65,19 @@ def _heading(title: str) -> Text:
     return Text(f"\n{title}", style="bold underline")
 
 
-def _expiry(node: Node, raw_entry: Mapping[str, Any]) -> Text:
-    expires = node.support.expire_timestamp
+def _expiry(node: Node, snapshot: Snapshot, raw_entry: Mapping[str, Any], warned: bool) -> Text:
+    """The build's expiry, and the days to it from the poll's own time (a replay shows
+    what its poll saw); yellow when a finding raised it (the deployment's thresholds)."""
+    days = snapshot.days_to_expiry(node)
     raw = _value(raw_entry.get("expire_timestamp"))
-    if expires is None:
+    if days is None:
         return raw
-    days = (expires - clock.now()).total_seconds() / 86400
     if days < 0:
         return raw.append(f"  EXPIRED {-days:.0f} days ago", style="bold white on red")
-    return raw.append(f"  in {days:.0f} days", style="yellow" if days < 14 else "dim")
+    return raw.append(f"  in {days:.0f} days", style="yellow" if warned else "dim")
 
 
-def _overview(node: Node, snapshot: Snapshot, raw: Mapping[str, Any]) -> Table:
+def _overview(node: Node, snapshot: Snapshot, raw: Mapping[str, Any], warned: bool) -> Table:
     rows = [
         ("host", Text(visible(node.host or "—"))),
         ("container", Text(visible(node.container or "—"))),
@@ -87,7 +88,7 @@ def _overview(node: Node, snapshot: Snapshot, raw: Mapping[str, Any]) -> Table:
         ("phone", _value(raw.get("debug_info", "—"))),
         ("build", _value(raw.get("description", "—"))),
         ("version", _value(raw.get("version", "—"))),
-        ("expires", _expiry(node, raw)),
+        ("expires", _expiry(node, snapshot, raw, warned)),
         ("multiconnect", _value(raw.get("multi_connect", "—"))),
         ("node clock", node_clock(node, snapshot)),
     ]
@@ -103,7 +104,7 @@ def node_clock(node: Node, snapshot: Snapshot) -> Text:
     if abs(skew) < SKEW_TOLERANCE:
         return Text("in sync", style="dim")
     direction = "ahead" if skew > 0 else "behind"
-    return Text(f"{human_age(abs(skew))} {direction}", style="yellow")
+    return Text(f"{exact_duration(abs(skew))} {direction}", style="yellow")
 
 
 def _mapping_section(title: str, value: Any) -> list[RenderableType]:
@@ -183,7 +184,11 @@ def _settings_section(webhook: WebhookView | None) -> list[RenderableType]:
 
 
 def render_node(
-    node: Node, snapshot: Snapshot, reveal: bool = False, webhook: WebhookView | None = None
+    node: Node,
+    snapshot: Snapshot,
+    reveal: bool = False,
+    webhook: WebhookView | None = None,
+    expiry_warned: bool = False,
 ) -> RenderableType:
     """Every field of `node`; secret-looking values masked unless `reveal`; the
     deployment's settings under the node that `holds_settings`."""
@@ -192,7 +197,7 @@ def render_node(
     assert isinstance(raw, dict) and isinstance(health, dict)
     return Group(
         Text(visible(node.id, limit=120), style="bold reverse"),
-        _overview(node, snapshot, raw),
+        _overview(node, snapshot, raw, expiry_warned),
         *_errors_section(node, snapshot),
         *_settings_section(webhook if holds_settings(node, snapshot) else None),
         *_mapping_section("Schema", raw.get("schema")),
@@ -244,6 +249,16 @@ class NodeDetail(VerticalScroll):
         yield Block(id="detail-vitals")
         yield SizedStatic(Text("No node selected.", style="dim"), id="detail-body")
 
+    def reset(self) -> None:
+        """Nothing to forget: what it shows is keyed by the node's id (`show_fields`)."""
+
+    def show(self, view: PollView) -> None:
+        node, snapshot = view.node, view.snapshot
+        latest = view.vitals.latest
+        self.show_vitals(latest.of_node(node.id) if latest and node else None)
+        warned = node is not None and node.id in view.expiry_warned
+        self.show_fields(node, snapshot, view.webhook, warned)
+
     def show_vitals(self, line: str | None) -> None:
         """The node's own vitals, one line above its fields: it changes with every poll,
         so it is drawn apart and the fields below are not drawn again for it."""
@@ -257,8 +272,12 @@ class NodeDetail(VerticalScroll):
                     Text(f"▸ {visible(line, limit=200)}", style="cyan"), layout=not shown_before
                 )
 
-    def show(
-        self, node: Node | None, snapshot: Snapshot | None, webhook: WebhookView | None = None
+    def show_fields(
+        self,
+        node: Node | None,
+        snapshot: Snapshot | None,
+        webhook: WebhookView | None = None,
+        expiry_warned: bool = False,
     ) -> None:
         """Redraw only when the node or what it shows changed: its clock ticking is not a
         change (the pane shows its skew), nor a few more bytes of logs (it shows GiB)."""
@@ -275,6 +294,7 @@ class NodeDetail(VerticalScroll):
                 shown,
                 self.reveal_secrets,
                 webhook if holds_settings(node, snapshot) else None,
+                expiry_warned,
             )
         if key == self._shown:
             return
@@ -285,4 +305,4 @@ class NodeDetail(VerticalScroll):
             body.show_content(Text("No node selected.", style="dim"))
         else:
             reveal = self.reveal_secrets
-            body.show_content(render_node(node, snapshot, reveal, webhook))
+            body.show_content(render_node(node, snapshot, reveal, webhook, expiry_warned))

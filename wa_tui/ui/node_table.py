@@ -24,6 +24,7 @@ from wa_tui.ui.badges import (
 )
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.line_table import LineTable
+from wa_tui.ui.poll_view import PollView
 
 COLUMNS = (
     ("severity", "!"),
@@ -100,7 +101,11 @@ class NodeTable(LineTable):
         self._drawn = None
         self.clear()
 
-    def show(self, snapshot: Snapshot, severities: Mapping[str, Severity]) -> None:
+    def show(self, view: PollView) -> None:
+        if view.snapshot is not None:
+            self.show_nodes(view.snapshot, view.severities)
+
+    def show_nodes(self, snapshot: Snapshot, severities: Mapping[str, Severity]) -> None:
         """Bring the list to `snapshot`, repainting only rows that changed. `severities`:
         each node's worst finding."""
         drawn, self._drawn = self._drawn, (snapshot, dict(severities))
@@ -130,7 +135,7 @@ class NodeTable(LineTable):
             return False
         drawn, self._drawn = self._drawn, None
         if drawn is not None:
-            self.show(*drawn)
+            self.show_nodes(*drawn)
         else:
             self._resize()
         return True

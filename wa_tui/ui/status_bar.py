@@ -9,7 +9,7 @@ from rich.text import Text
 from wa_tui.analysis import Severity
 from wa_tui.api.models import Snapshot
 from wa_tui.core import clock
-from wa_tui.core.text import human_age, visible
+from wa_tui.core.text import exact_duration, visible
 from wa_tui.ui.redraw import Block
 from wa_tui.watch.watcher import Watcher
 
@@ -23,7 +23,7 @@ def _age_seconds(snapshot: Snapshot) -> float:
 
 
 def _age(snapshot: Snapshot) -> str:
-    return human_age(_age_seconds(snapshot))
+    return exact_duration(_age_seconds(snapshot))
 
 
 def _health(watcher: Watcher) -> Text:
@@ -122,12 +122,13 @@ def _next(watcher: Watcher) -> Text:
         return Text("  ⏸ paused (p resumes)", style="bold yellow")
     since = status.polling_since
     if since is not None and clock.monotonic() - since >= SLOW_POLL_SECONDS:
-        return Text("  ⟳ refreshing…", style="cyan")
+        doing = watcher.poller.client.waiting_for if watcher.poller.client else None
+        return Text(f"  ⟳ {visible(doing or 'refreshing', limit=80)}…", style="cyan")
     if status.error is not None and status.next_poll_at is not None:
         wait = math.ceil(max(status.next_poll_at - clock.monotonic(), 0))
         return Text(f"  retry in {wait}s", style="dim")
     interval = watcher.poller.interval
-    every = f"{interval:g}s" if interval < 60 else human_age(interval)
+    every = f"{interval:g}s" if interval < 60 else exact_duration(interval)
     return Text(f"  every {every}", style="dim")
 
 

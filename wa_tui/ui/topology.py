@@ -30,6 +30,7 @@ from wa_tui.ui.badges import (
     socket_look,
 )
 from wa_tui.ui.lines import plain_lines, selected_text, shown_line
+from wa_tui.ui.poll_view import PollView
 
 MASTER_ROLES = (Role.PRIMARY_MASTER, Role.SECONDARY_MASTER)
 LABEL_WIDTH = 15
@@ -228,7 +229,11 @@ class TopologyView(Widget):
         self._snapshot = None
         self._draw(WAITING_BLOCKS)
 
-    def show(self, snapshot: Snapshot, summary: Summary) -> None:
+    def show(self, view: PollView) -> None:
+        if view.snapshot is not None and view.summary is not None:
+            self.show_picture(view.snapshot, view.summary)
+
+    def show_picture(self, snapshot: Snapshot, summary: Summary) -> None:
         drawn, self._snapshot, self._summary = self._snapshot, snapshot, summary
         if drawn is not None and self._width and snapshot.unchanged_since(drawn):
             return  # the usual refresh: the picture is the same

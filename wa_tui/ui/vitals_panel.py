@@ -10,6 +10,7 @@ from wa_tui.analysis import Finding, Severity
 from wa_tui.analysis.vitals import VITAL_LINES, Vitals, VitalsTracker, sparkline
 from wa_tui.core.text import visible
 from wa_tui.ui.badges import severity_mark
+from wa_tui.ui.poll_view import PollView
 from wa_tui.ui.redraw import Block
 
 LABEL_WIDTH = 18
@@ -81,10 +82,13 @@ class VitalsPanel(Block):
         self._shown: str | None = None
         self.redraws = 0  # for tests and benchmarks
 
-    def show(self, tracker: VitalsTracker, findings: tuple[Finding, ...]) -> None:
+    def reset(self) -> None:
+        """Nothing to forget: the next deployment's lines are compared as they come."""
+
+    def show(self, view: PollView) -> None:
         """Repaint when a line changed; lay the screen out again only when the number of
         lines did (lines never wrap)."""
-        text = render_vitals(tracker, findings)
+        text = render_vitals(view.vitals, view.findings)
         if text.plain == self._shown:
             return
         taller = self._shown is None or self._shown.count("\n") != text.plain.count("\n")

@@ -13,6 +13,7 @@ from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -50,6 +51,12 @@ class WebhookScreen(DismissOnce, ModalScreen[None]):
             yield SizedStatic(id="webhook-body")  # its selection reads Rich groups
 
     def on_mount(self) -> None:
+        self.redraw()
+
+    class Polled(Message):
+        """The deployment shown was polled again (posted by the app)."""
+
+    def on_webhook_screen_polled(self) -> None:
         self.redraw()
 
     def redraw(self) -> None:

@@ -33,7 +33,8 @@ from wa_tui.api.answers import Answers
 from wa_tui.api.models import Snapshot
 from wa_tui.core import clock, memory
 from wa_tui.core.errors import WAError
-from wa_tui.watch.poller import EarlyPoll, Poller, PollResult
+from wa_tui.watch.poller import EarlyPoll, Poller
+from wa_tui.watch.reader import PollResult
 from wa_tui.watch.targets import Target
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,70 @@
+"""`wa-tui bundle`: one tar.gz to hand over, from a poll now or from a recording."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TYPE_CHECKING
+
+from wa_tui.cli.common import (
+    EXIT_UNREADABLE,
+    Commands,
+    only_target,
+    open_targets,
+    positive,
+    replayed_to_the_end,
+)
+
+if TYPE_CHECKING:
+    from wa_tui.watch.targets import Target
+    from wa_tui.watch.watcher import Watcher
+
+
+def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
+    bundle = commands.add_parser(
+        "bundle",
+        parents=[connection],
+        help="one tar.gz to hand over: last answers, findings, changes, recording, config",
+    )
+    bundle.add_argument("--output", metavar="FILE", help="where (default: in this folder)")
+    bundle.add_argument("--from-recording", metavar="FILE", help="build it from a recording")
+    bundle.add_argument("--redact-phone", action="store_true", help="mask phone numbers too")
+    bundle.add_argument(
+        "--minutes", type=positive, default=30.0, help="of recording to include (default 30)"
+    )
+
+    bundle.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from wa_tui import config
+    from wa_tui.core import clock
+    from wa_tui.recording.bundle import default_name, handover_of, write_bundle
+
+    config_path = None
+    if args.from_recording:
+        watcher = replayed_to_the_end(Path(args.from_recording).expanduser())
+    else:
+        config_path = config.config_path(getattr(args, "config", None))
+        with open_targets(args) as found:
+            watcher = asyncio.run(polled_once(only_target(found)))
+        if watcher.last_answers is None:
+            print(f"wa-tui: {watcher.status.error}", file=sys.stderr)
+            return EXIT_UNREADABLE
+    handover = handover_of(watcher, config_path=config_path)
+    handover.redact_phone, handover.minutes = args.redact_phone, args.minutes
+    output = Path(args.output or default_name(handover.deployment, clock.now())).expanduser()
+    write_bundle(handover, output)
+    print(output.resolve())
+    return 0
+
+
+async def polled_once(target: Target) -> Watcher:
+    from wa_tui.watch.watcher import Watcher
+
+    async with Watcher(target) as watcher:
+        await watcher.poll()
+    return watcher

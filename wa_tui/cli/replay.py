@@ -1,0 +1,30 @@
+"""`wa-tui replay`: a recording on the dashboard."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from wa_tui.cli.common import Commands, UsageError, keymap_of, reading_whole
+
+
+def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
+    replay = commands.add_parser("replay", help="replay a recording on the dashboard")
+    replay.add_argument("file", metavar="FILE")
+    replay.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from wa_tui.recording.replay import ReplayWatcher
+
+    watcher = ReplayWatcher.open(Path(args.file).expanduser(), progress=reading_whole)
+    if not len(watcher):
+        raise UsageError(f"{args.file}: the recording holds no poll")
+    if watcher.recording.stopped:
+        print(f"wa-tui: {watcher.recording.stopped}", file=sys.stderr)
+    from wa_tui.ui.crash import run_app
+    from wa_tui.ui.replay_app import ReplayApp
+
+    return run_app(ReplayApp(watcher, keymap_of(args)))[1]

@@ -1,0 +1,68 @@
+"""`wa-tui report`: the incident accounted from a recording (Textual is never imported;
+matplotlib only for charts)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+
+from wa_tui.cli.common import Commands, UsageError, reading_whole
+
+
+def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
+    report = commands.add_parser(
+        "report",
+        help="the incident accounted from a recording: failovers, shards down, findings",
+        description="The incident accounted from a recording: failovers of the primary "
+        "master, each shard's downtime, findings raised and cleared, the vitals' peaks, "
+        "restarts and gaps. Markdown (or JSON) on stdout, or in DIR with SVG charts.",
+    )
+    report.add_argument("file", metavar="RECORDING")
+    report.add_argument("--since", metavar="TIME", help="from (14:05, 2026-11-26T14:05, ...)")
+    report.add_argument("--until", metavar="TIME", help="to (as --since)")
+    report.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    report.add_argument(
+        "--output", metavar="DIR", help="write report.md, report.json and charts here"
+    )
+    report.add_argument("--redact-phone", action="store_true", help="mask phone numbers too")
+
+    report.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """`wa-tui report`: Textual is never imported; matplotlib only for charts."""
+    import json
+    from pathlib import Path
+
+    from wa_tui.outputs.incident_report import report_document, report_markdown, write_report
+    from wa_tui.recording.replay import ReplayWatcher
+
+    path = Path(args.file).expanduser()
+    watcher = ReplayWatcher.open(path, progress=reading_whole)
+    if not len(watcher):
+        raise UsageError(f"{path}: the recording holds no poll")
+    day = watcher.recording.ats[0]
+    since, until = (moment_of(getattr(args, f), f, day) for f in ("since", "until"))
+    account = watcher.account(since, until)
+    if not account.polls:
+        raise UsageError(f"{path}: no poll between --since and --until")
+    deployment = watcher.recording.meta.get("deployment", "recording")
+    if args.output:
+        for line in write_report(account, deployment, Path(args.output), args.redact_phone):
+            print(line)
+        return 0
+    document = report_document(account, deployment, args.redact_phone)
+    shown = json.dumps(document, indent=2) if args.format == "json" else None
+    print(shown or report_markdown(document, charts=None), end="\n" if shown else "")
+    return 0
+
+
+def moment_of(value: str | None, flag: str, day: datetime) -> datetime | None:
+    from wa_tui.recording.replay import MOMENT_EXAMPLES, parse_moment
+
+    if value is None:
+        return None
+    moment = parse_moment(value, day)
+    if moment is None:
+        raise UsageError(f"--{flag} {value!r}: not a time; try {MOMENT_EXAMPLES}")
+    return moment

@@ -1,0 +1,35 @@
+"""`wa-tui snapshot`: one poll's nodes and findings, as text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from wa_tui.cli.common import EXIT_UNREADABLE, Commands, one_shot_options, read_once_from
+
+
+def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
+    snapshot = commands.add_parser(
+        "snapshot", parents=[connection], help="fetch once and print nodes and findings"
+    )
+    snapshot.add_argument("--format", choices=("text", "json"), default="text")
+    snapshot.add_argument(
+        "--redact-phone", action="store_true", help="mask the phone number (wa_id) too"
+    )
+    one_shot_options(snapshot)
+    snapshot.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from wa_tui.outputs.check import Source, snapshot_json, snapshot_text
+
+    target, result = read_once_from(args)
+    if result.snapshot is None:
+        print(f"wa-tui: {result.error}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    source = Source(target.name, target.url)
+    if args.format == "json":
+        print(snapshot_json(source, result, args.redact_phone))
+    else:
+        print(snapshot_text(source, result))
+    return 0

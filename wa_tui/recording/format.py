@@ -1,0 +1,134 @@
+"""Recordings: every poll's answers, stored so a replay recomputes exactly what was seen.
+
+The file is SQLite (Python's standard library, readable by any SQLite tool):
+
+- `meta(key, value)`: `format` (2), `wa_tui_version`, `deployment`, `url`, `started`.
+- `blobs(id, digest, body)`: zlib-compressed JSON, stored once by content (SHA-256 of the
+  uncompressed bytes): a node's support entry, less its readings (clock, free space), is
+  stored again only when it changed; so is a health answer.
+- `polls(id, at, received, error, support, readings, health, stats)`: one row a poll, in
+  order. `at` is ISO 8601 UTC; `received` the recorder's monotonic clock (rates);
+  `error` why the poll failed (then the rest is null); `support` the id of a blob
+  `{"meta": ..., "shape": "keyed" | "single", "entries": {node: blob id}}`; `readings`
+  zlib JSON `{node: {field: value}}`; `health` a blob id, or a string why there was none;
+  `stats` zlib JSON `{path: answer | {"error": why}}`. The readings and stats are each a
+  stream compressed against the poll before; every KEYFRAME_EVERY polls one stands alone.
+- `derived(poll, body, changes, side)` (format 2): what the watcher made of a good poll, zlib JSON
+  `{"findings": [[code, severity, message, nodes, shards]], "vitals": history point, "changes":
+  [[seen_at, kind, message, severity, node]], "side": [paths]}`; and `events(poll, at,
+  what)`, the polls worth jumping to. A replay opens from these and the polls' times
+  alone, and reads a poll's answers only when it shows it (starting at the keyframe
+  before it); a report reads them without reading an answer again. A format-1 file
+  (no `derived`) still opens: it is read whole, the slow way, and never rewritten.
+
+Every poll is one transaction (WAL journal): a recorder killed at any moment leaves a
+file that replays up to its last complete poll. Secrets are masked before they are
+written (the screen's rule, wa_tui.core.secrets) and the file is created 0600. Plain Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from wa_tui.analysis import Change, ChangeKind, Finding, Severity
+from wa_tui.analysis.accounting import PollFacts, Shape
+from wa_tui.analysis.vitals import HistoryPoint
+from wa_tui.api.endpoints import DB_STATS, SETTINGS, WEBHOOK_CA, WEBHOOK_PROBE
+from wa_tui.core.errors import ApiStatusError, WAError
+from wa_tui.watch.reader import PollResult
+
+FORMAT = "2"
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (
+    id INTEGER PRIMARY KEY, digest BLOB NOT NULL UNIQUE, body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS polls (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    received REAL NOT NULL,
+    error TEXT,
+    support INTEGER REFERENCES blobs(id),
+    readings BLOB,
+    health TEXT,
+    stats BLOB
+);
+CREATE TABLE IF NOT EXISTS derived (
+    poll INTEGER PRIMARY KEY, body BLOB NOT NULL, changes INTEGER NOT NULL, side TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (poll INTEGER PRIMARY KEY, at TEXT NOT NULL, what TEXT NOT NULL);
+"""
+
+
+POLL_COLUMNS = "id, at, received, error, support, readings, health, stats"
+
+
+# The answers a poll carries now and then that the reader keeps until the next (the
+# settings every 5 minutes, the webhook's CA, a probe): a replay moving in time reads the
+# last of each before the poll it shows.
+SIDE_PATHS = (SETTINGS, WEBHOOK_CA, WEBHOOK_PROBE)
+
+
+# And the database's stats, read once a minute: their gauges and counters carry over the
+# polls between. `derived` says which of these a poll carried.
+CARRIED_PATHS = (*SIDE_PATHS, DB_STATS)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What the watcher made of one good poll, as recorded."""
+
+    findings: tuple[Finding, ...]
+    vitals: HistoryPoint | None  # what the vitals' history keeps of it
+    changes: tuple[Change, ...]
+    side: tuple[str, ...]  # which of CARRIED_PATHS the poll carried
+    shape: Shape | None  # None in a recording made before shapes were kept
+
+    def facts(self, at: datetime) -> PollFacts:
+        """What an account reads of the poll."""
+        return PollFacts(at, self.shape, self.findings, self.vitals)
+
+
+def derived_document(result: PollResult) -> dict[str, Any]:
+    answers, facts = result.answers, result.facts
+    return {
+        "findings": [
+            [f.code, int(f.severity), f.message, list(f.nodes), list(f.shards)]
+            for f in result.findings
+        ],
+        "vitals": facts.vitals,
+        "changes": [
+            [c.seen_at.isoformat(), c.kind.value, c.message, int(c.severity), c.node]
+            for c in result.changes
+        ],
+        "side": [p for p in CARRIED_PATHS if answers is not None and p in answers.stats],
+        "shape": facts.shape.document() if facts.shape else None,
+    }
+
+
+def derived_of(document: Mapping[str, Any]) -> Derived:
+    return Derived(
+        tuple(
+            Finding(Severity(severity), code, message, tuple(nodes), tuple(shards))
+            for code, severity, message, nodes, shards in document["findings"]
+        ),
+        document.get("vitals"),
+        tuple(
+            Change(datetime.fromisoformat(at), ChangeKind(kind), message, Severity(severity), node)
+            for at, kind, message, severity, node in document["changes"]
+        ),
+        tuple(document.get("side", ())),
+        Shape.from_document(shape) if (shape := document.get("shape")) else None,
+    )
+
+
+def error_document(error: WAError) -> dict[str, Any]:
+    return {
+        "message": str(error),
+        "status": error.status if isinstance(error, ApiStatusError) else None,
+    }

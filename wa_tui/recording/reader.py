@@ -1,0 +1,282 @@
+"""Reading a recording back: whole (`read_recording`, for format 1 and the bundle) or by
+poll (`RecordingFile`, for replay and reports), a damaged file read up to its damage."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from wa_tui.analysis import Change
+from wa_tui.api.answers import Answers
+from wa_tui.api.models import SINGLE_NODE_ID
+from wa_tui.core.errors import ApiStatusError, RecordingError, UnreadableAnswer, WAError
+from wa_tui.recording.codec import Unpacker, encode_answer
+from wa_tui.recording.format import (
+    POLL_COLUMNS,
+    Derived,
+    derived_of,
+)
+
+
+@dataclass(frozen=True)
+class RecordedPoll:
+    at: datetime
+    received: float
+    answers: Answers | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What a recording holds, read back; `stopped` says where reading stopped early."""
+
+    meta: Mapping[str, str]
+    polls: tuple[RecordedPoll, ...]
+    stopped: str | None = None
+
+
+def read_recording(path: Path, expected_shards: int | None = None) -> Recording:
+    """Every complete poll of the recording at `path`, in order. A damaged file gives
+    what could be read, and `stopped` says where and why."""
+    if not path.is_file():
+        raise RecordingError(f"{path}: no such recording")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+    except sqlite3.Error as exc:
+        raise RecordingError(f"{path}: not a wa-tui recording ({exc})") from None
+    reader = PollReader(db, expected_shards)
+    polls: list[RecordedPoll] = []
+    stopped = None
+    try:
+        for row in db.execute(f"SELECT {POLL_COLUMNS} FROM polls ORDER BY id"):
+            try:
+                polls.append(reader.poll(row))
+            except (sqlite3.Error, ValueError, TypeError, KeyError, zlib.error) as exc:
+                if not polls and reader.before_first_keyframe(exc):
+                    continue  # the oldest polls were dropped (--max-size, --keep)
+                why = type(exc).__name__
+                stopped = f"poll {row[0]} is damaged ({why}): replaying the {len(polls)} before it"
+                break
+    except sqlite3.Error as exc:
+        stopped = f"the file is damaged after {len(polls)} polls ({exc})"
+    finally:
+        db.close()
+    return Recording(meta, tuple(polls), stopped)
+
+
+DAMAGE = (sqlite3.Error, ValueError, TypeError, KeyError, zlib.error)
+
+
+class RecordingFile:
+    """A recording opened for replay and reports: each poll's time and outcome held in
+    memory (a day of polls is a few MB), its answers and what was derived from them read
+    when asked. Reading poll after poll follows the streams; a poll anywhere else is read
+    from the keyframe before it, the polls between followed without being parsed."""
+
+    def __init__(self, path: Path, expected_shards: int | None = None) -> None:
+        if not path.is_file():
+            raise RecordingError(f"{path}: no such recording")
+        self.path = path
+        self.stopped: str | None = None  # set when a damaged poll ends what can be read
+        try:
+            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            self.meta: dict[str, str] = dict(self._db.execute("SELECT key, value FROM meta"))
+            rows = self._db.execute(
+                "SELECT id, at, received, error IS NOT NULL, substr(readings, 1, 1) = X'4B' "
+                "FROM polls ORDER BY id"
+            ).fetchall()
+            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.Error as exc:
+            raise RecordingError(f"{path}: not a wa-tui recording ({exc})") from None
+        # What stays after --keep or --max-size starts at a keyframe; a poll before the
+        # first (a recorder that died mid-prune) cannot be read.
+        first = next((i for i, row in enumerate(rows) if row[3] or row[4]), len(rows))
+        rows = rows[first:]
+        self.ids = [row[0] for row in rows]
+        self.ats = [datetime.fromisoformat(row[1]) for row in rows]
+        self.times = [at.timestamp() for at in self.ats]  # the same, to bisect
+        self.received = [row[2] for row in rows]
+        self.failed = [bool(row[3]) for row in rows]
+        self._keyframes = [i for i, row in enumerate(rows) if row[4]]
+        self._index_of = {poll_id: i for i, poll_id in enumerate(self.ids)}
+        self._shards = expected_shards
+        self._cursor: PollReader | None = None
+        self._cursor_at = -1
+        self.indexed = "derived" in tables and self._derived_count() == self.failed.count(False)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _derived_count(self) -> int:
+        first = self.ids[0] if self.ids else 0
+        (count,) = self._db.execute(
+            "SELECT COUNT(*) FROM derived WHERE poll >= ?", (first,)
+        ).fetchone()
+        return count
+
+    def poll(self, index: int) -> RecordedPoll:
+        """Poll `index`: its answers as recorded (RecordingError if it is damaged)."""
+        try:
+            if self._cursor is None or index != self._cursor_at + 1:
+                self._seek(index)
+            assert self._cursor is not None
+            row = self._row(index)
+            poll = self._cursor.poll(row)
+        except DAMAGE as exc:
+            self._cursor = None
+            raise RecordingError(
+                f"poll {self.ids[index]} is damaged ({type(exc).__name__})"
+            ) from None
+        self._cursor_at = index
+        return poll
+
+    def _row(self, index: int) -> tuple[Any, ...]:
+        query = f"SELECT {POLL_COLUMNS} FROM polls WHERE id = ?"
+        row = self._db.execute(query, (self.ids[index],)).fetchone()
+        if row is None:
+            raise KeyError(f"poll {self.ids[index]}")
+        return row
+
+    def _seek(self, index: int) -> None:
+        """The streams brought to just before `index`, from the keyframe before it."""
+        start = max((k for k in self._keyframes if k <= index), default=0)
+        self._cursor = PollReader(self._db, self._shards)
+        query = f"SELECT {POLL_COLUMNS} FROM polls WHERE id >= ? AND id < ? ORDER BY id"
+        for row in self._db.execute(query, (self.ids[start], self.ids[index])):
+            self._cursor.skip(row)
+
+    def derived(self, index: int) -> Derived | None:
+        """What the watcher made of poll `index` (None for a failed poll)."""
+        return self.derived_between(index, index + 1).get(index)
+
+    def derived_between(self, start: int, stop: int, changed: bool = False) -> dict[int, Derived]:
+        """Polls `start` to `stop - 1`, by index (`changed`: only those with changes)."""
+        if start >= stop or not self.indexed:
+            return {}
+        condition = " AND changes > 0" if changed else ""
+        rows = self._db.execute(
+            f"SELECT poll, body FROM derived WHERE poll >= ? AND poll <= ?{condition}",
+            (self.ids[start], self.ids[stop - 1]),
+        )
+        return {
+            self._index_of[poll]: derived_of(json.loads(zlib.decompress(body)))
+            for poll, body in rows
+        }
+
+    def last_with(self, path: str, before: int) -> int | None:
+        """The last poll before `before` that carried the side answer `path`."""
+        if not self.indexed or before <= 0:
+            return None
+        row = self._db.execute(
+            "SELECT MAX(poll) FROM derived WHERE poll < ? AND instr(side, ?) > 0",
+            (self.ids[before], path),
+        ).fetchone()
+        return self._index_of.get(row[0]) if row and row[0] is not None else None
+
+    def changed_before(self, stop: int, most: int) -> list[Change]:
+        """The changes of polls before `stop`, newest first, at most `most`."""
+        if not self.indexed or stop <= 0:
+            return []
+        changes: list[Change] = []
+        rows = self._db.execute(
+            "SELECT body FROM derived WHERE poll <= ? AND changes > 0 ORDER BY poll DESC",
+            (self.ids[stop - 1],),
+        )
+        for (body,) in rows:
+            changes += derived_of(json.loads(zlib.decompress(body))).changes
+            if len(changes) >= most:
+                break
+        return changes[:most]
+
+    def failures(self) -> dict[int, str]:
+        """The failed polls, by index: what kept each from an answer."""
+        rows = self._db.execute("SELECT id, error FROM polls WHERE error IS NOT NULL")
+        return {self._index_of[poll]: error for poll, error in rows if poll in self._index_of}
+
+    def events(self) -> list[tuple[int, str]]:
+        """The recorded events: poll index and what happened."""
+        if not self.indexed:
+            return []
+        rows = self._db.execute("SELECT poll, what FROM events ORDER BY poll")
+        return [(self._index_of[poll], what) for poll, what in rows if poll in self._index_of]
+
+
+class PollReader:
+    """Polls read back in order: blobs cached, the compressed streams followed."""
+
+    def __init__(self, db: sqlite3.Connection, shards: int | None) -> None:
+        self.db = db
+        self.shards = shards
+        self.blobs: dict[int, Any] = {}
+        self.readings, self.stats = Unpacker(), Unpacker()
+
+    def before_first_keyframe(self, exc: Exception) -> bool:
+        return isinstance(exc, ValueError) and "without the poll before it" in str(exc)
+
+    def blob(self, blob_id: int) -> Any:
+        if blob_id not in self.blobs:
+            row = self.db.execute("SELECT body FROM blobs WHERE id = ?", (blob_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"blob {blob_id}")
+            self.blobs[blob_id] = json.loads(zlib.decompress(row[0]))
+        return self.blobs[blob_id]
+
+    def skip(self, row: tuple[Any, ...]) -> None:
+        """Follow the streams past a poll without reading it (a seek to a later one)."""
+        readings, stats = row[5], row[7]
+        if readings:
+            self.readings.advance(readings)
+        if stats:
+            self.stats.advance(stats)
+
+    def poll(self, row: tuple[Any, ...]) -> RecordedPoll:
+        _, at, received, error, support_id, readings, health, stats = row
+        moment = datetime.fromisoformat(at)
+        if error is not None:
+            return RecordedPoll(moment, received, None, error)
+        moving = self.readings.unpack(readings) if readings else {}
+        recorded_stats = self.stats.unpack(stats) if stats else {}
+        answers = Answers(
+            encode_answer(self._support(self.blob(support_id), moving)),
+            self._health(health),
+            moment,
+            self.shards,
+            {path: stats_answer(answer) for path, answer in recorded_stats.items()},
+            received,
+        )
+        return RecordedPoll(moment, received, answers, None)
+
+    def _support(self, manifest: dict[str, Any], moving: dict[str, Any]) -> object:
+        if "raw" in manifest:
+            return manifest["raw"]
+        entries = {
+            node: {**self.blob(blob_id), **moving.get(node, {})}
+            for node, blob_id in manifest["entries"].items()
+        }
+        section = entries.get(SINGLE_NODE_ID, {}) if manifest["shape"] == "single" else entries
+        return {"support": section, **manifest["meta"]}
+
+    def _health(self, health: str) -> bytes | WAError:
+        if health.isdigit():
+            return encode_answer(self.blob(int(health)))
+        return UnreadableAnswer(json.loads(health)["error"])
+
+
+def stats_answer(answer: object) -> bytes | WAError:
+    if isinstance(answer, dict) and set(answer) == {"error"}:
+        document = answer["error"]
+        status = document.get("status")
+        if status:
+            return ApiStatusError(document["message"], "", status=status)
+        return UnreadableAnswer(document["message"])
+    return encode_answer(answer)

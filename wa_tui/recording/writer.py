@@ -1,0 +1,281 @@
+"""The recorder: each poll written in one transaction, secrets masked first, entries stored
+once by content, the oldest polls dropped past `--keep` / `--max-size`."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import sqlite3
+import zlib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from wa_tui import __version__
+from wa_tui.analysis.events import event_of
+from wa_tui.api.answers import Answers, decode_answer
+from wa_tui.api.endpoints import HEALTH, SUPPORT
+from wa_tui.api.models import READING_FIELDS, SINGLE_NODE_ID, is_keyed
+from wa_tui.core import clock
+from wa_tui.core.errors import RecordingError, WAError
+from wa_tui.core.secrets import mask_tree, may_hold_secrets
+from wa_tui.recording.codec import Packer
+from wa_tui.recording.format import (
+    FORMAT,
+    SCHEMA,
+    derived_document,
+    error_document,
+)
+from wa_tui.watch.reader import PollResult, Reader
+from wa_tui.watch.watcher import Consumer, Phase, Update
+
+
+class Recorder:
+    """Writes polls to a recording. One per file; `close()` when done."""
+
+    def __init__(
+        self,
+        path: Path,
+        deployment: str,
+        url: str,
+        max_bytes: int | None = None,
+        keep_seconds: float | None = None,
+    ) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self.keep_seconds = keep_seconds
+        self.polls = 0
+        self._known: dict[bytes, int] = {}  # blob digest -> id, for this session
+        self._readings, self._stats = Packer(), Packer()
+        # Polls recorded without what the watcher made of them (a bundle's copy) are read
+        # here, as the watcher would have: every recording has its `derived` rows.
+        self._reader: Reader | None = None
+        self._codes: frozenset[str] = frozenset()  # of the last good poll, for events
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # 0600 from the first byte
+            os.close(fd)
+            os.chmod(path, 0o600)
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+            self._first = self._id("SELECT COUNT(*) FROM polls") == 0
+        except (OSError, sqlite3.Error) as exc:
+            raise RecordingError(f"cannot record to {path}: {exc}") from None
+        for key, value in {
+            "format": FORMAT,
+            "wa_tui_version": __version__,
+            "deployment": deployment,
+            "url": url,
+        }.items():
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _blob(self, value: object) -> int:
+        raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
+        digest = hashlib.sha256(raw).digest()
+        known = self._known.get(digest)
+        if known is not None:
+            return known
+        row = self._db.execute("SELECT id FROM blobs WHERE digest = ?", (digest,)).fetchone()
+        if row is None:
+            cursor = self._db.execute(
+                "INSERT INTO blobs (digest, body) VALUES (?, ?)", (digest, zlib.compress(raw, 6))
+            )
+            row = (cursor.lastrowid,)
+        self._known[digest] = row[0]
+        return row[0]
+
+    def record(
+        self,
+        at: datetime,
+        received: float,
+        answers: Answers | None,
+        error: str | None,
+        result: PollResult | None = None,
+    ) -> None:
+        """One poll: its answers (masked), or the error that kept it from them; and what
+        the watcher made of it (`result`; read here from the answers when not given)."""
+        if answers is not None and (result is None or result.snapshot is None):
+            result = self._derive(answers)
+        try:
+            self._db.execute("BEGIN")
+            if answers is None:
+                cursor = self._db.execute(
+                    "INSERT INTO polls (at, received, error) VALUES (?, ?, ?)",
+                    (at.isoformat(), received, error or "unknown error"),
+                )
+            else:
+                cursor = self._record_answers(at, received, answers)
+            self._record_derived(cursor.lastrowid, at, result if answers else None)
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise RecordingError(f"cannot write to {self.path}: {exc}") from None
+        self.polls += 1
+        if self.max_bytes is not None or self.keep_seconds is not None:
+            self._drop_oldest(at)
+
+    def _derive(self, answers: Answers) -> PollResult | None:
+        if self._reader is None:
+            self._reader = Reader()
+        try:
+            return self._reader.read(answers)
+        except WAError:
+            return None
+
+    def _record_derived(self, poll: int | None, at: datetime, result: PollResult | None) -> None:
+        """What the watcher made of the poll, and the event it is if it is one."""
+        findings = result.findings if result is not None and result.snapshot else ()
+        changes = result.changes if result is not None else ()
+        if result is not None and result.snapshot is not None:
+            document = derived_document(result)
+            body = zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
+            self._db.execute(
+                "INSERT INTO derived (poll, body, changes, side) VALUES (?, ?, ?, ?)",
+                (poll, body, len(document["changes"]), " ".join(document["side"])),
+            )
+        codes = frozenset(f.code for f in findings)
+        what = event_of(self._codes, codes, changes)
+        if result is not None and result.snapshot is not None:
+            self._codes = codes
+        if what and not self._first:
+            self._db.execute(
+                "INSERT INTO events (poll, at, what) VALUES (?, ?, ?)", (poll, at.isoformat(), what)
+            )
+        self._first = False
+
+    def _record_answers(self, at: datetime, received: float, answers: Answers) -> sqlite3.Cursor:
+        support = _decoded_or_raw(answers.support, SUPPORT)
+        manifest, readings = self._split_support(support)
+        health: str
+        if isinstance(answers.health, WAError):
+            health = json.dumps({"error": str(answers.health)})
+        else:
+            decoded = _decoded_or_raw(answers.health, HEALTH)
+            health = str(self._blob(_masked(decoded, answers.health)))
+        stats = {
+            path: {"error": error_document(body)}
+            if isinstance(body, WAError)
+            else _masked(_decoded_or_raw(body, path), body)
+            for path, body in answers.stats.items()
+        }
+        return self._db.execute(
+            "INSERT INTO polls (at, received, support, readings, health, stats) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                at.isoformat(),
+                received,
+                manifest,
+                self._readings.pack(readings),
+                health,
+                self._stats.pack(stats),
+            ),
+        )
+
+    def _split_support(self, support: object) -> tuple[int, dict[str, Any]]:
+        """The manifest's blob id, and each node's readings: entries stored apart from
+        their readings, so a node that sent the same is not stored again."""
+        section = support.get("support") if isinstance(support, dict) else None
+        if not isinstance(section, dict):
+            return self._blob({"raw": mask_tree(support)}), {}
+        keyed = is_keyed(section)
+        entries = section.items() if keyed else [(SINGLE_NODE_ID, section)]
+        ids, readings = {}, {}
+        for node, entry in entries:
+            if isinstance(entry, dict):
+                moving = {k: entry[k] for k in READING_FIELDS if k in entry}
+                rest = {k: v for k, v in entry.items() if k not in moving}
+                if moving:
+                    readings[node] = moving
+                ids[node] = self._blob(mask_tree(rest))
+            else:
+                ids[node] = self._blob({"raw_entry": mask_tree(entry)})
+        rest_of_answer = {k: v for k, v in support.items() if k != "support"}  # type: ignore[union-attr]
+        shape = "keyed" if keyed else "single"
+        return self._blob({"meta": rest_of_answer, "shape": shape, "entries": ids}), readings
+
+    def _drop_oldest(self, now: datetime) -> None:
+        """--keep / --max-size: the oldest polls go (and blobs only they used). What
+        stays starts at a keyframe, so it replays from its first poll."""
+        keep_from = None
+        if self.keep_seconds is not None:
+            horizon = datetime.fromtimestamp(now.timestamp() - self.keep_seconds, now.tzinfo)
+            keep_from = self._id("SELECT MIN(id) FROM polls WHERE at >= ?", horizon.isoformat())
+        too_big = self.max_bytes is not None and self.path.stat().st_size > self.max_bytes
+        if too_big:  # a tenth of the polls at a time
+            tenth = self._id(
+                "SELECT id FROM polls ORDER BY id LIMIT 1 OFFSET (SELECT COUNT(*) / 10 FROM polls)"
+            )
+            keep_from = max(keep_from or 0, tenth or 0)
+        if keep_from is None:
+            return
+        keyframe = self._id(
+            "SELECT MAX(id) FROM polls WHERE id <= ? AND substr(readings, 1, 1) = X'4B'", keep_from
+        )
+        if keyframe is None or keyframe <= (self._id("SELECT MIN(id) FROM polls") or 0):
+            return
+        for table, column in (("polls", "id"), ("derived", "poll"), ("events", "poll")):
+            self._db.execute(f"DELETE FROM {table} WHERE {column} < ?", (keyframe,))
+        self._forget_unused_blobs()
+        if too_big:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("VACUUM")
+
+    def _id(self, query: str, *parameters: object) -> int | None:
+        row = self._db.execute(query, parameters).fetchone()
+        return row[0] if row else None
+
+    def _forget_unused_blobs(self) -> None:
+        used: set[int] = set()
+        for (manifest_id,) in self._db.execute("SELECT DISTINCT support FROM polls"):
+            if manifest_id is None:
+                continue
+            used.add(manifest_id)
+            manifest = self._read_blob(manifest_id)
+            used.update(manifest.get("entries", {}).values())
+        for (health,) in self._db.execute("SELECT DISTINCT health FROM polls"):
+            if health and health.isdigit():
+                used.add(int(health))
+        all_ids = {row[0] for row in self._db.execute("SELECT id FROM blobs")}
+        unused = all_ids - used
+        self._db.executemany("DELETE FROM blobs WHERE id = ?", [(i,) for i in unused])
+        self._known = {d: i for d, i in self._known.items() if i not in unused}
+
+    def _read_blob(self, blob_id: int) -> Any:
+        (body,) = self._db.execute("SELECT body FROM blobs WHERE id = ?", (blob_id,)).fetchone()
+        return json.loads(zlib.decompress(body))
+
+
+def _masked(value: object, raw: bytes) -> object:
+    return mask_tree(value) if may_hold_secrets(raw) else value
+
+
+def _decoded_or_raw(body: bytes, path: str) -> object:
+    """An answer as JSON, or (not JSON at all) as text, so a replay meets it as it was."""
+    try:
+        return decode_answer(body, path)
+    except WAError:
+        return {"__raw__": body.decode("utf-8", "replace")}
+
+
+def recording_consumer(recorder: Recorder) -> Consumer:
+    """A watcher's subscriber that records each poll (in a thread: SQLite and zlib take
+    milliseconds the event loop keeps for keys)."""
+
+    async def record(update: Update) -> None:
+        result = update.result
+        if update.phase is not Phase.POLLED or result is None:
+            return
+        answers = result.answers
+        at = answers.fetched_at if answers else clock.now()
+        received = answers.received if answers else clock.monotonic()
+        error = None if answers else str(result.error)
+        await asyncio.to_thread(recorder.record, at, received, answers, error, result)
+
+    return record

@@ -1,0 +1,164 @@
+"""A poll's answers read into its result: the snapshot, what changed, the vitals, the
+findings and the summary. The `Reader` keeps what that needs between polls and fetches
+nothing, so a replay reads recorded answers exactly as the poller reads live ones."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from wa_tui.analysis import Change, Finding, Thresholds, analyse, diff
+from wa_tui.analysis.accounting import PollFacts, Shape
+from wa_tui.analysis.changes import restarts
+from wa_tui.analysis.forecast import ForecastThresholds, ForecastTracker
+from wa_tui.analysis.summary import Summary
+from wa_tui.analysis.vitals import (
+    KNOWN_FAMILIES,
+    Vitals,
+    VitalsThresholds,
+    VitalsTracker,
+    history_point,
+)
+from wa_tui.analysis.webhook import (
+    WebhookView,
+    webhook_findings,
+    with_webhook_advice,
+)
+from wa_tui.api.answers import Answers, not_served
+from wa_tui.api.endpoints import (
+    SETTINGS,
+    STATS,
+    WEBHOOK_CA,
+    WEBHOOK_PROBE,
+)
+from wa_tui.api.metrics import MetricsAnswer
+from wa_tui.api.models import Snapshot
+from wa_tui.api.settings import read_settings
+from wa_tui.api.webhook_probe import WebhookProbe
+from wa_tui.core.errors import ApiStatusError, WAError
+
+if TYPE_CHECKING:
+    pass
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """What one poll produced: a fresh snapshot with its findings and what changed since
+    the last good one, or the error that kept it from a snapshot."""
+
+    snapshot: Snapshot | None
+    error: WAError | None
+    findings: tuple[Finding, ...] = ()
+    changes: tuple[Change, ...] = ()
+    vitals: Vitals | None = None
+    answers: Answers | None = None  # as sent (for a recorder)
+    summary: Summary | None = None  # the numbers every view shows
+    # The settings and the last webhook probe.
+    webhook: WebhookView = field(default_factory=WebhookView)
+
+    @cached_property
+    def shape(self) -> Shape | None:
+        """The primary master and the shards in trouble, for an account (made only when
+        one is kept or recorded)."""
+        if self.snapshot is None or self.summary is None:
+            return None
+        return Shape.of(self.snapshot, self.summary)
+
+    @cached_property
+    def facts(self) -> PollFacts:
+        """What an account reads of a good poll (and the recorder writes of it): made
+        once, however many consumers read it."""
+        assert self.snapshot is not None
+        point = history_point(self.vitals) if self.vitals else None
+        return PollFacts(self.snapshot.fetched_at, self.shape, self.findings, point)
+
+
+class Reader:
+    """Answers become a result: the snapshot (nodes unchanged since the last reused), what
+    changed, the vitals and the findings of both, and their summary. Keeps what that
+    needs between polls (the last good snapshot, the counters behind the rates); fetches
+    nothing, so a replay reads recorded answers exactly as the poller reads live ones."""
+
+    def __init__(
+        self,
+        thresholds: Thresholds | None = None,
+        vitals_thresholds: VitalsThresholds | None = None,
+        forecast_thresholds: ForecastThresholds | None = None,
+    ) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self.vitals = VitalsTracker(vitals_thresholds)
+        self.forecasts = ForecastTracker(forecast_thresholds)
+        self.last_good: Snapshot | None = None
+        self.findings: tuple[Finding, ...] = ()
+        self.summary: Summary | None = None  # of the last good snapshot
+        self.not_served: dict[str, str] = {}  # path -> what the vitals say of it
+        self.webhook = WebhookView()
+        self.webhook_ca: bytes | None = None  # the PEM the deployment holds, if any
+
+    def read(self, answers: Answers, remember: bool = True) -> PollResult:
+        """The result of one poll's answers, worst findings first (`remember` False: not
+        kept in the vitals' history, as a replay does with the poll it warms up on)."""
+        snapshot = answers.read(self.last_good)
+        changes = list(diff(self.last_good, snapshot)) if self.last_good else []
+        vitals = None
+        if any(path in STATS for path in answers.stats) or self.not_served:
+            vitals = self.vitals.update(
+                self._stats(answers), snapshot.fetched_at, answers.received, remember
+            )
+            changes += restarts(vitals.restarted, snapshot.fetched_at)
+        self.read_webhook(answers.stats)
+        findings = analyse(snapshot, self.thresholds, now=snapshot.fetched_at)
+        findings += self.vitals.findings(snapshot.fetched_at)
+        latest = self.vitals.latest
+        self.forecasts.update(snapshot, latest.callback_queue if latest else None)
+        findings += self.forecasts.findings()
+        webhook = self.webhook
+        findings += webhook_findings(webhook.settings, webhook.probe, findings, self.thresholds)
+        findings = with_webhook_advice(findings, webhook.settings, webhook.probe)
+        findings.sort(key=lambda f: -f.severity)
+        self.last_good, self.findings = snapshot, tuple(findings)
+        self.summary = Summary.of(snapshot, self.findings, self.vitals.latest)
+        return PollResult(
+            snapshot, None, self.findings, tuple(changes), vitals, answers, self.summary, webhook
+        )
+
+    def read_webhook(self, side: Mapping[str, bytes | WAError]) -> None:
+        """The settings, the webhook CA and a probe, when answers beside support and
+        health (`side`, by path) carry them."""
+        view = self.webhook
+        settings = side.get(SETTINGS)
+        if isinstance(settings, bytes):
+            try:
+                view = replace(view, settings=read_settings(settings), note=None)
+            except WAError as error:
+                view = replace(view, note=f"✖ {error}")
+        elif isinstance(settings, WAError):
+            unavailable = f"not available (HTTP {getattr(settings, 'status', '?')})"
+            view = replace(
+                view, settings=None, note=unavailable if not_served(settings) else f"✖ {settings}"
+            )
+        ca = side.get(WEBHOOK_CA)
+        if isinstance(ca, bytes):
+            self.webhook_ca, view = ca, replace(view, ca_uploaded=True)
+        elif isinstance(ca, ApiStatusError) and ca.status == 404:
+            self.webhook_ca, view = None, replace(view, ca_uploaded=False)
+        probe = side.get(WEBHOOK_PROBE)
+        if isinstance(probe, bytes):
+            view = replace(view, probe=WebhookProbe.from_document(json.loads(probe)))
+        self.webhook = view
+
+    def _stats(self, answers: Answers) -> dict[str, MetricsAnswer | str]:
+        """Each stats answer, or what the vitals say instead."""
+        read: dict[str, MetricsAnswer | str] = dict(self.not_served)
+        for path, answer in answers.read_stats(KNOWN_FAMILIES).items():
+            self.not_served.pop(path, None)
+            if isinstance(answer, WAError) and not_served(answer):
+                status = getattr(answer, "status", "?")
+                self.not_served[path] = f"not available from this deployment (HTTP {status})"
+                read[path] = self.not_served[path]
+            else:
+                read[path] = answer if isinstance(answer, MetricsAnswer) else f"✖ {answer}"
+        return read
