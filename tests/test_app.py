@@ -9,7 +9,7 @@ from pathlib import Path
 from textual.widgets import Static
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import (
+from tests.helpers import (
     SIZE,
     burst,
     event_log_text,

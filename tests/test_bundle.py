@@ -7,15 +7,13 @@ import json
 import os
 import stat
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 from tests.conftest import StartSimulator
-from tests.test_recording import SECRETS, _record
+from tests.helpers import SECRETS, WA_TUI, record_polls
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
 
-WA_TUI = [sys.executable, "-m", "wa_tui"]
 PHONE = "+15550100123"
 
 
@@ -75,7 +73,7 @@ def test_a_bundle_from_a_recording_has_its_changes_and_can_drop_phones(
     deployment = SimDeployment.multiconnect(8, spares=2)
     server = start_simulator(deployment, story=demo_story(deployment), step_seconds=3600)
     recording = tmp_path / "story.db"
-    asyncio.run(_record(server, recording, steps=12))
+    asyncio.run(record_polls(server, recording, steps=12))
     output = tmp_path / "from-recording.tar.gz"
     done = _run(
         "bundle", "--from-recording", str(recording), "--redact-phone", "--output", str(output)
@@ -102,7 +100,7 @@ def test_the_folder_inside_is_the_name_without_tgz(
 async def test_b_in_replay_hands_over_the_poll_on_screen_and_the_minutes_up_to_it(
     start_simulator: StartSimulator, tmp_path: Path
 ) -> None:
-    from tests.ui_helpers import SIZE, wait_for
+    from tests.helpers import SIZE, wait_for
     from wa_tui.core.secrets import mask_tree
     from wa_tui.recording.reader import read_recording
     from wa_tui.recording.replay import ReplayWatcher
@@ -111,7 +109,7 @@ async def test_b_in_replay_hands_over_the_poll_on_screen_and_the_minutes_up_to_i
     deployment = SimDeployment.multiconnect(8, spares=2)
     server = start_simulator(deployment, story=demo_story(deployment), step_seconds=3600)
     recording = tmp_path / "story.db"
-    await _record(server, recording, steps=8)
+    await record_polls(server, recording, steps=8)
     watcher = ReplayWatcher.open(recording)
     app = ReplayApp(watcher)
     folder = Path(os.environ["XDG_DATA_HOME"]) / "wa-tui"

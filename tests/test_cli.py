@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from tests.helpers import WA_TUI
 from wa_tui import __version__
-
-WA_TUI = [sys.executable, "-m", "wa_tui"]
 
 
 @pytest.fixture

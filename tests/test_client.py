@@ -13,7 +13,7 @@ import trustme
 
 from tests import conftest
 from tests.conftest import StartSimulator, read_snapshot
-from tests.test_faults import FAILING, HARMLESS
+from tests.helpers import FAILING, HARMLESS
 from wa_tui.api.auth import Credentials
 from wa_tui.api.client import WAClient
 from wa_tui.api.endpoints import APP_STATS, METRICS

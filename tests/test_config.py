@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import WA_TUI
 from wa_tui.config import ConfigError, add_deployment, config_path, load
-
-WA_TUI = [sys.executable, "-m", "wa_tui"]
 
 GOOD = """
 [defaults]

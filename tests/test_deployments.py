@@ -10,7 +10,7 @@ import pytest
 import trustme
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import SIZE, plain, screen_text, until_nodes, wait_for
+from tests.helpers import SIZE, plain, screen_text, until_nodes, wait_for
 from wa_tui.api.auth import Credentials
 from wa_tui.simulator import SimulatorServer
 from wa_tui.ui.app import WaTuiApp

@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from tests.ui_helpers import SIZE, plain, target_for, until_nodes, wait_for
+from tests.helpers import FAILING, HARMLESS, SIZE, plain, target_for, until_nodes, wait_for
 from wa_tui.cli.main import main
 from wa_tui.simulator import SimulatorServer
 from wa_tui.simulator.faults import Fault, FaultPlan
@@ -15,26 +15,9 @@ from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.node_table import NodeTable
 from wa_tui.ui.status_bar import StatusBar
 
-# What the one line says for each fault that keeps wa-tui from data.
-FAILING = {
-    Fault.HANG: "no answer from",
-    Fault.RESET: "broke mid-answer",
-    Fault.HTTP_500: "HTTP 500, error 1014: Internal error",
-    Fault.HTML_502: "HTTP 502: 502 Bad Gateway (HTML page, likely from a proxy)",
-    Fault.HTTP_503: "HTTP 503, error 1011: Service not ready",
-    Fault.HTML_504: "HTTP 504: 504 Gateway Time-out (HTML page",
-    Fault.RATE_LIMITED: "HTTP 429, error 1015",
-    Fault.MALFORMED: "an answer that is not JSON",
-    Fault.TRUNCATED: "broke mid-answer",
-    Fault.EMPTY: "an empty answer",
-    Fault.WRONG_SHAPE: "the answer has no 'support' section",
-    Fault.HUGE: "answer larger than 32 MiB, refused",
-    Fault.DRIP: "no answer from",
-}
 # A hang or a drip is cut at the deadline: 1 s. Refusing a huge answer means reading
 # 32 MiB of it first, which on a busy machine takes longer than that.
 DEADLINE = {Fault.HUGE: 15.0}
-HARMLESS = (Fault.LATENCY, Fault.REVOKED)  # slower, or one more login: the data still comes
 
 
 def test_every_fault_is_covered() -> None:

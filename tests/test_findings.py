@@ -7,8 +7,9 @@ import asyncio
 import pytest
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import target_for
+from tests.helpers import target_for
 from wa_tui.analysis import Finding, Severity, Thresholds, analyse, node_severity
+from wa_tui.api.answers import Unread
 from wa_tui.api.models import build_snapshot
 from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.watch.watcher import Watcher
@@ -70,7 +71,7 @@ async def test_an_older_build_keeps_the_topology_and_says_vitals_are_not_availab
     assert result.snapshot is not None and len(result.snapshot.nodes) == 12
     assert first.vitals is not None
     assert first.vitals.unavailable == {
-        path: "not available from this deployment (HTTP 404)"
+        path: Unread("not available from this deployment (HTTP 404)", failed=False)
         for path in ("/metrics", "/v1/stats/app", "/v1/stats/db")
     }
     # Asked once, then left alone: no request per poll to what is not there.
@@ -147,5 +148,12 @@ def test_odd_values_degrade_to_a_finding_or_a_blank(odd: dict) -> None:
             "c:1": {"role": "coreapp", "socket_conn": "UP", **odd},
         }
     }
-    findings = analyse(build_snapshot(support, None))
-    assert all(isinstance(f, Finding) for f in findings)
+    snapshot = build_snapshot(support, None)
+    node = snapshot.by_id["c:1"]
+    # One odd node never fails the snapshot, nor becomes a node in error.
+    assert [n.id for n in snapshot.nodes] == ["m:1", "c:1"] and not node.errors
+    # What came is kept as it came, for the detail to show.
+    assert {key: snapshot.raw(node)[key] for key in odd} == odd
+    # The odd node owns no shard it could not name: shard 0 is unassigned, said so.
+    assert node.shards == ()
+    assert "SHARD_UNASSIGNED" in {f.code for f in analyse(snapshot)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import SIZE, screen_text, target_for, wait_for
+from tests.helpers import SIZE, screen_text, target_for, wait_for
 from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.fleet_screen import FleetScreen, FleetTable

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import SIMULATED_START, StartSimulator
-from tests.ui_helpers import target_for
+from tests.helpers import target_for
 from wa_tui.analysis import Severity
 from wa_tui.analysis.forecast import ForecastTracker, fit
 from wa_tui.simulator.scenarios import QUEUE_GROWTH_PER_SECOND, SCENARIOS

@@ -19,31 +19,21 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import SIZE, event_log_text, make_app, plain, screen_text, wait_for
-from wa_tui.simulator import SimDeployment, SimulatorServer
+from tests.helpers import (
+    HOSTILE_ID,
+    OSC_52,
+    SECRET,
+    SIZE,
+    event_log_text,
+    hostile_deployment,
+    make_app,
+    plain,
+    screen_text,
+    wait_for,
+)
+from wa_tui.simulator import SimulatorServer
 from wa_tui.ui.findings_panel import FindingsPanel
 from wa_tui.ui.node_table import NodeTable
-
-HOSTILE_ID = "evil[bold red]x[/]\x1b]0;owned\x07:c\x1b[2J"
-SECRET = "Sup3r-S3cret-db-pw"
-OSC_52 = "\x1b]52;c;ZXZpbA==\x07"  # would write the user's clipboard
-
-
-def hostile_deployment() -> SimDeployment:
-    deployment = SimDeployment.multiconnect(2, spares=1)
-    core = deployment.serving_coreapps()[0]  # owns shard 0: third row
-    del deployment.nodes[core.id]
-    core.id = HOSTILE_ID
-    deployment.nodes[HOSTILE_ID] = core
-    core.version = "[link=https://evil.example]v9[/link]"
-    core.socket_conn = "\x1b[31mUP\x1b[0m"
-    core.debug_info = "[blink]+1555[/blink]\r\x08"
-    core.extra = {
-        "env": ["TZ=UTC", f"CLIP={OSC_52}", f"WA_DB_PASSWORD={SECRET}"],
-        "unknown_field": {"deep": "\x1b[2J[reverse]boom[/]", "n": -(10**30)},
-        "x" * 10_000: "a very long key",
-    }
-    return deployment
 
 
 @pytest.fixture
@@ -164,7 +154,7 @@ def test_snapshot_and_check_output_are_safe(hostile: SimulatorServer) -> None:
 
 
 async def test_show_secrets_reveals_only_after_confirmation(hostile: SimulatorServer) -> None:
-    from tests.ui_helpers import target_for
+    from tests.helpers import target_for
     from wa_tui.ui.app import WaTuiApp
     from wa_tui.ui.confirm_screen import ConfirmScreen
 

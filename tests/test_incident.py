@@ -16,7 +16,7 @@ import pytest
 from textual.widgets import OptionList, Static
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import plain, target_for, until_nodes, wait_for
+from tests.helpers import plain, target_for, until_nodes, wait_for
 from wa_tui.analysis.accounting import Account
 from wa_tui.cli.main import main
 from wa_tui.core import clock

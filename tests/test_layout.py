@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import make_app, row_texts, screen_text, until_nodes, wait_for
+from tests.helpers import make_app, row_texts, screen_text, until_nodes, wait_for
 from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.node_table import NodeTable, short_id
@@ -89,7 +89,7 @@ async def test_the_node_list_fits_without_sideways_scrolling(
 
 
 async def test_at_160x50_only_the_detail_stretches(start_simulator: StartSimulator) -> None:
-    from tests.ui_helpers import plain
+    from tests.helpers import plain
     from wa_tui.ui.event_log import EventLog
     from wa_tui.ui.findings_panel import FindingsPanel
     from wa_tui.ui.topology import TopologyView

@@ -12,7 +12,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import SIZE, burst, target_for, until_nodes, wait_for
+from tests.helpers import SIZE, burst, target_for, until_nodes, wait_for
 from wa_tui.api.models import Node
 from wa_tui.api.node_logs import LogsRefused, logs_command
 from wa_tui.simulator import SimDeployment

@@ -33,9 +33,14 @@ from textual.geometry import Size
 from textual.pilot import Pilot
 
 from tests.conftest import HANGS, StartSimulator
-from tests.test_hostile import hostile_deployment
-from tests.test_recording import _record
-from tests.ui_helpers import post_clicks, post_key, post_mouse, target_for
+from tests.helpers import (
+    hostile_deployment,
+    post_clicks,
+    post_key,
+    post_mouse,
+    record_polls,
+    target_for,
+)
 from wa_tui.api.auth import Credentials
 from wa_tui.recording.replay import ReplayWatcher
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
@@ -204,7 +209,7 @@ async def scenes(start_simulator: StartSimulator, tmp_path: Path) -> dict[str, S
     hostile = start_simulator(hostile_deployment(), faults=faults)
     recorded = SimDeployment.multiconnect(8, spares=2)
     server = start_simulator(recorded, story=demo_story(recorded), step_seconds=3600)
-    await _record(server, tmp_path / "monkey.db", steps=6)
+    await record_polls(server, tmp_path / "monkey.db", steps=6)
     return {scene.name: scene for scene in _scenes(story, hostile, tmp_path)}
 
 

@@ -22,8 +22,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 
 from tests.conftest import StartSimulator
-from tests.test_prometheus import _prometheus_serving, _query, _require, _until
-from tests.ui_helpers import target_for
+from tests.helpers import (
+    prometheus_query,
+    prometheus_serving,
+    require_binary,
+    target_for,
+    until_answered,
+)
 from wa_tui.analysis.summary import Summary
 from wa_tui.outputs.check import Source, check_line, snapshot_json
 from wa_tui.outputs.exporter import Exporter
@@ -208,17 +213,17 @@ async def test_every_scenario_reads_the_same_through_every_consumer(
 async def test_the_fleet_from_prometheus_reads_what_the_live_fleet_shows(
     start_simulator: StartSimulator, tmp_path: Path
 ) -> None:
-    _require("prometheus")
+    require_binary("prometheus")
     async with _exporting(start_simulator) as exporter:
         config = tmp_path / "prometheus.yml"
         config.write_text(
             "global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: wa-tui\n"
             f"    static_configs: [{{targets: ['127.0.0.1:{exporter.port}']}}]\n"
         )
-        with _prometheus_serving(config, tmp_path) as port:
-            query = _query(port)
+        with prometheus_serving(config, tmp_path) as port:
+            query = prometheus_query(port)
             everyone = f"count(wa_shards_owned) == {len(exporter.watchers)}"
-            await asyncio.to_thread(_until, lambda: query(everyone), 60)
+            await asyncio.to_thread(until_answered, lambda: query(everyone), 60)
             url = f"http://127.0.0.1:{port}"
             async with httpx.AsyncClient(base_url=url) as client:
                 rows = {row.deployment: row for row in await rows_from_prometheus(client)}

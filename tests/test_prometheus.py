@@ -5,24 +5,25 @@ with how to install them; under CI=true it fails instead."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import target_for
+from tests.helpers import (
+    prometheus_query,
+    prometheus_serving,
+    require_binary,
+    scrape_until,
+    target_for,
+    until_answered,
+)
 from wa_tui.outputs.exporter import Exporter
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.simulator.scenarios import SCENARIOS
@@ -30,44 +31,8 @@ from wa_tui.simulator.scenarios import SCENARIOS
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "prometheus"
 
 
-def _require(binary: str) -> str:
-    found = shutil.which(binary)
-    if found is None:
-        message = f"{binary} is missing: apt-get install -y prometheus (Debian's package)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as answer:
-        return answer.read().decode()
-
-
-async def _scrape_until(exporter: Exporter, marker: str) -> tuple[str, str]:
-    """Serve `exporter` until its /metrics shows `marker`: that text, and /healthz's."""
-    ready = asyncio.Event()
-    serving = asyncio.create_task(exporter.serve("127.0.0.1", 0, ready))
-    try:
-        await ready.wait()
-        base = f"http://127.0.0.1:{exporter.port}"
-        async with asyncio.timeout(20):
-            while marker not in (text := await asyncio.to_thread(_get, f"{base}/metrics")):
-                await asyncio.sleep(0.1)
-        return text, await asyncio.to_thread(_get, f"{base}/healthz")
-    finally:
-        serving.cancel()
-
-
 def test_alert_rules_pass_promtool_check_and_their_unit_tests() -> None:
-    promtool = _require("promtool")
+    promtool = require_binary("promtool")
     for args in (
         ["check", "rules", "wa-tui-rules.yml"],
         ["test", "rules", "wa-tui-rules.test.yml"],
@@ -80,7 +45,7 @@ def test_alert_rules_pass_promtool_check_and_their_unit_tests() -> None:
 async def test_exporter_serves_state_and_findings(start_simulator: StartSimulator) -> None:
     server = start_simulator(SCENARIOS["socket-down"]())
     exporter = Exporter([target_for(server, interval=0.2, name='prod "eu"\n')])
-    text, health = await _scrape_until(exporter, "wa_finding")
+    text, health = await scrape_until(exporter, "wa_finding")
     families = {f.name: f for f in text_string_to_metric_families(text)}
     (up,) = families["wa_up"].samples
     assert up.labels == {"deployment": 'prod "eu"\\x0a'} and up.value == 1.0
@@ -124,7 +89,7 @@ def exporter_process(start_simulator: StartSimulator) -> Iterator[tuple[str, Sim
 def test_prometheus_scrapes_the_exporter_and_sees_a_finding(
     exporter_process: tuple[str, SimulatorServer], tmp_path: Path
 ) -> None:
-    _require("prometheus")
+    require_binary("prometheus")
     exporter, _ = exporter_process
     config = tmp_path / "prometheus.yml"
     config.write_text(
@@ -133,41 +98,20 @@ def test_prometheus_scrapes_the_exporter_and_sees_a_finding(
         "scrape_configs:\n"
         f"  - job_name: wa-tui\n    static_configs: [{{targets: ['{exporter}']}}]\n"
     )
-    with _prometheus_serving(config, tmp_path) as port:
-        query = _query(port)
-        up = _until(lambda: query("wa_up"), 60)
+    with prometheus_serving(config, tmp_path) as port:
+        query = prometheus_query(port)
+        up = until_answered(lambda: query("wa_up"), 60)
         assert [r["value"][1] for r in up] == ["1"]
-        finding = _until(lambda: query('wa_finding{code="SOCKET_DOWN"}'), 30)
+        finding = until_answered(lambda: query('wa_finding{code="SOCKET_DOWN"}'), 30)
         assert finding[0]["metric"]["severity"] == "critical"
         sockets = query('wa_node_socket{state="DN"}')
         assert len(sockets) >= 3  # the broken owner, the secondary master, two spares
-        alerts = _until(lambda: query('ALERTS{alertname="WaSocketDown"}'), 30)
+        alerts = until_answered(lambda: query('ALERTS{alertname="WaSocketDown"}'), 30)
         assert alerts[0]["metric"]["alertstate"] in ("pending", "firing")
-        _until(lambda: query("wa_deployment_info"), 30)
+        until_answered(lambda: query("wa_deployment_info"), 30)
         assert asyncio.run(_fleet_from(f"http://127.0.0.1:{port}")) == [
             (exporter_process[1].url.split("://")[1], "✖", "SOCKET_DOWN", "8/8")
         ]
-
-
-@contextmanager
-def _prometheus_serving(config: Path, folder: Path) -> Iterator[int]:
-    """Debian's Prometheus with `config`, its data in `folder`: the port it listens on."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            _require("prometheus"),
-            f"--config.file={config}",
-            f"--storage.tsdb.path={folder / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 async def _fleet_from(url: str) -> list[tuple[str, ...]]:
@@ -190,35 +134,12 @@ async def _fleet_from(url: str) -> list[tuple[str, ...]]:
         return [tuple(table.cells(name)[c].plain for c in columns) for name in table.keys]
 
 
-def _query(port: int) -> Callable[[str], list[dict]]:
-    def query(expression: str) -> list[dict]:
-        url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode(
-            {"query": expression}
-        )
-        try:
-            answer = json.loads(_get(url))
-        except OSError:
-            return []  # not listening yet
-        return answer["data"]["result"] if answer.get("status") == "success" else []
-
-    return query
-
-
-def _until(ask: Callable[[], list[dict]], timeout: float) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while not (found := ask()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Prometheus never answered within {timeout}s")
-        time.sleep(0.5)
-    return found
-
-
 def test_the_demo_simulator_exports_every_node(start_simulator: StartSimulator) -> None:
     """Every node of an 8-shard deployment is exported with its role."""
     server = start_simulator(SimDeployment.multiconnect(8))
 
     exporter = Exporter([target_for(server, interval=0.2)])
-    text, _ = asyncio.run(_scrape_until(exporter, "wa_node_role"))
+    text, _ = asyncio.run(scrape_until(exporter, "wa_node_role"))
     families = {f.name: f for f in text_string_to_metric_families(text)}
     roles = [s.labels["role"] for s in families["wa_node_role"].samples]
     assert roles.count("primary_master") == 1 and len(roles) == 12

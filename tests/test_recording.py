@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import SIZE, row_texts, target_for, wait_for
+from tests.helpers import SECRETS, SIZE, record_polls, row_texts, target_for, wait_for
 from wa_tui.api.endpoints import DB_STATS
 from wa_tui.api.models import Role
 from wa_tui.core.errors import RecordingError
@@ -27,29 +27,7 @@ from wa_tui.recording.replay import ReplayWatcher
 from wa_tui.recording.writer import Recorder, recording_consumer
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
 from wa_tui.ui.replay_app import ReplayApp
-from wa_tui.watch.targets import Target
 from wa_tui.watch.watcher import Watcher
-
-SECRETS = ("Sup3r-S3cret-db-pw", "k-8d1f4a77c2e94b0f")
-
-
-async def _record(
-    server: SimulatorServer, path: Path, steps: int, db_stats_every: float = 60.0
-) -> None:
-    """A poll after each step of the story (and one before it)."""
-    recorder = Recorder(path, "demo", server.url)
-    target = target_for(server, name="demo")
-    settings = target.settings.model_copy(update={"db_stats_interval": db_stats_every})
-    target = Target(target.name, target.url, target.credentials, settings, target.verify)
-    async with Watcher(target) as watcher:
-        watcher.subscribe(recording_consumer(recorder), "the recorder")
-        for step in range(steps + 1):
-            if step:
-                server.advance()
-            await watcher.poll()
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.3)  # the last write
-    recorder.close()
 
 
 @pytest.fixture
@@ -67,7 +45,7 @@ async def test_a_recorded_story_replays_its_failover_both_ways(
     story_server: SimulatorServer, tmp_path: Path
 ) -> None:
     path = tmp_path / "story.db"
-    await _record(story_server, path, steps=14)
+    await record_polls(story_server, path, steps=14)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     watcher = ReplayWatcher.open(path)
     assert len(watcher) == 15 and watcher.recording.stopped is None
@@ -86,7 +64,7 @@ async def test_a_recorded_story_replays_its_failover_both_ways(
 
 def test_nothing_secret_is_written(story_server: SimulatorServer, tmp_path: Path) -> None:
     path = tmp_path / "secret.db"
-    asyncio.run(_record(story_server, path, steps=2))
+    asyncio.run(record_polls(story_server, path, steps=2))
     with sqlite3.connect(path) as db:
         bodies = [zlib.decompress(b).decode() for (b,) in db.execute("SELECT body FROM blobs")]
     for poll in read_recording(path).polls:
@@ -100,7 +78,7 @@ def test_nothing_secret_is_written(story_server: SimulatorServer, tmp_path: Path
 def test_unchanged_entries_are_stored_once(story_server: SimulatorServer, tmp_path: Path) -> None:
     path = tmp_path / "steady.db"
     story_server.story = None
-    asyncio.run(_record(story_server, path, steps=0))
+    asyncio.run(record_polls(story_server, path, steps=0))
     with sqlite3.connect(path) as db:
         blobs_after_one = db.execute("SELECT COUNT(*) FROM blobs").fetchone()[0]
 
@@ -150,7 +128,7 @@ def test_a_damaged_file_replays_what_is_readable(
     story_server: SimulatorServer, tmp_path: Path
 ) -> None:
     path = tmp_path / "damaged.db"
-    asyncio.run(_record(story_server, path, steps=5))
+    asyncio.run(record_polls(story_server, path, steps=5))
     with sqlite3.connect(path) as db:
         db.execute("UPDATE polls SET readings = x'00ff' WHERE id = 4")
     recording = read_recording(path)
@@ -164,7 +142,7 @@ def test_a_damaged_file_replays_what_is_readable(
 
 async def test_replay_on_the_dashboard(story_server: SimulatorServer, tmp_path: Path) -> None:
     path = tmp_path / "screen.db"
-    await _record(story_server, path, steps=14)
+    await record_polls(story_server, path, steps=14)
     watcher = ReplayWatcher.open(path)
     app = ReplayApp(watcher)
     async with app.run_test(size=SIZE) as pilot:
@@ -229,7 +207,7 @@ async def test_replay_shows_the_change_log_as_it_was(
     from wa_tui.ui.event_log import EventLog
 
     path = tmp_path / "log.db"
-    await _record(story_server, path, steps=14)
+    await record_polls(story_server, path, steps=14)
     watcher = ReplayWatcher.open(path)
     app = ReplayApp(watcher)
     async with app.run_test(size=SIZE) as pilot:
@@ -249,11 +227,11 @@ async def test_replay_help_and_palette_list_the_dashboard_keys_too(
 ) -> None:
     from textual.command import CommandPalette
 
-    from tests.ui_helpers import screen_text
+    from tests.helpers import screen_text
     from wa_tui.keys import DASHBOARD, REPLAY
 
     path = tmp_path / "keys.db"
-    await _record(story_server, path, steps=2)
+    await record_polls(story_server, path, steps=2)
     app = ReplayApp(ReplayWatcher.open(path))
     async with app.run_test(size=(160, 70)) as pilot:
         await pilot.press("question_mark")
@@ -273,7 +251,7 @@ def test_recordings_are_read_replayed_and_bundled_without_the_http_client(
     story_server: SimulatorServer, tmp_path: Path
 ) -> None:
     path = tmp_path / "light.db"
-    asyncio.run(_record(story_server, path, steps=2))
+    asyncio.run(record_polls(story_server, path, steps=2))
     code = (
         "import sys; from pathlib import Path\n"
         "from wa_tui.recording.bundle import handover_of, write_bundle\n"
@@ -304,7 +282,7 @@ async def test_a_poll_reached_by_a_jump_shows_what_playing_up_to_it_showed(
     every poll so reached shows what playing through the recording showed, and what the
     live watcher raised (the recorder wrote its findings)."""
     path = tmp_path / "story.db"
-    await _record(story_server, path, steps=16, db_stats_every=0.2)  # every few polls
+    await record_polls(story_server, path, steps=16, db_stats_every=0.2)  # every few polls
     played = ReplayWatcher.open(path)
     assert played.recording.indexed
     carried = [i for i in range(len(played)) if DB_STATS in played.recording.derived(i).side]
@@ -326,7 +304,7 @@ async def test_a_recording_of_the_first_format_opens_the_slow_way(
     story_server: SimulatorServer, tmp_path: Path
 ) -> None:
     path = tmp_path / "story.db"
-    await _record(story_server, path, steps=14)
+    await record_polls(story_server, path, steps=14)
     fast = ReplayWatcher.open(path)
     seen = {}
     for index in (14, 3, 9):

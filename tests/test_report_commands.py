@@ -10,20 +10,9 @@ import sys
 import pytest
 
 from tests.conftest import StartSimulator
+from tests.helpers import run
 from wa_tui.simulator import SimulatorServer
 from wa_tui.simulator.scenarios import SCENARIOS
-
-WA_TUI = [sys.executable, "-m", "wa_tui"]
-
-
-def run(args: list[str], server: SimulatorServer | None = None, **env: str):
-    environment = dict(os.environ)  # no WA_TUI_ variable: conftest's isolated_home
-    if server is not None:
-        environment |= {"WA_TUI_USERNAME": server.username, "WA_TUI_PASSWORD": server.password}
-        args = [*args, "--url", server.url]
-    return subprocess.run(
-        [*WA_TUI, *args], capture_output=True, text=True, env=environment | env, timeout=60
-    )
 
 
 def test_snapshot_demo_json_is_the_documented_document() -> None:

@@ -14,7 +14,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import make_app, wait_for
+from tests.helpers import make_app, wait_for
 from wa_tui.core import clock
 from wa_tui.simulator import SimDeployment
 from wa_tui.simulator.webhook import SimWebhook

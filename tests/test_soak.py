@@ -9,7 +9,7 @@ import resource
 
 import pytest
 
-from tests.ui_helpers import SIZE, target_for, wait_for
+from tests.helpers import SIZE, target_for, wait_for
 from wa_tui.simulator import SimulatorServer
 from wa_tui.simulator.faults import Fault, FaultPlan
 from wa_tui.ui.app import WaTuiApp

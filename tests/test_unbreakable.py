@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 
 import wa_tui.ui
-from tests.ui_helpers import (
+from tests.helpers import (
     SIZE,
     burst,
     click_burst,

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import target_for
+from tests.helpers import target_for
 from wa_tui.analysis.vitals import HISTORY_POINTS, VitalsTracker
 from wa_tui.api.metrics import parse_metrics
 from wa_tui.simulator import SimDeployment

@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 from tests.conftest import StartSimulator
-from tests.ui_helpers import target_for
+from tests.helpers import target_for
 from wa_tui.simulator import SimulatorServer
 from wa_tui.watch.watcher import Phase, Update, Watcher
 

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from tests.conftest import StartSimulator
-from tests.test_report_commands import run
-from tests.ui_helpers import target_for
+from tests.helpers import run, scrape_until, target_for
+from wa_tui.api.answers import Unread
 from wa_tui.api.endpoints import WEBHOOK_PROBE
 from wa_tui.core.secrets import MASK, PHONE_MASK
 from wa_tui.simulator import SimDeployment, SimulatorServer
@@ -145,7 +145,7 @@ async def test_settings_a_user_may_not_read_are_not_available_and_raise_nothing(
     simulator.deployment.serves_settings = False
     result = await read_once(target_for(simulator), webhook="probe")
     assert result.webhook.settings is None
-    assert result.webhook.note == "not available (HTTP 403)"
+    assert result.webhook.note == Unread("not available (HTTP 403)", failed=False)
     assert webhook_findings(result) == {}
 
 
@@ -183,12 +183,11 @@ async def test_webhook_probe_off_probes_nothing(start_simulator: StartSimulator)
 async def test_the_exporter_probes_and_exports_the_webhook(simulator: SimulatorServer) -> None:
     from prometheus_client.parser import text_string_to_metric_families
 
-    from tests.test_prometheus import _scrape_until
     from wa_tui.outputs.exporter import Exporter
 
     simulator.deployment.webhook.pin(WebhookState.EXPIRED)
     exporter = Exporter([target_for(simulator, interval=0.2)])
-    text, _ = await _scrape_until(exporter, "WEBHOOK_TLS_INVALID")
+    text, _ = await scrape_until(exporter, "WEBHOOK_TLS_INVALID")
     families = {f.name: f for f in text_string_to_metric_families(text)}
     (ok,) = families["wa_webhook_probe_ok"].samples
     (days,) = families["wa_webhook_certificate_days_left"].samples
@@ -223,7 +222,7 @@ async def test_w_shows_the_probe_and_sends_one_post_only_after_yes(
     from textual.geometry import Offset
     from textual.selection import Selection
 
-    from tests.ui_helpers import SIZE, until_nodes, wait_for
+    from tests.helpers import SIZE, until_nodes, wait_for
     from wa_tui.ui.app import WaTuiApp
     from wa_tui.ui.confirm_screen import ConfirmScreen
     from wa_tui.ui.webhook_screen import WebhookScreen
@@ -253,7 +252,7 @@ async def test_w_shows_the_probe_and_sends_one_post_only_after_yes(
 
 
 def _shown(app) -> str:
-    from tests.ui_helpers import plain
+    from tests.helpers import plain
 
     return plain(app.screen.query_one("#webhook-body"))
 

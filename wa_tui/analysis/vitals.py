@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from wa_tui.analysis.findings import Finding, Severity
+from wa_tui.api.answers import Unread
 from wa_tui.api.endpoints import APP_STATS, DB_STATS, METRICS
 from wa_tui.api.metrics import Family, Labels, MetricsAnswer
 from wa_tui.core.text import visible
@@ -84,7 +85,7 @@ class Vitals:
     first, and for what could not be read)."""
 
     at: datetime
-    unavailable: Mapping[str, str]  # path -> why it is not shown
+    unavailable: Mapping[str, Unread]  # path -> why it is not shown
     callback_queue: float | None = None
     callback_queue_by_node: Mapping[str, float] = field(default_factory=dict)
     # node -> {"callbacks": per second, "callback_failures": per second}
@@ -196,7 +197,7 @@ class VitalsTracker:
 
     def update(
         self,
-        answers: Mapping[str, MetricsAnswer | str],
+        answers: Mapping[str, MetricsAnswer | Unread],
         at: datetime,
         received: float,
         remember: bool = True,
@@ -207,7 +208,7 @@ class VitalsTracker:
         elapsed = received - self._last_received if self._last_received is not None else None
         self._last_received = received
         read = {path: a for path, a in answers.items() if isinstance(a, MetricsAnswer)}
-        unavailable = {path: a for path, a in answers.items() if isinstance(a, str)}
+        unavailable = {path: a for path, a in answers.items() if isinstance(a, Unread)}
         reading = _Reading(self, elapsed)
         for path, answer in read.items():
             for node, family in answer.families():
@@ -413,7 +414,7 @@ class _Reading:
     def vitals(
         self,
         at: datetime,
-        unavailable: Mapping[str, str],
+        unavailable: Mapping[str, Unread],
         read: Mapping[str, MetricsAnswer],
         previous: Vitals | None,
     ) -> Vitals:

@@ -11,11 +11,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from wa_tui.analysis.findings import Finding, Severity, Thresholds
+from wa_tui.api.answers import Unread
 from wa_tui.api.settings import DEFAULT_MAX_CONCURRENT_REQUESTS, ApplicationSettings
 from wa_tui.api.webhook_probe import SLOW_SECONDS, WHERE, WebhookProbe
 from wa_tui.core import clock
 from wa_tui.core.secrets import mask_url
-from wa_tui.core.text import exact_duration, visible
+from wa_tui.core.text import StatusLine, exact_duration, visible
 
 CALLBACK_FAILING = "CALLBACK_FAILING"
 CALLBACK_QUEUE_HIGH = "CALLBACK_QUEUE_HIGH"
@@ -43,7 +44,7 @@ class WebhookView:
     why there are none), whether the deployment holds a CA for its webhook, the last probe."""
 
     settings: ApplicationSettings | None = None
-    note: str | None = None  # why there are no settings ("not available (HTTP 403)")
+    note: Unread | None = None  # why there are no settings ("not available (HTTP 403)")
     ca_uploaded: bool | None = None  # None: not known (the CA was not asked yet)
     probe: WebhookProbe | None = None
 
@@ -51,41 +52,45 @@ class WebhookView:
     def webhook_url(self) -> str | None:
         return self.settings.webhook_url if self.settings else None
 
-    def lines(self, now: datetime | None = None) -> list[str]:
+    def lines(self, now: datetime | None = None) -> list[StatusLine]:
         """The webhook as the `W` screen and `wa-tui webhook` say it, one line each."""
-        lines = [f"webhook      {_shown_url(self.webhook_url, self.note)}"]
+        failed = self.note.failed if self.webhook_url is None and self.note else None
+        lines = [StatusLine(f"webhook      {_shown_url(self.webhook_url, self.note)}", failed)]
         if self.settings is not None:
-            lines += [f"{label:<12} {value}" for label, value in self.settings.rows()[1:]]
+            rows = self.settings.rows()[1:]
+            lines += [StatusLine(f"{label:<12} {value}") for label, value in rows]
         ca = {
             True: "uploaded (trusted with the system's CAs)",
             False: "none uploaded: the system's CAs alone",
             None: "not known",
         }[self.ca_uploaded]
-        lines.append(f"webhook CA   {ca}")
+        lines.append(StatusLine(f"webhook CA   {ca}"))
         probe = self.probe
         if probe is None:
-            lines.append("probe        none yet")
+            lines.append(StatusLine("probe        none yet"))
             return lines
         age = f" ({exact_duration(((now or clock.now()) - probe.checked_at).total_seconds())} ago)"
-        lines.append(f"probe        {probe.checked_at:%Y-%m-%d %H:%M:%S} UTC{age}, {WHERE}")
-        lines += [f"  {line}" for line in probe.steps()]
+        lines.append(
+            StatusLine(f"probe        {probe.checked_at:%Y-%m-%d %H:%M:%S} UTC{age}, {WHERE}")
+        )
+        lines += [StatusLine(f"  {line.text}", line.ok) for line in probe.steps()]
         return lines
 
     def document(self, redact_phone: bool = False) -> dict[str, object]:
         """The snapshot JSON's `settings` and `webhook`."""
         settings: object = self.settings.shown(redact_phone) if self.settings else None
         if settings is None and self.note:
-            settings = {"unavailable": self.note}
+            settings = {"unavailable": str(self.note)}
         return {
             "settings": settings,
             "webhook": self.probe.document() if self.probe else None,
         }
 
 
-def _shown_url(url: str | None, note: str | None) -> str:
+def _shown_url(url: str | None, note: Unread | None) -> str:
     if url is not None:
         return visible(mask_url(url), limit=120)
-    return note or "not set"
+    return str(note) if note else "not set"
 
 
 def _settings_findings(settings: ApplicationSettings) -> Iterator[Finding]:

@@ -49,6 +49,18 @@ def not_served(error: WAError) -> bool:
 
 
 @dataclass(frozen=True)
+class Unread:
+    """Why an answer is not there to read: `failed` when asking or reading it failed (an
+    error, shown as one), else the deployment does not serve it (a fact, shown dim)."""
+
+    why: str
+    failed: bool
+
+    def __str__(self) -> str:
+        return f"✖ {self.why}" if self.failed else self.why
+
+
+@dataclass(frozen=True)
 class Answers:
     """One poll's answers, not yet read (reading them is for a thread: see read)."""
 

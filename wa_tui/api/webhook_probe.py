@@ -27,7 +27,7 @@ from wa_tui import __version__
 from wa_tui.api.models import days_between
 from wa_tui.core import clock
 from wa_tui.core.secrets import mask_url
-from wa_tui.core.text import html_title, visible
+from wa_tui.core.text import StatusLine, html_title, visible
 
 DEADLINE_SECONDS = 5.0
 SLOW_SECONDS = 1.0  # Meta's guideline: under 1% of callbacks answered slower than this
@@ -116,19 +116,24 @@ class WebhookProbe:
             return f"HTTP {self.post.status}"
         return f"no answer ({self.post.error})"
 
-    def steps(self) -> list[str]:
+    def steps(self) -> list[StatusLine]:
         """Each step's outcome, the certificate and the test POST, one line each."""
-        lines = [f"✔ {step:<8} {seconds * 1000:.0f} ms" for step, seconds in self.timings.items()]
+        lines = [
+            StatusLine(f"✔ {step:<8} {seconds * 1000:.0f} ms", True)
+            for step, seconds in self.timings.items()
+        ]
         if self.failed_step is not None:
-            lines.append(f"✖ {self.failed_step:<8} {self.reason}")
+            lines.append(StatusLine(f"✖ {self.failed_step:<8} {self.reason}", False))
         cert = self.certificate
         if cert is not None:
             days = cert.days_left(self.checked_at)
             left = f"{days:.0f} days left" if days >= 0 else f"expired {-days:.0f} days ago"
             lines += [
-                f"certificate  issued by {cert.issuer}",
-                f"             names {', '.join(cert.names) or '—'}",
-                f"             valid until {cert.not_after:%Y-%m-%d %H:%M} UTC ({left})",
+                StatusLine(f"certificate  issued by {cert.issuer}"),
+                StatusLine(f"             names {', '.join(cert.names) or '—'}"),
+                StatusLine(
+                    f"             valid until {cert.not_after:%Y-%m-%d %H:%M} UTC ({left})"
+                ),
             ]
         post = self.post
         if post is not None:
@@ -136,7 +141,7 @@ class WebhookProbe:
                 f"HTTP {post.status}" if post.status is not None else f"no answer ({post.error})"
             )
             page = f" ({post.title})" if post.title else ""
-            lines.append(f"test POST    {answered}{page} in {post.seconds:.2f}s")
+            lines.append(StatusLine(f"test POST    {answered}{page} in {post.seconds:.2f}s"))
         return lines
 
     def document(self) -> dict[str, Any]:

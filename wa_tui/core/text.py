@@ -8,6 +8,7 @@ goes through `visible()` before it is drawn or printed.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 # C0 controls (tab and newline included: a cell is one line), DEL, and the C1 range.
@@ -36,6 +37,18 @@ def html_title(text: str) -> str | None:
     """The title of an HTML page (a proxy's error page), on one line; None if none."""
     match = _TITLE.search(text)
     return visible(" ".join(match.group(1).split()), limit=120) if match else None
+
+
+@dataclass(frozen=True)
+class StatusLine:
+    """A line of a report that says how something went: `ok` True (✔, green), False
+    (✖, red) or None (neither), so a screen colours it without reading its text."""
+
+    text: str
+    ok: bool | None = None
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def human_bytes(count: int | None) -> str:

@@ -65,7 +65,7 @@ def vitals_document(vitals: Vitals | None) -> dict[str, Any] | None:
     if vitals is None:
         return None
     return {
-        "unavailable": dict(vitals.unavailable),
+        "unavailable": {path: str(unread) for path, unread in vitals.unavailable.items()},
         "callback_queue": vitals.callback_queue,
         "callback_queue_by_node": dict(vitals.callback_queue_by_node),
         "pending_messages": vitals.pending_messages,
@@ -174,7 +174,7 @@ def webhook_text(result: PollResult) -> list[str]:
     """The WEBHOOK section: the settings, the probe, and the webhook's findings."""
     view = result.webhook
     findings = [f for f in result.findings if f.code in WEBHOOK_CODES]
-    lines = ["WEBHOOK", *(visible(line) for line in view.lines())]
+    lines = ["WEBHOOK", *(visible(line.text) for line in view.lines())]
     lines += [f"{f.severity.marker} {f.code}  {visible(f.message)}" for f in findings]
     return lines
 
@@ -189,7 +189,7 @@ def _vitals_text(vitals: Vitals | None) -> list[str]:
     if vitals.callbacks_per_s is None and vitals.api_requests_per_s is None:
         lines.append(f"{NOT_READ}: one read has no rate; --sample SECONDS reads twice")
     unavailable = sorted(vitals.unavailable.items())
-    lines += [f"{path}: {visible(why, limit=120)}" for path, why in unavailable]
+    lines += [f"{path}: {visible(str(why), limit=120)}" for path, why in unavailable]
     return lines
 
 

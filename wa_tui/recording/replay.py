@@ -12,6 +12,7 @@ polls opens, and moves, without reading every answer again. A recording without 
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import itertools
 import statistics
@@ -70,6 +71,9 @@ class ReplayWatcher(Watcher):
         self.playing = False
         self.speed = 10
         self._reader_at = -1  # the last poll the poller's reader has read
+        self.heading: int | None = None  # the poll the newest seek asked for, until shown
+        self._from_start = False  # play from the first poll (play pressed at the end)
+        self._seeking = asyncio.Lock()  # one seek reads at a time
         # A recording without `derived` rows (format 1): derived here, once, in memory.
         self._derived: list[Derived | None] | None = None
         events = [(i, what) for i, what in recording.events()]
@@ -171,16 +175,42 @@ class ReplayWatcher(Watcher):
 
     def go(self, index: int) -> None:
         """Show poll `index` as it was seen then: its findings, its vitals and their
-        history, the change log up to it."""
+        history, the change log up to it. Read here and now (the commands, the tests);
+        the dashboard seeks (`seek`)."""
+        if (target := self._target(index)) is not None:
+            self._show(target, self._read_to(target))
+
+    async def seek(self, index: int) -> None:
+        """`go`, the reading in a thread: a seek reads SQLite, decompresses and validates
+        (a key press's time, or seconds far into a day). While one reads, the newest seek
+        asked wins: those asked between are never read, an older one never shown."""
+        self.heading = index
+        async with self._seeking:
+            if self.heading != index or (target := self._target(index)) is None:
+                return
+            result = await asyncio.to_thread(self._read_to, target)
+        if self.heading == index:
+            self.heading = None
+            self._show(target, result)
+
+    @property
+    def aim(self) -> int:
+        """Where moving starts from: the poll the newest seek heads for, or the one on
+        screen (keys in a burst move on from each other, not from the screen)."""
+        return self.position if self.heading is None else self.heading
+
+    def _target(self, index: int) -> int | None:
         index = max(0, min(index, len(self) - 1))
-        if index == self.position or not len(self):
-            return
+        return None if index == self.position or not len(self) else index
+
+    def _read_to(self, index: int) -> PollResult:
+        """Poll `index` read: the next one after the reader's, or from a fresh reader."""
         if index == self._reader_at + 1:
             result = self._read(index, self.poller.reader)  # playing on
         else:
             result = self._seek(index)
-        self._reader_at = self.position = index
-        self._show(result)
+        self._reader_at = index
+        return result
 
     def _seek(self, index: int) -> PollResult:
         """Poll `index` as playing up to it showed it: read from the last poll before it
@@ -255,7 +285,8 @@ class ReplayWatcher(Watcher):
             f"{when} · poll {self.position + 1}/{len(self)} · {self.speed}x {state}"
         )
 
-    def _show(self, result: PollResult) -> None:
+    def _show(self, index: int, result: PollResult) -> None:
+        self.position = index
         self.rewrite_changes(self._changes_up_to(self.position))
         self.status.error = str(result.error) if result.error else None
         if result.answers is not None:
@@ -269,21 +300,25 @@ class ReplayWatcher(Watcher):
 
     def next_event(self, forward: bool) -> Event | None:
         """The event after (or before) the position, and go there."""
-        chosen = next(
-            (
-                e
-                for e in (self.events if forward else reversed(self.events))
-                if (e.index > self.position if forward else e.index < self.position)
-            ),
-            None,
-        )
+        chosen = self.event_from(self.position, forward)
         if chosen is not None:
             self.go(chosen.index)
         return chosen
 
-    def go_to_time(self, moment: datetime) -> None:
+    def event_from(self, index: int, forward: bool) -> Event | None:
+        """The first event after (or the last before) poll `index`."""
+        return next(
+            (
+                e
+                for e in (self.events if forward else reversed(self.events))
+                if (e.index > index if forward else e.index < index)
+            ),
+            None,
+        )
+
+    def index_at(self, moment: datetime) -> int:
         """The last poll at or before `moment` (the first, if all are after)."""
-        self.go(max(bisect.bisect_right(self.recording.ats, moment) - 1, 0))
+        return max(bisect.bisect_right(self.recording.ats, moment) - 1, 0)
 
     def faster(self, up: bool) -> None:
         position = SPEEDS.index(self.speed) + (1 if up else -1)
@@ -292,8 +327,8 @@ class ReplayWatcher(Watcher):
         self._publish(Phase.WAITING)
 
     def toggle_play(self) -> None:
-        if self.position >= len(self) - 1:
-            self.go(0)
+        """Play or pause; at the end, playing starts again from the first poll."""
+        self._from_start = self.aim >= len(self) - 1  # the loop, woken, goes there first
         self.playing = not self.playing
         self._say()
         self.poll_now()
@@ -308,13 +343,16 @@ class ReplayWatcher(Watcher):
         """Show the first poll; then, while playing, each next one after the recorded
         gap divided by the speed."""
         if len(self):
-            self.go(0)
+            await self.seek(0)
         while True:
-            if self.playing and self.position < len(self) - 1:
-                gap = self._gap(self.position)
+            if self.playing and self._from_start:
+                self._from_start = False
+                await self.seek(0)
+            if self.playing and self.aim < len(self) - 1:
+                gap = self._gap(self.aim)
                 self.status.next_poll_at = clock.monotonic() + gap
                 if not await self._woken(gap):
-                    self.step(1)
+                    await self.seek(self.aim + 1)
             else:
                 self.playing = False
                 self.status.next_poll_at = None

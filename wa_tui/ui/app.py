@@ -168,9 +168,6 @@ class WaTuiApp(GuardedApp, App[None]):
         nothing is drawn once they are gone (posting to a closed screen does nothing)."""
         if update.phase is Phase.POLLED:
             self._dashboard.post_message(DashboardScreen.Polled(update))
-            good = update.result is not None and update.result.snapshot is not None
-            if update.watcher is self.watcher and good and isinstance(self.screen, WebhookScreen):
-                self.screen.post_message(WebhookScreen.Polled())
         elif update.watcher is self.watcher or update.phase is Phase.WAITING:
             # The status line is drawn as the wait for the next poll begins (it shows when
             # that is).

@@ -121,12 +121,19 @@ class ReplayApp(WaTuiApp):
 
     def action_step(self, by: int) -> None:
         self.replay.playing = False
-        self.replay.step(by)
+        self._seek(self.replay.aim + by)
 
     def action_event(self, forward: bool) -> None:
         self.replay.playing = False
-        if self.replay.next_event(forward) is None:
+        event = self.replay.event_from(self.replay.aim, forward)
+        if event is None:
             self.notify("no event " + ("after" if forward else "before") + " this poll")
+        else:
+            self._seek(event.index)
+
+    def _seek(self, index: int) -> None:
+        """Read in a worker: the keys keep coming meanwhile, the newest seek wins."""
+        self.run_worker(self.replay.seek(index), group="seek", exit_on_error=False)
 
     def action_speed(self, up: bool) -> None:
         self.replay.faster(up)
@@ -141,4 +148,4 @@ class ReplayApp(WaTuiApp):
     def _jump_to(self, moment: datetime | None) -> None:
         if moment is not None:
             self.replay.playing = False
-            self.replay.go_to_time(moment)
+            self._seek(self.replay.index_at(moment))

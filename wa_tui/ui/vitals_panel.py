@@ -8,6 +8,7 @@ from rich.text import Text
 
 from wa_tui.analysis import Finding, Severity
 from wa_tui.analysis.vitals import VITAL_LINES, Vitals, VitalsTracker, sparkline
+from wa_tui.api.answers import Unread
 from wa_tui.core.text import visible
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.poll_view import PollView
@@ -50,9 +51,9 @@ def render_vitals(tracker: VitalsTracker, findings: tuple[Finding, ...]) -> Text
     return text
 
 
-def _unavailable(path: str, why: str) -> Text:
-    style = "red" if why.startswith("✖") else "dim"
-    return Text(f"  {path}: {visible(why, limit=120)}", style=style)
+def _unavailable(path: str, unread: Unread) -> Text:
+    style = "red" if unread.failed else "dim"
+    return Text(f"  {path}: {visible(str(unread), limit=120)}", style=style)
 
 
 def _details(vitals: Vitals) -> list[Text]:

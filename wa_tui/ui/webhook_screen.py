@@ -20,18 +20,18 @@ from textual.widgets import Static
 from wa_tui.analysis.webhook import WEBHOOK_CODES
 from wa_tui.api.webhook_probe import USER_AGENT, WebhookProbe, post_body
 from wa_tui.core.secrets import mask_url
-from wa_tui.core.text import visible
+from wa_tui.core.text import StatusLine, visible
 from wa_tui.keys import WEBHOOK
 from wa_tui.ui.bindings import bindings, key_display
 from wa_tui.ui.confirm_screen import ConfirmScreen
 from wa_tui.ui.guards import DismissOnce
 from wa_tui.ui.redraw import SizedStatic
-from wa_tui.watch.watcher import Watcher
+from wa_tui.watch.watcher import Phase, Update, Watcher
 
 
-def _line(line: str) -> Text:
-    style = "red" if "✖" in line else ("green" if line.lstrip().startswith("✔") else "")
-    return Text(line, style=style)
+def _line(line: StatusLine) -> Text:
+    style = {True: "green", False: "red", None: ""}[line.ok]
+    return Text(visible(line.text), style=style)
 
 
 class WebhookScreen(DismissOnce, ModalScreen[None]):
@@ -50,17 +50,26 @@ class WebhookScreen(DismissOnce, ModalScreen[None]):
         with VerticalScroll(id="webhook"):
             yield SizedStatic(id="webhook-body")  # its selection reads Rich groups
 
+    class Polled(Message):
+        """The deployment shown was polled again."""
+
     def on_mount(self) -> None:
+        self._subscription = self.watcher.subscribe(self._polled, name="the webhook screen")
         self.redraw()
 
-    class Polled(Message):
-        """The deployment shown was polled again (posted by the app)."""
+    def on_unmount(self) -> None:
+        self.watcher.unsubscribe(self._subscription)
+
+    def _polled(self, update: Update) -> None:
+        """In the watcher's task: a message, so a screen already closed draws nothing."""
+        if update.phase is Phase.POLLED and update.result and update.result.snapshot:
+            self.post_message(self.Polled())
 
     def on_webhook_screen_polled(self) -> None:
         self.redraw()
 
     def redraw(self) -> None:
-        """Drawn anew on mount, after a probe, and after each poll (the app calls it)."""
+        """Drawn anew on mount, after a probe, and after each poll."""
         bodies = self.query("#webhook-body").results(Static)
         body = next(bodies, None)
         if body is None:  # pushed, not yet composed: on_mount draws it
@@ -79,7 +88,7 @@ class WebhookScreen(DismissOnce, ModalScreen[None]):
         body.update(
             Group(
                 Text(title, style="bold underline"),
-                *(_line(visible(line)) for line in view.lines()),
+                *(_line(line) for line in view.lines()),
                 *doing,
                 Text(""),
                 *said,

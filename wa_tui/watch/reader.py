@@ -27,7 +27,7 @@ from wa_tui.analysis.webhook import (
     webhook_findings,
     with_webhook_advice,
 )
-from wa_tui.api.answers import Answers, not_served
+from wa_tui.api.answers import Answers, Unread, not_served
 from wa_tui.api.endpoints import (
     SETTINGS,
     STATS,
@@ -94,7 +94,7 @@ class Reader:
         self.last_good: Snapshot | None = None
         self.findings: tuple[Finding, ...] = ()
         self.summary: Summary | None = None  # of the last good snapshot
-        self.not_served: dict[str, str] = {}  # path -> what the vitals say of it
+        self.not_served: dict[str, Unread] = {}  # path -> why it is not asked
         self.webhook = WebhookView()
         self.webhook_ca: bytes | None = None  # the PEM the deployment holds, if any
 
@@ -134,12 +134,13 @@ class Reader:
             try:
                 view = replace(view, settings=read_settings(settings), note=None)
             except WAError as error:
-                view = replace(view, note=f"✖ {error}")
+                view = replace(view, note=Unread(str(error), failed=True))
         elif isinstance(settings, WAError):
-            unavailable = f"not available (HTTP {getattr(settings, 'status', '?')})"
-            view = replace(
-                view, settings=None, note=unavailable if not_served(settings) else f"✖ {settings}"
-            )
+            if not_served(settings):
+                why = f"not available (HTTP {getattr(settings, 'status', '?')})"
+                view = replace(view, settings=None, note=Unread(why, failed=False))
+            else:
+                view = replace(view, settings=None, note=Unread(str(settings), failed=True))
         ca = side.get(WEBHOOK_CA)
         if isinstance(ca, bytes):
             self.webhook_ca, view = ca, replace(view, ca_uploaded=True)
@@ -150,15 +151,17 @@ class Reader:
             view = replace(view, probe=WebhookProbe.from_document(json.loads(probe)))
         self.webhook = view
 
-    def _stats(self, answers: Answers) -> dict[str, MetricsAnswer | str]:
-        """Each stats answer, or what the vitals say instead."""
-        read: dict[str, MetricsAnswer | str] = dict(self.not_served)
+    def _stats(self, answers: Answers) -> dict[str, MetricsAnswer | Unread]:
+        """Each stats answer, or why there is none."""
+        read: dict[str, MetricsAnswer | Unread] = dict(self.not_served)
         for path, answer in answers.read_stats(KNOWN_FAMILIES).items():
             self.not_served.pop(path, None)
             if isinstance(answer, WAError) and not_served(answer):
                 status = getattr(answer, "status", "?")
-                self.not_served[path] = f"not available from this deployment (HTTP {status})"
-                read[path] = self.not_served[path]
+                why = f"not available from this deployment (HTTP {status})"
+                self.not_served[path] = read[path] = Unread(why, failed=False)
             else:
-                read[path] = answer if isinstance(answer, MetricsAnswer) else f"✖ {answer}"
+                read[path] = (
+                    answer if isinstance(answer, MetricsAnswer) else Unread(str(answer), True)
+                )
         return read

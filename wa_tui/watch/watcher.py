@@ -220,6 +220,12 @@ class Watcher:
         self._subscriptions.append(subscription)
         return subscription
 
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Hand `subscription`'s consumer nothing more (a screen closed)."""
+        if subscription in self._subscriptions:
+            self._subscriptions.remove(subscription)
+        subscription.cancel()
+
     def _publish(self, phase: Phase, result: PollResult | None = None) -> None:
         update = Update(self, phase, result)
         for subscription in self._subscriptions:
@@ -358,8 +364,10 @@ async def read_once(
 ) -> PollResult:
     """`snapshot` and `check`: one poll of `target`, as a watcher makes it; with
     `sample`, a second one that many seconds later, so counters give rates; with
-    `webhook` ("probe", or "post" for a test POST too), the webhook probed first."""
+    `webhook` ("probe", or "post" for a test POST too), the webhook probed first. Without
+    it the webhook is never probed: no background probe, with or without `sample`."""
     async with Watcher(target) as watcher:
+        watcher.poller.webhook_probe = False
         if webhook is not None:
             # A failure here is the poll's too, which says it.
             with contextlib.suppress(WAError):

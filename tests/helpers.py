@@ -1,0 +1,328 @@
+"""What the tests share: driving the dashboard through Pilot against a simulator, a
+recording made, a command run, a hostile deployment, a real Prometheus, the faults' lines."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual import events
+from textual.app import App
+from textual.css.query import NoMatches
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from wa_tui.api.auth import Credentials
+from wa_tui.config import DeploymentSettings
+from wa_tui.outputs.exporter import Exporter
+from wa_tui.recording.writer import Recorder, recording_consumer
+from wa_tui.simulator import SimDeployment, SimulatorServer
+from wa_tui.simulator.faults import Fault
+from wa_tui.ui.app import WaTuiApp
+from wa_tui.ui.node_table import NodeTable
+from wa_tui.watch.targets import Target
+from wa_tui.watch.watcher import Watcher
+
+# wa-tui as a user runs it, in a process of its own.
+WA_TUI = [sys.executable, "-m", "wa_tui"]
+SIZE = (160, 50)
+
+
+def target_for(
+    server: SimulatorServer, interval: float = 30.0, name: str = "test", timeout: float = 10.0
+) -> Target:
+    """The simulator as a deployment to watch (no token cache: nothing written)."""
+    credentials = Credentials.with_password(server.username, server.password)
+    settings = DeploymentSettings(url=server.url, interval=interval, timeout=timeout)
+    return Target(name, server.url, credentials, settings, verify=True)
+
+
+def make_app(server: SimulatorServer, interval: float = 30.0, name: str = "test") -> WaTuiApp:
+    return WaTuiApp([target_for(server, interval, name)])
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 15.0) -> None:
+    """Let the app run until `condition()` is true; fail with a clear message if it never
+    is. A widget not there yet (the dashboard's panes compose just after the app mounts)
+    is not there *yet*."""
+    deadline = time.monotonic() + timeout
+    while not _holds(condition):
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"condition not met within {timeout}s: {condition.__doc__ or condition}"
+            )
+        await pilot.pause(0.05)
+
+
+async def until_nodes(pilot: Pilot, count: int = 12) -> None:
+    """Until the node list shows `count` nodes: the deployment's first answer drawn."""
+
+    await wait_for(pilot, lambda: pilot.app.query_one(NodeTable).row_count == count)
+
+
+def _holds(condition: Callable[[], object]) -> bool:
+    try:
+        return bool(condition())
+    except NoMatches:
+        return False
+
+
+def plain(widget: Static) -> str:
+    """What a Static shows, as plain text."""
+    console = Console(file=StringIO(), width=200, color_system=None, record=True)
+    console.print(widget.content)
+    return console.export_text()
+
+
+def screen_text(app: WaTuiApp) -> str:
+    """Everything on screen as text (from the SVG screenshot Textual exports)."""
+    svg = app.export_screenshot()
+    parts = re.findall(r"<text[^>]*>(.*?)</text>", svg)
+    return "".join(html.unescape(part) for part in parts).replace("\xa0", " ")
+
+
+def event_log_text(app: WaTuiApp) -> str:
+    """The event log as one string: wrapped lines joined back, time and marker cut."""
+    from wa_tui.ui.event_log import PREFIX_WIDTH, EventLog
+
+    lines = app.query_one(EventLog).plain_lines()
+    return " ".join(line[PREFIX_WIDTH:].strip() for line in lines)
+
+
+def row_texts(app: WaTuiApp) -> list[dict[str, str]]:
+    """The node list's rows, top to bottom, each as {column key: text}."""
+    from wa_tui.ui.node_table import COLUMNS
+
+    table = app.query_one(NodeTable)
+    return [{key: table.cells(node_id)[key].plain for key, _ in COLUMNS} for node_id in table.keys]
+
+
+# The character each named key types (a key event carries both).
+KEY_CHARACTERS = {
+    "enter": "\r",
+    "escape": "\x1b",
+    "space": " ",
+    "tab": "\t",
+    "slash": "/",
+    "question_mark": "?",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "left_curly_bracket": "{",
+    "right_curly_bracket": "}",
+    "plus": "+",
+    "minus": "-",
+}
+
+
+def post_key(app: App[object], key: str) -> None:
+    """One key event, queued as the terminal's driver queues it."""
+    character = KEY_CHARACTERS.get(key, key if len(key) == 1 else None)
+    app.post_message(events.Key(key, character))
+
+
+def post_mouse(
+    app: App[object], kind: type[events.MouseEvent], x: int, y: int, **more: object
+) -> None:
+    """One mouse event at (x, y) on the screen, button 1, queued as the driver does."""
+    modifiers = {"shift": False, "meta": False, "ctrl": False}
+    app.post_message(kind(None, x, y, 0, 0, 1, **modifiers, screen_x=x, screen_y=y, **more))
+
+
+def post_clicks(app: App[object], x: int, y: int, times: int = 1) -> None:
+    """`times` clicks at (x, y) (2: a double click), each a press, a release, a click."""
+    for chain in range(1, times + 1):
+        post_mouse(app, events.MouseDown, x, y)
+        post_mouse(app, events.MouseUp, x, y)
+        post_mouse(app, events.Click, x, y, chain=chain)
+
+
+async def burst(pilot: Pilot, *keys: str) -> None:
+    """Keys in one read, as key repeat over a slow SSH link (or one `tmux send-keys`)
+    delivers them: every one queued before the first is handled (Pilot's `press` lets
+    the app settle between keys). Then the app settles."""
+    for key in keys:
+        post_key(pilot.app, key)
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def click_burst(pilot: Pilot, x: int, y: int, times: int = 2) -> None:
+    """`times` clicks at (x, y) on the screen in one read (a double click)."""
+    post_clicks(pilot.app, x, y, times)
+    await pilot.pause()
+    await pilot.pause()
+
+
+# What the one line says for each fault that keeps wa-tui from data.
+FAILING = {
+    Fault.HANG: "no answer from",
+    Fault.RESET: "broke mid-answer",
+    Fault.HTTP_500: "HTTP 500, error 1014: Internal error",
+    Fault.HTML_502: "HTTP 502: 502 Bad Gateway (HTML page, likely from a proxy)",
+    Fault.HTTP_503: "HTTP 503, error 1011: Service not ready",
+    Fault.HTML_504: "HTTP 504: 504 Gateway Time-out (HTML page",
+    Fault.RATE_LIMITED: "HTTP 429, error 1015",
+    Fault.MALFORMED: "an answer that is not JSON",
+    Fault.TRUNCATED: "broke mid-answer",
+    Fault.EMPTY: "an empty answer",
+    Fault.WRONG_SHAPE: "the answer has no 'support' section",
+    Fault.HUGE: "answer larger than 32 MiB, refused",
+    Fault.DRIP: "no answer from",
+}
+
+
+HARMLESS = (Fault.LATENCY, Fault.REVOKED)  # slower, or one more login: the data still comes
+
+
+def require_binary(binary: str) -> str:
+    found = shutil.which(binary)
+    if found is None:
+        message = f"{binary} is missing: apt-get install -y prometheus (Debian's package)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+@contextmanager
+def prometheus_serving(config: Path, folder: Path) -> Iterator[int]:
+    """Debian's Prometheus with `config`, its data in `folder`: the port it listens on."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            require_binary("prometheus"),
+            f"--config.file={config}",
+            f"--storage.tsdb.path={folder / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def prometheus_query(port: int) -> Callable[[str], list[dict]]:
+    def query(expression: str) -> list[dict]:
+        url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode(
+            {"query": expression}
+        )
+        try:
+            answer = json.loads(http_get(url))
+        except OSError:
+            return []  # not listening yet
+        return answer["data"]["result"] if answer.get("status") == "success" else []
+
+    return query
+
+
+def until_answered(ask: Callable[[], list[dict]], timeout: float) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while not (found := ask()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Prometheus never answered within {timeout}s")
+        time.sleep(0.5)
+    return found
+
+
+HOSTILE_ID = "evil[bold red]x[/]\x1b]0;owned\x07:c\x1b[2J"
+
+
+SECRET = "Sup3r-S3cret-db-pw"
+
+
+OSC_52 = "\x1b]52;c;ZXZpbA==\x07"  # would write the user's clipboard
+
+
+def hostile_deployment() -> SimDeployment:
+    deployment = SimDeployment.multiconnect(2, spares=1)
+    core = deployment.serving_coreapps()[0]  # owns shard 0: third row
+    del deployment.nodes[core.id]
+    core.id = HOSTILE_ID
+    deployment.nodes[HOSTILE_ID] = core
+    core.version = "[link=https://evil.example]v9[/link]"
+    core.socket_conn = "\x1b[31mUP\x1b[0m"
+    core.debug_info = "[blink]+1555[/blink]\r\x08"
+    core.extra = {
+        "env": ["TZ=UTC", f"CLIP={OSC_52}", f"WA_DB_PASSWORD={SECRET}"],
+        "unknown_field": {"deep": "\x1b[2J[reverse]boom[/]", "n": -(10**30)},
+        "x" * 10_000: "a very long key",
+    }
+    return deployment
+
+
+def run(args: list[str], server: SimulatorServer | None = None, **env: str):
+    environment = dict(os.environ)  # no WA_TUI_ variable: conftest's isolated_home
+    if server is not None:
+        environment |= {"WA_TUI_USERNAME": server.username, "WA_TUI_PASSWORD": server.password}
+        args = [*args, "--url", server.url]
+    return subprocess.run(
+        [*WA_TUI, *args], capture_output=True, text=True, env=environment | env, timeout=60
+    )
+
+
+SECRETS = ("Sup3r-S3cret-db-pw", "k-8d1f4a77c2e94b0f")
+
+
+async def record_polls(
+    server: SimulatorServer, path: Path, steps: int, db_stats_every: float = 60.0
+) -> None:
+    """A poll after each step of the story (and one before it)."""
+    recorder = Recorder(path, "demo", server.url)
+    target = target_for(server, name="demo")
+    settings = target.settings.model_copy(update={"db_stats_interval": db_stats_every})
+    target = Target(target.name, target.url, target.credentials, settings, target.verify)
+    async with Watcher(target) as watcher:
+        watcher.subscribe(recording_consumer(recorder), "the recorder")
+        for step in range(steps + 1):
+            if step:
+                server.advance()
+            await watcher.poll()
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # the last write
+    recorder.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http_get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return answer.read().decode()
+
+
+async def scrape_until(exporter: Exporter, marker: str) -> tuple[str, str]:
+    """Serve `exporter` until its /metrics shows `marker`: that text, and /healthz's."""
+    ready = asyncio.Event()
+    serving = asyncio.create_task(exporter.serve("127.0.0.1", 0, ready))
+    try:
+        await ready.wait()
+        base = f"http://127.0.0.1:{exporter.port}"
+        async with asyncio.timeout(20):
+            while marker not in (text := await asyncio.to_thread(http_get, f"{base}/metrics")):
+                await asyncio.sleep(0.1)
+        return text, await asyncio.to_thread(http_get, f"{base}/healthz")
+    finally:
+        serving.cancel()
