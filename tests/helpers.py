@@ -35,6 +35,7 @@ from wa_tui.recording.writer import Recorder, recording_consumer
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.simulator.faults import Fault
 from wa_tui.ui.app import WaTuiApp
+from wa_tui.ui.dashboard_screen import panes_by_id
 from wa_tui.ui.node_table import NodeTable
 from wa_tui.watch.targets import Target
 from wa_tui.watch.watcher import Watcher
@@ -326,3 +327,8 @@ async def scrape_until(exporter: Exporter, marker: str) -> tuple[str, str]:
         return text, await asyncio.to_thread(http_get, f"{base}/healthz")
     finally:
         serving.cancel()
+
+
+def toggled_panes() -> list[str]:
+    """Every pane a key shows (PANES): the monkey drives each on its own, opened at 80x24."""
+    return [pane.id for pane in panes_by_id().values() if pane.key is not None]

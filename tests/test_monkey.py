@@ -40,12 +40,15 @@ from tests.helpers import (
     post_mouse,
     record_polls,
     target_for,
+    toggled_panes,
 )
+from wa_tui import keys
 from wa_tui.api.auth import Credentials
 from wa_tui.recording.replay import ReplayWatcher
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
 from wa_tui.simulator.faults import Fault, FaultPlan
 from wa_tui.ui.app import WaTuiApp
+from wa_tui.ui.dashboard_screen import panes_by_id
 from wa_tui.ui.replay_app import ReplayApp
 from wa_tui.watch.targets import Target
 
@@ -183,12 +186,16 @@ def _children() -> set[int]:
     return found
 
 
+def _pane_scene(pane_id: str, make: Callable[[], App[object]]) -> Scene:
+    key = keys.BY_ID[panes_by_id()[pane_id].key or ""]
+    return Scene(pane_id, make, (80, 24), (keys.split_keys(key.keys)[0],))
+
+
 SCENES = (
     "dashboard, wide",
     "dashboard, narrow",
     "detail",
-    "events",
-    "vitals",
+    *toggled_panes(),
     "fleet",
     "replay",
     "help",
@@ -250,8 +257,7 @@ def _scenes(story: SimulatorServer, hostile: SimulatorServer, tmp_path: Path) ->
         Scene("dashboard, wide", dashboard, (160, 50)),
         Scene("dashboard, narrow", hostile_only, (80, 24)),
         Scene("detail", dashboard, (120, 32), ("enter",)),
-        Scene("events", dashboard, (80, 24), ("e",)),
-        Scene("vitals", hostile_only, (80, 24), ("v",)),
+        *(_pane_scene(pane, dashboard) for pane in toggled_panes()),
         Scene("fleet", lambda: WaTuiApp(live()), (120, 32)),
         Scene("replay", replay, (160, 50)),
         Scene("help", dashboard, (120, 32), ("question_mark",)),

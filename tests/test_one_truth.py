@@ -1,9 +1,10 @@
 """One truth: every simulator scenario through every consumer shows the same numbers.
 
-The shape (nodes; shards, owned, unassigned; shard owners down) and the findings are read
-back from what each consumer shows or writes: the topology's summary, the status line,
-the fleet's row, `check`'s perfdata, the snapshot JSON, the exporter's metrics, the
-bundle, and the fleet read back from a real Prometheus."""
+The shape (nodes; shards, owned, unassigned; shards down, their owner down) and the
+findings are read back from what each consumer shows or writes: the topology's summary,
+the status line, the fleet's row, `check`'s perfdata, the snapshot JSON, the exporter's
+metrics, the bundle, the incident report, and the fleet read back from a real
+Prometheus. An owner connecting (SC) or unknown (UNK) is down in every one of them."""
 
 from __future__ import annotations
 
@@ -29,10 +30,12 @@ from tests.helpers import (
     target_for,
     until_answered,
 )
+from wa_tui.analysis.accounting import Accountant
 from wa_tui.analysis.summary import Summary
 from wa_tui.outputs.check import Source, check_line, snapshot_json
 from wa_tui.outputs.exporter import Exporter
 from wa_tui.outputs.fleet import FleetRow, row_of, rows_from_prometheus
+from wa_tui.outputs.incident_report import report_document
 from wa_tui.recording.bundle import handover_of, write_bundle
 from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.ui.status_bar import render_status
@@ -70,11 +73,18 @@ def _from_topology(watcher: Watcher) -> Numbers:
     console = Console(file=StringIO(), width=200, color_system=None, record=True)
     console.print(render_topology(watcher.snapshot, watcher.summary, 200))
     text = console.export_text()
-    found = re.search(r"(\d+) shards? · (\d+) unassigned · (\d+) conflicting", text)
+    found = re.search(
+        r"(\d+) shards? · (\d+) unassigned · (\d+) conflicting · (\d+) owner down", text
+    )
     if found is None:  # a single deployment draws its one node, no shard summary
         return {}
-    shards, unassigned, conflicting = map(int, found.groups())
-    return {"shards": shards, "unassigned": unassigned, "conflicting": conflicting}
+    shards, unassigned, conflicting, owner_down = map(int, found.groups())
+    return {
+        "shards": shards,
+        "unassigned": unassigned,
+        "conflicting": conflicting,
+        "owner_down": owner_down,
+    }
 
 
 def _from_status_line(watcher: Watcher) -> Numbers:
@@ -91,6 +101,7 @@ def _from_fleet_row(row: FleetRow) -> Numbers:
         "nodes": row.nodes,
         "shards": row.shards_total,
         "owned": row.shards_owned,
+        "shards_down": row.shards_down,
         "sockets_down": row.sockets_down,
         "top": row.top_finding,
         "severity": row.severity.label if row.severity else None,
@@ -116,6 +127,7 @@ def _from_exporter(exporter: Exporter, name: str) -> Numbers:
         "owned": int(values["wa_shards_owned"]),
         "unassigned": int(values["wa_shards_unassigned"]),
         "conflicting": int(values["wa_shards_conflicting"]),
+        "shards_down": int(values["wa_shards_down"]),
         "sockets_down": int(values["wa_sockets_down"]),
         "top": values.get("top", ""),
         "codes": codes,
@@ -133,6 +145,8 @@ def _from_bundle(watcher: Watcher, folder: Path) -> Numbers:
         "shards": summary["shards"],
         "owned": summary["shards_owned"],
         "unassigned": summary["shards_unassigned"],
+        "owner_down": summary["shards_owner_down"],
+        "shards_down": summary["shards_down"],
         "sockets_down": summary["sockets_down"],
         "top": summary["top_finding"] or "",
         "codes": {f["code"] for f in findings},
@@ -148,11 +162,22 @@ def _from_check_and_json(result: PollResult) -> Numbers:
         "nodes": int(perfdata["nodes"]),
         "shards": int(perfdata["shards"].split(";")[0]),
         "unassigned": int(perfdata["shards_unassigned"].split(";")[0]),
+        "shards_down": int(perfdata["shards_down"].split(";")[0]),
         "sockets_down": int(perfdata["sockets_down"].split(";")[0]),
+        "json_down": (summary["shards_owner_down"], summary["shards_down"]),
         "json": (summary["nodes"], summary["shards"], summary["shards_owned"]),
         "json_unassigned": summary["shards_unassigned"],
         "codes": {f["code"] for f in document["findings"]},
     }
+
+
+def _from_report(result: PollResult) -> Numbers:
+    """The incident report of this one poll: the shards it counts down at its end."""
+    accountant = Accountant(interval=2.0)
+    accountant.good(result.facts)
+    document = report_document(accountant.account, "d", redact_phone=False)
+    down = [s for s in document["shards"] if s["intervals"] and s["intervals"][-1]["until"] is None]
+    return {"shards_down": len(down)}
 
 
 def _agree(name: str, truth: Summary, codes: set[str], readings: dict[str, Numbers]) -> None:
@@ -162,6 +187,9 @@ def _agree(name: str, truth: Summary, codes: set[str], readings: dict[str, Numbe
         "owned": truth.shards_owned,
         "unassigned": truth.shards_unassigned,
         "conflicting": truth.shards_conflicting,
+        "owner_down": truth.shards_owner_down,
+        "shards_down": truth.shards_down,
+        "json_down": (truth.shards_owner_down, truth.shards_down),
         "sockets_down": truth.sockets_down,
         "top": truth.top_finding,
         "severity": truth.severity.label if truth.severity else None,
@@ -199,6 +227,7 @@ async def test_every_scenario_reads_the_same_through_every_consumer(
                     "exporter": _from_exporter(exporter, watcher.name),
                     "bundle": _from_bundle(watcher, tmp_path),
                     "check": _from_check_and_json(once),
+                    "report": _from_report(once),
                 },
             )
         by_name = {w.name: w.summary for w in exporter.watchers}
@@ -208,6 +237,11 @@ async def test_every_scenario_reads_the_same_through_every_consumer(
     assert by_name["no-primary-master"].shards_owned == 8  # type: ignore[union-attr]
     assert by_name["shard-unassigned"].shards_owned == 7  # type: ignore[union-attr]
     assert by_name["healthy-single"].shards_owned == 1  # type: ignore[union-attr]
+    # A shard whose owner connects (SC) or is unknown (UNK) is down, its socket not DN.
+    for scenario in ("socket-connecting", "socket-unknown"):
+        summary = by_name[scenario]
+        assert summary is not None
+        assert (summary.shards_owner_down, summary.shards_down, summary.sockets_down) == (1, 1, 0)
 
 
 async def test_the_fleet_from_prometheus_reads_what_the_live_fleet_shows(

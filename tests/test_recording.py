@@ -13,19 +13,22 @@ import sys
 import tarfile
 import time
 import zlib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import StartSimulator
-from tests.helpers import SECRETS, SIZE, record_polls, row_texts, target_for, wait_for
+from tests.helpers import SECRETS, SIZE, plain, record_polls, row_texts, target_for, wait_for
 from wa_tui.api.endpoints import DB_STATS
 from wa_tui.api.models import Role
+from wa_tui.core import clock
 from wa_tui.core.errors import RecordingError
 from wa_tui.recording.reader import read_recording
 from wa_tui.recording.replay import ReplayWatcher
 from wa_tui.recording.writer import Recorder, recording_consumer
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
+from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.ui.replay_app import ReplayApp
 from wa_tui.watch.watcher import Watcher
 
@@ -331,3 +334,27 @@ async def test_a_recording_of_the_first_format_opens_the_slow_way(
         (tmp_path / "handed.db").write_bytes(archive.extractfile(member).read())  # type: ignore[union-attr]
     handed = ReplayWatcher.open(tmp_path / "handed.db")
     assert handed.recording.indexed and len(handed) == 15
+
+
+async def test_a_replay_shows_the_expiry_its_polls_saw(
+    start_simulator: StartSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recorded 30 days ago, when the build had 3 days left: replayed today, the detail,
+    the summary and the finding still say 3 days, not 27 days past."""
+    path = tmp_path / "month-old.db"
+    real_now = clock.now
+    with monkeypatch.context() as then:
+        then.setattr(clock, "now", lambda: real_now() - timedelta(days=30))
+        server = start_simulator(SCENARIOS["build-expiring"]())
+        await record_polls(server, path, steps=0)
+    watcher = ReplayWatcher.open(path)
+    app = ReplayApp(watcher)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: watcher.position == 0 and len(row_texts(app)) == 12)
+        assert watcher.summary is not None and watcher.summary.expires_at is not None
+        assert watcher.summary.expires_at < real_now()  # long past, today
+        assert watcher.summary.days_to_expiry == pytest.approx(3, abs=0.1)
+        detail = plain(app.query_one("#detail-body"))
+        assert "in 3 days" in detail and "EXPIRED" not in detail
+        codes = {f.code for f in watcher.findings}
+        assert "BUILD_EXPIRING" in codes and "BUILD_EXPIRED" not in codes

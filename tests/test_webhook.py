@@ -267,3 +267,17 @@ async def test_a_name_that_does_not_resolve_is_unreachable_by_name() -> None:
     assert "s3cret" not in result.url
     (finding,) = webhook_findings(None, result, (), Thresholds())
     assert finding.code == "WEBHOOK_UNREACHABLE" and "name not found (dns)" in finding.message
+
+
+def test_check_probes_the_webhook_only_when_asked_with_or_without_a_sample(
+    simulator: SimulatorServer,
+) -> None:
+    """A webhook this machine cannot reach (`simulate --webhook down`): `check` and
+    `check --sample` agree, and only `--webhook` probes it."""
+    simulator.deployment.webhook.pin(WebhookState.DOWN)
+    plain_check = run(["check"], simulator)
+    sampled = run(["check", "--sample", "1"], simulator)
+    assert plain_check.returncode == sampled.returncode == 0, plain_check.stdout + sampled.stdout
+    assert "WEBHOOK" not in plain_check.stdout and "WEBHOOK" not in sampled.stdout
+    probed = run(["check", "--sample", "1", "--webhook"], simulator)
+    assert probed.returncode == 1 and "WEBHOOK_UNREACHABLE" in probed.stdout, probed.stdout
