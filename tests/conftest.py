@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import loop_watched
 from wa_tui.api.auth import Credentials
 from wa_tui.api.client import WAClient
 from wa_tui.api.models import Snapshot
@@ -104,3 +105,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 _STARTED = pytest.StashKey[float]()
+
+
+@pytest.fixture
+async def no_slow_callbacks() -> AsyncIterator[None]:
+    """The test on a loop in asyncio's debug mode: a callback that holds it longer than
+    0.1 s fails the test (tests/helpers.py, `loop_watched`)."""
+    async with loop_watched():
+        yield

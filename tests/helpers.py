@@ -4,8 +4,10 @@ recording made, a command run, a hostile deployment, a real Prometheus, the faul
 from __future__ import annotations
 
 import asyncio
+import gc
 import html
 import json
+import logging
 import os
 import re
 import shutil
@@ -15,8 +17,8 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from io import StringIO
 from pathlib import Path
 
@@ -332,3 +334,41 @@ async def scrape_until(exporter: Exporter, marker: str) -> tuple[str, str]:
 def toggled_panes() -> list[str]:
     """Every pane a key shows (PANES): the monkey drives each on its own, opened at 80x24."""
     return [pane.id for pane in panes_by_id().values() if pane.key is not None]
+
+
+# A callback that holds the event loop longer than this is a stall a user would feel.
+SLOW_CALLBACK_SECONDS = 0.1
+
+
+class _SlowCallbacks(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.said: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "took" in str(record.msg):
+            self.said.append(record.getMessage())
+
+
+@asynccontextmanager
+async def loop_watched() -> AsyncIterator[None]:
+    """The running loop in asyncio's debug mode while this lasts: every callback that holds
+    it longer than SLOW_CALLBACK_SECONDS is logged, and one logged fails the test. What
+    earlier tests left is frozen first, as wa-tui settles its own start-up
+    (wa_tui/core/memory.py): a collection walking a whole session's objects is no stall
+    of ours."""
+    gc.collect()
+    gc.freeze()
+    loop = asyncio.get_running_loop()
+    loop.set_debug(True)
+    loop.slow_callback_duration = SLOW_CALLBACK_SECONDS
+    slow = _SlowCallbacks()
+    logger = logging.getLogger("asyncio")
+    logger.addHandler(slow)
+    try:
+        yield
+    finally:
+        logger.removeHandler(slow)
+        loop.set_debug(False)
+        gc.unfreeze()
+    assert slow.said == [], "the event loop stalled:\n" + "\n".join(slow.said)

@@ -121,6 +121,7 @@ def test_a_noisy_series_near_its_threshold_does_not_flap(monkeypatch) -> None:
     assert all(r == "" for r in after[cleared:])
 
 
+@pytest.mark.usefixtures("no_slow_callbacks")
 async def test_the_exporter_exports_the_forecast(
     start_simulator: StartSimulator, minutes: Callable[[float], None]
 ) -> None:

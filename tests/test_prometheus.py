@@ -42,6 +42,7 @@ def test_alert_rules_pass_promtool_check_and_their_unit_tests() -> None:
         assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.usefixtures("no_slow_callbacks")
 async def test_exporter_serves_state_and_findings(start_simulator: StartSimulator) -> None:
     server = start_simulator(SCENARIOS["socket-down"]())
     exporter = Exporter([target_for(server, interval=0.2, name='prod "eu"\n')])

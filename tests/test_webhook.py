@@ -180,6 +180,7 @@ async def test_webhook_probe_off_probes_nothing(start_simulator: StartSimulator)
         assert watcher.poller._probe_task is None
 
 
+@pytest.mark.usefixtures("no_slow_callbacks")
 async def test_the_exporter_probes_and_exports_the_webhook(simulator: SimulatorServer) -> None:
     from prometheus_client.parser import text_string_to_metric_families
 

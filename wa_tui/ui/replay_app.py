@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -133,7 +134,7 @@ class ReplayApp(WaTuiApp):
 
     def _seek(self, index: int) -> None:
         """Read in a worker: the keys keep coming meanwhile, the newest seek wins."""
-        self.run_worker(self.replay.seek(index), group="seek", exit_on_error=False)
+        self.run_worker(partial(self.replay.seek, index), group="seek", exit_on_error=False)
 
     def action_speed(self, up: bool) -> None:
         self.replay.faster(up)
