@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from textual.pilot import Pilot
+
 from tests.conftest import StartSimulator
 from tests.helpers import (
     SIZE,
@@ -108,11 +110,7 @@ async def test_the_dashboard_answers_while_its_deployment_logs_in(
     app = WaTuiApp([gate.target(server, "gated")])
     async with app.run_test(size=SIZE) as pilot:
         await _until(gate.started.exists)
-        async with loop_watched():
-            await pilot.press("question_mark")
-            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: "waiting for password_command" in _status(app))
+        await _answers_while_logging_in(pilot, app)
         gate.open()
         await until_nodes(pilot)
 
@@ -151,15 +149,21 @@ async def test_logging_in_again_after_a_revoked_token_holds_up_nothing(
         gate.close()
         server.revoke_all_tokens()  # what the simulator's `revoked` fault does
         await _until(gate.started.exists)
-        async with loop_watched():
-            await pilot.press("question_mark")
-            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: "waiting for password_command" in _status(app))
+        await _answers_while_logging_in(pilot, app)
         logins = server.logins
         gate.open()
         await wait_for(pilot, lambda: server.logins == logins + 1)
         await wait_for(pilot, lambda: "STALE" not in _status(app))
+
+
+async def _answers_while_logging_in(pilot: Pilot, app: WaTuiApp) -> None:
+    """`?` opens the help and the status line says what the login waits for, on a loop
+    that never stalls."""
+    async with loop_watched():
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "waiting for password_command" in _status(app))
 
 
 def _status(app: WaTuiApp) -> str:
