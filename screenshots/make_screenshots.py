@@ -16,9 +16,10 @@ from pathlib import Path
 from unittest import mock
 
 from textual.pilot import Pilot
-from wa_tui.replay import ReplayWatcher
 
-from wa_tui import cli, clock, targets
+from wa_tui.cli import main as cli
+from wa_tui.core import clock
+from wa_tui.recording.replay import ReplayWatcher
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
 from wa_tui.simulator.faults import FaultPlan
 from wa_tui.simulator.incident import IncidentTruth, incident_story
@@ -27,6 +28,7 @@ from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.fleet_screen import FleetScreen
 from wa_tui.ui.replay_app import ReplayApp
+from wa_tui.watch import targets
 
 HERE = Path(__file__).parent
 SIZE = (160, 50)
