@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wa_tui.cli.common import Commands, UsageError, open_targets, positive
 from wa_tui.core import memory
+
+if TYPE_CHECKING:
+    from wa_tui.outputs.web_config import WebConfig
 
 
 def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
@@ -22,7 +28,45 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     exporter.add_argument(
         "--interval", type=positive, default=argparse.SUPPRESS, help="seconds between polls"
     )
+    web_config_option(exporter)
     exporter.set_defaults(run=run)
+
+
+def web_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--web-config",
+        "--web.config.file",
+        dest="web_config",
+        metavar="FILE",
+        help="TLS and basic auth for /metrics and /healthz: the Prometheus exporter "
+        "toolkit's web configuration file (SIGHUP reads it again)",
+    )
+
+
+def web_config_of(args: argparse.Namespace, host: str) -> WebConfig:
+    """The web configuration asked for (exit 2 with one line if it does not load), and a
+    warning when metrics would go unencrypted beyond this machine."""
+    from wa_tui.outputs.web_config import WebConfig, WebConfigError, read_web_config
+
+    try:
+        web = read_web_config(Path(args.web_config)) if args.web_config else WebConfig()
+    except WebConfigError as exc:
+        raise UsageError(str(exc)) from None
+    if web.tls is None and not _loopback(host):
+        print(
+            f"wa-tui: warning: listening on {host} without TLS: anyone who reaches the port "
+            "reads every deployment's nodes, addresses, roles and findings; see "
+            "--web-config for TLS and basic auth",
+            file=sys.stderr,
+        )
+    return web
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,20 +83,33 @@ def run(args: argparse.Namespace) -> int:
         usable = [t for t in found if not t.needs_password]
         for skipped in set(found) - set(usable):
             print(f"wa-tui: {skipped.name}: no password source, not exported", file=sys.stderr)
-        exporter = Exporter(usable)
+        web = web_config_of(args, host.strip("[]"))
+        exporter = Exporter(usable, web=web)
+
+        reloading: set[asyncio.Task[None]] = set()  # held until done (the loop holds weakly)
+
+        async def reload() -> None:
+            print(f"wa-tui: {await exporter.reload_web(web.source)}", file=sys.stderr, flush=True)
+
+        def on_sighup() -> None:
+            if args.web_config:
+                task = asyncio.create_task(reload())
+                reloading.add(task)
+                task.add_done_callback(reloading.discard)
 
         async def serve() -> None:
             ready, stop = asyncio.Event(), asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
+            loop.add_signal_handler(signal.SIGHUP, on_sighup)
             serving = asyncio.create_task(exporter.serve(host.strip("[]"), int(port), ready))
             waiting = asyncio.create_task(ready.wait())
             await asyncio.wait([serving, waiting], return_when=asyncio.FIRST_COMPLETED)
             if serving.done():
                 serving.result()  # it failed to start: say why
             print(
-                f"serving /metrics and /healthz on http://{host}:{exporter.port} "
+                f"serving /metrics and /healthz on {web.scheme}://{host}:{exporter.port} "
                 f"for {len(usable)} deployment(s); Ctrl+C stops",
                 flush=True,
             )

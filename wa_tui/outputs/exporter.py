@@ -12,10 +12,13 @@ visible first (control characters shown, never passed on). No Textual.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -24,6 +27,14 @@ from wa_tui.analysis.summary import UNLIMITED_BYTES, Summary
 from wa_tui.api.models import Node, Snapshot, SocketState
 from wa_tui.core import clock
 from wa_tui.core.text import visible
+from wa_tui.outputs.web_config import (
+    WebConfig,
+    WebConfigError,
+    apply_tls,
+    read_web_config,
+    server_context,
+)
+from wa_tui.outputs.web_guard import BasicAuth
 from wa_tui.watch.targets import Target
 from wa_tui.watch.watcher import Phase, Update, Watcher, settle_after_first_polls, watchers_for
 
@@ -225,13 +236,39 @@ class WatchersCollector(Collector):
 class Exporter:
     """The watchers of `targets`, and the HTTP server Prometheus scrapes."""
 
-    def __init__(self, targets: Sequence[Target], max_concurrent_polls: int = 10) -> None:
+    def __init__(
+        self,
+        targets: Sequence[Target],
+        max_concurrent_polls: int = 10,
+        web: WebConfig | None = None,
+    ) -> None:
         watchers = watchers_for(list(targets), max_concurrent_polls, headless=True)
         self.watchers = list(watchers.values())
         self.collector = WatchersCollector(self.watchers)
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)
         self._started: dict[str, float] = {}
+        # The web configuration (--web-config): TLS and who may ask, every path behind it.
+        self.web = web or WebConfig()
+        self._guard = BasicAuth(self.web.users)
+        self._tls: ssl.SSLContext | None = None
+
+    async def reload_web(self, path: Path) -> str:
+        """The web configuration read again (SIGHUP), off the loop: a renewed certificate,
+        new users. A file that does not load leaves the last good one in force. One line
+        says which."""
+        try:
+            web = await asyncio.to_thread(read_web_config, path)
+            if (web.tls is None) != (self.web.tls is None):
+                turned = "on" if web.tls else "off"
+                raise WebConfigError(f"{path}: TLS turned {turned} needs a restart")
+            if web.tls is not None and self._tls is not None:
+                await asyncio.to_thread(apply_tls, self._tls, web.tls, path)  # next handshake
+        except WebConfigError as exc:
+            return f"{exc}: the last good web configuration stays in force"
+        self._guard.use(web.users)
+        self.web = web
+        return f"{path}: web configuration reloaded"
 
     def _polled(self, update: Update) -> None:
         """Each poll's duration."""
@@ -240,6 +277,15 @@ class Exporter:
             self._started[name] = time.monotonic()
         elif update.phase is Phase.POLLED and name in self._started:
             self.collector.poll_seconds[name] = time.monotonic() - self._started.pop(name)
+
+    @web.middleware
+    async def _authorised(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Every path behind the web configuration's users, when it names any."""
+        if self._guard.required and not await self._guard.allows(
+            request.headers.get("Authorization")
+        ):
+            raise web.HTTPUnauthorized(headers={"WWW-Authenticate": 'Basic realm="wa-tui"'})
+        return await handler(request)
 
     async def _metrics(self, _request: web.Request) -> web.Response:
         body = await asyncio.to_thread(generate_latest, self.registry)
@@ -252,12 +298,14 @@ class Exporter:
     async def serve(self, host: str, port: int, ready: asyncio.Event | None = None) -> None:
         """Poll every deployment (first polls spread over an interval) and serve until
         cancelled."""
-        app = web.Application()
+        app = web.Application(middlewares=[self._authorised])
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/healthz", self._health)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
-        site = web.TCPSite(runner, host, port)
+        if self.web.tls is not None:
+            self._tls = server_context(self.web.tls, self.web.source)
+        site = web.TCPSite(runner, host, port, ssl_context=self._tls)
         await site.start()
         self.port = runner.addresses[0][1]
         settle_after_first_polls(self.watchers)
@@ -272,6 +320,7 @@ class Exporter:
             for watcher in self.watchers:
                 await watcher.aclose()
             await runner.cleanup()
+            self._guard.close()
 
     async def _watch(self, index: int, watcher: Watcher) -> None:
         """Start this deployment's polling at its share of the interval, so many
