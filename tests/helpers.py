@@ -204,15 +204,18 @@ def require_binary(binary: str) -> str:
 
 
 @contextmanager
-def prometheus_serving(config: Path, folder: Path) -> Iterator[int]:
-    """Debian's Prometheus with `config`, its data in `folder`: the port it listens on."""
+def prometheus_serving(config: Path, folder: Path, web_config: Path | None = None) -> Iterator[int]:
+    """Debian's Prometheus with `config`, its data in `folder` (and its own web
+    configuration: TLS, basic auth): the port it listens on."""
     port = free_port()
+    web = [f"--web.config.file={web_config}"] if web_config else []
     process = subprocess.Popen(
         [
             require_binary("prometheus"),
             f"--config.file={config}",
             f"--storage.tsdb.path={folder / 'data'}",
             f"--web.listen-address=127.0.0.1:{port}",
+            *web,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

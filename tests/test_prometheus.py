@@ -25,6 +25,7 @@ from tests.helpers import (
     until_answered,
 )
 from wa_tui.outputs.exporter import Exporter
+from wa_tui.outputs.fleet import PrometheusSource
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.simulator.scenarios import SCENARIOS
 
@@ -115,12 +116,12 @@ def test_prometheus_scrapes_the_exporter_and_sees_a_finding(
         ]
 
 
-async def _fleet_from(url: str) -> list[tuple[str, ...]]:
+async def _fleet_from(url: str, source: PrometheusSource | None = None) -> list[tuple[str, ...]]:
     """`wa-tui --prometheus URL`'s fleet screen, as drawn: name, mark, finding, shards."""
     from wa_tui.ui.fleet_app import FleetApp
     from wa_tui.ui.fleet_screen import FleetScreen, FleetTable
 
-    app = FleetApp(url, configured=())
+    app = FleetApp(source or PrometheusSource(url), configured=())
     async with app.run_test(size=(160, 50)) as pilot:
         deadline = time.monotonic() + 20
         while not (

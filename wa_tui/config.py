@@ -119,12 +119,27 @@ class DeploymentConfig(DeploymentSettings):
     url: str  # type: ignore[assignment]  # required here
 
 
+class PrometheusConfig(BaseModel):
+    """The `[prometheus]` table: the Prometheus `wa-tui --prometheus` reads the fleet
+    from, and how to reach it behind its own web configuration (never a password here)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str | None = None
+    verify_tls: bool = True
+    ca_bundle: Path | None = None
+    username: str | None = None
+    password_env: str | None = None
+    password_command: str | None = None
+
+
 class ConfigFile(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
     defaults: DeploymentSettings = DeploymentSettings()
     deployments: dict[str, dict[str, Any]] = {}
     keys: dict[str, Any] = {}  # binding id -> keys (wa_tui/keys.py)
+    prometheus: PrometheusConfig = PrometheusConfig()
 
 
 # The keys a table may hold, by how deep it is: [defaults] and [deployments.NAME] (2),
@@ -155,7 +170,12 @@ def _describe(error: dict[str, Any], prefix: str = "") -> str:
     if error["type"] == "extra_forbidden":
         from difflib import get_close_matches
 
-        known = _KNOWN_KEYS.get(len(error["loc"]) + bool(prefix), ())
+        in_prometheus = not prefix and error["loc"][0] == "prometheus"
+        known = (
+            tuple(PrometheusConfig.model_fields)
+            if in_prometheus
+            else _KNOWN_KEYS.get(len(error["loc"]) + bool(prefix), ())
+        )
         likely = get_close_matches(str(error["loc"][-1]), known, n=1)
         guess = f" (did you mean {likely[0]!r}?)" if likely else ""
         return f"unknown key {key!r}{guess}"
@@ -213,6 +233,11 @@ def keymap(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     return {id: ",".join(split_keys(keys)) for id, keys in _parsed(path).keys.items()}
+
+
+def prometheus(path: Path) -> PrometheusConfig:
+    """The `[prometheus]` table; its defaults without a file."""
+    return _parsed(path).prometheus if path.exists() else PrometheusConfig()
 
 
 def load(path: Path) -> list[DeploymentConfig]:

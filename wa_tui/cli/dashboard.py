@@ -4,10 +4,16 @@ from Prometheus)."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wa_tui import __version__
 from wa_tui.cli.common import UsageError, keymap_of, open_targets, overrides_of, positive
 from wa_tui.cli.record import recorder_for
+
+if TYPE_CHECKING:
+    from wa_tui.config import PrometheusConfig
+    from wa_tui.outputs.fleet import PrometheusSource
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +26,10 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--prometheus",
         metavar="URL",
-        help="the fleet from Prometheus (what wa-tui exporters recorded), not polled here",
+        nargs="?",
+        const="",
+        help="the fleet from Prometheus (what wa-tui exporters recorded), not polled here; "
+        "without URL, [prometheus] of the config file (TLS, basic auth)",
     )
     parser.add_argument(
         "--show-secrets",
@@ -32,7 +41,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from wa_tui.watch.poller import poll_early
 
-    if args.prometheus:
+    if args.prometheus is not None:
         return run_prometheus_fleet(args)
     with open_targets(args) as found:
         recorder = recorder_for(args.record, found[0]) if args.record else None
@@ -65,9 +74,8 @@ def run_prometheus_fleet(args: argparse.Namespace) -> int:
     from wa_tui import config
     from wa_tui.watch import targets
 
-    if not args.prometheus.startswith(("http://", "https://")):
-        raise UsageError(f"--prometheus {args.prometheus!r}: expected an http(s):// URL")
     path = config.config_path(getattr(args, "config", None))
+    source = prometheus_source(args, config.prometheus(path))
     found = targets.configured(path, None, overrides_of(args)) if path.exists() else []
     by_name = {target.name: target for target in found}
     from wa_tui.ui.app import WaTuiApp
@@ -76,10 +84,36 @@ def run_prometheus_fleet(args: argparse.Namespace) -> int:
 
     keymap = keymap_of(args)
     while True:
-        name, status = run_app(FleetApp(args.prometheus, by_name, keymap))
+        name, status = run_app(FleetApp(source, by_name, keymap))
         if name is None or status:
             return status
         dashboard = WaTuiApp([by_name[name]], args.show_secrets, keymap=keymap)
         _, status = run_app(dashboard)
         if status:
             return status
+
+
+def prometheus_source(args: argparse.Namespace, table: PrometheusConfig) -> PrometheusSource:
+    """Where --prometheus reads: its URL or [prometheus]'s; TLS as --insecure or
+    --ca-bundle say, else as the table does; basic auth as the table says."""
+    from wa_tui.api.auth import password_from_command, password_from_env
+    from wa_tui.outputs.fleet import PrometheusSource
+
+    url = args.prometheus or table.url or ""
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(
+            f"--prometheus {url!r}: expected an http(s):// URL (or url in [prometheus])"
+        )
+    verify: bool | str = table.verify_tls
+    if table.ca_bundle is not None:
+        verify = str(table.ca_bundle.expanduser())
+    if getattr(args, "ca_bundle", None):
+        verify = str(Path(args.ca_bundle).expanduser())
+    if getattr(args, "insecure", False):
+        verify = False
+    password = None
+    if table.password_env:
+        password = password_from_env(table.password_env)
+    elif table.password_command:
+        password = password_from_command(table.password_command)
+    return PrometheusSource(url, verify, table.username, password)

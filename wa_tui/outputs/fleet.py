@@ -9,6 +9,7 @@ hold). Plain Python.
 from __future__ import annotations
 
 import operator
+import ssl
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,8 +20,10 @@ import httpx
 
 from wa_tui.analysis import Severity
 from wa_tui.analysis.findings import EXPIRY_CODES
+from wa_tui.api.auth import PasswordSource
 from wa_tui.core import clock
 from wa_tui.core.errors import WAError
+from wa_tui.core.text import visible
 from wa_tui.watch.watcher import Watcher
 
 UNREADABLE = "unreadable"
@@ -133,6 +136,29 @@ QUERIES = {
 LABELLED = ("findings", "top", "info")  # what these answers say is in their labels
 
 
+@dataclass(frozen=True)
+class PrometheusSource:
+    """The Prometheus the fleet is read from, and how to reach it: TLS verified against
+    `verify` (True, False or a CA bundle's path), basic auth when `username` is set (the
+    password asked of its source when a client is made, never kept)."""
+
+    url: str
+    verify: bool | str = True
+    username: str | None = None
+    password: PasswordSource | None = None
+
+    async def client(self) -> httpx.AsyncClient:
+        auth = None
+        if self.username and self.password is not None:
+            auth = httpx.BasicAuth(self.username, await self.password.read())
+        verify = self.verify
+        if isinstance(verify, str):
+            verify = ssl.create_default_context(cafile=verify)
+        return httpx.AsyncClient(
+            base_url=self.url.rstrip("/"), timeout=10, verify=verify, auth=auth
+        )
+
+
 async def rows_from_prometheus(client: httpx.AsyncClient) -> list[FleetRow]:
     """The fleet as the exporters last recorded it, through Prometheus's query API."""
     answers = {name: await _query(client, expression) for name, expression in QUERIES.items()}
@@ -207,13 +233,28 @@ def _whole(value: float | None) -> int | None:
 
 
 async def _query(client: httpx.AsyncClient, expression: str) -> list[dict]:
+    where = visible(str(client.base_url), limit=80)
     try:
         answer = await client.get("/api/v1/query", params={"query": expression})
-        document = answer.json()
-    except (httpx.HTTPError, ValueError) as exc:
+    except httpx.ConnectError as exc:
         raise WAError(
-            f"Prometheus query failed: {type(exc).__name__}", "check --prometheus URL"
+            f"cannot reach Prometheus at {where}: {visible(str(exc), limit=160) or 'refused'}",
+            "check the URL, the network and the TLS settings (ca_bundle in [prometheus], "
+            "or --ca-bundle)",
         ) from exc
+    except httpx.HTTPError as exc:
+        raise WAError(
+            f"Prometheus at {where} did not answer ({type(exc).__name__})", "retrying"
+        ) from exc
+    if answer.status_code == 401:
+        raise WAError(
+            f"Prometheus at {where} refused the login (HTTP 401)",
+            "check username and password_env or password_command in [prometheus]",
+        )
+    try:
+        document = answer.json()
+    except ValueError:
+        document = {}
     if answer.status_code != 200 or document.get("status") != "success":
         said = str(document.get("error", ""))[:100]
         raise WAError(f"Prometheus answered HTTP {answer.status_code}: {said}", "check the URL")

@@ -8,12 +8,11 @@ import asyncio
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-import httpx
 from textual.app import App
 
 from wa_tui.core.errors import WAError
 from wa_tui.core.text import visible
-from wa_tui.outputs.fleet import FleetRow, rows_from_prometheus
+from wa_tui.outputs.fleet import FleetRow, PrometheusSource, rows_from_prometheus
 from wa_tui.ui.fleet_screen import FleetScreen
 from wa_tui.ui.guards import GuardedApp
 
@@ -27,11 +26,15 @@ class FleetApp(GuardedApp, App[str | None]):
     TITLE = "wa-tui fleet"
 
     def __init__(
-        self, url: str, configured: Collection[str], keymap: Mapping[str, str] | None = None
+        self,
+        source: PrometheusSource,
+        configured: Collection[str],
+        keymap: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.set_keymap(dict(keymap or {}))
-        self.url = url.rstrip("/")
+        self.source = source
+        self.url = source.url.rstrip("/")
         self.configured = set(configured)
         self.rows: list[FleetRow] = []
         self.failure: str | None = None
@@ -45,7 +48,13 @@ class FleetApp(GuardedApp, App[str | None]):
         self.push_screen(screen, self._chosen)
 
     async def _follow(self) -> None:
-        async with httpx.AsyncClient(base_url=self.url, timeout=10) as client:
+        try:
+            client = await self.source.client()
+        except WAError as error:  # the password's source failed: said, nothing to read
+            self.failure = str(error)
+            self.notify(self.failure, severity="error", timeout=30)
+            return
+        async with client:
             while True:
                 try:
                     self.rows = await rows_from_prometheus(client)

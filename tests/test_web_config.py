@@ -1,0 +1,299 @@
+"""The exporter behind TLS and a password, the Prometheus way (README "Prometheus: `wa-tui
+exporter`"): the toolkit's web configuration file, each bad one refused in one line, a
+real Prometheus scraping over TLS with a private CA and basic auth, client certificates,
+SIGHUP reloads, and `--prometheus` reading a Prometheus behind its own web configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import ssl
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import bcrypt
+import httpx
+import pytest
+import trustme
+
+from tests.helpers import WA_TUI, free_port, prometheus_serving, require_binary
+from wa_tui.api.auth import password_from_env
+from wa_tui.core.errors import WAError
+from wa_tui.outputs.fleet import PrometheusSource, rows_from_prometheus
+from wa_tui.simulator import SimulatorServer
+
+PASSWORD = "scrape-s3cret"
+
+
+class Pki:
+    """A private CA, the exporter's certificate, a client's, and a web config file."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.ca = trustme.CA()
+        self.ca.cert_pem.write_to_path(folder / "ca.pem")
+        self.issue("server")
+        client = self.ca.issue_cert("prometheus-client")
+        client.private_key_and_cert_chain_pem.write_to_path(folder / "client.pem")
+        self.hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(10)).decode()
+
+    def issue(self, stem: str) -> trustme.LeafCert:
+        cert = self.ca.issue_cert("127.0.0.1", "localhost")
+        cert.private_key_pem.write_to_path(self.folder / f"{stem}.key")
+        cert.cert_chain_pems[0].write_to_path(self.folder / f"{stem}.crt")
+        return cert
+
+    def web_config(self, extra_tls: str = "", users: bool = True) -> Path:
+        path = self.folder / "web.yml"
+        text = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n" + extra_tls
+        if users:
+            text += f"basic_auth_users:\n  prometheus: {self.hash}\n"
+        path.write_text(text)
+        return path
+
+
+@pytest.fixture
+def pki(tmp_path: Path) -> Pki:
+    return Pki(tmp_path)
+
+
+@contextmanager
+def exporter_running(server: SimulatorServer, web: Path) -> Iterator[tuple[int, subprocess.Popen]]:
+    port = free_port()
+    env = {**os.environ, "WA_TUI_USERNAME": server.username, "WA_TUI_PASSWORD": server.password}
+    command = [*WA_TUI, "exporter", "--url", server.url, "--interval", "0.5"]
+    process = subprocess.Popen(
+        [*command, "--listen", f"127.0.0.1:{port}", "--web-config", str(web)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        started = process.stdout.readline()  # type: ignore[union-attr]
+        assert started.startswith(f"serving /metrics and /healthz on https://127.0.0.1:{port}")
+        yield port, process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _get(
+    port: int, folder: Path, password: str | None = PASSWORD, cert: Path | None = None
+) -> httpx.Response:
+    """/metrics over TLS (with `cert`, a client certificate), as `prometheus`."""
+    context = ssl.create_default_context(cafile=str(folder / "ca.pem"))
+    if cert is not None:
+        context.load_cert_chain(cert)
+    auth = ("prometheus", password) if password is not None else None
+    return httpx.get(f"https://127.0.0.1:{port}/metrics", verify=context, auth=auth)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("tls_server_config: [unclosed", "not valid YAML"),
+        ("tls_server_confg: {}\n", "unknown key tls_server_confg; did you mean tls_server_config?"),
+        (
+            "http_server_config: {http2: false}\n",
+            "http_server_config (HTTP/2 and header settings) is not supported",
+        ),
+        (
+            "tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [X]\n",
+            "cipher_suites (cipher suite lists) is not supported",
+        ),
+        (
+            "tls_server_config:\n  cert_file: a\n  key_file: b\n  max_version: TLS13\n",
+            "max_version (a maximum TLS version) is not supported",
+        ),
+        (
+            "tls_server_config:\n  cert_file: a\n  key_file: b\n"
+            "  client_auth_type: RequireAnyClientCert\n",
+            "client_auth_type RequireAnyClientCert is not supported",
+        ),
+        (
+            "basic_auth_users:\n  prometheus: plaintext-password\n",
+            "the hash of user prometheus is not a bcrypt hash",
+        ),
+        (
+            "tls_server_config:\n  cert_file: missing.crt\n  key_file: missing.key\n",
+            "the certificate or key does not load",
+        ),
+    ],
+)
+def test_a_bad_web_config_is_one_line_and_exit_2(tmp_path: Path, text: str, said: str) -> None:
+    path = tmp_path / "web.yml"
+    path.write_text(text)
+    done = subprocess.run(
+        [*WA_TUI, "exporter", "--url", "http://127.0.0.1:9", "--web-config", str(path)],
+        env={**os.environ, "WA_TUI_TOKEN": "t"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"wa-tui: {path}: ") and said in line, line
+    assert done.stdout == ""  # no listener started
+
+
+def test_tls_basic_auth_and_client_certificates(simulator: SimulatorServer, pki: Pki) -> None:
+    web = pki.web_config()
+    with exporter_running(simulator, web) as (port, _):
+        assert _get(port, pki.folder, password=None).status_code == 401
+        assert _get(port, pki.folder, password="wrong").status_code == 401
+        ca = ssl.create_default_context(cafile=str(pki.folder / "ca.pem"))
+        healthz = httpx.get(f"https://127.0.0.1:{port}/healthz", verify=ca)
+        assert healthz.status_code == 401  # every path is behind it
+        assert "wa_up" in _get(port, pki.folder).text
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as plain:
+            plain.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert b"wa_up" not in plain.recv(65536)  # plain HTTP to the TLS port: no metrics
+    web = pki.web_config(
+        "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n"
+    )
+    with exporter_running(simulator, web) as (port, _):
+        with pytest.raises((httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError)):
+            _get(port, pki.folder)  # no certificate: no HTTP answer at all
+        with_cert = _get(port, pki.folder, cert=pki.folder / "client.pem")
+        assert with_cert.status_code == 200 and "wa_up" in with_cert.text
+
+
+def _served_serial(port: int, folder: Path) -> int:
+    context = ssl.create_default_context(cafile=str(folder / "ca.pem"))
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
+        der = tls.getpeercert(binary_form=True)
+    from cryptography import x509
+
+    return x509.load_der_x509_certificate(der).serial_number
+
+
+def test_sighup_serves_a_renewed_certificate_and_keeps_the_last_good(
+    simulator: SimulatorServer, pki: Pki
+) -> None:
+    from cryptography import x509
+
+    web = pki.web_config()
+    with exporter_running(simulator, web) as (port, process):
+        first = _served_serial(port, pki.folder)
+        renewed = pki.issue("server")  # a new certificate in the same files
+        serial = x509.load_pem_x509_certificate(renewed.cert_chain_pems[0].bytes()).serial_number
+        process.send_signal(signal.SIGHUP)
+        assert "web configuration reloaded" in process.stderr.readline()  # type: ignore[union-attr]
+        assert _served_serial(port, pki.folder) == serial != first
+        age = [
+            float(line.split()[-1])
+            for line in _get(port, pki.folder).text.splitlines()
+            if line.startswith("wa_last_poll_age_seconds")
+        ]
+        assert age and age[0] < 2.0  # polling went on through the reload
+        web.write_text("tls_server_config: [broken")
+        process.send_signal(signal.SIGHUP)
+        said = process.stderr.readline()  # type: ignore[union-attr]
+        assert "not valid YAML" in said and "the last good web configuration stays" in said
+        assert _served_serial(port, pki.folder) == serial
+        assert (
+            _get(port, pki.folder).status_code == 200
+            and _get(port, pki.folder, password="x").status_code == 401
+        )
+
+
+def test_prometheus_scrapes_over_tls_with_basic_auth_and_is_read_behind_its_own(
+    simulator: SimulatorServer, pki: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One real Prometheus, itself behind TLS and basic auth, scrapes the exporter over TLS
+    with the private CA: the right job is up and stores wa_up, the wrong password's job is
+    down with 401; `--prometheus` reads it back with the password from the environment."""
+    require_binary("prometheus")
+    web = pki.web_config()
+    with exporter_running(simulator, web) as (port, _):
+        config = pki.folder / "prometheus.yml"
+        ca = pki.folder / "ca.pem"
+
+        def job(name: str, password: str) -> str:
+            return (
+                f"  - job_name: {name}\n    scheme: https\n"
+                f"    tls_config: {{ca_file: {ca}}}\n"
+                f"    basic_auth: {{username: prometheus, password: {password}}}\n"
+                f"    static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n"
+            )
+
+        config.write_text(
+            "global: {scrape_interval: 1s}\nscrape_configs:\n"
+            + job("wa-tui", PASSWORD)
+            + job("wrong", "not-it")
+        )
+        with prometheus_serving(config, pki.folder, web_config=web) as prometheus_port:
+            monkeypatch.setenv("PROMETHEUS_PW", PASSWORD)
+            source = PrometheusSource(
+                f"https://127.0.0.1:{prometheus_port}",
+                str(ca),
+                "prometheus",
+                password_from_env("PROMETHEUS_PW"),
+            )
+            rows, targets = asyncio.run(_read_back(source))
+    assert [row.deployment for row in rows] == [simulator.url.split("://")[1]]
+    assert rows[0].state == "ok" and rows[0].nodes == 12
+    health = {t["labels"]["job"]: t for t in targets}
+    assert health["wa-tui"]["health"] == "up"
+    assert health["wrong"]["health"] == "down" and "401" in health["wrong"]["lastError"]
+
+
+async def _read_back(source: PrometheusSource) -> tuple[list, list[dict]]:
+    """The fleet's rows once Prometheus has stored a scrape, and its targets' health."""
+    async with await source.client() as client:
+        async with asyncio.timeout(60):
+            while True:
+                try:
+                    rows = await rows_from_prometheus(client)
+                    answer = await client.get("/api/v1/targets")
+                except (WAError, httpx.HTTPError):  # not listening yet: asked again
+                    await asyncio.sleep(0.5)
+                    continue
+                targets = answer.json()["data"]["activeTargets"]
+                scraped = len([t for t in targets if t["health"] != "unknown"]) == 2
+                if rows and scraped:
+                    return rows, targets
+                await asyncio.sleep(0.5)
+
+
+def test_a_wrong_prometheus_password_is_one_clear_line(pki: Pki) -> None:
+    """`--prometheus` against a Prometheus that refuses the login: the fleet says so in one
+    line, as a deployment's 401 is said."""
+    require_binary("prometheus")
+    web = pki.web_config()
+    config = pki.folder / "prometheus.yml"
+    config.write_text("global: {scrape_interval: 1s}\nscrape_configs: []\n")
+    with prometheus_serving(config, pki.folder, web_config=web) as port:
+        source = PrometheusSource(
+            f"https://127.0.0.1:{port}", str(pki.folder / "ca.pem"), "prometheus", _given("nope")
+        )
+        said = asyncio.run(_first_error(source))
+    assert said.startswith(f"Prometheus at https://127.0.0.1:{port} refused the login (HTTP 401)")
+
+
+def _given(password: str):  # a PasswordSource of a literal, for the test
+    from wa_tui.api.auth import Credentials
+
+    return Credentials.with_password("prometheus", password).password
+
+
+async def _first_error(source: PrometheusSource) -> str:
+    from wa_tui.core.errors import WAError
+
+    async with await source.client() as client:
+        async with asyncio.timeout(60):
+            while True:
+                try:
+                    await rows_from_prometheus(client)
+                except WAError as error:
+                    if "refused" in str(error):
+                        return str(error)
+                await asyncio.sleep(0.5)
