@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import StartSimulator
@@ -26,21 +28,39 @@ from tests.helpers import (
 )
 from wa_tui.outputs.exporter import Exporter
 from wa_tui.outputs.fleet import PrometheusSource
+from wa_tui.outputs.web_config import read_web_config
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.simulator.scenarios import SCENARIOS
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "prometheus"
 
 
-def test_alert_rules_pass_promtool_check_and_their_unit_tests() -> None:
+def test_deploy_prometheus_passes_promtool_and_the_readme_web_config_too(tmp_path: Path) -> None:
+    """deploy/prometheus/ as shipped, the files it names made (a CA, the exporter's
+    certificate, a password), and the README's web configuration example: promtool checks
+    them all, and the exporter would start on the README's."""
     promtool = require_binary("promtool")
+    folder = tmp_path / "prometheus"
+    shutil.copytree(DEPLOY, folder)
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(folder / "wa-tui-ca.pem")
+    cert = ca.issue_cert("127.0.0.1")
+    cert.private_key_pem.write_to_path(folder / "exporter.key")
+    cert.cert_chain_pems[0].write_to_path(folder / "exporter.crt")
+    (folder / "wa-tui-password").write_text("change-me\n")
+    readme = (DEPLOY.parent.parent / "README.md").read_text()
+    example = readme.split("# /etc/wa-tui/web.yml (paths relative to this file)\n")[1]
+    (folder / "readme-web.yml").write_text(example.split("```")[0])
     for args in (
         ["check", "rules", "wa-tui-rules.yml"],
         ["test", "rules", "wa-tui-rules.test.yml"],
         ["check", "config", "prometheus.yml"],
+        ["check", "web-config", "web.yml", "readme-web.yml"],
     ):
-        done = subprocess.run([promtool, *args], cwd=DEPLOY, capture_output=True, text=True)
+        done = subprocess.run([promtool, *args], cwd=folder, capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
+    for name in ("web.yml", "readme-web.yml"):
+        assert read_web_config(folder / name).users["prometheus"].startswith(b"$2b$12$")
 
 
 @pytest.mark.usefixtures("no_slow_callbacks")
