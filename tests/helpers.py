@@ -193,10 +193,11 @@ FAILING = {
 HARMLESS = (Fault.LATENCY, Fault.REVOKED)  # slower, or one more login: the data still comes
 
 
-def require_binary(binary: str) -> str:
+def require_binary(binary: str, package: str = "prometheus") -> str:
+    """The path of `binary`; missing, the test skips with how to install it (fails in CI)."""
     found = shutil.which(binary)
     if found is None:
-        message = f"{binary} is missing: apt-get install -y prometheus (Debian's package)"
+        message = f"{binary} is missing: apt-get install -y {package} (Debian's package)"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)

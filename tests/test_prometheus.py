@@ -199,3 +199,15 @@ def test_long_running_commands_collect_garbage(
     finally:
         gc.enable()
     assert collecting == {"exporter": True, "record": True}
+
+
+def test_the_exporter_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    """deploy/systemd/'s unit, pointed at this install's wa-tui: systemd finds no fault."""
+    analyze = require_binary("systemd-analyze", "systemd")
+    unit = (DEPLOY.parent / "systemd" / "wa-tui-exporter.service").read_text()
+    assert "ExecReload=/bin/kill -HUP $MAINPID" in unit
+    here = Path(sys.executable).parent / "wa-tui"
+    local = tmp_path / "wa-tui-exporter.service"
+    local.write_text(unit.replace("/usr/local/bin/wa-tui", str(here)))
+    done = subprocess.run([analyze, "verify", str(local)], capture_output=True, text=True)
+    assert done.returncode == 0 and "wa-tui-exporter" not in done.stderr, done.stderr

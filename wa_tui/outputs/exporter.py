@@ -284,7 +284,7 @@ class Exporter:
         if self._guard.required and not await self._guard.allows(
             request.headers.get("Authorization")
         ):
-            raise web.HTTPUnauthorized(headers={"WWW-Authenticate": 'Basic realm="wa-tui"'})
+            return web.Response(status=401, headers={"WWW-Authenticate": 'Basic realm="wa-tui"'})
         return await handler(request)
 
     async def _metrics(self, _request: web.Request) -> web.Response:

@@ -4,8 +4,8 @@
 bcrypt is slow on purpose, so its cost is bounded: checks run in one thread off the event
 loop, one at a time; a right password is checked once and then remembered by a keyed hash
 (never the password itself); a user nobody configured costs a check like any other, so
-timing tells no names; and wrong guesses get at most CHECK_BUDGET of a core: past it, or
-with MAX_WAITING checks waiting, an answer is refused unchecked. A Prometheus scraping
+timing tells no names; and checks get at most CHECK_BUDGET of a core: past it, or with
+MAX_WAITING checks waiting, an answer is refused unchecked. A Prometheus scraping
 with the right password is answered from memory, whatever the flood beside it.
 """
 
@@ -25,7 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import bcrypt
 
-CHECK_BUDGET = 0.25  # of a core, over any second
+# Of a core, over any second: a flood's HTTP and TLS handling takes about as much again,
+# and the whole flood stays under a quarter of a core (benchmarks/README.md).
+CHECK_BUDGET = 0.08
 MAX_WAITING = 8  # checks queued behind the one running
 WINDOW_SECONDS = 1.0
 _COST = re.compile(rb"^\$2[aby]\$(\d\d)\$")
@@ -37,6 +39,7 @@ class BasicAuth:
         self._key = os.urandom(32)  # the keyed hash of what was right: this process's alone
         self._spent: deque[tuple[float, float]] = deque()  # (ended, seconds) of checks
         self._waiting = 0
+        self._spent_until = 0.0  # monotonic: till then the budget is spent, set by the thread
         self.use(users)
 
     def use(self, users: Mapping[str, bytes]) -> None:
@@ -60,8 +63,8 @@ class BasicAuth:
         remembered = hmac.new(self._key, user + b"\0" + password, hashlib.sha256).digest()
         if remembered in self._right:
             return True
-        if self._waiting >= MAX_WAITING:
-            return False
+        if self._waiting >= MAX_WAITING or time.monotonic() < self._spent_until:
+            return False  # refused unchecked: not even a trip to the thread
         self._waiting += 1
         try:
             loop = asyncio.get_running_loop()
@@ -82,6 +85,7 @@ class BasicAuth:
         while self._spent and self._spent[0][0] < now - WINDOW_SECONDS:
             self._spent.popleft()
         if sum(seconds for _, seconds in self._spent) >= CHECK_BUDGET * WINDOW_SECONDS:
+            self._spent_until = self._spent[0][0] + WINDOW_SECONDS
             return False
         if hashed is None:
             if self._stand_in is None:

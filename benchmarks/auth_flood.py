@@ -1,0 +1,167 @@
+"""9. The exporter behind TLS and basic auth (#30 item 3): its CPU while polling, with a
+right scrape once a second, and with a flood of 100 wrong passwords a second beside it;
+and whether every deployment is still polled on time (the largest
+`wa_last_poll_age_seconds` against the interval). The baseline is the same exporter in
+the same run, polling with no scrape. bcrypt at cost 12, as the README's hash.
+
+    python -m benchmarks.auth_flood [SECONDS]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import bcrypt
+import httpx
+import trustme
+
+from benchmarks.common import PYTHON, ROOT, report, simulator
+
+DEPLOYMENTS = 10
+INTERVAL = 2.0
+PASSWORD = "right-one"
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _files(folder: Path, url: str) -> tuple[Path, Path, ssl.SSLContext]:
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert.private_key_pem.write_to_path(folder / "key.pem")
+    cert.cert_chain_pems[0].write_to_path(folder / "cert.pem")
+    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(12)).decode()
+    web = folder / "web.yml"
+    web.write_text(
+        "tls_server_config: {cert_file: cert.pem, key_file: key.pem}\n"
+        f"basic_auth_users: {{prometheus: '{hashed}'}}\n"
+    )
+    config = folder / "config.toml"
+    config.write_text(
+        "".join(
+            f'[deployments.d{i}]\nurl = "{url}"\nusername = "admin"\n'
+            f'password_env = "WA_TUI_PASSWORD"\ninterval = {INTERVAL}\n'
+            for i in range(DEPLOYMENTS)
+        )
+    )
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    return web, config, context
+
+
+def _hammer(
+    url: str, context: ssl.SSLContext, per_second: float, right: bool, stop: threading.Event
+) -> None:
+    """Requests at `per_second`, each with the right password or a new wrong one."""
+    with httpx.Client(verify=context, timeout=30) as client:
+        sent = 0
+        started = time.monotonic()
+        while not stop.is_set():
+            password = PASSWORD if right else f"wrong-{sent}"
+            with contextlib.suppress(httpx.HTTPError):
+                client.get(url, auth=("prometheus", password))
+            sent += 1
+            pause = started + sent / per_second - time.monotonic()
+            if pause > 0:
+                stop.wait(pause)
+
+
+def _worst_age(url: str, context: ssl.SSLContext) -> float:
+    text = httpx.get(url, verify=context, auth=("prometheus", PASSWORD), timeout=30).text
+    ages = [
+        float(line.split()[-1])
+        for line in text.splitlines()
+        if line.startswith("wa_last_poll_age_seconds")
+    ]
+    return max(ages)
+
+
+def _phase(
+    pid: int, seconds: float, load: list[tuple[float, bool]], url: str, context: ssl.SSLContext
+) -> tuple[float, float]:
+    """CPU share of the exporter over `seconds` under `load`, and the worst poll age seen."""
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=_hammer, args=(url, context, rate, right, stop), daemon=True)
+        for rate, right in load
+    ]
+    for thread in threads:
+        thread.start()
+    before, started, worst = _cpu_seconds(pid), time.monotonic(), 0.0
+    while time.monotonic() - started < seconds:
+        time.sleep(1.0)
+        worst = max(worst, _worst_age(url, context))
+    share = (_cpu_seconds(pid) - before) / (time.monotonic() - started)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    return share, worst
+
+
+def main(seconds: float) -> None:
+    with simulator("--steady") as sim, tempfile.TemporaryDirectory() as folder:
+        web, config, context = _files(Path(folder), sim.url)
+        process = subprocess.Popen(
+            [
+                PYTHON,
+                "-m",
+                "wa_tui",
+                "exporter",
+                "--config",
+                str(config),
+                "--listen",
+                "127.0.0.1:0",
+                "--web-config",
+                str(web),
+            ],
+            env=sim.env,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        try:
+            line = process.stdout.readline()  # type: ignore[union-attr]
+            url = line.split(" on ")[1].split()[0] + "/metrics"
+            time.sleep(INTERVAL * 3)  # every deployment polled
+            phases = {
+                "polling, no scrape (baseline)": [],
+                "a right scrape a second": [(1.0, True)],
+                "100 wrong passwords a second + a right scrape a second": [
+                    (100.0, False),
+                    (1.0, True),
+                ],
+            }
+            rows = []
+            shares: list[float] = []
+            base = None
+            for name, load in phases.items():
+                share, worst = _phase(process.pid, seconds, load, url, context)
+                base = share if base is None else base
+                if len(rows) == 2:  # the flood, against the right scrape alone
+                    base = shares[1]
+                shares.append(share)
+                rows.append(
+                    (
+                        name,
+                        f"{share:.1%} of a core (+{share - base:.1%} over the baseline); "
+                        f"worst poll age {worst:.1f} s at {INTERVAL:g} s",
+                    )
+                )
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+    report(f"exporter behind TLS and basic auth, {DEPLOYMENTS} deployments at {INTERVAL:g} s", rows)
+
+
+if __name__ == "__main__":
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 20.0)
