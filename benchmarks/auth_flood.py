@@ -10,7 +10,6 @@ the same run, polling with no scrape. bcrypt at cost 12, as the README's hash.
 from __future__ import annotations
 
 import contextlib
-import os
 import ssl
 import subprocess
 import sys
@@ -23,16 +22,11 @@ import bcrypt
 import httpx
 import trustme
 
-from benchmarks.common import PYTHON, ROOT, report, simulator
+from benchmarks.common import PYTHON, ROOT, process_cpu_seconds, report, simulator
 
 DEPLOYMENTS = 10
 INTERVAL = 2.0
 PASSWORD = "right-one"
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _files(folder: Path, url: str) -> tuple[Path, Path, ssl.SSLContext]:
@@ -97,11 +91,11 @@ def _phase(
     ]
     for thread in threads:
         thread.start()
-    before, started, worst = _cpu_seconds(pid), time.monotonic(), 0.0
+    before, started, worst = process_cpu_seconds(pid), time.monotonic(), 0.0
     while time.monotonic() - started < seconds:
         time.sleep(1.0)
         worst = max(worst, _worst_age(url, context))
-    share = (_cpu_seconds(pid) - before) / (time.monotonic() - started)
+    share = (process_cpu_seconds(pid) - before) / (time.monotonic() - started)
     stop.set()
     for thread in threads:
         thread.join()

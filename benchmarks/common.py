@@ -192,6 +192,12 @@ def in_pty(
         os.close(leader)
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def median_of(runs: int, measure: Callable[[], float]) -> float:
     return statistics.median(measure() for _ in range(runs))
 

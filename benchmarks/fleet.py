@@ -26,7 +26,17 @@ import urllib.request
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from benchmarks.common import MINIMAL_APP, PYTHON, QUICK, ROOT, PtyRun, figure, in_pty, report
+from benchmarks.common import (
+    MINIMAL_APP,
+    PYTHON,
+    QUICK,
+    ROOT,
+    PtyRun,
+    figure,
+    in_pty,
+    process_cpu_seconds,
+    report,
+)
 from wa_tui.simulator import SimDeployment, SimulatorServer
 
 ARGUMENTS = argparse.ArgumentParser()
@@ -57,11 +67,6 @@ def _config(urls: list[str], directory: Path) -> Path:
     return path
 
 
-def _cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def exporter_run(
     config: Path, env: dict[str, str], seconds: float, checkout: Path = ROOT
 ) -> tuple[float, float]:
@@ -88,9 +93,9 @@ def exporter_run(
         assert process.stdout is not None
         address = process.stdout.readline().split("http://")[1].split()[0]
         time.sleep(INTERVAL + 5)  # every deployment polled once
-        start = _cpu(process.pid)
+        start = process_cpu_seconds(process.pid)
         time.sleep(seconds)
-        share = (_cpu(process.pid) - start) / seconds
+        share = (process_cpu_seconds(process.pid) - start) / seconds
         with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as answer:
             text = answer.read().decode()
         ages = [
