@@ -358,3 +358,21 @@ async def test_a_replay_shows_the_expiry_its_polls_saw(
         assert "in 3 days" in detail and "EXPIRED" not in detail
         codes = {f.code for f in watcher.findings}
         assert "BUILD_EXPIRING" in codes and "BUILD_EXPIRED" not in codes
+
+
+async def test_keys_in_a_burst_seek_on_from_each_other_and_the_newest_wins(
+    story_server: SimulatorServer, tmp_path: Path
+) -> None:
+    """`]` five times in one read (slow SSH) lands five polls on, each seek read in a
+    thread while the keys keep coming; `[` twice then goes back two."""
+    path = tmp_path / "burst.db"
+    await record_polls(story_server, path, steps=8)
+    watcher = ReplayWatcher.open(path)
+    app = ReplayApp(watcher)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: watcher.position == 0 and len(row_texts(app)) == 12)
+        await pilot.press(*["right_square_bracket"] * 5)
+        await wait_for(pilot, lambda: watcher.position == 5 and watcher.heading is None)
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await wait_for(pilot, lambda: watcher.position == 3 and watcher.heading is None)
+        assert "poll 4/9" in str(app.query_one("#status").content)

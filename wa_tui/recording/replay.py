@@ -187,6 +187,8 @@ class ReplayWatcher(Watcher):
         self.heading = index
         async with self._seeking:
             if self.heading != index or (target := self._target(index)) is None:
+                if self.heading == index:
+                    self.heading = None  # there already: nothing to read
                 return
             result = await asyncio.to_thread(self._read_to, target)
         if self.heading == index:

@@ -133,7 +133,9 @@ class ReplayApp(WaTuiApp):
             self._seek(event.index)
 
     def _seek(self, index: int) -> None:
-        """Read in a worker: the keys keep coming meanwhile, the newest seek wins."""
+        """Read in a worker: the keys keep coming meanwhile, the newest seek wins. Where
+        it heads is known at once, so the next key of a burst moves on from there."""
+        self.replay.heading = index
         self.run_worker(partial(self.replay.seek, index), group="seek", exit_on_error=False)
 
     def action_speed(self, up: bool) -> None:
