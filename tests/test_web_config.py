@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import ssl
@@ -297,3 +298,61 @@ async def _first_error(source: PrometheusSource) -> str:
                     if "refused" in str(error):
                         return str(error)
                 await asyncio.sleep(0.5)
+
+
+def test_listening_beyond_this_machine_without_tls_warns_once(simulator: SimulatorServer) -> None:
+    env = {
+        **os.environ,
+        "WA_TUI_USERNAME": simulator.username,
+        "WA_TUI_PASSWORD": simulator.password,
+    }
+    process = subprocess.Popen(
+        [*WA_TUI, "exporter", "--url", simulator.url, "--listen", "0.0.0.0:0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        warning = process.stderr.readline()  # type: ignore[union-attr]
+        assert process.stdout.readline().startswith("serving /metrics and /healthz on http://")  # type: ignore[union-attr]
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert warning.startswith("wa-tui: warning: listening on 0.0.0.0 without TLS")
+    assert "--web-config" in warning and "findings" in warning
+
+
+def test_prometheus_reads_its_table_and_the_command_line_tls_options(tmp_path: Path) -> None:
+    """`--prometheus` with no URL takes [prometheus]'s; --ca-bundle and --insecure win over
+    the table's TLS; the password comes from its source, never the command line."""
+    from wa_tui import config
+    from wa_tui.cli.dashboard import prometheus_source
+    from wa_tui.cli.main import build_parser
+
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[prometheus]\nurl = "https://prom.example:9090"\nca_bundle = "/etc/ca.pem"\n'
+        'username = "oncall"\npassword_env = "PROM_PW"\n'
+    )
+    table = config.prometheus(path)
+
+    def source(*argv: str) -> PrometheusSource:
+        return prometheus_source(build_parser().parse_args(["--prometheus", *argv]), table)
+
+    plain = source()
+    assert (plain.url, plain.verify, plain.username) == (
+        "https://prom.example:9090",
+        "/etc/ca.pem",
+        "oncall",
+    )
+    assert plain.password is not None and plain.password.what == "password_env PROM_PW"
+    assert source("--ca-bundle", "/tmp/other.pem").verify == "/tmp/other.pem"
+    assert source("--insecure").verify is False
+    assert source("https://elsewhere:9090").url == "https://elsewhere:9090"
+    path.write_text('[prometheus]\nurl = "https://x"\npasword_env = "P"\n')
+    with pytest.raises(
+        config.ConfigError,
+        match=re.escape("unknown key 'prometheus.pasword_env' (did you mean 'password_env'?)"),
+    ):
+        config.prometheus(path)
