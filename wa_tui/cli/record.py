@@ -1,27 +1,51 @@
-"""`wa-tui record`: a deployment's polls recorded headless (Textual is never imported)."""
+"""`wa-tui record`: deployments' polls recorded headless (Textual is never imported): one
+deployment to FILE, or with `--dir DIR` every deployment named, each to `DIR/NAME.db`, in
+one process that polls each once per its interval."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wa_tui.cli.common import Commands, duration, only_target, open_targets, positive, size
-from wa_tui.core import memory
+from wa_tui.cli.common import (
+    Commands,
+    UsageError,
+    duration,
+    only_target,
+    open_targets,
+    positive,
+    size,
+)
+from wa_tui.core import clock, memory
 
 if TYPE_CHECKING:
     from wa_tui.recording.writer import Recorder
     from wa_tui.watch.targets import Target
+    from wa_tui.watch.watcher import Update, Watcher
+
+# With --dir the recorder runs for the team, for months: what each file keeps by default.
+DIR_KEEP_SECONDS = 7 * 86400.0
+DIR_MAX_BYTES = 2 * 1024**3
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     record = commands.add_parser(
         "record",
         parents=[connection],
-        help="record a deployment's polls to FILE, headless (for a systemd unit or nohup)",
+        help="record deployments' polls to FILE or DIR, headless (for a systemd unit)",
     )
-    record.add_argument("file", metavar="FILE")
+    record.add_argument("file", metavar="FILE", nargs="?", help="one deployment's recording")
+    record.add_argument(
+        "--dir",
+        metavar="DIR",
+        help="every deployment named (the config file's, or --profile/--url), each to "
+        "DIR/NAME.db; by default each keeps 7d and at most 2G",
+    )
     record.add_argument(
         "--interval",
         type=positive,
@@ -37,57 +61,126 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     record.set_defaults(run=run)
 
 
+def recording_name(deployment: str) -> str:
+    """The file a deployment is recorded to in --dir: its name, any character outside
+    `A-Za-z0-9._-` made `_`."""
+    return _UNSAFE.sub("_", deployment) + ".db"
+
+
 def run(args: argparse.Namespace) -> int:
     """Record headless: Textual is never imported."""
-    import signal
-
     memory.resume()  # it runs for hours
-    from wa_tui.recording.writer import recording_consumer
-    from wa_tui.watch.watcher import Phase, Update, Watcher
-
+    if (args.file is None) == (args.dir is None):
+        raise UsageError("say where to record: FILE (one deployment) or --dir DIR (every one)")
     with open_targets(args) as found:
-        target = only_target(found)
-        recorder = recorder_for(args.file, target, args)
-
-        def report(update: Update) -> None:
-            if update.phase is Phase.POLLED and update.result and update.result.error:
-                print(f"wa-tui: poll failed (recorded): {update.result.error}", file=sys.stderr)
-
-        async def record() -> None:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, stop.set)
-            async with Watcher(target) as watcher:
-                watcher.subscribe(recording_consumer(recorder), "the recorder")
-                watcher.subscribe(report, "the error report")
-                polling = asyncio.create_task(watcher.run())
-                await stop.wait()
-                polling.cancel()
-                await asyncio.sleep(0.2)  # the last poll's write ends
-
-        print(
-            f"recording {target.name} every {target.settings.interval:g}s to {recorder.path}; "
-            "Ctrl+C stops",
-            flush=True,
-        )
+        if args.file is not None:
+            targets = [only_target(found)]
+            recorders = [recorder_for(args.file, targets[0], args)]
+        else:
+            targets = [t for t in found if not t.needs_password]
+            for skipped in set(found) - set(targets):
+                print(f"wa-tui: {skipped.name}: no password source, not recorded", file=sys.stderr)
+            recorders = _in_folder(Path(args.dir).expanduser(), targets, args)
         try:
-            asyncio.run(record())
+            for target, recorder in zip(targets, recorders, strict=True):
+                print(
+                    f"recording {target.name} every {target.settings.interval:g}s to "
+                    f"{recorder.path}",
+                    flush=True,
+                )
+            print("Ctrl+C stops", flush=True)
+            asyncio.run(_record(targets, recorders))
         finally:
-            recorder.close()
-    print(f"recorded {recorder.polls} polls to {recorder.path}")
+            for recorder in recorders:
+                recorder.close()
+    for recorder in recorders:
+        print(f"recorded {recorder.polls} polls to {recorder.path}")
     return 0
 
 
-def recorder_for(path: str, target: Target, args: argparse.Namespace | None = None) -> Recorder:
-    from pathlib import Path
+def _in_folder(folder: Path, targets: list[Target], args: argparse.Namespace) -> list[Recorder]:
+    """A recorder per target in `folder` (made 0700 if it is not there)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    names = [recording_name(t.name) for t in targets]
+    if len(set(names)) < len(names):
+        raise UsageError(f"two deployments would record to one file in {folder}: rename one")
+    recorders: list[Recorder] = []
+    try:
+        for target, name in zip(targets, names, strict=True):
+            keep = args.keep if args.keep is not None else DIR_KEEP_SECONDS
+            biggest = args.max_size if args.max_size is not None else DIR_MAX_BYTES
+            recorders.append(recorder_for(str(folder / name), target, args, keep, biggest))
+    except BaseException:
+        for recorder in recorders:
+            recorder.close()
+        raise
+    return recorders
 
+
+async def _record(targets: list[Target], recorders: list[Recorder]) -> None:
+    """Poll every target once per its interval, each poll to its recorder, a heartbeat
+    every interval, until SIGINT or SIGTERM."""
+    import signal
+
+    from wa_tui.recording.writer import recording_consumer
+    from wa_tui.watch.watcher import watchers_for
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    watchers = list(watchers_for(targets, headless=True).values())
+    tasks = []
+    for index, (watcher, recorder) in enumerate(zip(watchers, recorders, strict=True)):
+        watcher.subscribe(recording_consumer(recorder), "the recorder")
+        watcher.subscribe(_report, "the error report")
+        start = watcher.poller.interval * index / len(watchers)  # polls spread, as exporting
+        tasks += [
+            asyncio.create_task(_polling(watcher, start)),
+            asyncio.create_task(_heartbeat(recorder, watcher.poller.interval)),
+        ]
+    await stop.wait()
+    for task in tasks:
+        task.cancel()
+    for watcher in watchers:
+        await watcher.aclose()
+    await asyncio.sleep(0.2)  # the last poll's write ends
+
+
+async def _polling(watcher: Watcher, after: float) -> None:
+    await asyncio.sleep(after)
+    await watcher.run()
+
+
+async def _heartbeat(recorder: Recorder, interval: float) -> None:
+    """The recorder is alive, every interval, however its deployment answers."""
+    while True:
+        await asyncio.to_thread(recorder.beat, clock.now())
+        await asyncio.sleep(interval)
+
+
+def _report(update: Update) -> None:
+    from wa_tui.watch.watcher import Phase
+
+    if update.phase is Phase.POLLED and update.result and update.result.error:
+        name = update.watcher.name
+        print(f"wa-tui: {name}: poll failed (recorded): {update.result.error}", file=sys.stderr)
+
+
+def recorder_for(
+    path: str,
+    target: Target,
+    args: argparse.Namespace | None = None,
+    keep_seconds: float | None = None,
+    max_bytes: int | None = None,
+) -> Recorder:
     from wa_tui.recording.writer import Recorder
 
     return Recorder(
         Path(path).expanduser(),
         target.name,
         target.url,
-        max_bytes=getattr(args, "max_size", None),
-        keep_seconds=getattr(args, "keep", None),
+        max_bytes=max_bytes if max_bytes is not None else getattr(args, "max_size", None),
+        keep_seconds=keep_seconds if keep_seconds is not None else getattr(args, "keep", None),
+        interval=target.settings.interval,
     )

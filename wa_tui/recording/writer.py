@@ -1,13 +1,17 @@
 """The recorder: each poll written in one transaction, secrets masked first, entries stored
-once by content, the oldest polls dropped past `--keep` / `--max-size`."""
+once by content, the oldest polls dropped past `--keep` / `--max-size`. One recorder a
+file (an exclusive lock says so to a second one); a heartbeat every interval, even while
+the deployment fails, says the recorder is alive."""
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import json
 import os
 import sqlite3
+import threading
 import zlib
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +37,9 @@ from wa_tui.watch.watcher import Consumer, Phase, Update
 
 
 class Recorder:
-    """Writes polls to a recording. One per file; `close()` when done."""
+    """Writes polls to a recording. One per file; `close()` when done. `mode`: the file's
+    permissions (0600, or 0640 for an on-call group that reads); `interval`: the
+    recorder's, written beside the heartbeat."""
 
     def __init__(
         self,
@@ -42,6 +48,8 @@ class Recorder:
         url: str,
         max_bytes: int | None = None,
         keep_seconds: float | None = None,
+        mode: int = 0o600,
+        interval: float | None = None,
     ) -> None:
         self.path = path
         self.max_bytes = max_bytes
@@ -53,27 +61,53 @@ class Recorder:
         # here, as the watcher would have: every recording has its `derived` rows.
         self._reader: Reader | None = None
         self._codes: frozenset[str] = frozenset()  # of the last good poll, for events
+        # A poll's transaction and a heartbeat come from different threads: one at a time.
+        self._writing = threading.Lock()
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # 0600 from the first byte
-            os.close(fd)
-            os.chmod(path, 0o600)
+            # The mode from the first byte; SQLite gives its side files (-wal, -shm) the same.
+            self._lock = os.open(path, os.O_RDWR | os.O_CREAT, mode)
+            os.chmod(path, mode)
+        except OSError as exc:
+            raise RecordingError(f"cannot record to {path}: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self._lock)
+            raise RecordingError(
+                f"{path}: another wa-tui is recording to it (one recorder a file)"
+            ) from None
+        try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
             self._first = self._id("SELECT COUNT(*) FROM polls") == 0
         except (OSError, sqlite3.Error) as exc:
+            os.close(self._lock)
             raise RecordingError(f"cannot record to {path}: {exc}") from None
         for key, value in {
             "format": FORMAT,
             "wa_tui_version": __version__,
             "deployment": deployment,
             "url": url,
+            "interval": "" if interval is None else f"{interval:g}",
         }.items():
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
+    def beat(self, at: datetime) -> None:
+        """The heartbeat: the recorder is alive at `at`, whatever its deployment answers
+        (a viewer tells "the recorder stopped" from "the deployment is unreachable")."""
+        try:
+            with self._writing:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('heartbeat', ?)", (at.isoformat(),)
+                )
+        except sqlite3.Error as exc:
+            raise RecordingError(f"cannot write to {self.path}: {exc}") from None
+
     def close(self) -> None:
         self._db.close()
+        os.close(self._lock)  # and the lock with it
 
     def _blob(self, value: object) -> int:
         raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
@@ -102,6 +136,21 @@ class Recorder:
         the watcher made of it (`result`; read here from the answers when not given)."""
         if answers is not None and (result is None or result.snapshot is None):
             result = self._derive(answers)
+        with self._writing:
+            self._write(at, received, answers, error, result)
+        self.polls += 1
+        if self.max_bytes is not None or self.keep_seconds is not None:
+            with self._writing:
+                self._drop_oldest(at)
+
+    def _write(
+        self,
+        at: datetime,
+        received: float,
+        answers: Answers | None,
+        error: str | None,
+        result: PollResult | None,
+    ) -> None:
         try:
             self._db.execute("BEGIN")
             if answers is None:
@@ -117,9 +166,6 @@ class Recorder:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise RecordingError(f"cannot write to {self.path}: {exc}") from None
-        self.polls += 1
-        if self.max_bytes is not None or self.keep_seconds is not None:
-            self._drop_oldest(at)
 
     def _derive(self, answers: Answers) -> PollResult | None:
         if self._reader is None:

@@ -1,0 +1,139 @@
+"""One recorder for the on-call team (#29, its first part): `wa-tui record --dir` records
+every deployment of the config in one process, each to its own file; one recorder a file;
+a heartbeat every interval, while the deployment answers or not."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import time
+from datetime import datetime
+from pathlib import Path
+
+from tests.conftest import StartSimulator
+from tests.helpers import WA_TUI
+from wa_tui.cli.record import recording_name
+from wa_tui.simulator import SimulatorServer
+from wa_tui.simulator.faults import Fault
+
+
+def _config(path: Path, servers: dict[str, SimulatorServer]) -> Path:
+    path.write_text(
+        "".join(
+            f'[deployments."{name}"]\nurl = "{server.url}"\nusername = "{server.username}"\n'
+            f'password_env = "PW_{index}"\ninterval = 0.3\n'
+            for index, (name, server) in enumerate(servers.items())
+        )
+    )
+    return path
+
+
+def _env(servers: dict[str, SimulatorServer]) -> dict[str, str]:
+    return {
+        **os.environ,
+        **{f"PW_{i}": server.password for i, server in enumerate(servers.values())},
+    }
+
+
+def _meta(path: Path) -> dict[str, str]:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        return dict(db.execute("SELECT key, value FROM meta"))
+
+
+def _polls(path: Path) -> tuple[int, int]:
+    """Good polls and failed ones."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        good = db.execute("SELECT COUNT(*) FROM polls WHERE error IS NULL").fetchone()[0]
+        failed = db.execute("SELECT COUNT(*) FROM polls WHERE error IS NOT NULL").fetchone()[0]
+    return good, failed
+
+
+def _until(condition: object, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "never came"
+        time.sleep(0.1)
+
+
+def test_recording_names_are_safe_file_names() -> None:
+    assert recording_name("prod") == "prod.db"
+    assert recording_name("eu west/2 (main)") == "eu_west_2__main_.db"
+    assert recording_name("../../etc") == ".._.._etc.db"  # a file name, never a path
+
+
+def test_record_dir_records_every_deployment_in_one_process(
+    start_simulator: StartSimulator, tmp_path: Path
+) -> None:
+    servers = {"alpha": start_simulator(), "eu west/2": start_simulator()}
+    folder = tmp_path / "recordings"
+    config = _config(tmp_path / "config.toml", servers)
+    command = [*WA_TUI, "record", "--dir", str(folder), "--config", str(config)]
+    process = subprocess.Popen(command, env=_env(servers), stdout=subprocess.PIPE, text=True)
+    files = [folder / "alpha.db", folder / "eu_west_2.db"]
+    try:
+        _until(lambda: all(f.exists() and _polls(f)[0] >= 3 for f in files))
+        second = subprocess.run(
+            [*WA_TUI, "record", str(files[0]), "--config", str(config), "--profile", "alpha"],
+            env=_env(servers),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert second.returncode == 2
+    assert (
+        second.stderr.strip()
+        == f"wa-tui: {files[0]}: another wa-tui is recording to it (one recorder a file)"
+    )
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for path, name in zip(files, servers, strict=True):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        meta = _meta(path)
+        assert meta["deployment"] == name and meta["interval"] == "0.3"
+        assert "recorded " in out and str(path) in out
+    # Each deployment polled once per interval, by one process: the simulators counted it.
+    for server in servers.values():
+        assert server.requests["/v1/support"] >= 3
+
+
+def test_the_heartbeat_goes_on_while_the_deployment_fails(
+    start_simulator: StartSimulator, tmp_path: Path
+) -> None:
+    server = start_simulator()
+    servers = {"flaky": server}
+    path = tmp_path / "flaky.db"
+    config = _config(tmp_path / "config.toml", servers)
+    command = [*WA_TUI, "record", str(path), "--config", str(config), "--timeout", "1"]
+    process = subprocess.Popen(command, env=_env(servers), stdout=subprocess.PIPE, text=True)
+    try:
+        _until(lambda: path.exists() and _polls(path)[0] >= 2)
+        server.faults.always = Fault.HANG  # every answer hangs: polls fail at the deadline
+        beat = datetime.fromisoformat(_meta(path)["heartbeat"])
+        _until(lambda: _polls(path)[1] >= 2)
+        _until(lambda: datetime.fromisoformat(_meta(path)["heartbeat"]) > beat)
+        assert _polls(path)[1] >= 2  # the failures recorded, with their error
+    finally:
+        server.faults.always = None
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+
+
+def test_record_needs_a_file_or_a_folder(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*WA_TUI, "record", "--url", "http://127.0.0.1:9"],
+        env={**os.environ, "WA_TUI_TOKEN": "t"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "wa-tui: say where to record: FILE (one deployment) or --dir DIR (every one)"
+    )
