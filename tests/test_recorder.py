@@ -4,6 +4,7 @@ a heartbeat every interval, while the deployment answers or not."""
 
 from __future__ import annotations
 
+import grp
 import os
 import signal
 import sqlite3
@@ -137,3 +138,31 @@ def test_record_needs_a_file_or_a_folder(tmp_path: Path) -> None:
     assert done.stderr.strip() == (
         "wa-tui: say where to record: FILE (one deployment) or --dir DIR (every one)"
     )
+
+
+def test_a_group_may_read_the_recordings_and_never_write_them(
+    simulator: SimulatorServer, tmp_path: Path
+) -> None:
+    """`--group`: the folder 2750 (setgid: SQLite's side files get the group too), the
+    files 0640, all the group's."""
+    group = grp.getgrnam("daemon")
+    servers = {"team": simulator}
+    folder = tmp_path / "team-recordings"
+    config = _config(tmp_path / "config.toml", servers)
+    command = [*WA_TUI, "record", "--dir", str(folder), "--group", group.gr_name]
+    process = subprocess.Popen(
+        [*command, "--config", str(config)], env=_env(servers), stdout=subprocess.PIPE, text=True
+    )
+    path = folder / "team.db"
+    try:
+        _until(lambda: path.exists() and _polls(path)[0] >= 2)
+        sides = [Path(f"{path}-wal"), Path(f"{path}-shm")]
+        assert all(side.exists() for side in sides)
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o2750
+        for file in (path, *sides):
+            info = file.stat()
+            assert stat.S_IMODE(info.st_mode) & 0o077 == 0o040, oct(info.st_mode)
+            assert info.st_gid == group.gr_gid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import sys
 from pathlib import Path
@@ -47,6 +48,12 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
         "DIR/NAME.db; by default each keeps 7d and at most 2G",
     )
     record.add_argument(
+        "--group",
+        metavar="NAME",
+        help="with --dir: the files 0640 and the folder 2750 for this group, which may read "
+        "the recordings and never write them (phone numbers included unless redacted)",
+    )
+    record.add_argument(
         "--interval",
         type=positive,
         default=argparse.SUPPRESS,  # or the one given before the command
@@ -72,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
     memory.resume()  # it runs for hours
     if (args.file is None) == (args.dir is None):
         raise UsageError("say where to record: FILE (one deployment) or --dir DIR (every one)")
+    if args.group and args.dir is None:
+        raise UsageError("--group goes with --dir")
     with open_targets(args) as found:
         if args.file is not None:
             targets = [only_target(found)]
@@ -99,22 +108,48 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _in_folder(folder: Path, targets: list[Target], args: argparse.Namespace) -> list[Recorder]:
-    """A recorder per target in `folder` (made 0700 if it is not there)."""
+    """A recorder per target in `folder` (made 0700 if it is not there; with --group,
+    2750 and the group's, setgid so SQLite's side files get the group too)."""
+    group = _group_id(args.group) if args.group else None
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if group is not None:
+        os.chown(folder, -1, group)
+        folder.chmod(0o2750)
     names = [recording_name(t.name) for t in targets]
     if len(set(names)) < len(names):
         raise UsageError(f"two deployments would record to one file in {folder}: rename one")
+    from wa_tui.recording.writer import Recorder
+
     recorders: list[Recorder] = []
     try:
         for target, name in zip(targets, names, strict=True):
             keep = args.keep if args.keep is not None else DIR_KEEP_SECONDS
             biggest = args.max_size if args.max_size is not None else DIR_MAX_BYTES
-            recorders.append(recorder_for(str(folder / name), target, args, keep, biggest))
+            recorder = Recorder(
+                folder / name,
+                target.name,
+                target.url,
+                max_bytes=biggest,
+                keep_seconds=keep,
+                mode=0o600 if group is None else 0o640,
+                interval=target.settings.interval,
+                group=group,
+            )
+            recorders.append(recorder)
     except BaseException:
         for recorder in recorders:
             recorder.close()
         raise
     return recorders
+
+
+def _group_id(name: str) -> int:
+    import grp
+
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise UsageError(f"--group {name!r}: no such group on this machine") from None
 
 
 async def _record(targets: list[Target], recorders: list[Recorder]) -> None:
@@ -167,20 +202,14 @@ def _report(update: Update) -> None:
         print(f"wa-tui: {name}: poll failed (recorded): {update.result.error}", file=sys.stderr)
 
 
-def recorder_for(
-    path: str,
-    target: Target,
-    args: argparse.Namespace | None = None,
-    keep_seconds: float | None = None,
-    max_bytes: int | None = None,
-) -> Recorder:
+def recorder_for(path: str, target: Target, args: argparse.Namespace | None = None) -> Recorder:
     from wa_tui.recording.writer import Recorder
 
     return Recorder(
         Path(path).expanduser(),
         target.name,
         target.url,
-        max_bytes=max_bytes if max_bytes is not None else getattr(args, "max_size", None),
-        keep_seconds=keep_seconds if keep_seconds is not None else getattr(args, "keep", None),
+        max_bytes=getattr(args, "max_size", None),
+        keep_seconds=getattr(args, "keep", None),
         interval=target.settings.interval,
     )

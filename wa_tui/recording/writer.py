@@ -37,9 +37,9 @@ from wa_tui.watch.watcher import Consumer, Phase, Update
 
 
 class Recorder:
-    """Writes polls to a recording. One per file; `close()` when done. `mode`: the file's
-    permissions (0600, or 0640 for an on-call group that reads); `interval`: the
-    recorder's, written beside the heartbeat."""
+    """Writes polls to a recording. One per file; `close()` when done. `mode` and `group`:
+    the file's permissions and group (0600, or 0640 for an on-call group that reads);
+    `interval`: the recorder's, written beside the heartbeat."""
 
     def __init__(
         self,
@@ -50,6 +50,7 @@ class Recorder:
         keep_seconds: float | None = None,
         mode: int = 0o600,
         interval: float | None = None,
+        group: int | None = None,
     ) -> None:
         self.path = path
         self.max_bytes = max_bytes
@@ -66,7 +67,9 @@ class Recorder:
         try:
             # The mode from the first byte; SQLite gives its side files (-wal, -shm) the same.
             self._lock = os.open(path, os.O_RDWR | os.O_CREAT, mode)
-            os.chmod(path, mode)
+            if group is not None:
+                os.fchown(self._lock, -1, group)
+            os.fchmod(self._lock, mode)
         except OSError as exc:
             raise RecordingError(f"cannot record to {path}: {exc.strerror or exc}") from None
         try:
