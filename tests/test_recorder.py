@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from tests.conftest import StartSimulator
-from tests.helpers import WA_TUI
+from tests.helpers import WA_TUI, free_port, http_get
 from wa_tui.cli.record import recording_name
 from wa_tui.simulator import SimulatorServer
 from wa_tui.simulator.faults import Fault
@@ -166,3 +166,30 @@ def test_a_group_may_read_the_recordings_and_never_write_them(
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
+
+
+def test_the_recorder_serves_the_metrics_of_its_own_polls(
+    simulator: SimulatorServer, tmp_path: Path
+) -> None:
+    """`--listen`: /metrics from the polls recorded; the deployment is asked once a poll."""
+    servers = {"served": simulator}
+    config = _config(tmp_path / "config.toml", servers)
+    port = free_port()
+    command = [*WA_TUI, "record", "--dir", str(tmp_path / "r"), "--config", str(config)]
+    process = subprocess.Popen(
+        [*command, "--listen", f"127.0.0.1:{port}"],
+        env=_env(servers),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    path = tmp_path / "r" / "served.db"
+    try:
+        _until(lambda: path.exists() and _polls(path)[0] >= 4)
+        metrics = http_get(f"http://127.0.0.1:{port}/metrics")
+        recorded = sum(_polls(path))
+        asked = simulator.requests["/v1/support"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert 'wa_up{deployment="served"} 1.0' in metrics
+    assert recorded <= asked <= recorded + 1  # one request a poll: none for the metrics

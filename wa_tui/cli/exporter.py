@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import ipaddress
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,7 @@ from wa_tui.cli.common import Commands, UsageError, open_targets, positive
 from wa_tui.core import memory
 
 if TYPE_CHECKING:
+    from wa_tui.outputs.exporter import Exporter
     from wa_tui.outputs.web_config import WebConfig
 
 
@@ -71,53 +74,83 @@ def _loopback(host: str) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Prometheus metrics of every deployment: Textual is never imported."""
-    import signal
-
     memory.resume()  # it runs for months
     from wa_tui.outputs.exporter import Exporter
 
-    host, _, port = args.listen.rpartition(":")
-    if not host or not port.isdigit():
-        raise UsageError(f"--listen {args.listen!r}: expected HOST:PORT, e.g. 127.0.0.1:9877")
+    host, port = listen_address(args.listen)
     with open_targets(args) as found:
         usable = [t for t in found if not t.needs_password]
         for skipped in set(found) - set(usable):
             print(f"wa-tui: {skipped.name}: no password source, not exported", file=sys.stderr)
-        web = web_config_of(args, host.strip("[]"))
-        exporter = Exporter(usable, web=web)
-
-        reloading: set[asyncio.Task[None]] = set()  # held until done (the loop holds weakly)
-
-        async def reload() -> None:
-            print(f"wa-tui: {await exporter.reload_web(web.source)}", file=sys.stderr, flush=True)
-
-        def on_sighup() -> None:
-            if args.web_config:
-                task = asyncio.create_task(reload())
-                reloading.add(task)
-                task.add_done_callback(reloading.discard)
+        exporter = Exporter(usable, web=web_config_of(args, host))
 
         async def serve() -> None:
-            ready, stop = asyncio.Event(), asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, stop.set)
-            loop.add_signal_handler(signal.SIGHUP, on_sighup)
-            serving = asyncio.create_task(exporter.serve(host.strip("[]"), int(port), ready))
-            waiting = asyncio.create_task(ready.wait())
-            await asyncio.wait([serving, waiting], return_when=asyncio.FIRST_COMPLETED)
-            if serving.done():
-                serving.result()  # it failed to start: say why
-            print(
-                f"serving /metrics and /healthz on {web.scheme}://{host}:{exporter.port} "
-                f"for {len(usable)} deployment(s); Ctrl+C stops",
-                flush=True,
-            )
+            stop = stop_on_signals(exporter, args.web_config is not None)
+            serving = await start_serving(exporter, host, port)
             await stop.wait()
             serving.cancel()
 
-        try:
+        with listening(args.listen):
             asyncio.run(serve())
-        except OSError as exc:
-            raise UsageError(f"cannot listen on {args.listen}: {exc.strerror or exc}") from None
     return 0
+
+
+def listen_address(listen: str) -> tuple[str, int]:
+    """`--listen HOST:PORT` as (host, port); one line and exit 2 if it is not that."""
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise UsageError(f"--listen {listen!r}: expected HOST:PORT, e.g. 127.0.0.1:9877")
+    return host.strip("[]"), int(port)
+
+
+def stop_on_signals(exporter: Exporter, reloads: bool) -> asyncio.Event:
+    """An event SIGINT and SIGTERM set; SIGHUP reads the web configuration again (when
+    there is one), off the loop, and says how it went in one line."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    reloading: set[asyncio.Task[None]] = set()  # held until done (the loop holds weakly)
+
+    async def reload() -> None:
+        said = await exporter.reload_web(exporter.web.source)
+        print(f"wa-tui: {said}", file=sys.stderr, flush=True)
+
+    def on_sighup() -> None:
+        if reloads:
+            task = asyncio.create_task(reload())
+            reloading.add(task)
+            task.add_done_callback(reloading.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, on_sighup)
+    return stop
+
+
+async def start_serving(exporter: Exporter, host: str, port: int) -> asyncio.Task[None]:
+    """The exporter polling and serving: the task, once it listens (and the line that
+    says where), or the reason it could not."""
+    ready = asyncio.Event()
+    serving = asyncio.create_task(exporter.serve(host, port, ready))
+    waiting = asyncio.create_task(ready.wait())
+    await asyncio.wait([serving, waiting], return_when=asyncio.FIRST_COMPLETED)
+    if serving.done():
+        waiting.cancel()
+        serving.result()  # it failed to start: say why
+    shown = f"[{host}]" if ":" in host else host
+    print(
+        f"serving /metrics and /healthz on {exporter.web.scheme}://{shown}:{exporter.port} "
+        f"for {len(exporter.watchers)} deployment(s); Ctrl+C stops",
+        flush=True,
+    )
+    return serving
+
+
+@contextmanager
+def listening(listen: str) -> Iterator[None]:
+    """A listener that cannot start is one line and exit 2."""
+    try:
+        yield
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {listen}: {exc.strerror or exc}") from None

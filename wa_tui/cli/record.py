@@ -21,9 +21,18 @@ from wa_tui.cli.common import (
     positive,
     size,
 )
+from wa_tui.cli.exporter import (
+    listen_address,
+    listening,
+    start_serving,
+    stop_on_signals,
+    web_config_of,
+    web_config_option,
+)
 from wa_tui.core import clock, memory
 
 if TYPE_CHECKING:
+    from wa_tui.outputs.exporter import Exporter
     from wa_tui.recording.writer import Recorder
     from wa_tui.watch.targets import Target
     from wa_tui.watch.watcher import Update, Watcher
@@ -54,6 +63,12 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
         "the recordings and never write them (phone numbers included unless redacted)",
     )
     record.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help="also serve /metrics and /healthz from the same polls (nothing polled twice)",
+    )
+    web_config_option(record)
+    record.add_argument(
         "--interval",
         type=positive,
         default=argparse.SUPPRESS,  # or the one given before the command
@@ -81,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("say where to record: FILE (one deployment) or --dir DIR (every one)")
     if args.group and args.dir is None:
         raise UsageError("--group goes with --dir")
+    if args.web_config and not args.listen:
+        raise UsageError("--web-config goes with --listen")
+    address = listen_address(args.listen) if args.listen else None
     with open_targets(args) as found:
         if args.file is not None:
             targets = [only_target(found)]
@@ -97,8 +115,13 @@ def run(args: argparse.Namespace) -> int:
                     f"{recorder.path}",
                     flush=True,
                 )
-            print("Ctrl+C stops", flush=True)
-            asyncio.run(_record(targets, recorders))
+            exporter = None
+            if address is not None:
+                from wa_tui.outputs.exporter import Exporter
+
+                exporter = Exporter(targets, web=web_config_of(args, address[0]))
+            with listening(args.listen or ""):
+                asyncio.run(_record(targets, recorders, exporter, address, bool(args.web_config)))
         finally:
             for recorder in recorders:
                 recorder.close()
@@ -152,28 +175,40 @@ def _group_id(name: str) -> int:
         raise UsageError(f"--group {name!r}: no such group on this machine") from None
 
 
-async def _record(targets: list[Target], recorders: list[Recorder]) -> None:
+async def _record(
+    targets: list[Target],
+    recorders: list[Recorder],
+    exporter: Exporter | None,
+    address: tuple[str, int] | None,
+    reloads: bool = False,
+) -> None:
     """Poll every target once per its interval, each poll to its recorder, a heartbeat
-    every interval, until SIGINT or SIGTERM."""
+    every interval, until SIGINT or SIGTERM. With an exporter, it polls (and serves the
+    same polls' metrics); else the recorder does."""
     import signal
 
     from wa_tui.recording.writer import recording_consumer
     from wa_tui.watch.watcher import watchers_for
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    watchers = list(watchers_for(targets, headless=True).values())
+    if exporter is not None:
+        stop = stop_on_signals(exporter, reloads)
+        watchers = exporter.watchers
+    else:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        watchers = list(watchers_for(targets, headless=True).values())
     tasks = []
     for index, (watcher, recorder) in enumerate(zip(watchers, recorders, strict=True)):
         watcher.subscribe(recording_consumer(recorder), "the recorder")
         watcher.subscribe(_report, "the error report")
-        start = watcher.poller.interval * index / len(watchers)  # polls spread, as exporting
-        tasks += [
-            asyncio.create_task(_polling(watcher, start)),
-            asyncio.create_task(_heartbeat(recorder, watcher.poller.interval)),
-        ]
+        if exporter is None:  # polls spread over the interval, as the exporter spreads them
+            start = watcher.poller.interval * index / len(watchers)
+            tasks.append(asyncio.create_task(_polling(watcher, start)))
+        tasks.append(asyncio.create_task(_heartbeat(recorder, watcher.poller.interval)))
+    if exporter is not None and address is not None:
+        tasks.append(await start_serving(exporter, *address))
     await stop.wait()
     for task in tasks:
         task.cancel()
