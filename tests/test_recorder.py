@@ -45,11 +45,14 @@ def _meta(path: Path) -> dict[str, str]:
 
 
 def _polls(path: Path) -> tuple[int, int]:
-    """Good polls and failed ones."""
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        good = db.execute("SELECT COUNT(*) FROM polls WHERE error IS NULL").fetchone()[0]
-        failed = db.execute("SELECT COUNT(*) FROM polls WHERE error IS NOT NULL").fetchone()[0]
-    return good, failed
+    """Good polls and failed ones (none yet while the recorder makes the file)."""
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            good = db.execute("SELECT COUNT(*) FROM polls WHERE error IS NULL").fetchone()[0]
+            failed = db.execute("SELECT COUNT(*) FROM polls WHERE error IS NOT NULL").fetchone()
+    except sqlite3.OperationalError:
+        return 0, 0
+    return good, failed[0]
 
 
 def _until(condition: object, timeout: float = 30.0) -> None:
@@ -193,3 +196,41 @@ def test_the_recorder_serves_the_metrics_of_its_own_polls(
         process.communicate(timeout=30)
     assert 'wa_up{deployment="served"} 1.0' in metrics
     assert recorded <= asked <= recorded + 1  # one request a poll: none for the metrics
+
+
+def test_sighup_reads_the_config_again_adding_and_removing_deployments(
+    start_simulator: StartSimulator, tmp_path: Path
+) -> None:
+    first, second = start_simulator(), start_simulator()
+    config = tmp_path / "config.toml"
+    _config(config, {"first": first})
+    folder = tmp_path / "r"
+    env = {**_env({"first": first}), "PW_1": second.password}
+    process = subprocess.Popen(
+        [*WA_TUI, "record", "--dir", str(folder), "--config", str(config)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _until(lambda: (folder / "first.db").exists() and _polls(folder / "first.db")[0] >= 2)
+        config.write_text(
+            config.read_text().replace('"first"', '"gone"', 1).split("[deployments")[0]
+            + f'[deployments.second]\nurl = "{second.url}"\nusername = "{second.username}"\n'
+            'password_env = "PW_1"\ninterval = 0.3\n'
+        )
+        process.send_signal(signal.SIGHUP)
+        said = process.stderr.readline()  # type: ignore[union-attr]
+        assert said.strip() == "wa-tui: config read again: +second -first"
+        _until(lambda: (folder / "second.db").exists() and _polls(folder / "second.db")[0] >= 2)
+        stopped = sum(_polls(folder / "first.db"))
+        _until(lambda: _polls(folder / "second.db")[0] >= 5)
+        assert sum(_polls(folder / "first.db")) == stopped  # no longer recorded
+        config.write_text("not [valid toml")
+        process.send_signal(signal.SIGHUP)
+        assert "recording what was recorded" in process.stderr.readline()  # type: ignore[union-attr]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0

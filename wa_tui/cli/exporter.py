@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import ipaddress
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -103,9 +103,11 @@ def listen_address(listen: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def stop_on_signals(exporter: Exporter, reloads: bool) -> asyncio.Event:
-    """An event SIGINT and SIGTERM set; SIGHUP reads the web configuration again (when
-    there is one), off the loop, and says how it went in one line."""
+def stop_on_signals(
+    exporter: Exporter | None, reload_web: bool, also: Callable[[], None] | None = None
+) -> asyncio.Event:
+    """An event SIGINT and SIGTERM set. SIGHUP reads the web configuration again (when
+    there is one), off the loop, saying how it went in one line; and calls `also`."""
     import signal
 
     stop = asyncio.Event()
@@ -114,15 +116,17 @@ def stop_on_signals(exporter: Exporter, reloads: bool) -> asyncio.Event:
         loop.add_signal_handler(signum, stop.set)
     reloading: set[asyncio.Task[None]] = set()  # held until done (the loop holds weakly)
 
-    async def reload() -> None:
+    async def reload(exporter: Exporter) -> None:
         said = await exporter.reload_web(exporter.web.source)
         print(f"wa-tui: {said}", file=sys.stderr, flush=True)
 
     def on_sighup() -> None:
-        if reloads:
-            task = asyncio.create_task(reload())
+        if exporter is not None and reload_web:
+            task = asyncio.create_task(reload(exporter))
             reloading.add(task)
             task.add_done_callback(reloading.discard)
+        if also is not None:
+            also()
 
     loop.add_signal_handler(signal.SIGHUP, on_sighup)
     return stop

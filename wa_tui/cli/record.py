@@ -30,6 +30,7 @@ from wa_tui.cli.exporter import (
     web_config_option,
 )
 from wa_tui.core import clock, memory
+from wa_tui.core.errors import RecordingError
 
 if TYPE_CHECKING:
     from wa_tui.outputs.exporter import Exporter
@@ -119,15 +120,26 @@ def run(args: argparse.Namespace) -> int:
             if address is not None:
                 from wa_tui.outputs.exporter import Exporter
 
-                exporter = Exporter(targets, web=web_config_of(args, address[0]))
+                # The team adds each deployment's watcher to it: polled once, by it.
+                exporter = Exporter([], web=web_config_of(args, address[0]))
             with listening(args.listen or ""):
-                asyncio.run(_record(targets, recorders, exporter, address, bool(args.web_config)))
+                asyncio.run(_record(targets, recorders, exporter, address, args))
         finally:
             for recorder in recorders:
                 recorder.close()
     for recorder in recorders:
         print(f"recorded {recorder.polls} polls to {recorder.path}")
     return 0
+
+
+def _configured(args: argparse.Namespace) -> list[Target]:
+    """The deployments the config file names now (SIGHUP)."""
+    from wa_tui import config
+    from wa_tui.cli.common import overrides_of
+    from wa_tui.watch import targets
+
+    path = config.config_path(getattr(args, "config", None))
+    return targets.configured(path, getattr(args, "profile", None), overrides_of(args))
 
 
 def _in_folder(folder: Path, targets: list[Target], args: argparse.Namespace) -> list[Recorder]:
@@ -180,41 +192,90 @@ async def _record(
     recorders: list[Recorder],
     exporter: Exporter | None,
     address: tuple[str, int] | None,
-    reloads: bool = False,
+    args: argparse.Namespace,
 ) -> None:
     """Poll every target once per its interval, each poll to its recorder, a heartbeat
-    every interval, until SIGINT or SIGTERM. With an exporter, it polls (and serves the
-    same polls' metrics); else the recorder does."""
-    import signal
+    every interval, until SIGINT or SIGTERM; with --dir, SIGHUP reads the config again
+    (deployments added and removed) and the web configuration. With an exporter, it
+    polls (and serves the same polls' metrics); else the team does."""
+    team = Team(exporter, args)
+    for index, (target, recorder) in enumerate(zip(targets, recorders, strict=True)):
+        team.add(target, recorder, start=target.settings.interval * index / len(targets))
+    reread = team.reread_soon if args.dir is not None else None
+    stop = stop_on_signals(exporter, bool(args.web_config), reread)
+    serving = await start_serving(exporter, *address) if exporter and address else None
+    await stop.wait()
+    if serving is not None:
+        serving.cancel()
+    await team.close()
+    await asyncio.sleep(0.2)  # the last poll's write ends
 
-    from wa_tui.recording.writer import recording_consumer
-    from wa_tui.watch.watcher import watchers_for
 
-    if exporter is not None:
-        stop = stop_on_signals(exporter, reloads)
-        watchers = exporter.watchers
-    else:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        watchers = list(watchers_for(targets, headless=True).values())
-    tasks = []
-    for index, (watcher, recorder) in enumerate(zip(watchers, recorders, strict=True)):
+class Team:
+    """The deployments being recorded: a watcher, a recorder and their tasks each."""
+
+    def __init__(self, exporter: Exporter | None, args: argparse.Namespace) -> None:
+        self.exporter = exporter
+        self.args = args
+        self.members: dict[str, tuple[Watcher, Recorder, list[asyncio.Task[None]]]] = {}
+        self._rereading: set[asyncio.Task[None]] = set()  # held until done
+
+    def reread_soon(self) -> None:
+        """SIGHUP: the config file read again, off the loop; then deployments added and
+        removed without a restart."""
+        task = asyncio.create_task(self._reread())
+        self._rereading.add(task)
+        task.add_done_callback(self._rereading.discard)
+
+    async def _reread(self) -> None:
+        from wa_tui.config import ConfigError
+
+        try:
+            found = await asyncio.to_thread(_configured, self.args)
+            usable = {t.name: t for t in found if not t.needs_password}
+            added = [t for name, t in usable.items() if name not in self.members]
+            folder = Path(self.args.dir).expanduser()
+            for target, recorder in zip(
+                added, await asyncio.to_thread(_in_folder, folder, added, self.args), strict=True
+            ):
+                self.add(target, recorder)
+        except (ConfigError, UsageError, RecordingError) as exc:
+            print(f"wa-tui: {exc}: recording what was recorded", file=sys.stderr, flush=True)
+            return
+        gone = [name for name in self.members if name not in usable]
+        for name in gone:
+            await self.remove(name)
+        said = [f"+{t.name}" for t in added] + [f"-{name}" for name in gone]
+        print(f"wa-tui: config read again: {' '.join(said) or 'no change'}", file=sys.stderr)
+
+    def add(self, target: Target, recorder: Recorder, start: float = 0.0) -> None:
+        from wa_tui.recording.writer import recording_consumer
+        from wa_tui.watch.watcher import watchers_for
+
+        (watcher,) = watchers_for([target], headless=True).values()
         watcher.subscribe(recording_consumer(recorder), "the recorder")
         watcher.subscribe(_report, "the error report")
-        if exporter is None:  # polls spread over the interval, as the exporter spreads them
-            start = watcher.poller.interval * index / len(watchers)
+        tasks = [asyncio.create_task(_heartbeat(recorder, watcher.poller.interval))]
+        if self.exporter is not None:
+            self.exporter.add(watcher)  # it polls, and serves the metrics of those polls
+        else:
             tasks.append(asyncio.create_task(_polling(watcher, start)))
-        tasks.append(asyncio.create_task(_heartbeat(recorder, watcher.poller.interval)))
-    if exporter is not None and address is not None:
-        tasks.append(await start_serving(exporter, *address))
-    await stop.wait()
-    for task in tasks:
-        task.cancel()
-    for watcher in watchers:
-        await watcher.aclose()
-    await asyncio.sleep(0.2)  # the last poll's write ends
+        self.members[target.name] = (watcher, recorder, tasks)
+
+    async def remove(self, name: str) -> None:
+        watcher, recorder, tasks = self.members.pop(name)
+        for task in tasks:
+            task.cancel()
+        if self.exporter is not None:
+            await self.exporter.remove(watcher)
+        else:
+            await watcher.aclose()
+        await asyncio.sleep(0.2)  # its last write ends
+        recorder.close()
+
+    async def close(self) -> None:
+        for name in list(self.members):
+            await self.remove(name)
 
 
 async def _polling(watcher: Watcher, after: float) -> None:

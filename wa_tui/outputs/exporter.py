@@ -252,6 +252,22 @@ class Exporter:
         self.web = web or WebConfig()
         self._guard = BasicAuth(self.web.users)
         self._tls: ssl.SSLContext | None = None
+        self._polling: dict[str, asyncio.Task[None]] | None = None  # by name, once serving
+
+    def add(self, watcher: Watcher) -> None:
+        """Another deployment exported (the recorder's config read again): polled from
+        now on if serving, else when serving starts."""
+        self.watchers.append(watcher)
+        if self._polling is not None:
+            self._polling[watcher.name] = asyncio.create_task(self._watch(0, watcher))
+
+    async def remove(self, watcher: Watcher) -> None:
+        """A deployment no longer exported: its polling stopped, its metrics gone."""
+        if self._polling is not None and (task := self._polling.pop(watcher.name, None)):
+            task.cancel()
+        self.watchers.remove(watcher)
+        self.collector.poll_seconds.pop(watcher.name, None)
+        await watcher.aclose()
 
     async def reload_web(self, path: Path) -> str:
         """The web configuration read again (SIGHUP), off the loop: a renewed certificate,
@@ -309,13 +325,15 @@ class Exporter:
         await site.start()
         self.port = runner.addresses[0][1]
         settle_after_first_polls(self.watchers)
-        tasks = [asyncio.create_task(self._watch(i, w)) for i, w in enumerate(self.watchers)]
+        self._polling = {
+            w.name: asyncio.create_task(self._watch(i, w)) for i, w in enumerate(self.watchers)
+        }
         if ready is not None:
             ready.set()
         try:
             await asyncio.Event().wait()
         finally:
-            for task in tasks:
+            for task in self._polling.values():
                 task.cancel()
             for watcher in self.watchers:
                 await watcher.aclose()

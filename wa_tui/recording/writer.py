@@ -109,8 +109,11 @@ class Recorder:
             raise RecordingError(f"cannot write to {self.path}: {exc}") from None
 
     def close(self) -> None:
-        self._db.close()
-        os.close(self._lock)  # and the lock with it
+        """Closed once, however often asked (the lock goes with it)."""
+        if self._lock >= 0:
+            self._db.close()
+            os.close(self._lock)
+            self._lock = -1
 
     def _blob(self, value: object) -> int:
         raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
