@@ -201,13 +201,14 @@ def test_long_running_commands_collect_garbage(
     assert collecting == {"exporter": True, "record": True}
 
 
-def test_the_exporter_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
-    """deploy/systemd/'s unit, pointed at this install's wa-tui: systemd finds no fault."""
+@pytest.mark.parametrize("name", ["wa-tui-exporter.service", "wa-tui-recorder.service"])
+def test_the_units_pass_systemd_analyze_verify(tmp_path: Path, name: str) -> None:
+    """deploy/systemd/'s units, pointed at this install's wa-tui: systemd finds no fault."""
     analyze = require_binary("systemd-analyze", "systemd")
-    unit = (DEPLOY.parent / "systemd" / "wa-tui-exporter.service").read_text()
+    unit = (DEPLOY.parent / "systemd" / name).read_text()
     assert "ExecReload=/bin/kill -HUP $MAINPID" in unit
     here = Path(sys.executable).parent / "wa-tui"
-    local = tmp_path / "wa-tui-exporter.service"
+    local = tmp_path / name
     local.write_text(unit.replace("/usr/local/bin/wa-tui", str(here)))
     done = subprocess.run([analyze, "verify", str(local)], capture_output=True, text=True)
-    assert done.returncode == 0 and "wa-tui-exporter" not in done.stderr, done.stderr
+    assert done.returncode == 0 and name not in done.stderr, done.stderr
