@@ -61,7 +61,8 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
         "--group",
         metavar="NAME",
         help="with --dir: the files 0640 and the folder 2750 for this group, which may read "
-        "the recordings and never write them (phone numbers included unless redacted)",
+        "the recordings (every answer, phone numbers included; secrets masked) and never "
+        "write them",
     )
     record.add_argument(
         "--listen",
