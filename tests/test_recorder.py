@@ -19,6 +19,7 @@ from tests.helpers import WA_TUI, free_port, http_get
 from wa_tui.cli.record import recording_name
 from wa_tui.simulator import SimulatorServer
 from wa_tui.simulator.faults import Fault
+from wa_tui.simulator.scenarios import SCENARIOS
 
 
 def _config(path: Path, servers: dict[str, SimulatorServer]) -> Path:
@@ -234,3 +235,44 @@ def test_sighup_reads_the_config_again_adding_and_removing_deployments(
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
     assert process.returncode == 0
+
+
+def test_check_from_the_recording_says_what_a_direct_check_says_until_the_recorder_stops(
+    start_simulator: StartSimulator, tmp_path: Path
+) -> None:
+    server = start_simulator(SCENARIOS["socket-down"]())
+    servers = {"down": server}
+    path = tmp_path / "down.db"
+    config = _config(tmp_path / "config.toml", servers)
+    env = _env(servers)
+    process = subprocess.Popen(
+        [*WA_TUI, "record", str(path), "--config", str(config)], env=env, stdout=subprocess.PIPE
+    )
+    try:
+        _until(lambda: path.exists() and _polls(path)[0] >= 2)
+        direct = subprocess.run(
+            [*WA_TUI, "check", "--config", str(config)], env=env, capture_output=True, text=True
+        )
+        asked = server.requests["/v1/support"]
+        recorded = subprocess.run(
+            [*WA_TUI, "check", "--from-recording", str(path)], capture_output=True, text=True
+        )
+        assert server.requests["/v1/support"] <= asked + 1  # the recorder's poll, not ours
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    assert recorded.returncode == direct.returncode == 2, recorded.stdout + direct.stdout
+    assert recorded.stdout.split(" | ")[0] == direct.stdout.split(" | ")[0]  # the same line
+    assert recorded.stdout.split(" | ")[1].split()[:5] == direct.stdout.split(" | ")[1].split()[:5]
+    time.sleep(1.2)  # the killed recorder's heartbeat ages past --max-age 1s
+    stale = subprocess.run(
+        [*WA_TUI, "check", "--from-recording", str(path), "--max-age", "1s"],
+        capture_output=True,
+        text=True,
+    )
+    assert stale.returncode == 3
+    assert stale.stdout.startswith(f"WA-TUI UNKNOWN - {path}: the recorder's last sign of life is")
+    nothing = subprocess.run(
+        [*WA_TUI, "check", "--from-recording", str(config)], capture_output=True, text=True
+    )
+    assert nothing.returncode == 3 and "not a wa-tui recording" in nothing.stdout

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from wa_tui.cli.common import Commands, one_shot_options, read_once_from
+from wa_tui.cli.common import (
+    Commands,
+    last_recorded,
+    one_shot_options,
+    read_once_from,
+    recording_options,
+)
 
 
 def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
@@ -14,17 +20,31 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
         help="monitoring-plugin check: one line, exit 0/1/2/3 (OK/WARNING/CRITICAL/UNKNOWN)",
     )
     one_shot_options(check)
+    recording_options(check)
     check.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from wa_tui.analysis import Thresholds
+    from wa_tui.core.errors import RecordingError
     from wa_tui.outputs.check import CheckStatus, check_line, unknown_line
 
-    target, result = read_once_from(args)
+    if args.from_recording:
+        try:
+            recorded = last_recorded(args)
+        except RecordingError as exc:
+            print(unknown_line(str(exc)))
+            return CheckStatus.UNKNOWN
+        if recorded.stale is not None:
+            print(unknown_line(recorded.stale))
+            return CheckStatus.UNKNOWN
+        result, expiry_days = recorded.result, Thresholds().expiry_warning_days
+    else:
+        target, result = read_once_from(args)
+        expiry_days = target.settings.thresholds.expiry_warning_days
     if result.snapshot is None:
         print(unknown_line(str(result.error)))
         return CheckStatus.UNKNOWN
-    expiry_days = target.settings.thresholds.expiry_warning_days
     line, status = check_line(result, expiry_days)
     print(line)
     return status

@@ -10,10 +10,13 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from wa_tui.outputs.check import Source
     from wa_tui.recording.replay import ReplayWatcher
     from wa_tui.watch.reader import PollResult
     from wa_tui.watch.targets import Overrides, Target
@@ -99,6 +102,59 @@ def one_shot_options(parser: argparse.ArgumentParser) -> None:
         help="probe the webhook too (DNS, TCP, TLS, certificate; no request is sent); "
         "without it the webhook is never probed, with or without --sample",
     )
+
+
+def recording_options(parser: argparse.ArgumentParser) -> None:
+    """`snapshot` and `check` read the last poll a recorder wrote, instead of polling."""
+    parser.add_argument(
+        "--from-recording",
+        metavar="FILE",
+        help="the last poll of this recording (a recorder's), no request to the deployment",
+    )
+    parser.add_argument(
+        "--max-age",
+        type=duration,
+        metavar="DURATION",
+        help="with --from-recording: older than this, the recorder is taken as stopped "
+        "(default three of its intervals)",
+    )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The last poll of a recording, whose deployment it was, and why it is too old to
+    go by (None: fresh)."""
+
+    source: Source
+    result: PollResult
+    stale: str | None
+
+
+def last_recorded(args: argparse.Namespace) -> Recorded:
+    """`--from-recording FILE`: its last poll, and whether its recorder is alive (its
+    heartbeat, or its last poll's time in a recording made before heartbeats, younger
+    than --max-age). RecordingError when it is no recording or holds no poll."""
+    from wa_tui.core import clock
+    from wa_tui.core.errors import RecordingError
+    from wa_tui.core.text import exact_duration
+    from wa_tui.outputs.check import Source
+    from wa_tui.recording.replay import ReplayWatcher
+
+    path = Path(args.from_recording).expanduser()
+    watcher = ReplayWatcher.open(path)
+    if not len(watcher):
+        raise RecordingError(f"{path}: the recording holds no poll")
+    meta = watcher.recording.meta
+    interval = float(meta.get("interval") or 5)
+    beat = meta.get("heartbeat")
+    alive = datetime.fromisoformat(beat) if beat else watcher.recording.ats[len(watcher) - 1]
+    age = (clock.now() - alive).total_seconds()
+    max_age = args.max_age or 3 * interval
+    stale = None
+    if age > max_age:
+        stale = f"{path}: the recorder's last sign of life is {exact_duration(age)} old"
+    source = Source(meta.get("deployment", path.stem), meta.get("url", ""))
+    return Recorded(source, watcher.read_last(), stale)
 
 
 def setup_logging(debug: bool) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wa_tui.cli.common import EXIT_UNREADABLE, Commands, one_shot_options, read_once_from
+from wa_tui.cli.common import (
+    EXIT_UNREADABLE,
+    Commands,
+    last_recorded,
+    one_shot_options,
+    read_once_from,
+    recording_options,
+)
 
 
 def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
@@ -17,17 +24,25 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
         "--redact-phone", action="store_true", help="mask the phone number (wa_id) too"
     )
     one_shot_options(snapshot)
+    recording_options(snapshot)
     snapshot.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from wa_tui.outputs.check import Source, snapshot_json, snapshot_text
 
-    target, result = read_once_from(args)
+    if args.from_recording:
+        recorded = last_recorded(args)  # not a recording: exit 2, said in one line
+        if recorded.stale is not None:
+            print(f"wa-tui: {recorded.stale}", file=sys.stderr)
+            return EXIT_UNREADABLE
+        source, result = recorded.source, recorded.result
+    else:
+        target, result = read_once_from(args)
+        source = Source(target.name, target.url)
     if result.snapshot is None:
         print(f"wa-tui: {result.error}", file=sys.stderr)
         return EXIT_UNREADABLE
-    source = Source(target.name, target.url)
     if args.format == "json":
         print(snapshot_json(source, result, args.redact_phone))
     else:

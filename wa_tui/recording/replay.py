@@ -180,6 +180,11 @@ class ReplayWatcher(Watcher):
         if (target := self._target(index)) is not None:
             self._show(target, self._read_to(target))
 
+    def read_last(self) -> PollResult:
+        """The last recorded poll, read as the watcher then read it (`check` and
+        `snapshot` from a recording); the screen's position is not moved."""
+        return self._read_to(len(self) - 1)
+
     async def seek(self, index: int) -> None:
         """`go`, the reading in a thread: a seek reads SQLite, decompresses and validates
         (a key press's time, or seconds far into a day). While one reads, the newest seek
