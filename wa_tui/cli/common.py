@@ -148,7 +148,7 @@ def last_recorded(args: argparse.Namespace) -> Recorded:
     interval = float(meta.get("interval") or 5)
     beat = meta.get("heartbeat")
     alive = datetime.fromisoformat(beat) if beat else watcher.recording.ats[len(watcher) - 1]
-    age = (clock.now() - alive).total_seconds()
+    age = (clock.now_precise() - alive).total_seconds()
     max_age = args.max_age or 3 * interval
     stale = None
     if age > max_age:

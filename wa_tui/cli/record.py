@@ -287,7 +287,7 @@ async def _polling(watcher: Watcher, after: float) -> None:
 async def _heartbeat(recorder: Recorder, interval: float) -> None:
     """The recorder is alive, every interval, however its deployment answers."""
     while True:
-        await asyncio.to_thread(recorder.beat, clock.now())
+        await asyncio.to_thread(recorder.beat, clock.now_precise())
         await asyncio.sleep(interval)
 
 

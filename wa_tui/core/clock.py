@@ -11,6 +11,12 @@ def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def now_precise() -> datetime:
+    """The current time, aware, in UTC, to the microsecond: for ages measured in
+    fractions of an interval (a recorder's heartbeat)."""
+    return datetime.now(UTC)
+
+
 def monotonic() -> float:
     """Seconds on a clock that never goes back, for 'next refresh in N s'."""
     return time.monotonic()
