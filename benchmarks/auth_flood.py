@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,7 +21,7 @@ import bcrypt
 import httpx
 import trustme
 
-from benchmarks.common import PYTHON, ROOT, process_cpu_seconds, report, simulator
+from benchmarks.common import exporter_process, process_cpu_seconds, report, simulator
 
 DEPLOYMENTS = 10
 INTERVAL = 2.0
@@ -105,27 +104,8 @@ def _phase(
 def main(seconds: float) -> None:
     with simulator("--steady") as sim, tempfile.TemporaryDirectory() as folder:
         web, config, context = _files(Path(folder), sim.url)
-        process = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "wa_tui",
-                "exporter",
-                "--config",
-                str(config),
-                "--listen",
-                "127.0.0.1:0",
-                "--web-config",
-                str(web),
-            ],
-            env=sim.env,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
+        process, url = exporter_process(config, sim.env, "--web-config", str(web))
         try:
-            line = process.stdout.readline()  # type: ignore[union-attr]
-            url = line.split(" on ")[1].split()[0] + "/metrics"
             time.sleep(INTERVAL * 3)  # every deployment polled
             phases = {
                 "polling, no scrape (baseline)": [],

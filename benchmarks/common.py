@@ -192,6 +192,24 @@ def in_pty(
         os.close(leader)
 
 
+def exporter_process(
+    config: Path, env: dict[str, str], *options: str, checkout: Path = ROOT
+) -> tuple[subprocess.Popen[str], str]:
+    """`wa-tui exporter --config CONFIG OPTIONS` on a free port, in its own process (its
+    CPU measured apart from ours): the process and its /metrics URL, once it listens."""
+    command = [PYTHON, "-m", "wa_tui", "exporter", "--config", str(config)]
+    process = subprocess.Popen(
+        [*command, "--listen", "127.0.0.1:0", *options],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=checkout,
+    )
+    assert process.stdout is not None
+    said = process.stdout.readline()  # "serving /metrics and /healthz on SCHEME://HOST:PORT ..."
+    return process, said.split(" on ")[1].split()[0] + "/metrics"
+
+
 def process_cpu_seconds(pid: int) -> float:
     """User and system CPU a process has used, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -19,7 +19,6 @@ import asyncio
 import multiprocessing
 import os
 import statistics
-import subprocess
 import tempfile
 import time
 import urllib.request
@@ -32,6 +31,7 @@ from benchmarks.common import (
     QUICK,
     ROOT,
     PtyRun,
+    exporter_process,
     figure,
     in_pty,
     process_cpu_seconds,
@@ -71,32 +71,15 @@ def exporter_run(
     config: Path, env: dict[str, str], seconds: float, checkout: Path = ROOT
 ) -> tuple[float, float]:
     """Share of a core over `seconds` (after a first interval), and the oldest data."""
-    process = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "wa_tui",
-            "exporter",
-            "--config",
-            str(config),
-            "--listen",
-            "127.0.0.1:0",
-            "--interval",
-            f"{INTERVAL:g}",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=checkout,
+    process, metrics = exporter_process(
+        config, env, "--interval", f"{INTERVAL:g}", checkout=checkout
     )
     try:
-        assert process.stdout is not None
-        address = process.stdout.readline().split("http://")[1].split()[0]
         time.sleep(INTERVAL + 5)  # every deployment polled once
         start = process_cpu_seconds(process.pid)
         time.sleep(seconds)
         share = (process_cpu_seconds(process.pid) - start) / seconds
-        with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as answer:
+        with urllib.request.urlopen(metrics, timeout=10) as answer:
             text = answer.read().decode()
         ages = [
             float(line.rsplit(" ", 1)[1])

@@ -6,6 +6,7 @@ SIGHUP reloads, and `--prometheus` reading a Prometheus behind its own web confi
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import re
 import signal
@@ -63,12 +64,17 @@ def pki(tmp_path: Path) -> Pki:
 
 
 @contextmanager
-def exporter_running(server: SimulatorServer, web: Path) -> Iterator[tuple[int, subprocess.Popen]]:
+def exporter_running(
+    server: SimulatorServer, web: Path | None, host: str = "127.0.0.1"
+) -> Iterator[tuple[int, subprocess.Popen]]:
+    """`wa-tui exporter` of `server` listening on `host` (with `web`, its web config),
+    once its start line says where, with `https://` when it serves TLS."""
     port = free_port()
     env = {**os.environ, "WA_TUI_USERNAME": server.username, "WA_TUI_PASSWORD": server.password}
     command = [*WA_TUI, "exporter", "--url", server.url, "--interval", "0.5"]
+    web_config = ["--web-config", str(web)] if web else []
     process = subprocess.Popen(
-        [*command, "--listen", f"127.0.0.1:{port}", "--web-config", str(web)],
+        [*command, "--listen", f"{host}:{port}", *web_config],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -76,7 +82,8 @@ def exporter_running(server: SimulatorServer, web: Path) -> Iterator[tuple[int, 
     )
     try:
         started = process.stdout.readline()  # type: ignore[union-attr]
-        assert started.startswith(f"serving /metrics and /healthz on https://127.0.0.1:{port}")
+        scheme = "https" if web else "http"
+        assert started.startswith(f"serving /metrics and /healthz on {scheme}://{host}:{port}")
         yield port, process
     finally:
         process.terminate()
@@ -152,7 +159,11 @@ def test_tls_basic_auth_and_client_certificates(simulator: SimulatorServer, pki:
         assert healthz.status_code == 401  # every path is behind it
         assert "wa_up" in _get(port, pki.folder).text
         with socket.create_connection(("127.0.0.1", port), timeout=10) as plain:
-            plain.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            # With the right password: a plain-HTTP listener would answer with metrics.
+            right = base64.b64encode(f"prometheus:{PASSWORD}".encode())
+            plain.sendall(
+                b"GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n\r\n" % right
+            )
             assert b"wa_up" not in plain.recv(65536)  # plain HTTP to the TLS port: no metrics
     web = pki.web_config(
         "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n"
@@ -301,24 +312,8 @@ async def _first_error(source: PrometheusSource) -> str:
 
 
 def test_listening_beyond_this_machine_without_tls_warns_once(simulator: SimulatorServer) -> None:
-    env = {
-        **os.environ,
-        "WA_TUI_USERNAME": simulator.username,
-        "WA_TUI_PASSWORD": simulator.password,
-    }
-    process = subprocess.Popen(
-        [*WA_TUI, "exporter", "--url", simulator.url, "--listen", "0.0.0.0:0"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with exporter_running(simulator, None, host="0.0.0.0") as (_, process):
         warning = process.stderr.readline()  # type: ignore[union-attr]
-        assert process.stdout.readline().startswith("serving /metrics and /healthz on http://")  # type: ignore[union-attr]
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
     assert warning.startswith("wa-tui: warning: listening on 0.0.0.0 without TLS")
     assert "--web-config" in warning and "findings" in warning
 

@@ -220,6 +220,7 @@ class Team:
         self.args = args
         self.members: dict[str, tuple[Watcher, Recorder, list[asyncio.Task[None]]]] = {}
         self._rereading: set[asyncio.Task[None]] = set()  # held until done
+        self._slots = asyncio.Semaphore(10)  # one bound on concurrent polls for them all
 
     def reread_soon(self) -> None:
         """SIGHUP: the config file read again, off the loop; then deployments added and
@@ -253,7 +254,7 @@ class Team:
         from wa_tui.recording.writer import recording_consumer
         from wa_tui.watch.watcher import watchers_for
 
-        (watcher,) = watchers_for([target], headless=True).values()
+        (watcher,) = watchers_for([target], headless=True, slots=self._slots).values()
         watcher.subscribe(recording_consumer(recorder), "the recorder")
         watcher.subscribe(_report, "the error report")
         tasks = [asyncio.create_task(_heartbeat(recorder, watcher.poller.interval))]

@@ -380,15 +380,20 @@ async def read_once(
 
 
 def watchers_for(
-    targets: list[Target], max_concurrent_polls: int = 10, *, headless: bool = False
+    targets: list[Target],
+    max_concurrent_polls: int = 10,
+    *,
+    headless: bool = False,
+    slots: asyncio.Semaphore | None = None,
 ) -> dict[str, Watcher]:
     """A watcher per target, by name, sharing a bound on concurrent polls (httpx slows
-    down sharply past ~10 concurrent requests). `headless`: no UI to keep answering (the
-    exporter), so answers are read on the loop, not in threads that contend for the GIL.
-    The transport is chosen here, once (wa_tui/api/transport.py says why)."""
+    down sharply past ~10 concurrent requests; `slots`: a bound shared with watchers
+    made before, as the recorder adds deployments). `headless`: no UI to keep answering
+    (the exporter), so answers are read on the loop, not in threads that contend for the
+    GIL. The transport is chosen here, once (wa_tui/api/transport.py says why)."""
     if headless or len(targets) >= AIOHTTP_FROM_DEPLOYMENTS:
         targets = [replace(target, aiohttp_transport=True) for target in targets]
-    slots = asyncio.Semaphore(max_concurrent_polls)
+    slots = slots or asyncio.Semaphore(max_concurrent_polls)
     watchers = {target.name: Watcher(target, slots) for target in targets}
     for watcher in watchers.values():
         watcher.poller.read_in_thread = not headless
