@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.conftest import StartSimulator
 from tests.helpers import WA_TUI, free_port, http_get
-from wa_tui.cli.record import recording_name
+from wa_tui.recording.format import recording_path
 from wa_tui.simulator import SimulatorServer
 from wa_tui.simulator.faults import Fault
 from wa_tui.simulator.scenarios import SCENARIOS
@@ -64,9 +64,10 @@ def _until(condition: object, timeout: float = 30.0) -> None:
 
 
 def test_recording_names_are_safe_file_names() -> None:
-    assert recording_name("prod") == "prod.db"
-    assert recording_name("eu west/2 (main)") == "eu_west_2__main_.db"
-    assert recording_name("../../etc") == ".._.._etc.db"  # a file name, never a path
+    folder = Path("/srv/rec")
+    assert recording_path(folder, "prod") == folder / "prod.db"
+    assert recording_path(folder, "eu west/2 (main)") == folder / "eu_west_2__main_.db"
+    assert recording_path(folder, "../../etc") == folder / ".._.._etc.db"  # never a path
 
 
 def test_record_dir_records_every_deployment_in_one_process(

@@ -19,6 +19,7 @@ from wa_tui.analysis.vitals import VitalsThresholds
 from wa_tui.core.text import GIB
 
 ENV_CONFIG = "WA_TUI_CONFIG"
+ENV_RECORDER = "WA_TUI_RECORDER"
 
 
 class ConfigError(Exception):
@@ -64,6 +65,10 @@ class DeploymentSettings(BaseModel):
     logs_command: list[str] | None = None
     # A host as the API names it -> the name ssh reaches it by.
     host_aliases: dict[str, str] = {}
+    # The folder `wa-tui record --dir` writes to: the dashboard, `check` and `snapshot`
+    # read this deployment's recording there instead of polling (README "One recorder
+    # for the on-call team"). WA_TUI_RECORDER says the same for every deployment.
+    recorder: Path | None = None
 
     @field_validator("logs_command")
     @classmethod
@@ -148,6 +153,13 @@ _KNOWN_KEYS: dict[int, tuple[str, ...]] = {
     1: tuple(ConfigFile.model_fields),
     2: tuple(DeploymentSettings.model_fields),
 }
+
+
+def recorder_folder(settings: DeploymentSettings) -> Path | None:
+    """Where a recorder keeps the deployment's recording: `recorder` of its settings,
+    else WA_TUI_RECORDER; None when neither says."""
+    folder = settings.recorder or os.environ.get(ENV_RECORDER)
+    return Path(folder).expanduser() if folder else None
 
 
 def default_path() -> Path:

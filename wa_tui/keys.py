@@ -179,6 +179,14 @@ REPLAY = (
     Key("replay.faster", "plus", "speed(True)", "Faster", "Play faster", display="+", show=False),
     Key("replay.slower", "minus", "speed(False)", "Slower", "Play slower", display="-", show=False),
 )
+# Attached to a recorder: moving back into the recording as a replay does, and back.
+FOLLOW_LIVE = Key(
+    "follow.live", "space,L", "live", "Live", "Back to the newest poll, following the recorder"
+)
+FOLLOW = (
+    FOLLOW_LIVE,
+    *(key for key in REPLAY if key.action.startswith(("step", "event", "jump"))),
+)
 FLEET = (
     Key("fleet.back", "escape", "back", "Back"),
     # A priority binding is run as the key arrives, before the keys behind it are
@@ -218,7 +226,7 @@ PALETTE = (
 )
 
 ALL = (DASHBOARD + NODES + DETAIL + REPLAY + FLEET + FLEET_LIST + HELP + SWITCHER + CONFIRM) + (
-    LOGIN + JUMP + PALETTE + WEBHOOK + LOGS + ACCOUNT
+    LOGIN + JUMP + PALETTE + WEBHOOK + LOGS + ACCOUNT + (FOLLOW_LIVE,)
 )
 BY_ID = {key.id: key for key in ALL}
 
@@ -229,6 +237,8 @@ IN_FORCE: tuple[tuple[tuple[Key, ...], ...], ...] = (
     (DASHBOARD, DETAIL),
     (REPLAY, DASHBOARD, NODES),
     (REPLAY, DASHBOARD, DETAIL),
+    (FOLLOW, DASHBOARD, NODES),
+    (FOLLOW, DASHBOARD, DETAIL),
     (FLEET, FLEET_LIST, DASHBOARD),
     (HELP,),
     (SWITCHER,),

@@ -25,23 +25,23 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wa_tui.analysis import Thresholds
     from wa_tui.core.errors import RecordingError
     from wa_tui.outputs.check import CheckStatus, check_line, unknown_line
 
-    if args.from_recording:
-        try:
-            recorded = last_recorded(args)
-        except RecordingError as exc:
-            print(unknown_line(str(exc)))
-            return CheckStatus.UNKNOWN
-        if recorded.stale is not None:
-            print(unknown_line(recorded.stale))
-            return CheckStatus.UNKNOWN
-        result, expiry_days = recorded.result, Thresholds().expiry_warning_days
+    try:
+        recorded = last_recorded(args)
+    except RecordingError as exc:
+        print(unknown_line(str(exc)))
+        return CheckStatus.UNKNOWN
+    if recorded is not None and recorded.stale is not None:
+        print(unknown_line(recorded.stale))
+        return CheckStatus.UNKNOWN
+    if recorded is not None:
+        result, settings = recorded.result, recorded.settings
     else:
         target, result = read_once_from(args)
-        expiry_days = target.settings.thresholds.expiry_warning_days
+        settings = target.settings
+    expiry_days = settings.thresholds.expiry_warning_days
     if result.snapshot is None:
         print(unknown_line(str(result.error)))
         return CheckStatus.UNKNOWN

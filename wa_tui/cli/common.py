@@ -11,11 +11,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from wa_tui.config import DeploymentSettings
     from wa_tui.outputs.check import Source
     from wa_tui.recording.replay import ReplayWatcher
     from wa_tui.watch.reader import PollResult
@@ -115,46 +115,83 @@ def recording_options(parser: argparse.ArgumentParser) -> None:
         "--max-age",
         type=duration,
         metavar="DURATION",
-        help="with --from-recording: older than this, the recorder is taken as stopped "
+        help="reading a recording: older than this, the recorder is taken as stopped "
         "(default three of its intervals)",
     )
+    no_recorder_option(parser)
+
+
+def no_recorder_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-recorder",
+        action="store_true",
+        help="poll the deployment here, even where a recorder is configured "
+        "(recorder = in the config, or WA_TUI_RECORDER)",
+    )
+
+
+def recording_of(target: Target) -> Path | None:
+    """The recording a recorder keeps of `target`, when one is configured (`recorder =`
+    of its config, or WA_TUI_RECORDER): whether it exists is the reader's to say."""
+    from wa_tui.config import recorder_folder
+    from wa_tui.recording.format import recording_path
+
+    folder = recorder_folder(target.settings)
+    return None if folder is None else recording_path(folder, target.name)
 
 
 @dataclass(frozen=True)
 class Recorded:
-    """The last poll of a recording, whose deployment it was, and why it is too old to
-    go by (None: fresh)."""
+    """The last poll of a recording, whose deployment it was, the thresholds it is
+    judged by, and why it is too old to go by (None: fresh)."""
 
     source: Source
     result: PollResult
     stale: str | None
+    settings: DeploymentSettings
 
 
-def last_recorded(args: argparse.Namespace) -> Recorded:
-    """`--from-recording FILE`: its last poll, and whether its recorder is alive (its
-    heartbeat, or its last poll's time in a recording made before heartbeats, younger
-    than --max-age). RecordingError when it is no recording or holds no poll."""
+def last_recorded(args: argparse.Namespace) -> Recorded | None:
+    """`snapshot` and `check` from a recorder (`--from-recording FILE`, or the one the
+    config names, unless --no-recorder): its last poll, and whether the recorder is
+    alive (its heartbeat, or its last poll's time in a recording made before heartbeats,
+    younger than --max-age). None: no recorder, poll. RecordingError when it is no
+    recording or holds no poll."""
+    from wa_tui.config import DeploymentSettings
     from wa_tui.core import clock
     from wa_tui.core.errors import RecordingError
     from wa_tui.core.text import exact_duration
     from wa_tui.outputs.check import Source
     from wa_tui.recording.replay import ReplayWatcher
 
-    path = Path(args.from_recording).expanduser()
-    watcher = ReplayWatcher.open(path)
+    path, settings = _recording_asked(args)
+    if path is None:
+        return None
+    settings = settings or DeploymentSettings()
+    watcher = ReplayWatcher.open(path, settings)
     if not len(watcher):
         raise RecordingError(f"{path}: the recording holds no poll")
-    meta = watcher.recording.meta
-    interval = float(meta.get("interval") or 5)
-    beat = meta.get("heartbeat")
-    alive = datetime.fromisoformat(beat) if beat else watcher.recording.ats[len(watcher) - 1]
+    recording = watcher.recording
+    alive = recording.heartbeat or recording.ats[len(watcher) - 1]
     age = (clock.now_precise() - alive).total_seconds()
-    max_age = args.max_age or 3 * interval
+    max_age = args.max_age or 3 * (recording.interval or settings.interval)
     stale = None
     if age > max_age:
         stale = f"{path}: the recorder's last sign of life is {exact_duration(age)} old"
-    source = Source(meta.get("deployment", path.stem), meta.get("url", ""))
-    return Recorded(source, watcher.read_last(), stale)
+    source = Source(recording.meta.get("deployment", path.stem), recording.meta.get("url", ""))
+    return Recorded(source, watcher.read_last(), stale, settings)
+
+
+def _recording_asked(args: argparse.Namespace) -> tuple[Path | None, DeploymentSettings | None]:
+    """The recording to read, and the settings of its deployment when the config says."""
+    if args.from_recording:
+        return Path(args.from_recording).expanduser(), None
+    if args.no_recorder or getattr(args, "demo", False):
+        return None, None
+    with open_targets(args) as found:
+        if len(found) != 1:
+            return None, None  # polling says which to choose
+        return recording_of(found[0]), found[0].settings
 
 
 def setup_logging(debug: bool) -> None:

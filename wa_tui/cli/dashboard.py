@@ -4,16 +4,27 @@ from Prometheus)."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wa_tui import __version__
-from wa_tui.cli.common import UsageError, keymap_of, open_targets, overrides_of, positive
+from wa_tui.cli.common import (
+    UsageError,
+    keymap_of,
+    no_recorder_option,
+    open_targets,
+    overrides_of,
+    positive,
+    recording_of,
+)
 from wa_tui.cli.record import recorder_for
 
 if TYPE_CHECKING:
-    from wa_tui.config import PrometheusConfig
+    from wa_tui.config import DeploymentSettings, PrometheusConfig
     from wa_tui.outputs.fleet import PrometheusSource
+    from wa_tui.recording.follow import FollowWatcher
+    from wa_tui.watch.targets import Target
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +43,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         "without URL, [prometheus] of the config file (TLS, basic auth)",
     )
     parser.add_argument(
+        "--follow",
+        metavar="PATH",
+        help="attach to a recorder (wa-tui record --dir): a recording, or a folder of "
+        "them (the fleet); no credentials, no request to the deployment",
+    )
+    no_recorder_option(parser)
+    parser.add_argument(
         "--show-secrets",
         action="store_true",
         help="let `x` reveal secret values in the detail pane, after a confirmation",
@@ -43,7 +61,16 @@ def run(args: argparse.Namespace) -> int:
 
     if args.prometheus is not None:
         return run_prometheus_fleet(args)
+    if args.follow:
+        return run_following(followed(Path(args.follow).expanduser(), args), keymap_of(args))
+    from wa_tui.watch.targets import Target
+
     with open_targets(args) as found:
+        if not (args.no_recorder or args.record):
+            notes: list[str] = []
+            sources = [attached(target, notes) for target in found]
+            if any(not isinstance(source, Target) for source in sources):
+                return run_following(sources, keymap_of(args), notes)
         recorder = recorder_for(args.record, found[0]) if args.record else None
         # The deployment shown first is polled while Textual loads (a third of a second).
         first = found[0]
@@ -66,6 +93,74 @@ def run(args: argparse.Namespace) -> int:
                 recorder.close()
                 print(f"recorded {recorder.polls} polls to {recorder.path}")
     return status
+
+
+def attached(target: Target, notes: list[str]) -> Target | FollowWatcher:
+    """The deployment's recorder, attached while its heartbeat is fresh, or whatever it
+    is when this user has no credentials to poll; else the deployment, polled here
+    (`notes` says why)."""
+    from wa_tui.core.errors import RecordingError
+    from wa_tui.recording.follow import FollowWatcher
+
+    path = recording_of(target)
+    if path is None:
+        return target
+    try:
+        watcher = FollowWatcher.attach(path, target.settings)
+    except RecordingError as error:
+        if target.needs_password:
+            raise UsageError(f"{error}; and no credentials to poll {target.name!r} here") from None
+        notes.append(f"{error}: polling {target.name} here")
+        return target
+    stopped = watcher.judge_recorder()
+    if stopped is None or target.needs_password:
+        return watcher
+    watcher.recording.close()
+    notes.append(f"{path}: {stopped}: polling {target.name} here")
+    return target
+
+
+def followed(path: Path, args: argparse.Namespace) -> list[FollowWatcher]:
+    """`--follow PATH`: a recording, or every recording of a folder (by file name); each
+    with its deployment's settings when the config file has it (its thresholds, its
+    logs_command)."""
+    from wa_tui.recording.follow import FollowWatcher
+
+    try:
+        files = sorted(path.glob("*.db")) if path.is_dir() else [path]
+    except OSError as exc:
+        raise UsageError(f"--follow {path}: {exc.strerror or exc}") from None
+    if not files:
+        raise UsageError(f"--follow {path}: no recording (*.db) in this folder")
+    settings = _configured_settings(args)
+    watchers: dict[str, FollowWatcher] = {}
+    for file in files:
+        watcher = FollowWatcher.attach(file, settings.get(file.stem))
+        name = watcher.name if watcher.name not in watchers else file.stem
+        watchers[name] = watcher
+    return list(watchers.values())
+
+
+def _configured_settings(args: argparse.Namespace) -> dict[str, DeploymentSettings]:
+    """The config file's deployments' settings, by the name of their recording's file."""
+    from wa_tui import config
+    from wa_tui.recording.format import recording_path
+
+    path = config.config_path(getattr(args, "config", None))
+    if not path.exists():
+        return {}
+    return {
+        recording_path(Path(), deployment.name).stem: deployment for deployment in config.load(path)
+    }
+
+
+def run_following(
+    sources: Sequence[Target | FollowWatcher], keymap: dict[str, str], notes: Sequence[str] = ()
+) -> int:
+    from wa_tui.ui.crash import run_app
+    from wa_tui.ui.follow_app import FollowApp
+
+    return run_app(FollowApp(*sources, keymap=keymap, notes=notes))[1]
 
 
 def run_prometheus_fleet(args: argparse.Namespace) -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,7 +40,6 @@ if TYPE_CHECKING:
 # With --dir the recorder runs for the team, for months: what each file keeps by default.
 DIR_KEEP_SECONDS = 7 * 86400.0
 DIR_MAX_BYTES = 2 * 1024**3
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
@@ -83,12 +81,6 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
         "--keep", type=duration, metavar="DURATION", help="drop polls older than this (24h)"
     )
     record.set_defaults(run=run)
-
-
-def recording_name(deployment: str) -> str:
-    """The file a deployment is recorded to in --dir: its name, any character outside
-    `A-Za-z0-9._-` made `_`."""
-    return _UNSAFE.sub("_", deployment) + ".db"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -151,18 +143,20 @@ def _in_folder(folder: Path, targets: list[Target], args: argparse.Namespace) ->
     if group is not None:
         os.chown(folder, -1, group)
         folder.chmod(0o2750)
-    names = [recording_name(t.name) for t in targets]
-    if len(set(names)) < len(names):
+    from wa_tui.recording.format import recording_path
+
+    paths = [recording_path(folder, t.name) for t in targets]
+    if len(set(paths)) < len(paths):
         raise UsageError(f"two deployments would record to one file in {folder}: rename one")
     from wa_tui.recording.writer import Recorder
 
     recorders: list[Recorder] = []
     try:
-        for target, name in zip(targets, names, strict=True):
+        for target, path in zip(targets, paths, strict=True):
             keep = args.keep if args.keep is not None else DIR_KEEP_SECONDS
             biggest = args.max_size if args.max_size is not None else DIR_MAX_BYTES
             recorder = Recorder(
-                folder / name,
+                path,
                 target.name,
                 target.url,
                 max_bytes=biggest,

@@ -27,4 +27,4 @@ def run(args: argparse.Namespace) -> int:
     from wa_tui.ui.crash import run_app
     from wa_tui.ui.replay_app import ReplayApp
 
-    return run_app(ReplayApp(watcher, keymap_of(args)))[1]
+    return run_app(ReplayApp(watcher, keymap=keymap_of(args)))[1]

@@ -31,11 +31,11 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from wa_tui.outputs.check import Source, snapshot_json, snapshot_text
 
-    if args.from_recording:
-        recorded = last_recorded(args)  # not a recording: exit 2, said in one line
-        if recorded.stale is not None:
-            print(f"wa-tui: {recorded.stale}", file=sys.stderr)
-            return EXIT_UNREADABLE
+    recorded = last_recorded(args)  # not a recording: exit 2, said in one line
+    if recorded is not None and recorded.stale is not None:
+        print(f"wa-tui: {recorded.stale}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    if recorded is not None:
         source, result = recorded.source, recorded.result
     else:
         target, result = read_once_from(args)

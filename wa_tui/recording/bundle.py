@@ -64,10 +64,10 @@ def handover_of(
 ) -> Handover:
     """What `watcher` shows now, for whoever looks next: its last good answers, findings
     and changes, and `recording`'s minutes up to now. A replay hands over the poll on
-    screen and its recording up to that poll."""
+    screen and its recording (or `recording`, the same file opened apart) up to that poll."""
     name, last_poll = watcher.name, None
     if isinstance(watcher, ReplayWatcher):
-        recording, last_poll = watcher.recording, watcher.position
+        recording, last_poll = recording or watcher.recording, watcher.position
         name = recording.meta.get("deployment", name)
     return Handover(
         name,

@@ -28,9 +28,11 @@ written (the screen's rule, wa_tui.core.secrets) and the file is created 0600. P
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from wa_tui.analysis import Change, ChangeKind, Finding, Severity
@@ -63,6 +65,15 @@ CREATE TABLE IF NOT EXISTS derived (
 );
 CREATE TABLE IF NOT EXISTS events (poll INTEGER PRIMARY KEY, at TEXT NOT NULL, what TEXT NOT NULL);
 """
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def recording_path(folder: Path, deployment: str) -> Path:
+    """Where a recorder (`record --dir`) keeps a deployment's recording: its name, any
+    character outside `A-Za-z0-9._-` made `_`, in `folder`."""
+    return folder / (_UNSAFE.sub("_", deployment) + ".db")
 
 
 POLL_COLUMNS = "id, at, received, error, support, readings, health, stats"

@@ -3,6 +3,7 @@ poll (`RecordingFile`, for replay and reports), a damaged file read up to its da
 
 from __future__ import annotations
 
+import bisect
 import json
 import sqlite3
 import zlib
@@ -16,8 +17,10 @@ from wa_tui.analysis import Change
 from wa_tui.api.answers import Answers
 from wa_tui.api.models import SINGLE_NODE_ID
 from wa_tui.core.errors import ApiStatusError, RecordingError, UnreadableAnswer, WAError
+from wa_tui.core.text import visible
 from wa_tui.recording.codec import Unpacker, encode_answer
 from wa_tui.recording.format import (
+    FORMAT,
     POLL_COLUMNS,
     Derived,
     derived_of,
@@ -51,6 +54,7 @@ def read_recording(path: Path, expected_shards: int | None = None) -> Recording:
         meta = dict(db.execute("SELECT key, value FROM meta"))
     except sqlite3.Error as exc:
         raise RecordingError(f"{path}: not a wa-tui recording ({exc})") from None
+    _refuse_newer(path, meta)
     reader = PollReader(db, expected_shards)
     polls: list[RecordedPoll] = []
     stopped = None
@@ -74,6 +78,14 @@ def read_recording(path: Path, expected_shards: int | None = None) -> Recording:
 DAMAGE = (sqlite3.Error, ValueError, TypeError, KeyError, zlib.error)
 
 
+@dataclass(frozen=True)
+class Growth:
+    """What a recorder changed in a recording since a viewer last looked."""
+
+    added: int  # polls at the end
+    dropped: int  # polls pruned from the start
+
+
 class RecordingFile:
     """A recording opened for replay and reports: each poll's time and outcome held in
     memory (a day of polls is a few MB), its answers and what was derived from them read
@@ -85,31 +97,106 @@ class RecordingFile:
             raise RecordingError(f"{path}: no such recording")
         self.path = path
         self.stopped: str | None = None  # set when a damaged poll ends what can be read
-        try:
-            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-            self.meta: dict[str, str] = dict(self._db.execute("SELECT key, value FROM meta"))
-            rows = self._db.execute(
-                "SELECT id, at, received, error IS NOT NULL, substr(readings, 1, 1) = X'4B' "
-                "FROM polls ORDER BY id"
-            ).fetchall()
-            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
-        except sqlite3.Error as exc:
-            raise RecordingError(f"{path}: not a wa-tui recording ({exc})") from None
-        # What stays after --keep or --max-size starts at a keyframe; a poll before the
-        # first (a recorder that died mid-prune) cannot be read.
-        first = next((i for i, row in enumerate(rows) if row[3] or row[4]), len(rows))
-        rows = rows[first:]
-        self.ids = [row[0] for row in rows]
-        self.ats = [datetime.fromisoformat(row[1]) for row in rows]
-        self.times = [at.timestamp() for at in self.ats]  # the same, to bisect
-        self.received = [row[2] for row in rows]
-        self.failed = [bool(row[3]) for row in rows]
-        self._keyframes = [i for i, row in enumerate(rows) if row[4]]
-        self._index_of = {poll_id: i for i, poll_id in enumerate(self.ids)}
+        self.ids: list[int] = []
+        self.ats: list[datetime] = []
+        self.times: list[float] = []  # the same, to bisect
+        self.received: list[float] = []
+        self.failed: list[bool] = []
+        self._keyframes: list[int] = []
+        self._index_of: dict[int, int] = {}
         self._shards = expected_shards
         self._cursor: PollReader | None = None
         self._cursor_at = -1
+        try:
+            # Read-only, and never a writer: a viewer that may not write the file or its
+            # folder opens it all the same (SQLite reads a WAL file's side files as they are).
+            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            self.meta: dict[str, str] = {}
+            self._read_meta()
+            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
+            rows = self._rows_after(0)
+        except sqlite3.Error as exc:
+            raise RecordingError(f"{path}: not a wa-tui recording ({exc})") from None
+        _refuse_newer(path, self.meta)
+        # What stays after --keep or --max-size starts at a keyframe; a poll before the
+        # first (a recorder that died mid-prune) cannot be read.
+        first = next((i for i, row in enumerate(rows) if row[3] or row[4]), len(rows))
+        self._add(rows[first:])
         self.indexed = "derived" in tables and self._derived_count() == self.failed.count(False)
+        self._version = self._data_version()
+
+    def _read_meta(self) -> None:
+        self.meta = dict(self._db.execute("SELECT key, value FROM meta"))
+
+    def _rows_after(self, last_id: int) -> list[tuple[Any, ...]]:
+        return self._db.execute(
+            "SELECT id, at, received, error IS NOT NULL, substr(readings, 1, 1) = X'4B' "
+            "FROM polls WHERE id > ? ORDER BY id",
+            (last_id,),
+        ).fetchall()
+
+    def _add(self, rows: list[tuple[Any, ...]]) -> None:
+        for row in rows:
+            index = len(self.ids)
+            self.ids.append(row[0])
+            at = datetime.fromisoformat(row[1])
+            self.ats.append(at)
+            self.times.append(at.timestamp())
+            self.received.append(row[2])
+            self.failed.append(bool(row[3]))
+            if row[4]:
+                self._keyframes.append(index)
+            self._index_of[row[0]] = index
+
+    def _data_version(self) -> int:
+        (version,) = self._db.execute("PRAGMA data_version").fetchone()
+        return version
+
+    @property
+    def interval(self) -> float | None:
+        """The recorder's interval, as it wrote it (None before recorders wrote it)."""
+        try:
+            return float(self.meta["interval"]) or None
+        except (KeyError, ValueError):
+            return None
+
+    @property
+    def heartbeat(self) -> datetime | None:
+        """When the recorder last said it was alive (None if it never did)."""
+        try:
+            return datetime.fromisoformat(self.meta["heartbeat"])
+        except (KeyError, ValueError):
+            return None
+
+    def grow(self) -> Growth:
+        """What a recorder wrote since the last look: the polls it added at the end, those
+        its pruning dropped from the start (the indexes after them move down by as many),
+        its heartbeat. Cheap when nothing was written (SQLite's data version says so)."""
+        try:
+            version = self._data_version()
+            if version == self._version:
+                return Growth(0, 0)
+            self._version = version
+            self._read_meta()
+            (first_id,) = self._db.execute("SELECT MIN(id) FROM polls").fetchone()
+            dropped = self._drop_before(first_id)
+            added = self._rows_after(self.ids[-1] if self.ids else 0)
+        except sqlite3.Error as exc:
+            raise RecordingError(f"{self.path}: cannot be read now ({exc})") from None
+        self._add(added)
+        return Growth(len(added), dropped)
+
+    def _drop_before(self, first_id: int | None) -> int:
+        """Forget the polls before `first_id` (pruned by the recorder): how many."""
+        dropped = len(self.ids) if first_id is None else bisect.bisect_left(self.ids, first_id)
+        if not dropped:
+            return 0
+        for column in (self.ids, self.ats, self.times, self.received, self.failed):
+            del column[:dropped]
+        self._keyframes = [k - dropped for k in self._keyframes if k >= dropped]
+        self._index_of = {poll_id: i for i, poll_id in enumerate(self.ids)}
+        self._cursor, self._cursor_at = None, -1
+        return dropped
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -118,9 +205,10 @@ class RecordingFile:
         self._db.close()
 
     def _derived_count(self) -> int:
-        first = self.ids[0] if self.ids else 0
-        (count,) = self._db.execute(
-            "SELECT COUNT(*) FROM derived WHERE poll >= ?", (first,)
+        if not self.ids:
+            return 0
+        (count,) = self._db.execute(  # of the polls read (a recorder may be adding more)
+            "SELECT COUNT(*) FROM derived WHERE poll BETWEEN ? AND ?", (self.ids[0], self.ids[-1])
         ).fetchone()
         return count
 
@@ -209,6 +297,16 @@ class RecordingFile:
             return []
         rows = self._db.execute("SELECT poll, what FROM events ORDER BY poll")
         return [(self._index_of[poll], what) for poll, what in rows if poll in self._index_of]
+
+
+def _refuse_newer(path: Path, meta: Mapping[str, str]) -> None:
+    """A recording of a format this wa-tui does not know is not misread."""
+    written = meta.get("format", "1")
+    if not written.isdigit() or int(written) > int(FORMAT):
+        raise RecordingError(
+            f"{path}: recorded in format {visible(written, limit=12)} by a newer wa-tui "
+            f"(this one reads up to {FORMAT}): upgrade wa-tui to read it"
+        )
 
 
 class PollReader:

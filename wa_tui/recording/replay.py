@@ -76,10 +76,15 @@ class ReplayWatcher(Watcher):
         self._seeking = asyncio.Lock()  # one seek reads at a time
         # A recording without `derived` rows (format 1): derived here, once, in memory.
         self._derived: list[Derived | None] | None = None
-        events = [(i, what) for i, what in recording.events()]
+        self.poll_error: str | None = None  # why the poll on screen failed, as recorded
+        events = recording.events()
         if not recording.indexed:
             events = self._derive_all(progress)
-        self.events = tuple(Event(i, recording.ats[i], what) for i, what in events if i > 0)
+        self.events = self._events_of(events)
+
+    def _events_of(self, events: list[tuple[int, str]]) -> tuple[Event, ...]:
+        ats = self.recording.ats
+        return tuple(Event(i, ats[i], what) for i, what in events if 0 < i < len(ats))
 
     @classmethod
     def open(
@@ -285,17 +290,20 @@ class ReplayWatcher(Watcher):
 
     def _say(self) -> None:
         """What the status line says instead of the polling."""
+        self.status.error = self.poll_error
+        state = "▶ playing" if self.playing else "⏸ paused"
+        self.status.replay = f"{self._where()} · {self.speed}x {state}"
+
+    def _where(self) -> str:
+        """The poll on screen: its time, and which of how many."""
         at = self.at
         when = f"{at.astimezone():%Y-%m-%d %H:%M:%S}" if at else "—"
-        state = "▶ playing" if self.playing else "⏸ paused"
-        self.status.replay = (
-            f"{when} · poll {self.position + 1}/{len(self)} · {self.speed}x {state}"
-        )
+        return f"{when} · poll {self.position + 1}/{len(self)}"
 
     def _show(self, index: int, result: PollResult) -> None:
         self.position = index
         self.rewrite_changes(self._changes_up_to(self.position))
-        self.status.error = str(result.error) if result.error else None
+        self.poll_error = str(result.error) if result.error else None
         if result.answers is not None:
             self.last_answers = result.answers
         self._say()
@@ -339,6 +347,10 @@ class ReplayWatcher(Watcher):
         self.playing = not self.playing
         self._say()
         self.poll_now()
+
+    @property
+    def shows_now(self) -> bool:
+        return False
 
     @property
     def at(self) -> datetime | None:

@@ -66,6 +66,7 @@ class WaTuiApp(GuardedApp, App[None]):
     # the palette's commands.
     APP_GROUPS: HelpGroups = (("Dashboard", DASHBOARD),)
     BINDINGS = bindings(DASHBOARD)
+    FLEET_SOURCE = "polled by this wa-tui"  # what the fleet screen says of its rows
 
     # Every deployment pauses and resumes together.
     paused: reactive[bool] = reactive(False, init=False)
@@ -80,8 +81,10 @@ class WaTuiApp(GuardedApp, App[None]):
         settle_memory: bool = False,
         recorder: Recorder | None = None,
         keymap: Mapping[str, str] | None = None,
+        notes: Sequence[str] = (),
     ) -> None:
         super().__init__()
+        self._notes = notes  # said once the screen is up: how the deployments are read
         # The config's [keys]: binding id -> keys (wa_tui/keys.py), checked when read.
         self.keymap = dict(keymap or {})
         self.set_keymap(self.keymap)
@@ -126,6 +129,8 @@ class WaTuiApp(GuardedApp, App[None]):
         """The panes are composed (the default screen composes after the app mounts):
         the watchers start."""
         self._status_clock = self.set_interval(1.0, self._redraw_status, pause=True)
+        for note in self._notes:
+            self.notify(visible(note), severity="warning", timeout=15)
         if self._recorder is not None:
             from wa_tui.recording.writer import recording_consumer
 
@@ -213,7 +218,7 @@ class WaTuiApp(GuardedApp, App[None]):
         if node is None:
             self.notify("no node selected", severity="warning")
             return
-        if self.watcher.poller.client is None:
+        if not self.watcher.shows_now:
             self.notify("logs are live only: a replay cannot read them", severity="warning")
             return
         settings = self.watcher.target.settings
@@ -275,7 +280,7 @@ class WaTuiApp(GuardedApp, App[None]):
         if isinstance(self.screen, FleetScreen):
             return
         rows = LiveRows(self.watchers.values())
-        self.push_screen(FleetScreen(rows, "polled by this wa-tui"), self._switch_to)
+        self.push_screen(FleetScreen(rows, self.FLEET_SOURCE), self._switch_to)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not self.screen_stack or not self.dashboard.composed:  # starting, or quitting
@@ -336,14 +341,19 @@ class WaTuiApp(GuardedApp, App[None]):
         from wa_tui.core import clock
         from wa_tui.recording.bundle import default_name, handover_of, write_bundle
         from wa_tui.recording.reader import RecordingFile
+        from wa_tui.recording.replay import ReplayWatcher
 
         watcher = self.watcher
-        recorder = self._recorder
-        recorded = recorder is not None and watcher is next(iter(self.watchers.values()))
+        path = self._recorder.path if self._recorder is not None else None
+        if isinstance(watcher, ReplayWatcher):
+            path = watcher.recording.path
+        elif watcher is not next(iter(self.watchers.values())):
+            path = None  # --record records the first deployment only
         folder = user_data_path("wa-tui", ensure_exists=True)
 
         def write() -> Path:
-            recording = RecordingFile(recorder.path) if recorded and recorder else None
+            # Opened here, apart: the screen's own reading of a recording goes on meanwhile.
+            recording = RecordingFile(path) if path is not None else None
             handover = handover_of(watcher, recording)
             output = folder / default_name(handover.deployment, clock.now())
             write_bundle(handover, output)

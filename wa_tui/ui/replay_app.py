@@ -8,9 +8,10 @@ to a time, `+` / `-` the speed (1x to 60x).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import partial
+from typing import cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -26,6 +27,7 @@ from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
 from wa_tui.ui.redraw import Block
+from wa_tui.watch.targets import Target
 from wa_tui.watch.watcher import Phase, Update
 
 
@@ -90,32 +92,72 @@ class JumpScreen(DismissOnce, ModalScreen[datetime | None]):
         self.dismiss_once(moment)
 
 
+# The keys that move in a recording: they have nothing to do on a deployment polled here.
+MOVING_ACTIONS = frozenset({"play", "step", "event", "jump", "speed", "live"})
+
+
 class ReplayApp(WaTuiApp):
     APP_GROUPS = (("Replay", REPLAY), *WaTuiApp.APP_GROUPS)  # the dashboard's work too
     BINDINGS = bindings(REPLAY)
+    # Nothing to poll, pause or switch to in a recording.
+    NOTHING_TO_DO: frozenset[str] = frozenset({"refresh", "toggle_pause", "switch"})
 
-    def __init__(self, watcher: ReplayWatcher, keymap: Mapping[str, str] | None = None) -> None:
-        super().__init__([watcher], keymap=keymap)
-        self.replay = watcher
+    def __init__(
+        self,
+        *sources: ReplayWatcher | Target,
+        keymap: Mapping[str, str] | None = None,
+        notes: Sequence[str] = (),
+    ) -> None:
+        super().__init__(sources, keymap=keymap, notes=notes)
         self._timeline = Timeline(id="timeline")
+
+    @property
+    def replay(self) -> ReplayWatcher:
+        """The recording on screen."""
+        return cast(ReplayWatcher, self.watcher)
 
     def _below_panes(self) -> tuple[Widget, ...]:
         return (self._timeline,)
 
     def on_dashboard_screen_ready(self) -> None:
-        self.replay.subscribe(self._on_replay_update, name="the timeline")
+        for watcher in self.watchers.values():
+            watcher.subscribe(self._on_replay_update, name="the timeline")
         super().on_dashboard_screen_ready()
-        if self.replay.recording.stopped:
-            self.notify(visible(self.replay.recording.stopped), severity="warning", timeout=15)
+        for watcher in self.watchers.values():
+            if isinstance(watcher, ReplayWatcher) and watcher.recording.stopped:
+                self.notify(visible(watcher.recording.stopped), severity="warning", timeout=15)
 
     def _on_replay_update(self, update: Update) -> None:
-        if update.phase is Phase.WAITING and not self.quitting:
-            self._timeline.show(self.replay)
+        if update.phase is Phase.WAITING and update.watcher is self.watcher:
+            self._draw_timeline()
+
+    def watch_current(self) -> None:
+        super().watch_current()
+        self._draw_timeline()
+
+    def _draw_timeline(self) -> None:
+        if self.quitting:
+            return
+        if isinstance(self.watcher, ReplayWatcher):
+            self._timeline.show(self.watcher)
+        else:  # a deployment polled here, beside the recorded ones
+            self._timeline.update("")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("refresh", "toggle_pause", "switch"):
-            return False  # nothing to poll, pause or switch to in a recording
+        recorded = isinstance(self.watcher, ReplayWatcher)
+        if action in MOVING_ACTIONS:
+            return recorded and super().check_action(action, parameters)
+        if recorded and action in self.NOTHING_TO_DO:
+            return False
+        if recorded and action == "toggle_secrets":
+            return True  # says why there is nothing to show
         return super().check_action(action, parameters)
+
+    def action_toggle_secrets(self) -> None:
+        if isinstance(self.watcher, ReplayWatcher):
+            self.notify("secrets are never recorded: the recorder masked them before writing")
+        else:
+            super().action_toggle_secrets()
 
     def action_play(self) -> None:
         self.replay.toggle_play()

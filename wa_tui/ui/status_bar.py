@@ -11,7 +11,7 @@ from wa_tui.api.models import Snapshot
 from wa_tui.core import clock
 from wa_tui.core.text import exact_duration, visible
 from wa_tui.ui.redraw import Block
-from wa_tui.watch.watcher import Watcher
+from wa_tui.watch.watcher import Following, Watcher
 
 # A poll quicker than this is not announced: "refreshing…" flashing on and off at every
 # refresh would cost two repaints of the line for nothing the user needs to know.
@@ -46,6 +46,8 @@ def render_status(watcher: Watcher, others: str = "") -> Text:
     line = Text.assemble((" wa-tui ", "bold reverse"))
     if status.replay is not None:  # never to be taken for a live deployment
         line.append(" ⏵ REPLAY ", style="bold white on magenta")
+    elif status.following is not None:  # what a recorder polled, not this process
+        line.append(" ⇄ RECORDER ", style="bold black on cyan")
     line.append_text(_health(watcher))
     line.append(" ")
     line.append(visible(watcher.name), style="bold")
@@ -64,7 +66,7 @@ def render_status(watcher: Watcher, others: str = "") -> Text:
     elif snapshot is not None:
         line.append(f"● refreshed {snapshot.fetched_at.astimezone():%H:%M:%S}")
         late = _age_seconds(snapshot) > 2 * watcher.poller.interval
-        if late and status.replay is None:  # late: count it out loud
+        if late and status.replay is None and status.following is None:  # count it out loud
             line.append(f" ({_age(snapshot)} ago)", style="bold yellow")
     line.append_text(_next(watcher))
     if status.error is not None:
@@ -90,6 +92,8 @@ def render_narrow_status(watcher: Watcher, width: int) -> Text:
     line = Text()  # each part styled on its own: the badge's colours stop at the badge
     if status.replay is not None:
         line.append(" ⏵ ", style="bold white on magenta")
+    elif status.following is not None:
+        line.append(" ⇄ ", style="bold black on cyan")
     if stale:
         line.append(f" {Severity.CRITICAL.marker} STALE {_age(snapshot)} ", "bold white on red")
     else:
@@ -118,6 +122,8 @@ def _next(watcher: Watcher) -> Text:
     status = watcher.status
     if status.replay is not None:
         return Text(f"  {status.replay}", style="bold magenta")
+    if status.following is not None:
+        return _following(status.following)
     if status.paused:
         return Text("  ⏸ paused (p resumes)", style="bold yellow")
     since = status.polling_since
@@ -130,6 +136,19 @@ def _next(watcher: Watcher) -> Text:
     interval = watcher.poller.interval
     every = f"{interval:g}s" if interval < 60 else exact_duration(interval)
     return Text(f"  every {every}", style="dim")
+
+
+def _following(following: Following) -> Text:
+    """A viewer attached to a recorder: whose polls these are, and how old the last is."""
+    if following.held:
+        return Text("  ⏸ view paused: the recorder goes on (p resumes)", style="bold yellow")
+    line = Text("  following the recorder", style="cyan")
+    if following.last_poll_at is not None:
+        age = (clock.now() - following.last_poll_at).total_seconds()
+        line.append(f" · last poll {exact_duration(age)} ago", style="cyan")
+    every = following.interval
+    line.append(f" · every {every:g}s" if every < 60 else f" · every {exact_duration(every)}")
+    return line
 
 
 class StatusBar(Block):

@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
 from wa_tui.analysis import Change, Finding, Severity
@@ -72,6 +73,17 @@ Consumer = Callable[[Update], Awaitable[object] | object]
 
 
 @dataclass
+class Following:
+    """What a viewer attached to a recorder says of it (wa_tui/recording/follow.py)."""
+
+    interval: float  # the recorder's
+    last_poll_at: datetime | None = None  # of the newest recorded poll
+    live: bool = True  # the newest poll on screen, and each next one as it comes
+    held: bool = False  # `p`: the view stays; the recorder goes on
+    stopped: str | None = None  # why the recorder is taken to have stopped
+
+
+@dataclass
 class WatchStatus:
     """Where polling stands, in the watcher's words; a status line only draws it."""
 
@@ -81,6 +93,11 @@ class WatchStatus:
     stale_since: float | None = None  # clock.monotonic() of the first failure in a row
     paused: bool = False
     replay: str | None = None  # what a replay says of itself instead of the polling
+    following: Following | None = None  # a recorder's polls shown, not this process's
+
+    @property
+    def following_live(self) -> bool:
+        return self.following is not None and self.replay is None
 
     @property
     def polling(self) -> bool:
@@ -90,7 +107,7 @@ class WatchStatus:
     def ticking(self) -> bool:
         """What is said of polling changes with time alone: "refreshing…" on a slow poll,
         the retry countdown, the age of the data while paused."""
-        return self.paused or self.polling or self.error is not None
+        return self.paused or self.polling or self.error is not None or self.following_live
 
 
 class Subscription:
@@ -204,6 +221,12 @@ class Watcher:
     def vitals(self) -> VitalsTracker:
         """The vitals' rates and history (`.latest`: the last poll's)."""
         return self.poller.reader.vitals
+
+    @property
+    def shows_now(self) -> bool:
+        """Whether the poll on screen is the deployment as it is now (a replay's is not):
+        what is read of the nodes now (their logs) goes with it."""
+        return True
 
     @property
     def severity(self) -> Severity | None:
