@@ -12,13 +12,14 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, closing, contextmanager
 from io import StringIO
 from pathlib import Path
 
@@ -376,3 +377,50 @@ async def loop_watched() -> AsyncIterator[None]:
         loop.set_debug(False)
         gc.unfreeze()
     assert slow.said == [], "the event loop stalled:\n" + "\n".join(slow.said)
+
+
+# -- a recorder in a process of its own (tests/test_recorder.py, test_follow.py) ----
+
+
+def recorder_config(path: Path, servers: dict[str, SimulatorServer], interval: float = 0.3) -> Path:
+    """A config of `servers`, each polled every `interval`; passwords from recorder_env."""
+    path.write_text(
+        "".join(
+            f'[deployments."{name}"]\nurl = "{server.url}"\nusername = "{server.username}"\n'
+            f'password_env = "PW_{index}"\ninterval = {interval}\n'
+            for index, (name, server) in enumerate(servers.items())
+        )
+    )
+    return path
+
+
+def recorder_env(servers: dict[str, SimulatorServer]) -> dict[str, str]:
+    return {
+        **os.environ,
+        **{f"PW_{i}": server.password for i, server in enumerate(servers.values())},
+    }
+
+
+def recording_meta(path: Path) -> dict[str, str]:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        return dict(db.execute("SELECT key, value FROM meta"))
+
+
+def recorded_polls(path: Path) -> tuple[int, int]:
+    """Good polls and failed ones (none yet while the recorder makes the file)."""
+    try:
+        # Closed at once: an open connection to a WAL file keeps the recorder, stopping,
+        # from leaving it without side files.
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            good = db.execute("SELECT COUNT(*) FROM polls WHERE error IS NULL").fetchone()[0]
+            failed = db.execute("SELECT COUNT(*) FROM polls WHERE error IS NOT NULL").fetchone()
+    except sqlite3.OperationalError:
+        return 0, 0
+    return good, failed[0]
+
+
+def until(condition: object, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "never came"
+        time.sleep(0.1)

@@ -7,60 +7,26 @@ from __future__ import annotations
 import grp
 import os
 import signal
-import sqlite3
 import stat
 import subprocess
-import time
 from datetime import datetime
 from pathlib import Path
 
 from tests.conftest import StartSimulator
-from tests.helpers import WA_TUI, free_port, http_get
+from tests.helpers import (
+    WA_TUI,
+    free_port,
+    http_get,
+    recorded_polls,
+    recorder_config,
+    recorder_env,
+    recording_meta,
+    until,
+)
 from wa_tui.recording.format import recording_path
 from wa_tui.simulator import SimulatorServer
 from wa_tui.simulator.faults import Fault
 from wa_tui.simulator.scenarios import SCENARIOS
-
-
-def _config(path: Path, servers: dict[str, SimulatorServer]) -> Path:
-    path.write_text(
-        "".join(
-            f'[deployments."{name}"]\nurl = "{server.url}"\nusername = "{server.username}"\n'
-            f'password_env = "PW_{index}"\ninterval = 0.3\n'
-            for index, (name, server) in enumerate(servers.items())
-        )
-    )
-    return path
-
-
-def _env(servers: dict[str, SimulatorServer]) -> dict[str, str]:
-    return {
-        **os.environ,
-        **{f"PW_{i}": server.password for i, server in enumerate(servers.values())},
-    }
-
-
-def _meta(path: Path) -> dict[str, str]:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        return dict(db.execute("SELECT key, value FROM meta"))
-
-
-def _polls(path: Path) -> tuple[int, int]:
-    """Good polls and failed ones (none yet while the recorder makes the file)."""
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            good = db.execute("SELECT COUNT(*) FROM polls WHERE error IS NULL").fetchone()[0]
-            failed = db.execute("SELECT COUNT(*) FROM polls WHERE error IS NOT NULL").fetchone()
-    except sqlite3.OperationalError:
-        return 0, 0
-    return good, failed[0]
-
-
-def _until(condition: object, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "never came"
-        time.sleep(0.1)
 
 
 def test_recording_names_are_safe_file_names() -> None:
@@ -75,15 +41,17 @@ def test_record_dir_records_every_deployment_in_one_process(
 ) -> None:
     servers = {"alpha": start_simulator(), "eu west/2": start_simulator()}
     folder = tmp_path / "recordings"
-    config = _config(tmp_path / "config.toml", servers)
+    config = recorder_config(tmp_path / "config.toml", servers)
     command = [*WA_TUI, "record", "--dir", str(folder), "--config", str(config)]
-    process = subprocess.Popen(command, env=_env(servers), stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, env=recorder_env(servers), stdout=subprocess.PIPE, text=True
+    )
     files = [folder / "alpha.db", folder / "eu_west_2.db"]
     try:
-        _until(lambda: all(f.exists() and _polls(f)[0] >= 3 for f in files))
+        until(lambda: all(f.exists() and recorded_polls(f)[0] >= 3 for f in files))
         second = subprocess.run(
             [*WA_TUI, "record", str(files[0]), "--config", str(config), "--profile", "alpha"],
-            env=_env(servers),
+            env=recorder_env(servers),
             capture_output=True,
             text=True,
             timeout=60,
@@ -100,7 +68,7 @@ def test_record_dir_records_every_deployment_in_one_process(
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     for path, name in zip(files, servers, strict=True):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        meta = _meta(path)
+        meta = recording_meta(path)
         assert meta["deployment"] == name and meta["interval"] == "0.3"
         assert "recorded " in out and str(path) in out
     # Each deployment polled once per interval, by one process: the simulators counted it.
@@ -114,16 +82,18 @@ def test_the_heartbeat_goes_on_while_the_deployment_fails(
     server = start_simulator()
     servers = {"flaky": server}
     path = tmp_path / "flaky.db"
-    config = _config(tmp_path / "config.toml", servers)
+    config = recorder_config(tmp_path / "config.toml", servers)
     command = [*WA_TUI, "record", str(path), "--config", str(config), "--timeout", "1"]
-    process = subprocess.Popen(command, env=_env(servers), stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, env=recorder_env(servers), stdout=subprocess.PIPE, text=True
+    )
     try:
-        _until(lambda: path.exists() and _polls(path)[0] >= 2)
+        until(lambda: path.exists() and recorded_polls(path)[0] >= 2)
         server.faults.always = Fault.HANG  # every answer hangs: polls fail at the deadline
-        beat = datetime.fromisoformat(_meta(path)["heartbeat"])
-        _until(lambda: _polls(path)[1] >= 2)
-        _until(lambda: datetime.fromisoformat(_meta(path)["heartbeat"]) > beat)
-        assert _polls(path)[1] >= 2  # the failures recorded, with their error
+        beat = datetime.fromisoformat(recording_meta(path)["heartbeat"])
+        until(lambda: recorded_polls(path)[1] >= 2)
+        until(lambda: datetime.fromisoformat(recording_meta(path)["heartbeat"]) > beat)
+        assert recorded_polls(path)[1] >= 2  # the failures recorded, with their error
     finally:
         server.faults.always = None
         process.send_signal(signal.SIGTERM)
@@ -153,14 +123,17 @@ def test_a_group_may_read_the_recordings_and_never_write_them(
     group = grp.getgrnam("daemon")
     servers = {"team": simulator}
     folder = tmp_path / "team-recordings"
-    config = _config(tmp_path / "config.toml", servers)
+    config = recorder_config(tmp_path / "config.toml", servers)
     command = [*WA_TUI, "record", "--dir", str(folder), "--group", group.gr_name]
     process = subprocess.Popen(
-        [*command, "--config", str(config)], env=_env(servers), stdout=subprocess.PIPE, text=True
+        [*command, "--config", str(config)],
+        env=recorder_env(servers),
+        stdout=subprocess.PIPE,
+        text=True,
     )
     path = folder / "team.db"
     try:
-        _until(lambda: path.exists() and _polls(path)[0] >= 2)
+        until(lambda: path.exists() and recorded_polls(path)[0] >= 2)
         sides = [Path(f"{path}-wal"), Path(f"{path}-shm")]
         assert all(side.exists() for side in sides)
         assert stat.S_IMODE(folder.stat().st_mode) == 0o2750
@@ -173,25 +146,25 @@ def test_a_group_may_read_the_recordings_and_never_write_them(
         process.communicate(timeout=30)
 
 
-def test_the_recorder_serves_the_metrics_of_its_own_polls(
+def test_the_recorder_serves_the_metrics_of_its_ownrecorded_polls(
     simulator: SimulatorServer, tmp_path: Path
 ) -> None:
     """`--listen`: /metrics from the polls recorded; the deployment is asked once a poll."""
     servers = {"served": simulator}
-    config = _config(tmp_path / "config.toml", servers)
+    config = recorder_config(tmp_path / "config.toml", servers)
     port = free_port()
     command = [*WA_TUI, "record", "--dir", str(tmp_path / "r"), "--config", str(config)]
     process = subprocess.Popen(
         [*command, "--listen", f"127.0.0.1:{port}"],
-        env=_env(servers),
+        env=recorder_env(servers),
         stdout=subprocess.PIPE,
         text=True,
     )
     path = tmp_path / "r" / "served.db"
     try:
-        _until(lambda: path.exists() and _polls(path)[0] >= 4)
+        until(lambda: path.exists() and recorded_polls(path)[0] >= 4)
         metrics = http_get(f"http://127.0.0.1:{port}/metrics")
-        recorded = sum(_polls(path))
+        recorded = sum(recorded_polls(path))
         asked = simulator.requests["/v1/support"]
     finally:
         process.send_signal(signal.SIGTERM)
@@ -205,9 +178,9 @@ def test_sighup_reads_the_config_again_adding_and_removing_deployments(
 ) -> None:
     first, second = start_simulator(), start_simulator()
     config = tmp_path / "config.toml"
-    _config(config, {"first": first})
+    recorder_config(config, {"first": first})
     folder = tmp_path / "r"
-    env = {**_env({"first": first}), "PW_1": second.password}
+    env = {**recorder_env({"first": first}), "PW_1": second.password}
     process = subprocess.Popen(
         [*WA_TUI, "record", "--dir", str(folder), "--config", str(config)],
         env=env,
@@ -216,7 +189,9 @@ def test_sighup_reads_the_config_again_adding_and_removing_deployments(
         text=True,
     )
     try:
-        _until(lambda: (folder / "first.db").exists() and _polls(folder / "first.db")[0] >= 2)
+        until(
+            lambda: (folder / "first.db").exists() and recorded_polls(folder / "first.db")[0] >= 2
+        )
         config.write_text(
             config.read_text().replace('"first"', '"gone"', 1).split("[deployments")[0]
             + f'[deployments.second]\nurl = "{second.url}"\nusername = "{second.username}"\n'
@@ -225,10 +200,12 @@ def test_sighup_reads_the_config_again_adding_and_removing_deployments(
         process.send_signal(signal.SIGHUP)
         said = process.stderr.readline()  # type: ignore[union-attr]
         assert said.strip() == "wa-tui: config read again: +second -first"
-        _until(lambda: (folder / "second.db").exists() and _polls(folder / "second.db")[0] >= 2)
-        stopped = sum(_polls(folder / "first.db"))
-        _until(lambda: _polls(folder / "second.db")[0] >= 5)
-        assert sum(_polls(folder / "first.db")) == stopped  # no longer recorded
+        until(
+            lambda: (folder / "second.db").exists() and recorded_polls(folder / "second.db")[0] >= 2
+        )
+        stopped = sum(recorded_polls(folder / "first.db"))
+        until(lambda: recorded_polls(folder / "second.db")[0] >= 5)
+        assert sum(recorded_polls(folder / "first.db")) == stopped  # no longer recorded
         config.write_text("not [valid toml")
         process.send_signal(signal.SIGHUP)
         assert "recording what was recorded" in process.stderr.readline()  # type: ignore[union-attr]
@@ -244,20 +221,20 @@ def test_check_from_the_recording_says_what_a_direct_check_says_until_the_record
     server = start_simulator(SCENARIOS["socket-down"]())
     servers = {"down": server}
     path = tmp_path / "down.db"
-    config = _config(tmp_path / "config.toml", servers)
-    env = _env(servers)
+    config = recorder_config(tmp_path / "config.toml", servers)
+    env = recorder_env(servers)
     process = subprocess.Popen(
         [*WA_TUI, "record", str(path), "--config", str(config)], env=env, stdout=subprocess.PIPE
     )
     try:
-        _until(lambda: path.exists() and _polls(path)[0] >= 2)
+        until(lambda: path.exists() and recorded_polls(path)[0] >= 2)
         recorded = subprocess.run(
             [*WA_TUI, "check", "--from-recording", str(path), "--max-age", "30s"],
             capture_output=True,
             text=True,
         )
         # Every request the deployment had is a recorder's poll (one may be in flight).
-        asked, polls = server.requests["/v1/support"], sum(_polls(path))
+        asked, polls = server.requests["/v1/support"], sum(recorded_polls(path))
         assert asked <= polls + 1, (asked, polls)
         direct = subprocess.run(
             [*WA_TUI, "check", "--config", str(config)], env=env, capture_output=True, text=True
@@ -281,7 +258,7 @@ def test_check_from_the_recording_says_what_a_direct_check_says_until_the_record
         ]
         return stale[0].returncode == 3
 
-    _until(unknown)
+    until(unknown)
     said = stale[0].stdout
     assert said.startswith(f"WA-TUI UNKNOWN - {path}: the recorder's last sign of life is")
     nothing = subprocess.run(

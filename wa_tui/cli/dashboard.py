@@ -4,6 +4,7 @@ from Prometheus)."""
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -127,9 +128,13 @@ def followed(path: Path, args: argparse.Namespace) -> list[FollowWatcher]:
     from wa_tui.recording.follow import FollowWatcher
 
     try:
-        files = sorted(path.glob("*.db")) if path.is_dir() else [path]
+        files = [path]
+        if path.is_dir():
+            files = sorted(Path(e.path) for e in os.scandir(path) if e.name.endswith(".db"))
     except OSError as exc:
-        raise UsageError(f"--follow {path}: {exc.strerror or exc}") from None
+        raise UsageError(
+            f"--follow {path}: {exc.strerror or exc} (the recorder's --group may read it)"
+        ) from None
     if not files:
         raise UsageError(f"--follow {path}: no recording (*.db) in this folder")
     settings = _configured_settings(args)

@@ -82,6 +82,11 @@ def exact_duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
+def interval_text(seconds: float) -> str:
+    """A polling interval as configured: '0.5s', '5s', or past a minute '2m00s'."""
+    return f"{seconds:g}s" if seconds < 60 else exact_duration(seconds)
+
+
 def approximate_duration(seconds: float) -> str:
     """A duration as a forecast can say it: 'about 20 min', 'about 3 h', 'about 2 days'."""
     if seconds < 90:

@@ -6,6 +6,7 @@ the deployment fails, says the recorder is alive."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -109,8 +110,13 @@ class Recorder:
             raise RecordingError(f"cannot write to {self.path}: {exc}") from None
 
     def close(self) -> None:
-        """Closed once, however often asked (the lock goes with it)."""
+        """Closed once, however often asked (the lock goes with it). The file is left out
+        of WAL mode, whole, with no side file: a viewer who may read it and not write its
+        folder (where SQLite would make them) opens it all the same. While a viewer reads
+        it this cannot be, and the side files stay, for such viewers to read."""
         if self._lock >= 0:
+            with self._writing, contextlib.suppress(sqlite3.Error):  # after a poll's write
+                self._db.execute("PRAGMA journal_mode=DELETE")
             self._db.close()
             os.close(self._lock)
             self._lock = -1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from wa_tui.core.text import exact_duration
+from wa_tui.core.text import interval_text
 from wa_tui.keys import FOLLOW
 from wa_tui.recording.follow import FollowWatcher
 from wa_tui.ui.app import WaTuiApp
@@ -33,7 +33,7 @@ class FollowApp(ReplayApp):
         if not isinstance(self.watcher, FollowWatcher):  # a deployment polled here
             super().action_refresh()
             return
-        every = exact_duration(self.replay.following.interval)
+        every = interval_text(self.replay.following.interval)
         self.replay.refresh()
         self.notify(
             f"the recorder polls every {every}: this viewer reads what it wrote and "

@@ -9,7 +9,7 @@ from rich.text import Text
 from wa_tui.analysis import Severity
 from wa_tui.api.models import Snapshot
 from wa_tui.core import clock
-from wa_tui.core.text import exact_duration, visible
+from wa_tui.core.text import exact_duration, interval_text, visible
 from wa_tui.ui.redraw import Block
 from wa_tui.watch.watcher import Following, Watcher
 
@@ -68,10 +68,14 @@ def render_status(watcher: Watcher, others: str = "") -> Text:
         late = _age_seconds(snapshot) > 2 * watcher.poller.interval
         if late and status.replay is None and status.following is None:  # count it out loud
             line.append(f" ({_age(snapshot)} ago)", style="bold yellow")
-    line.append_text(_next(watcher))
+    # Following a recorder, why the data is stale comes before whose polls they are.
+    if status.following is None:
+        line.append_text(_next(watcher))
     if status.error is not None:
         line.append("  ")
         line.append(f"✖ {visible(status.error, limit=120)}", style="bold white on red")
+    if status.following is not None:
+        line.append_text(_next(watcher))
     if snapshot is not None and snapshot.health_error and status.error is None:
         line.append(
             f"  ▲ no gateway status: {visible(snapshot.health_error, limit=80)}", style="yellow"
@@ -133,9 +137,7 @@ def _next(watcher: Watcher) -> Text:
     if status.error is not None and status.next_poll_at is not None:
         wait = math.ceil(max(status.next_poll_at - clock.monotonic(), 0))
         return Text(f"  retry in {wait}s", style="dim")
-    interval = watcher.poller.interval
-    every = f"{interval:g}s" if interval < 60 else exact_duration(interval)
-    return Text(f"  every {every}", style="dim")
+    return Text(f"  every {interval_text(watcher.poller.interval)}", style="dim")
 
 
 def _following(following: Following) -> Text:
@@ -146,8 +148,6 @@ def _following(following: Following) -> Text:
     if following.last_poll_at is not None:
         age = (clock.now() - following.last_poll_at).total_seconds()
         line.append(f" · last poll {exact_duration(age)} ago", style="cyan")
-    every = following.interval
-    line.append(f" · every {every:g}s" if every < 60 else f" · every {exact_duration(every)}")
     return line
 
 
