@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import grp
 import os
+import resource
 import signal
 import stat
 import subprocess
@@ -24,6 +25,7 @@ from tests.helpers import (
     until,
 )
 from wa_tui.recording.format import recording_path
+from wa_tui.recording.reader import read_recording
 from wa_tui.simulator import SimulatorServer
 from wa_tui.simulator.faults import Fault
 from wa_tui.simulator.scenarios import SCENARIOS
@@ -265,3 +267,46 @@ def test_check_from_the_recording_says_what_a_direct_check_says_until_the_record
         [*WA_TUI, "check", "--from-recording", str(config)], capture_output=True, text=True
     )
     assert nothing.returncode == 3 and "not a wa-tui recording" in nothing.stdout
+
+
+def test_a_full_disk_is_said_once_polling_goes_on_and_writing_resumes(
+    start_simulator: StartSimulator, tmp_path: Path
+) -> None:
+    """The disk fills under the recorder (its file-size limit, as a full disk refuses
+    writes): it says so once, polls on, and writes again once it can; what it recorded
+    before, and after, replays whole."""
+    server = start_simulator()
+    servers = {"full": server}
+    path = tmp_path / "full.db"
+    config = recorder_config(tmp_path / "config.toml", servers, interval=0.2)
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (400_000, resource.RLIM_INFINITY))
+
+    process = subprocess.Popen(
+        [*WA_TUI, "record", str(path), "--config", str(config)],
+        env=recorder_env(servers),
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=small_disk,
+    )
+    try:
+        until(lambda: (tmp_path / "full.db-wal").exists())
+        until(lambda: (tmp_path / "full.db-wal").stat().st_size >= 400_000)
+        written = sum(recorded_polls(path))
+        asked = server.requests["/v1/support"]
+        until(lambda: server.requests["/v1/support"] >= asked + 10)  # polling goes on
+        assert sum(recorded_polls(path)) == written
+        unlimited = (resource.RLIM_INFINITY, resource.RLIM_INFINITY)
+        resource.prlimit(process.pid, resource.RLIMIT_FSIZE, unlimited)  # room again
+        until(lambda: sum(recorded_polls(path)) >= written + 5)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, said = process.communicate(timeout=30)
+    assert process.returncode == 0
+    lines = said.splitlines()
+    assert len([line for line in lines if "polling goes on" in line]) == 1, said
+    assert lines.count(f"wa-tui: {path}: writing again") == 1, said
+    recording = read_recording(path)
+    assert recording.stopped is None and len(recording.polls) >= written + 5

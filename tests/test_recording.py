@@ -376,3 +376,34 @@ async def test_keys_in_a_burst_seek_on_from_each_other_and_the_newest_wins(
         await pilot.press("left_square_bracket", "left_square_bracket")
         await wait_for(pilot, lambda: watcher.position == 3 and watcher.heading is None)
         assert "poll 4/9" in str(app.query_one("#status").content)
+
+
+def test_max_size_keeps_the_file_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--max-size prunes by the pages in use: what it frees takes the next polls (no
+    VACUUM, which needs as much free space as the file): the file stops growing, and
+    what stays replays."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from wa_tui.api.answers import Answers
+    from wa_tui.recording import codec
+
+    monkeypatch.setattr(codec, "KEYFRAME_EVERY", 10)
+    deployment = SimDeployment.multiconnect(8)
+    path = tmp_path / "bounded.db"
+    recorder = Recorder(path, "bounded", "http://127.0.0.1:1", max_bytes=300_000)
+    start = datetime(2026, 11, 26, tzinfo=UTC)
+    sizes = []
+    for poll in range(400):
+        at = start + timedelta(seconds=5 * poll)
+        for node in deployment.nodes.values():  # every entry changes: new blobs a poll
+            node.registration_id = poll
+        support = json.dumps(deployment.support_payload()).encode()
+        health = json.dumps(deployment.health_payload()).encode()
+        recorder.record(at, 5.0 * poll, Answers(support, health, at, None, {}, 5.0 * poll), None)
+        sizes.append(path.stat().st_size)
+    recorder.close()
+    assert max(sizes[200:]) == max(sizes[300:])  # it stopped growing
+    kept = read_recording(path)
+    assert kept.stopped is None and 10 < len(kept.polls) < 400
+    assert kept.polls[-1].at == start + timedelta(seconds=5 * 399)

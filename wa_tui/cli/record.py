@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -164,6 +165,7 @@ def _in_folder(folder: Path, targets: list[Target], args: argparse.Namespace) ->
                 mode=0o600 if group is None else 0o640,
                 interval=target.settings.interval,
                 group=group,
+                say=say,
             )
             recorders.append(recorder)
     except BaseException:
@@ -280,10 +282,17 @@ async def _polling(watcher: Watcher, after: float) -> None:
 
 
 async def _heartbeat(recorder: Recorder, interval: float) -> None:
-    """The recorder is alive, every interval, however its deployment answers."""
+    """The recorder is alive, every interval, however its deployment answers (and
+    however its disk: a heartbeat that cannot be written is tried again)."""
     while True:
-        await asyncio.to_thread(recorder.beat, clock.now_precise())
+        with contextlib.suppress(RecordingError):  # said by the recorder, once
+            await asyncio.to_thread(recorder.beat, clock.now_precise())
         await asyncio.sleep(interval)
+
+
+def say(line: str) -> None:
+    """What a recorder has to say of its files, on stderr (the journal, as a service)."""
+    print(f"wa-tui: {line}", file=sys.stderr, flush=True)
 
 
 def _report(update: Update) -> None:
@@ -295,6 +304,8 @@ def _report(update: Update) -> None:
 
 
 def recorder_for(path: str, target: Target, args: argparse.Namespace | None = None) -> Recorder:
+    """The recorder of `--record FILE` (the dashboard's) and `record FILE`: the command
+    (`args`) says what it has to say on stderr; under the dashboard, to the log."""
     from wa_tui.recording.writer import Recorder
 
     return Recorder(
@@ -304,4 +315,5 @@ def recorder_for(path: str, target: Target, args: argparse.Namespace | None = No
         max_bytes=getattr(args, "max_size", None),
         keep_seconds=getattr(args, "keep", None),
         interval=target.settings.interval,
+        say=say if args is not None else None,
     )

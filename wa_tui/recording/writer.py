@@ -10,10 +10,12 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import threading
 import zlib
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,8 @@ from wa_tui.recording.format import (
 from wa_tui.watch.reader import PollResult, Reader
 from wa_tui.watch.watcher import Consumer, Phase, Update
 
+log = logging.getLogger(__name__)
+
 
 class Recorder:
     """Writes polls to a recording. One per file; `close()` when done. `mode` and `group`:
@@ -52,8 +56,12 @@ class Recorder:
         mode: int = 0o600,
         interval: float | None = None,
         group: int | None = None,
+        say: Callable[[str], object] | None = None,  # None: to the log
     ) -> None:
         self.path = path
+        # A write that fails (a full disk) is said once, and writing again once it works.
+        self._say = say or log.warning
+        self.trouble: str | None = None
         self.max_bytes = max_bytes
         self.keep_seconds = keep_seconds
         self.polls = 0
@@ -107,7 +115,22 @@ class Recorder:
                     "INSERT OR REPLACE INTO meta VALUES ('heartbeat', ?)", (at.isoformat(),)
                 )
         except sqlite3.Error as exc:
-            raise RecordingError(f"cannot write to {self.path}: {exc}") from None
+            self._failed(RecordingError(f"cannot write to {self.path}: {exc}"))
+
+    def _failed(self, error: RecordingError) -> None:
+        """A write failed (nothing of it stays: one transaction): said once; the streams
+        start afresh, so the next poll written stands alone; RecordingError."""
+        self._readings, self._stats = Packer(), Packer()
+        self._known.clear()  # blobs of the rolled-back poll were never stored
+        if self.trouble is None:
+            self._say(f"{error}: polling goes on; writing again when it can")
+        self.trouble = str(error)
+        raise error
+
+    def _wrote(self) -> None:
+        if self.trouble is not None:
+            self.trouble = None
+            self._say(f"{self.path}: writing again")
 
     def close(self) -> None:
         """Closed once, however often asked (the lock goes with it). The file is left out
@@ -148,12 +171,15 @@ class Recorder:
         the watcher made of it (`result`; read here from the answers when not given)."""
         if answers is not None and (result is None or result.snapshot is None):
             result = self._derive(answers)
-        with self._writing:
-            self._write(at, received, answers, error, result)
-        self.polls += 1
-        if self.max_bytes is not None or self.keep_seconds is not None:
+        try:
             with self._writing:
-                self._drop_oldest(at)
+                if self.max_bytes is not None or self.keep_seconds is not None:
+                    self._drop_oldest(at)  # first: what it frees takes the new poll
+                self._write(at, received, answers, error, result)
+        except RecordingError as exc:
+            self._failed(exc)
+        self.polls += 1
+        self._wrote()
 
     def _write(
         self,
@@ -265,7 +291,7 @@ class Recorder:
         if self.keep_seconds is not None:
             horizon = datetime.fromtimestamp(now.timestamp() - self.keep_seconds, now.tzinfo)
             keep_from = self._id("SELECT MIN(id) FROM polls WHERE at >= ?", horizon.isoformat())
-        too_big = self.max_bytes is not None and self.path.stat().st_size > self.max_bytes
+        too_big = self.max_bytes is not None and self._bytes_used() > self.max_bytes
         if too_big:  # a tenth of the polls at a time
             tenth = self._id(
                 "SELECT id FROM polls ORDER BY id LIMIT 1 OFFSET (SELECT COUNT(*) / 10 FROM polls)"
@@ -278,12 +304,25 @@ class Recorder:
         )
         if keyframe is None or keyframe <= (self._id("SELECT MIN(id) FROM polls") or 0):
             return
-        for table, column in (("polls", "id"), ("derived", "poll"), ("events", "poll")):
-            self._db.execute(f"DELETE FROM {table} WHERE {column} < ?", (keyframe,))
-        self._forget_unused_blobs()
-        if too_big:
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._db.execute("VACUUM")
+        try:
+            self._db.execute("BEGIN")
+            for table, column in (("polls", "id"), ("derived", "poll"), ("events", "poll")):
+                self._db.execute(f"DELETE FROM {table} WHERE {column} < ?", (keyframe,))
+            self._forget_unused_blobs()
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise RecordingError(f"cannot prune {self.path}: {exc}") from None
+        # No VACUUM (it needs free space, as much as the file): the pages freed take the
+        # next polls; the WAL, checkpointed, is written over from its start.
+        self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _bytes_used(self) -> int:
+        """The file's pages in use (the freed ones are reused, the file never shrinks)."""
+        pages = self._id("PRAGMA page_count") or 0
+        free = self._id("PRAGMA freelist_count") or 0
+        return (pages - free) * (self._id("PRAGMA page_size") or 4096)
 
     def _id(self, query: str, *parameters: object) -> int | None:
         row = self._db.execute(query, parameters).fetchone()
@@ -334,6 +373,7 @@ def recording_consumer(recorder: Recorder) -> Consumer:
         at = answers.fetched_at if answers else clock.now()
         received = answers.received if answers else clock.monotonic()
         error = None if answers else str(result.error)
-        await asyncio.to_thread(recorder.record, at, received, answers, error, result)
+        with contextlib.suppress(RecordingError):  # said by the recorder, once
+            await asyncio.to_thread(recorder.record, at, received, answers, error, result)
 
     return record

@@ -22,6 +22,7 @@ from textual.widgets import Input, Static
 
 from wa_tui.core.text import visible
 from wa_tui.keys import JUMP, REPLAY
+from wa_tui.recording.follow import FollowWatcher
 from wa_tui.recording.replay import MOMENT_EXAMPLES, ReplayWatcher, parse_moment
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.bindings import bindings
@@ -29,6 +30,11 @@ from wa_tui.ui.guards import DismissOnce
 from wa_tui.ui.redraw import Block
 from wa_tui.watch.targets import Target
 from wa_tui.watch.watcher import Phase, Update
+
+REPLAY_KEYS = (
+    "space play/pause · [ ] one poll · { } previous/next event · t jump to a time · + - speed"
+)
+FOLLOWING_KEYS = "space live · [ ] one poll · { } previous/next event · t jump to a time"
 
 
 def render_timeline(watcher: ReplayWatcher, width: int) -> Text:
@@ -54,10 +60,9 @@ def _event_line(watcher: ReplayWatcher) -> Text:
     here = next((e for e in watcher.events if e.index == watcher.position), None)
     if here is not None:
         return Text(f"▲ {here.at.astimezone():%H:%M:%S} {visible(here.what, limit=200)}", "yellow")
-    return Text(
-        "space play/pause · [ ] one poll · { } previous/next event · t jump to a time · + - speed",
-        style="dim",
-    )
+    if isinstance(watcher, FollowWatcher):
+        return Text(FOLLOWING_KEYS, style="dim")
+    return Text(REPLAY_KEYS, style="dim")
 
 
 class Timeline(Block):
