@@ -310,3 +310,27 @@ def test_a_full_disk_is_said_once_polling_goes_on_and_writing_resumes(
     assert lines.count(f"wa-tui: {path}: writing again") == 1, said
     recording = read_recording(path)
     assert recording.stopped is None and len(recording.polls) >= written + 5
+
+
+def test_redact_phone_keeps_phone_numbers_out_of_the_recording(
+    start_simulator: StartSimulator, tmp_path: Path
+) -> None:
+    """What an on-call group may read: every answer, the phone numbers masked with
+    --redact-phone (the simulator's nodes say +15550100123 in debug_info)."""
+    server = start_simulator()
+    servers = {"phones": server}
+    config = recorder_config(tmp_path / "config.toml", servers)
+    texts = {}
+    for name, options in (("kept", []), ("masked", ["--redact-phone"])):
+        path = tmp_path / f"{name}.db"
+        command = [*WA_TUI, "record", str(path), "--config", str(config), *options]
+        process = subprocess.Popen(command, env=recorder_env(servers), stdout=subprocess.PIPE)
+        until(lambda path=path: path.exists() and recorded_polls(path)[0] >= 2)
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+        recording = read_recording(path)
+        texts[name] = "\n".join(
+            poll.answers.support.decode() for poll in recording.polls if poll.answers
+        )
+    assert "+15550100123" in texts["kept"]
+    assert "+15550100123" not in texts["masked"] and "+•••••••" in texts["masked"]

@@ -60,8 +60,13 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
         "--group",
         metavar="NAME",
         help="with --dir: the files 0640 and the folder 2750 for this group, which may read "
-        "the recordings (every answer, phone numbers included; secrets masked) and never "
-        "write them",
+        "the recordings (every answer, phone numbers included unless --redact-phone; "
+        "secrets masked) and never write them",
+    )
+    record.add_argument(
+        "--redact-phone",
+        action="store_true",
+        help="mask phone numbers (wa_id) before they are written, as secrets always are",
     )
     record.add_argument(
         "--listen",
@@ -166,6 +171,7 @@ def _in_folder(folder: Path, targets: list[Target], args: argparse.Namespace) ->
                 interval=target.settings.interval,
                 group=group,
                 say=say,
+                redact_phone=args.redact_phone,
             )
             recorders.append(recorder)
     except BaseException:
@@ -316,4 +322,5 @@ def recorder_for(path: str, target: Target, args: argparse.Namespace | None = No
         keep_seconds=getattr(args, "keep", None),
         interval=target.settings.interval,
         say=say if args is not None else None,
+        redact_phone=getattr(args, "redact_phone", False),
     )

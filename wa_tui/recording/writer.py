@@ -27,7 +27,7 @@ from wa_tui.api.endpoints import HEALTH, SUPPORT
 from wa_tui.api.models import READING_FIELDS, SINGLE_NODE_ID, is_keyed
 from wa_tui.core import clock
 from wa_tui.core.errors import RecordingError, WAError
-from wa_tui.core.secrets import mask_tree, may_hold_secrets
+from wa_tui.core.secrets import mask_phones, mask_tree, may_hold_secrets
 from wa_tui.recording.codec import Packer
 from wa_tui.recording.format import (
     FORMAT,
@@ -57,8 +57,10 @@ class Recorder:
         interval: float | None = None,
         group: int | None = None,
         say: Callable[[str], object] | None = None,  # None: to the log
+        redact_phone: bool = False,
     ) -> None:
         self.path = path
+        self.redact_phone = redact_phone  # phone numbers masked before they are written
         # A write that fails (a full disk) is said once, and writing again once it works.
         self._say = say or log.warning
         self.trouble: str | None = None
@@ -219,6 +221,8 @@ class Recorder:
         changes = result.changes if result is not None else ()
         if result is not None and result.snapshot is not None:
             document = derived_document(result)
+            if self.redact_phone:  # what findings and changes say of the answers
+                document = mask_phones(document)
             body = zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
             self._db.execute(
                 "INSERT INTO derived (poll, body, changes, side) VALUES (?, ?, ?, ?)",
@@ -242,11 +246,11 @@ class Recorder:
             health = json.dumps({"error": str(answers.health)})
         else:
             decoded = _decoded_or_raw(answers.health, HEALTH)
-            health = str(self._blob(_masked(decoded, answers.health)))
+            health = str(self._blob(self._masked(decoded, answers.health)))
         stats = {
             path: {"error": error_document(body)}
             if isinstance(body, WAError)
-            else _masked(_decoded_or_raw(body, path), body)
+            else self._masked(_decoded_or_raw(body, path), body)
             for path, body in answers.stats.items()
         }
         return self._db.execute(
@@ -262,12 +266,19 @@ class Recorder:
             ),
         )
 
+    def _masked(self, value: object, raw: bytes | None = None) -> object:
+        """What is written of an answer: secrets masked (skipped when `raw` cannot hold
+        one), and with `redact_phone` the phone numbers too."""
+        if raw is None or may_hold_secrets(raw):
+            value = mask_tree(value)
+        return mask_phones(value) if self.redact_phone else value
+
     def _split_support(self, support: object) -> tuple[int, dict[str, Any]]:
         """The manifest's blob id, and each node's readings: entries stored apart from
         their readings, so a node that sent the same is not stored again."""
         section = support.get("support") if isinstance(support, dict) else None
         if not isinstance(section, dict):
-            return self._blob({"raw": mask_tree(support)}), {}
+            return self._blob({"raw": self._masked(support)}), {}
         keyed = is_keyed(section)
         entries = section.items() if keyed else [(SINGLE_NODE_ID, section)]
         ids, readings = {}, {}
@@ -277,9 +288,9 @@ class Recorder:
                 rest = {k: v for k, v in entry.items() if k not in moving}
                 if moving:
                     readings[node] = moving
-                ids[node] = self._blob(mask_tree(rest))
+                ids[node] = self._blob(self._masked(rest))
             else:
-                ids[node] = self._blob({"raw_entry": mask_tree(entry)})
+                ids[node] = self._blob({"raw_entry": self._masked(entry)})
         rest_of_answer = {k: v for k, v in support.items() if k != "support"}  # type: ignore[union-attr]
         shape = "keyed" if keyed else "single"
         return self._blob({"meta": rest_of_answer, "shape": shape, "entries": ids}), readings
@@ -347,10 +358,6 @@ class Recorder:
     def _read_blob(self, blob_id: int) -> Any:
         (body,) = self._db.execute("SELECT body FROM blobs WHERE id = ?", (blob_id,)).fetchone()
         return json.loads(zlib.decompress(body))
-
-
-def _masked(value: object, raw: bytes) -> object:
-    return mask_tree(value) if may_hold_secrets(raw) else value
 
 
 def _decoded_or_raw(body: bytes, path: str) -> object:
