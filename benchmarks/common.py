@@ -193,13 +193,18 @@ def in_pty(
 
 
 def exporter_process(
-    config: Path, env: dict[str, str], *options: str, checkout: Path = ROOT
+    config: Path,
+    env: dict[str, str],
+    *options: str,
+    checkout: Path = ROOT,
+    command: tuple[str, ...] = ("exporter",),
 ) -> tuple[subprocess.Popen[str], str]:
-    """`wa-tui exporter --config CONFIG OPTIONS` on a free port, in its own process (its
-    CPU measured apart from ours): the process and its /metrics URL, once it listens."""
-    command = [PYTHON, "-m", "wa_tui", "exporter", "--config", str(config)]
+    """`wa-tui exporter --config CONFIG OPTIONS` (or another `command` that serves the
+    metrics: `record --dir D`) on a free port, in its own process (its CPU measured apart
+    from ours): the process and its /metrics URL, once it listens."""
+    command_line = [PYTHON, "-m", "wa_tui", *command, "--config", str(config)]
     process = subprocess.Popen(
-        [*command, "--listen", "127.0.0.1:0", *options],
+        [*command_line, "--listen", "127.0.0.1:0", *options],
         env=env,
         stdout=subprocess.PIPE,
         text=True,

@@ -68,11 +68,16 @@ def _config(urls: list[str], directory: Path) -> Path:
 
 
 def exporter_run(
-    config: Path, env: dict[str, str], seconds: float, checkout: Path = ROOT
+    config: Path,
+    env: dict[str, str],
+    seconds: float,
+    checkout: Path = ROOT,
+    command: tuple[str, ...] = ("exporter",),
 ) -> tuple[float, float]:
-    """Share of a core over `seconds` (after a first interval), and the oldest data."""
+    """Share of a core over `seconds` (after a first interval), and the oldest data, of
+    the exporter (or a recorder serving the metrics: `command`)."""
     process, metrics = exporter_process(
-        config, env, "--interval", f"{INTERVAL:g}", checkout=checkout
+        config, env, "--interval", f"{INTERVAL:g}", checkout=checkout, command=command
     )
     try:
         time.sleep(INTERVAL + 5)  # every deployment polled once

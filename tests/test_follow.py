@@ -48,7 +48,8 @@ from tests.helpers import (
 from wa_tui.api.answers import Answers
 from wa_tui.core import clock
 from wa_tui.recording import codec
-from wa_tui.recording.follow import LONGEST_LOOK, STALE_AFTER_INTERVALS, FollowWatcher
+from wa_tui.recording.follow import LONGEST_LOOK, FollowWatcher
+from wa_tui.recording.last_poll import STALE_AFTER_INTERVALS
 from wa_tui.recording.writer import Recorder
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.simulator.faults import Fault

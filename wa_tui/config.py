@@ -16,14 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from wa_tui.analysis import Thresholds
 from wa_tui.analysis.forecast import ForecastThresholds
 from wa_tui.analysis.vitals import VitalsThresholds
+from wa_tui.core.errors import ConfigError
 from wa_tui.core.text import GIB
 
 ENV_CONFIG = "WA_TUI_CONFIG"
 ENV_RECORDER = "WA_TUI_RECORDER"
-
-
-class ConfigError(Exception):
-    """A config file that cannot be used; `str()` is one line."""
 
 
 class DeploymentSettings(BaseModel):

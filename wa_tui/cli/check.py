@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wa_tui.cli.common import (
     Commands,
     last_recorded,
     one_shot_options,
     read_once_from,
+    recording_asked,
     recording_options,
 )
+
+if TYPE_CHECKING:
+    from wa_tui.config import DeploymentSettings
 
 
 def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
@@ -25,26 +31,51 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wa_tui.core.errors import RecordingError
-    from wa_tui.outputs.check import CheckStatus, check_line, unknown_line
+    from wa_tui.outputs.plugin import CheckStatus, unknown_line
 
-    try:
-        recorded = last_recorded(args)
-    except RecordingError as exc:
-        print(unknown_line(str(exc)))
-        return CheckStatus.UNKNOWN
-    if recorded is not None and recorded.stale is not None:
-        print(unknown_line(recorded.stale))
-        return CheckStatus.UNKNOWN
-    if recorded is not None:
-        result, settings = recorded.result, recorded.settings
-    else:
-        target, result = read_once_from(args)
-        settings = target.settings
-    expiry_days = settings.thresholds.expiry_warning_days
+    path, settings = recording_asked(args)
+    if path is not None:
+        return from_recording(path, settings, args.max_age)
+    from wa_tui.outputs.check import check_line
+
+    target, result = read_once_from(args)
     if result.snapshot is None:
         print(unknown_line(str(result.error)))
         return CheckStatus.UNKNOWN
-    line, status = check_line(result, expiry_days)
+    line, status = check_line(result, target.settings.thresholds.expiry_warning_days)
+    print(line)
+    return status
+
+
+def from_recording(path: Path, settings: DeploymentSettings | None, max_age: float | None) -> int:
+    """The last recorded poll's line, as the recorder judged and stored it (format 3);
+    from an older recording, the poll read and judged here. UNKNOWN when the recorder's
+    last sign of life is older than `max_age`."""
+    from wa_tui.core.errors import RecordingError
+    from wa_tui.outputs.plugin import CheckStatus, unknown_line
+    from wa_tui.recording.last_poll import last_poll
+
+    try:
+        last = last_poll(path)
+        if (stale := last.stale(max_age)) is not None:
+            print(unknown_line(f"{path}: {stale}"))
+            return CheckStatus.UNKNOWN
+        if last.line is not None:
+            print(last.line)
+            return last.status
+        if last.error is not None:
+            print(unknown_line(f"{last.error} — as recorded"))
+            return CheckStatus.UNKNOWN
+        recorded = last_recorded(path, settings, max_age)
+    except RecordingError as exc:
+        print(unknown_line(str(exc)))
+        return CheckStatus.UNKNOWN
+    from wa_tui.outputs.check import check_line
+
+    result = recorded.result
+    if result.snapshot is None:
+        print(unknown_line(str(result.error)))
+        return CheckStatus.UNKNOWN
+    line, status = check_line(result, recorded.settings.thresholds.expiry_warning_days)
     print(line)
     return status

@@ -4,7 +4,6 @@ which deployments the arguments name."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import re
 import sys
@@ -151,39 +150,33 @@ class Recorded:
     settings: DeploymentSettings
 
 
-def last_recorded(args: argparse.Namespace) -> Recorded | None:
-    """`snapshot` and `check` from a recorder (`--from-recording FILE`, or the one the
-    config names, unless --no-recorder): its last poll, and whether the recorder is
-    alive (its heartbeat, or its last poll's time in a recording made before heartbeats,
-    younger than --max-age). None: no recorder, poll. RecordingError when it is no
-    recording or holds no poll."""
+def last_recorded(
+    path: Path, settings: DeploymentSettings | None, max_age: float | None
+) -> Recorded:
+    """`snapshot` and `check` from a recorder: the last poll of the recording at `path`,
+    read as the watcher then read it, and whether the recorder is alive (younger than
+    `max_age`, default three of its intervals). RecordingError when it is no recording
+    or holds no poll."""
     from wa_tui.config import DeploymentSettings
-    from wa_tui.core import clock
     from wa_tui.core.errors import RecordingError
-    from wa_tui.core.text import exact_duration
     from wa_tui.outputs.check import Source
+    from wa_tui.recording.last_poll import last_poll
     from wa_tui.recording.replay import ReplayWatcher
 
-    path, settings = _recording_asked(args)
-    if path is None:
-        return None
+    last = last_poll(path)
+    stale = last.stale(max_age)
     settings = settings or DeploymentSettings()
     watcher = ReplayWatcher.open(path, settings)
     if not len(watcher):
         raise RecordingError(f"{path}: the recording holds no poll")
-    recording = watcher.recording
-    alive = recording.heartbeat or recording.ats[len(watcher) - 1]
-    age = (clock.now_precise() - alive).total_seconds()
-    max_age = args.max_age or 3 * (recording.interval or settings.interval)
-    stale = None
-    if age > max_age:
-        stale = f"{path}: the recorder's last sign of life is {exact_duration(age)} old"
-    source = Source(recording.meta.get("deployment", path.stem), recording.meta.get("url", ""))
-    return Recorded(source, watcher.read_last(), stale, settings)
+    source = Source(last.deployment, last.url)
+    return Recorded(source, watcher.read_last(), stale and f"{path}: {stale}", settings)
 
 
-def _recording_asked(args: argparse.Namespace) -> tuple[Path | None, DeploymentSettings | None]:
-    """The recording to read, and the settings of its deployment when the config says."""
+def recording_asked(args: argparse.Namespace) -> tuple[Path | None, DeploymentSettings | None]:
+    """`snapshot` and `check`: the recording to read instead of polling (`--from-recording
+    FILE`, or the recorder the config names, unless --no-recorder), and the settings of
+    its deployment when the config says. (None, None): poll."""
     if args.from_recording:
         return Path(args.from_recording).expanduser(), None
     if args.no_recorder or getattr(args, "demo", False):
@@ -278,6 +271,8 @@ def read_once_from(
 ) -> tuple[Target, PollResult]:
     """`snapshot`, `check` and `webhook`: the one deployment named, polled once as a
     watcher does (`webhook`: "probe" or "post", the webhook first)."""
+    import asyncio
+
     from wa_tui.watch.watcher import read_once
 
     if webhook is None and getattr(args, "webhook", False):

@@ -19,7 +19,6 @@ from wa_tui.cli.common import (
     positive,
     recording_of,
 )
-from wa_tui.cli.record import recorder_for
 
 if TYPE_CHECKING:
     from wa_tui.config import DeploymentSettings, PrometheusConfig
@@ -72,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
             sources = [attached(target, notes) for target in found]
             if any(not isinstance(source, Target) for source in sources):
                 return run_following(sources, keymap_of(args), notes)
+        from wa_tui.cli.team import recorder_for
+
         recorder = recorder_for(args.record, found[0]) if args.record else None
         # The deployment shown first is polled while Textual loads (a third of a second).
         first = found[0]

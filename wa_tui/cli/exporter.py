@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import ipaddress
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +14,6 @@ from wa_tui.cli.common import Commands, UsageError, open_targets, positive
 from wa_tui.core import memory
 
 if TYPE_CHECKING:
-    from wa_tui.outputs.exporter import Exporter
     from wa_tui.outputs.web_config import WebConfig
 
 
@@ -84,11 +82,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"wa-tui: {skipped.name}: no password source, not exported", file=sys.stderr)
         exporter = Exporter(usable, web=web_config_of(args, host))
 
+        from wa_tui.cli.serving import start_serving, stop_on_signals
+
         async def serve() -> None:
             stop = stop_on_signals(exporter, args.web_config is not None)
             serving = await start_serving(exporter, host, port)
             await stop.wait()
             serving.cancel()
+
+        import asyncio
 
         with listening(args.listen):
             asyncio.run(serve())
@@ -101,54 +103,6 @@ def listen_address(listen: str) -> tuple[str, int]:
     if not host or not port.isdigit():
         raise UsageError(f"--listen {listen!r}: expected HOST:PORT, e.g. 127.0.0.1:9877")
     return host.strip("[]"), int(port)
-
-
-def stop_on_signals(
-    exporter: Exporter | None, reload_web: bool, also: Callable[[], None] | None = None
-) -> asyncio.Event:
-    """An event SIGINT and SIGTERM set. SIGHUP reads the web configuration again (when
-    there is one), off the loop, saying how it went in one line; and calls `also`."""
-    import signal
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    reloading: set[asyncio.Task[None]] = set()  # held until done (the loop holds weakly)
-
-    async def reload(exporter: Exporter) -> None:
-        said = await exporter.reload_web(exporter.web.source)
-        print(f"wa-tui: {said}", file=sys.stderr, flush=True)
-
-    def on_sighup() -> None:
-        if exporter is not None and reload_web:
-            task = asyncio.create_task(reload(exporter))
-            reloading.add(task)
-            task.add_done_callback(reloading.discard)
-        if also is not None:
-            also()
-
-    loop.add_signal_handler(signal.SIGHUP, on_sighup)
-    return stop
-
-
-async def start_serving(exporter: Exporter, host: str, port: int) -> asyncio.Task[None]:
-    """The exporter polling and serving: the task, once it listens (and the line that
-    says where), or the reason it could not."""
-    ready = asyncio.Event()
-    serving = asyncio.create_task(exporter.serve(host, port, ready))
-    waiting = asyncio.create_task(ready.wait())
-    await asyncio.wait([serving, waiting], return_when=asyncio.FIRST_COMPLETED)
-    if serving.done():
-        waiting.cancel()
-        serving.result()  # it failed to start: say why
-    shown = f"[{host}]" if ":" in host else host
-    print(
-        f"serving /metrics and /healthz on {exporter.web.scheme}://{shown}:{exporter.port} "
-        f"for {len(exporter.watchers)} deployment(s); Ctrl+C stops",
-        flush=True,
-    )
-    return serving
 
 
 @contextmanager

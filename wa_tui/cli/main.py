@@ -64,8 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    from wa_tui.config import ConfigError
-    from wa_tui.core.errors import RecordingError
+    from wa_tui.core.errors import ConfigError, RecordingError
 
     args = build_parser().parse_args(argv)
     setup_logging(getattr(args, "debug", False))

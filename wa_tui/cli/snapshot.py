@@ -11,6 +11,7 @@ from wa_tui.cli.common import (
     last_recorded,
     one_shot_options,
     read_once_from,
+    recording_asked,
     recording_options,
 )
 
@@ -31,11 +32,12 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from wa_tui.outputs.check import Source, snapshot_json, snapshot_text
 
-    recorded = last_recorded(args)  # not a recording: exit 2, said in one line
-    if recorded is not None and recorded.stale is not None:
-        print(f"wa-tui: {recorded.stale}", file=sys.stderr)
-        return EXIT_UNREADABLE
-    if recorded is not None:
+    path, settings = recording_asked(args)
+    if path is not None:
+        recorded = last_recorded(path, settings, args.max_age)  # no recording: exit 2
+        if recorded.stale is not None:
+            print(f"wa-tui: {recorded.stale}", file=sys.stderr)
+            return EXIT_UNREADABLE
         source, result = recorded.source, recorded.result
     else:
         target, result = read_once_from(args)

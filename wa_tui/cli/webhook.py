@@ -23,7 +23,8 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wa_tui.outputs.check import CheckStatus, unknown_line, webhook_status, webhook_text
+    from wa_tui.outputs.check import webhook_status, webhook_text
+    from wa_tui.outputs.plugin import CheckStatus, unknown_line
 
     _, result = read_once_from(args, "post" if args.post else "probe")
     if result.snapshot is None:

@@ -6,6 +6,11 @@ from __future__ import annotations
 from wa_tui.core.text import visible
 
 
+class ConfigError(Exception):
+    """A config file that cannot be used; `str()` is one line. Here, not beside the
+    config's models, so what only catches it loads no pydantic."""
+
+
 class WAError(Exception):
     """Anything that kept us from reading the deployment."""
 

@@ -11,7 +11,6 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from wa_tui.analysis import Finding, Severity, worst
@@ -21,6 +20,7 @@ from wa_tui.analysis.webhook import WEBHOOK_CODES
 from wa_tui.api.models import Node, Snapshot
 from wa_tui.core.secrets import mask_tree
 from wa_tui.core.text import iso_time, visible
+from wa_tui.outputs.plugin import CheckStatus
 
 if TYPE_CHECKING:
     from wa_tui.watch.reader import PollResult
@@ -193,15 +193,6 @@ def _vitals_text(vitals: Vitals | None) -> list[str]:
     return lines
 
 
-class CheckStatus(IntEnum):
-    """Monitoring-plugin states; the value is the exit status."""
-
-    OK = 0
-    WARNING = 1
-    CRITICAL = 2
-    UNKNOWN = 3
-
-
 def webhook_status(result: PollResult) -> CheckStatus:
     """`wa-tui webhook`'s exit status: the webhook's findings; unknown without settings."""
     if result.webhook.settings is None:
@@ -260,7 +251,3 @@ def check_line(result: PollResult, expiry_warning_days: float) -> tuple[str, Che
         text = f"{summary.kind}, {summary.nodes} nodes, {summary.shards} shards, no findings"
     data = perfdata(summary, expiry_warning_days, result.vitals)
     return f"WA-TUI {status.name} - {text} | {data}", status
-
-
-def unknown_line(reason: str) -> str:
-    return f"WA-TUI UNKNOWN - {visible(reason, limit=300)}"

@@ -26,12 +26,12 @@ from wa_tui.config import DeploymentSettings
 from wa_tui.core import clock
 from wa_tui.core.errors import RecordingError
 from wa_tui.core.text import exact_duration
+from wa_tui.recording.last_poll import STALE_AFTER_INTERVALS
 from wa_tui.recording.reader import Growth, RecordingFile
 from wa_tui.recording.replay import ReplayWatcher
 from wa_tui.watch.poller import EarlyPoll
 from wa_tui.watch.watcher import Following, Phase
 
-STALE_AFTER_INTERVALS = 3
 LOOKS_PER_INTERVAL = 5  # how soon a new poll shows: a fifth of an interval at most
 LONGEST_LOOK = 1.0  # seconds; and the recorder's stopping is seen within a second
 

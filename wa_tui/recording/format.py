@@ -2,7 +2,8 @@
 
 The file is SQLite (Python's standard library, readable by any SQLite tool):
 
-- `meta(key, value)`: `format` (2), `wa_tui_version`, `deployment`, `url`, `started`.
+- `meta(key, value)`: `format` (3, wa_tui/recording/version.py), `wa_tui_version`,
+  `deployment`, `url`, `started`; a recorder's `interval` and `heartbeat`.
 - `blobs(id, digest, body)`: zlib-compressed JSON, stored once by content (SHA-256 of the
   uncompressed bytes): a node's support entry, less its readings (clock, free space), is
   stored again only when it changed; so is a health answer.
@@ -15,10 +16,12 @@ The file is SQLite (Python's standard library, readable by any SQLite tool):
   stream compressed against the poll before; every KEYFRAME_EVERY polls one stands alone.
 - `derived(poll, body, changes, side)` (format 2): what the watcher made of a good poll, zlib JSON
   `{"findings": [[code, severity, message, nodes, shards]], "vitals": history point, "changes":
-  [[seen_at, kind, message, severity, node]], "side": [paths]}`; and `events(poll, at,
-  what)`, the polls worth jumping to. A replay opens from these and the polls' times
-  alone, and reads a poll's answers only when it shows it (starting at the keyframe
-  before it); a report reads them without reading an answer again. A format-1 file
+  [[seen_at, kind, message, severity, node]], "side": [paths], "check": [line, status]}`
+  (`check`, format 3: what `wa-tui check` prints of the poll, as the recorder judged
+  it); and `events(poll, at, what)`, the polls worth jumping to. A replay opens from
+  these and the polls' times alone, and reads a poll's answers only when it shows it
+  (starting at the keyframe before it); a report reads them without reading an answer
+  again. A format-1 file
   (no `derived`) still opens: it is read whole, the slow way, and never rewritten.
 
 Every poll is one transaction (WAL journal): a recorder killed at any moment leaves a
@@ -41,9 +44,6 @@ from wa_tui.analysis.vitals import HistoryPoint
 from wa_tui.api.endpoints import DB_STATS, SETTINGS, WEBHOOK_CA, WEBHOOK_PROBE
 from wa_tui.core.errors import ApiStatusError, WAError
 from wa_tui.watch.reader import PollResult
-
-FORMAT = "2"
-
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -17,14 +17,13 @@ from wa_tui.analysis import Change
 from wa_tui.api.answers import Answers
 from wa_tui.api.models import SINGLE_NODE_ID
 from wa_tui.core.errors import ApiStatusError, RecordingError, UnreadableAnswer, WAError
-from wa_tui.core.text import visible
 from wa_tui.recording.codec import Unpacker, encode_answer
 from wa_tui.recording.format import (
-    FORMAT,
     POLL_COLUMNS,
     Derived,
     derived_of,
 )
+from wa_tui.recording.version import refuse_newer
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ def read_recording(path: Path, expected_shards: int | None = None) -> Recording:
         meta = dict(db.execute("SELECT key, value FROM meta"))
     except sqlite3.Error as exc:
         raise RecordingError(f"{path}: not a wa-tui recording ({exc})") from None
-    _refuse_newer(path, meta)
+    refuse_newer(path, meta)
     reader = PollReader(db, expected_shards)
     polls: list[RecordedPoll] = []
     stopped = None
@@ -117,7 +116,7 @@ class RecordingFile:
             rows = self._rows_after(0)
         except sqlite3.Error as exc:
             raise RecordingError(f"{path}: not a wa-tui recording ({exc})") from None
-        _refuse_newer(path, self.meta)
+        refuse_newer(path, self.meta)
         # What stays after --keep or --max-size starts at a keyframe; a poll before the
         # first (a recorder that died mid-prune) cannot be read.
         first = next((i for i, row in enumerate(rows) if row[3] or row[4]), len(rows))
@@ -297,16 +296,6 @@ class RecordingFile:
             return []
         rows = self._db.execute("SELECT poll, what FROM events ORDER BY poll")
         return [(self._index_of[poll], what) for poll, what in rows if poll in self._index_of]
-
-
-def _refuse_newer(path: Path, meta: Mapping[str, str]) -> None:
-    """A recording of a format this wa-tui does not know is not misread."""
-    written = meta.get("format", "1")
-    if not written.isdigit() or int(written) > int(FORMAT):
-        raise RecordingError(
-            f"{path}: recorded in format {visible(written, limit=12)} by a newer wa-tui "
-            f"(this one reads up to {FORMAT}): upgrade wa-tui to read it"
-        )
 
 
 class PollReader:

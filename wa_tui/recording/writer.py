@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from wa_tui import __version__
+from wa_tui.analysis import Thresholds
 from wa_tui.analysis.events import event_of
 from wa_tui.api.answers import Answers, decode_answer
 from wa_tui.api.endpoints import HEALTH, SUPPORT
@@ -28,17 +29,19 @@ from wa_tui.api.models import READING_FIELDS, SINGLE_NODE_ID, is_keyed
 from wa_tui.core import clock
 from wa_tui.core.errors import RecordingError, WAError
 from wa_tui.core.secrets import mask_phones, mask_tree, may_hold_secrets
+from wa_tui.outputs.check import check_line
 from wa_tui.recording.codec import Packer
 from wa_tui.recording.format import (
-    FORMAT,
     SCHEMA,
     derived_document,
     error_document,
 )
+from wa_tui.recording.version import FORMAT
 from wa_tui.watch.reader import PollResult, Reader
 from wa_tui.watch.watcher import Consumer, Phase, Update
 
 log = logging.getLogger(__name__)
+DEFAULT_EXPIRY_WARNING_DAYS = Thresholds().expiry_warning_days
 
 
 class Recorder:
@@ -58,9 +61,11 @@ class Recorder:
         group: int | None = None,
         say: Callable[[str], object] | None = None,  # None: to the log
         redact_phone: bool = False,
+        expiry_warning_days: float = DEFAULT_EXPIRY_WARNING_DAYS,
     ) -> None:
         self.path = path
         self.redact_phone = redact_phone  # phone numbers masked before they are written
+        self.expiry_warning_days = expiry_warning_days  # of the check line stored a poll
         # A write that fails (a full disk) is said once, and writing again once it works.
         self._say = say or log.warning
         self.trouble: str | None = None
@@ -221,6 +226,7 @@ class Recorder:
         changes = result.changes if result is not None else ()
         if result is not None and result.snapshot is not None:
             document = derived_document(result)
+            document["check"] = list(check_line(result, self.expiry_warning_days))
             if self.redact_phone:  # what findings and changes say of the answers
                 document = mask_phones(document)
             body = zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)

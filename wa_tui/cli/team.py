@@ -1,0 +1,225 @@
+"""The recorder's deployments at work (`wa-tui record`): a recorder per deployment, each
+polled once per its interval by one process, a heartbeat every interval, SIGHUP read
+again; loaded when `record` runs (asyncio and all), not when the command line is parsed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from wa_tui.cli.common import UsageError
+from wa_tui.cli.serving import start_serving, stop_on_signals
+from wa_tui.core import clock
+from wa_tui.core.errors import RecordingError
+
+if TYPE_CHECKING:
+    from wa_tui.outputs.exporter import Exporter
+    from wa_tui.recording.writer import Recorder
+    from wa_tui.watch.targets import Target
+    from wa_tui.watch.watcher import Update, Watcher
+
+# With --dir the recorder runs for the team, for months: what each file keeps by default.
+DIR_KEEP_SECONDS = 7 * 86400.0
+DIR_MAX_BYTES = 2 * 1024**3
+
+
+def configured(args: argparse.Namespace) -> list[Target]:
+    """The deployments the config file names now (SIGHUP)."""
+    from wa_tui import config
+    from wa_tui.cli.common import overrides_of
+    from wa_tui.watch import targets
+
+    path = config.config_path(getattr(args, "config", None))
+    return targets.configured(path, getattr(args, "profile", None), overrides_of(args))
+
+
+def in_folder(folder: Path, targets: list[Target], args: argparse.Namespace) -> list[Recorder]:
+    """A recorder per target in `folder` (made 0700 if it is not there; with --group,
+    2750 and the group's, setgid so SQLite's side files get the group too)."""
+    group = _group_id(args.group) if args.group else None
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if group is not None:
+        os.chown(folder, -1, group)
+        folder.chmod(0o2750)
+    from wa_tui.recording.format import recording_path
+
+    paths = [recording_path(folder, t.name) for t in targets]
+    if len(set(paths)) < len(paths):
+        raise UsageError(f"two deployments would record to one file in {folder}: rename one")
+    from wa_tui.recording.writer import Recorder
+
+    recorders: list[Recorder] = []
+    try:
+        for target, path in zip(targets, paths, strict=True):
+            keep = args.keep if args.keep is not None else DIR_KEEP_SECONDS
+            biggest = args.max_size if args.max_size is not None else DIR_MAX_BYTES
+            recorder = Recorder(
+                path,
+                target.name,
+                target.url,
+                max_bytes=biggest,
+                keep_seconds=keep,
+                mode=0o600 if group is None else 0o640,
+                interval=target.settings.interval,
+                group=group,
+                say=say,
+                redact_phone=args.redact_phone,
+                expiry_warning_days=target.settings.expiry_warning_days,
+            )
+            recorders.append(recorder)
+    except BaseException:
+        for recorder in recorders:
+            recorder.close()
+        raise
+    return recorders
+
+
+def _group_id(name: str) -> int:
+    import grp
+
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise UsageError(f"--group {name!r}: no such group on this machine") from None
+
+
+async def record_all(
+    targets: list[Target],
+    recorders: list[Recorder],
+    exporter: Exporter | None,
+    address: tuple[str, int] | None,
+    args: argparse.Namespace,
+) -> None:
+    """Poll every target once per its interval, each poll to its recorder, a heartbeat
+    every interval, until SIGINT or SIGTERM; with --dir, SIGHUP reads the config again
+    (deployments added and removed) and the web configuration. With an exporter, it
+    polls (and serves the same polls' metrics); else the team does."""
+    team = Team(exporter, args)
+    for index, (target, recorder) in enumerate(zip(targets, recorders, strict=True)):
+        team.add(target, recorder, start=target.settings.interval * index / len(targets))
+    reread = team.reread_soon if args.dir is not None else None
+    stop = stop_on_signals(exporter, bool(args.web_config), reread)
+    serving = await start_serving(exporter, *address) if exporter and address else None
+    await stop.wait()
+    if serving is not None:
+        serving.cancel()
+    await team.close()
+    await asyncio.sleep(0.2)  # the last poll's write ends
+
+
+class Team:
+    """The deployments being recorded: a watcher, a recorder and their tasks each."""
+
+    def __init__(self, exporter: Exporter | None, args: argparse.Namespace) -> None:
+        self.exporter = exporter
+        self.args = args
+        self.members: dict[str, tuple[Watcher, Recorder, list[asyncio.Task[None]]]] = {}
+        self._rereading: set[asyncio.Task[None]] = set()  # held until done
+        self._slots = asyncio.Semaphore(10)  # one bound on concurrent polls for them all
+
+    def reread_soon(self) -> None:
+        """SIGHUP: the config file read again, off the loop; then deployments added and
+        removed without a restart."""
+        task = asyncio.create_task(self._reread())
+        self._rereading.add(task)
+        task.add_done_callback(self._rereading.discard)
+
+    async def _reread(self) -> None:
+        from wa_tui.config import ConfigError
+
+        try:
+            found = await asyncio.to_thread(configured, self.args)
+            usable = {t.name: t for t in found if not t.needs_password}
+            added = [t for name, t in usable.items() if name not in self.members]
+            folder = Path(self.args.dir).expanduser()
+            for target, recorder in zip(
+                added, await asyncio.to_thread(in_folder, folder, added, self.args), strict=True
+            ):
+                self.add(target, recorder)
+        except (ConfigError, UsageError, RecordingError) as exc:
+            print(f"wa-tui: {exc}: recording what was recorded", file=sys.stderr, flush=True)
+            return
+        gone = [name for name in self.members if name not in usable]
+        for name in gone:
+            await self.remove(name)
+        said = [f"+{t.name}" for t in added] + [f"-{name}" for name in gone]
+        print(f"wa-tui: config read again: {' '.join(said) or 'no change'}", file=sys.stderr)
+
+    def add(self, target: Target, recorder: Recorder, start: float = 0.0) -> None:
+        from wa_tui.recording.writer import recording_consumer
+        from wa_tui.watch.watcher import watchers_for
+
+        (watcher,) = watchers_for([target], headless=True, slots=self._slots).values()
+        watcher.subscribe(recording_consumer(recorder), "the recorder")
+        watcher.subscribe(_report, "the error report")
+        tasks = [asyncio.create_task(_heartbeat(recorder, watcher.poller.interval))]
+        if self.exporter is not None:
+            self.exporter.add(watcher)  # it polls, and serves the metrics of those polls
+        else:
+            tasks.append(asyncio.create_task(_polling(watcher, start)))
+        self.members[target.name] = (watcher, recorder, tasks)
+
+    async def remove(self, name: str) -> None:
+        watcher, recorder, tasks = self.members.pop(name)
+        for task in tasks:
+            task.cancel()
+        if self.exporter is not None:
+            await self.exporter.remove(watcher)
+        else:
+            await watcher.aclose()
+        await asyncio.sleep(0.2)  # its last write ends
+        recorder.close()
+
+    async def close(self) -> None:
+        for name in list(self.members):
+            await self.remove(name)
+
+
+async def _polling(watcher: Watcher, after: float) -> None:
+    await asyncio.sleep(after)
+    await watcher.run()
+
+
+async def _heartbeat(recorder: Recorder, interval: float) -> None:
+    """The recorder is alive, every interval, however its deployment answers (and
+    however its disk: a heartbeat that cannot be written is tried again)."""
+    while True:
+        with contextlib.suppress(RecordingError):  # said by the recorder, once
+            await asyncio.to_thread(recorder.beat, clock.now_precise())
+        await asyncio.sleep(interval)
+
+
+def say(line: str) -> None:
+    """What a recorder has to say of its files, on stderr (the journal, as a service)."""
+    print(f"wa-tui: {line}", file=sys.stderr, flush=True)
+
+
+def _report(update: Update) -> None:
+    from wa_tui.watch.watcher import Phase
+
+    if update.phase is Phase.POLLED and update.result and update.result.error:
+        name = update.watcher.name
+        print(f"wa-tui: {name}: poll failed (recorded): {update.result.error}", file=sys.stderr)
+
+
+def recorder_for(path: str, target: Target, args: argparse.Namespace | None = None) -> Recorder:
+    """The recorder of `--record FILE` (the dashboard's) and `record FILE`: the command
+    (`args`) says what it has to say on stderr; under the dashboard, to the log."""
+    from wa_tui.recording.writer import Recorder
+
+    return Recorder(
+        Path(path).expanduser(),
+        target.name,
+        target.url,
+        max_bytes=getattr(args, "max_size", None),
+        keep_seconds=getattr(args, "keep", None),
+        interval=target.settings.interval,
+        say=say if args is not None else None,
+        redact_phone=getattr(args, "redact_phone", False),
+        expiry_warning_days=target.settings.expiry_warning_days,
+    )

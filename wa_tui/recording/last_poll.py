@@ -1,0 +1,81 @@
+"""The last poll of a recording as `check` prints it, read with SQLite, zlib and JSON
+alone: a recorder (format 3) stores each good poll's check line and status, judged with
+its thresholds, so `check` from it loads no HTTP client, no model, no validation. And
+whether the recorder is alive: its heartbeat, or the last poll's time in a recording made
+before heartbeats. Plain Python."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from wa_tui.core import clock
+from wa_tui.core.errors import RecordingError
+from wa_tui.core.text import exact_duration
+from wa_tui.recording.version import refuse_newer
+
+STALE_AFTER_INTERVALS = 3  # a recorder silent this many of its intervals has stopped
+DEFAULT_INTERVAL = 5.0  # a recording that does not say its recorder's
+
+
+@dataclass(frozen=True)
+class LastPoll:
+    """What `check` needs of a recording: its last poll's line and status when stored
+    (None: read the poll), the deployment's name and url, the recorder's last sign of
+    life and interval."""
+
+    line: str | None
+    status: int
+    error: str | None  # why the last poll failed, as recorded
+    deployment: str
+    url: str
+    alive: datetime | None
+    interval: float
+
+    def stale(self, max_age: float | None) -> str | None:
+        """Why the recorder is taken to have stopped (its last sign of life older than
+        `max_age`, default three of its intervals), or None."""
+        if self.alive is None:
+            return "the recording holds no poll"
+        age = (clock.now_precise() - self.alive).total_seconds()
+        if age <= (max_age or STALE_AFTER_INTERVALS * self.interval):
+            return None
+        return f"the recorder's last sign of life is {exact_duration(age)} old"
+
+
+def last_poll(path: Path) -> LastPoll:
+    """The recording at `path`, read for `check` (RecordingError: it is no recording)."""
+    if not path.is_file():
+        raise RecordingError(f"{path}: no such recording")
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            meta = dict(db.execute("SELECT key, value FROM meta"))
+            poll = db.execute("SELECT id, at, error FROM polls ORDER BY id DESC LIMIT 1").fetchone()
+            body = None
+            if poll is not None and poll[2] is None:
+                row = db.execute("SELECT body FROM derived WHERE poll = ?", (poll[0],)).fetchone()
+                body = row[0] if row else None
+    except sqlite3.Error as exc:
+        raise RecordingError(f"{path}: not a wa-tui recording ({exc})") from None
+    refuse_newer(path, meta)
+    line, status = None, 3
+    if body is not None:
+        try:
+            line, status = json.loads(zlib.decompress(body)).get("check") or (None, 3)
+        except (zlib.error, ValueError, TypeError) as exc:
+            raise RecordingError(f"{path}: its last poll is damaged ({exc})") from None
+    beat = meta.get("heartbeat") or (poll[1] if poll else None)
+    return LastPoll(
+        line,
+        status,
+        poll[2] if poll else None,
+        meta.get("deployment", path.stem),
+        meta.get("url", ""),
+        datetime.fromisoformat(beat) if beat else None,
+        float(meta.get("interval") or DEFAULT_INTERVAL),
+    )
