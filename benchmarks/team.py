@@ -45,6 +45,13 @@ from benchmarks.fleet import INTERVAL as FLEET_INTERVAL
 from benchmarks.fleet import PASSWORD, _config, _serve, exporter_run
 
 RUNS = 3 if QUICK else 7
+# The minimal app after importing what `wa-tui --follow` imports before its first frame
+# (the command line, the models, the analysis, the dashboard's widgets), nothing read.
+WITH_OUR_CODE = (
+    "import os\nos.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'\n"
+    "import wa_tui.cli.main, wa_tui.cli.dashboard, wa_tui.recording.follow\n"
+    "import wa_tui.ui.follow_app, wa_tui.ui.crash\n" + MINIMAL_APP
+)
 POLLS = 360  # 30 minutes at 5 s
 SECONDS = 30.0 if QUICK else 60.0
 
@@ -88,20 +95,16 @@ def frame(rows: list[tuple[str, str]], folder: Path) -> None:
     attached_first_frame(path)  # warm the OS file cache for both
     first_frame(MINIMAL_APP)
     baseline = median_of(RUNS, lambda: first_frame(MINIMAL_APP))
+    floor = median_of(RUNS, lambda: first_frame(WITH_OUR_CODE))
     ours = median_of(RUNS, lambda: attached_first_frame(path))
     rows += [
         ("minimal Textual app, first frame", f"{baseline * 1000:.0f} ms"),
+        ("the same after importing what --follow imports (no data)", f"{floor * 1000:.0f} ms"),
         ("wa-tui --follow, primary master on screen", f"{ours * 1000:.0f} ms"),
-        ("ratio (target <= 1.2x)", f"{ours / baseline:.2f}x"),
+        ("--follow / the app with its imports (the floor that stops 1.2x)", f"{ours / floor:.2f}x"),
     ]
-    figure(
-        "attached first data frame, 36 nodes, 30 min recorded",
-        ours * 1000,
-        "ms",
-        ("minimal Textual app", baseline * 1000),
-        "<= 1.2x",
-        ours / baseline <= 1.2,
-    )
+    headline = "attached first data frame, 36 nodes, 30 min recorded"
+    against(rows, headline, ours * 1000, "ms", ("minimal Textual app", baseline * 1000), 1.2)
 
 
 def check(rows: list[tuple[str, str]], folder: Path) -> None:
@@ -117,16 +120,9 @@ def check(rows: list[tuple[str, str]], folder: Path) -> None:
         ("wa-tui check --url (direct)", f"{direct * 1000:.0f} ms"),
         ("wa-tui check --from-recording", f"{from_recording * 1000:.0f} ms"),
         ('python -c "import sqlite3, zlib, json"', f"{floor * 1000:.0f} ms"),
-        ("from the recorder / direct (target <= 0.35x)", f"{from_recording / direct:.2f}x"),
     ]
-    figure(
-        "`check` from the recorder, 36 nodes",
-        from_recording * 1000,
-        "ms",
-        ("a direct `check --url`", direct * 1000),
-        "<= 0.35x",
-        from_recording / direct <= 0.35,
-    )
+    headline = "`check` from the recorder, 36 nodes"
+    against(rows, headline, from_recording * 1000, "ms", ("a direct check", direct * 1000), 0.35)
 
 
 def follow(rows: list[tuple[str, str]], folder: Path) -> None:
@@ -164,16 +160,10 @@ def follow(rows: list[tuple[str, str]], folder: Path) -> None:
         ("wa-tui --url at 5 s (a direct watcher)", f"{direct_share:.2%} of a core"),
         ("wa-tui --follow, its recorder at 5 s", f"{viewer_share:.2%} of a core"),
         ("the recorder itself, since it started", f"{recorder_cpu:.1f} s of CPU"),
-        ("viewer / direct watcher (target <= 1x)", f"{viewer_share / direct_share:.2f}x"),
     ]
-    figure(
-        "a viewer following at 5 s, 36 nodes (real terminal)",
-        viewer_share * 100,
-        "%",
-        ("wa-tui --url at 5 s", direct_share * 100),
-        "<= 1x",
-        viewer_share <= direct_share,
-    )
+    headline = "a viewer following at 5 s, 36 nodes (real terminal)"
+    watcher = ("wa-tui --url at 5 s", direct_share * 100)
+    against(rows, headline, viewer_share * 100, "% of a core", watcher, 1.0)
 
 
 def listen(rows: list[tuple[str, str]], folder: Path, count: int = 200) -> None:
@@ -193,17 +183,26 @@ def listen(rows: list[tuple[str, str]], folder: Path, count: int = 200) -> None:
     rows += [
         (f"exporter alone, {count} deployments", f"{exporter:.2%} of a core"),
         (f"recorder --listen, {count} deployments", f"{recorder:.2%} of a core"),
-        ("recorder / exporter (target <= 1.5x)", f"{recorder / exporter:.2f}x"),
         (f"oldest data served by the recorder (interval {FLEET_INTERVAL:g} s)", f"{oldest:.1f} s"),
     ]
-    figure(
-        f"recorder --listen, {count} deployments of 12 nodes at {FLEET_INTERVAL:g} s",
-        recorder * 100,
-        "%",
-        ("the exporter alone", exporter * 100),
-        "<= 1.5x",
-        recorder / exporter <= 1.5,
-    )
+    headline = f"recorder --listen, {count} deployments of 12 nodes at {FLEET_INTERVAL:g} s"
+    alone = ("the exporter alone", exporter * 100)
+    against(rows, headline, recorder * 100, "% of a core", alone, 1.5)
+
+
+def against(
+    rows: list[tuple[str, str]],
+    what: str,
+    value: float,
+    unit: str,
+    floor: tuple[str, float],
+    most: float,
+) -> None:
+    """The ratio of `value` to the floor measured in the same run, shown and kept for the
+    one table, against its target (at most `most` times the floor)."""
+    ratio = value / floor[1]
+    rows.append((f"{what}: ratio to {floor[0]} (target <= {most:g}x)", f"{ratio:.2f}x"))
+    figure(what, value, unit, floor, f"<= {most:g}x", ratio <= most)
 
 
 PARTS = {"frame": frame, "check": check, "follow": follow, "listen": listen}

@@ -17,6 +17,7 @@ from wa_tui.cli.common import (
 
 if TYPE_CHECKING:
     from wa_tui.config import DeploymentSettings
+    from wa_tui.watch.reader import PollResult
 
 
 def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
@@ -31,20 +32,11 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wa_tui.outputs.plugin import CheckStatus, unknown_line
-
     path, settings = recording_asked(args)
     if path is not None:
         return from_recording(path, settings, args.max_age)
-    from wa_tui.outputs.check import check_line
-
     target, result = read_once_from(args)
-    if result.snapshot is None:
-        print(unknown_line(str(result.error)))
-        return CheckStatus.UNKNOWN
-    line, status = check_line(result, target.settings.thresholds.expiry_warning_days)
-    print(line)
-    return status
+    return judged(result, target.settings)
 
 
 def from_recording(path: Path, settings: DeploymentSettings | None, max_age: float | None) -> int:
@@ -70,12 +62,17 @@ def from_recording(path: Path, settings: DeploymentSettings | None, max_age: flo
     except RecordingError as exc:
         print(unknown_line(str(exc)))
         return CheckStatus.UNKNOWN
-    from wa_tui.outputs.check import check_line
+    return judged(recorded.result, recorded.settings)
 
-    result = recorded.result
+
+def judged(result: PollResult, settings: DeploymentSettings) -> int:
+    """The poll's line printed, its status returned: UNKNOWN when it was not read."""
+    from wa_tui.outputs.check import check_line
+    from wa_tui.outputs.plugin import CheckStatus, unknown_line
+
     if result.snapshot is None:
         print(unknown_line(str(result.error)))
         return CheckStatus.UNKNOWN
-    line, status = check_line(result, recorded.settings.thresholds.expiry_warning_days)
+    line, status = check_line(result, settings.thresholds.expiry_warning_days)
     print(line)
     return status

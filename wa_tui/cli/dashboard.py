@@ -163,6 +163,11 @@ def _configured_settings(args: argparse.Namespace) -> dict[str, DeploymentSettin
 def run_following(
     sources: Sequence[Target | FollowWatcher], keymap: dict[str, str], notes: Sequence[str] = ()
 ) -> int:
+    from wa_tui.watch.targets import Target
+
+    first = sources[0]
+    if not isinstance(first, Target):  # shown first: read while Textual loads
+        first.read_ahead()
     from wa_tui.ui.crash import run_app
     from wa_tui.ui.follow_app import FollowApp
 

@@ -18,6 +18,7 @@ and keeps the last screen. Plain asyncio, no Textual.
 from __future__ import annotations
 
 import asyncio
+import threading
 from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
@@ -30,6 +31,7 @@ from wa_tui.recording.last_poll import STALE_AFTER_INTERVALS
 from wa_tui.recording.reader import Growth, RecordingFile
 from wa_tui.recording.replay import ReplayWatcher
 from wa_tui.watch.poller import EarlyPoll
+from wa_tui.watch.reader import PollResult
 from wa_tui.watch.watcher import Following, Phase
 
 LOOKS_PER_INTERVAL = 5  # how soon a new poll shows: a fifth of an interval at most
@@ -52,6 +54,7 @@ class FollowWatcher(ReplayWatcher):
         self.poller.interval = interval
         self.status.following = Following(interval)
         self.unreadable: str | None = None  # why the file cannot be read now
+        self._ahead: Future[tuple[int, PollResult]] | None = None  # read_ahead()
 
     @classmethod
     def attach(cls, path: Path, settings: DeploymentSettings | None = None) -> FollowWatcher:
@@ -75,10 +78,29 @@ class FollowWatcher(ReplayWatcher):
 
     # -- the loop: looking at the file instead of polling ---------------------------------
 
+    def read_ahead(self) -> None:
+        """The newest poll, with its history, read in a thread of its own begun before
+        the UI is even imported: the first frame can show it (`run` adopts it)."""
+        if not len(self):
+            return
+        newest, future = len(self) - 1, Future[tuple[int, PollResult]]()
+
+        def read() -> None:
+            try:
+                future.set_result((newest, self._read_to(newest)))
+            except BaseException as exc:  # handed to run(), which waits on it
+                future.set_exception(exc)
+
+        self._ahead = future
+        threading.Thread(target=read, name=f"reading {self.name}", daemon=True).start()
+
     async def run(self, early: Future[EarlyPoll] | None = None) -> None:
         """The newest poll, with its history; then each new one as the recorder writes it."""
         self.judge_recorder()
-        if len(self):
+        if self._ahead is not None:
+            self._show(*await asyncio.wrap_future(self._ahead))
+            self._ahead = None
+        elif len(self):
             await self.seek(len(self) - 1)
         look_every = min(self.following.interval / LOOKS_PER_INTERVAL, LONGEST_LOOK)
         while True:
