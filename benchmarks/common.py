@@ -211,7 +211,11 @@ def exporter_process(
         cwd=checkout,
     )
     assert process.stdout is not None
-    said = process.stdout.readline()  # "serving /metrics and /healthz on SCHEME://HOST:PORT ..."
+    said = ""  # "serving /metrics and /healthz on SCHEME://HOST:PORT ..." (a recorder
+    while not said.startswith("serving "):  # says first what it records where)
+        said = process.stdout.readline()
+        if not said:
+            raise RuntimeError(f"{command_line} stopped before serving: see its stderr")
     return process, said.split(" on ")[1].split()[0] + "/metrics"
 
 

@@ -56,6 +56,7 @@ from wa_tui.simulator.faults import Fault
 from wa_tui.simulator.timeline import socket_flap
 from wa_tui.ui.follow_app import FollowApp
 from wa_tui.ui.vitals_panel import SPARK_WIDTH
+from wa_tui.watch.targets import Overrides, configured
 
 
 @contextmanager
@@ -439,3 +440,31 @@ async def test_the_keys_move_into_the_recording_and_back_and_ask_the_deployment_
             await wait_for(pilot, lambda: "the recorder polls every 0.3s" in said())
             await wait_for(pilot, lambda: "secrets are never recorded" in said())
             assert server.requests.get("/v1/support", 0) - asked.get("/v1/support", 0) <= 2
+
+
+async def test_a_viewer_who_may_poll_polls_while_the_recorder_is_stopped_then_follows_it(
+    start_simulator: StartSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recorder stops: a viewer with the deployment's credentials polls it itself;
+    the recorder comes back: the viewer follows it again, asking the deployment nothing."""
+    server = start_simulator()
+    folder = tmp_path / "recordings"
+    monkeypatch.setenv("PW_0", server.password)
+    with recorder(server, folder, "team", 0.3) as (process, path, config):
+        (target,) = configured(config, "team", Overrides())
+        app = FollowApp(FollowWatcher.attach(path), recorded={"team": (target, path)})
+        async with app.run_test(size=SIZE) as pilot:
+            await until_nodes(pilot)
+            assert "RECORDER" in screen_text(app)
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=30)
+            await wait_for(pilot, lambda: not isinstance(app.watcher, FollowWatcher), 20)
+            asked = server.requests["/v1/support"]
+            await wait_for(pilot, lambda: server.requests["/v1/support"] >= asked + 2)
+            await wait_for(pilot, lambda: "RECORDER" not in screen_text(app))
+            assert any("polling it here" in n.message for n in app._notifications)
+            with recorder(server, folder, "team", 0.3):  # back
+                await wait_for(pilot, lambda: isinstance(app.watcher, FollowWatcher), 20)
+                await wait_for(pilot, lambda: "following the recorder" in screen_text(app))
+                shown = lambda: app.watcher.snapshot and len(app.watcher.snapshot.nodes)  # noqa: E731
+                await wait_for(pilot, lambda: shown() == 12)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,8 +69,13 @@ def run(args: argparse.Namespace) -> int:
         if not (args.no_recorder or args.record):
             notes: list[str] = []
             sources = [attached(target, notes) for target in found]
-            if any(not isinstance(source, Target) for source in sources):
-                return run_following(sources, keymap_of(args), notes)
+            recorded = {
+                target.name: (target, path)
+                for target in found
+                if not target.needs_password and (path := recording_of(target)) is not None
+            }
+            if recorded or any(not isinstance(source, Target) for source in sources):
+                return run_following(sources, keymap_of(args), notes, recorded)
         from wa_tui.cli.team import recorder_for
 
         recorder = recorder_for(args.record, found[0]) if args.record else None
@@ -161,8 +166,13 @@ def _configured_settings(args: argparse.Namespace) -> dict[str, DeploymentSettin
 
 
 def run_following(
-    sources: Sequence[Target | FollowWatcher], keymap: dict[str, str], notes: Sequence[str] = ()
+    sources: Sequence[Target | FollowWatcher],
+    keymap: dict[str, str],
+    notes: Sequence[str] = (),
+    recorded: Mapping[str, tuple[Target, Path]] | None = None,
 ) -> int:
+    """The dashboard of deployments a recorder polls (`recorded`: those this user may
+    poll too, while their recorder is stopped)."""
     from wa_tui.watch.targets import Target
 
     first = sources[0]
@@ -171,7 +181,8 @@ def run_following(
     from wa_tui.ui.crash import run_app
     from wa_tui.ui.follow_app import FollowApp
 
-    return run_app(FollowApp(*sources, keymap=keymap, notes=notes))[1]
+    app = FollowApp(*sources, keymap=keymap, notes=notes, recorded=recorded)
+    return run_app(app)[1]
 
 
 def run_prometheus_fleet(args: argparse.Namespace) -> int:

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 # With --dir the recorder runs for the team, for months: what each file keeps by default.
 DIR_KEEP_SECONDS = 7 * 86400.0
 DIR_MAX_BYTES = 2 * 1024**3
+# A heartbeat is written when none was for this share of an interval (a poll's timing
+# wanders by a little).
+HEARTBEAT_SLACK = 0.9
 
 
 def configured(args: argparse.Namespace) -> list[Target]:
@@ -176,8 +179,8 @@ class Team:
         recorder.close()
 
     async def close(self) -> None:
-        for name in list(self.members):
-            await self.remove(name)
+        """Every deployment at once: a recorder of hundreds stops in a moment."""
+        await asyncio.gather(*(self.remove(name) for name in list(self.members)))
 
 
 async def _polling(watcher: Watcher, after: float) -> None:
@@ -187,10 +190,12 @@ async def _polling(watcher: Watcher, after: float) -> None:
 
 async def _heartbeat(recorder: Recorder, interval: float) -> None:
     """The recorder is alive, every interval, however its deployment answers (and
-    however its disk: a heartbeat that cannot be written is tried again)."""
+    however its disk: a heartbeat that cannot be written is tried again). A poll
+    written is a heartbeat too: no other is written within an interval of it."""
     while True:
-        with contextlib.suppress(RecordingError):  # said by the recorder, once
-            await asyncio.to_thread(recorder.beat, clock.now_precise())
+        if recorder.silent_for() >= interval * HEARTBEAT_SLACK:
+            with contextlib.suppress(RecordingError):  # said by the recorder, once
+                await asyncio.to_thread(recorder.beat, clock.now_precise())
         await asyncio.sleep(interval)
 
 

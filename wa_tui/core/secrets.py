@@ -29,15 +29,18 @@ _ASSIGNED_SECRET = re.compile(
 )
 
 
-_MAYBE_SECRET = re.compile(
-    rb"PASSWORD|PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|DSN|DATA_SOURCE|://", re.I
-)
+# Each a substring of what _SECRET_KEY matches (PASSWORD holds PASS), lower-cased.
+_MAYBE_SECRET = (b"pass", b"secret", b"token", b"key", b"credential", b"private", b"dsn")
+_MAYBE_SECRET += (b"data_source", b"://")
 
 
 def may_hold_secrets(raw: bytes) -> bool:
     """False when an answer cannot hold anything mask_tree would mask: no secret-looking
-    word and no URL anywhere in it (a quick look spares a walk of a large answer)."""
-    return _MAYBE_SECRET.search(raw) is not None
+    word and no URL anywhere in it (a quick look spares a walk of a large answer; the
+    bytes lowered once and searched for each word: several times quicker than one
+    case-blind regular expression, on every answer of every poll)."""
+    lowered = raw.lower()
+    return any(word in lowered for word in _MAYBE_SECRET)
 
 
 def is_secret_key(key: str) -> bool:

@@ -73,6 +73,9 @@ class Recorder:
         self.keep_seconds = keep_seconds
         self.polls = 0
         self._known: dict[bytes, int] = {}  # blob digest -> id, for this session
+        # A node entry as sent (digest) -> the id of its blob, masked: an entry sent again
+        # is not masked again (masking is most of a poll's writing).
+        self._entries: dict[bytes, int] = {}
         self._readings, self._stats = Packer(), Packer()
         # Polls recorded without what the watcher made of them (a bundle's copy) are read
         # here, as the watcher would have: every recording has its `derived` rows.
@@ -80,6 +83,7 @@ class Recorder:
         self._codes: frozenset[str] = frozenset()  # of the last good poll, for events
         # A poll's transaction and a heartbeat come from different threads: one at a time.
         self._writing = threading.Lock()
+        self.beaten = -float("inf")  # clock.monotonic() of the last heartbeat written
         try:
             # The mode from the first byte; SQLite gives its side files (-wal, -shm) the same.
             self._lock = os.open(path, os.O_RDWR | os.O_CREAT, mode)
@@ -118,17 +122,24 @@ class Recorder:
         (a viewer tells "the recorder stopped" from "the deployment is unreachable")."""
         try:
             with self._writing:
-                self._db.execute(
-                    "INSERT OR REPLACE INTO meta VALUES ('heartbeat', ?)", (at.isoformat(),)
-                )
+                self._beat(at)
         except sqlite3.Error as exc:
             self._failed(RecordingError(f"cannot write to {self.path}: {exc}"))
+
+    def _beat(self, at: datetime) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('heartbeat', ?)", (at.isoformat(),))
+        self.beaten = clock.monotonic()
+
+    def silent_for(self) -> float:
+        """Seconds since the last heartbeat (a poll written is one)."""
+        return clock.monotonic() - self.beaten
 
     def _failed(self, error: RecordingError) -> None:
         """A write failed (nothing of it stays: one transaction): said once; the streams
         start afresh, so the next poll written stands alone; RecordingError."""
         self._readings, self._stats = Packer(), Packer()
         self._known.clear()  # blobs of the rolled-back poll were never stored
+        self._entries.clear()
         if self.trouble is None:
             self._say(f"{error}: polling goes on; writing again when it can")
         self.trouble = str(error)
@@ -206,6 +217,7 @@ class Recorder:
             else:
                 cursor = self._record_answers(at, received, answers)
             self._record_derived(cursor.lastrowid, at, result if answers else None)
+            self._beat(clock.now_precise())  # a poll written says the recorder is alive
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             if self._db.in_transaction:
@@ -279,6 +291,14 @@ class Recorder:
             value = mask_tree(value)
         return mask_phones(value) if self.redact_phone else value
 
+    def _entry_blob(self, entry: dict[str, Any]) -> int:
+        """A node entry's blob: masked and stored the first time it is sent."""
+        raw = json.dumps(entry, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+        digest = hashlib.sha256(raw.encode()).digest()
+        if (known := self._entries.get(digest)) is None:
+            known = self._entries[digest] = self._blob(self._masked(entry))
+        return known
+
     def _split_support(self, support: object) -> tuple[int, dict[str, Any]]:
         """The manifest's blob id, and each node's readings: entries stored apart from
         their readings, so a node that sent the same is not stored again."""
@@ -294,7 +314,7 @@ class Recorder:
                 rest = {k: v for k, v in entry.items() if k not in moving}
                 if moving:
                     readings[node] = moving
-                ids[node] = self._blob(self._masked(rest))
+                ids[node] = self._entry_blob(rest)
             else:
                 ids[node] = self._blob({"raw_entry": self._masked(entry)})
         rest_of_answer = {k: v for k, v in support.items() if k != "support"}  # type: ignore[union-attr]
@@ -307,7 +327,11 @@ class Recorder:
         keep_from = None
         if self.keep_seconds is not None:
             horizon = datetime.fromtimestamp(now.timestamp() - self.keep_seconds, now.tzinfo)
-            keep_from = self._id("SELECT MIN(id) FROM polls WHERE at >= ?", horizon.isoformat())
+            # In id order, stopping at the first: the polls before it are the few not yet
+            # dropped (a scan of the whole file every poll would grow with it).
+            keep_from = self._id(
+                "SELECT id FROM polls WHERE at >= ? ORDER BY id LIMIT 1", horizon.isoformat()
+            )
         too_big = self.max_bytes is not None and self._bytes_used() > self.max_bytes
         if too_big:  # a tenth of the polls at a time
             tenth = self._id(
@@ -360,6 +384,7 @@ class Recorder:
         unused = all_ids - used
         self._db.executemany("DELETE FROM blobs WHERE id = ?", [(i,) for i in unused])
         self._known = {d: i for d, i in self._known.items() if i not in unused}
+        self._entries = {d: i for d, i in self._entries.items() if i not in unused}
 
     def _read_blob(self, blob_id: int) -> Any:
         (body,) = self._db.execute("SELECT body FROM blobs WHERE id = ?", (blob_id,)).fetchone()

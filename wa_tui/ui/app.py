@@ -28,6 +28,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
+from textual.worker import Worker
 
 from wa_tui.analysis import Severity
 from wa_tui.api.node_logs import LogsRefused, logs_command
@@ -107,6 +108,7 @@ class WaTuiApp(GuardedApp, App[None]):
         self._settle_memory = settle_memory
         # Asked for every second and every poll, and whether the screen is still up.
         self._status_bar = StatusBar(id="status")
+        self._polling: dict[str, Worker[None]] = {}  # each watcher's run, by name
         self._status_clock: Timer | None = None  # set once mounted
 
     @property
@@ -142,8 +144,7 @@ class WaTuiApp(GuardedApp, App[None]):
             settle = partial(self.call_after_refresh, memory.settle)
             settle_after_first_polls(self.watchers.values(), settle)
         for watcher in self.watchers.values():
-            watcher.subscribe(self._watcher_updated, name="the dashboard")
-            watcher.keep_account()  # for `i`, from the first poll
+            self._watch(watcher)
             if watcher.target.needs_password:
                 self.push_screen(LoginScreen(watcher.target), partial(self._logged_in, watcher))
             else:
@@ -157,8 +158,28 @@ class WaTuiApp(GuardedApp, App[None]):
         watcher.use_password(password)
         self._start(watcher)
 
+    def _watch(self, watcher: Watcher) -> None:
+        """What the app keeps of a watcher: its updates, and its account for `i`."""
+        watcher.subscribe(self._watcher_updated, name="the dashboard")
+        watcher.keep_account()  # for `i`, from the first poll
+
     def _start(self, watcher: Watcher, early: Future[EarlyPoll] | None = None) -> None:
-        self.run_worker(watcher.run(early), group="poll", exit_on_error=False)
+        worker = self.run_worker(watcher.run(early), group="poll", exit_on_error=False)
+        self._polling[watcher.name] = worker
+
+    def replace_watcher(self, watcher: Watcher) -> None:
+        """`watcher` watches the deployment of its name from now on, instead of the one
+        that did (a recorder attached to, or left when it stopped)."""
+        old = self.watchers[watcher.name]
+        if (worker := self._polling.pop(watcher.name, None)) is not None:
+            worker.cancel()
+        self.run_worker(old.aclose(), exit_on_error=False)
+        self.watchers[watcher.name] = watcher
+        self._watch(watcher)
+        self._start(watcher)
+        if watcher.name == self.current:
+            self._dashboard.show_deployment(watcher)
+            self._redraw_status()
 
     async def on_unmount(self) -> None:
         await asyncio.gather(*(watcher.aclose() for watcher in self.watchers.values()))

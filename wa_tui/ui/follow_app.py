@@ -1,21 +1,38 @@
 """`wa-tui --follow`, or a deployment whose recorder is configured: the dashboard of what
 a recorder polled (wa_tui/recording/follow.py), live, with its history from the first
 frame. The keys of replay move back into the recording; `space` (the key `follow.live`)
-comes back to live. Nothing here asks the deployment anything: `r` says so, `p` holds
-the view only, `x` says secrets are never recorded, `W` shows the recorded settings and
-probe, `b` bundles from the recording.
+comes back to live. A followed deployment is asked nothing: `r` says so, `p` holds the
+view only, `x` says secrets are never recorded, `W` shows the recorded settings and
+probe, `b` bundles from the recording. One this user may poll is polled here while its
+recorder is stopped, and followed again when the recorder is back.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import cast
 
-from wa_tui.core.text import interval_text
+from wa_tui.core.errors import RecordingError
+from wa_tui.core.text import interval_text, visible
 from wa_tui.keys import FOLLOW
 from wa_tui.recording.follow import FollowWatcher
+from wa_tui.recording.last_poll import last_poll
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.replay_app import ReplayApp
+from wa_tui.watch.targets import Target
+from wa_tui.watch.watcher import watchers_for
+
+RECHECK_SECONDS = 2.0  # how soon a recorder that stopped, or came back, is acted on
+
+
+def _recorder_alive(path: Path) -> bool:
+    try:
+        return last_poll(path).stale(None) is None
+    except RecordingError:
+        return False
 
 
 class FollowApp(ReplayApp):
@@ -23,6 +40,42 @@ class FollowApp(ReplayApp):
     BINDINGS = bindings(FOLLOW)
     FLEET_SOURCE = "polled by the recorder"
     NOTHING_TO_DO = frozenset()  # `r` and `p` say what they do here; `s` switches
+
+    def __init__(
+        self,
+        *sources: FollowWatcher | Target,
+        keymap: Mapping[str, str] | None = None,
+        notes: Sequence[str] = (),
+        recorded: Mapping[str, tuple[Target, Path]] | None = None,
+    ) -> None:
+        super().__init__(*sources, keymap=keymap, notes=notes)
+        # Deployments this user may also poll, and where their recorder writes: polled
+        # here while the recorder is stopped, followed again when it is back.
+        self._recorded = dict(recorded or {})
+
+    def on_dashboard_screen_ready(self) -> None:
+        super().on_dashboard_screen_ready()
+        if self._recorded:
+            self.set_interval(RECHECK_SECONDS, self._recheck_recorders)
+
+    def _recheck_recorders(self) -> None:
+        self.run_worker(self._recheck(), group="recheck", exclusive=True, exit_on_error=False)
+
+    async def _recheck(self) -> None:
+        for name, (target, path) in self._recorded.items():
+            watcher = self.watchers[name]
+            if isinstance(watcher, FollowWatcher):
+                if watcher.following.stopped is not None:
+                    self._poll_here(target, watcher.following.stopped)
+            elif await asyncio.to_thread(_recorder_alive, path):
+                follower = await asyncio.to_thread(FollowWatcher.attach, path, target.settings)
+                self.replace_watcher(follower)
+                self.notify(f"{visible(name)}: the recorder is back: following it")
+
+    def _poll_here(self, target: Target, why: str) -> None:
+        (live,) = watchers_for([target]).values()
+        self.replace_watcher(live)
+        self.notify(f"{visible(target.name)}: {visible(why)}: polling it here", severity="warning")
 
     @property
     def replay(self) -> FollowWatcher:

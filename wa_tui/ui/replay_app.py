@@ -29,7 +29,7 @@ from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
 from wa_tui.ui.redraw import Block
 from wa_tui.watch.targets import Target
-from wa_tui.watch.watcher import Phase, Update
+from wa_tui.watch.watcher import Phase, Update, Watcher
 
 REPLAY_KEYS = (
     "space play/pause · [ ] one poll · { } previous/next event · t jump to a time · + - speed"
@@ -124,9 +124,11 @@ class ReplayApp(WaTuiApp):
     def _below_panes(self) -> tuple[Widget, ...]:
         return (self._timeline,)
 
+    def _watch(self, watcher: Watcher) -> None:
+        watcher.subscribe(self._on_replay_update, name="the timeline")
+        super()._watch(watcher)
+
     def on_dashboard_screen_ready(self) -> None:
-        for watcher in self.watchers.values():
-            watcher.subscribe(self._on_replay_update, name="the timeline")
         super().on_dashboard_screen_ready()
         for watcher in self.watchers.values():
             if isinstance(watcher, ReplayWatcher) and watcher.recording.stopped:

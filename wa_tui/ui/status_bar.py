@@ -11,7 +11,7 @@ from wa_tui.api.models import Snapshot
 from wa_tui.core import clock
 from wa_tui.core.text import exact_duration, interval_text, visible
 from wa_tui.ui.redraw import Block
-from wa_tui.watch.watcher import Following, Watcher
+from wa_tui.watch.watcher import LATE_AFTER_INTERVALS, Following, Watcher
 
 # A poll quicker than this is not announced: "refreshing…" flashing on and off at every
 # refresh would cost two repaints of the line for nothing the user needs to know.
@@ -65,7 +65,7 @@ def render_status(watcher: Watcher, others: str = "") -> Text:
         line.append(f"STALE: data from {_age(snapshot)} ago", style="bold yellow")
     elif snapshot is not None:
         line.append(f"● refreshed {snapshot.fetched_at.astimezone():%H:%M:%S}")
-        late = _age_seconds(snapshot) > 2 * watcher.poller.interval
+        late = _age_seconds(snapshot) > LATE_AFTER_INTERVALS * watcher.poller.interval
         if late and status.replay is None and status.following is None:  # count it out loud
             line.append(f" ({_age(snapshot)} ago)", style="bold yellow")
     # Following a recorder, why the data is stale comes before whose polls they are.
@@ -145,9 +145,9 @@ def _following(following: Following) -> Text:
     if following.held:
         return Text("  ⏸ view paused: the recorder goes on (p resumes)", style="bold yellow")
     line = Text("  following the recorder", style="cyan")
-    if following.last_poll_at is not None:
-        age = (clock.now() - following.last_poll_at).total_seconds()
-        line.append(f" · last poll {exact_duration(age)} ago", style="cyan")
+    silence = following.silence()
+    if silence is not None and following.late:  # late: count it out loud, every second
+        line.append(f" · last poll {exact_duration(silence)} ago", style="bold yellow")
     return line
 
 

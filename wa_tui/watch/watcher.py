@@ -50,6 +50,8 @@ LIVE_CHART_POINTS = 4_000
 # that many then costs less CPU and holds a UI's keys up less; below it, httpx's
 # transport, which imports faster, so the first data comes sooner (benchmarks/README.md).
 AIOHTTP_FROM_DEPLOYMENTS = 20
+# Data older than this many intervals is late: its age is counted out loud.
+LATE_AFTER_INTERVALS = 2
 # Updates a subscriber may fall behind by before the oldest are dropped (and counted).
 SUBSCRIBER_BACKLOG = 100
 
@@ -82,6 +84,19 @@ class Following:
     held: bool = False  # `p`: the view stays; the recorder goes on
     stopped: str | None = None  # why the recorder is taken to have stopped
 
+    def silence(self) -> float | None:
+        """Seconds since the newest recorded poll."""
+        if self.last_poll_at is None:
+            return None
+        return (clock.now() - self.last_poll_at).total_seconds()
+
+    @property
+    def late(self) -> bool:
+        """The newest poll is older than two of the recorder's intervals: its age is
+        counted out loud (before that, the poll's time says enough)."""
+        silence = self.silence()
+        return silence is not None and silence > LATE_AFTER_INTERVALS * self.interval
+
 
 @dataclass
 class WatchStatus:
@@ -96,8 +111,8 @@ class WatchStatus:
     following: Following | None = None  # a recorder's polls shown, not this process's
 
     @property
-    def following_live(self) -> bool:
-        return self.following is not None and self.replay is None
+    def following_late(self) -> bool:
+        return self.following is not None and self.replay is None and self.following.late
 
     @property
     def polling(self) -> bool:
@@ -107,7 +122,7 @@ class WatchStatus:
     def ticking(self) -> bool:
         """What is said of polling changes with time alone: "refreshing…" on a slow poll,
         the retry countdown, the age of the data while paused."""
-        return self.paused or self.polling or self.error is not None or self.following_live
+        return self.paused or self.polling or self.error is not None or self.following_late
 
 
 class Subscription:
