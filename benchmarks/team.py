@@ -156,7 +156,12 @@ def follow(rows: list[tuple[str, str]], folder: Path) -> None:
             recorder.terminate()
             recorder.wait(timeout=20)
     viewer_share, direct_share = ((b - a) / SECONDS for a, b in zip(before, after, strict=True))
+    reading = reading_cpu(path)
     rows += [
+        (
+            "floor: a poll read from the recording and read as a watcher reads it",
+            f"{reading * 1000:.2f} ms of CPU",
+        ),
         ("wa-tui --url at 5 s (a direct watcher)", f"{direct_share:.2%} of a core"),
         ("wa-tui --follow, its recorder at 5 s", f"{viewer_share:.2%} of a core"),
         ("the recorder itself, since it started", f"{recorder_cpu:.1f} s of CPU"),
@@ -164,6 +169,22 @@ def follow(rows: list[tuple[str, str]], folder: Path) -> None:
     headline = "a viewer following at 5 s, 36 nodes (real terminal)"
     watcher = ("wa-tui --url at 5 s", direct_share * 100)
     against(rows, headline, viewer_share * 100, "% of a core", watcher, 1.0)
+
+
+def reading_cpu(path: Path, polls: int = 60) -> float:
+    """CPU seconds a viewer spends on one poll of the recording: read back (decompressed,
+    its answers made again) and read as the watcher reads it (validated, analysed)."""
+    from wa_tui.recording.reader import RecordingFile
+    from wa_tui.watch.reader import Reader
+
+    recording, reader = RecordingFile(path), Reader()
+    first = max(len(recording) - polls, 0)
+    started = time.process_time()
+    for index in range(first, len(recording)):
+        answers = recording.poll(index).answers
+        if answers is not None:
+            reader.read(answers)
+    return (time.process_time() - started) / max(len(recording) - first, 1)
 
 
 def listen(rows: list[tuple[str, str]], folder: Path, count: int = 200) -> None:

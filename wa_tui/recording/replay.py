@@ -301,8 +301,12 @@ class ReplayWatcher(Watcher):
         return f"{when} · poll {self.position + 1}/{len(self)}"
 
     def _show(self, index: int, result: PollResult) -> None:
+        if index == self.position + 1 and self.position >= 0:  # playing on: as a live log
+            self.changes.extendleft(reversed(result.changes))
+            self.changes_seen += len(result.changes)
+        else:
+            self.rewrite_changes(self._changes_up_to(index))
         self.position = index
-        self.rewrite_changes(self._changes_up_to(self.position))
         self.poll_error = str(result.error) if result.error else None
         if result.answers is not None:
             self.last_answers = result.answers
