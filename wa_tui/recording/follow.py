@@ -10,9 +10,10 @@ change log, the events, the whole file for `i`. Moving back in time is replay's;
 comes back to the newest poll.
 
 The recorder's heartbeat (written every interval, whatever the deployment answers) tells
-"the recorder stopped" from "the deployment is unreachable": older than
-STALE_AFTER_INTERVALS of the recorder's intervals, the viewer says the recorder stopped
-and keeps the last screen. Plain asyncio, no Textual.
+"the recorder stopped" from "the deployment is unreachable": older than three of the
+recorder's intervals (the one rule, `silence` in wa_tui/recording/last_poll.py, which
+`check` follows too), the viewer says the recorder stopped and keeps the last screen.
+Plain asyncio, no Textual.
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from wa_tui.config import DeploymentSettings
-from wa_tui.core import clock
 from wa_tui.core.errors import RecordingError
 from wa_tui.core.text import exact_duration
-from wa_tui.recording.last_poll import STALE_AFTER_INTERVALS
+from wa_tui.recording.last_poll import silence
 from wa_tui.recording.reader import Growth, RecordingFile
 from wa_tui.recording.replay import ReplayWatcher
 from wa_tui.watch.poller import EarlyPoll
@@ -70,11 +70,6 @@ class FollowWatcher(ReplayWatcher):
     @property
     def shows_now(self) -> bool:
         return self.following.live
-
-    @property
-    def stale_after(self) -> float:
-        """Seconds without a heartbeat after which the recorder is taken to have stopped."""
-        return STALE_AFTER_INTERVALS * self.following.interval
 
     # -- the loop: looking at the file instead of polling ---------------------------------
 
@@ -145,13 +140,12 @@ class FollowWatcher(ReplayWatcher):
         have stopped (the status line says it)."""
         following, recording = self.following, self.recording
         following.last_poll_at = recording.ats[-1] if len(recording) else None
-        beat = recording.heartbeat or following.last_poll_at
-        silent = (clock.now() - beat).total_seconds() if beat else None
+        silent = silence(recording.heartbeat or following.last_poll_at, following.interval)
         if self.unreadable is not None:
             following.stopped = self.unreadable
-        elif silent is None:
+        elif silent == float("inf"):
             following.stopped = "recorder stopped: it has not written a heartbeat"
-        elif silent > self.stale_after:
+        elif silent is not None:
             following.stopped = f"recorder stopped: no heartbeat for {exact_duration(silent)}"
         else:
             following.stopped = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
+from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,12 +41,38 @@ class LastPoll:
     def stale(self, max_age: float | None) -> str | None:
         """Why the recorder is taken to have stopped (its last sign of life older than
         `max_age`, default three of its intervals), or None."""
+        silent = silence(self.alive, self.interval, max_age)
+        if silent is None:
+            return None
         if self.alive is None:
             return "the recording holds no poll"
-        age = (clock.now_precise() - self.alive).total_seconds()
-        if age <= (max_age or STALE_AFTER_INTERVALS * self.interval):
-            return None
-        return f"the recorder's last sign of life is {exact_duration(age)} old"
+        return f"the recorder's last sign of life is {exact_duration(silent)} old"
+
+
+def silence(alive: datetime | None, interval: float, max_age: float | None = None) -> float | None:
+    """The one rule of a recorder's life, for `check` and viewers alike: None while its
+    last sign of life (`alive`) is younger than `max_age` (default STALE_AFTER_INTERVALS
+    of its `interval`); else the seconds since (infinite: it never gave one)."""
+    if alive is None:
+        return float("inf")
+    silent = (clock.now_precise() - alive).total_seconds()
+    return None if silent <= (max_age or STALE_AFTER_INTERVALS * interval) else silent
+
+
+def recorder_interval(meta: Mapping[str, str]) -> float | None:
+    """The recorder's interval, as it wrote it (None before recorders wrote it)."""
+    try:
+        return float(meta["interval"]) or None
+    except (KeyError, ValueError):
+        return None
+
+
+def recorder_heartbeat(meta: Mapping[str, str]) -> datetime | None:
+    """When the recorder last said it was alive (None if it never did)."""
+    try:
+        return datetime.fromisoformat(meta["heartbeat"])
+    except (KeyError, ValueError):
+        return None
 
 
 def last_poll(path: Path) -> LastPoll:
@@ -69,13 +96,13 @@ def last_poll(path: Path) -> LastPoll:
             line, status = json.loads(zlib.decompress(body)).get("check") or (None, 3)
         except (zlib.error, ValueError, TypeError) as exc:
             raise RecordingError(f"{path}: its last poll is damaged ({exc})") from None
-    beat = meta.get("heartbeat") or (poll[1] if poll else None)
+    last_at = datetime.fromisoformat(poll[1]) if poll else None
     return LastPoll(
         line,
         status,
         poll[2] if poll else None,
         meta.get("deployment", path.stem),
         meta.get("url", ""),
-        datetime.fromisoformat(beat) if beat else None,
-        float(meta.get("interval") or DEFAULT_INTERVAL),
+        recorder_heartbeat(meta) or last_at,
+        recorder_interval(meta) or DEFAULT_INTERVAL,
     )

@@ -23,6 +23,7 @@ from wa_tui.recording.format import (
     Derived,
     derived_of,
 )
+from wa_tui.recording.last_poll import recorder_heartbeat, recorder_interval
 from wa_tui.recording.version import refuse_newer
 
 
@@ -154,18 +155,12 @@ class RecordingFile:
     @property
     def interval(self) -> float | None:
         """The recorder's interval, as it wrote it (None before recorders wrote it)."""
-        try:
-            return float(self.meta["interval"]) or None
-        except (KeyError, ValueError):
-            return None
+        return recorder_interval(self.meta)
 
     @property
     def heartbeat(self) -> datetime | None:
         """When the recorder last said it was alive (None if it never did)."""
-        try:
-            return datetime.fromisoformat(self.meta["heartbeat"])
-        except (KeyError, ValueError):
-            return None
+        return recorder_heartbeat(self.meta)
 
     def grow(self) -> Growth:
         """What a recorder wrote since the last look: the polls it added at the end, those

@@ -83,7 +83,7 @@ class Recorder:
         self._codes: frozenset[str] = frozenset()  # of the last good poll, for events
         # A poll's transaction and a heartbeat come from different threads: one at a time.
         self._writing = threading.Lock()
-        self.beaten = -float("inf")  # clock.monotonic() of the last heartbeat written
+        self._beaten = -float("inf")  # clock.monotonic() of the last heartbeat written
         try:
             # The mode from the first byte; SQLite gives its side files (-wal, -shm) the same.
             self._lock = os.open(path, os.O_RDWR | os.O_CREAT, mode)
@@ -128,11 +128,11 @@ class Recorder:
 
     def _beat(self, at: datetime) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('heartbeat', ?)", (at.isoformat(),))
-        self.beaten = clock.monotonic()
+        self._beaten = clock.monotonic()
 
     def silent_for(self) -> float:
         """Seconds since the last heartbeat (a poll written is one)."""
-        return clock.monotonic() - self.beaten
+        return clock.monotonic() - self._beaten
 
     def _failed(self, error: RecordingError) -> None:
         """A write failed (nothing of it stays: one transaction): said once; the streams
