@@ -18,10 +18,12 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, closing, contextmanager
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -34,6 +36,7 @@ from textual.widgets import Static
 from wa_tui.api.auth import Credentials
 from wa_tui.config import DeploymentSettings
 from wa_tui.outputs.exporter import Exporter
+from wa_tui.recording.codec import Unpacker
 from wa_tui.recording.writer import Recorder, recording_consumer
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.simulator.faults import Fault
@@ -292,12 +295,19 @@ SECRETS = ("Sup3r-S3cret-db-pw", "k-8d1f4a77c2e94b0f")
 
 
 async def record_polls(
-    server: SimulatorServer, path: Path, steps: int, db_stats_every: float = 60.0
+    server: SimulatorServer,
+    path: Path,
+    steps: int,
+    db_stats_every: float = 60.0,
+    judged_with: dict[str, Any] | None = None,
+    **recorder_options: Any,
 ) -> None:
-    """A poll after each step of the story (and one before it)."""
-    recorder = Recorder(path, "demo", server.url)
+    """A poll after each step of the story (and one before it), by a Recorder given
+    `recorder_options`, judged with the deployment settings `judged_with`."""
+    recorder = Recorder(path, "demo", server.url, **recorder_options)
     target = target_for(server, name="demo")
-    settings = target.settings.model_copy(update={"db_stats_interval": db_stats_every})
+    update = {"db_stats_interval": db_stats_every, **(judged_with or {})}
+    settings = target.settings.model_copy(update=update)
     target = Target(target.name, target.url, target.credentials, settings, target.verify)
     async with Watcher(target) as watcher:
         watcher.subscribe(recording_consumer(recorder), "the recorder")
@@ -308,6 +318,31 @@ async def record_polls(
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.3)  # the last write
     recorder.close()
+
+
+def every_value_of(database: Path) -> Iterator[tuple[str, str]]:
+    """Every cell of every table of a recording, inflated where it is compressed (blobs,
+    judgements, the readings' and stats' streams), as text: (where, text)."""
+    with closing(sqlite3.connect(database)) as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            streams: dict[str, Unpacker] = {}
+            for row in db.execute(f"SELECT * FROM {table} ORDER BY rowid"):
+                for column, cell in enumerate(row):
+                    where = f"{table}[{column}]"
+                    if not isinstance(cell, bytes):
+                        yield where, str(cell)
+                    elif table == "polls":  # a stream: each frame against the one before
+                        yield where, streams.setdefault(where, Unpacker()).advance(cell).decode()
+                    else:
+                        yield where, _inflated_or_raw(cell)
+
+
+def _inflated_or_raw(cell: bytes) -> str:
+    try:
+        return zlib.decompress(cell).decode()
+    except zlib.error:
+        return cell.decode("utf-8", "replace")
 
 
 def free_port() -> int:

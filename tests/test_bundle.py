@@ -11,7 +11,8 @@ import tarfile
 from pathlib import Path
 
 from tests.conftest import StartSimulator
-from tests.helpers import SECRETS, WA_TUI, record_polls
+from tests.helpers import SECRETS, WA_TUI, every_value_of, record_polls
+from wa_tui.recording.reader import RecordingFile
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
 
 PHONE = "+15550100123"
@@ -67,26 +68,6 @@ def test_a_live_bundle_holds_no_secret(simulator: SimulatorServer, tmp_path: Pat
     assert "API v2.45.1" in files["versions.txt"]
 
 
-def test_a_bundle_from_a_recording_has_its_changes_and_can_drop_phones(
-    start_simulator: StartSimulator, tmp_path: Path
-) -> None:
-    deployment = SimDeployment.multiconnect(8, spares=2)
-    server = start_simulator(deployment, story=demo_story(deployment), step_seconds=3600)
-    recording = tmp_path / "story.db"
-    asyncio.run(record_polls(server, recording, steps=12))
-    output = tmp_path / "from-recording.tar.gz"
-    done = _run(
-        "bundle", "--from-recording", str(recording), "--redact-phone", "--output", str(output)
-    )
-    assert done.returncode == 0, done.stderr
-    files = _unpacked(output, tmp_path / "out")
-    assert "recording.db" in files and "role changed" in files["changes.txt"]
-    assert PHONE not in files["answers/v1-support.json"]
-    assert "phone number masked (--redact-phone)" in files["MANIFEST"]
-    with tarfile.open(output) as tar:
-        assert all(member.mode == 0o600 for member in tar.getmembers())
-
-
 def test_the_folder_inside_is_the_name_without_tgz(
     simulator: SimulatorServer, tmp_path: Path
 ) -> None:
@@ -128,3 +109,62 @@ async def test_b_in_replay_hands_over_the_poll_on_screen_and_the_minutes_up_to_i
     assert json.loads(files["summary.json"])["nodes"] == 12
     handed = read_recording(next((tmp_path / "out").glob("*/recording.db")))
     assert [p.at for p in handed.polls] == watcher.recording.ats[:5]
+
+
+def test_a_bundle_asked_to_mask_phones_carries_none_anywhere_and_the_recorders_judgement(
+    start_simulator: StartSimulator, tmp_path: Path
+) -> None:
+    deployment = SimDeployment.multiconnect(8, spares=2)
+    server = start_simulator(deployment, story=demo_story(deployment), step_seconds=3600)
+    recording = tmp_path / "story.db"
+    judged_with = {"expiry_warning_days": 900}
+    asyncio.run(record_polls(server, recording, 12, judged_with=judged_with, interval=5.0))
+    assert any(PHONE[1:] in text for _, text in every_value_of(recording))  # it was recorded
+    output = tmp_path / "masked.tar.gz"
+    done = _run(
+        "bundle", "--from-recording", str(recording), "--redact-phone", "--output", str(output)
+    )
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "out"
+    files = _unpacked(output, out)
+    assert "role changed" in files["changes.txt"]
+    assert "phone number masked (--redact-phone)" in files["MANIFEST"]
+    with tarfile.open(output) as tar:
+        assert all(member.mode == 0o600 for member in tar.getmembers())
+    bundled = next(out.glob("*/recording.db"))
+    everything = [*files.items(), *every_value_of(bundled), ("raw", bundled.read_bytes().hex())]
+    for where, text in everything:
+        assert PHONE[1:] not in text, f"a phone number in {where}"
+        assert PHONE[1:].encode().hex() not in text, f"a phone number in {where}"
+        for secret in (*SECRETS, server.password):
+            assert secret not in text, f"a secret in {where}"
+    # The copy says what the recorder said: its settings, and each poll's judgement
+    # (BUILD_EXPIRING at 900 days, which a reader's default of 14 would not raise).
+    source, copy = RecordingFile(recording), RecordingFile(bundled)
+    assert copy.meta["interval"] == "5"
+    assert len(copy) == len(source)
+    for index in range(len(copy)):
+        judged, recorded = copy.judgement(index), source.judgement(index)
+        assert judged is not None and recorded is not None
+        assert judged["check"] == recorded["check"]
+        assert [f[0] for f in judged["findings"]] == [f[0] for f in recorded["findings"]]
+    assert any(f[0] == "BUILD_EXPIRING" for f in copy.judgement(0)["findings"])  # type: ignore[index]
+
+
+def test_a_bundle_from_a_recording_holds_no_secret_even_unasked(
+    start_simulator: StartSimulator, tmp_path: Path
+) -> None:
+    server = start_simulator()
+    recording = tmp_path / "plain.db"
+    asyncio.run(record_polls(server, recording, steps=0))
+    output = tmp_path / "plain.tar.gz"
+    done = _run("bundle", "--from-recording", str(recording), "--output", str(output))
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "out"
+    files = _unpacked(output, out)
+    bundled = next(out.glob("*/recording.db"))
+    everything = [*files.items(), *every_value_of(bundled), ("raw", bundled.read_bytes().hex())]
+    for where, text in everything:
+        for secret in (*SECRETS, server.password):
+            assert secret not in text and secret.encode().hex() not in text, where
+    assert any(PHONE in text for _, text in every_value_of(bundled))  # kept, unasked

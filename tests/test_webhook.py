@@ -137,6 +137,7 @@ def test_snapshot_json_masks_the_webhook_url_and_with_redact_phone_the_number(
     )
     assert settings["wa_id"] == PHONE_MASK and settings["webhooks"]["max_concurrent_requests"] == 6
     assert "hunter2" not in out.stdout and "abc123" not in out.stdout
+    assert "15550100123" not in out.stdout  # nor in a node's support entry
 
 
 async def test_settings_a_user_may_not_read_are_not_available_and_raise_nothing(

@@ -76,9 +76,9 @@ class WebhookView:
         lines += [StatusLine(f"  {line.text}", line.ok) for line in probe.steps()]
         return lines
 
-    def document(self, redact_phone: bool = False) -> dict[str, object]:
+    def document(self) -> dict[str, object]:
         """The snapshot JSON's `settings` and `webhook`."""
-        settings: object = self.settings.shown(redact_phone) if self.settings else None
+        settings: object = self.settings.shown() if self.settings else None
         if settings is None and self.note:
             settings = {"unavailable": str(self.note)}
         return {

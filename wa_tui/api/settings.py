@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from wa_tui.api.answers import decode_answer
 from wa_tui.api.endpoints import SETTINGS
 from wa_tui.core.errors import UnreadableAnswer
-from wa_tui.core.secrets import mask_phones, mask_tree, mask_url
+from wa_tui.core.secrets import mask_tree, mask_url
 from wa_tui.core.text import exact_duration, visible
 
 # Meta's documented default for webhooks.max_concurrent_requests.
@@ -82,12 +82,10 @@ class ApplicationSettings:
         shown = visible(level, limit=20) if level else "—"
         return f"{shown}, verbose" if verbose else shown
 
-    def shown(self, redact_phone: bool = False) -> dict[str, Any]:
-        """The application object as received, secrets masked (with `redact_phone`,
-        every phone number too): what the snapshot JSON, recordings and bundles carry."""
+    def shown(self) -> dict[str, Any]:
+        """The application object as received, secrets masked: what the snapshot JSON
+        carries (phone numbers are masked there with the rest of it)."""
         masked = mask_tree(dict(self.application))
-        if redact_phone:
-            masked = mask_phones(masked)
         assert isinstance(masked, dict)
         return masked
 

@@ -18,7 +18,7 @@ from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import NOT_READ, VITAL_LINES, Vitals
 from wa_tui.analysis.webhook import WEBHOOK_CODES
 from wa_tui.api.models import Node, Snapshot
-from wa_tui.core.secrets import mask_tree
+from wa_tui.core.secrets import mask_phones, mask_tree
 from wa_tui.core.text import iso_time, visible
 from wa_tui.outputs.plugin import CheckStatus
 
@@ -125,8 +125,10 @@ def snapshot_json(source: Source, result: PollResult, redact_phone: bool = False
         "findings": [finding_document(f) for f in result.findings],
         "vitals": vitals_document(result.vitals),
         # The application settings (secrets masked) and the last webhook probe.
-        **result.webhook.document(redact_phone),
+        **result.webhook.document(),
     }
+    if redact_phone:  # every text of it: a node's support entry says the number too
+        document = mask_phones(document)  # type: ignore[assignment]
     text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
     # json escapes C0 controls but not DEL and C1 (0x9b is a CSI to some terminals).
     return _C1_AND_DEL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

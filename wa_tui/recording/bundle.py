@@ -180,22 +180,35 @@ def _config(handover: Handover) -> bytes:
     return tomli_w.dumps(masked).encode()  # type: ignore[arg-type]
 
 
+# What a recording's meta says of the recorder's own life (its identity and heartbeat),
+# not of how it judged: a bundle's copy writes its own.
+_OWN_META = frozenset({"format", "wa_tui_version", "deployment", "url", "heartbeat"})
+
+
 def _recent_recording(handover: Handover) -> bytes:
-    """The last `minutes` of the recording, recorded again (masked once more)."""
+    """The last `minutes` of the recording, written again as the bundle asks (secrets
+    masked once more, and phone numbers with --redact-phone), with the settings and the
+    judgement each poll was recorded with."""
     recording = handover.recording
     assert recording is not None
     end = len(recording) if handover.last_poll is None else handover.last_poll + 1
     since = recording.ats[end - 1] - timedelta(minutes=handover.minutes)
     start = bisect.bisect_left(recording.ats, since, 0, end)
+    settings = {k: v for k, v in recording.meta.items() if k not in _OWN_META}
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "recording.db"
-        recorder = Recorder(path, handover.deployment, handover.url)
+        recorder = Recorder(
+            path,
+            handover.deployment,
+            handover.url,
+            redact_phone=handover.redact_phone,
+            settings=settings,
+        )
         for index in range(start, end):
             try:
-                poll = recording.poll(index)
+                recorder.copy(recording.poll(index), recording.judgement(index))
             except RecordingError:
                 break  # a damaged poll: what came before it is handed over
-            recorder.record(poll.at, poll.received, poll.answers, poll.error)
         recorder.close()
         return path.read_bytes()
 

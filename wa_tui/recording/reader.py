@@ -241,6 +241,16 @@ class RecordingFile:
         """What the watcher made of poll `index` (None for a failed poll)."""
         return self.derived_between(index, index + 1).get(index)
 
+    def judgement(self, index: int) -> dict[str, Any] | None:
+        """The `derived` document of poll `index` as the recorder wrote it (None for a
+        failed poll, or a recording made before they were kept)."""
+        if not self.indexed:
+            return None
+        row = self._db.execute(
+            "SELECT body FROM derived WHERE poll = ?", (self.ids[index],)
+        ).fetchone()
+        return inflated(row[0]) if row else None
+
     def derived_between(self, start: int, stop: int, changed: bool = False) -> dict[int, Derived]:
         """Polls `start` to `stop - 1`, by index (`changed`: only those with changes)."""
         if start >= stop or not self.indexed:
@@ -250,10 +260,7 @@ class RecordingFile:
             f"SELECT poll, body FROM derived WHERE poll >= ? AND poll <= ?{condition}",
             (self.ids[start], self.ids[stop - 1]),
         )
-        return {
-            self._index_of[poll]: derived_of(json.loads(zlib.decompress(body)))
-            for poll, body in rows
-        }
+        return {self._index_of[poll]: derived_of(inflated(body)) for poll, body in rows}
 
     def last_with(self, path: str, before: int) -> int | None:
         """The last poll before `before` that carried the side answer `path`."""
@@ -275,7 +282,7 @@ class RecordingFile:
             (self.ids[stop - 1],),
         )
         for (body,) in rows:
-            changes += derived_of(json.loads(zlib.decompress(body))).changes
+            changes += derived_of(inflated(body)).changes
             if len(changes) >= most:
                 break
         return changes[:most]
@@ -310,7 +317,7 @@ class PollReader:
             row = self.db.execute("SELECT body FROM blobs WHERE id = ?", (blob_id,)).fetchone()
             if row is None:
                 raise KeyError(f"blob {blob_id}")
-            self.blobs[blob_id] = json.loads(zlib.decompress(row[0]))
+            self.blobs[blob_id] = inflated(row[0])
         return self.blobs[blob_id]
 
     def skip(self, row: tuple[Any, ...]) -> None:
@@ -352,6 +359,11 @@ class PollReader:
         if health.isdigit():
             return encode_answer(self.blob(int(health)))
         return UnreadableAnswer(json.loads(health)["error"])
+
+
+def inflated(body: bytes) -> Any:
+    """A blob or `derived` body: zlib-compressed JSON."""
+    return json.loads(zlib.decompress(body))
 
 
 def stats_answer(answer: object) -> bytes | WAError:

@@ -15,27 +15,24 @@ import os
 import sqlite3
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from wa_tui import __version__
-from wa_tui.analysis import Thresholds
+from wa_tui.analysis import Change, Thresholds
 from wa_tui.analysis.events import event_of
 from wa_tui.api.answers import Answers, decode_answer
 from wa_tui.api.endpoints import HEALTH, SUPPORT
 from wa_tui.api.models import READING_FIELDS, SINGLE_NODE_ID, is_keyed
 from wa_tui.core import clock
 from wa_tui.core.errors import RecordingError, WAError
-from wa_tui.core.secrets import mask_phones, mask_tree, may_hold_secrets
+from wa_tui.core.secrets import PHONE, PHONE_MASK, mask_phones, mask_tree, may_hold_secrets
 from wa_tui.outputs.check import check_line
 from wa_tui.recording.codec import Packer
-from wa_tui.recording.format import (
-    SCHEMA,
-    derived_document,
-    error_document,
-)
+from wa_tui.recording.format import SCHEMA, derived_document, derived_of, error_document
+from wa_tui.recording.reader import RecordedPoll
 from wa_tui.recording.version import FORMAT
 from wa_tui.watch.reader import PollResult, Reader
 from wa_tui.watch.watcher import Consumer, Phase, Update
@@ -62,6 +59,7 @@ class Recorder:
         say: Callable[[str], object] | None = None,  # None: to the log
         redact_phone: bool = False,
         expiry_warning_days: float = DEFAULT_EXPIRY_WARNING_DAYS,
+        settings: Mapping[str, str] | None = None,
     ) -> None:
         self.path = path
         self.redact_phone = redact_phone  # phone numbers masked before they are written
@@ -114,6 +112,7 @@ class Recorder:
             "deployment": deployment,
             "url": url,
             "interval": "" if interval is None else f"{interval:g}",
+            **(settings or {}),  # what another recording was judged with (a bundle's copy)
         }.items():
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
@@ -189,34 +188,50 @@ class Recorder:
         the watcher made of it (`result`; read here from the answers when not given)."""
         if answers is not None and (result is None or result.snapshot is None):
             result = self._derive(answers)
+        judgement, changes = None, ()
+        if result is not None and result.snapshot is not None:
+            judgement = derived_document(result)
+            judgement["check"] = list(check_line(result, self.expiry_warning_days))
+        if result is not None:
+            changes = result.changes
+        self._commit(RecordedPoll(at, received, answers, error), judgement, changes)
+
+    def copy(self, poll: RecordedPoll, judgement: dict[str, Any] | None) -> None:
+        """A poll of another recording with the judgement recorded of it (`derived`), as
+        it was: a bundle's copy is the recorder's word, not judged again (a poll of a
+        recording made before judgements were kept is read here, as `record` does)."""
+        if judgement is None or poll.answers is None:
+            self.record(poll.at, poll.received, poll.answers, poll.error)
+            return
+        self._commit(poll, judgement, derived_of(judgement).changes)
+
+    def _commit(
+        self, poll: RecordedPoll, judgement: dict[str, Any] | None, changes: Sequence[Change]
+    ) -> None:
         try:
             with self._writing:
                 if self.max_bytes is not None or self.keep_seconds is not None:
-                    self._drop_oldest(at)  # first: what it frees takes the new poll
-                self._write(at, received, answers, error, result)
+                    self._drop_oldest(poll.at)  # first: what it frees takes the new poll
+                self._write(poll, judgement, changes)
         except RecordingError as exc:
             self._failed(exc)
         self.polls += 1
         self._wrote()
 
     def _write(
-        self,
-        at: datetime,
-        received: float,
-        answers: Answers | None,
-        error: str | None,
-        result: PollResult | None,
+        self, poll: RecordedPoll, judgement: dict[str, Any] | None, changes: Sequence[Change]
     ) -> None:
+        at, answers = poll.at, poll.answers
         try:
             self._db.execute("BEGIN")
             if answers is None:
                 cursor = self._db.execute(
                     "INSERT INTO polls (at, received, error) VALUES (?, ?, ?)",
-                    (at.isoformat(), received, error or "unknown error"),
+                    (at.isoformat(), poll.received, poll.error or "unknown error"),
                 )
             else:
-                cursor = self._record_answers(at, received, answers)
-            self._record_derived(cursor.lastrowid, at, result if answers else None)
+                cursor = self._record_answers(at, poll.received, answers)
+            self._record_derived(cursor.lastrowid, at, judgement if answers else None, changes)
             self._beat(clock.now_precise())  # a poll written says the recorder is alive
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -232,24 +247,29 @@ class Recorder:
         except WAError:
             return None
 
-    def _record_derived(self, poll: int | None, at: datetime, result: PollResult | None) -> None:
+    def _record_derived(
+        self,
+        poll: int | None,
+        at: datetime,
+        judgement: dict[str, Any] | None,
+        changes: Sequence[Change],
+    ) -> None:
         """What the watcher made of the poll, and the event it is if it is one."""
-        findings = result.findings if result is not None and result.snapshot else ()
-        changes = result.changes if result is not None else ()
-        if result is not None and result.snapshot is not None:
-            document = derived_document(result)
-            document["check"] = list(check_line(result, self.expiry_warning_days))
+        if judgement is not None:
             if self.redact_phone:  # what findings and changes say of the answers
-                document = mask_phones(document)
-            body = zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
+                judgement = mask_phones(judgement)  # type: ignore[assignment]
+            assert isinstance(judgement, dict)
+            body = zlib.compress(json.dumps(judgement, separators=(",", ":")).encode(), 6)
             self._db.execute(
                 "INSERT INTO derived (poll, body, changes, side) VALUES (?, ?, ?, ?)",
-                (poll, body, len(document["changes"]), " ".join(document["side"])),
+                (poll, body, len(judgement["changes"]), " ".join(judgement["side"])),
             )
-        codes = frozenset(f.code for f in findings)
+        codes = frozenset(f[0] for f in judgement["findings"]) if judgement else frozenset()
         what = event_of(self._codes, codes, changes)
-        if result is not None and result.snapshot is not None:
+        if judgement is not None:
             self._codes = codes
+        if self.redact_phone:
+            what = PHONE.sub(PHONE_MASK, what)
         if what and not self._first:
             self._db.execute(
                 "INSERT INTO events (poll, at, what) VALUES (?, ?, ?)", (poll, at.isoformat(), what)
