@@ -343,7 +343,7 @@ async def test_vitals_pane_follows_a_webhook_outage(start_simulator: StartSimula
         await wait_for(pilot, lambda: "CALLBACK_FAILING" in plain(findings))
         assert "CALLBACK_QUEUE_HIGH" in plain(findings)
         assert queue_line().lstrip().startswith("▲")  # a text marker beside the colour
-        assert "failing callbacks: 503" in plain(vitals)
+        assert "failing callbacks: HTTP 503" in plain(vitals)
         first = int(queue_line().split()[3].replace(",", ""))
         await wait_for(pilot, lambda: int(queue_line().split()[3].replace(",", "")) > first)
         assert any(ch in queue_line() for ch in "▂▃▄▅▆▇█")  # the sparkline climbs

@@ -37,6 +37,8 @@ EXPECTED = {
     "callback-failing": ("CALLBACK_FAILING", Severity.CRITICAL),
     "pending-messages-high": ("PENDING_MESSAGES_HIGH", Severity.WARNING),
     "db-errors": ("DB_ERRORS", Severity.CRITICAL),
+    "db-statement-errors": ("DB_ERRORS", Severity.CRITICAL),
+    "older-build-callbacks": ("CALLBACK_FAILING", Severity.CRITICAL),
     "api-errors": ("API_ERRORS", Severity.CRITICAL),
     "webapp-restarting": ("NODE_RESTARTED", Severity.WARNING),
     "schema-skew": ("SCHEMA_SKEW", Severity.WARNING),
@@ -56,7 +58,9 @@ async def findings_of(start_simulator: StartSimulator, scenario: str) -> list[Fi
 def test_every_scenario_is_covered() -> None:
     forecasts = {"disk-filling", "queue-climbing"}  # over simulated time: test_forecast.py
     stories = {"incident"}  # a timeline: test_incident.py
-    assert set(SCENARIOS) == set(HEALTHY) | set(EXPECTED) | {"old-build"} | forecasts | stories
+    lasting = {"webapp-saturated"}  # for a minute of simulated time: test_real_deployments.py
+    expected = set(HEALTHY) | set(EXPECTED) | {"old-build"} | forecasts | stories | lasting
+    assert set(SCENARIOS) == expected
 
 
 async def test_an_older_build_keeps_the_topology_and_says_vitals_are_not_available(
@@ -69,14 +73,16 @@ async def test_an_older_build_keeps_the_topology_and_says_vitals_are_not_availab
             result = await watcher.poll()
     assert first.error is None and result.error is None and result.findings == ()
     assert result.snapshot is not None and len(result.snapshot.nodes) == 12
-    assert first.vitals is not None
-    assert first.vitals.unavailable == {
+    assert result.vitals is not None
+    assert result.vitals.unavailable == {
         path: Unread("not available from this deployment (HTTP 404)", failed=False)
         for path in ("/metrics", "/v1/stats/app", "/v1/stats/db")
     }
-    # Asked once, then left alone: no request per poll to what is not there.
+    # Asked once, then left alone: no request per poll to what is not there (the
+    # database's stats asked aside, after the first poll's own).
     assert server.requests["/v1/support"] == 4
     assert server.requests["/v1/stats/app"] == server.requests["/metrics"] == 1
+    assert server.requests["/v1/stats/db"] == 1
 
 
 @pytest.mark.parametrize("scenario", HEALTHY)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from wa_tui.analysis import Thresholds
 from wa_tui.analysis.forecast import ForecastThresholds
 from wa_tui.analysis.vitals import VitalsThresholds
+from wa_tui.api.in_flight import DEFAULT_MAX_IN_FLIGHT
 from wa_tui.core.errors import ConfigError
 from wa_tui.core.text import GIB
 
@@ -43,6 +44,11 @@ class DeploymentSettings(BaseModel):
     disk_warning_gib: float = Field(default=5, ge=0)
     disk_critical_gib: float = Field(default=1, ge=0)
     db_stats_interval: float = Field(default=60.0, gt=0)
+    # `/v1/stats/db` can take long on a large database: its own deadline, not `timeout`.
+    db_stats_timeout: float = Field(default=30.0, gt=0)
+    # Requests to the deployment at once, from this whole process (the API answers 503
+    # past its concurrency capacity: a monitor must never be that load).
+    max_in_flight: int = Field(default=DEFAULT_MAX_IN_FLIGHT, ge=1, le=16)
     callback_queue_warning: float = Field(default=5_000, ge=0)
     callback_queue_critical: float = Field(default=50_000, ge=0)
     callback_failing_percent: float = Field(default=5, ge=0, le=100)

@@ -1,17 +1,20 @@
 """The deployment's vitals: what it is doing, from its stats and metrics, with rates
 between polls, a bounded history, and the findings they raise.
 
-A `VitalsTracker` lives as long as its deployment's watcher: it keeps each counter's
-last value to turn counters into per-second rates (a counter that goes down is a reset:
-no negative rate, and the node is said to have restarted) and the last 30 minutes of
-each vital. Plain Python.
+A `VitalsTracker` lives as long as its deployment's watcher: it keeps each counter
+series' last value and when it was read, to turn counters into per-second rates (a
+counter that goes down is a reset: no negative rate, and the node is said to have
+restarted), and the last 30 minutes of each vital. Behind a load balancer each answer of
+`/metrics` is one webapp's: a series is rated against its own last read, and the totals
+sum the series read within the last few polls (docs/wa-api.md, "What real deployments
+do"). Plain Python.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,16 +23,25 @@ from wa_tui.analysis.findings import Finding, Severity
 from wa_tui.api.answers import Unread
 from wa_tui.api.endpoints import APP_STATS, DB_STATS, METRICS
 from wa_tui.api.metrics import Family, Labels, MetricsAnswer
-from wa_tui.core.text import visible
+from wa_tui.core.text import exact_duration, visible
 
+CounterKey = tuple[str, str, str, Labels]  # path, node, family, labels
 HISTORY_SECONDS = 30 * 60
 HISTORY_POINTS = 900  # the most kept per vital, whatever the interval
 FAILING_WINDOW_SECONDS = 60  # the share of failed callbacks is taken over this
 RESTART_REMEMBERED_SECONDS = 10 * 60  # NODE_RESTARTED stays this long after a reset
 MAX_COUNTERS = 20_000  # counters tracked per deployment: label churn cannot grow memory
 RESET = -1.0  # what `VitalsTracker.rate` says of a counter that went down
-WRITE_REQUESTS = ("transaction", "commit", "rollback")
-READ_REQUESTS = ("select", "prepare")
+# A counter series (a webapp behind a balancer is read every few polls) counts in the
+# totals while it was read within this many polls; a webapp unread this long is forgotten.
+SERIES_WINDOW_POLLS = 4
+WEBAPP_FORGOTTEN_SECONDS = 10 * 60
+SATURATED_AFTER_SECONDS = 60  # WEBAPP_SATURATED: pending at the most, or no idle process
+# The DB request labels: real builds say `write` / `read`, others the statement.
+WRITE_REQUESTS = ("write", "transaction", "commit", "rollback")
+READ_REQUESTS = ("read", "select", "prepare")
+# The callback family: older builds name it `callback_requests`.
+CALLBACK_FAMILIES = ("callback_requests_duration_ms_count", "callback_requests")
 NOT_READ = "—"  # what a vital reads as when it was not read (or one read has no rate)
 
 
@@ -53,6 +65,13 @@ class VitalLine:
     label: str
     reads: Callable[[float | None], str]  # how its value reads
     raises: str | None = None  # the finding it raises, whose marker its line carries
+    of: str | None = None  # the `Vitals` attribute it is read against ("1/10")
+
+    def shown(self, vitals: Vitals) -> str:
+        """Its value as the pane and the text snapshot show it."""
+        value = self.reads(vitals.value(self.name))
+        whole = vitals.value(self.of) if self.of else None
+        return value if whole is None or value == NOT_READ else f"{value}/{self.reads(whole)}"
 
 
 # In the order they are shown; each is kept with its history for the sparklines.
@@ -63,8 +82,16 @@ VITAL_LINES = (
     VitalLine("api_requests_per_s", "API requests", _per_second),
     VitalLine("api_5xx_share", "API 5xx share", _share, "API_ERRORS"),
     VitalLine("db_errors_per_s", "DB errors", _per_second, "DB_ERRORS"),
-    VitalLine("web_queue_len", "webapp queue", _count),
-    VitalLine("web_pending_connections", "pending conns", _count),
+    VitalLine(
+        "web_pending_connections",
+        "pending conns",
+        _count,
+        "WEBAPP_SATURATED",
+        of="web_max_pending_connections",
+    ),
+    VitalLine(
+        "web_idle_processes", "idle processes", _count, "WEBAPP_SATURATED", of="web_total_processes"
+    ),
 )
 CHARTED = tuple(line.name for line in VITAL_LINES)
 
@@ -77,6 +104,36 @@ class VitalsThresholds:
     pending_messages_warning: float = 10_000
     db_errors_per_s: float = 0.1
     api_5xx_share: float = 0.05
+
+
+def result_label(result: str) -> str:
+    """A callback's `result` as it reads: `success`, an HTTP status, or an error code."""
+    if result.isdigit():
+        return f"HTTP {result}" if 100 <= int(result) <= 599 else f"error {result}"
+    return result
+
+
+@dataclass(frozen=True)
+class WebappVitals:
+    """One webapp's gauges, as it last answered `/metrics` (behind a balancer each
+    answer is one webapp's). `queue_size` is the listen queue's size: a capacity."""
+
+    node: str
+    pending_connections: float | None = None
+    max_pending_connections: float | None = None
+    idle_processes: float | None = None
+    total_processes: float | None = None
+    queue_size: float | None = None
+
+    def saturation(self) -> str | None:
+        """What says this webapp can take no more, or None."""
+        pending, most = self.pending_connections, self.max_pending_connections
+        if pending is not None and most and pending >= most:
+            return f"{pending:,.0f} of {most:,.0f} pending connections"
+        if self.idle_processes is not None and self.idle_processes <= 0:
+            of = f" of {self.total_processes:,.0f}" if self.total_processes else ""
+            return f"no process idle{of}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -101,8 +158,18 @@ class Vitals:
     api_5xx_share: float | None = None
     db_write_errors_per_s: float | None = None
     db_read_errors_per_s: float | None = None
-    web_queue_len: float | None = None
+    # Failed DB requests per second by their `request` label, the most first; a label
+    # neither a read nor a write is counted as neither and listed here.
+    db_errors_by_request: tuple[tuple[str, float], ...] = ()
+    # The webapps read within the window (each answer of `/metrics` is one webapp's), and
+    # how many were seen in the last minutes: "2 of 3 seen" while one is unread.
+    webapps: tuple[WebappVitals, ...] = ()
+    webapps_known: int = 0
+    web_queue_len: float | None = None  # the listen queue's size (a capacity), the largest
     web_pending_connections: float | None = None
+    web_max_pending_connections: float | None = None
+    web_idle_processes: float | None = None
+    web_total_processes: float | None = None
     restarted: tuple[str, ...] = ()  # nodes whose counters went down this poll
     unknown_families: tuple[str, ...] = ()  # names read that wa-tui has no use for
     problems: tuple[str, ...] = ()  # families of the wrong shape, skipped
@@ -123,6 +190,15 @@ class Vitals:
     def value(self, name: str) -> float | None:
         return getattr(self, name)
 
+    def webapps_said(self) -> str | None:
+        """How many webapps the webapp's numbers are from: "3 webapps", "2 of 3 seen"."""
+        seen, known = len(self.webapps), self.webapps_known
+        if not known:
+            return None
+        if seen < known:
+            return f"{seen} of {known} webapps seen"
+        return f"{seen} webapp" + ("s" if seen > 1 else "")
+
     def of_node(self, node: str) -> str | None:
         """One line of what `node` itself is doing, if it reported anything."""
         queue = self.callback_queue_by_node.get(node)
@@ -139,21 +215,41 @@ class Vitals:
         return " · ".join(p for p in parts if p)
 
 
+# The webapp's gauges, as Meta names them -> the WebappVitals field.
+WEBAPP_GAUGES = {
+    "web_pending_connections": "pending_connections",
+    "web_max_pending_connections": "max_pending_connections",
+    "web_idle_processes": "idle_processes",
+    "web_total_processes": "total_processes",
+    "web_queue_len": "queue_size",
+}
 KNOWN_FAMILIES = frozenset(
     {
         "callback_queue_size",
-        "callback_requests_duration_ms_count",
+        *CALLBACK_FAMILIES,
         "db_request_error_duration_us_count",
         "endpoint_requests",
         "in_message_from_server",
         "api_requests_duration_ms_count",
-        "web_queue_len",
-        "web_pending_connections",
+        *WEBAPP_GAUGES,
         "web_uptime",
         "db_pending_messages",
         "db_pending_callbacks",
     }
 )
+
+
+def webapps_line(vitals: Vitals) -> str | None:
+    """Whose the webapp's numbers are (behind a balancer each answer is one webapp's),
+    and the listen queue's size they report: a capacity, not a backlog."""
+    said = vitals.webapps_said()
+    if said is None:
+        return None
+    if len(vitals.webapps) == 1:
+        said += f" {visible(vitals.webapps[0].node, limit=20)}"
+    if vitals.web_queue_len is not None:
+        said += f" · listen queue size {_count(vitals.web_queue_len)}"
+    return said
 
 
 def failure_share(callbacks_per_s: float | None, failures_per_s: float | None) -> float | None:
@@ -185,7 +281,15 @@ class VitalsTracker:
 
     def __init__(self, thresholds: VitalsThresholds | None = None) -> None:
         self.thresholds = thresholds or VitalsThresholds()
-        self._counters: dict[tuple[str, str, Labels], float] = {}
+        self.polls = 0
+        # Each counter series' last value and when it was read (monotonic): a series is
+        # rated against its own last read, not the last poll (behind a balancer a
+        # webapp's series are read every few polls).
+        self._counters: dict[CounterKey, tuple[float, float]] = {}
+        self._rates: dict[CounterKey, tuple[float, int]] = {}  # last rate, at which poll
+        self._webapps: dict[str, dict[str, float]] = {}  # its gauges, as last read
+        self._webapp_seen: dict[str, tuple[float, int]] = {}  # received, poll
+        self._saturated_since: dict[str, datetime] = {}
         self._last_received: float | None = None
         self._last_uptime: dict[Labels, float] = {}
         self.history: dict[str, deque[tuple[datetime, float]]] = {
@@ -205,35 +309,77 @@ class VitalsTracker:
         """The vitals of one poll: `answers` by path, each its families or why there
         are none (a path not asked this poll is absent); `at` is when they came, and
         `received` the same on the monotonic clock (rates are per second)."""
-        elapsed = received - self._last_received if self._last_received is not None else None
+        self.polls += 1
+        has_rates = self._last_received is not None
         self._last_received = received
         read = {path: a for path, a in answers.items() if isinstance(a, MetricsAnswer)}
         unavailable = {path: a for path, a in answers.items() if isinstance(a, Unread)}
-        reading = _Reading(self, elapsed)
+        reading = _Reading(self, received, has_rates)
         for path, answer in read.items():
-            for node, family in answer.families():
-                reading.add(path, node, family)
+            for node, families in answer.nodes.items():
+                for family in families.values():
+                    if family.name == CALLBACK_FAMILIES[1] and CALLBACK_FAMILIES[0] in families:
+                        continue  # a build that says both: the newer name counts
+                    reading.add(path, node, family)
             reading.unknown |= answer.unparsed_names()
-        vitals = reading.vitals(at, unavailable, read, self.latest)
+        reading.fold_recent()
+        vitals = reading.vitals(at, unavailable, read, self.latest, self._webapps_now(received))
+        self._track_saturation(vitals, at)
         if remember:  # False: a replay warming the counters up (its history is restored)
             self._remember(vitals)
         self.latest = vitals
         return vitals
 
-    def rate(
-        self, key: tuple[str, str, Labels], value: float, elapsed: float | None
-    ) -> float | None:
-        """Per second since the last read of this counter; None on the first read, and
-        RESET after a reset (the counter went down)."""
+    def rate(self, key: CounterKey, value: float, received: float) -> float | None:
+        """Per second since this series was last read; None on its first read, and
+        RESET after a reset (the counter went down). Kept for the window's totals."""
         previous = self._counters.get(key)
         if previous is None and len(self._counters) >= MAX_COUNTERS:
             return None  # past the cap, new label sets are not tracked
-        self._counters[key] = value
-        if previous is None or elapsed is None or elapsed <= 0:
-            return None
-        if value < previous:
-            return RESET
-        return (value - previous) / elapsed
+        self._counters[key] = (value, received)
+        rate = None
+        if previous is not None and received > previous[1]:
+            last_value, last_read = previous
+            rate = RESET if value < last_value else (value - last_value) / (received - last_read)
+        if rate is None or rate is RESET:
+            self._rates.pop(key, None)
+        else:
+            self._rates[key] = (rate, self.polls)
+        return rate
+
+    def recent_rates(self) -> Iterator[tuple[CounterKey, float]]:
+        """Each series' last rate, of those read within the window (older ones are
+        dropped: a series no longer sent stops counting)."""
+        oldest = self.polls - SERIES_WINDOW_POLLS
+        for key, (rate, poll) in list(self._rates.items()):
+            if poll <= oldest:
+                del self._rates[key]
+            else:
+                yield key, rate
+
+    def saw_webapp(self, webapp: str, received: float, gauge: str | None, value: float) -> None:
+        self._webapp_seen[webapp] = (received, self.polls)
+        if gauge is not None:
+            self._webapps.setdefault(webapp, {})[gauge] = value
+
+    def _webapps_now(self, received: float) -> tuple[tuple[WebappVitals, ...], int]:
+        """The webapps read within the window, and how many in the last minutes."""
+        for webapp, (seen, _) in list(self._webapp_seen.items()):
+            if received - seen > WEBAPP_FORGOTTEN_SECONDS:
+                del self._webapp_seen[webapp]
+                self._webapps.pop(webapp, None)
+        oldest = self.polls - SERIES_WINDOW_POLLS
+        recent = sorted(w for w, (_, poll) in self._webapp_seen.items() if poll > oldest)
+        webapps = tuple(WebappVitals(w, **self._webapps.get(w, {})) for w in recent)
+        return webapps, len(self._webapp_seen)
+
+    def _track_saturation(self, vitals: Vitals, at: datetime) -> None:
+        saturated = {w.node for w in vitals.webapps if w.saturation()}
+        for webapp in list(self._saturated_since):
+            if webapp not in saturated:
+                del self._saturated_since[webapp]
+        for webapp in saturated:
+            self._saturated_since.setdefault(webapp, at)
 
     def uptime_dropped(self, labels: Labels, uptime: float) -> bool:
         previous = self._last_uptime.get(labels)
@@ -277,7 +423,7 @@ class VitalsTracker:
         share = self.failing_share(now)
         if share is not None and share >= t.callback_failing_share:
             codes = ", ".join(
-                f"{visible(code, limit=20)} ({rate:.1f}/s)"
+                f"{visible(result_label(code), limit=20)} ({rate:.1f}/s)"
                 for code, rate in vitals.failing_results[:3]
             )
             yield Finding(
@@ -297,6 +443,7 @@ class VitalsTracker:
                 "overloaded) is near; slow the senders, check the coreapps' sockets",
             )
         yield from _error_findings(vitals, t)
+        yield from self._saturation_findings(now)
         for node, when in sorted(self.restarts.items()):
             if (now - when).total_seconds() <= RESTART_REMEMBERED_SECONDS:
                 yield Finding(
@@ -306,6 +453,22 @@ class VitalsTracker:
                     "(its counters started again): check its logs for why",
                     (node,) if ":" in node else (),
                 )
+
+    def _saturation_findings(self, now: datetime) -> Iterator[Finding]:
+        webapps = {w.node: w for w in self.latest.webapps} if self.latest else {}
+        for node, since in sorted(self._saturated_since.items()):
+            webapp, lasted = webapps.get(node), (now - since).total_seconds()
+            what = webapp.saturation() if webapp else None
+            if what is None or lasted < SATURATED_AFTER_SECONDS:
+                continue
+            refused = "pending connections" in what
+            yield Finding(
+                Severity.CRITICAL if refused else Severity.WARNING,
+                "WEBAPP_SATURATED",
+                f"webapp {visible(node, limit=40)} saturated for {exact_duration(lasted)}: "
+                f"{what}; API calls {'are refused' if refused else 'wait'}: find what holds "
+                "its processes (slow coreapps, the database) or add webapp processes",
+            )
 
 
 def _queue_findings(vitals: Vitals, t: VitalsThresholds) -> Iterator[Finding]:
@@ -325,16 +488,17 @@ def _queue_findings(vitals: Vitals, t: VitalsThresholds) -> Iterator[Finding]:
 
 
 def _error_findings(vitals: Vitals, t: VitalsThresholds) -> Iterator[Finding]:
-    for kind, rate, what in (
-        ("writes", vitals.db_write_errors_per_s, "transaction/commit/rollback"),
-        ("reads", vitals.db_read_errors_per_s, "select/prepare"),
+    for kind, rate, labels in (
+        ("writes", vitals.db_write_errors_per_s, WRITE_REQUESTS),
+        ("reads", vitals.db_read_errors_per_s, READ_REQUESTS),
     ):
         if rate is not None and rate >= t.db_errors_per_s:
+            failing = [visible(r) for r, _ in vitals.db_errors_by_request if r in labels]
             yield Finding(
                 Severity.CRITICAL if kind == "writes" else Severity.WARNING,
                 "DB_ERRORS",
-                f"database {kind} failing: {rate:.2f} errors/s ({what}); check the database "
-                "server, its disk and its connections",
+                f"database {kind} failing: {rate:.2f} errors/s ({'/'.join(failing[:4])}); "
+                "check the database server, its disk and its connections",
             )
     share = vitals.api_5xx_share
     if share is not None and share >= t.api_5xx_share and vitals.api_requests_per_s:
@@ -347,15 +511,19 @@ def _error_findings(vitals: Vitals, t: VitalsThresholds) -> Iterator[Finding]:
 
 
 class _Reading:
-    """One poll's families folded into the vitals."""
+    """One poll's families folded into the vitals: gauges as read; each counter rated
+    against its own last read, then the recent rates of every series summed."""
 
-    def __init__(self, tracker: VitalsTracker, elapsed: float | None) -> None:
+    def __init__(self, tracker: VitalsTracker, received: float, has_rates: bool) -> None:
         self.tracker = tracker
-        self.elapsed = elapsed
+        self.received = received
+        self.has_rates = has_rates
         self.gauges: dict[str, float] = {}
         self.rates: dict[str, float] = {}
+        self.rated: set[str] = set()  # the paths of which a series was read before
         self.queue_by_node: dict[str, float] = {}
         self.failing: dict[str, float] = {}
+        self.db_errors: dict[str, float] = {}
         self.api_by_class: dict[str, float] = {}
         self.restarted: set[str] = set()
         self.unknown: set[str] = set()
@@ -364,6 +532,8 @@ class _Reading:
     def add(self, path: str, node: str, family: Family) -> None:
         if family.name not in KNOWN_FAMILIES:
             self.unknown.add(family.name)
+        if path == METRICS:
+            self._saw_webapps(node, family)
         if family.kind == "counter":
             self._counter(path, node, family)
         elif family.name == "callback_queue_size":
@@ -372,18 +542,30 @@ class _Reading:
             for labels, uptime in family.samples:
                 if self.tracker.uptime_dropped(labels, uptime):
                     self.restarted.add(f"webapp {dict(labels).get('node', node)}")
-        else:
+        elif path != METRICS or family.name not in WEBAPP_GAUGES:
             self.gauges[family.name] = self.gauges.get(family.name, 0.0) + family.total()
+
+    def _saw_webapps(self, node: str, family: Family) -> None:
+        """Each sample names its webapp (`node`): it was read now, its gauges with it."""
+        gauge = WEBAPP_GAUGES.get(family.name) if family.kind != "counter" else None
+        for labels, value in family.samples:
+            webapp = dict(labels).get("node", node)
+            self.tracker.saw_webapp(webapp, self.received, gauge, value)
 
     def _counter(self, path: str, node: str, family: Family) -> None:
         for labels, value in family.samples:
-            rate = self.tracker.rate((node, family.name, labels), value, self.elapsed)
-            if rate is RESET:
+            key = (path, node, family.name, labels)
+            if self.tracker.rate(key, value, self.received) is RESET:
                 self.restarted.add(node)
-            elif rate is not None:
-                self._fold(family.name, dict(labels), rate)
-                if family.name == "callback_requests_duration_ms_count":
-                    self._fold_node(node, dict(labels), rate)
+                self.rated.add(path)  # read before: its total is 0 now, not unknown
+
+    def fold_recent(self) -> None:
+        """The totals: every series' last rate, of those read within the window."""
+        for (path, node, name, labels), rate in self.tracker.recent_rates():
+            self.rated.add(path)
+            self._fold(name, dict(labels), rate)
+            if name in CALLBACK_FAMILIES:
+                self._fold_node(node, dict(labels), rate)
 
     def _fold_node(self, node: str, labels: dict[str, str], rate: float) -> None:
         rates = self.node_rates.setdefault(node, {"callbacks": 0.0, "callback_failures": 0.0})
@@ -395,7 +577,7 @@ class _Reading:
         def add(bucket: dict[str, float], key: str) -> None:
             bucket[key] = bucket.get(key, 0.0) + rate
 
-        if name == "callback_requests_duration_ms_count":
+        if name in CALLBACK_FAMILIES:
             add(self.rates, "callbacks")
             result = labels.get("result", "?")
             if result != "success":
@@ -407,9 +589,20 @@ class _Reading:
             add(self.api_by_class, f"{status[:1]}xx" if status[:1].isdigit() else status)
         elif name == "db_request_error_duration_us_count":
             request = labels.get("request", "")
-            add(self.rates, "db_write_errors" if request in WRITE_REQUESTS else "db_read_errors")
+            add(self.db_errors, request)
+            if request in WRITE_REQUESTS:
+                add(self.rates, "db_write_errors")
+            elif request in READ_REQUESTS:
+                add(self.rates, "db_read_errors")
         elif name == "in_message_from_server":
             add(self.rates, "messages_in")
+
+    def _rate(self, name: str, path: str, read: Mapping[str, MetricsAnswer]) -> float | None:
+        """A total of this poll: None when `path` was not read or none of its series
+        has a rate yet (a first read)."""
+        if path not in read or not self.has_rates or path not in self.rated:
+            return None
+        return self.rates.get(name, 0.0)
 
     def vitals(
         self,
@@ -417,16 +610,17 @@ class _Reading:
         unavailable: Mapping[str, Unread],
         read: Mapping[str, MetricsAnswer],
         previous: Vitals | None,
+        webapps: tuple[tuple[WebappVitals, ...], int],
     ) -> Vitals:
-        rates, gauges = self.rates, self.gauges
-        has_rates = self.elapsed is not None
-        app_read, db_read = APP_STATS in read, DB_STATS in read
-        api = rates.get("api", 0.0) if has_rates and METRICS in read else None
+        gauges = self.gauges
+        db_read = DB_STATS in read
+        api = self._rate("api", METRICS, read)
         db_kept = previous is not None and not db_read  # stats/db is read less often
+        recent, known = webapps if METRICS in read else ((), 0)
         return Vitals(
             at=at,
             unavailable=unavailable,
-            callback_queue=sum(self.queue_by_node.values()) if app_read else None,
+            callback_queue=sum(self.queue_by_node.values()) if APP_STATS in read else None,
             callback_queue_by_node=self.queue_by_node,
             callback_rates_by_node=self.node_rates,
             pending_messages=gauges.get("db_pending_messages")
@@ -435,29 +629,41 @@ class _Reading:
             pending_callbacks=gauges.get("db_pending_callbacks")
             if db_read
             else (previous.pending_callbacks if db_kept and previous else None),
-            callbacks_per_s=rates.get("callbacks", 0.0) if has_rates and app_read else None,
-            callback_failures_per_s=rates.get("callback_failures", 0.0)
-            if has_rates and app_read
-            else None,
-            failing_results=tuple(
-                sorted(((c, r) for c, r in self.failing.items() if r > 0), key=lambda kv: -kv[1])
-            ),
-            messages_in_per_s=rates.get("messages_in", 0.0) if has_rates and app_read else None,
+            callbacks_per_s=self._rate("callbacks", APP_STATS, read),
+            callback_failures_per_s=self._rate("callback_failures", APP_STATS, read),
+            failing_results=_most_first(self.failing),
+            messages_in_per_s=self._rate("messages_in", APP_STATS, read),
             api_requests_per_s=api,
             api_by_class=self.api_by_class,
             api_5xx_share=(self.api_by_class.get("5xx", 0.0) / api) if api else None,
-            db_write_errors_per_s=rates.get("db_write_errors", 0.0)
-            if has_rates and app_read
-            else None,
-            db_read_errors_per_s=rates.get("db_read_errors", 0.0)
-            if has_rates and app_read
-            else None,
-            web_queue_len=gauges.get("web_queue_len"),
-            web_pending_connections=gauges.get("web_pending_connections"),
+            db_write_errors_per_s=self._rate("db_write_errors", APP_STATS, read),
+            db_read_errors_per_s=self._rate("db_read_errors", APP_STATS, read),
+            db_errors_by_request=_most_first(self.db_errors),
+            webapps=recent,
+            webapps_known=known,
+            web_queue_len=_largest(w.queue_size for w in recent),
+            web_pending_connections=_total(w.pending_connections for w in recent),
+            web_max_pending_connections=_total(w.max_pending_connections for w in recent),
+            web_idle_processes=_total(w.idle_processes for w in recent),
+            web_total_processes=_total(w.total_processes for w in recent),
             restarted=tuple(sorted(self.restarted)),
             unknown_families=tuple(sorted(self.unknown)),
             problems=tuple(p for answer in read.values() for p in answer.problems),
         )
+
+
+def _most_first(rates: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted(((k, r) for k, r in rates.items() if r > 0), key=lambda kv: -kv[1]))
+
+
+def _total(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def _largest(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return max(known) if known else None
 
 
 def sparkline(points: deque[tuple[datetime, float]] | list[float], width: int) -> str:

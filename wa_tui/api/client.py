@@ -17,7 +17,8 @@ import httpx
 from wa_tui import __version__
 from wa_tui.api.answers import Answers
 from wa_tui.api.auth import Credentials, TokenCache
-from wa_tui.api.endpoints import ADMIN_ONLY, HEALTH, LOGIN, SUPPORT
+from wa_tui.api.endpoints import ADMIN_ONLY, DB_STATS, HEALTH, LOGIN, SUPPORT
+from wa_tui.api.in_flight import DEFAULT_MAX_IN_FLIGHT, limit_for
 from wa_tui.api.transport import make_transport
 from wa_tui.core import clock
 from wa_tui.core.errors import (
@@ -33,43 +34,94 @@ from wa_tui.core.text import html_title
 # Far above any real answer (1,000 nodes is ~2 MB) and far below what would hurt us.
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 PASSWORD_CHANGE_REQUIRED = 1024
+# The API's errors that mean "too many" (1015) and "overloaded" (1016): a limit.
+LIMITED_CODES = (1015, 1016)
+# A limited login waits as the API asks, up to this long, this many times in all.
+MAX_LOGIN_WAIT = 60.0
+LOGIN_ATTEMPTS = 3
 
 
 def _error_from_response(response: httpx.Response) -> ApiStatusError:
-    """The API's error code and title, or the status line of a proxy's HTML page."""
+    """The API's error code and title (or a provider's proxy's message), or the status
+    line of a proxy's HTML page. A 429, and a 503 the API sent as a limit (too many, or
+    overloaded; or any with a Retry-After), say the API is limiting us: a 503 without
+    them is a node not ready, or a balancer with no webapp behind it."""
     status = response.status_code
     code, title = None, response.reason_phrase or "error"
-    try:
-        error = response.json()["errors"][0]
-        code, title = error.get("code"), error.get("title") or title
-        if error.get("details"):
-            title = f"{title}: {error['details']}"
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+    said = _api_error(response.content)
+    if said is not None:
+        code, title = said
+    else:
         page_title = html_title(response.text[:4096])
         if page_title:
             title = f"{page_title} (HTML page, likely from a proxy)"
     label = f"HTTP {status}" + (f", error {code}" if code is not None else "")
     hint = "the deployment is unhealthy or busy; retrying" if status >= 500 else "check the URL"
     retry_after = _retry_after(response)
-    if status == 429 or retry_after is not None:
-        wait = f" in {retry_after:g}s as asked" if retry_after is not None else " later"
-        hint = f"the API is rate-limiting us; retrying{wait}"
+    limited = status == 429 or (
+        status == 503 and (code in LIMITED_CODES or retry_after is not None)
+    )
+    if limited:
+        wait = f" in {retry_after:g}s as asked" if retry_after is not None else ", backing off"
+        hint = f"the API is limiting us (too many requests or too many at once); retrying{wait}"
     return ApiStatusError(
         f"{label}: {str(title)[:200]}",
         hint,
         status=status,
         code=code if isinstance(code, int) else None,
         retry_after=retry_after,
+        limited=limited,
     )
 
 
+def _api_error(body: bytes) -> tuple[object, str] | None:
+    """The error an answer's body says, if it says one: the API's `errors` array (code,
+    title: details), or a provider's proxy's `{"meta": {"httpCode", "developerMessage"}}`."""
+    if b'"errors"' not in body[:4096] and b"developerMessage" not in body[:4096]:
+        return None  # not an error body: spared parsing a large answer
+    try:
+        document = json.loads(body)
+        errors, meta = document.get("errors"), document.get("meta")
+    except (ValueError, AttributeError):
+        return None
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        error = errors[0]
+        title = str(error.get("title") or "error")
+        details = error.get("details")
+        return error.get("code"), f"{title}: {details}" if details else title
+    if isinstance(meta, dict) and meta.get("developerMessage"):
+        return meta.get("code"), str(meta["developerMessage"])
+    return None
+
+
 def _body(response: httpx.Response, refused: str, hint: str) -> bytes:
-    """A 200's body; a 401 says `refused` and `hint`; any other status, what it was."""
+    """A 200's body; a 401 says `refused` and `hint`; any other status, what it was. A
+    200 that carries only the API's `errors` is that error (a node not ready)."""
     if response.status_code == 401:
         raise AuthenticationError(refused, hint)
     if response.status_code != 200:
         raise _error_from_response(response)
+    if _only_errors(response.content):
+        raise _error_from_response(response)
     return response.content
+
+
+def _only_errors(body: bytes) -> bool:
+    """An answer that is only an error: its top level the API's `errors` (and `meta`),
+    or a proxy's `meta` with an `httpCode` of 400 or more. Small, or it is an answer."""
+    if len(body) > 65_536 or not body.lstrip().startswith(b"{"):
+        return False
+    if b'"errors"' not in body and b"httpCode" not in body:
+        return False
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return False
+    if not isinstance(document, dict) or not set(document) <= {"errors", "meta"}:
+        return False
+    meta = document.get("meta")
+    failed = isinstance(meta, dict) and isinstance(meta.get("httpCode"), int)
+    return bool(document.get("errors")) or (failed and meta["httpCode"] >= 400)  # type: ignore[index]
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -79,6 +131,10 @@ def _retry_after(response: httpx.Response) -> float | None:
     except ValueError:
         return None
     return min(max(seconds, 0.0), 3600.0)
+
+
+def _httpx_timeouts(seconds: float) -> dict[str, float | None]:
+    return httpx.Timeout(seconds, connect=min(seconds, 5.0)).as_dict()
 
 
 class WAClient:
@@ -94,10 +150,15 @@ class WAClient:
         expected_shards: int | None = None,
         token_cache: TokenCache | None = None,
         aiohttp_transport: bool = False,  # see wa_tui/api/transport.py
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        db_stats_timeout: float = 30.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self.timeout = timeout
+        # `/v1/stats/db` "can take a long time" on a large database: its own deadline.
+        self.db_stats_timeout = db_stats_timeout
+        self.in_flight = limit_for(self.base_url, max_in_flight)
         self.expected_shards = expected_shards
         self.token_cache = token_cache
         self.token = credentials.token or self._cached_token()
@@ -105,7 +166,7 @@ class WAClient:
         # What a request in flight waits for besides the deployment (a password command).
         self.waiting_for: str | None = None
         self._transport = make_transport(self.base_url, verify, aiohttp_transport)
-        self._timeouts = httpx.Timeout(timeout, connect=min(timeout, 5.0)).as_dict()
+        self._timeouts = _httpx_timeouts(timeout)
         self._urls: dict[str, httpx.URL] = {}  # by path: parsed once, not every poll
         self._headers = {
             "User-Agent": f"wa-tui/{__version__}",
@@ -127,20 +188,31 @@ class WAClient:
     async def _send(
         self, method: str, path: str, headers: dict[str, str], json_body: object = None
     ) -> httpx.Response:
+        """One request, in a slot of the deployment's in-flight limit (waiting for one
+        is not the deployment's slowness: the deadline starts once it is sent)."""
+        async with self.in_flight.slot():
+            return await self._exchange(method, path, headers, json_body)
+
+    async def _exchange(
+        self, method: str, path: str, headers: dict[str, str], json_body: object
+    ) -> httpx.Response:
         """One request with a deadline on the whole exchange and a cap on the body size.
         Returns the response fully read. Straight to the transport: an httpx.AsyncClient
         would add cookies, auth flows and redirects this API never uses, and their CPU
         (benchmarks/README.md)."""
         url = self._urls.get(path) or self._urls.setdefault(path, httpx.URL(self.base_url + path))
+        timeout = self.db_stats_timeout if path == DB_STATS else self.timeout
         request = httpx.Request(
             method,
             url,
             headers={**self._headers, **headers},
             json=json_body,
-            extensions={"timeout": self._timeouts},
+            extensions={
+                "timeout": self._timeouts if timeout == self.timeout else _httpx_timeouts(timeout)
+            },
         )
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(timeout):
                 streamed = await self._transport.handle_async_request(request)
                 streamed.request = request
                 try:
@@ -155,8 +227,13 @@ class WAClient:
                     extensions={"reason_phrase": streamed.reason_phrase.encode()},
                 )
         except TimeoutError as exc:
+            if path == DB_STATS:
+                raise RequestTimeout(
+                    f"no answer from {self.base_url}{path} within {timeout:g}s",
+                    "raise db_stats_timeout for a large database",
+                ) from exc
             raise RequestTimeout(
-                f"no answer from {self.base_url} within {self.timeout:g}s",
+                f"no answer from {self.base_url} within {timeout:g}s",
                 "the deployment is slow or unreachable; retrying",
             ) from exc
         except httpx.TimeoutException as exc:
@@ -207,11 +284,7 @@ class WAClient:
         finally:
             self.waiting_for = None
         basic = base64.b64encode(f"{username}:{secret}".encode()).decode()
-        response = await self._send(
-            "POST", LOGIN, {"Authorization": f"Basic {basic}"}, json_body={}
-        )
-        if response.status_code != 200:
-            raise self._login_error(response)
+        response = await self._send_login(basic)
         try:
             user = json.loads(response.content)["users"][0]
             self.token = str(user["token"])
@@ -226,6 +299,26 @@ class WAClient:
                 self.token_cache.put, self.base_url, username, self.token, expires
             )
         return self.token
+
+    async def _send_login(self, basic: str) -> httpx.Response:
+        """The login; limited (429, or the API's 503) with a Retry-After it waits as asked
+        and tries again, LOGIN_ATTEMPTS times in all: never a burst of retries."""
+        attempts = 1
+        while True:
+            response = await self._send("POST", LOGIN, {"Authorization": f"Basic {basic}"}, {})
+            if response.status_code == 200:
+                return response
+            error = self._login_error(response)
+            limited = isinstance(error, ApiStatusError) and error.limited
+            wait = error.retry_after if limited else None  # type: ignore[union-attr]
+            if wait is None or wait > MAX_LOGIN_WAIT or attempts >= LOGIN_ATTEMPTS:
+                raise error
+            attempts += 1
+            self.waiting_for = f"logging in: the API asked to wait {wait:g}s"
+            try:
+                await asyncio.sleep(wait)
+            finally:
+                self.waiting_for = None
 
     @staticmethod
     def _login_error(response: httpx.Response) -> WAError:

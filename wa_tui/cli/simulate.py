@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wa_tui.cli.common import Commands, UsageError, positive
@@ -12,6 +14,7 @@ from wa_tui.core import memory
 if TYPE_CHECKING:
     from wa_tui.simulator import SimDeployment
     from wa_tui.simulator.faults import FaultPlan
+    from wa_tui.simulator.traffic import SimWebapp
 
 
 def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
@@ -40,7 +43,23 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     simulate.add_argument(
         "--truth",
         metavar="FILE",
-        help="with --scenario incident: write the true times of its steps here (JSON)",
+        help="with --scenario incident: write the true times of its steps here (JSON); "
+        "with --webapps: the true API requests per second, in all and of each webapp",
+    )
+    simulate.add_argument(
+        "--webapps",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N webapps behind one balancer, each with its own load (50, 20, 8…/s), each "
+        "answering /metrics with its own node label",
+    )
+    simulate.add_argument(
+        "--balance",
+        choices=("request", "connection"),
+        default="request",
+        help="with --webapps: the balancer picks a webapp for each request (round robin) "
+        "or for each connection (a client that keeps its connection sees one)",
     )
     simulate.add_argument(
         "--no-stats",
@@ -70,6 +89,27 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
         help="pin the simulated webhook in one state: ok, expired, expiring, untrusted, "
         "wronghost, slow, 503, down, unset, http",
     )
+    simulate.add_argument(
+        "--concurrency-limit",
+        type=int,
+        metavar="N",
+        help="answer 503 (the API's own error) past N requests in flight, as the API does "
+        "past its concurrency capacity; each answer then takes 50 ms, so requests overlap",
+    )
+    simulate.add_argument(
+        "--limited-logins",
+        type=int,
+        default=0,
+        metavar="N",
+        help="answer the first N logins 429 with Retry-After: 1, as a rate-limited login",
+    )
+    simulate.add_argument(
+        "--db-stats-seconds",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="answer /v1/stats/db S seconds late, as on a large database",
+    )
     simulate.add_argument("--debug", action="store_true", help="log more to the log file")
 
     simulate.set_defaults(run=run)
@@ -79,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     memory.resume()  # a server that runs for hours
     from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
     from wa_tui.simulator.scenarios import SCENARIOS
+    from wa_tui.simulator.traffic import webapps
 
     if args.scenario == "list" or args.fault == "list":
         from wa_tui.simulator.faults import Fault
@@ -99,22 +140,32 @@ def run(args: argparse.Namespace) -> int:
     deployment.serves_stats = not args.no_stats
     if args.webhook is not None:
         pin_webhook(deployment, args.webhook)
-    if args.truth is not None and args.scenario != "incident":
-        raise UsageError("--truth goes with --scenario incident")
+    if args.concurrency_limit is not None and args.concurrency_limit < 1:
+        raise UsageError("--concurrency-limit takes 1 or more")
+    if not 1 <= args.webapps <= 16:
+        raise UsageError("--webapps takes 1 to 16")
+    if args.truth is not None and args.scenario != "incident" and args.webapps == 1:
+        raise UsageError("--truth goes with --scenario incident or --webapps")
+    deployment.traffic.webapps = webapps(args.webapps)
     story = demo_story(deployment) if args.story and not args.scenario else None
     if args.scenario == "incident":
-        from pathlib import Path
-
         from wa_tui.simulator.incident import IncidentTruth, incident_story
 
         truth = IncidentTruth(Path(args.truth) if args.truth else None)
         story = incident_story(deployment, truth)
+    elif args.truth is not None:
+        write_webapps_truth(Path(args.truth), deployment.traffic.webapps)
     server = SimulatorServer(
         deployment,
         port=args.port,
         story=story,
         step_seconds=args.step,
         faults=fault_plan(args.fault, args.fault_rate),
+        balance=args.balance,
+        concurrency_limit=args.concurrency_limit,
+        request_seconds=0.05 if args.concurrency_limit else 0.0,
+        limited_logins=args.limited_logins,
+        db_stats_seconds=args.db_stats_seconds,
     )
     try:
         server.start()
@@ -136,6 +187,16 @@ def run(args: argparse.Namespace) -> int:
     finally:
         server.stop()
     return 0
+
+
+def write_webapps_truth(path: Path, served: list[SimWebapp]) -> None:
+    """What the webapps really serve, for a test to hold wa-tui's totals against."""
+    each = {webapp.node: webapp.requests_per_s for webapp in served}
+    truth = {"api_requests_per_second": sum(each.values()), "webapps": each}
+    try:
+        path.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def pin_webhook(deployment: SimDeployment, state: str) -> None:

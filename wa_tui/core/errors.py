@@ -35,11 +35,15 @@ class ApiStatusError(WAError):
         status: int,
         code: int | None = None,
         retry_after: float | None = None,
+        limited: bool = False,
     ) -> None:
         super().__init__(what, hint)
         self.status = status
         self.code = code
         self.retry_after = retry_after  # seconds the server asked us to wait (Retry-After)
+        # The API limiting us (429, or a 503 it sent itself): not a node or the
+        # deployment down; the poller backs off.
+        self.limited = limited
 
 
 class ConnectionFailed(WAError):
@@ -52,6 +56,11 @@ class RequestTimeout(WAError):
 
 class UnreadableAnswer(WAError):
     pass
+
+
+class SlowAnswer(WAError):
+    """An answer asked for aside (the database's stats) and not in yet: a fact to say,
+    not a failure; what it said last stays."""
 
 
 class RecordingError(Exception):

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from wa_tui.analysis import Finding, Severity, worst
 from wa_tui.analysis.summary import Summary
-from wa_tui.analysis.vitals import NOT_READ, VITAL_LINES, Vitals
+from wa_tui.analysis.vitals import NOT_READ, VITAL_LINES, Vitals, webapps_line
 from wa_tui.analysis.webhook import WEBHOOK_CODES
 from wa_tui.api.models import Node, Snapshot
 from wa_tui.core.secrets import mask_phones, mask_tree
@@ -79,8 +79,18 @@ def vitals_document(vitals: Vitals | None) -> dict[str, Any] | None:
         "api_5xx_share": vitals.api_5xx_share,
         "db_write_errors_per_second": vitals.db_write_errors_per_s,
         "db_read_errors_per_second": vitals.db_read_errors_per_s,
+        "db_errors_by_request": dict(vitals.db_errors_by_request),
+        # The listen queue's size, a capacity (Meta: "Size of queue for pending connections").
         "web_queue_len": vitals.web_queue_len,
         "web_pending_connections": vitals.web_pending_connections,
+        "web_max_pending_connections": vitals.web_max_pending_connections,
+        "web_idle_processes": vitals.web_idle_processes,
+        "web_total_processes": vitals.web_total_processes,
+        "webapps": {
+            "seen": [w.node for w in vitals.webapps],
+            "known": vitals.webapps_known,
+            "each": [asdict(w) for w in vitals.webapps],
+        },
         "unknown_families": list(vitals.unknown_families),
         "problems": list(vitals.problems),
     }
@@ -186,8 +196,10 @@ def _vitals_text(vitals: Vitals | None) -> list[str]:
     if vitals is None:
         return ["VITALS", "not read"]
     rows = [["VITAL", "VALUE"]]
-    rows += [[line.label, line.reads(vitals.value(line.name))] for line in VITAL_LINES]
+    rows += [[line.label, line.shown(vitals)] for line in VITAL_LINES]
     lines = ["VITALS", *_table(rows)]
+    if (webapps := webapps_line(vitals)) is not None:
+        lines.append(webapps)
     if vitals.callbacks_per_s is None and vitals.api_requests_per_s is None:
         lines.append(f"{NOT_READ}: one read has no rate; --sample SECONDS reads twice")
     unavailable = sorted(vitals.unavailable.items())

@@ -42,7 +42,7 @@ from wa_tui.analysis import Change, ChangeKind, Finding, Severity
 from wa_tui.analysis.accounting import PollFacts, Shape
 from wa_tui.analysis.vitals import HistoryPoint
 from wa_tui.api.endpoints import DB_STATS, SETTINGS, WEBHOOK_CA, WEBHOOK_PROBE
-from wa_tui.core.errors import ApiStatusError, WAError
+from wa_tui.core.errors import ApiStatusError, SlowAnswer, WAError
 from wa_tui.watch.reader import PollResult
 
 SCHEMA = """
@@ -139,7 +139,12 @@ def derived_of(document: Mapping[str, Any]) -> Derived:
 
 
 def error_document(error: WAError) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "message": str(error),
         "status": error.status if isinstance(error, ApiStatusError) else None,
     }
+    if isinstance(error, ApiStatusError) and error.limited:
+        document["limited"] = True
+    if isinstance(error, SlowAnswer):
+        document["slow"] = True
+    return document

@@ -16,7 +16,13 @@ from typing import Any
 from wa_tui.analysis import Change
 from wa_tui.api.answers import Answers
 from wa_tui.api.models import SINGLE_NODE_ID
-from wa_tui.core.errors import ApiStatusError, RecordingError, UnreadableAnswer, WAError
+from wa_tui.core.errors import (
+    ApiStatusError,
+    RecordingError,
+    SlowAnswer,
+    UnreadableAnswer,
+    WAError,
+)
 from wa_tui.recording.codec import Unpacker, encode_answer
 from wa_tui.recording.format import (
     POLL_COLUMNS,
@@ -371,6 +377,9 @@ def stats_answer(answer: object) -> bytes | WAError:
         document = answer["error"]
         status = document.get("status")
         if status:
-            return ApiStatusError(document["message"], "", status=status)
+            limited = bool(document.get("limited"))
+            return ApiStatusError(document["message"], "", status=status, limited=limited)
+        if document.get("slow"):
+            return SlowAnswer(document["message"])
         return UnreadableAnswer(document["message"])
     return encode_answer(answer)

@@ -164,7 +164,6 @@ class SimDeployment:
         # Its work, served as stats and metrics; an older build answers 404 there.
         self.traffic = Traffic()
         self.serves_stats = True
-        self.webapp_id = "06475793be9d"
         # Where its callbacks go (served by the simulator beside the API); an older
         # build or a user without admin rights is refused the settings (403).
         self.webhook = SimWebhook()
@@ -313,10 +312,13 @@ class SimDeployment:
                 }
         return {"stats": {"db": body}, "meta": meta()}
 
-    def metrics_payload(self) -> Any:
+    def metrics_payload(self, webapp: int = 0) -> Any:
+        """`/metrics` as webapp number `webapp` answers it (behind a balancer, one of
+        several)."""
         with self.lock:
             self.traffic.advance(self._serving())
-            return {"metrics": self.traffic.metrics(self.webapp_id), "meta": meta()}
+            chosen = self.traffic.webapps[webapp % len(self.traffic.webapps)]
+            return {"metrics": self.traffic.metrics(chosen), "meta": meta()}
 
     # -- what happens to a real deployment --------------------------------------------
 
@@ -324,7 +326,7 @@ class SimDeployment:
         """A coreapp's container restarts (its counters start again), or with no id the
         webapp does (its uptime starts again)."""
         with self.lock:
-            traffic = self.traffic.node(node_id) if node_id else self.traffic.webapp
+            traffic = self.traffic.node(node_id) if node_id else self.traffic.webapps[0].traffic
             traffic.restart()
 
     def by_role(self, role: str) -> list[SimNode]:

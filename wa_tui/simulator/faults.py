@@ -20,6 +20,9 @@ class Fault(StrEnum):
     HTTP_500 = "500"  # API error body: 1014 Internal error
     HTML_502 = "502-html"  # a reverse proxy's nginx-style HTML page
     HTTP_503 = "503"  # API error body: 1011 Service not ready
+    HTML_503 = "503-html"  # a balancer with no healthy webapp behind it
+    PROXY_500 = "500-proxy"  # a provider's gateway: {"meta": {"httpCode", "developerMessage"}}
+    ERRORS_200 = "errors-200"  # HTTP 200 whose body is the API's `errors` alone
     HTML_504 = "504-html"  # a reverse proxy's gateway timeout page
     RATE_LIMITED = "429"  # error 1015 with Retry-After
     MALFORMED = "malformed"  # JSON cut in the middle of a token

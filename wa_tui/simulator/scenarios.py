@@ -92,6 +92,19 @@ def _backed_up(dep: SimDeployment) -> None:
     dep.traffic.node(_core(dep).id).callback_queue = 8_000
 
 
+def _statement_labels_failing(deployment: SimDeployment) -> None:
+    """A build whose DB requests are labelled by statement, its commits failing."""
+    deployment.traffic.db_requests = ("select", "prepare", "commit", "transaction", "rollback")
+    deployment.traffic.db_failing = True
+
+
+def _older_callbacks_failing(deployment: SimDeployment) -> None:
+    """An older build (`callback_requests`) whose webhook redirects: results 301 and 1."""
+    deployment.traffic.callback_family = "callback_requests"
+    deployment.traffic.webhook_failure_results = ("301", "1")
+    deployment.traffic.webhook_ok = False
+
+
 SCENARIOS: dict[str, Scenario] = {
     "healthy-single": SimDeployment.single,
     "healthy-ha": lambda: SimDeployment.ha(owner_is_master=True),
@@ -130,4 +143,8 @@ SCENARIOS: dict[str, Scenario] = {
     "api-errors": _changed(lambda d: setattr(d.traffic, "api_5xx_share", 0.5)),
     "old-build": _changed(lambda d: setattr(d, "serves_stats", False)),
     "webapp-restarting": _changed(lambda d: setattr(d.traffic, "webapp_restarts_every", 0.1)),
+    # As real deployments answer beyond the docs' examples (docs/wa-api.md).
+    "webapp-saturated": _changed(lambda d: setattr(d.traffic.webapps[0], "saturated", True)),
+    "db-statement-errors": _changed(_statement_labels_failing),
+    "older-build-callbacks": _changed(_older_callbacks_failing),
 }

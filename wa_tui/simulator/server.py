@@ -42,6 +42,7 @@ _ERROR_ANSWERS = {
 }
 _HTML_PAGES = {
     Fault.HTML_502: (502, "Bad Gateway"),
+    Fault.HTML_503: (503, "Service Temporarily Unavailable"),
     Fault.HTML_504: (504, "Gateway Time-out"),
 }
 
@@ -100,8 +101,31 @@ class SimulatorServer:
         password_change_required: bool = False,
         faults: FaultPlan | None = None,
         node_logs: NodeLogs | None = None,
+        balance: str = "request",
+        concurrency_limit: int | None = None,
+        request_seconds: float = 0.0,
+        limited_logins: int = 0,
+        limited_paths: frozenset[str] = frozenset(),
+        db_stats_seconds: float = 0.0,
     ) -> None:
         self.deployment = deployment
+        # Which webapp answers `/metrics` when there are several (Traffic.webapps): the
+        # next one for each request (round robin), or the one a connection was given.
+        self.balance = balance
+        self._balanced = 0
+        self._webapp_of_connection: dict[int, int] = {}
+        self.metrics_answered_by: list[int] = []  # which webapp answered each /metrics
+        # The API's limits: past `concurrency_limit` requests in flight it answers 503;
+        # each answer takes `request_seconds` (so requests overlap as on a busy one);
+        # the next `limited_logins` logins are answered 429 with Retry-After: 1.
+        self.concurrency_limit = concurrency_limit
+        self.request_seconds = request_seconds
+        self.limited_logins = limited_logins
+        self.limited_paths = limited_paths  # always answered 429 (a limited endpoint)
+        self.db_stats_seconds = db_stats_seconds  # a large database: its stats come late
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.limited_answers = 0  # 503 and 429 answered for the limits above
         self.node_logs = node_logs  # the demo's container logs, written while it serves
         self.username = username
         self.password = password or secrets.token_urlsafe(12)
@@ -245,14 +269,35 @@ class SimulatorServer:
     @web.middleware
     async def _count_and_map_errors(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests[request.path] = self.requests.get(request.path, 0) + 1
+        self._balanced += 1  # a balancer's round robin counts every request
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
+            if self.concurrency_limit is not None and self.in_flight > self.concurrency_limit:
+                self.limited_answers += 1
+                return _json_error(503, 1015, "Too many requests", "Concurrency limit reached.")
+            if request.path in self.limited_paths:
+                self.limited_answers += 1
+                answer = _json_error(429, 1015, "Too many requests", "Rate limit hit.")
+                answer.headers["Retry-After"] = "1"
+                return answer
+            if self.request_seconds:
+                await asyncio.sleep(self.request_seconds)
             return await handler(request)
         except web.HTTPNotFound:
             return _json_error(404, 1006, "Resource not found", f"no route {request.path}")
         except web.HTTPMethodNotAllowed:
             return _json_error(405, 1006, "Resource not found", f"{request.method} not allowed")
+        finally:
+            self.in_flight -= 1
 
     async def _login(self, request: web.Request) -> web.Response:
+        if self.limited_logins > 0:
+            self.limited_logins -= 1
+            self.limited_answers += 1
+            answer = _json_error(429, 1015, "Too many requests", "Too many logins.")
+            answer.headers["Retry-After"] = "1"
+            return answer
         if not self._basic_credentials_ok(request):
             return _json_error(401, 1005, "Access denied", "Invalid credentials.")
         if self.password_change_required:
@@ -278,10 +323,25 @@ class SimulatorServer:
         return await self._stats(request, self.deployment.app_stats_payload)
 
     async def _db_stats(self, request: web.Request) -> web.StreamResponse:
+        if self.db_stats_seconds:
+            await asyncio.sleep(self.db_stats_seconds)
         return await self._stats(request, self.deployment.db_stats_payload)
 
     async def _metrics(self, request: web.Request) -> web.StreamResponse:
-        return await self._stats(request, self.deployment.metrics_payload)
+        webapp = self._webapp_for(request) % len(self.deployment.traffic.webapps)
+        self.metrics_answered_by.append(webapp)
+        return await self._stats(request, lambda: self.deployment.metrics_payload(webapp))
+
+    def _webapp_for(self, request: web.Request) -> int:
+        """The webapp behind the balancer that answers `request`."""
+        if self.balance == "request":
+            return self._balanced
+        connection = id(request.transport)
+        if connection not in self._webapp_of_connection:
+            if len(self._webapp_of_connection) > 10_000:  # connections long closed
+                self._webapp_of_connection.clear()
+            self._webapp_of_connection[connection] = len(self._webapp_of_connection)
+        return self._webapp_of_connection[connection]
 
     async def _stats(self, request: web.Request, payload: Callable[[], Any]) -> web.StreamResponse:
         if not self.deployment.serves_stats:  # a build older than v2.21.3
@@ -344,6 +404,12 @@ class SimulatorServer:
             return web.Response(
                 status=status, text=_html_page(status, reason), content_type="text/html"
             )
+        if fault is Fault.PROXY_500:
+            said = {"httpCode": 500, "developerMessage": "Upstream WhatsApp API timed out"}
+            return web.json_response({"meta": said}, status=500)
+        if fault is Fault.ERRORS_200:
+            details = "Wacore is not instantiated. Please check wacore log for details."
+            return web.json_response(error_body(1011, "Service not ready", details))
         if fault is Fault.RATE_LIMITED:
             answer = _json_error(429, 1015, "Too many requests", "Rate limit hit.")
             answer.headers["Retry-After"] = str(self.faults.retry_after)

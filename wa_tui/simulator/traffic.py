@@ -43,6 +43,36 @@ class NodeTraffic:
         self.restarted = True
 
 
+# The documented webapp's container id; behind a balancer the others are named after it.
+FIRST_WEBAPP = "06475793be9d"
+WEBAPP_REQUESTS_PER_SECOND = 100.0  # one webapp alone
+MAX_PENDING_CONNECTIONS = 10  # Meta's documented web_max_pending_connections
+WEBAPP_PROCESSES = 8
+LISTEN_QUEUE_SIZE = 128  # web_queue_len: a capacity
+
+
+@dataclass
+class SimWebapp:
+    """One `wa-web` task: its API load and gauges. `saturated`: every process busy and
+    its pending connections at the most (a webapp that can take no more)."""
+
+    node: str
+    requests_per_s: float
+    traffic: NodeTraffic = field(default_factory=NodeTraffic)
+    saturated: bool = False
+
+
+def webapps(count: int) -> list[SimWebapp]:
+    """`count` webapps behind one balancer, each with its own load (50, 20, 8…/s): a
+    total that one webapp's answer would misstate."""
+    if count == 1:
+        return [SimWebapp(FIRST_WEBAPP, WEBAPP_REQUESTS_PER_SECOND)]
+    return [
+        SimWebapp(FIRST_WEBAPP if i == 0 else f"{FIRST_WEBAPP[:-2]}{i:02x}", 50.0 / 2.5**i)
+        for i in range(count)
+    ]
+
+
 @dataclass
 class Traffic:
     """The whole deployment's work, advanced to the present whenever it is read."""
@@ -52,12 +82,19 @@ class Traffic:
     # grows by this much a second (shared by the serving coreapps), nothing drained.
     queue_growth_per_s: float = 0.0
     db_failing: bool = False
+    # The DB requests' labels: a real wacore says read / write; other builds the
+    # statements (select, prepare, commit, transaction, rollback).
+    db_requests: tuple[str, ...] = ("read", "write")
+    # Older builds name the callback family `callback_requests`, and their failing
+    # results are codes (301, 1) rather than the webhook's status.
+    callback_family: str = "callback_requests_duration_ms_count"
+    webhook_failure_results: tuple[str, str] = (WEBHOOK_FAILURE_RESULT, "timeout")
     api_5xx_share: float = 0.0
     pending_messages: float = 12.0
     # The webapp restarts this often (seconds): its uptime and counters start again.
     webapp_restarts_every: float | None = None
     nodes: dict[str, NodeTraffic] = field(default_factory=dict)
-    webapp: NodeTraffic = field(default_factory=NodeTraffic)
+    webapps: list[SimWebapp] = field(default_factory=lambda: webapps(1))
     _last: float = field(default_factory=lambda: clock.monotonic())
     _serving: int = 0
 
@@ -72,7 +109,8 @@ class Traffic:
         self._serving = len(serving)
         for node_id in serving:
             self._advance_node(self.node(node_id), elapsed)
-        self._advance_webapp(elapsed)
+        for webapp in self.webapps:
+            self._advance_webapp(webapp, elapsed)
 
     def _advance_node(self, node: NodeTraffic, elapsed: float) -> None:
         callbacks = CALLBACKS_PER_SECOND * elapsed
@@ -84,37 +122,16 @@ class Traffic:
         elif self.webhook_ok:
             drained = min(node.callback_queue, DRAIN_PER_SECOND * elapsed)
             node.callback_queue -= drained
-            for kind, share in (("inbound_message", 0.6), ("status_change", 0.4)):
-                node.add(
-                    "callback_requests_duration_ms_count",
-                    (callbacks + drained) * share,
-                    result="success",
-                    type=kind,
-                )
-                node.add(
-                    "callback_requests_duration_ms_sum",
-                    (callbacks + drained) * share * 85,
-                    result="success",
-                    type=kind,
-                )
+            self._callbacks(node, callbacks + drained, "success")
         else:
             node.callback_queue += callbacks
-            for kind, share in (("inbound_message", 0.6), ("status_change", 0.4)):
-                node.add(
-                    "callback_requests_duration_ms_count",
-                    callbacks * share,
-                    result=WEBHOOK_FAILURE_RESULT,
-                    type=kind,
-                )
-                node.add(
-                    "callback_requests_duration_ms_count",
-                    callbacks * share * 0.1,
-                    result="timeout",
-                    type=kind,
-                )
-        for request in ("select", "prepare", "commit", "transaction", "rollback"):
+            failing, also = self.webhook_failure_results
+            self._callbacks(node, callbacks, failing)
+            self._callbacks(node, callbacks * 0.1, also)
+        writes = ("write", "commit", "transaction")
+        for request in self.db_requests:
             node.add("db_request_duration_us_count", callbacks * 2, db="messages", request=request)
-            if self.db_failing and request in ("commit", "transaction"):
+            if self.db_failing and request in writes:
                 node.add(
                     "db_request_error_duration_us_count",
                     callbacks * 0.5,
@@ -123,29 +140,32 @@ class Traffic:
                 )
         node.add("endpoint_requests", callbacks * 0.5, result="ok")
 
-    def _advance_webapp(self, elapsed: float) -> None:
-        every = self.webapp_restarts_every
-        if every is not None and clock.monotonic() - self.webapp.started >= every:
-            self.webapp.restart()
-        requests = 100.0 * elapsed
+    def _callbacks(self, node: NodeTraffic, count: float, result: str) -> None:
+        sums = self.callback_family.endswith("_count")  # and its _sum beside it
+        for kind, share in (("inbound_message", 0.6), ("status_change", 0.4)):
+            node.add(self.callback_family, count * share, result=result, type=kind)
+            if sums:
+                total_ms = count * share * 85
+                node.add("callback_requests_duration_ms_sum", total_ms, result=result, type=kind)
+
+    def _advance_webapp(self, webapp: SimWebapp, elapsed: float) -> None:
+        traffic, every = webapp.traffic, self.webapp_restarts_every
+        if every is not None and clock.monotonic() - traffic.started >= every:
+            traffic.restart()
+        requests = webapp.requests_per_s * elapsed
         failed = requests * self.api_5xx_share
-        self.webapp.add(
-            "api_requests_duration_ms_count",
-            requests * 0.7 - failed * 0.7,
-            result="200",
-            method="POST_v1_messages",
-        )
-        self.webapp.add(
-            "api_requests_duration_ms_count",
-            requests * 0.3 - failed * 0.3,
-            result="200",
-            method="POST_v1_contacts",
-        )
+        for method, share in (("POST_v1_messages", 0.7), ("POST_v1_contacts", 0.3)):
+            traffic.add(
+                "api_requests_duration_ms_count",
+                (requests - failed) * share,
+                result="200",
+                method=method,
+            )
         if failed:
-            self.webapp.add(
+            traffic.add(
                 "api_requests_duration_ms_count", failed, result="500", method="POST_v1_messages"
             )
-        self.webapp.add("web_connections", requests)
+        traffic.add("web_connections", requests)
 
     # -- answers ----------------------------------------------------------------------
 
@@ -173,16 +193,23 @@ class Traffic:
             "db_contacts": _gauge("Contacts", [({"type": "valid"}, 3120)]),
         }
 
-    def metrics(self, webapp_id: str) -> dict[str, Any]:
-        label = {"node": webapp_id}
-        families = _families(self.webapp.counters, "counter", label)
+    def metrics(self, webapp: SimWebapp) -> dict[str, Any]:
+        """One webapp's `/metrics`: its own series, each labelled with its `node`."""
+        label, traffic = {"node": webapp.node}, webapp.traffic
+        families = _families(traffic.counters, "counter", label)
         # Up four days when the simulator began; from zero after a restart.
-        uptime = clock.monotonic() - self.webapp.started + (0 if self.webapp.restarted else 348_000)
-        families["web_uptime"] = _gauge("Webapp uptime in seconds", [(label, round(uptime))])
-        families["web_queue_len"] = _gauge("Requests queued", [(label, 0)])
-        families["web_pending_connections"] = _gauge("Pending connections", [(label, 1)])
-        families["web_max_pending_connections"] = _gauge("Most pending", [(label, 64)])
-        families["web_idle_processes"] = _gauge("Idle workers", [(label, 7)])
+        uptime = clock.monotonic() - traffic.started + (0 if traffic.restarted else 348_000)
+        pending = MAX_PENDING_CONNECTIONS if webapp.saturated else 1
+        idle = 0 if webapp.saturated else WEBAPP_PROCESSES - 1
+        for name, help_text, value in (
+            ("web_uptime", "Webapp uptime in seconds", round(uptime)),
+            ("web_queue_len", "Size of queue for pending connections", LISTEN_QUEUE_SIZE),
+            ("web_pending_connections", "Pending connections", pending),
+            ("web_max_pending_connections", "Max pending connections", MAX_PENDING_CONNECTIONS),
+            ("web_idle_processes", "Idle processes", idle),
+            ("web_total_processes", "Total processes", WEBAPP_PROCESSES),
+        ):
+            families[name] = _gauge(help_text, [(label, value)])
         return families
 
 

@@ -7,7 +7,14 @@ from __future__ import annotations
 from rich.text import Text
 
 from wa_tui.analysis import Finding, Severity
-from wa_tui.analysis.vitals import VITAL_LINES, Vitals, VitalsTracker, sparkline
+from wa_tui.analysis.vitals import (
+    VITAL_LINES,
+    Vitals,
+    VitalsTracker,
+    result_label,
+    sparkline,
+    webapps_line,
+)
 from wa_tui.api.answers import Unread
 from wa_tui.core.text import visible
 from wa_tui.ui.badges import severity_mark
@@ -41,7 +48,7 @@ def render_vitals(tracker: VitalsTracker, findings: tuple[Finding, ...]) -> Text
             Text.assemble(
                 _marker(line.raises, worst) if value is not None else Text(" "),
                 f" {line.label:<{LABEL_WIDTH}}",
-                (f"{line.reads(value):>{VALUE_WIDTH}}  ", "bold"),
+                (f"{line.shown(vitals):>{VALUE_WIDTH}}  ", "bold"),
                 (spark, "cyan"),
             )
         )
@@ -64,10 +71,11 @@ def _details(vitals: Vitals) -> list[Text]:
     if busy:
         lines.append(Text(f"  queue by coreapp: {', '.join(busy)}", style="dim"))
     if vitals.failing_results:
-        top = ", ".join(
-            f"{visible(code, limit=20)} {rate:,.1f}/s" for code, rate in vitals.failing_results[:3]
-        )
-        lines.append(Text(f"  failing callbacks: {top}", style="yellow"))
+        lines.append(Text(f"  failing callbacks: {_rates(vitals.failing_results)}", style="yellow"))
+    if vitals.db_errors_by_request:
+        lines.append(Text(f"  DB errors by request: {_rates(vitals.db_errors_by_request)}"))
+    if (webapps := webapps_line(vitals)) is not None:
+        lines.append(Text(f"  {webapps}", style="dim"))
     if vitals.unknown_families:
         names = [visible(name, limit=40) for name in vitals.unknown_families]
         more = f" and {len(names) - 4} more" if len(names) > 4 else ""
@@ -75,6 +83,12 @@ def _details(vitals: Vitals) -> list[Text]:
     if vitals.problems:
         lines.append(Text(f"  skipped: {visible(vitals.problems[0], limit=100)}", style="yellow"))
     return lines
+
+
+def _rates(rates: tuple[tuple[str, float], ...]) -> str:
+    return ", ".join(
+        f"{visible(result_label(label), limit=20)} {rate:,.1f}/s" for label, rate in rates[:3]
+    )
 
 
 class VitalsPanel(Block):

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import random
 import threading
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -31,12 +32,13 @@ from wa_tui.api.endpoints import (
 )
 from wa_tui.api.webhook_probe import PROBE_EVERY_SECONDS, WebhookProbe, probe, send_test_post
 from wa_tui.core import clock
-from wa_tui.core.errors import WAError
+from wa_tui.core.errors import SlowAnswer, WAError
+from wa_tui.core.text import exact_duration
 
 if TYPE_CHECKING:
     from wa_tui.api.client import WAClient
     from wa_tui.watch.targets import Target
-from wa_tui.watch.reader import PollResult, Reader
+from wa_tui.watch.reader import PollResult, Reader, is_limited
 
 MAX_BACKOFF_SECONDS = 60.0
 
@@ -81,6 +83,12 @@ class Poller:
         self._probe_task: asyncio.Task[WebhookProbe] | None = None
         self._probe_due = 0.0  # clock.monotonic()
         self._raised: frozenset[str] = frozenset()
+        # The database's stats can take long: a watcher asks them aside, support and
+        # health going on every interval meanwhile, and hands them in with the poll after
+        # they came. A one-shot command (snapshot, check) waits for them in its poll.
+        self.db_stats_aside = True
+        self._db_task: asyncio.Task[None] | None = None
+        self._db_asked_at = 0.0  # clock.monotonic()
 
     @classmethod
     def for_target(cls, target: Target) -> Poller:
@@ -99,10 +107,14 @@ class Poller:
         asked = self._stats_to_ask()
         if self.client is None:
             raise RuntimeError("this poller has no client: its answers come from elsewhere")
+        aside = self.db_stats_aside and DB_STATS in asked
+        if aside:
+            asked = tuple(path for path in asked if path != DB_STATS)
         try:
             answers = await self.client.fetch_answers(asked)
-            if self._carried:
-                answers = replace(answers, stats={**answers.stats, **self._carried})
+            carried = {**self._carried, **self._db_stats_out()}
+            if carried:
+                answers = replace(answers, stats={**answers.stats, **carried})
                 self._carried = {}
             # Reading and analysing 1,000 nodes takes tens of ms: in a thread, the event
             # loop (the UI's) keeps answering keys meanwhile.
@@ -113,10 +125,13 @@ class Poller:
         except WAError as error:
             self.failures += 1
             self.last_error = error
+            self._say_how_long_limited(error)
             return PollResult(None, error)
         self.failures = 0
         self.last_error = None
-        self._schedule(asked)
+        self._schedule(asked, answers.stats)
+        if aside:  # after the poll's own: support and health are asked first
+            self._ask_db_stats_aside()
         self._probe_if_due(result.findings)
         return result
 
@@ -130,10 +145,47 @@ class Poller:
         paths = (APP_STATS, METRICS, DB_STATS, SETTINGS, WEBHOOK_CA)
         return tuple(p for p in paths if self._stats_due.get(p, 0) <= now)
 
-    def _schedule(self, asked: tuple[str, ...]) -> None:
+    def _say_how_long_limited(self, error: WAError) -> None:
+        """A poll refused as too many: since when the API has limited us, said with it."""
+        self.reader.note_failure(error, clock.now())
+        since = self.reader.limited_since
+        if is_limited(error) and since is not None:
+            lasted = (clock.now() - since).total_seconds()
+            error.what += f" (limited for {exact_duration(lasted)}, since {since:%H:%M:%S})"
+
+    def _ask_db_stats_aside(self) -> None:
+        """`/v1/stats/db` asked in the background (never two at once); what it answers
+        is handed in with the poll after it came."""
+        self._stats_due[DB_STATS] = clock.monotonic() + self.db_stats_interval
+        if self.client is None or (self._db_task is not None and not self._db_task.done()):
+            return
+        client = self.client
+
+        async def ask() -> None:
+            try:
+                self._carried[DB_STATS] = await client.get_body(DB_STATS, api_key_accepted=True)
+            except WAError as error:
+                self._carried[DB_STATS] = error
+
+        self._db_asked_at = clock.monotonic()
+        self._db_task = asyncio.create_task(ask(), name="database stats")
+
+    def _db_stats_out(self) -> dict[str, WAError]:
+        """While the database's stats are out past an interval, the poll says so."""
+        out = clock.monotonic() - self._db_asked_at
+        if self._db_task is None or self._db_task.done() or out < self.interval:
+            return {}
+        assert self.client is not None
+        timeout = self.client.db_stats_timeout
+        said = f"slow: asked {exact_duration(out)} ago, no answer yet (waits {timeout:g}s)"
+        return {DB_STATS: SlowAnswer(said)}
+
+    def _schedule(self, asked: tuple[str, ...], answered: Mapping[str, object]) -> None:
         now = clock.monotonic()
         for path in asked:
-            if path in self.reader.not_served:
+            if is_limited(answered.get(path)):  # asked again later: never more requests
+                self._stats_due[path] = now + min(self.interval * 4, MAX_BACKOFF_SECONDS)
+            elif path in self.reader.not_served:
                 self._stats_due[path] = now + NOT_SERVED_RETRY_SECONDS
             elif path == DB_STATS:
                 self._stats_due[path] = now + self.db_stats_interval
@@ -187,10 +239,11 @@ class Poller:
             await self.probe_now(post)
 
     async def aclose(self) -> None:
-        if self._probe_task is not None:
-            self._probe_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._probe_task
+        for task in (self._probe_task, self._db_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.client is not None:
             await self.client.aclose()
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
 
-from wa_tui.analysis import Change, Finding, Thresholds, analyse, diff
+from wa_tui.analysis import Change, Finding, Severity, Thresholds, analyse, diff
 from wa_tui.analysis.accounting import PollFacts, Shape
 from wa_tui.analysis.changes import restarts
 from wa_tui.analysis.forecast import ForecastThresholds, ForecastTracker
@@ -29,6 +29,7 @@ from wa_tui.analysis.webhook import (
 )
 from wa_tui.api.answers import Answers, Unread, not_served
 from wa_tui.api.endpoints import (
+    HEALTH,
     SETTINGS,
     STATS,
     WEBHOOK_CA,
@@ -38,10 +39,8 @@ from wa_tui.api.metrics import MetricsAnswer
 from wa_tui.api.models import Snapshot
 from wa_tui.api.settings import read_settings
 from wa_tui.api.webhook_probe import WebhookProbe
-from wa_tui.core.errors import ApiStatusError, WAError
-
-if TYPE_CHECKING:
-    pass
+from wa_tui.core.errors import ApiStatusError, SlowAnswer, WAError
+from wa_tui.core.text import exact_duration
 
 
 @dataclass(frozen=True)
@@ -76,6 +75,14 @@ class PollResult:
         return PollFacts(self.snapshot.fetched_at, self.shape, self.findings, point)
 
 
+API_LIMITED_AFTER_SECONDS = 180  # limited this long, API_LIMITED is raised
+
+
+def is_limited(answer: object) -> bool:
+    """An answer that says the API is limiting us (429, or a 503 it sent itself)."""
+    return isinstance(answer, ApiStatusError) and answer.limited
+
+
 class Reader:
     """Answers become a result: the snapshot (nodes unchanged since the last reused), what
     changed, the vitals and the findings of both, and their summary. Keeps what that
@@ -97,6 +104,9 @@ class Reader:
         self.not_served: dict[str, Unread] = {}  # path -> why it is not asked
         self.webhook = WebhookView()
         self.webhook_ca: bytes | None = None  # the PEM the deployment holds, if any
+        # Since when the API has answered "too many" (429, or its own 503) to some of
+        # what a poll asked: a poll with no such answer ends it.
+        self.limited_since: datetime | None = None
 
     def read(self, answers: Answers, remember: bool = True) -> PollResult:
         """The result of one poll's answers, worst findings first (`remember` False: not
@@ -118,12 +128,39 @@ class Reader:
         webhook = self.webhook
         findings += webhook_findings(webhook.settings, webhook.probe, findings, self.thresholds)
         findings = with_webhook_advice(findings, webhook.settings, webhook.probe)
+        findings += self._limited(answers, snapshot.fetched_at)
         findings.sort(key=lambda f: -f.severity)
         self.last_good, self.findings = snapshot, tuple(findings)
         self.summary = Summary.of(snapshot, self.findings, self.vitals.latest)
         return PollResult(
             snapshot, None, self.findings, tuple(changes), vitals, answers, self.summary, webhook
         )
+
+    def note_failure(self, error: WAError, at: datetime) -> None:
+        """A poll that failed: limited (support itself refused as too many) counts."""
+        if is_limited(error) and self.limited_since is None:
+            self.limited_since = at
+
+    def _limited(self, answers: Answers, at: datetime) -> list[Finding]:
+        """API_LIMITED once the API has limited us for API_LIMITED_AFTER_SECONDS."""
+        limited = [path for path, answer in answers.stats.items() if is_limited(answer)]
+        limited += [HEALTH] if is_limited(answers.health) else []
+        if not limited:
+            self.limited_since = None
+            return []
+        since = self.limited_since = self.limited_since or at
+        lasted = (at - since).total_seconds()
+        if lasted < API_LIMITED_AFTER_SECONDS:
+            return []
+        return [
+            Finding(
+                Severity.WARNING,
+                "API_LIMITED",
+                f"the API has been limiting wa-tui for {exact_duration(lasted)} (too many "
+                f"requests, or too many at once: {', '.join(sorted(limited))}); wa-tui backs "
+                "off; find what else loads the API past its rate or concurrency limit",
+            )
+        ]
 
     def read_webhook(self, side: Mapping[str, bytes | WAError]) -> None:
         """The settings, the webhook CA and a probe, when answers beside support and
@@ -162,6 +199,8 @@ class Reader:
                 self.not_served[path] = read[path] = Unread(why, failed=False)
             else:
                 read[path] = (
-                    answer if isinstance(answer, MetricsAnswer) else Unread(str(answer), True)
+                    answer
+                    if isinstance(answer, MetricsAnswer)
+                    else Unread(str(answer), failed=not isinstance(answer, SlowAnswer))
                 )
         return read

@@ -67,6 +67,8 @@ class Target:
             expected_shards=self.settings.expected_shards,
             token_cache=self.token_cache,
             aiohttp_transport=self.aiohttp_transport,
+            max_in_flight=self.settings.max_in_flight,
+            db_stats_timeout=self.settings.db_stats_timeout,
         )
 
 

@@ -406,6 +406,7 @@ async def read_once(
     it the webhook is never probed: no background probe, with or without `sample`."""
     async with Watcher(target) as watcher:
         watcher.poller.webhook_probe = False
+        watcher.poller.db_stats_aside = False  # one poll: it waits for them
         if webhook is not None:
             # A failure here is the poll's too, which says it.
             with contextlib.suppress(WAError):
