@@ -260,3 +260,33 @@ def test_database_stats_past_their_own_timeout_are_said_in_the_snapshot(
     (said,) = [line for line in done.stdout.splitlines() if line.startswith(f"{DB_STATS}:")]
     assert f"no answer from {server.url}{DB_STATS} within 0.5s" in said
     assert "raise db_stats_timeout" in said
+
+
+async def test_w_and_the_polls_share_one_limit(start_simulator: StartSimulator) -> None:
+    """`W` reads the settings and the webhook's CA beside the polls: one limit for all."""
+    from tests.helpers import SIZE, until_nodes, wait_for
+    from wa_tui.ui.app import WaTuiApp
+    from wa_tui.ui.webhook_screen import WebhookScreen
+
+    server = start_simulator(concurrency_limit=2, request_seconds=0.05)
+    app = WaTuiApp([target_for(server, interval=0.2)])
+    async with app.run_test(size=SIZE) as pilot:
+        await until_nodes(pilot)
+        await pilot.press("W")
+        await wait_for(pilot, lambda: isinstance(app.screen, WebhookScreen))
+        await wait_for(pilot, lambda: server.requests.get(SUPPORT, 0) >= 6)
+    assert server.limited_answers == 0 and server.most_in_flight == 2
+
+
+async def test_an_exporter_of_many_deployments_stays_within_each_limit(
+    start_simulator: StartSimulator,
+) -> None:
+    from tests.helpers import scrape_until
+    from wa_tui.outputs.exporter import Exporter
+
+    servers = [start_simulator(concurrency_limit=2, request_seconds=0.05) for _ in range(3)]
+    exporter = Exporter(
+        [target_for(server, interval=0.2, name=f"d{i}") for i, server in enumerate(servers)]
+    )
+    await scrape_until(exporter, 'wa_callback_queue{deployment="d2"}')
+    assert all(s.limited_answers == 0 and s.most_in_flight <= 2 for s in servers)

@@ -8,6 +8,7 @@ TOML at `platformdirs.user_config_path("wa-tui") / "config.toml"`, or `WA_TUI_CO
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,6 +18,7 @@ from wa_tui.analysis import Thresholds
 from wa_tui.analysis.forecast import ForecastThresholds
 from wa_tui.analysis.vitals import VitalsThresholds
 from wa_tui.api.in_flight import DEFAULT_MAX_IN_FLIGHT
+from wa_tui.api.pinning import Pins, fingerprint
 from wa_tui.core.errors import ConfigError
 from wa_tui.core.text import GIB
 
@@ -37,6 +39,10 @@ class DeploymentSettings(BaseModel):
     api_key_env: str | None = None
     verify_tls: bool = True
     ca_bundle: Path | None = None
+    # The webapp's certificate as `wa-tui trust` kept it (its SHA-256; a list for webapps
+    # behind a pass-through balancer): checked on the handshake, over verify_tls and
+    # ca_bundle (wa_tui/api/pinning.py).
+    tls_fingerprint: str | list[str] | None = None
     interval: float = Field(default=5.0, gt=0)
     timeout: float = Field(default=10.0, gt=0)
     expected_shards: Literal[1, 2, 4, 8, 16, 32] | None = None
@@ -79,6 +85,23 @@ class DeploymentSettings(BaseModel):
         if command is not None and (not command or not command[0].strip()):
             raise ValueError('expected a program and its arguments, e.g. ["ssh", "{host}", ...]')
         return command
+
+    @field_validator("tls_fingerprint")
+    @classmethod
+    def _fingerprints(cls, pins: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(pins, list):
+            if not pins:
+                raise ValueError("an empty list: give one fingerprint or more, or none")
+            return [fingerprint(pin) for pin in pins]
+        return fingerprint(pins) if pins is not None else None
+
+    @property
+    def pins(self) -> Pins | None:
+        """The fingerprints the webapp's certificate may have, if any are kept."""
+        pins = self.tls_fingerprint
+        if pins is None:
+            return None
+        return Pins([pins] if isinstance(pins, str) else pins)
 
     @field_validator("url")
     @classmethod
@@ -136,6 +159,10 @@ class PrometheusConfig(BaseModel):
     url: str | None = None
     verify_tls: bool = True
     ca_bundle: Path | None = None
+    # The webapp's certificate as `wa-tui trust` kept it (its SHA-256; a list for webapps
+    # behind a pass-through balancer): checked on the handshake, over verify_tls and
+    # ca_bundle (wa_tui/api/pinning.py).
+    tls_fingerprint: str | list[str] | None = None
     username: str | None = None
     password_env: str | None = None
     password_command: str | None = None
@@ -279,18 +306,63 @@ def find(deployments: list[DeploymentConfig], name: str, path: Path) -> Deployme
 
 
 def add_deployment(path: Path, name: str, url: str, username: str | None) -> None:
-    """Add or replace `[deployments.NAME]`, keeping every other value of the file.
-    Never writes a password. (tomli-w cannot keep comments: they are lost.)"""
-    import tomli_w
-
-    document = read_raw(path) if path.exists() else {}
-    table: dict[str, Any] = {"url": url}
-    if username:
-        table["username"] = username
+    """Add `[deployments.NAME]`, or set its url and username, keeping the rest of the
+    file as written: its comments, its layout, the table's other keys (a pin). Never
+    writes a password."""
+    values: dict[str, Any] = {"url": url, **({"username": username} if username else {})}
     try:
-        DeploymentConfig.model_validate({**table, "name": name})
+        DeploymentConfig.model_validate({**values, "name": name})
     except ValidationError as exc:
         raise _one_line(path, exc, prefix=f"deployments.{name}") from None
-    document.setdefault("deployments", {})[name] = table
+
+    def add(document: Any) -> None:
+        import tomlkit
+
+        deployments = document.setdefault("deployments", tomlkit.table(is_super_table=True))
+        table = deployments.setdefault(name, tomlkit.table())
+        table.update(values)
+
+    _edit(path, add, create=True)
+
+
+def pin_certificate(path: Path, name: str, pins: list[str]) -> None:
+    """Keep `tls_fingerprint` in `[deployments.NAME]` (a list for several), the rest of
+    the file as written."""
+
+    def pin(document: Any) -> None:
+        table = document.get("deployments", {}).get(name)
+        if table is None:
+            raise ConfigError(f"{path}: no [deployments.{name}] table")
+        table["tls_fingerprint"] = pins[0] if len(pins) == 1 else pins
+
+    _edit(path, pin)
+
+
+def _edit(path: Path, change: Callable[[Any], None], create: bool = False) -> None:
+    """Read the file with tomlkit (which keeps comments and layout), `change` it, write
+    it whole in its place (a reader never sees half a file; its mode is kept)."""
+    import tomlkit
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if not create:
+            raise ConfigError(f"{path}: no such file") from None
+        text = ""
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        document = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    change(document)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(tomli_w.dumps(document), encoding="utf-8")
+    written = path.with_name(f".{path.name}.new")
+    try:
+        written.write_text(tomlkit.dumps(document), encoding="utf-8")
+        if path.exists():
+            os.chmod(written, path.stat().st_mode & 0o7777)
+        os.replace(written, path)
+    except OSError as exc:
+        written.unlink(missing_ok=True)
+        raise ConfigError(f"{path}: cannot write: {exc.strerror}") from None

@@ -10,6 +10,8 @@ them in the same words.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -17,12 +19,42 @@ from contextlib import contextmanager
 import aiohttp
 import httpx
 
+from wa_tui.api.pinning import PREFIX, Pins, fingerprint_of
+from wa_tui.api.transport import PinMismatch
+
+
+class PinnedCertificate(aiohttp.Fingerprint):
+    """aiohttp's fingerprint check (on the handshake, before the request is written),
+    for any of several pins."""
+
+    def __init__(self, pins: Pins) -> None:
+        self.pins = pins
+        digests = {bytes.fromhex(pin.removeprefix(PREFIX)) for pin in pins}
+        super().__init__(next(iter(digests)))
+        self._digests = digests
+
+    def check(self, transport: asyncio.Transport) -> None:
+        tls = transport.get_extra_info("ssl_object")
+        der = tls.getpeercert(binary_form=True) if tls is not None else None
+        if der is None or hashlib.sha256(der).digest() not in self._digests:
+            presented = fingerprint_of(der) if der else "none"
+            host, port, *_ = transport.get_extra_info("peername") or ("?", 0)
+            raise _Refused(presented, self.pins, host, port)
+
+
+class _Refused(aiohttp.ServerFingerprintMismatch):
+    def __init__(self, presented: str, pins: Pins, host: str, port: int) -> None:
+        super().__init__(b"", b"", host, port)
+        self.presented, self.pins = presented, pins
+
 
 @contextmanager
 def _httpx_errors() -> Iterator[None]:
     """aiohttp's exceptions as the httpx ones the client already tells apart."""
     try:
         yield
+    except _Refused as exc:
+        raise PinMismatch(exc.presented, exc.pins) from exc
     except aiohttp.ConnectionTimeoutError as exc:
         raise httpx.ConnectTimeout(str(exc) or "connect timeout") from exc
     except (aiohttp.SocketTimeoutError, TimeoutError) as exc:
@@ -60,7 +92,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     thousands."""
 
     def __init__(
-        self, verify: ssl.SSLContext | bool, keepalive_seconds: float, connections: int = 1
+        self,
+        verify: ssl.SSLContext | bool | PinnedCertificate,
+        keepalive_seconds: float,
+        connections: int = 1,
     ) -> None:
         self._ssl = verify
         self._keepalive_seconds = keepalive_seconds

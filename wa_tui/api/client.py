@@ -19,11 +19,13 @@ from wa_tui.api.answers import Answers
 from wa_tui.api.auth import Credentials, TokenCache
 from wa_tui.api.endpoints import ADMIN_ONLY, DB_STATS, HEALTH, LOGIN, SUPPORT
 from wa_tui.api.in_flight import DEFAULT_MAX_IN_FLIGHT, limit_for
-from wa_tui.api.transport import make_transport
+from wa_tui.api.pinning import Pins
+from wa_tui.api.transport import PinMismatch, make_transport
 from wa_tui.core import clock
 from wa_tui.core.errors import (
     ApiStatusError,
     AuthenticationError,
+    CertificateRefused,
     ConnectionFailed,
     RequestTimeout,
     UnreadableAnswer,
@@ -133,6 +135,17 @@ def _retry_after(response: httpx.Response) -> float | None:
     return min(max(seconds, 0.0), 3600.0)
 
 
+def _connect_hint(said: str) -> str:
+    """What to do when no connection could be made: a certificate not trusted
+    (self-signed is the webapp's default) says `wa-tui trust`."""
+    if "CERTIFICATE_VERIFY_FAILED" in said or "certificate verify failed" in said:
+        return (
+            "the webapp's certificate is not trusted here (self-signed is its default): "
+            "check it and keep it with `wa-tui trust`"
+        )
+    return "check the URL, the network and the TLS settings"
+
+
 def _httpx_timeouts(seconds: float) -> dict[str, float | None]:
     return httpx.Timeout(seconds, connect=min(seconds, 5.0)).as_dict()
 
@@ -146,7 +159,7 @@ class WAClient:
         credentials: Credentials,
         *,
         timeout: float = 10.0,
-        verify: bool | str = True,  # a str is a CA bundle to verify against
+        verify: bool | str | Pins = True,  # a CA bundle's path, or the pinned certificates
         expected_shards: int | None = None,
         token_cache: TokenCache | None = None,
         aiohttp_transport: bool = False,  # see wa_tui/api/transport.py
@@ -241,10 +254,16 @@ class WAClient:
                 f"timed out talking to {self.base_url} ({type(exc).__name__})",
                 "the deployment is slow or unreachable; retrying",
             ) from exc
+        except PinMismatch as exc:
+            raise CertificateRefused(
+                f"{self.base_url} presented a certificate not trusted: {exc.presented} "
+                f"(trusted: {exc.pins.said()})",
+                "nothing was sent; if it was rotated, check it and run `wa-tui trust` again",
+            ) from exc
         except httpx.ConnectError as exc:
             raise ConnectionFailed(
                 f"cannot reach {self.base_url}: {str(exc) or type(exc).__name__}",
-                "check the URL, the network and the TLS settings",
+                _connect_hint(str(exc)),
             ) from exc
         except httpx.TransportError as exc:
             raise ConnectionFailed(

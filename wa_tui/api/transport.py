@@ -14,9 +14,19 @@ import ssl
 
 import httpx
 
+from wa_tui.api.pinning import Pins
+
 # Longer than any poll interval: a connection is kept for the next poll rather than made
 # anew, which costs CPU on both sides. nginx keeps idle connections 75 s by default.
 KEEPALIVE_SECONDS = 75.0
+
+
+class PinMismatch(httpx.ConnectError):
+    """A handshake that presented a certificate no pin names: nothing was sent."""
+
+    def __init__(self, presented: str, pins: Pins) -> None:
+        super().__init__(f"presented {presented}, trusted {pins.said()}")
+        self.presented, self.pins = presented, pins
 
 
 def tls_context(base_url: str, verify: bool | str) -> bool | ssl.SSLContext:
@@ -27,8 +37,15 @@ def tls_context(base_url: str, verify: bool | str) -> bool | ssl.SSLContext:
     return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
 
 
-def make_transport(base_url: str, verify: bool | str, aiohttp: bool) -> httpx.AsyncBaseTransport:
-    """One deployment's connection pool; `verify`: True, False or a CA bundle's path."""
+def make_transport(
+    base_url: str, verify: bool | str | Pins, aiohttp: bool
+) -> httpx.AsyncBaseTransport:
+    """One deployment's connection pool; `verify`: True, False, a CA bundle's path, or
+    the pinned fingerprints (checked by aiohttp on the handshake: wa_tui/api/pinning.py)."""
+    if isinstance(verify, Pins):
+        from wa_tui.api.aiohttp_transport import AiohttpTransport, PinnedCertificate
+
+        return AiohttpTransport(PinnedCertificate(verify), KEEPALIVE_SECONDS)
     tls = tls_context(base_url, verify)
     if aiohttp:
         from wa_tui.api.aiohttp_transport import AiohttpTransport  # slow to import: if used

@@ -67,9 +67,14 @@ def from_recording(path: Path, settings: DeploymentSettings | None, max_age: flo
 
 def judged(result: PollResult, settings: DeploymentSettings) -> int:
     """The poll's line printed, its status returned: UNKNOWN when it was not read."""
+    from wa_tui.core.errors import CertificateRefused
+    from wa_tui.core.text import visible
     from wa_tui.outputs.check import check_line
     from wa_tui.outputs.plugin import CheckStatus, unknown_line
 
+    if isinstance(result.error, CertificateRefused):  # someone may be in between: loud
+        print(f"WA-TUI CRITICAL - {visible(str(result.error), limit=300)}")
+        return CheckStatus.CRITICAL
     if result.snapshot is None:
         print(unknown_line(str(result.error)))
         return CheckStatus.UNKNOWN

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -83,6 +84,12 @@ def connection_options(inherit: bool = False) -> argparse.ArgumentParser:
     options.add_argument("--timeout", type=positive, help="seconds before a request gives up")
     options.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     options.add_argument("--ca-bundle", metavar="PATH", help="verify TLS against this CA file")
+    options.add_argument(
+        "--tls-fingerprint",
+        metavar="sha256:…",
+        help="trust the webapp's certificate with this SHA-256 fingerprint alone (as "
+        "`wa-tui trust` prints it; also WA_TUI_TLS_FINGERPRINT)",
+    )
     options.add_argument("--debug", action="store_true", help="log more to the log file")
     return options
 
@@ -203,13 +210,16 @@ def setup_logging(debug: bool) -> None:
 
 
 def overrides_of(args: argparse.Namespace) -> Overrides:
-    from wa_tui.watch.targets import Overrides
+    from wa_tui.watch.targets import ENV_TLS_FINGERPRINT, Overrides
 
     return Overrides(
         timeout=getattr(args, "timeout", None),
         interval=getattr(args, "interval", None),
         insecure=getattr(args, "insecure", False),
         ca_bundle=getattr(args, "ca_bundle", None),
+        tls_fingerprint=getattr(args, "tls_fingerprint", None)
+        or os.environ.get(ENV_TLS_FINGERPRINT)
+        or None,
     )
 
 

@@ -20,13 +20,14 @@ from wa_tui.cli import (
     report,
     simulate,
     snapshot,
+    trust,
     webhook,
 )
 from wa_tui.cli.common import EXIT_USAGE, UsageError, connection_options, setup_logging
 from wa_tui.core import memory
 
 # In the order `wa-tui --help` lists them.
-COMMANDS = (snapshot, check, webhook, record, exporter, replay, bundle, report, simulate)
+COMMANDS = (snapshot, check, webhook, trust, record, exporter, replay, bundle, report, simulate)
 
 
 def build_parser() -> argparse.ArgumentParser:

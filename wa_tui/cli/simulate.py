@@ -34,6 +34,12 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     )
     simulate.add_argument("--port", type=int, default=0, help="port (default: any free one)")
     simulate.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a certificate made at start by a CA of its own, trusted by "
+        "nobody, as a webapp's is (`wa-tui trust` keeps it); its fingerprint is printed",
+    )
+    simulate.add_argument(
         "--story",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -120,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
     from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
     from wa_tui.simulator.scenarios import SCENARIOS
     from wa_tui.simulator.traffic import webapps
+    from wa_tui.simulator.webapp_tls import webapp_tls
 
     if args.scenario == "list" or args.fault == "list":
         from wa_tui.simulator.faults import Fault
@@ -155,9 +162,11 @@ def run(args: argparse.Namespace) -> int:
         story = incident_story(deployment, truth)
     elif args.truth is not None:
         write_webapps_truth(Path(args.truth), deployment.traffic.webapps)
+    tls = webapp_tls() if args.tls else None
     server = SimulatorServer(
         deployment,
         port=args.port,
+        ssl_context=tls.context if tls else None,
         story=story,
         step_seconds=args.step,
         faults=fault_plan(args.fault, args.fault_rate),
@@ -176,6 +185,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"username: {server.username}")
     print(f"password: {server.password}")
     print(f"api key: {server.api_key}")
+    if tls is not None:
+        print(f"certificate: {tls.fingerprint} (its own CA's: trusted by nobody)")
     print(f"deployment: {args.scenario or args.topology + shards}")
     webhook = deployment.webhook
     print(f"webhook: {webhook.url() or '(unset)'} ({webhook.state.value})")

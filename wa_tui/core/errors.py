@@ -50,6 +50,11 @@ class ConnectionFailed(WAError):
     pass
 
 
+class CertificateRefused(ConnectionFailed):
+    """The webapp presented a certificate no pin names: refused on the handshake,
+    nothing sent (wa_tui/api/pinning.py)."""
+
+
 class RequestTimeout(WAError):
     pass
 

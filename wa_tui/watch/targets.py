@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wa_tui.api.auth import Credentials, TokenCache, password_from_command, password_from_env
+from wa_tui.api.pinning import Pins, fingerprint
 from wa_tui.config import ConfigError, DeploymentConfig, DeploymentSettings, find, load
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ ENV_TOKEN = "WA_TUI_TOKEN"
 ENV_USERNAME = "WA_TUI_USERNAME"
 ENV_PASSWORD = "WA_TUI_PASSWORD"
 ENV_API_KEY = "WA_TUI_API_KEY"
+ENV_TLS_FINGERPRINT = "WA_TUI_TLS_FINGERPRINT"
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Overrides:
     interval: float | None = None
     insecure: bool = False
     ca_bundle: str | None = None
+    tls_fingerprint: str | None = None  # --tls-fingerprint / WA_TUI_TLS_FINGERPRINT
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,9 @@ class Target:
     url: str
     credentials: Credentials
     settings: DeploymentSettings = field(hash=False)  # holds tables: not hashable
-    verify: bool | str  # False: not verified; a str: the CA bundle to verify against
+    # False: not verified; a str: the CA bundle to verify against; Pins: the certificates
+    # trusted (wa_tui/api/pinning.py)
+    verify: bool | str | Pins
     token_cache: TokenCache | None = None
     # Requests over aiohttp's pool (wa_tui/api/transport.py): for processes polling many.
     aiohttp_transport: bool = False
@@ -81,8 +86,18 @@ def _apply(settings: DeploymentSettings, overrides: Overrides) -> DeploymentSett
     return settings.model_copy(update=changes)
 
 
-def _verify(settings: DeploymentSettings, overrides: Overrides) -> bool | str:
-    if overrides.insecure or not settings.verify_tls:
+def _verify(settings: DeploymentSettings, overrides: Overrides) -> bool | str | Pins:
+    """--insecure over all; a pin over verify_tls and the CA bundle; then those."""
+    if overrides.insecure:
+        return False
+    if overrides.tls_fingerprint is not None:
+        try:
+            return Pins([fingerprint(overrides.tls_fingerprint)])
+        except ValueError as exc:
+            raise ConfigError(f"--tls-fingerprint / {ENV_TLS_FINGERPRINT}: {exc}") from None
+    if settings.pins is not None:
+        return settings.pins
+    if not settings.verify_tls:
         return False
     bundle = overrides.ca_bundle or settings.ca_bundle
     if bundle is None:
