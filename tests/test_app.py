@@ -226,7 +226,7 @@ async def test_help_lists_every_key(simulator: SimulatorServer) -> None:
         for description in ("Refresh", "Pause", "Quit", "Webhook", "Logs"):
             assert description in shown
         help_text = "".join(plain(block) for block in app.screen.query(Static))
-        for description in ("Open the detail", "Back to nodes"):
+        for description in ("Open the detail", "Back"):
             assert description in help_text
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)

@@ -127,3 +127,28 @@ async def test_without_colour_the_markers_say_it(
         text = screen_text(app)
         assert "✖ DN" in text and "✔ UP" in text and "○ DN standby" in text
         assert "✖ CRITICAL 1" in text or "✖ 1 finding" in text
+
+
+@pytest.mark.parametrize("key", ["e", "v", "enter"])
+async def test_at_80x24_escape_leaves_any_pane_filling_the_screen_and_the_list_has_focus(
+    start_simulator: StartSimulator, key: str
+) -> None:
+    """Each pane that opens alone on a narrow terminal: in, `escape`, out; the footer
+    says `esc Back` while it is open; and the node list answers the next key at once
+    (keys arriving in one burst, as over a slow SSH link)."""
+    from textual.widgets import Footer
+
+    app = make_app(start_simulator(SCENARIOS["healthy-multiconnect"]()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(NodeTable)
+        await until_nodes(pilot)
+        await pilot.press(key)
+        await wait_for(pilot, lambda: app.dashboard.opened is not None)
+        await pilot.pause()
+        footer = app.dashboard.query_one(Footer)
+        assert "esc" in screen_text(app).splitlines()[-1] and footer.region.height == 1
+        await pilot.press("escape", "j", "j")
+        await wait_for(pilot, lambda: app.dashboard.opened is None)
+        await wait_for(pilot, lambda: table.has_focus and table.cursor_row == 2)
+        assert table.region.width >= 76
+        assert "esc" not in screen_text(app).splitlines()[-1]

@@ -290,3 +290,16 @@ async def test_an_exporter_of_many_deployments_stays_within_each_limit(
     )
     await scrape_until(exporter, 'wa_callback_queue{deployment="d2"}')
     assert all(s.limited_answers == 0 and s.most_in_flight <= 2 for s in servers)
+
+
+def test_a_max_in_flight_below_one_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[deployments.lab]\nurl = "http://127.0.0.1:9"\nmax_in_flight = 0\n')
+    done = subprocess.run(
+        [*WA_TUI, "config", "check", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "max_in_flight" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr

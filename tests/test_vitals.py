@@ -111,6 +111,27 @@ def test_rates_never_go_negative_across_a_reset_and_the_reset_is_a_restart() -> 
     assert "NODE_RESTARTED" in codes
 
 
+def test_db_errors_by_their_labels_and_an_unknown_label_is_neither() -> None:
+    tracker = VitalsTracker()
+    start = datetime(2026, 11, 26, tzinfo=UTC)
+    for second in range(2):
+        data = [
+            {"labels": {"db": "configStore", "request": request}, "value": 10.0 * second}
+            for request in ("write", "commit", "read", "vacuum")
+        ]
+        family = {"type": "counter", "data": data}
+        answer = {"stats": {"app": {"db_request_error_duration_us_count": family}}}
+        vitals = tracker.update(
+            {"/v1/stats/app": parse_metrics(answer, "/v1/stats/app")},
+            start + timedelta(seconds=second),
+            second,
+        )
+    assert vitals.db_write_errors_per_s == 20.0 and vitals.db_read_errors_per_s == 10.0
+    assert dict(vitals.db_errors_by_request)["vacuum"] == 10.0  # listed, counted as neither
+    (errors,) = [f for f in tracker.findings(start) if f.severity.name == "CRITICAL"]
+    assert "database writes failing: 20.00 errors/s (write/commit)" in errors.message
+
+
 def test_history_is_bounded_in_time_and_points() -> None:
     tracker = VitalsTracker()
     start = datetime(2026, 11, 26, tzinfo=UTC)

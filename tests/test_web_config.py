@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import re
 import signal
 import socket
 import ssl
 import subprocess
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +24,7 @@ import httpx
 import pytest
 import trustme
 
-from tests.helpers import WA_TUI, free_port, prometheus_serving, require_binary
+from tests.helpers import WA_TUI, free_port, prometheus_serving, require_binary, until
 from wa_tui.api.auth import password_from_env
 from wa_tui.core.errors import WAError
 from wa_tui.outputs.fleet import PrometheusSource, rows_from_prometheus
@@ -98,7 +100,7 @@ def _get(
     if cert is not None:
         context.load_cert_chain(cert)
     auth = ("prometheus", password) if password is not None else None
-    return httpx.get(f"https://127.0.0.1:{port}/metrics", verify=context, auth=auth)
+    return httpx.get(f"https://127.0.0.1:{port}/metrics", verify=context, auth=auth, timeout=30)
 
 
 @pytest.mark.parametrize(
@@ -351,3 +353,37 @@ def test_prometheus_reads_its_table_and_the_command_line_tls_options(tmp_path: P
         match=re.escape("unknown key 'prometheus.pasword_env' (did you mean 'password_env'?)"),
     ):
         config.prometheus(path)
+
+
+def test_wrong_guesses_from_one_client_never_shut_out_the_right_password(
+    simulator: SimulatorServer, pki: Pki
+) -> None:
+    """Ten wrong passwords a second from one client (127.0.0.2), bcrypt at cost 12 as the
+    README's hash: Prometheus with the right password, not yet remembered, waits its turn
+    and is let in every time, after a SIGHUP too."""
+    pki.hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(12)).decode()
+    context = ssl.create_default_context(cafile=str(pki.folder / "ca.pem"))
+    stop, guessed = threading.Event(), []
+
+    def guess(port: int) -> None:
+        transport = httpx.HTTPTransport(verify=context, local_address="127.0.0.2")
+        with httpx.Client(transport=transport, timeout=30) as client:
+            while not stop.wait(0.1):
+                with contextlib.suppress(httpx.HTTPError):
+                    url = f"https://127.0.0.1:{port}/metrics"
+                    client.get(url, auth=("prometheus", f"wrong-{len(guessed)}"))
+                    guessed.append(1)
+
+    with exporter_running(simulator, pki.web_config()) as (port, process):
+        flood = threading.Thread(target=guess, args=(port,), daemon=True)
+        flood.start()
+        try:
+            until(lambda: len(guessed) >= 3)  # the guesses have spent the budget
+            scrapes = [_get(port, pki.folder).status_code for _ in range(3)]
+            process.send_signal(signal.SIGHUP)  # the users unchanged
+            until(lambda: len(guessed) >= 6)
+            scrapes += [_get(port, pki.folder).status_code for _ in range(3)]
+        finally:
+            stop.set()
+            flood.join(timeout=60)
+    assert scrapes == [200] * 6

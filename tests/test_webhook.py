@@ -283,3 +283,30 @@ def test_check_probes_the_webhook_only_when_asked_with_or_without_a_sample(
     assert "WEBHOOK" not in plain_check.stdout and "WEBHOOK" not in sampled.stdout
     probed = run(["check", "--sample", "1", "--webhook"], simulator)
     assert probed.returncode == 1 and "WEBHOOK_UNREACHABLE" in probed.stdout, probed.stdout
+
+
+async def test_the_probe_loads_no_ca_store_on_the_event_loop(
+    simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading the system's CAs takes tens of ms, more on a busy machine: the probe builds
+    its context in a thread, once per CA, and every probe after reuses it."""
+    import ssl
+    import threading
+
+    from wa_tui.api import webhook_probe
+
+    webhook_probe.trust.cache_clear()
+    built_in: list[str] = []
+    original = ssl.create_default_context
+
+    def recorded(*args: object, **kwargs: object) -> ssl.SSLContext:
+        built_in.append(threading.current_thread().name)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl, "create_default_context", recorded)
+    url = simulator.deployment.webhook.url()
+    assert url is not None
+    ca = simulator.deployment.webhook.ca_pem
+    for _ in range(3):
+        assert (await webhook_probe.probe(url, ca)).failed_step is None
+    assert len(built_in) == 1 and built_in[0] != threading.main_thread().name

@@ -151,10 +151,17 @@ DASHBOARD = (
     ),
 )
 NODES = _navigation("nodes", "node", "Open the detail")
-DETAIL = (
-    *_scrolling("detail", top="Top", bottom="Bottom"),
-    Key("detail.back", "escape", "screen.focus_nodes", "Back to nodes"),
+# `escape`: back to the node list, from the detail or from a pane filling the screen (a
+# narrow terminal); bound on the detail and on the dashboard's screen alike.
+BACK = Key(
+    "detail.back",
+    "escape",
+    "screen.back",
+    "Back",
+    "Back to the node list, from the detail or a pane filling the screen",
+    display="esc",
 )
+DETAIL = (*_scrolling("detail", top="Top", bottom="Bottom"), BACK)
 REPLAY = (
     Key("replay.play", "space", "play", "Play/pause", "Play or pause the recording"),
     Key("replay.back", "left_square_bracket", "step(-1)", "Back", "One poll back", display="["),

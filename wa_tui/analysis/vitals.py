@@ -426,11 +426,13 @@ class VitalsTracker:
                 f"{visible(result_label(code), limit=20)} ({rate:.1f}/s)"
                 for code, rate in vitals.failing_results[:3]
             )
+            # The results are this poll's: none failing now says so, not "none".
+            said = f"most now: {codes}" if codes else "none failing since the last read"
             yield Finding(
                 Severity.CRITICAL if share >= 0.5 else Severity.WARNING,
                 "CALLBACK_FAILING",
-                f"{share:.0%} of callbacks failed in the last minute (top results: "
-                f"{codes or 'none now'}): check the webhook answers 200 within its timeout",
+                f"{share:.0%} of callbacks failed in the last minute ({said}): check the "
+                "webhook answers 200 within its timeout",
             )
         if (
             vitals.pending_messages is not None
@@ -478,12 +480,20 @@ def _queue_findings(vitals: Vitals, t: VitalsThresholds) -> Iterator[Finding]:
     critical = queue >= t.callback_queue_critical
     worst = max(vitals.callback_queue_by_node.items(), key=lambda item: item[1], default=None)
     where = f", most on {visible(worst[0], limit=60)} ({worst[1]:,.0f})" if worst else ""
+    # Every coreapp holding a good part of it is marked, not only the one holding most.
+    holding = tuple(
+        node
+        for node, held in sorted(vitals.callback_queue_by_node.items())
+        if worst and held and held >= worst[1] / 2 and ":" in node
+    )
+    if len(holding) > 1:
+        where += f"; {len(holding)} coreapps hold {worst[1] / 2:,.0f} or more"  # type: ignore[index]
     yield Finding(
         Severity.CRITICAL if critical else Severity.WARNING,
         "CALLBACK_QUEUE_HIGH",
         f"callback queue at {queue:,.0f}{where}: error 1016 comes when it fills; check the "
         "webhook answers 200 in time, or raise webhooks.max_concurrent_requests",
-        (worst[0],) if worst and ":" in worst[0] else (),
+        holding,
     )
 
 

@@ -20,7 +20,7 @@ import aiohttp
 import httpx
 
 from wa_tui.api.pinning import PREFIX, Pins, fingerprint_of
-from wa_tui.api.transport import PinMismatch
+from wa_tui.api.tls_refusal import PinMismatch
 
 
 class PinnedCertificate(aiohttp.Fingerprint):

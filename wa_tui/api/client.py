@@ -20,7 +20,8 @@ from wa_tui.api.auth import Credentials, TokenCache
 from wa_tui.api.endpoints import ADMIN_ONLY, DB_STATS, HEALTH, LOGIN, SUPPORT
 from wa_tui.api.in_flight import DEFAULT_MAX_IN_FLIGHT, limit_for
 from wa_tui.api.pinning import Pins
-from wa_tui.api.transport import PinMismatch, make_transport
+from wa_tui.api.tls_refusal import PinMismatch
+from wa_tui.api.transport import make_transport
 from wa_tui.core import clock
 from wa_tui.core.errors import (
     ApiStatusError,
@@ -111,7 +112,7 @@ def _body(response: httpx.Response, refused: str, hint: str) -> bytes:
 def _only_errors(body: bytes) -> bool:
     """An answer that is only an error: its top level the API's `errors` (and `meta`),
     or a proxy's `meta` with an `httpCode` of 400 or more. Small, or it is an answer."""
-    if len(body) > 65_536 or not body.lstrip().startswith(b"{"):
+    if len(body) > 65_536 or not body[:64].lstrip().startswith(b"{"):
         return False
     if b'"errors"' not in body and b"httpCode" not in body:
         return False

@@ -58,13 +58,19 @@ class InFlightLimit:
         self.peak = max(self.peak, self._busy)
 
     def _release(self) -> None:
-        """The slot goes to the first still waiting (on its own loop), or is freed."""
+        """The slot goes to the first still waiting, or is freed. One waiting on this
+        loop is handed it at once; one on another loop (the early poll's) through that
+        loop, thread-safe (which costs a wake-up of its selector)."""
+        running = asyncio.get_running_loop()
         with self._lock:
             while self._waiting and self._busy <= self.most:  # `most` may have been lowered
                 loop, turn = self._waiting.popleft()
                 if turn.done() or loop.is_closed():
                     continue  # given up (cancelled, or its loop ended)
-                loop.call_soon_threadsafe(self._hand, turn)
+                if loop is running:
+                    turn.set_result(None)
+                else:
+                    loop.call_soon_threadsafe(self._hand, turn)
                 return
             self._busy -= 1
 

@@ -10,6 +10,8 @@ which imports faster, so the dashboard's first frame comes sooner.
 
 from __future__ import annotations
 
+import functools
+import os
 import ssl
 
 import httpx
@@ -21,20 +23,21 @@ from wa_tui.api.pinning import Pins
 KEEPALIVE_SECONDS = 75.0
 
 
-class PinMismatch(httpx.ConnectError):
-    """A handshake that presented a certificate no pin names: nothing was sent."""
-
-    def __init__(self, presented: str, pins: Pins) -> None:
-        super().__init__(f"presented {presented}, trusted {pins.said()}")
-        self.presented, self.pins = presented, pins
-
-
 def tls_context(base_url: str, verify: bool | str) -> bool | ssl.SSLContext:
     """What to verify with. For a plain-http URL nothing: httpx would otherwise load the
-    system CA store, a slow read, for a context it never uses."""
-    if not base_url.startswith("https://"):
+    system CA store, a slow read, for a context it never uses. A verifying context is
+    made once per CA file (as it is on disk) and shared: the exporter and the recorder
+    make clients on their one loop, which a CA store read would hold up."""
+    if not base_url.startswith("https://") or verify is False:
         return False
-    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+    if isinstance(verify, str):
+        return _verifying(verify, os.stat(verify).st_mtime_ns)
+    return _verifying(None, 0)
+
+
+@functools.lru_cache(maxsize=16)
+def _verifying(cafile: str | None, _modified: int) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=cafile) if cafile else httpx.create_ssl_context()
 
 
 def make_transport(
@@ -50,9 +53,7 @@ def make_transport(
     if aiohttp:
         from wa_tui.api.aiohttp_transport import AiohttpTransport  # slow to import: if used
 
-        # httpx's own context for True (the same CA store either way).
-        context = httpx.create_ssl_context(verify=tls) if tls is True else tls
-        return AiohttpTransport(context, KEEPALIVE_SECONDS)
+        return AiohttpTransport(tls, KEEPALIVE_SECONDS)
     return httpx.AsyncHTTPTransport(
         verify=tls, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS)
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import socket
 import ssl
@@ -182,8 +183,11 @@ class WebhookProbe:
         )
 
 
+@functools.lru_cache(maxsize=8)
 def trust(ca_pem: bytes | None) -> ssl.SSLContext:
-    """The system's CAs, plus the deployment's webhook CA when it holds one."""
+    """The system's CAs, plus the deployment's webhook CA when it holds one: built once
+    per CA (loading the system's store takes tens of ms, more on a busy machine) and in
+    a thread, never on a loop (`probe`)."""
     context = ssl.create_default_context()
     if ca_pem:
         # An unreadable CA is no CA: the handshake then says what that means.
@@ -220,7 +224,8 @@ async def probe(
     result: dict[str, Any] = {}
     try:
         async with asyncio.timeout(deadline):
-            result = await _reach(url, trust(ca_pem), steps)
+            context = await asyncio.to_thread(trust, ca_pem)
+            result = await _reach(url, context, steps)
     except TimeoutError:
         result = {"failed_step": steps.current, "reason": "timed out"}
     except OSError as exc:
@@ -274,9 +279,7 @@ async def _certificate_unverified(
     address: tuple[Any, ...], family: int, host: str
 ) -> Certificate | None:
     """The certificate a server presents, without verifying it: to describe a bad one."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+    context = _unverified()
     try:
         reader, writer = await asyncio.open_connection(
             address[0], address[1], family=family, ssl=context, server_hostname=host
@@ -288,6 +291,14 @@ async def _certificate_unverified(
     finally:
         writer.close()
         del reader
+
+
+@functools.cache
+def _unverified() -> ssl.SSLContext:
+    """A client context that loads no CA (cheap: no store read) and checks nothing."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    return context
 
 
 def read_certificate(der: bytes | None) -> Certificate | None:
@@ -326,9 +337,10 @@ async def send_test_post(
     import httpx
 
     body = post_body()
+    context = await asyncio.to_thread(trust, ca_pem)
     started = time.perf_counter()
     try:
-        async with httpx.AsyncClient(verify=trust(ca_pem), timeout=deadline) as client:
+        async with httpx.AsyncClient(verify=context, timeout=deadline) as client:
             response = await client.post(url, json=body, headers={"User-Agent": USER_AGENT})
     except httpx.HTTPError as exc:
         reason = "timed out" if isinstance(exc, httpx.TimeoutException) else type(exc).__name__

@@ -298,7 +298,7 @@ class Exporter:
     async def _authorised(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Every path behind the web configuration's users, when it names any."""
         if self._guard.required and not await self._guard.allows(
-            request.headers.get("Authorization")
+            request.headers.get("Authorization"), request.remote or ""
         ):
             return web.Response(status=401, headers={"WWW-Authenticate": 'Basic realm="wa-tui"'})
         return await handler(request)

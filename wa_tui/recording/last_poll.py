@@ -46,7 +46,12 @@ class LastPoll:
             return None
         if self.alive is None:
             return "the recording holds no poll"
-        return f"the recorder's last sign of life is {exact_duration(silent)} old"
+        limit = max_age or STALE_AFTER_INTERVALS * self.interval
+        how = "--max-age" if max_age else f"--max-age, by default {STALE_AFTER_INTERVALS} intervals"
+        return (
+            f"the recorder's last sign of life is {exact_duration(silent)} old, past "
+            f"{exact_duration(limit)} ({how})"
+        )
 
 
 def silence(alive: datetime | None, interval: float, max_age: float | None = None) -> float | None:

@@ -32,7 +32,8 @@ from textual.widgets import Footer
 
 from wa_tui.api.models import Node
 from wa_tui.core.text import visible
-from wa_tui.keys import DETAIL, NODES
+from wa_tui.keys import BACK, DETAIL, NODES
+from wa_tui.ui.bindings import bindings
 from wa_tui.ui.event_log import EventLog
 from wa_tui.ui.findings_panel import FindingsLine, FindingsPanel
 from wa_tui.ui.guards import SizedToTerminal
@@ -92,12 +93,14 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
     """The panes of one deployment at a time: `watcher` is the one on screen."""
 
     HELP_GROUPS = (("Node list", NODES), ("Detail", DETAIL))
+    BINDINGS = bindings((BACK,))
 
     def __init__(self, status_bar: StatusBar, below: Sequence[Widget] = ()) -> None:
         super().__init__()
         self._status_bar = status_bar
         self._below = below  # widgets under the panes (replay's timeline)
         self.opened: str | None = None  # the pane alone on a narrow terminal
+        self._focused_before: Widget | None = None  # where focus was when it opened
         self.hidden: set[str] = set()  # panes their key has hidden
         self._chosen: set[str] = set()  # panes whose key was pressed: no longer by size
         self.narrow = False
@@ -157,9 +160,21 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         self._arrange()
 
     def open(self, pane_id: str | None) -> None:
-        """On a narrow terminal, `pane_id` fills the screen; None: back to the list."""
+        """On a narrow terminal, `pane_id` fills the screen (focused, if it takes focus);
+        None: back to the panes, focus where it was before."""
+        was_open = self.opened is not None
+        if not was_open:
+            self._focused_before = self.focused
         self.opened = pane_id if self.narrow else None
         self._arrange()
+        if self.opened is not None:
+            opened = self.query_one(f"#{self.opened}")
+            if opened.can_focus:
+                self.set_focus(opened)
+        elif was_open:
+            before, panes = self._focused_before, panes_by_id()
+            shown = before is not None and before.id in panes and self._shows(panes[before.id])
+            self.set_focus(before if shown else self.query_one(NodeTable))
 
     def toggle(self, pane_id: str) -> None:
         """`e`, `v`: on a narrow terminal open the pane (or close it), else show or hide."""
@@ -268,8 +283,21 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
     # -- actions ----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Its panes' actions wait for its panes (starting, or quitting)."""
+        """Its panes' actions wait for its panes (starting, or quitting); `back` is
+        there only while a pane fills the screen (and in the footer then)."""
+        if action == "back":
+            return self.composed and (
+                self.opened is not None or isinstance(self.focused, NodeDetail)
+            )
         return self.composed
+
+    def action_back(self) -> None:
+        """`escape`: the pane filling the screen gives way, focus back where it was; from
+        the detail, to the node list."""
+        if self.opened is not None and self.opened != "detail":
+            self.open(None)
+        else:
+            self.action_focus_nodes()
 
     def action_toggle_pane(self, pane_id: str) -> None:
         """A pane's key (`e`, `v`): shown or hidden; on a narrow terminal, opened alone."""

@@ -17,9 +17,12 @@ from wa_tui.ui.guards import DismissOnce
 from wa_tui.ui.redraw import Block, SizedStatic
 
 # Keys that Textual provides rather than our bindings.
+# One key (or a pair) a row: the key column is as wide as its widest key.
 BUILT_IN = (
-    ("tab / shift+tab", "Move between the node list and the detail"),
-    ("↑ ↓ / pgup pgdn / home end", "Scroll the detail and the event log"),
+    ("tab", "Move between the node list and the detail (shift+tab: back)"),
+    ("↑ ↓", "Scroll the detail and the event log by a line"),
+    ("pgup pgdn", "... by a page"),
+    ("home end", "... to either end"),
     ("ctrl+p", "Command palette: every action by name"),
 )
 
