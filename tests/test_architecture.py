@@ -1,4 +1,4 @@
-"""The layout shows the data flow (README "Design notes"): packages by role, no import
+"""The layout shows the data flow (docs/design.md): packages by role, no import
 circle, Textual only in `wa_tui/ui/`."""
 
 from __future__ import annotations

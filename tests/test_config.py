@@ -160,12 +160,12 @@ def test_keys_are_remapped_by_id_and_checked(tmp_path: Path) -> None:
     assert "2 key(s) remapped" in run("config", "check", "--config", str(path)).stdout
 
 
-def test_readme_names_every_binding_id() -> None:
+def test_the_key_ids_page_names_every_binding_id() -> None:
     from itertools import groupby
 
     from wa_tui.keys import ALL
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (Path(__file__).parent.parent / "docs" / "keys.md").read_text()
     for scope, keys in groupby(ALL, key=lambda key: key.scope):
         line = next(line for line in readme.splitlines() if line.startswith(f"- {scope}: "))
         for key in keys:

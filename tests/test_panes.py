@@ -1,4 +1,4 @@
-"""A pane is one declaration (README "Where to add"): a line in PANES gives it its place,
+"""A pane is one declaration (docs/design.md, "Where to add"): a line in PANES gives it its place,
 its title, every poll's view, its reset when another deployment comes on screen, its
 toggle, and a scene of the monkey."""
 
