@@ -155,6 +155,10 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
                     self.hidden.add(pane.id)
                 else:
                     self.hidden.discard(pane.id)
+        # A narrow footer keeps its keys whole: closer together, and without the
+        # palette's reminder (ctrl+p works as ever; the help names it).
+        footer = self.query_one(Footer)
+        footer.compact, footer.show_command_palette = self.narrow, not self.narrow
         columns = ESSENTIAL if self.narrow else tuple(key for key, _ in COLUMNS)
         self.query_one(NodeTable).set_variant(columns, short=width < WIDE_WIDTH)
         self._arrange()
