@@ -170,3 +170,20 @@ def test_the_key_ids_page_names_every_binding_id() -> None:
         line = next(line for line in readme.splitlines() if line.startswith(f"- {scope}: "))
         for key in keys:
             assert f"`{key.id.split('.', 1)[1]}` (" in line, key.id
+
+
+def test_every_threshold_default_is_written_once() -> None:
+    """The config's defaults are the table's, and so are the analysis' thresholds."""
+    from wa_tui.config import DeploymentSettings
+    from wa_tui.core.thresholds import DEFAULTS
+
+    settings = DeploymentSettings()
+    for key, value in DEFAULTS.items():
+        assert getattr(settings, key) == value, key
+    from wa_tui.analysis import Thresholds
+    from wa_tui.analysis.forecast import ForecastThresholds
+    from wa_tui.analysis.vitals import VitalsThresholds
+
+    assert settings.thresholds == Thresholds()
+    assert settings.vitals_thresholds == VitalsThresholds()
+    assert settings.forecast_thresholds == ForecastThresholds()

@@ -152,3 +152,22 @@ async def test_at_80x24_escape_leaves_any_pane_filling_the_screen_and_the_list_h
         await wait_for(pilot, lambda: table.has_focus and table.cursor_row == 2)
         assert table.region.width >= 76
         assert "esc" not in screen_text(app).splitlines()[-1]
+
+
+@pytest.mark.parametrize("key", ["question_mark", "W", "i", "F"])
+async def test_at_80x24_escape_leaves_every_screen_and_the_list_has_focus(
+    start_simulator: StartSimulator, key: str
+) -> None:
+    """The help, the webhook, the incident and the fleet, each opened over the dashboard
+    on a classic SSH terminal: `escape` closes it and the node list answers at once."""
+    app = make_app(start_simulator(SCENARIOS["healthy-multiconnect"]()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(NodeTable)
+        await until_nodes(pilot)
+        dashboard = app.screen
+        await pilot.press(key)
+        await wait_for(pilot, lambda: app.screen is not dashboard)
+        await pilot.pause()
+        await pilot.press("escape", "j")
+        await wait_for(pilot, lambda: app.screen is dashboard)
+        await wait_for(pilot, lambda: table.has_focus and table.cursor_row == 1)

@@ -21,6 +21,7 @@ from wa_tui.api.in_flight import DEFAULT_MAX_IN_FLIGHT
 from wa_tui.api.pinning import Pins, fingerprint
 from wa_tui.core.errors import ConfigError
 from wa_tui.core.text import GIB
+from wa_tui.core.thresholds import DEFAULTS
 
 ENV_CONFIG = "WA_TUI_CONFIG"
 ENV_RECORDER = "WA_TUI_RECORDER"
@@ -46,29 +47,37 @@ class DeploymentSettings(BaseModel):
     interval: float = Field(default=5.0, gt=0)
     timeout: float = Field(default=10.0, gt=0)
     expected_shards: Literal[1, 2, 4, 8, 16, 32] | None = None
-    expiry_warning_days: float = Field(default=14, ge=0)
-    disk_warning_gib: float = Field(default=5, ge=0)
-    disk_critical_gib: float = Field(default=1, ge=0)
+    expiry_warning_days: float = Field(default=DEFAULTS["expiry_warning_days"], ge=0)
+    disk_warning_gib: float = Field(default=DEFAULTS["disk_warning_gib"], ge=0)
+    disk_critical_gib: float = Field(default=DEFAULTS["disk_critical_gib"], ge=0)
     db_stats_interval: float = Field(default=60.0, gt=0)
     # `/v1/stats/db` can take long on a large database: its own deadline, not `timeout`.
     db_stats_timeout: float = Field(default=30.0, gt=0)
     # Requests to the deployment at once, from this whole process (the API answers 503
     # past its concurrency capacity: a monitor must never be that load).
     max_in_flight: int = Field(default=DEFAULT_MAX_IN_FLIGHT, ge=1, le=16)
-    callback_queue_warning: float = Field(default=5_000, ge=0)
-    callback_queue_critical: float = Field(default=50_000, ge=0)
-    callback_failing_percent: float = Field(default=5, ge=0, le=100)
-    pending_messages_warning: float = Field(default=10_000, ge=0)
-    db_errors_per_second: float = Field(default=0.1, ge=0)
-    api_5xx_percent: float = Field(default=5, ge=0, le=100)
+    callback_queue_warning: float = Field(default=DEFAULTS["callback_queue_warning"], ge=0)
+    callback_queue_critical: float = Field(default=DEFAULTS["callback_queue_critical"], ge=0)
+    callback_failing_percent: float = Field(
+        default=DEFAULTS["callback_failing_percent"], ge=0, le=100
+    )
+    pending_messages_warning: float = Field(default=DEFAULTS["pending_messages_warning"], ge=0)
+    db_errors_per_second: float = Field(default=DEFAULTS["db_errors_per_second"], ge=0)
+    api_5xx_percent: float = Field(default=DEFAULTS["api_5xx_percent"], ge=0, le=100)
     # Forecasts (README "Findings"): DISK_FULL_SOON and CALLBACK_QUEUE_RISING.
-    disk_forecast_warning_hours: float = Field(default=24, gt=0)
-    disk_forecast_critical_hours: float = Field(default=1, gt=0)
-    queue_forecast_warning_minutes: float = Field(default=30, gt=0)
+    disk_forecast_warning_hours: float = Field(
+        default=DEFAULTS["disk_forecast_warning_hours"], gt=0
+    )
+    disk_forecast_critical_hours: float = Field(
+        default=DEFAULTS["disk_forecast_critical_hours"], gt=0
+    )
+    queue_forecast_warning_minutes: float = Field(
+        default=DEFAULTS["queue_forecast_warning_minutes"], gt=0
+    )
     # The application settings (README "When callbacks fail"), read this often and on `r`.
     settings_interval: float = Field(default=300.0, gt=0)
     webhook_probe: Literal["tls", "off"] = "tls"
-    webhook_cert_warning_days: float = Field(default=14, ge=0)
+    webhook_cert_warning_days: float = Field(default=DEFAULTS["webhook_cert_warning_days"], ge=0)
     # How to read a node's log: an argument list with {host} and {container}
     # (wa_tui/api/node_logs.py).
     logs_command: list[str] | None = None

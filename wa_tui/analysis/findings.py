@@ -28,6 +28,7 @@ from wa_tui.api.models import (
 )
 from wa_tui.core import clock
 from wa_tui.core.text import GIB, human_bytes, visible
+from wa_tui.core.thresholds import DEFAULTS
 
 UNHEALTHY_GATEWAY = ("disconnected", "uninitialized", "unregistered")
 
@@ -63,10 +64,10 @@ class Finding:
 class Thresholds:
     """When a finding fires; configurable per deployment."""
 
-    expiry_warning_days: float = 14
-    disk_warning_bytes: int = 5 * GIB
-    disk_critical_bytes: int = 1 * GIB
-    webhook_cert_warning_days: float = 14
+    expiry_warning_days: float = DEFAULTS["expiry_warning_days"]
+    disk_warning_bytes: int = int(DEFAULTS["disk_warning_gib"] * GIB)
+    disk_critical_bytes: int = int(DEFAULTS["disk_critical_gib"] * GIB)
+    webhook_cert_warning_days: float = DEFAULTS["webhook_cert_warning_days"]
 
 
 def _name(node: Node) -> str:

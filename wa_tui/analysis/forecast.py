@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from wa_tui.analysis.findings import Finding, Severity
 from wa_tui.api.models import FREE_SPACE_FIELDS, Snapshot
 from wa_tui.core.text import approximate_duration, visible
+from wa_tui.core.thresholds import DEFAULTS
 
 WINDOW_SECONDS = 30 * 60
 MIN_POINTS = 3
@@ -37,10 +38,11 @@ DISKS = {field: "disk_" + field.removeprefix("free_space_") for field in FREE_SP
 
 @dataclass(frozen=True)
 class ForecastThresholds:
-    disk_warning_hours: float = 24
-    disk_critical_hours: float = 1
-    queue_warning_minutes: float = 30
-    queue_critical: float = 50_000  # the level the queue is forecast to reach
+    disk_warning_hours: float = DEFAULTS["disk_forecast_warning_hours"]
+    disk_critical_hours: float = DEFAULTS["disk_forecast_critical_hours"]
+    queue_warning_minutes: float = DEFAULTS["queue_forecast_warning_minutes"]
+    # The level the queue is forecast to reach.
+    queue_critical: float = DEFAULTS["callback_queue_critical"]
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from wa_tui.api.answers import Unread
 from wa_tui.api.endpoints import APP_STATS, DB_STATS, METRICS
 from wa_tui.api.metrics import Family, Labels, MetricsAnswer
 from wa_tui.core.text import exact_duration, visible
+from wa_tui.core.thresholds import DEFAULTS
 
 CounterKey = tuple[str, str, str, Labels]  # path, node, family, labels
 HISTORY_SECONDS = 30 * 60
@@ -98,12 +99,12 @@ CHARTED = tuple(line.name for line in VITAL_LINES)
 
 @dataclass(frozen=True)
 class VitalsThresholds:
-    callback_queue_warning: float = 5_000
-    callback_queue_critical: float = 50_000
-    callback_failing_share: float = 0.05
-    pending_messages_warning: float = 10_000
-    db_errors_per_s: float = 0.1
-    api_5xx_share: float = 0.05
+    callback_queue_warning: float = DEFAULTS["callback_queue_warning"]
+    callback_queue_critical: float = DEFAULTS["callback_queue_critical"]
+    callback_failing_share: float = DEFAULTS["callback_failing_percent"] / 100
+    pending_messages_warning: float = DEFAULTS["pending_messages_warning"]
+    db_errors_per_s: float = DEFAULTS["db_errors_per_second"]
+    api_5xx_share: float = DEFAULTS["api_5xx_percent"] / 100
 
 
 def result_label(result: str) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from wa_tui import __version__
-from wa_tui.analysis import Change, Thresholds
+from wa_tui.analysis import Change
 from wa_tui.analysis.events import event_of
 from wa_tui.api.answers import Answers, decode_answer
 from wa_tui.api.endpoints import HEALTH, SUPPORT
@@ -29,6 +29,7 @@ from wa_tui.api.models import READING_FIELDS, SINGLE_NODE_ID, is_keyed
 from wa_tui.core import clock
 from wa_tui.core.errors import RecordingError, WAError
 from wa_tui.core.secrets import PHONE, PHONE_MASK, mask_phones, mask_tree, may_hold_secrets
+from wa_tui.core.thresholds import DEFAULTS
 from wa_tui.outputs.check import check_line
 from wa_tui.recording.codec import Packer
 from wa_tui.recording.format import SCHEMA, derived_document, derived_of, error_document
@@ -38,7 +39,6 @@ from wa_tui.watch.reader import PollResult, Reader
 from wa_tui.watch.watcher import Consumer, Phase, Update
 
 log = logging.getLogger(__name__)
-DEFAULT_EXPIRY_WARNING_DAYS = Thresholds().expiry_warning_days
 
 
 class Recorder:
@@ -58,7 +58,7 @@ class Recorder:
         group: int | None = None,
         say: Callable[[str], object] | None = None,  # None: to the log
         redact_phone: bool = False,
-        expiry_warning_days: float = DEFAULT_EXPIRY_WARNING_DAYS,
+        expiry_warning_days: float = DEFAULTS["expiry_warning_days"],
         settings: Mapping[str, str] | None = None,
     ) -> None:
         self.path = path
