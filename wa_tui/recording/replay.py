@@ -216,13 +216,17 @@ class ReplayWatcher(Watcher):
         return None if index == self.position or not len(self) else index
 
     def _read_to(self, index: int) -> PollResult:
-        """Poll `index` read: the next one after the reader's, or from a fresh reader."""
+        """Poll `index` read: the next one after the reader's, or from a fresh reader;
+        its findings the recorder's, as it judged them with its thresholds, where it
+        stored them (the answers are read here for what does not depend on a threshold:
+        the snapshot, the vitals)."""
         if index == self._reader_at + 1:
             result = self._read(index, self.poller.reader)  # playing on
         else:
             result = self._seek(index)
         self._reader_at = index
-        return result
+        stored = self.recording.derived(index) if self.recording.indexed else None
+        return self.poller.reader.judged(result, stored.findings) if stored else result
 
     def _seek(self, index: int) -> PollResult:
         """Poll `index` as playing up to it showed it: read from the last poll before it

@@ -136,6 +136,15 @@ class Reader:
             snapshot, None, self.findings, tuple(changes), vitals, answers, self.summary, webhook
         )
 
+    def judged(self, result: PollResult, findings: tuple[Finding, ...]) -> PollResult:
+        """`result` as another judged it (a recorder, with its thresholds): its findings
+        and their summary are what this reader keeps and shows from now on."""
+        if result.snapshot is None:
+            return result
+        self.findings = findings
+        self.summary = Summary.of(result.snapshot, findings, result.vitals)
+        return replace(result, findings=findings, summary=self.summary)
+
     def note_failure(self, error: WAError, at: datetime) -> None:
         """A poll that failed: limited (support itself refused as too many) counts."""
         if is_limited(error) and self.limited_since is None:
