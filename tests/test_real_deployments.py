@@ -107,7 +107,7 @@ async def test_an_older_build_names_its_callbacks_and_its_failures_read_as_http(
     async with Watcher(target_for(server)) as watcher:
         seen = await _vitals_every(watcher, seconds, 3)
         (failing,) = [f for f in watcher.findings if f.code == "CALLBACK_FAILING"]
-    assert seen[-1].callbacks_per_s and seen[-1].callback_success == 0.0
+    assert seen[-1].callbacks_per_s and abs(seen[-1].callback_success - 0.4) < 0.01  # type: ignore[operator]
     assert "HTTP 301" in failing.message and "error 1" in failing.message
 
 

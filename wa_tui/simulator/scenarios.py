@@ -99,10 +99,11 @@ def _statement_labels_failing(deployment: SimDeployment) -> None:
 
 
 def _older_callbacks_failing(deployment: SimDeployment) -> None:
-    """An older build (`callback_requests`) whose webhook redirects: results 301 and 1."""
+    """An older build (`callback_requests`) whose webhook redirects most callbacks:
+    results 301 and 1."""
     deployment.traffic.callback_family = "callback_requests"
     deployment.traffic.webhook_failure_results = ("301", "1")
-    deployment.traffic.webhook_ok = False
+    deployment.traffic.failing_share = 0.6
 
 
 SCENARIOS: dict[str, Scenario] = {

@@ -89,6 +89,9 @@ class Traffic:
     # results are codes (301, 1) rather than the webhook's status.
     callback_family: str = "callback_requests_duration_ms_count"
     webhook_failure_results: tuple[str, str] = (WEBHOOK_FAILURE_RESULT, "timeout")
+    # A webhook that answers, but this share of callbacks otherwise than 200 (a redirect):
+    # they fail, and the queue drains all the same.
+    failing_share: float = 0.0
     api_5xx_share: float = 0.0
     pending_messages: float = 12.0
     # The webapp restarts this often (seconds): its uptime and counters start again.
@@ -122,7 +125,11 @@ class Traffic:
         elif self.webhook_ok:
             drained = min(node.callback_queue, DRAIN_PER_SECOND * elapsed)
             node.callback_queue -= drained
-            self._callbacks(node, callbacks + drained, "success")
+            answered = callbacks + drained
+            failing, also = self.webhook_failure_results
+            self._callbacks(node, answered * (1 - self.failing_share), "success")
+            self._callbacks(node, answered * self.failing_share * 0.9, failing)
+            self._callbacks(node, answered * self.failing_share * 0.1, also)
         else:
             node.callback_queue += callbacks
             failing, also = self.webhook_failure_results
