@@ -53,16 +53,26 @@ def _files(folder: Path, url: str) -> tuple[Path, Path, ssl.SSLContext]:
 
 
 def _hammer(
-    url: str, context: ssl.SSLContext, per_second: float, right: bool, stop: threading.Event
+    url: str,
+    context: ssl.SSLContext,
+    per_second: float,
+    right: bool,
+    stop: threading.Event,
+    source: str = "127.0.0.1",
+    statuses: list[int] | None = None,
 ) -> None:
-    """Requests at `per_second`, each with the right password or a new wrong one."""
-    with httpx.Client(verify=context, timeout=30) as client:
+    """Requests at `per_second` from `source`, each with the right password or a new
+    wrong one; their statuses kept in `statuses` if given."""
+    transport = httpx.HTTPTransport(verify=context, local_address=source)
+    with httpx.Client(transport=transport, timeout=30) as client:
         sent = 0
         started = time.monotonic()
         while not stop.is_set():
             password = PASSWORD if right else f"wrong-{sent}"
             with contextlib.suppress(httpx.HTTPError):
-                client.get(url, auth=("prometheus", password))
+                status = client.get(url, auth=("prometheus", password)).status_code
+                if statuses is not None:
+                    statuses.append(status)
             sent += 1
             pause = started + sent / per_second - time.monotonic()
             if pause > 0:
@@ -134,7 +144,43 @@ def main(seconds: float) -> None:
         finally:
             process.terminate()
             process.wait(timeout=20)
+        rows.append(_right_password_not_yet_remembered(config, sim.env, web, context, seconds))
     report(f"exporter behind TLS and basic auth, {DEPLOYMENTS} deployments at {INTERVAL:g} s", rows)
+
+
+def _right_password_not_yet_remembered(
+    config: Path, env: dict[str, str], web: Path, context: ssl.SSLContext, seconds: float
+) -> tuple[str, str]:
+    """A fresh exporter (the right password not yet remembered, as after a restart):
+    ten wrong passwords a second from 127.0.0.2 and Prometheus's right one once a second
+    from 127.0.0.1. How many right scrapes were refused, and the CPU."""
+    process, url = exporter_process(config, env, "--web-config", str(web))
+    stop, right, wrong = threading.Event(), [], []
+    threads = [
+        threading.Thread(
+            target=_hammer, args=(url, context, 10.0, False, stop, "127.0.0.2", wrong)
+        ),
+        threading.Thread(target=_hammer, args=(url, context, 1.0, True, stop, "127.0.0.1", right)),
+    ]
+    try:
+        time.sleep(INTERVAL * 3)
+        before, started = process_cpu_seconds(process.pid), time.monotonic()
+        for thread in threads:
+            thread.start()
+        time.sleep(seconds)
+        share = (process_cpu_seconds(process.pid) - before) / (time.monotonic() - started)
+        stop.set()
+        for thread in threads:
+            thread.join()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    refused = sum(1 for status in right if status != 200)
+    return (
+        "fresh: 10 wrong a second from another client + the right one a second",
+        f"{refused} of {len(right)} right scrapes refused ({len(wrong)} wrong answered); "
+        f"{share:.1%} of a core (polling included)",
+    )
 
 
 if __name__ == "__main__":

@@ -171,3 +171,15 @@ async def test_at_80x24_escape_leaves_every_screen_and_the_list_has_focus(
         await pilot.press("escape", "j")
         await wait_for(pilot, lambda: app.screen is dashboard)
         await wait_for(pilot, lambda: table.has_focus and table.cursor_row == 1)
+
+
+async def test_the_footer_keeps_its_keys_whole_after_a_resize_to_80_columns(
+    start_simulator: StartSimulator,
+) -> None:
+    app = make_app(start_simulator(SCENARIOS["healthy-multiconnect"]()))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until_nodes(pilot)
+        assert "palette" in screen_text(app).splitlines()[-1]
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: "palette" not in screen_text(app).splitlines()[-1])
+        assert screen_text(app).splitlines()[-1].rstrip().endswith("v Vitals")

@@ -516,8 +516,9 @@ def _error_findings(vitals: Vitals, t: VitalsThresholds) -> Iterator[Finding]:
         yield Finding(
             Severity.CRITICAL if share >= 0.25 else Severity.WARNING,
             "API_ERRORS",
-            f"{share:.0%} of API requests answer 5xx ({vitals.api_requests_per_s:.1f}/s in "
-            "all): check the webapp's logs and the coreapps behind it",
+            f"{share:.0%} of API requests answered 5xx since the last read "
+            f"({vitals.api_requests_per_s:.1f}/s in all): check the webapp's logs and the "
+            "coreapps behind it",
         )
 
 

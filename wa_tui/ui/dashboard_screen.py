@@ -158,7 +158,9 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         # A narrow footer keeps its keys whole: closer together, and without the
         # palette's reminder (ctrl+p works as ever; the help names it).
         footer = self.query_one(Footer)
-        footer.compact, footer.show_command_palette = self.narrow, not self.narrow
+        if footer.show_command_palette == self.narrow:  # its keys are composed anew
+            footer.compact, footer.show_command_palette = self.narrow, not self.narrow
+            footer.refresh(recompose=True)
         columns = ESSENTIAL if self.narrow else tuple(key for key, _ in COLUMNS)
         self.query_one(NodeTable).set_variant(columns, short=width < WIDE_WIDTH)
         self._arrange()
