@@ -21,12 +21,14 @@ DEFAULT_MAX_IN_FLIGHT = 2
 
 
 class InFlightLimit:
-    """A deployment's slots: `most` requests in flight, the rest wait their turn."""
+    """A deployment's slots: `most` requests in flight, the rest wait their turn. Each
+    slot is held by an event loop; one whose loop has ended (a thread's, gone without
+    giving it back) is taken back, so an ended loop never starves the living."""
 
     def __init__(self, most: int = DEFAULT_MAX_IN_FLIGHT) -> None:
         self.most = most
         self.peak = 0  # the most ever in flight at once (tests and benchmarks)
-        self._busy = 0
+        self._holders: list[asyncio.AbstractEventLoop] = []  # a loop per slot held
         self._lock = threading.Lock()
         self._waiting: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = deque()
 
@@ -39,11 +41,12 @@ class InFlightLimit:
             self._release()
 
     async def _acquire(self) -> None:
+        loop = asyncio.get_running_loop()
         with self._lock:
-            if self._busy < self.most and not self._waiting:
-                self._take()
+            self._forget_ended()
+            if len(self._holders) < self.most and not self._waiting:
+                self._take(loop)
                 return
-            loop = asyncio.get_running_loop()
             turn: asyncio.Future[None] = loop.create_future()
             self._waiting.append((loop, turn))
         try:
@@ -53,9 +56,14 @@ class InFlightLimit:
                 self._release()  # handed a slot as we were cancelled: pass it on
             raise
 
-    def _take(self) -> None:
-        self._busy += 1
-        self.peak = max(self.peak, self._busy)
+    def _forget_ended(self) -> None:
+        self._holders = [loop for loop in self._holders if not loop.is_closed()]
+        while self._waiting and self._waiting[0][0].is_closed():
+            self._waiting.popleft()
+
+    def _take(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._holders.append(loop)
+        self.peak = max(self.peak, len(self._holders))
 
     def _release(self) -> None:
         """The slot goes to the first still waiting, or is freed. One waiting on this
@@ -63,16 +71,18 @@ class InFlightLimit:
         loop, thread-safe (which costs a wake-up of its selector)."""
         running = asyncio.get_running_loop()
         with self._lock:
-            while self._waiting and self._busy <= self.most:  # `most` may have been lowered
+            if running in self._holders:
+                self._holders.remove(running)
+            while self._waiting and len(self._holders) < self.most:  # `most` may be lower
                 loop, turn = self._waiting.popleft()
                 if turn.done() or loop.is_closed():
                     continue  # given up (cancelled, or its loop ended)
+                self._take(loop)
                 if loop is running:
                     turn.set_result(None)
                 else:
                     loop.call_soon_threadsafe(self._hand, turn)
                 return
-            self._busy -= 1
 
     def _hand(self, turn: asyncio.Future[None]) -> None:
         if turn.done():  # cancelled after it was chosen: the next one has it
