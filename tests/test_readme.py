@@ -2,9 +2,10 @@
 line at a time, as a user types it, against the simulator, so the README cannot drift.
 
 The README's deployment `prod` (the config's), `http://127.0.0.1:9090` and the example
-hosts are the simulator; `incident.db` is a recording of it; `~` is a folder of the
-test's. A line that sets the environment (`export`, `read`) is the test's environment; a
-line that starts the simulator is the simulator the test runs. A command that keeps
+hosts are the simulator; `incident.db` is a recording of it (and the incident's times,
+its); `~` is a folder of the test's. A line that sets the environment (`export`,
+`read`) is the test's environment; a line that starts the simulator is the simulator the
+test runs. A command that keeps
 running (the dashboard, a recorder, the exporter, replay) runs in a pseudo-terminal until
 the block's last line has run, and must still be running then, having printed no
 traceback; every other command must end with exit status 0."""
@@ -21,12 +22,14 @@ import subprocess
 import sys
 import termios
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import StartSimulator
 from tests.helpers import free_port, record_polls
+from wa_tui.recording.reader import RecordingFile
 from wa_tui.simulator import SimulatorServer
 
 README = Path(__file__).parent.parent / "README.md"
@@ -67,6 +70,7 @@ def sandbox(
         'password_env = "PROD_PASSWORD"\n'
     )
     asyncio.run(record_polls(server, home / "incident.db", steps=0))
+    recorded = RecordingFile(home / "incident.db").ats
     env = {
         **os.environ,
         "HOME": str(home),
@@ -80,12 +84,16 @@ def sandbox(
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
         "TERM": "xterm-256color",
     }
-    return home, env, _names(server, home)
+    return home, env, _names(server, home, recorded[0], recorded[-1])
 
 
-def _names(server: SimulatorServer, home: Path) -> dict[str, str]:
+def _names(server: SimulatorServer, home: Path, first: datetime, last: datetime) -> dict[str, str]:
     address = server.url.removeprefix("http://")
+    minute = timedelta(minutes=1)
+    window = f"--since {(first - minute).astimezone():%Y-%m-%dT%H:%M} "
+    window += f"--until {(last + minute).astimezone():%Y-%m-%dT%H:%M}"
     return {
+        "--since 14:05 --until 15:30": window,  # the README's incident: the recording's
         "https://wa.example:9090": server.url,
         "https://wa.example.internal:9090": server.url,
         "https://wa-eu.example.internal:9090": server.url,

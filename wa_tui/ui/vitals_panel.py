@@ -4,6 +4,9 @@ changed."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from rich.console import Group, RenderableType
 from rich.text import Text
 
 from wa_tui.analysis import Finding, Severity
@@ -19,7 +22,7 @@ from wa_tui.api.answers import Unread
 from wa_tui.core.text import visible
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.poll_view import PollView
-from wa_tui.ui.redraw import Block
+from wa_tui.ui.redraw import SizedStatic
 
 LABEL_WIDTH = 18
 VALUE_WIDTH = 12
@@ -33,10 +36,26 @@ def _marker(code: str | None, findings: dict[str, Severity]) -> Text:
     return severity_mark(severity)
 
 
-def render_vitals(tracker: VitalsTracker, findings: tuple[Finding, ...]) -> Text:
+@dataclass(frozen=True)
+class VitalsShown:
+    """The pane's text: a line per vital (cut at the pane's edge: a sparkline does not
+    wrap), then what explains them, wrapped (long family names, failing results)."""
+
+    lines: Text
+    details: Text
+
+    @property
+    def plain(self) -> str:
+        return self.lines.plain + ("\n" + self.details.plain if self.details.plain else "")
+
+    def renderable(self) -> RenderableType:
+        return Group(self.lines, self.details) if self.details.plain else self.lines
+
+
+def render_vitals(tracker: VitalsTracker, findings: tuple[Finding, ...]) -> VitalsShown:
     vitals = tracker.latest
     if vitals is None:
-        return Text("Waiting for the stats and metrics…", style="dim")
+        return VitalsShown(Text("Waiting for the stats and metrics…", style="dim"), Text())
     worst: dict[str, Severity] = {}
     for finding in findings:
         worst[finding.code] = max(worst.get(finding.code, finding.severity), finding.severity)
@@ -52,10 +71,11 @@ def render_vitals(tracker: VitalsTracker, findings: tuple[Finding, ...]) -> Text
                 (spark, "cyan"),
             )
         )
-    lines += _details(vitals)
     text = Text("\n").join(lines)
     text.no_wrap, text.overflow = True, "ellipsis"  # one line per vital, whatever the width
-    return text
+    details = Text("\n").join(_details(vitals))
+    details.overflow = "fold"  # a family name longer than the pane, folded too
+    return VitalsShown(text, details)
 
 
 def _unavailable(path: str, unread: Unread) -> Text:
@@ -91,7 +111,7 @@ def _rates(rates: tuple[tuple[str, float], ...]) -> str:
     )
 
 
-class VitalsPanel(Block):
+class VitalsPanel(SizedStatic):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(Text("Waiting for the stats and metrics…", style="dim"), id=id)
         self._shown: str | None = None
@@ -101,12 +121,11 @@ class VitalsPanel(Block):
         """Nothing to forget: the next deployment's lines are compared as they come."""
 
     def show(self, view: PollView) -> None:
-        """Repaint when a line changed; lay the screen out again only when the number of
-        lines did (lines never wrap)."""
-        text = render_vitals(view.vitals, view.findings)
-        if text.plain == self._shown:
+        """Repaint when a line changed; lay the screen out again only when its height
+        did (SizedStatic measures it: the details wrap)."""
+        shown = render_vitals(view.vitals, view.findings)
+        if shown.plain == self._shown:
             return
-        taller = self._shown is None or self._shown.count("\n") != text.plain.count("\n")
-        self._shown = text.plain
+        self._shown = shown.plain
         self.redraws += 1
-        self.update(text, layout=taller)
+        self.show_content(shown.renderable())
