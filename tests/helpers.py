@@ -4,17 +4,22 @@ recording made, a command run, a hostile deployment, a real Prometheus, the faul
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import gc
 import html
 import json
 import logging
 import os
+import pty
 import re
 import shutil
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
+import termios
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -346,6 +351,64 @@ def _inflated_or_raw(cell: bytes) -> str:
         return zlib.decompress(cell).decode()
     except zlib.error:
         return cell.decode("utf-8", "replace")
+
+
+class Terminal:
+    """A program in a pseudo-terminal of its own (`size`: columns, rows), as a person
+    runs it: what it drew is kept as it goes by (a terminal nobody reads would block the
+    program's writes)."""
+
+    def __init__(
+        self,
+        command: list[str],
+        env: dict[str, str],
+        cwd: Path | None = None,
+        size: tuple[int, int] = (120, 32),
+    ) -> None:
+        leader, follower = pty.openpty()
+        columns, rows = size
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        self.process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=follower,
+            stdout=follower,
+            stderr=follower,
+            start_new_session=True,
+        )
+        os.close(follower)
+        self.leader = leader
+        self.drawn = bytearray()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:  # until the program's end has been read (EIO)
+            try:
+                chunk = os.read(self.leader, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.drawn += chunk
+
+    def showed(self, text: str) -> bool:
+        return text.encode() in self.drawn
+
+    def close(self) -> int:
+        """Ended (asked, then killed after a grace); its exit status."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        try:
+            return self.process.wait(timeout=20)
+        finally:
+            self._reader.join(timeout=5)  # what it drew last, read before the end
+            os.close(self.leader)
 
 
 def free_port() -> int:

@@ -6,21 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import grp
 import io
 import json
 import os
-import pty
 import pwd
 import shutil
 import signal
 import sqlite3
-import struct
 import subprocess
 import tempfile
-import termios
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,6 +29,7 @@ from tests.conftest import StartSimulator
 from tests.helpers import (
     SIZE,
     WA_TUI,
+    Terminal,
     event_log_text,
     record_polls,
     recorded_polls,
@@ -87,45 +83,20 @@ def recorder(
         process.communicate(timeout=30)
 
 
-class TerminalViewer:
+class TerminalViewer(Terminal):
     """`wa-tui --follow PATH` in a terminal of its own (a pty, 120x32): what it drew is
     kept, as a person would have seen it go by."""
 
     def __init__(self, path: Path) -> None:
-        master, terminal = pty.openpty()
-        fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 32, 120, 0, 0))
-        self.process = subprocess.Popen(
-            [*WA_TUI, "--follow", str(path)],
-            stdin=terminal,
-            stdout=terminal,
-            stderr=terminal,
-            env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "32"},
-            start_new_session=True,
-        )
-        os.close(terminal)
-        self.master = master
-        self.drawn = bytearray()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        while True:  # a terminal nobody reads would block the viewer's writes
-            try:
-                chunk = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            self.drawn += chunk
-
-    def showed(self, text: str) -> bool:
-        return text.encode() in self.drawn
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "32"}
+        super().__init__([*WA_TUI, "--follow", str(path)], env)
 
     def quit(self) -> int:
-        os.write(self.master, b"q")
+        os.write(self.leader, b"q")
         try:
             return self.process.wait(timeout=30)
         finally:
-            os.close(self.master)
+            os.close(self.leader)
 
 
 def _flapping(start_simulator: StartSimulator) -> SimulatorServer:

@@ -6,14 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
-import struct
 import subprocess
 import sys
-import termios
 import time
-from fcntl import ioctl
 from pathlib import Path
 
 import pytest
@@ -24,6 +19,7 @@ from tests.helpers import (
     OSC_52,
     SECRET,
     SIZE,
+    Terminal,
     event_log_text,
     hostile_deployment,
     make_app,
@@ -72,49 +68,26 @@ async def test_screen_shows_server_strings_literally(hostile: SimulatorServer) -
         assert "evil[bold red]x[/]\\x1b]0;owned" in event_log_text(app)
 
 
-def _read_pty(fd: int, until: float) -> bytes:
-    out = b""
-    while time.monotonic() < until:
-        ready, _, _ = select.select([fd], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    return out
-
-
 def test_real_terminal_output_has_no_escape_from_the_server(
     hostile: SimulatorServer, isolated_home: Path
 ) -> None:
     env = dict(os.environ, TERM="xterm-256color", COLUMNS="160", LINES="50")
     env |= {"WA_TUI_USERNAME": hostile.username, "WA_TUI_PASSWORD": hostile.password}
-    leader, follower = pty.openpty()
-    ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wa_tui", "--url", hostile.url, "--debug"],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        env=env,
-        close_fds=True,
+    terminal = Terminal(
+        [sys.executable, "-m", "wa_tui", "--url", hostile.url, "--debug"], env, size=(160, 50)
     )
-    os.close(follower)
     try:
-        out = _read_pty(leader, time.monotonic() + 8)
-        os.write(leader, b"jj\r")  # select the hostile node, into its detail
-        out += _read_pty(leader, time.monotonic() + 2)
+        time.sleep(8)  # started, the first answer drawn
+        os.write(terminal.leader, b"jj\r")  # select the hostile node, into its detail
+        time.sleep(2)
         for _ in range(6):  # page through the detail: env and unknown fields on screen
-            os.write(leader, b"\x1b[6~")
-            out += _read_pty(leader, time.monotonic() + 0.5)
-        os.write(leader, b"q")
-        out += _read_pty(leader, time.monotonic() + 3)
+            os.write(terminal.leader, b"\x1b[6~")
+            time.sleep(0.5)
+        os.write(terminal.leader, b"q")
+        terminal.process.wait(timeout=10)
     finally:
-        process.wait(timeout=10)
-        os.close(leader)
+        terminal.close()
+    out = bytes(terminal.drawn)
     assert b"\\x1b]0;owned" in out, "the hostile id never reached the terminal"
     assert b"CLIP=\\x1b]52;c;" in out, "the hostile env never reached the terminal"
     for raw in (b"\x1b]0;owned", b"\x1b]52;c;", b"\x1b[31mUP"):

@@ -13,14 +13,10 @@ traceback; every other command must end with exit status 0."""
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import os
-import pty
 import re
-import struct
 import subprocess
 import sys
-import termios
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import StartSimulator
-from tests.helpers import free_port, record_polls
+from tests.helpers import Terminal, free_port, record_polls
 from wa_tui.recording.reader import RecordingFile
 from wa_tui.simulator import SimulatorServer
 
@@ -109,7 +105,7 @@ def test_the_readmes_commands_run(
     sandbox: tuple[Path, dict[str, str], dict[str, str]], line: int, commands: list[str]
 ) -> None:
     home, env, names = sandbox
-    running: list[tuple[str, subprocess.Popen[bytes], int]] = []
+    running: list[tuple[str, Terminal]] = []
     try:
         for command in commands:
             for readme_name, ours in names.items():
@@ -117,7 +113,7 @@ def test_the_readmes_commands_run(
             if SET_BY_THE_TEST.match(command):
                 continue
             if KEEPS_RUNNING.match(command):
-                running.append((command, *_in_a_terminal(command, home, env)))
+                running.append((command, Terminal(["bash", "-c", f"exec {command}"], env, home)))
                 time.sleep(STARTED_SECONDS / len(commands))
                 continue
             done = subprocess.run(
@@ -127,49 +123,10 @@ def test_the_readmes_commands_run(
             assert done.returncode == 0, f"README line {line}: {command}\n{said}"
             assert "Traceback" not in said, f"README line {line}: {command}\n{said}"
         time.sleep(STARTED_SECONDS)
-        for command, process, terminal in running:
-            shown = _read_all(terminal)
-            assert process.poll() is None, f"README line {line}: {command} ended\n{shown}"
-            assert "Traceback" not in shown, f"README line {line}: {command}\n{shown}"
+        for command, terminal in running:
+            shown = terminal.drawn.decode(errors="replace")
+            assert terminal.process.poll() is None, f"README line {line}: {command} ended\n{shown}"
+            assert not terminal.showed("Traceback"), f"README line {line}: {command}\n{shown}"
     finally:
-        for _, process, terminal in running:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=20)
-            os.close(terminal)
-
-
-def _in_a_terminal(
-    command: str, home: Path, env: dict[str, str]
-) -> tuple[subprocess.Popen[bytes], int]:
-    """`command` in a pseudo-terminal of 120x32 of its own (what a person runs it in)."""
-    ours, theirs = pty.openpty()
-    os.set_blocking(ours, False)
-    fcntl.ioctl(theirs, termios.TIOCSWINSZ, struct.pack("HHHH", 32, 120, 0, 0))
-    process = subprocess.Popen(
-        ["bash", "-c", f"exec {command}"],
-        cwd=home,
-        env=env,
-        stdin=theirs,
-        stdout=theirs,
-        stderr=theirs,
-        start_new_session=True,
-    )
-    os.close(theirs)
-    return process, ours
-
-
-def _read_all(terminal: int) -> str:
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(terminal, 65536)
-        except (BlockingIOError, OSError):
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks).decode(errors="replace")
+        for _, terminal in running:
+            terminal.close()

@@ -126,10 +126,16 @@ class WebappVitals:
     total_processes: float | None = None
     queue_size: float | None = None
 
+    @property
+    def refusing(self) -> bool:
+        """Its pending connections at their most: the next connections are refused."""
+        pending, most = self.pending_connections, self.max_pending_connections
+        return pending is not None and bool(most) and pending >= most  # type: ignore[operator]
+
     def saturation(self) -> str | None:
         """What says this webapp can take no more, or None."""
-        pending, most = self.pending_connections, self.max_pending_connections
-        if pending is not None and most and pending >= most:
+        if self.refusing:
+            pending, most = self.pending_connections, self.max_pending_connections
             return f"{pending:,.0f} of {most:,.0f} pending connections"
         if self.idle_processes is not None and self.idle_processes <= 0:
             of = f" of {self.total_processes:,.0f}" if self.total_processes else ""
@@ -462,9 +468,9 @@ class VitalsTracker:
         for node, since in sorted(self._saturated_since.items()):
             webapp, lasted = webapps.get(node), (now - since).total_seconds()
             what = webapp.saturation() if webapp else None
-            if what is None or lasted < SATURATED_AFTER_SECONDS:
+            if webapp is None or what is None or lasted < SATURATED_AFTER_SECONDS:
                 continue
-            refused = "pending connections" in what
+            refused = webapp.refusing
             yield Finding(
                 Severity.CRITICAL if refused else Severity.WARNING,
                 "WEBAPP_SATURATED",

@@ -181,6 +181,7 @@ class WAClient:
         self.waiting_for: str | None = None
         self._transport = make_transport(self.base_url, verify, aiohttp_transport)
         self._timeouts = _httpx_timeouts(timeout)
+        self._db_stats_timeouts = _httpx_timeouts(db_stats_timeout)
         self._urls: dict[str, httpx.URL] = {}  # by path: parsed once, not every poll
         self._headers = {
             "User-Agent": f"wa-tui/{__version__}",
@@ -215,15 +216,14 @@ class WAClient:
         would add cookies, auth flows and redirects this API never uses, and their CPU
         (benchmarks/README.md)."""
         url = self._urls.get(path) or self._urls.setdefault(path, httpx.URL(self.base_url + path))
-        timeout = self.db_stats_timeout if path == DB_STATS else self.timeout
+        slow = path == DB_STATS
+        timeout = self.db_stats_timeout if slow else self.timeout
         request = httpx.Request(
             method,
             url,
             headers={**self._headers, **headers},
             json=json_body,
-            extensions={
-                "timeout": self._timeouts if timeout == self.timeout else _httpx_timeouts(timeout)
-            },
+            extensions={"timeout": self._db_stats_timeouts if slow else self._timeouts},
         )
         try:
             async with asyncio.timeout(timeout):
@@ -241,7 +241,7 @@ class WAClient:
                     extensions={"reason_phrase": streamed.reason_phrase.encode()},
                 )
         except TimeoutError as exc:
-            if path == DB_STATS:
+            if slow:
                 raise RequestTimeout(
                     f"no answer from {self.base_url}{path} within {timeout:g}s",
                     "raise db_stats_timeout for a large database",

@@ -130,11 +130,10 @@ def _confirm(presented: PresentedCertificate, expected: str | None, yes: bool) -
 
 def _keep_certificate(path: Path, profile: str, presented: PresentedCertificate) -> Path:
     """The certificate beside the config file: `NAME-<first hex digits>.pem`."""
-    import re
+    from wa_tui.core.text import file_name_of
 
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", profile)
     digits = presented.fingerprint.removeprefix("sha256:")[:16]
-    certificate = path.parent / f"{safe}-{digits}.pem"
+    certificate = path.parent / f"{file_name_of(profile)}-{digits}.pem"
     try:
         certificate.write_text(presented.pem(), encoding="ascii")
     except OSError as exc:

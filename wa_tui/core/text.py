@@ -33,6 +33,15 @@ def visible(value: object, limit: int | None = None) -> str:
 _TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
 
 
+_NOT_IN_A_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def file_name_of(name: str) -> str:
+    """`name` as part of a file's name: any character outside `A-Za-z0-9._-` made `_`
+    (a deployment's recording, a kept certificate)."""
+    return _NOT_IN_A_FILE_NAME.sub("_", name)
+
+
 def html_title(text: str) -> str | None:
     """The title of an HTML page (a proxy's error page), on one line; None if none."""
     match = _TITLE.search(text)

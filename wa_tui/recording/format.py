@@ -31,7 +31,6 @@ written (the screen's rule, wa_tui.core.secrets) and the file is created 0600. P
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +42,7 @@ from wa_tui.analysis.accounting import PollFacts, Shape
 from wa_tui.analysis.vitals import HistoryPoint
 from wa_tui.api.endpoints import DB_STATS, SETTINGS, WEBHOOK_CA, WEBHOOK_PROBE
 from wa_tui.core.errors import ApiStatusError, SlowAnswer, WAError
+from wa_tui.core.text import file_name_of
 from wa_tui.watch.reader import PollResult
 
 SCHEMA = """
@@ -67,13 +67,10 @@ CREATE TABLE IF NOT EXISTS events (poll INTEGER PRIMARY KEY, at TEXT NOT NULL, w
 """
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-
-
 def recording_path(folder: Path, deployment: str) -> Path:
     """Where a recorder (`record --dir`) keeps a deployment's recording: its name, any
     character outside `A-Za-z0-9._-` made `_`, in `folder`."""
-    return folder / (_UNSAFE.sub("_", deployment) + ".db")
+    return folder / (file_name_of(deployment) + ".db")
 
 
 POLL_COLUMNS = "id, at, received, error, support, readings, health, stats"

@@ -245,7 +245,8 @@ class RecordingFile:
 
     def derived(self, index: int) -> Derived | None:
         """What the watcher made of poll `index` (None for a failed poll)."""
-        return self.derived_between(index, index + 1).get(index)
+        document = self.judgement(index)
+        return derived_of(document) if document is not None else None
 
     def judgement(self, index: int) -> dict[str, Any] | None:
         """The `derived` document of poll `index` as the recorder wrote it (None for a

@@ -225,7 +225,7 @@ class ReplayWatcher(Watcher):
         else:
             result = self._seek(index)
         self._reader_at = index
-        stored = self.recording.derived(index) if self.recording.indexed else None
+        stored = self.recording.derived(index)
         return self.poller.reader.judged(result, stored.findings) if stored else result
 
     def _seek(self, index: int) -> PollResult:

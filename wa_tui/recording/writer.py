@@ -28,7 +28,7 @@ from wa_tui.api.endpoints import HEALTH, SUPPORT
 from wa_tui.api.models import READING_FIELDS, SINGLE_NODE_ID, is_keyed
 from wa_tui.core import clock
 from wa_tui.core.errors import RecordingError, WAError
-from wa_tui.core.secrets import PHONE, PHONE_MASK, mask_phones, mask_tree, may_hold_secrets
+from wa_tui.core.secrets import mask_phones, mask_tree, may_hold_secrets
 from wa_tui.core.thresholds import DEFAULTS
 from wa_tui.outputs.check import check_line
 from wa_tui.recording.codec import Packer
@@ -269,7 +269,7 @@ class Recorder:
         if judgement is not None:
             self._codes = codes
         if self.redact_phone:
-            what = PHONE.sub(PHONE_MASK, what)
+            what = str(mask_phones(what))
         if what and not self._first:
             self._db.execute(
                 "INSERT INTO events (poll, at, what) VALUES (?, ?, ?)", (poll, at.isoformat(), what)

@@ -156,7 +156,7 @@ class Poller:
     def _ask_db_stats_aside(self) -> None:
         """`/v1/stats/db` asked in the background (never two at once); what it answers
         is handed in with the poll after it came."""
-        self._stats_due[DB_STATS] = clock.monotonic() + self.db_stats_interval
+        self._stats_due[DB_STATS] = self._next_due(DB_STATS, None)
         if self.client is None or (self._db_task is not None and not self._db_task.done()):
             return
         client = self.client
@@ -181,16 +181,22 @@ class Poller:
         return {DB_STATS: SlowAnswer(said)}
 
     def _schedule(self, asked: tuple[str, ...], answered: Mapping[str, object]) -> None:
-        now = clock.monotonic()
         for path in asked:
-            if is_limited(answered.get(path)):  # asked again later: never more requests
-                self._stats_due[path] = now + min(self.interval * 4, MAX_BACKOFF_SECONDS)
-            elif path in self.reader.not_served:
-                self._stats_due[path] = now + NOT_SERVED_RETRY_SECONDS
-            elif path == DB_STATS:
-                self._stats_due[path] = now + self.db_stats_interval
-            elif path in (SETTINGS, WEBHOOK_CA):
-                self._stats_due[path] = now + self.settings_interval
+            if (due := self._next_due(path, answered.get(path))) is not None:
+                self._stats_due[path] = due
+
+    def _next_due(self, path: str, answer: object) -> float | None:
+        """When `path` is asked next, after this `answer` (None: as soon as due again)."""
+        now = clock.monotonic()
+        if is_limited(answer):  # asked again later: never more requests
+            return now + min(self.interval * 4, MAX_BACKOFF_SECONDS)
+        if path in self.reader.not_served:
+            return now + NOT_SERVED_RETRY_SECONDS
+        if path == DB_STATS:
+            return now + self.db_stats_interval
+        if path in (SETTINGS, WEBHOOK_CA):
+            return now + self.settings_interval
+        return None
 
     def ask_everything(self) -> None:
         """The next poll asks every side path, however recently asked (`r`)."""
