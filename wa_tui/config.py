@@ -17,11 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from wa_tui.analysis import Thresholds
 from wa_tui.analysis.forecast import ForecastThresholds
 from wa_tui.analysis.vitals import VitalsThresholds
-from wa_tui.api.in_flight import DEFAULT_MAX_IN_FLIGHT
 from wa_tui.api.pinning import Pins, fingerprint
 from wa_tui.core.errors import ConfigError
 from wa_tui.core.text import GIB
-from wa_tui.core.thresholds import DEFAULTS
+from wa_tui.core.thresholds import DEFAULT_MAX_IN_FLIGHT, DEFAULTS
 
 ENV_CONFIG = "WA_TUI_CONFIG"
 ENV_RECORDER = "WA_TUI_RECORDER"

@@ -18,7 +18,7 @@ from wa_tui import __version__
 from wa_tui.api.answers import Answers
 from wa_tui.api.auth import Credentials, TokenCache
 from wa_tui.api.endpoints import ADMIN_ONLY, DB_STATS, HEALTH, LOGIN, SUPPORT
-from wa_tui.api.in_flight import DEFAULT_MAX_IN_FLIGHT, limit_for
+from wa_tui.api.in_flight import limit_for
 from wa_tui.api.pinning import Pins
 from wa_tui.api.tls_refusal import PinMismatch
 from wa_tui.api.transport import make_transport
@@ -33,6 +33,7 @@ from wa_tui.core.errors import (
     WAError,
 )
 from wa_tui.core.text import html_title
+from wa_tui.core.thresholds import DEFAULT_MAX_IN_FLIGHT
 
 # Far above any real answer (1,000 nodes is ~2 MB) and far below what would hurt us.
 MAX_ANSWER_BYTES = 32 * 1024 * 1024

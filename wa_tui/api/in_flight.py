@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-DEFAULT_MAX_IN_FLIGHT = 2
+from wa_tui.core.thresholds import DEFAULT_MAX_IN_FLIGHT
 
 
 class InFlightLimit:

@@ -5,19 +5,16 @@ A pinned deployment is reached over aiohttp's pool, which checks the fingerprint
 handshake, before any request is sent (the login carries the password): a certificate
 that matches connects whatever its chain or name; any other is refused, both
 fingerprints named (wa_tui/api/aiohttp_transport.py). Several pins are allowed (webapps
-behind a pass-through balancer each present their own). `presented_certificate` reads a
-certificate with `cryptography`, imported when asked.
+behind a pass-through balancer each present their own). The config reads fingerprints
+here, so the handshake's modules (ssl, socket, cryptography) are imported when asked.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import socket
-import ssl
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 PREFIX = "sha256:"
 _HEX = re.compile(r"[0-9a-f]{64}")
@@ -69,6 +66,8 @@ class PresentedCertificate:
         return self.subject == self.issuer
 
     def pem(self) -> str:
+        import ssl
+
         return ssl.DER_cert_to_PEM_cert(self.der)
 
 
@@ -76,6 +75,10 @@ def presented_certificate(url: str, timeout: float = 10.0) -> PresentedCertifica
     """The certificate the server at `url` presents, unverified (it is to be checked by
     a person); OSError or ssl.SSLError when there is none to read. Blocking: for the
     `trust` command, which does nothing else meanwhile."""
+    import socket
+    import ssl
+    from urllib.parse import urlsplit
+
     from cryptography import x509
 
     parts = urlsplit(url)

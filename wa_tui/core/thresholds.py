@@ -1,7 +1,8 @@
 """When a finding fires, by default: one table, the config's keys and values. The config
 (wa_tui/config.py) takes its defaults from here and the analysis its thresholds' (findings,
-vitals, forecasts), so a default is written once. Plain Python, below both: reading it
-needs no pydantic and makes no import circle."""
+vitals, forecasts), so a default is written once. And how many requests a deployment is
+sent at once (the client's limit, wa_tui/api/in_flight.py). Plain Python, below them all:
+reading it needs no pydantic, no asyncio, and makes no import circle."""
 
 from __future__ import annotations
 
@@ -23,3 +24,6 @@ DEFAULTS: dict[str, float] = {
     "disk_forecast_critical_hours": 1,
     "queue_forecast_warning_minutes": 30,
 }
+
+# Requests to one deployment at once, from the whole process (`max_in_flight`).
+DEFAULT_MAX_IN_FLIGHT = 2
