@@ -156,11 +156,9 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
                 else:
                     self.hidden.discard(pane.id)
         # A narrow footer keeps its keys whole: closer together, and without the
-        # palette's reminder (ctrl+p works as ever; the help names it).
-        footer = self.query_one(Footer)
-        if footer.show_command_palette == self.narrow:  # its keys are composed anew
-            footer.compact, footer.show_command_palette = self.narrow, not self.narrow
-            footer.refresh(recompose=True)
+        # palette's reminder (app.tcss hides it; ctrl+p works as ever, the help names it).
+        # Not composed anew: a footer recomposed during a resize left the topology blank.
+        self.query_one(Footer).compact = self.narrow
         columns = ESSENTIAL if self.narrow else tuple(key for key, _ in COLUMNS)
         self.query_one(NodeTable).set_variant(columns, short=width < WIDE_WIDTH)
         self._arrange()
