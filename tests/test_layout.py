@@ -183,3 +183,27 @@ async def test_the_footer_keeps_its_keys_whole_after_a_resize_to_80_columns(
         await pilot.resize_terminal(80, 24)
         await wait_for(pilot, lambda: "palette" not in screen_text(app).splitlines()[-1])
         assert screen_text(app).splitlines()[-1].rstrip().endswith("v Vitals")
+
+
+async def test_findings_alone_in_their_column_take_all_of_it(
+    start_simulator: StartSimulator,
+) -> None:
+    from wa_tui.ui.findings_panel import FindingsPanel
+
+    deployment = SCENARIOS["node-error"]()
+    for node in deployment.nodes.values():  # a finding for each of the 12 nodes
+        node.errors = [{"code": 1011, "title": "Service not ready"}]
+    app = make_app(start_simulator(deployment))
+    async with app.run_test(size=(160, 50)) as pilot:
+        findings = app.query_one(FindingsPanel)
+        await wait_for(pilot, lambda: "Findings (16)" in screen_text(app))
+        await pilot.pause()
+        beside = findings.region.height
+        assert findings.max_scroll_y > 0 and beside <= 18  # beside the vitals and events
+        await pilot.press("v", "e")
+        await pilot.pause()
+        # Alone, the findings have the whole column (48 rows under the status line).
+        assert findings.region.height >= 45
+        await pilot.press("v")
+        await pilot.pause()
+        assert findings.region.height == beside  # the vitals back: the findings give way

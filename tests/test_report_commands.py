@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -76,12 +77,17 @@ def test_snapshot_text_vitals_say_what_one_read_cannot_give(
     server = start_simulator(SCENARIOS["callback-failing"]())
     once = _vitals_section(run(["snapshot"], server).stdout)
     rows = {line[:18].strip(): line[18:].strip() for line in once[1:9]}
-    assert rows["callback success"] == "—" and rows["callback queue"] != "—"
+    assert rows["callback ok (1m)"] == "—" and rows["callback queue"] != "—"
     assert "one read has no rate" in once[-1]
-    sampled = _vitals_section(run(["snapshot", "--sample", "1"], server).stdout)
+    output = run(["snapshot", "--sample", "1"], server).stdout
+    sampled = _vitals_section(output)
     rows = {line[:18].strip(): line[18:].strip() for line in sampled[1:9]}
-    assert rows["callback success"].endswith("%") and rows["API requests"].endswith("/s")
+    assert rows["callback ok (1m)"].endswith("%") and rows["API requests"].endswith("/s")
     assert not any("one read has no rate" in line for line in sampled)
+    # One number, one window: the line and CALLBACK_FAILING say the same share.
+    failed = re.search(r"CALLBACK_FAILING\s+(\d+)% of callbacks failed in the last minute", output)
+    assert failed, output
+    assert int(failed[1]) + float(rows["callback ok (1m)"].rstrip("%")) == pytest.approx(100, abs=1)
 
 
 def test_snapshot_text_vitals_say_when_the_build_serves_none(

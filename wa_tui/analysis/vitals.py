@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -79,7 +79,7 @@ class VitalLine:
 VITAL_LINES = (
     VitalLine("callback_queue", "callback queue", _count, "CALLBACK_QUEUE_HIGH"),
     VitalLine("pending_messages", "pending messages", _count, "PENDING_MESSAGES_HIGH"),
-    VitalLine("callback_success", "callback success", _share, "CALLBACK_FAILING"),
+    VitalLine("callback_success", "callback ok (1m)", _share, "CALLBACK_FAILING"),
     VitalLine("api_requests_per_s", "API requests", _per_second),
     VitalLine("api_5xx_share", "API 5xx share", _share, "API_ERRORS"),
     VitalLine("db_errors_per_s", "DB errors", _per_second, "DB_ERRORS"),
@@ -158,6 +158,9 @@ class Vitals:
     pending_callbacks: float | None = None
     callbacks_per_s: float | None = None
     callback_failures_per_s: float | None = None
+    # Failed callbacks over all callbacks in the last FAILING_WINDOW_SECONDS (set by the
+    # tracker): the line's "callback ok (1m)" and CALLBACK_FAILING read this one number.
+    callbacks_failed_share: float | None = None
     failing_results: tuple[tuple[str, float], ...] = ()  # result code, per second
     messages_in_per_s: float | None = None
     api_requests_per_s: float | None = None
@@ -183,8 +186,8 @@ class Vitals:
 
     @property
     def callback_success(self) -> float | None:
-        """The share of callbacks the webhook answered well, since the previous poll."""
-        failed = failure_share(self.callbacks_per_s, self.callback_failures_per_s)
+        """The share of callbacks the webhook answered well in the last minute."""
+        failed = self.callbacks_failed_share
         return None if failed is None else 1 - failed
 
     @property
@@ -261,7 +264,7 @@ def webapps_line(vitals: Vitals) -> str | None:
 
 def failure_share(callbacks_per_s: float | None, failures_per_s: float | None) -> float | None:
     """The share of callbacks that failed, at these rates (None: no callbacks were made):
-    the vitals' "callback success", CALLBACK_FAILING and the account all read it here."""
+    the vitals' "callback ok (1m)", CALLBACK_FAILING and the account all read it here."""
     if not callbacks_per_s:
         return None
     return (failures_per_s or 0.0) / callbacks_per_s
@@ -332,6 +335,9 @@ class VitalsTracker:
         reading.fold_recent()
         vitals = reading.vitals(at, unavailable, read, self.latest, self._webapps_now(received))
         self._track_saturation(vitals, at)
+        # Kept (`remember`), this poll's callbacks count in the window it is kept with.
+        share = self._failed_share(at, vitals if remember else None)
+        vitals = replace(vitals, callbacks_failed_share=share)
         if remember:  # False: a replay warming the counters up (its history is restored)
             self._remember(vitals)
         self.latest = vitals
@@ -413,13 +419,16 @@ class VitalsTracker:
         for node in point.get("restarted", ()):
             self.restarts[node] = at
 
-    def failing_share(self, now: datetime) -> float | None:
-        """Failed callbacks over all callbacks in the last FAILING_WINDOW_SECONDS."""
+    def _failed_share(self, now: datetime, this_poll: Vitals | None) -> float | None:
+        """Failed callbacks over all callbacks in the last FAILING_WINDOW_SECONDS, with
+        `this_poll`'s, not kept yet."""
         recent = [
             (a, f)
             for at, a, f in self._callbacks
             if (now - at).total_seconds() <= FAILING_WINDOW_SECONDS
         ]
+        if this_poll is not None and this_poll.callbacks_per_s is not None:
+            recent.append((this_poll.callbacks_per_s, this_poll.callback_failures_per_s or 0.0))
         return failure_share(sum(a for a, _ in recent), sum(f for _, f in recent))
 
     def findings(self, now: datetime) -> Iterator[Finding]:
@@ -427,7 +436,7 @@ class VitalsTracker:
         if vitals is None:
             return
         yield from _queue_findings(vitals, t)
-        share = self.failing_share(now)
+        share = vitals.callbacks_failed_share
         if share is not None and share >= t.callback_failing_share:
             codes = ", ".join(
                 f"{visible(result_label(code), limit=20)} ({rate:.1f}/s)"

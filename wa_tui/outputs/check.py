@@ -195,9 +195,9 @@ def _vitals_text(vitals: Vitals | None) -> list[str]:
     """The gauges and rates the vitals pane shows; a rate needs two reads (`--sample`)."""
     if vitals is None:
         return ["VITALS", "not read"]
-    # Rates and shares are since the read before (a finding's window is in its text:
-    # CALLBACK_FAILING's is the last minute).
-    rows = [["VITAL", "VALUE (rates and shares: since the read before)"]]
+    # Rates are since the read before; the callbacks' share is the last minute's, the
+    # one CALLBACK_FAILING reads (its label says so).
+    rows = [["VITAL", "VALUE (rates: since the read before)"]]
     rows += [[line.label, line.shown(vitals)] for line in VITAL_LINES]
     lines = ["VITALS", *_table(rows)]
     if (webapps := webapps_line(vitals)) is not None:

@@ -197,16 +197,19 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
     def _arrange(self) -> None:
         if not self.composed:
             return
-        shown_columns = set()
+        shown_by_column: dict[str, list[str]] = {"left": [], "right": []}
         for pane in PANES:
             shown = self._shows(pane)
             widget = self.query_one(f"#{pane.id}")
             widget.set_class(not shown, "-pane-hidden")
             widget.set_class(shown and self.opened == pane.id, "-pane-opened")
             if shown:
-                shown_columns.add(pane.column)
-        for column in ("left", "right"):
-            self.query_one(f"#{column}").set_class(column not in shown_columns, "-pane-hidden")
+                shown_by_column[pane.column].append(pane.id)
+        for column, shown_ids in shown_by_column.items():
+            self.query_one(f"#{column}").set_class(not shown_ids, "-pane-hidden")
+            # A pane alone in its column has the whole column (app.tcss): the findings,
+            # once the vitals and the events are hidden, no longer stop at a third.
+            self.query_one(f"#{column}").set_class(len(shown_ids) == 1, "-one-pane")
 
     def _shows(self, pane: Pane) -> bool:
         if self.narrow and self.opened is not None:
