@@ -48,6 +48,7 @@ def seconds(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
     now = [0.0]
     monkeypatch.setattr(clock, "monotonic", lambda: 1000.0 + now[0])
     monkeypatch.setattr(clock, "now", lambda: SIMULATED_START + timedelta(seconds=now[0]))
+    monkeypatch.setattr(clock, "now_precise", lambda: SIMULATED_START + timedelta(seconds=now[0]))
 
     def move(count: float) -> None:
         now[0] += count

@@ -43,9 +43,9 @@ from tests.helpers import (
 )
 from wa_tui.api.answers import Answers
 from wa_tui.core import clock
+from wa_tui.core.freshness import STOPPED_AFTER_INTERVALS
 from wa_tui.recording import codec
 from wa_tui.recording.follow import LONGEST_LOOK, FollowWatcher
-from wa_tui.recording.last_poll import STALE_AFTER_INTERVALS
 from wa_tui.recording.writer import Recorder
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.simulator.faults import Fault
@@ -153,7 +153,7 @@ def _late_viewer_and_killed_recorder(
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=30)
             # Stale within three of the recorder's intervals of its last heartbeat.
-            late = STALE_AFTER_INTERVALS * interval + LONGEST_LOOK + 2
+            late = STOPPED_AFTER_INTERVALS * interval + LONGEST_LOOK + 2
             await wait_for(pilot, lambda: "recorder stopped" in screen_text(app), late)
             assert "STALE" in screen_text(app)
             assert watcher.snapshot is not None  # the last screen kept

@@ -28,6 +28,7 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     # The simulated webhook's port differs each run: the settings name a fixed URL.
     monkeypatch.setattr(SimWebhook, "url", lambda self: "https://hooks.example.com/wa")
     monkeypatch.setattr(clock, "now", lambda: FROZEN)
+    monkeypatch.setattr(clock, "now_precise", lambda: FROZEN)
     monkeypatch.setattr(clock, "monotonic", lambda: 1000.0)
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()

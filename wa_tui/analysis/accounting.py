@@ -24,10 +24,9 @@ from wa_tui.analysis.findings import Finding, Severity
 from wa_tui.analysis.summary import DOWN, UNKNOWN, Summary, served_by, shard_trouble
 from wa_tui.analysis.vitals import HistoryPoint, failure_share
 from wa_tui.api.models import Role, Snapshot, shard_name
+from wa_tui.core.freshness import missed_polls
 from wa_tui.core.text import iso_time
 
-# A stretch between two polls longer than this many intervals is time nobody recorded.
-MISSED_INTERVALS = 3.0
 # The peaks the account reports, by their name in its JSON.
 PEAKS = (
     "callback_queue",
@@ -255,7 +254,7 @@ class Accountant:
         if account.started is None:
             account.started = at
         last = self._last_at
-        if last is not None and (at - last).total_seconds() > MISSED_INTERVALS * self.interval:
+        if last is not None and missed_polls((at - last).total_seconds(), self.interval):
             account.gaps.append(Span(last, at, "nothing recorded"))
         account.until, account.polls, self._last_at = at, account.polls + 1, at
 

@@ -16,6 +16,7 @@ from wa_tui.cli.common import UsageError
 from wa_tui.cli.serving import start_serving, stop_on_signals
 from wa_tui.core import clock
 from wa_tui.core.errors import RecordingError
+from wa_tui.core.freshness import HEARTBEAT_AFTER_INTERVALS
 
 if TYPE_CHECKING:
     from wa_tui.outputs.exporter import Exporter
@@ -26,9 +27,6 @@ if TYPE_CHECKING:
 # With --dir the recorder runs for the team, for months: what each file keeps by default.
 DIR_KEEP_SECONDS = 7 * 86400.0
 DIR_MAX_BYTES = 2 * 1024**3
-# A heartbeat is written when none was for this share of an interval (a poll's timing
-# wanders by a little).
-HEARTBEAT_SLACK = 0.9
 
 
 def configured(args: argparse.Namespace) -> list[Target]:
@@ -193,7 +191,7 @@ async def _heartbeat(recorder: Recorder, interval: float) -> None:
     however its disk: a heartbeat that cannot be written is tried again). A poll
     written is a heartbeat too: no other is written within an interval of it."""
     while True:
-        if recorder.silent_for() >= interval * HEARTBEAT_SLACK:
+        if recorder.silent_for() >= interval * HEARTBEAT_AFTER_INTERVALS:
             with contextlib.suppress(RecordingError):  # said by the recorder, once
                 await asyncio.to_thread(recorder.beat, clock.now_precise())
         await asyncio.sleep(interval)

@@ -105,13 +105,3 @@ def approximate_duration(seconds: float) -> str:
     if seconds < 48 * 3600:
         return f"about {seconds / 3600:.0f} h"
     return f"about {seconds / 86400:.0f} days"
-
-
-# Data younger than this is fresh: an age that ticked every second would have its cell
-# drawn again every second.
-FRESH_SECONDS = 60.0
-
-
-def age(seconds: float) -> str:
-    """How old data is, in whole minutes: 'fresh' or '4 min old'."""
-    return "fresh" if seconds < FRESH_SECONDS else f"{int(seconds // 60)} min old"

@@ -25,7 +25,7 @@ from prometheus_client.registry import Collector
 
 from wa_tui.analysis.summary import UNLIMITED_BYTES, Summary
 from wa_tui.api.models import Node, Snapshot, SocketState
-from wa_tui.core import clock
+from wa_tui.core.freshness import freshness
 from wa_tui.core.text import visible
 from wa_tui.outputs.web_config import (
     WebConfig,
@@ -90,8 +90,12 @@ class WatchersCollector(Collector):
             return
         info = {**d, "kind": snapshot.kind.value, "api_version": snapshot.api_version or ""}
         gauges.add("wa_deployment_info", "The deployment's kind and API version", info, 1.0)
-        age = (clock.now() - snapshot.fetched_at).total_seconds()
-        gauges.add("wa_last_poll_age_seconds", "Age of the data exported", d, max(age, 0.0))
+        age = freshness(snapshot.fetched_at, watcher.poller.interval)
+        gauges.add("wa_last_poll_age_seconds", "Age of the data exported", d, age.age or 0.0)
+        gauges.add(
+            "wa_poll_interval_seconds", "How often the data is read", d, watcher.poller.interval
+        )
+        gauges.add("wa_data_late", "1 once the data is two intervals old", d, float(age.late))
         for finding in watcher.findings:
             labels = {**d, "code": finding.code, "severity": finding.severity.label}
             gauges.add("wa_finding", "1 for each finding wa-tui raises", labels, 1.0)

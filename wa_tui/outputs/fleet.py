@@ -13,7 +13,7 @@ import ssl
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -21,8 +21,8 @@ import httpx
 from wa_tui.analysis import Severity
 from wa_tui.analysis.findings import EXPIRY_CODES
 from wa_tui.api.auth import PasswordSource
-from wa_tui.core import clock
 from wa_tui.core.errors import WAError
+from wa_tui.core.freshness import DEFAULT_INTERVAL, Freshness, freshness
 from wa_tui.core.text import visible
 from wa_tui.watch.watcher import Watcher
 
@@ -45,7 +45,12 @@ class FleetRow:
     days_to_expiry: float | None = None  # the first build's, from the poll's own time
     expiry_warned: bool = False  # BUILD_EXPIRING or BUILD_EXPIRED raised (its thresholds)
     fetched_at: datetime | None = None  # when the data was read
+    interval: float = DEFAULT_INTERVAL  # its source's, by which its age is judged
     error: str | None = None
+
+    def freshness(self) -> Freshness | None:
+        """How old its data is (core/freshness.py); None before any was read."""
+        return None if self.fetched_at is None else freshness(self.fetched_at, self.interval)
 
     @property
     def rank(self) -> tuple[int, str]:
@@ -97,6 +102,7 @@ def row_of(watcher: Watcher) -> FleetRow:
         days_to_expiry=summary.days_to_expiry,
         expiry_warned=any(f.code in EXPIRY_CODES for f in watcher.findings),
         fetched_at=summary.fetched_at,
+        interval=watcher.poller.interval,
         error=error,
     )
 
@@ -129,6 +135,7 @@ QUERIES = {
     "queue": "max by (deployment) (wa_callback_queue)",
     "expiry": "min by (deployment) (wa_node_build_expiry_days)",
     "age": "max by (deployment) (wa_last_poll_age_seconds)",
+    "interval": "max by (deployment) (wa_poll_interval_seconds)",
     "findings": "wa_finding == 1",
     "top": "wa_top_finding == 1",
     "info": "wa_deployment_info",
@@ -162,13 +169,14 @@ class PrometheusSource:
 async def rows_from_prometheus(client: httpx.AsyncClient) -> list[FleetRow]:
     """The fleet as the exporters last recorded it, through Prometheus's query API."""
     answers = {name: await _query(client, expression) for name, expression in QUERIES.items()}
-    now = clock.now()
     by_deployment: dict[str, dict[str, float]] = defaultdict(dict)
     for name, results in answers.items():
         if name in LABELLED:
             continue
         for result in results:
             by_deployment[_deployment(result)][name] = float(result["value"][1])
+            if name == "age":  # as of its scrape, not of this query
+                by_deployment[_deployment(result)]["scraped"] = float(result["value"][0])
     worst: dict[str, int] = defaultdict(int)  # 2 critical, 1 warning
     for result in answers["findings"]:
         rank = 2 if result["metric"].get("severity") == "critical" else 1
@@ -185,7 +193,6 @@ async def rows_from_prometheus(client: httpx.AsyncClient) -> list[FleetRow]:
                 values,
                 worst[name],
                 (kinds.get(name, "—"), tops.get(name, ""), name in expiring),
-                now,
             )
             for name, values in by_deployment.items()
         ),
@@ -202,7 +209,6 @@ def _prometheus_row(
     values: Mapping[str, float],
     worst: int,
     labelled: tuple[str, str, bool],  # kind, top finding, expiry warned
-    now: datetime,
 ) -> FleetRow:
     kind, top_finding, expiry_warned = labelled
     if values.get("up", 0) < 1:
@@ -224,8 +230,17 @@ def _prometheus_row(
         callback_queue=values.get("queue"),
         days_to_expiry=values.get("expiry"),  # the exporter's, from its poll's time
         expiry_warned=expiry_warned,
-        fetched_at=now - timedelta(seconds=values["age"]) if "age" in values else None,
+        fetched_at=_fetched_at(values),
+        interval=values.get("interval") or DEFAULT_INTERVAL,  # an older exporter's: unsaid
     )
+
+
+def _fetched_at(values: Mapping[str, float]) -> datetime | None:
+    """When the exporter's data was read: its age at the scrape, before the scrape."""
+    if "age" not in values:
+        return None
+    scraped = datetime.fromtimestamp(values["scraped"], UTC)
+    return scraped - timedelta(seconds=values["age"])
 
 
 def _whole(value: float | None) -> int | None:

@@ -11,7 +11,7 @@ comes back to the newest poll.
 
 The recorder's heartbeat (written every interval, whatever the deployment answers) tells
 "the recorder stopped" from "the deployment is unreachable": older than three of the
-recorder's intervals (the one rule, `silence` in wa_tui/recording/last_poll.py, which
+recorder's intervals (the one rule, wa_tui/core/freshness.py, which
 `check` follows too), the viewer says the recorder stopped and keeps the last screen.
 Plain asyncio, no Textual.
 """
@@ -26,8 +26,7 @@ from pathlib import Path
 
 from wa_tui.config import DeploymentSettings
 from wa_tui.core.errors import RecordingError
-from wa_tui.core.text import exact_duration
-from wa_tui.recording.last_poll import silence
+from wa_tui.core.freshness import freshness
 from wa_tui.recording.reader import Growth, RecordingFile
 from wa_tui.recording.replay import ReplayWatcher
 from wa_tui.watch.poller import EarlyPoll
@@ -140,13 +139,13 @@ class FollowWatcher(ReplayWatcher):
         have stopped (the status line says it)."""
         following, recording = self.following, self.recording
         following.last_poll_at = recording.ats[-1] if len(recording) else None
-        silent = silence(recording.heartbeat or following.last_poll_at, following.interval)
+        alive = freshness(recording.heartbeat or following.last_poll_at, following.interval)
         if self.unreadable is not None:
             following.stopped = self.unreadable
-        elif silent == float("inf"):
+        elif alive.age is None:
             following.stopped = "recorder stopped: it has not written a heartbeat"
-        elif silent is not None:
-            following.stopped = f"recorder stopped: no heartbeat for {exact_duration(silent)}"
+        elif alive.stopped:
+            following.stopped = f"recorder stopped: no heartbeat for {alive.age_text}"
         else:
             following.stopped = None
         return following.stopped

@@ -15,13 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from wa_tui.core import clock
 from wa_tui.core.errors import RecordingError
-from wa_tui.core.text import exact_duration
+from wa_tui.core.freshness import DEFAULT_INTERVAL, freshness
 from wa_tui.recording.version import refuse_newer
-
-STALE_AFTER_INTERVALS = 3  # a recorder silent this many of its intervals has stopped
-DEFAULT_INTERVAL = 5.0  # a recording that does not say its recorder's
 
 
 @dataclass(frozen=True)
@@ -40,28 +36,11 @@ class LastPoll:
 
     def stale(self, max_age: float | None) -> str | None:
         """Why the recorder is taken to have stopped (its last sign of life older than
-        `max_age`, default three of its intervals), or None."""
-        silent = silence(self.alive, self.interval, max_age)
-        if silent is None:
-            return None
+        `max_age`, default three of its intervals: core/freshness.py), or None."""
         if self.alive is None:
             return "the recording holds no poll"
-        limit = max_age or STALE_AFTER_INTERVALS * self.interval
-        how = "--max-age" if max_age else f"--max-age, by default {STALE_AFTER_INTERVALS} intervals"
-        return (
-            f"the recorder's last sign of life is {exact_duration(silent)} old, past "
-            f"{exact_duration(limit)} ({how})"
-        )
-
-
-def silence(alive: datetime | None, interval: float, max_age: float | None = None) -> float | None:
-    """The one rule of a recorder's life, for `check` and viewers alike: None while its
-    last sign of life (`alive`) is younger than `max_age` (default STALE_AFTER_INTERVALS
-    of its `interval`); else the seconds since (infinite: it never gave one)."""
-    if alive is None:
-        return float("inf")
-    silent = (clock.now_precise() - alive).total_seconds()
-    return None if silent <= (max_age or STALE_AFTER_INTERVALS * interval) else silent
+        age = freshness(self.alive, self.interval, max_age)
+        return age.why_stopped("recorder's last sign of life") if age.stopped else None
 
 
 def recorder_interval(meta: Mapping[str, str]) -> float | None:

@@ -9,7 +9,6 @@ second, and only the rows whose cells changed are drawn again.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -20,8 +19,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from wa_tui.analysis import Severity
-from wa_tui.core import clock
-from wa_tui.core.text import FRESH_SECONDS, age, visible
+from wa_tui.core.freshness import Word
+from wa_tui.core.text import visible
 from wa_tui.keys import FLEET, FLEET_LIST
 from wa_tui.outputs.fleet import FleetRow, state_counts
 from wa_tui.ui.badges import severity_mark
@@ -63,14 +62,23 @@ def _expiry_cell(row: FleetRow) -> Text:
     return Text(_number(row.days_to_expiry, " d"), style="yellow" if row.expiry_warned else "")
 
 
-def _age_cell(row: FleetRow, now: datetime) -> Text:
-    if row.fetched_at is None:
+# How each word of core/freshness.py reads in the fleet.
+AGE_STYLES = {Word.FRESH: "dim", Word.LATE: "bold yellow", Word.STOPPED: "bold red"}
+
+
+def _age_cell(row: FleetRow) -> Text:
+    """The word for its data's age; a stopped source's age in whole minutes (a cell
+    that ticked every second would be drawn again every second, hundreds of rows)."""
+    age = row.freshness()
+    if age is None or age.age is None:
         return Text("—", style="dim")
-    seconds = (now - row.fetched_at).total_seconds()
-    return Text(age(seconds), style="dim" if seconds < FRESH_SECONDS else "bold yellow")
+    said = age.word.value
+    if age.stopped:
+        said += f" · {int(age.age // 60)} min" if age.age >= 60 else " · <1 min"
+    return Text(said, style=AGE_STYLES[age.word])
 
 
-def cells(row: FleetRow, now: datetime) -> dict[str, Text]:
+def cells(row: FleetRow) -> dict[str, Text]:
     """One row's cells, by column key; server strings made visible."""
     shards = "—" if row.shards_total is None else f"{row.shards_owned}/{row.shards_total}"
     finding = row.top_finding or (visible(row.error, limit=50) if row.error else "")
@@ -87,15 +95,15 @@ def cells(row: FleetRow, now: datetime) -> dict[str, Text]:
         ),
         "queue": Text(_number(row.callback_queue)),
         "expiry": _expiry_cell(row),
-        "age": _age_cell(row, now),
+        "age": _age_cell(row),
     }
 
 
-def _shown(row: FleetRow, now: datetime) -> tuple[object, ...]:
+def _shown(row: FleetRow) -> tuple[object, ...]:
     """What a row's cells show, cheap to compare: the row (the very same object while
     its deployment was not read again), and what the clock moves as its cells say it
-    (the age grows every second; its cell changes once a minute at most)."""
-    return (row, cell_key(_age_cell(row, now)))
+    (the age grows every second; its cell changes a few times, then once a minute)."""
+    return (row, cell_key(_age_cell(row)))
 
 
 def fleet_line(rows: Sequence[FleetRow], source: str) -> Text:
@@ -139,13 +147,12 @@ class FleetTable(LineTable):
     def show(self, rows: Sequence[FleetRow]) -> None:
         """Bring the table to `rows`, in their order; only rows whose cells changed are
         drawn again."""
-        now = clock.now()
-        changed = [row.deployment for row in rows if self._put_row(row, now)]
+        changed = [row.deployment for row in rows if self._put_row(row)]
         self.arrange_rows([row.deployment for row in rows], changed)
 
-    def _put_row(self, row: FleetRow, now: datetime) -> bool:
-        shown = _shown(row, now)
-        return self.put(row.deployment, shown, lambda: shown, lambda: cells(row, now))
+    def _put_row(self, row: FleetRow) -> bool:
+        shown = _shown(row)
+        return self.put(row.deployment, shown, lambda: shown, lambda: cells(row))
 
 
 class FleetScreen(DismissOnce, Screen[str | None]):

@@ -7,23 +7,21 @@ import math
 from rich.text import Text
 
 from wa_tui.analysis import Severity
-from wa_tui.api.models import Snapshot
 from wa_tui.core import clock
-from wa_tui.core.text import exact_duration, interval_text, visible
+from wa_tui.core.freshness import Freshness, freshness
+from wa_tui.core.text import interval_text, visible
 from wa_tui.ui.redraw import Block
-from wa_tui.watch.watcher import LATE_AFTER_INTERVALS, Following, Watcher
+from wa_tui.watch.watcher import Following, Watcher
 
 # A poll quicker than this is not announced: "refreshing…" flashing on and off at every
 # refresh would cost two repaints of the line for nothing the user needs to know.
 SLOW_POLL_SECONDS = 1.0
 
 
-def _age_seconds(snapshot: Snapshot) -> float:
-    return (clock.now() - snapshot.fetched_at).total_seconds()
-
-
-def _age(snapshot: Snapshot) -> str:
-    return exact_duration(_age_seconds(snapshot))
+def _age(watcher: Watcher) -> Freshness | None:
+    """How old the data on screen is, by its poll's time and the watcher's interval."""
+    snapshot = watcher.snapshot
+    return None if snapshot is None else freshness(snapshot.fetched_at, watcher.poller.interval)
 
 
 def _health(watcher: Watcher) -> Text:
@@ -61,13 +59,13 @@ def render_status(watcher: Watcher, others: str = "") -> Text:
         )
     line.append("  │  ", style="dim")
     # Most important first: a narrow terminal cuts the end of the line.
-    if snapshot is not None and status.error is not None:
-        line.append(f"STALE: data from {_age(snapshot)} ago", style="bold yellow")
-    elif snapshot is not None:
+    age = _age(watcher)
+    if snapshot is not None and age is not None and status.error is not None:
+        line.append(f"STALE: data from {age.age_text} ago", style="bold yellow")
+    elif snapshot is not None and age is not None:
         line.append(f"● refreshed {snapshot.fetched_at.astimezone():%H:%M:%S}")
-        late = _age_seconds(snapshot) > LATE_AFTER_INTERVALS * watcher.poller.interval
-        if late and status.replay is None and status.following is None:  # count it out loud
-            line.append(f" ({_age(snapshot)} ago)", style="bold yellow")
+        if age.late and status.replay is None and status.following is None:  # out loud
+            line.append(f" ({age.age_text} ago)", style="bold yellow")
     # Following a recorder, why the data is stale comes before whose polls they are.
     if status.following is None:
         line.append_text(_next(watcher))
@@ -98,8 +96,9 @@ def render_narrow_status(watcher: Watcher, width: int) -> Text:
         line.append(" ⏵ ", style="bold white on magenta")
     elif status.following is not None:
         line.append(" ⇄ ", style="bold black on cyan")
-    if stale:
-        line.append(f" {Severity.CRITICAL.marker} STALE {_age(snapshot)} ", "bold white on red")
+    age = _age(watcher)
+    if stale and age is not None:
+        line.append(f" {Severity.CRITICAL.marker} STALE {age.age_text} ", "bold white on red")
     else:
         line.append_text(_health(watcher))
     line.append(" ")
@@ -145,9 +144,9 @@ def _following(following: Following) -> Text:
     if following.held:
         return Text("  ⏸ view paused: the recorder goes on (p resumes)", style="bold yellow")
     line = Text("  following the recorder", style="cyan")
-    silence = following.silence()
-    if silence is not None and following.late:  # late: count it out loud, every second
-        line.append(f" · last poll {exact_duration(silence)} ago", style="bold yellow")
+    age = following.freshness()
+    if age is not None and age.late:  # late: count it out loud, every second
+        line.append(f" · last poll {age.age_text} ago", style="bold yellow")
     return line
 
 

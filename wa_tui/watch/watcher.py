@@ -34,6 +34,7 @@ from wa_tui.api.answers import Answers
 from wa_tui.api.models import Snapshot
 from wa_tui.core import clock, memory
 from wa_tui.core.errors import WAError
+from wa_tui.core.freshness import Freshness, freshness
 from wa_tui.watch.poller import EarlyPoll, Poller
 from wa_tui.watch.reader import PollResult
 from wa_tui.watch.targets import Target
@@ -50,8 +51,6 @@ LIVE_CHART_POINTS = 4_000
 # that many then costs less CPU and holds a UI's keys up less; below it, httpx's
 # transport, which imports faster, so the first data comes sooner (benchmarks/README.md).
 AIOHTTP_FROM_DEPLOYMENTS = 20
-# Data older than this many intervals is late: its age is counted out loud.
-LATE_AFTER_INTERVALS = 2
 # Updates a subscriber may fall behind by before the oldest are dropped (and counted).
 SUBSCRIBER_BACKLOG = 100
 
@@ -84,18 +83,17 @@ class Following:
     held: bool = False  # `p`: the view stays; the recorder goes on
     stopped: str | None = None  # why the recorder is taken to have stopped
 
-    def silence(self) -> float | None:
-        """Seconds since the newest recorded poll."""
+    def freshness(self) -> Freshness | None:
+        """How old the newest recorded poll is (None: there is none yet)."""
         if self.last_poll_at is None:
             return None
-        return (clock.now() - self.last_poll_at).total_seconds()
+        return freshness(self.last_poll_at, self.interval)
 
     @property
     def late(self) -> bool:
-        """The newest poll is older than two of the recorder's intervals: its age is
-        counted out loud (before that, the poll's time says enough)."""
-        silence = self.silence()
-        return silence is not None and silence > LATE_AFTER_INTERVALS * self.interval
+        """The newest poll is late (core/freshness.py): its age is counted out loud."""
+        fresh = self.freshness()
+        return fresh is not None and fresh.late
 
 
 @dataclass
