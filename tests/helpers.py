@@ -312,10 +312,11 @@ async def record_polls(
 ) -> None:
     """A poll after each step of the story (and one before it), by a Recorder given
     `recorder_options`, judged with the deployment settings `judged_with`."""
-    recorder = Recorder(path, "demo", server.url, **recorder_options)
     target = target_for(server, name="demo")
     update = {"db_stats_interval": db_stats_every, **(judged_with or {})}
     settings = target.settings.model_copy(update=update)
+    recorder_options.setdefault("thresholds", settings.threshold_values)
+    recorder = Recorder(path, "demo", server.url, **recorder_options)
     target = Target(target.name, target.url, target.credentials, settings, target.verify)
     async with Watcher(target) as watcher:
         watcher.subscribe(recording_consumer(recorder), "the recorder")

@@ -50,7 +50,7 @@ async def test_a_filling_disk_is_forecast_within_a_fifth_of_the_truth(
         free = result.snapshot.free_space(result.snapshot.by_id[node_id])["logs"]
         assert free is not None
         truth = filling.seconds_left(free)
-        (forecast,) = [f for f in watcher.poller.reader.forecasts.current if f.what == "disk_logs"]
+        (forecast,) = [f for f in watcher.poller.reader.forecasts if f.what == "disk_logs"]
     assert forecast.node == node_id
     assert abs(forecast.seconds_left - truth) / truth < 0.2
     severity, message = codes(result)["DISK_FULL_SOON"]
@@ -67,9 +67,7 @@ async def test_a_climbing_queue_is_forecast_and_raised_after_two_polls_agree(
         minutes(1)
         fourth = await watcher.poll()
         queue = watcher.vitals.latest.callback_queue if watcher.vitals.latest else None
-        (forecast,) = [
-            f for f in watcher.poller.reader.forecasts.current if f.what == "callback_queue"
-        ]
+        (forecast,) = [f for f in watcher.poller.reader.forecasts if f.what == "callback_queue"]
     assert queue is not None
     truth = (50_000 - queue) / QUEUE_GROWTH_PER_SECOND
     assert abs(forecast.seconds_left - truth) / truth < 0.2

@@ -119,6 +119,12 @@ class DeploymentSettings(BaseModel):
         return url.rstrip("/") if url else url
 
     @property
+    def threshold_values(self) -> dict[str, float]:
+        """Every threshold by its key (core/thresholds.py): what a recorder judges with,
+        written in its recording's meta."""
+        return {key: float(getattr(self, key)) for key in DEFAULTS}
+
+    @property
     def thresholds(self) -> Thresholds:
         return Thresholds(
             expiry_warning_days=self.expiry_warning_days,

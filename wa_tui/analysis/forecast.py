@@ -14,8 +14,9 @@ a row: a noisy series does not flap.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from wa_tui.analysis.findings import Finding, Severity
 from wa_tui.api.models import FREE_SPACE_FIELDS, Snapshot
@@ -53,6 +54,15 @@ class Forecast:
     what: str  # "disk_data", "disk_logs", "disk_media_incoming", "disk_media_outgoing", QUEUE
     seconds_left: float
     per_second: float  # the fitted slope
+
+    def document(self) -> list[Any]:
+        """As a recording stores it (JSON)."""
+        return [self.node, self.what, self.seconds_left, self.per_second]
+
+    @classmethod
+    def from_document(cls, document: Sequence[Any]) -> Forecast:
+        node, what, seconds_left, per_second = document
+        return cls(str(node), str(what), float(seconds_left), float(per_second))
 
 
 def fit(points: Iterable[tuple[float, float]]) -> tuple[float, float, float] | None:

@@ -23,9 +23,10 @@ Plain Python, no Textual.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
+from typing import Any
 
 from wa_tui.analysis.findings import Finding, Severity, shard_owners, worst
 from wa_tui.analysis.vitals import Vitals
@@ -82,6 +83,26 @@ class Summary:
     min_free_bytes: int | None  # the least free space of any node and directory
     callback_queue: float | None  # None: the vitals were not read
     pending_messages: float | None
+
+    def document(self) -> dict[str, Any]:
+        """As a recording stores it (JSON): what a viewer draws before reading a poll."""
+        document = asdict(self)
+        document["severity"] = None if self.severity is None else int(self.severity)
+        for moment in ("fetched_at", "expires_at"):
+            value = getattr(self, moment)
+            document[moment] = None if value is None else value.isoformat()
+        return document
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> Summary:
+        """As stored (KeyError, TypeError or ValueError: it is not one)."""
+        values = {f.name: document[f.name] for f in fields(cls)}
+        severity = values["severity"]
+        values["severity"] = None if severity is None else Severity(severity)
+        for moment in ("fetched_at", "expires_at"):
+            if values[moment] is not None:
+                values[moment] = datetime.fromisoformat(values[moment])
+        return cls(**values)
 
     @property
     def days_to_expiry(self) -> float | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wa_tui.cli.common import (
+    RECORDERS,
     Commands,
     last_recorded,
     one_shot_options,
@@ -34,15 +35,18 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     path, settings = recording_asked(args)
     if path is not None:
-        return from_recording(path, settings, args.max_age)
+        return from_recording(path, settings, args.max_age, args.rejudge)
     target, result = read_once_from(args)
     return judged(result, target.settings)
 
 
-def from_recording(path: Path, settings: DeploymentSettings | None, max_age: float | None) -> int:
+def from_recording(
+    path: Path, settings: DeploymentSettings | None, max_age: float | None, rejudge: bool
+) -> int:
     """The last recorded poll's line, as the recorder judged and stored it (format 3);
-    from an older recording, the poll read and judged here. UNKNOWN when the recorder's
-    last sign of life is older than `max_age`."""
+    from an older recording, or asked to (`rejudge`), the poll read and judged here,
+    which the line says. UNKNOWN when the recorder's last sign of life is older than
+    `max_age`."""
     from wa_tui.core.errors import RecordingError
     from wa_tui.outputs.plugin import CheckStatus, unknown_line
     from wa_tui.recording.last_poll import last_poll
@@ -52,21 +56,22 @@ def from_recording(path: Path, settings: DeploymentSettings | None, max_age: flo
         if (stale := last.stale(max_age)) is not None:
             print(unknown_line(f"{path}: {stale}"))
             return CheckStatus.UNKNOWN
-        if last.line is not None:
+        if last.line is not None and not rejudge:
             print(last.line)
             return last.status
         if last.error is not None:
             print(unknown_line(f"{last.error} — as recorded"))
             return CheckStatus.UNKNOWN
-        recorded = last_recorded(path, settings, max_age)
+        recorded = last_recorded(path, settings, max_age, rejudge)
     except RecordingError as exc:
         print(unknown_line(str(exc)))
         return CheckStatus.UNKNOWN
-    return judged(recorded.result, recorded.settings)
+    return judged(recorded.result, recorded.settings, recorded.source.judged)
 
 
-def judged(result: PollResult, settings: DeploymentSettings) -> int:
-    """The poll's line printed, its status returned: UNKNOWN when it was not read."""
+def judged(result: PollResult, settings: DeploymentSettings, by: str | None = None) -> int:
+    """The poll's line printed, its status returned: UNKNOWN when it was not read. `by`:
+    whose judgement it is, said after the status when not the recorder's."""
     from wa_tui.core.errors import CertificateRefused
     from wa_tui.core.text import visible
     from wa_tui.outputs.check import check_line
@@ -79,5 +84,8 @@ def judged(result: PollResult, settings: DeploymentSettings) -> int:
         print(unknown_line(str(result.error)))
         return CheckStatus.UNKNOWN
     line, status = check_line(result, settings.thresholds.expiry_warning_days)
+    if by is not None and by != RECORDERS:  # "WA-TUI WARNING - (re-judged …) CODE …"
+        head, _, rest = line.partition(" - ")
+        line = f"{head} - ({by}) {rest}"
     print(line)
     return status

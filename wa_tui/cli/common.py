@@ -125,6 +125,16 @@ def recording_options(parser: argparse.ArgumentParser) -> None:
         "(default three of its intervals)",
     )
     no_recorder_option(parser)
+    rejudge_option(parser)
+
+
+def rejudge_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rejudge",
+        action="store_true",
+        help="reading a recording: judge its polls again with this config's thresholds "
+        "(the deployment's, or --profile's), not as the recorder judged them; said so",
+    )
 
 
 def no_recorder_option(parser: argparse.ArgumentParser) -> None:
@@ -157,11 +167,18 @@ class Recorded:
     settings: DeploymentSettings
 
 
+RECORDERS = "as the recorder judged it"
+
+
 def last_recorded(
-    path: Path, settings: DeploymentSettings | None, max_age: float | None
+    path: Path,
+    settings: DeploymentSettings | None,
+    max_age: float | None,
+    rejudge: bool = False,
 ) -> Recorded:
     """`snapshot` and `check` from a recorder: the last poll of the recording at `path`,
-    read as the watcher then read it, and whether the recorder is alive (younger than
+    read as the watcher then read it and shown as the recorder judged it (`rejudge`:
+    judged again with `settings`), and whether the recorder is alive (younger than
     `max_age`, default three of its intervals). RecordingError when it is no recording
     or holds no poll."""
     from wa_tui.config import DeploymentSettings
@@ -173,11 +190,14 @@ def last_recorded(
     last = last_poll(path)
     stale = last.stale(max_age)
     settings = settings or DeploymentSettings()
-    watcher = ReplayWatcher.open(path, settings)
+    watcher = ReplayWatcher.open(path, settings, rejudge=rejudge)
     if not len(watcher):
         raise RecordingError(f"{path}: the recording holds no poll")
-    source = Source(last.deployment, last.url)
-    return Recorded(source, watcher.read_last(), stale and f"{path}: {stale}", settings)
+    result = watcher.read_last()
+    judged = watcher.status.judged
+    thresholds = settings.threshold_values if judged else watcher.recording.judged_with
+    source = Source(last.deployment, last.url, judged or RECORDERS, thresholds)
+    return Recorded(source, result, stale and f"{path}: {stale}", settings)
 
 
 def recording_asked(args: argparse.Namespace) -> tuple[Path | None, DeploymentSettings | None]:
@@ -185,13 +205,21 @@ def recording_asked(args: argparse.Namespace) -> tuple[Path | None, DeploymentSe
     FILE`, or the recorder the config names, unless --no-recorder), and the settings of
     its deployment when the config says. (None, None): poll."""
     if args.from_recording:
-        return Path(args.from_recording).expanduser(), None
+        return Path(args.from_recording).expanduser(), _profile_settings(args)
     if args.no_recorder or getattr(args, "demo", False):
         return None, None
     with open_targets(args) as found:
         if len(found) != 1:
             return None, None  # polling says which to choose
         return recording_of(found[0]), found[0].settings
+
+
+def _profile_settings(args: argparse.Namespace) -> DeploymentSettings | None:
+    """`--from-recording FILE --rejudge --profile NAME`: that deployment's thresholds."""
+    if not (getattr(args, "rejudge", False) and getattr(args, "profile", None)):
+        return None
+    with open_targets(args) as found:
+        return found[0].settings if len(found) == 1 else None
 
 
 def setup_logging(debug: bool) -> None:

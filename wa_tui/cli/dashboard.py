@@ -18,6 +18,7 @@ from wa_tui.cli.common import (
     overrides_of,
     positive,
     recording_of,
+    rejudge_option,
 )
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         "them (the fleet); no credentials, no request to the deployment",
     )
     no_recorder_option(parser)
+    rejudge_option(parser)
     parser.add_argument(
         "--show-secrets",
         action="store_true",
@@ -62,20 +64,21 @@ def run(args: argparse.Namespace) -> int:
     if args.prometheus is not None:
         return run_prometheus_fleet(args)
     if args.follow:
-        return run_following(followed(Path(args.follow).expanduser(), args), keymap_of(args))
+        sources = followed(Path(args.follow).expanduser(), args)
+        return run_following(sources, keymap_of(args), rejudge=args.rejudge)
     from wa_tui.watch.targets import Target
 
     with open_targets(args) as found:
         if not (args.no_recorder or args.record):
             notes: list[str] = []
-            sources = [attached(target, notes) for target in found]
+            sources = [attached(target, notes, args.rejudge) for target in found]
             recorded = {
                 target.name: (target, path)
                 for target in found
                 if not target.needs_password and (path := recording_of(target)) is not None
             }
             if recorded or any(not isinstance(source, Target) for source in sources):
-                return run_following(sources, keymap_of(args), notes, recorded)
+                return run_following(sources, keymap_of(args), notes, recorded, args.rejudge)
         from wa_tui.cli.team import recorder_for
 
         recorder = recorder_for(args.record, found[0]) if args.record else None
@@ -102,10 +105,10 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
-def attached(target: Target, notes: list[str]) -> Target | FollowWatcher:
+def attached(target: Target, notes: list[str], rejudge: bool) -> Target | FollowWatcher:
     """The deployment's recorder, attached while its heartbeat is fresh, or whatever it
     is when this user has no credentials to poll; else the deployment, polled here
-    (`notes` says why)."""
+    (`notes` says why). `rejudge`: its polls judged with this config, not the recorder's."""
     from wa_tui.core.errors import RecordingError
     from wa_tui.recording.follow import FollowWatcher
 
@@ -113,7 +116,7 @@ def attached(target: Target, notes: list[str]) -> Target | FollowWatcher:
     if path is None:
         return target
     try:
-        watcher = FollowWatcher.attach(path, target.settings)
+        watcher = FollowWatcher.attach(path, target.settings, rejudge)
     except RecordingError as error:
         if target.needs_password:
             raise UsageError(f"{error}; and no credentials to poll {target.name!r} here") from None
@@ -146,7 +149,7 @@ def followed(path: Path, args: argparse.Namespace) -> list[FollowWatcher]:
     settings = _configured_settings(args)
     watchers: dict[str, FollowWatcher] = {}
     for file in files:
-        watcher = FollowWatcher.attach(file, settings.get(file.stem))
+        watcher = FollowWatcher.attach(file, settings.get(file.stem), args.rejudge)
         name = watcher.name if watcher.name not in watchers else file.stem
         watchers[name] = watcher
     return list(watchers.values())
@@ -170,9 +173,10 @@ def run_following(
     keymap: dict[str, str],
     notes: Sequence[str] = (),
     recorded: Mapping[str, tuple[Target, Path]] | None = None,
+    rejudge: bool = False,
 ) -> int:
     """The dashboard of deployments a recorder polls (`recorded`: those this user may
-    poll too, while their recorder is stopped)."""
+    poll too, while their recorder is stopped; `rejudge`: judged with this config)."""
     from wa_tui.watch.targets import Target
 
     first = sources[0]
@@ -181,7 +185,7 @@ def run_following(
     from wa_tui.ui.crash import run_app
     from wa_tui.ui.follow_app import FollowApp
 
-    app = FollowApp(*sources, keymap=keymap, notes=notes, recorded=recorded)
+    app = FollowApp(*sources, keymap=keymap, notes=notes, recorded=recorded, rejudge=rejudge)
     return run_app(app)[1]
 
 

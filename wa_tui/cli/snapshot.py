@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     path, settings = recording_asked(args)
     if path is not None:
-        recorded = last_recorded(path, settings, args.max_age)  # no recording: exit 2
+        recorded = last_recorded(path, settings, args.max_age, args.rejudge)  # none: exit 2
         if recorded.stale is not None:
             print(f"wa-tui: {recorded.stale}", file=sys.stderr)
             return EXIT_UNREADABLE

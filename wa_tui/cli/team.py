@@ -70,7 +70,7 @@ def in_folder(folder: Path, targets: list[Target], args: argparse.Namespace) -> 
                 group=group,
                 say=say,
                 redact_phone=args.redact_phone,
-                expiry_warning_days=target.settings.expiry_warning_days,
+                thresholds=target.settings.threshold_values,
             )
             recorders.append(recorder)
     except BaseException:
@@ -224,5 +224,5 @@ def recorder_for(path: str, target: Target, args: argparse.Namespace | None = No
         interval=target.settings.interval,
         say=say if args is not None else None,
         redact_phone=getattr(args, "redact_phone", False),
-        expiry_warning_days=target.settings.expiry_warning_days,
+        thresholds=target.settings.threshold_values,
     )

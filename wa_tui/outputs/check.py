@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,14 @@ class Source:
 
     deployment: str
     url: str
+    # Read from a recording: whose judgement is shown, and the thresholds it is by.
+    judged: str | None = None
+    thresholds: Mapping[str, float] | None = None
+
+    def judged_document(self) -> dict[str, Any]:
+        if self.judged is None:
+            return {}
+        return {"judged": {"by": self.judged, "thresholds": self.thresholds}}
 
 
 def node_document(node: Node, snapshot: Snapshot) -> dict[str, Any]:
@@ -136,6 +144,7 @@ def snapshot_json(source: Source, result: PollResult, redact_phone: bool = False
         "vitals": vitals_document(result.vitals),
         # The application settings (secrets masked) and the last webhook probe.
         **result.webhook.document(),
+        **source.judged_document(),
     }
     if redact_phone:  # every text of it: a node's support entry says the number too
         document = mask_phones(document)  # type: ignore[assignment]
@@ -172,7 +181,8 @@ def snapshot_text(source: Source, result: PollResult) -> str:
             ]
         )
     findings = result.findings
-    lines = [header, "", *_table(rows), "", f"FINDINGS ({len(findings)})"]
+    judged = [f"judged: {source.judged}"] if source.judged else []
+    lines = [header, *judged, "", *_table(rows), "", f"FINDINGS ({len(findings)})"]
     if not findings:
         lines.append("none")
     for finding in findings:

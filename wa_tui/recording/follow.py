@@ -40,13 +40,15 @@ LONGEST_LOOK = 1.0  # seconds; and the recorder's stopping is seen within a seco
 class FollowWatcher(ReplayWatcher):
     """A recorder's recording, followed as it grows. See the module's docstring."""
 
-    def __init__(self, recording: RecordingFile, settings: DeploymentSettings) -> None:
+    def __init__(
+        self, recording: RecordingFile, settings: DeploymentSettings, rejudge: bool = False
+    ) -> None:
         if not recording.indexed:
             raise RecordingError(
                 f"{recording.path}: written by an older wa-tui recorder; "
                 "open it with `wa-tui replay`"
             )
-        super().__init__(recording, settings)
+        super().__init__(recording, settings, rejudge=rejudge)
         interval = recording.interval or settings.interval
         name = recording.meta.get("deployment") or recording.path.stem
         self.target = replace(self.target, name=name)
@@ -56,10 +58,12 @@ class FollowWatcher(ReplayWatcher):
         self._ahead: Future[tuple[int, PollResult]] | None = None  # read_ahead()
 
     @classmethod
-    def attach(cls, path: Path, settings: DeploymentSettings | None = None) -> FollowWatcher:
+    def attach(
+        cls, path: Path, settings: DeploymentSettings | None = None, rejudge: bool = False
+    ) -> FollowWatcher:
         """The recording at `path`, opened read-only (RecordingError: why not)."""
         settings = settings or DeploymentSettings()
-        return cls(RecordingFile(path, settings.expected_shards), settings)
+        return cls(RecordingFile(path, settings.expected_shards), settings, rejudge)
 
     @property
     def following(self) -> Following:

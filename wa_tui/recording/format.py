@@ -2,8 +2,9 @@
 
 The file is SQLite (Python's standard library, readable by any SQLite tool):
 
-- `meta(key, value)`: `format` (3, wa_tui/recording/version.py), `wa_tui_version`,
-  `deployment`, `url`, `started`; a recorder's `interval` and `heartbeat`.
+- `meta(key, value)`: `format` (4, wa_tui/recording/version.py), `wa_tui_version`,
+  `deployment`, `url`, `started`; a recorder's `interval`, `heartbeat` and `thresholds`
+  (JSON, core/thresholds.py's keys: what it judged with, format 4).
 - `blobs(id, digest, body)`: zlib-compressed JSON, stored once by content (SHA-256 of the
   uncompressed bytes): a node's support entry, less its readings (clock, free space), is
   stored again only when it changed; so is a health answer.
@@ -18,7 +19,11 @@ The file is SQLite (Python's standard library, readable by any SQLite tool):
   `{"findings": [[code, severity, message, nodes, shards]], "vitals": history point, "changes":
   [[seen_at, kind, message, severity, node]], "side": [paths], "check": [line, status]}`
   (`check`, format 3: what `wa-tui check` prints of the poll, as the recorder judged
-  it); and `events(poll, at, what)`, the polls worth jumping to. A replay opens from
+  it); format 4 makes it the whole judgement, versioned (`"judged": 4`): also
+  `"summary"` (analysis/summary.py's fields), `"forecasts"` ([[node, what, seconds_left,
+  per_second]]) and `"limited_since"` (ISO 8601 or null); every reader shows it, judging
+  again only when asked (`--rejudge`), and says so; and `events(poll, at, what)`, the
+  polls worth jumping to. A replay opens from
   these and the polls' times alone, and reads a poll's answers only when it shows it
   (starting at the keyframe before it); a report reads them without reading an answer
   again. A format-1 file
@@ -39,11 +44,13 @@ from typing import Any
 
 from wa_tui.analysis import Change, ChangeKind, Finding, Severity
 from wa_tui.analysis.accounting import PollFacts, Shape
+from wa_tui.analysis.forecast import Forecast
+from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import HistoryPoint
 from wa_tui.api.endpoints import DB_STATS, SETTINGS, WEBHOOK_CA, WEBHOOK_PROBE
-from wa_tui.core.errors import ApiStatusError, SlowAnswer, WAError
+from wa_tui.core.errors import ApiStatusError, RecordingError, SlowAnswer, WAError
 from wa_tui.core.text import file_name_of
-from wa_tui.watch.reader import PollResult
+from wa_tui.watch.reader import Judgement, PollResult
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -87,6 +94,10 @@ SIDE_PATHS = (SETTINGS, WEBHOOK_CA, WEBHOOK_PROBE)
 CARRIED_PATHS = (*SIDE_PATHS, DB_STATS)
 
 
+# The judgement document's version, in each `derived` body as "judged" (absent before 4).
+JUDGED = 4
+
+
 @dataclass(frozen=True)
 class Derived:
     """What the watcher made of one good poll, as recorded."""
@@ -96,15 +107,32 @@ class Derived:
     changes: tuple[Change, ...]
     side: tuple[str, ...]  # which of CARRIED_PATHS the poll carried
     shape: Shape | None  # None in a recording made before shapes were kept
+    summary: Summary | None = None  # None before format 4 (then made of the findings)
+    forecasts: tuple[Forecast, ...] | None = None  # None before format 4
+    limited_since: datetime | None = None
+    judged: int = 3  # the judgement document's version
 
     def facts(self, at: datetime) -> PollFacts:
         """What an account reads of the poll."""
         return PollFacts(at, self.shape, self.findings, self.vitals)
 
+    @property
+    def judgement(self) -> Judgement:
+        """How the recorder judged the poll, as a reader shows it."""
+        return Judgement(
+            self.findings,
+            self.summary,
+            self.forecasts,
+            self.limited_since,
+            whole=self.judged >= JUDGED,
+        )
+
 
 def derived_document(result: PollResult) -> dict[str, Any]:
     answers, facts = result.answers, result.facts
+    limited = result.limited_since
     return {
+        "judged": JUDGED,
         "findings": [
             [f.code, int(f.severity), f.message, list(f.nodes), list(f.shards)]
             for f in result.findings
@@ -116,10 +144,25 @@ def derived_document(result: PollResult) -> dict[str, Any]:
         ],
         "side": [p for p in CARRIED_PATHS if answers is not None and p in answers.stats],
         "shape": facts.shape.document() if facts.shape else None,
+        "summary": result.summary.document() if result.summary else None,
+        "forecasts": [f.document() for f in result.forecasts],
+        "limited_since": limited.isoformat() if limited else None,
     }
 
 
 def derived_of(document: Mapping[str, Any]) -> Derived:
+    """A `derived` body read back (RecordingError: it is not one this wa-tui can read)."""
+    try:
+        return _derived_of(document)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise RecordingError(f"a poll's judgement cannot be read ({type(exc).__name__})") from None
+
+
+def _derived_of(document: Mapping[str, Any]) -> Derived:
+    judged = int(document.get("judged", 3))
+    summary, forecasts, limited = document.get("summary"), document.get("forecasts"), None
+    if judged >= JUDGED and document.get("limited_since"):
+        limited = datetime.fromisoformat(document["limited_since"])
     return Derived(
         tuple(
             Finding(Severity(severity), code, message, tuple(nodes), tuple(shards))
@@ -132,6 +175,10 @@ def derived_of(document: Mapping[str, Any]) -> Derived:
         ),
         tuple(document.get("side", ())),
         Shape.from_document(shape) if (shape := document.get("shape")) else None,
+        Summary.from_document(summary) if summary else None,
+        None if forecasts is None else tuple(Forecast.from_document(f) for f in forecasts),
+        limited,
+        judged,
     )
 
 

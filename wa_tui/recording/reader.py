@@ -164,6 +164,16 @@ class RecordingFile:
         return recorder_interval(self.meta)
 
     @property
+    def judged_with(self) -> dict[str, float] | None:
+        """The thresholds its recorder judged with (None: a recording made before they
+        were written, or unreadable)."""
+        try:
+            values = json.loads(self.meta["thresholds"])
+            return {str(k): float(v) for k, v in values.items()}
+        except (KeyError, ValueError, TypeError, AttributeError):
+            return None
+
+    @property
     def heartbeat(self) -> datetime | None:
         """When the recorder last said it was alive (None if it never did)."""
         return recorder_heartbeat(self.meta)

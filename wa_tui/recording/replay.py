@@ -38,6 +38,7 @@ from wa_tui.watch.targets import Target
 from wa_tui.watch.watcher import CHANGES_KEPT, Phase, Watcher
 
 SPEEDS = (1, 2, 5, 10, 30, 60)
+REJUDGED = "re-judged with this config (--rejudge)"
 ACCOUNT_CHUNK = 2_000  # polls' derived rows read at a time: memory stays flat over a day
 Progress = Callable[[int, int], object]  # polls read, of how many
 
@@ -60,6 +61,7 @@ class ReplayWatcher(Watcher):
         recording: RecordingFile,
         settings: DeploymentSettings,
         progress: Progress | None = None,
+        rejudge: bool = False,
     ) -> None:
         name = recording.meta.get("deployment", "recording")
         url = recording.meta.get("url", "")
@@ -77,6 +79,8 @@ class ReplayWatcher(Watcher):
         # A recording without `derived` rows (format 1): derived here, once, in memory.
         self._derived: list[Derived | None] | None = None
         self.poll_error: str | None = None  # why the poll on screen failed, as recorded
+        # Judged again with `settings`' thresholds, not shown as the recorder judged.
+        self.rejudge = rejudge
         events = recording.events()
         if not recording.indexed:
             events = self._derive_all(progress)
@@ -92,9 +96,10 @@ class ReplayWatcher(Watcher):
         path: Path,
         settings: DeploymentSettings | None = None,
         progress: Progress | None = None,
+        rejudge: bool = False,
     ) -> ReplayWatcher:
         settings = settings or DeploymentSettings()
-        return cls(RecordingFile(path, settings.expected_shards), settings, progress)
+        return cls(RecordingFile(path, settings.expected_shards), settings, progress, rejudge)
 
     def _fresh_reader(self) -> Reader:
         settings = self.settings
@@ -217,16 +222,34 @@ class ReplayWatcher(Watcher):
 
     def _read_to(self, index: int) -> PollResult:
         """Poll `index` read: the next one after the reader's, or from a fresh reader;
-        its findings the recorder's, as it judged them with its thresholds, where it
-        stored them (the answers are read here for what does not depend on a threshold:
-        the snapshot, the vitals)."""
+        judged as the recorder judged it with its thresholds, where it stored that (the
+        answers are read here for what does not depend on a threshold: the snapshot, the
+        vitals), unless asked to judge again; whose judgement it is goes on screen."""
         if index == self._reader_at + 1:
             result = self._read(index, self.poller.reader)  # playing on
         else:
             result = self._seek(index)
         self._reader_at = index
-        stored = self.recording.derived(index)
-        return self.poller.reader.judged(result, stored.findings) if stored else result
+        if result.snapshot is None:
+            return result
+        stored, why = self._stored_judgement(index)
+        self.status.judged = why
+        return self.poller.reader.judged(result, stored.judgement) if stored else result
+
+    def _stored_judgement(self, index: int) -> tuple[Derived | None, str | None]:
+        """The recorder's judgement of poll `index`, and what the screen says when what
+        it shows is not (all of) the recorder's judgement."""
+        if self.rejudge:
+            return None, REJUDGED
+        try:
+            stored = self.recording.derived(index)
+        except RecordingError:
+            return None, "judged at reading: the recorder's judgement of this poll is unreadable"
+        if stored is None:
+            return None, "judged at reading: recorded before judgements were kept"
+        if not stored.judgement.whole:
+            return stored, "forecasts judged at reading: an older recording"
+        return stored, None
 
     def _seek(self, index: int) -> PollResult:
         """Poll `index` as playing up to it showed it: read from the last poll before it

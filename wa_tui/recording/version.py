@@ -10,7 +10,9 @@ from wa_tui.core.errors import RecordingError
 from wa_tui.core.text import visible
 
 # 3: each good poll's `derived` row holds the check line and status, as the recorder judged.
-FORMAT = "3"
+# 4: and the whole judgement (summary, forecasts, "limited since"), versioned ("judged"),
+# with the thresholds it was judged by in the meta (`thresholds`).
+FORMAT = "4"
 
 
 def refuse_newer(path: Path, meta: Mapping[str, str]) -> None:

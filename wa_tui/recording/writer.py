@@ -58,12 +58,13 @@ class Recorder:
         group: int | None = None,
         say: Callable[[str], object] | None = None,  # None: to the log
         redact_phone: bool = False,
-        expiry_warning_days: float = DEFAULTS["expiry_warning_days"],
+        thresholds: Mapping[str, float] | None = None,
         settings: Mapping[str, str] | None = None,
     ) -> None:
         self.path = path
         self.redact_phone = redact_phone  # phone numbers masked before they are written
-        self.expiry_warning_days = expiry_warning_days  # of the check line stored a poll
+        # What its watcher judges with (core/thresholds.py keys): in the meta, for readers.
+        self.thresholds = {**DEFAULTS, **(thresholds or {})}
         # A write that fails (a full disk) is said once, and writing again once it works.
         self._say = say or log.warning
         self.trouble: str | None = None
@@ -112,6 +113,8 @@ class Recorder:
             "deployment": deployment,
             "url": url,
             "interval": "" if interval is None else f"{interval:g}",
+            # What it judges with; a bundle's copy carries its source's (`settings`).
+            **({"thresholds": json.dumps(self.thresholds, sort_keys=True)} if thresholds else {}),
             **(settings or {}),  # what another recording was judged with (a bundle's copy)
         }.items():
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
@@ -191,7 +194,7 @@ class Recorder:
         judgement, changes = None, ()
         if result is not None and result.snapshot is not None:
             judgement = derived_document(result)
-            judgement["check"] = list(check_line(result, self.expiry_warning_days))
+            judgement["check"] = list(check_line(result, self.thresholds["expiry_warning_days"]))
         if result is not None:
             changes = result.changes
         self._commit(RecordedPoll(at, received, answers, error), judgement, changes)

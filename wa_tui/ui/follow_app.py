@@ -47,8 +47,10 @@ class FollowApp(ReplayApp):
         keymap: Mapping[str, str] | None = None,
         notes: Sequence[str] = (),
         recorded: Mapping[str, tuple[Target, Path]] | None = None,
+        rejudge: bool = False,
     ) -> None:
         super().__init__(*sources, keymap=keymap, notes=notes)
+        self._rejudge = rejudge  # a recorder followed again is judged as it was asked
         # Deployments this user may also poll, and where their recorder writes: polled
         # here while the recorder is stopped, followed again when it is back.
         self._recorded = dict(recorded or {})
@@ -68,7 +70,9 @@ class FollowApp(ReplayApp):
                 if watcher.following.stopped is not None:
                     self._poll_here(target, watcher.following.stopped)
             elif await asyncio.to_thread(_recorder_alive, path):
-                follower = await asyncio.to_thread(FollowWatcher.attach, path, target.settings)
+                follower = await asyncio.to_thread(
+                    FollowWatcher.attach, path, target.settings, self._rejudge
+                )
                 self.replace_watcher(follower)
                 self.notify(f"{visible(name)}: the recorder is back: following it")
 

@@ -47,6 +47,8 @@ def render_status(watcher: Watcher, others: str = "") -> Text:
     elif status.following is not None:  # what a recorder polled, not this process
         line.append(" ⇄ RECORDER ", style="bold black on cyan")
     line.append_text(_health(watcher))
+    if status.judged is not None:  # not the recorder's judgement: never passed off as it
+        line.append(f" ⚖ {status.judged} ", style="bold black on yellow")
     line.append(" ")
     line.append(visible(watcher.name), style="bold")
     if watcher.target.tls_unverified:
@@ -101,6 +103,8 @@ def render_narrow_status(watcher: Watcher, width: int) -> Text:
         line.append(f" {Severity.CRITICAL.marker} STALE {age.age_text} ", "bold white on red")
     else:
         line.append_text(_health(watcher))
+    if status.judged is not None:
+        line.append(" ⚖ ", style="bold black on yellow")
     line.append(" ")
     if stale:
         line.append(visible(status.error, limit=24), style="red")

@@ -13,7 +13,7 @@ from functools import cached_property
 from wa_tui.analysis import Change, Finding, Severity, Thresholds, analyse, diff
 from wa_tui.analysis.accounting import PollFacts, Shape
 from wa_tui.analysis.changes import restarts
-from wa_tui.analysis.forecast import ForecastThresholds, ForecastTracker
+from wa_tui.analysis.forecast import Forecast, ForecastThresholds, ForecastTracker
 from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import (
     KNOWN_FAMILIES,
@@ -57,6 +57,8 @@ class PollResult:
     summary: Summary | None = None  # the numbers every view shows
     # The settings and the last webhook probe.
     webhook: WebhookView = field(default_factory=WebhookView)
+    forecasts: tuple[Forecast, ...] = ()
+    limited_since: datetime | None = None  # since when the API limits us, if it does
 
     @cached_property
     def shape(self) -> Shape | None:
@@ -83,6 +85,18 @@ def is_limited(answer: object) -> bool:
     return isinstance(answer, ApiStatusError) and answer.limited
 
 
+@dataclass(frozen=True)
+class Judgement:
+    """How a poll was judged where it was read first (a recorder, with its thresholds):
+    what a reader of its recording shows instead of judging again."""
+
+    findings: tuple[Finding, ...]
+    summary: Summary | None = None  # None: made of the findings and the poll
+    forecasts: tuple[Forecast, ...] | None = None  # None: not stored (an older recording)
+    limited_since: datetime | None = None
+    whole: bool = False  # all a poll is judged by (recordings of format 4 on)
+
+
 class Reader:
     """Answers become a result: the snapshot (nodes unchanged since the last reused), what
     changed, the vitals and the findings of both, and their summary. Keeps what that
@@ -97,7 +111,8 @@ class Reader:
     ) -> None:
         self.thresholds = thresholds or Thresholds()
         self.vitals = VitalsTracker(vitals_thresholds)
-        self.forecasts = ForecastTracker(forecast_thresholds)
+        self.forecaster = ForecastTracker(forecast_thresholds)
+        self.forecasts: tuple[Forecast, ...] = ()  # of the last good poll, as judged
         self.last_good: Snapshot | None = None
         self.findings: tuple[Finding, ...] = ()
         self.summary: Summary | None = None  # of the last good snapshot
@@ -123,8 +138,8 @@ class Reader:
         findings = analyse(snapshot, self.thresholds, now=snapshot.fetched_at)
         findings += self.vitals.findings(snapshot.fetched_at)
         latest = self.vitals.latest
-        self.forecasts.update(snapshot, latest.callback_queue if latest else None)
-        findings += self.forecasts.findings()
+        self.forecaster.update(snapshot, latest.callback_queue if latest else None)
+        findings += self.forecaster.findings()
         webhook = self.webhook
         findings += webhook_findings(webhook.settings, webhook.probe, findings, self.thresholds)
         findings = with_webhook_advice(findings, webhook.settings, webhook.probe)
@@ -132,18 +147,41 @@ class Reader:
         findings.sort(key=lambda f: -f.severity)
         self.last_good, self.findings = snapshot, tuple(findings)
         self.summary = Summary.of(snapshot, self.findings, self.vitals.latest)
+        self.forecasts = self.forecaster.current
         return PollResult(
-            snapshot, None, self.findings, tuple(changes), vitals, answers, self.summary, webhook
+            snapshot,
+            None,
+            self.findings,
+            tuple(changes),
+            vitals,
+            answers,
+            self.summary,
+            webhook,
+            self.forecasts,
+            self.limited_since,
         )
 
-    def judged(self, result: PollResult, findings: tuple[Finding, ...]) -> PollResult:
-        """`result` as another judged it (a recorder, with its thresholds): its findings
-        and their summary are what this reader keeps and shows from now on."""
+    def judged(self, result: PollResult, judgement: Judgement) -> PollResult:
+        """`result` as another judged it (a recorder, with its thresholds): its findings,
+        summary, forecasts and states are what this reader keeps and shows from now on
+        (what the judgement does not hold, as read here)."""
         if result.snapshot is None:
             return result
-        self.findings = findings
-        self.summary = Summary.of(result.snapshot, findings, result.vitals)
-        return replace(result, findings=findings, summary=self.summary)
+        self.findings = judgement.findings
+        self.summary = judgement.summary or Summary.of(
+            result.snapshot, judgement.findings, result.vitals
+        )
+        if judgement.forecasts is not None:
+            self.forecasts = judgement.forecasts
+        if judgement.whole:
+            self.limited_since = judgement.limited_since
+        return replace(
+            result,
+            findings=self.findings,
+            summary=self.summary,
+            forecasts=self.forecasts,
+            limited_since=self.limited_since,
+        )
 
     def note_failure(self, error: WAError, at: datetime) -> None:
         """A poll that failed: limited (support itself refused as too many) counts."""

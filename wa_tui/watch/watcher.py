@@ -107,6 +107,9 @@ class WatchStatus:
     paused: bool = False
     replay: str | None = None  # what a replay says of itself instead of the polling
     following: Following | None = None  # a recorder's polls shown, not this process's
+    # Whose judgement is shown, when it is not the one the polls were judged with where
+    # they were read first ("re-judged with this config"); None: that one.
+    judged: str | None = None
 
     @property
     def following_late(self) -> bool:
@@ -228,7 +231,7 @@ class Watcher:
     def forecasts(self) -> tuple[Forecast, ...]:
         """When a disk fills or the callback queue reaches its critical level, at the
         pace of the last 30 minutes (those there is a forecast for)."""
-        return self.poller.reader.forecasts.current
+        return self.poller.reader.forecasts
 
     @property
     def vitals(self) -> VitalsTracker:
