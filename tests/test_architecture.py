@@ -107,3 +107,33 @@ def test_only_the_ui_imports_textual() -> None:
         and any(m.split(".")[0] in ("textual",) for m in _imported(path, name))
     }
     assert graph_of_textual == set()
+
+
+def _calls(name: str) -> dict[str, int]:
+    """How often each module calls `name` (a dotted call, as written)."""
+    found: dict[str, int] = {}
+    for module, path in _modules().items():
+        tree = ast.parse(path.read_text())
+        count = sum(
+            1
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == name
+        )
+        if count:
+            found[module] = count
+    return found
+
+
+def test_a_recording_is_opened_and_decoded_one_way() -> None:
+    """One read-only opener (the writer opens its own file to write), one decoder of a
+    compressed body, one keyframe marker."""
+    opened = _calls("sqlite3.connect")
+    assert set(opened) == {"wa_tui.recording.read_only", "wa_tui.recording.writer"}, opened
+    decoded = _calls("zlib.decompress")
+    assert set(decoded) == {"wa_tui.recording.codec"}, decoded
+    marker = [
+        module
+        for module, path in _modules().items()
+        if "X'4B'" in path.read_text() or 'b"K"' in path.read_text()
+    ]
+    assert marker == ["wa_tui.recording.codec"], marker

@@ -9,6 +9,9 @@ import zlib
 from typing import Any
 
 KEYFRAME_EVERY = 120  # polls: a readings or stats stream starts afresh this often
+KEYFRAME, DELTA = b"K", b"D"  # a frame's first byte: alone, or against the one before
+# Whether a poll's readings start a stream, in SQL (a replay starts reading there).
+IS_KEYFRAME = f"substr(readings, 1, 1) = X'{KEYFRAME.hex().upper()}'"
 
 
 class Packer:
@@ -25,9 +28,9 @@ class Packer:
         previous, self._previous = self._previous, raw
         self._count += 1
         if previous is None or self._count % KEYFRAME_EVERY == 1:
-            return b"K" + zlib.compress(raw, 6)
+            return KEYFRAME + zlib.compress(raw, 6)
         packer = zlib.compressobj(6, zdict=previous)
-        return b"D" + packer.compress(raw) + packer.flush()
+        return DELTA + packer.compress(raw) + packer.flush()
 
 
 class Unpacker:
@@ -40,9 +43,9 @@ class Unpacker:
 
     def advance(self, body: bytes) -> bytes:
         """The value's JSON, not parsed: enough to read the frame after it."""
-        if body[:1] == b"K":
+        if body[:1] == KEYFRAME:
             raw = zlib.decompress(body[1:])
-        elif body[:1] != b"D":
+        elif body[:1] != DELTA:
             raise ValueError("not a frame of this format")
         elif self._previous is None:
             raise ValueError("a delta without the poll before it")
@@ -51,6 +54,16 @@ class Unpacker:
             raw = unpacker.decompress(body[1:]) + unpacker.flush()
         self._previous = raw
         return raw
+
+
+def deflated(value: object) -> bytes:
+    """A blob or `derived` body: JSON, zlib-compressed."""
+    return zlib.compress(json.dumps(value, separators=(",", ":")).encode(), 6)
+
+
+def inflated(body: bytes) -> Any:
+    """A blob or `derived` body read back (zlib.error, ValueError: it is damaged)."""
+    return json.loads(zlib.decompress(body))
 
 
 def encode_answer(value: object) -> bytes:

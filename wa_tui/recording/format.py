@@ -2,7 +2,7 @@
 
 The file is SQLite (Python's standard library, readable by any SQLite tool):
 
-- `meta(key, value)`: `format` (4, wa_tui/recording/version.py), `wa_tui_version`,
+- `meta(key, value)`: `format` (4, wa_tui/recording/read_only.py), `wa_tui_version`,
   `deployment`, `url`, `started`; a recorder's `interval`, `heartbeat` and `thresholds`
   (JSON, core/thresholds.py's keys: what it judged with, format 4).
 - `blobs(id, digest, body)`: zlib-compressed JSON, stored once by content (SHA-256 of the

@@ -6,10 +6,8 @@ before heartbeats. Plain Python."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import zlib
-from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +15,8 @@ from pathlib import Path
 
 from wa_tui.core.errors import RecordingError
 from wa_tui.core.freshness import DEFAULT_INTERVAL, freshness
-from wa_tui.recording.version import refuse_newer
+from wa_tui.recording.codec import inflated
+from wa_tui.recording.read_only import open_read_only
 
 
 @dataclass(frozen=True)
@@ -43,29 +42,11 @@ class LastPoll:
         return age.why_stopped("recorder's last sign of life") if age.stopped else None
 
 
-def recorder_interval(meta: Mapping[str, str]) -> float | None:
-    """The recorder's interval, as it wrote it (None before recorders wrote it)."""
-    try:
-        return float(meta["interval"]) or None
-    except (KeyError, ValueError):
-        return None
-
-
-def recorder_heartbeat(meta: Mapping[str, str]) -> datetime | None:
-    """When the recorder last said it was alive (None if it never did)."""
-    try:
-        return datetime.fromisoformat(meta["heartbeat"])
-    except (KeyError, ValueError):
-        return None
-
-
 def last_poll(path: Path) -> LastPoll:
     """The recording at `path`, read for `check` (RecordingError: it is no recording)."""
-    if not path.is_file():
-        raise RecordingError(f"{path}: no such recording")
+    db, meta = open_read_only(path)
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            meta = dict(db.execute("SELECT key, value FROM meta"))
+        with closing(db):
             poll = db.execute("SELECT id, at, error FROM polls ORDER BY id DESC LIMIT 1").fetchone()
             body = None
             if poll is not None and poll[2] is None:
@@ -73,20 +54,19 @@ def last_poll(path: Path) -> LastPoll:
                 body = row[0] if row else None
     except sqlite3.Error as exc:
         raise RecordingError(f"{path}: not a wa-tui recording ({exc})") from None
-    refuse_newer(path, meta)
     line, status = None, 3
     if body is not None:
         try:
-            line, status = json.loads(zlib.decompress(body)).get("check") or (None, 3)
-        except (zlib.error, ValueError, TypeError) as exc:
+            line, status = inflated(body).get("check") or (None, 3)
+        except (zlib.error, ValueError, TypeError, AttributeError) as exc:
             raise RecordingError(f"{path}: its last poll is damaged ({exc})") from None
     last_at = datetime.fromisoformat(poll[1]) if poll else None
     return LastPoll(
         line,
         status,
         poll[2] if poll else None,
-        meta.get("deployment", path.stem),
-        meta.get("url", ""),
-        recorder_heartbeat(meta) or last_at,
-        recorder_interval(meta) or DEFAULT_INTERVAL,
+        meta.deployment,
+        meta.url,
+        meta.heartbeat or last_at,
+        meta.interval or DEFAULT_INTERVAL,
     )

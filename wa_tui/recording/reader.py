@@ -23,14 +23,13 @@ from wa_tui.core.errors import (
     UnreadableAnswer,
     WAError,
 )
-from wa_tui.recording.codec import Unpacker, encode_answer
+from wa_tui.recording.codec import IS_KEYFRAME, Unpacker, encode_answer, inflated
 from wa_tui.recording.format import (
     POLL_COLUMNS,
     Derived,
     derived_of,
 )
-from wa_tui.recording.last_poll import recorder_heartbeat, recorder_interval
-from wa_tui.recording.version import refuse_newer
+from wa_tui.recording.read_only import open_read_only, read_meta
 
 
 @dataclass(frozen=True)
@@ -53,14 +52,7 @@ class Recording:
 def read_recording(path: Path, expected_shards: int | None = None) -> Recording:
     """Every complete poll of the recording at `path`, in order. A damaged file gives
     what could be read, and `stopped` says where and why."""
-    if not path.is_file():
-        raise RecordingError(f"{path}: no such recording")
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        meta = dict(db.execute("SELECT key, value FROM meta"))
-    except sqlite3.Error as exc:
-        raise RecordingError(f"{path}: not a wa-tui recording ({exc})") from None
-    refuse_newer(path, meta)
+    db, meta = open_read_only(path)
     reader = PollReader(db, expected_shards)
     polls: list[RecordedPoll] = []
     stopped = None
@@ -78,7 +70,7 @@ def read_recording(path: Path, expected_shards: int | None = None) -> Recording:
         stopped = f"the file is damaged after {len(polls)} polls ({exc})"
     finally:
         db.close()
-    return Recording(meta, tuple(polls), stopped)
+    return Recording(meta.values, tuple(polls), stopped)
 
 
 DAMAGE = (sqlite3.Error, ValueError, TypeError, KeyError, zlib.error)
@@ -99,8 +91,6 @@ class RecordingFile:
     from the keyframe before it, the polls between followed without being parsed."""
 
     def __init__(self, path: Path, expected_shards: int | None = None) -> None:
-        if not path.is_file():
-            raise RecordingError(f"{path}: no such recording")
         self.path = path
         self.stopped: str | None = None  # set when a damaged poll ends what can be read
         self.ids: list[int] = []
@@ -113,17 +103,13 @@ class RecordingFile:
         self._shards = expected_shards
         self._cursor: PollReader | None = None
         self._cursor_at = -1
+        self._db, self.info = open_read_only(path, threads=True)
         try:
-            # Read-only, and never a writer: a viewer that may not write the file or its
-            # folder opens it all the same (SQLite reads a WAL file's side files as they are).
-            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-            self.meta: dict[str, str] = {}
-            self._read_meta()
             tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
             rows = self._rows_after(0)
         except sqlite3.Error as exc:
+            self._db.close()
             raise RecordingError(f"{path}: not a wa-tui recording ({exc})") from None
-        refuse_newer(path, self.meta)
         # What stays after --keep or --max-size starts at a keyframe; a poll before the
         # first (a recorder that died mid-prune) cannot be read.
         first = next((i for i, row in enumerate(rows) if row[3] or row[4]), len(rows))
@@ -131,12 +117,14 @@ class RecordingFile:
         self.indexed = "derived" in tables and self._derived_count() == self.failed.count(False)
         self._version = self._data_version()
 
-    def _read_meta(self) -> None:
-        self.meta = dict(self._db.execute("SELECT key, value FROM meta"))
+    @property
+    def meta(self) -> Mapping[str, str]:
+        """The meta as written (`info`: as read)."""
+        return self.info.values
 
     def _rows_after(self, last_id: int) -> list[tuple[Any, ...]]:
         return self._db.execute(
-            "SELECT id, at, received, error IS NOT NULL, substr(readings, 1, 1) = X'4B' "
+            f"SELECT id, at, received, error IS NOT NULL, {IS_KEYFRAME} "
             "FROM polls WHERE id > ? ORDER BY id",
             (last_id,),
         ).fetchall()
@@ -161,22 +149,18 @@ class RecordingFile:
     @property
     def interval(self) -> float | None:
         """The recorder's interval, as it wrote it (None before recorders wrote it)."""
-        return recorder_interval(self.meta)
+        return self.info.interval
 
     @property
     def judged_with(self) -> dict[str, float] | None:
         """The thresholds its recorder judged with (None: a recording made before they
         were written, or unreadable)."""
-        try:
-            values = json.loads(self.meta["thresholds"])
-            return {str(k): float(v) for k, v in values.items()}
-        except (KeyError, ValueError, TypeError, AttributeError):
-            return None
+        return self.info.thresholds
 
     @property
     def heartbeat(self) -> datetime | None:
         """When the recorder last said it was alive (None if it never did)."""
-        return recorder_heartbeat(self.meta)
+        return self.info.heartbeat
 
     def grow(self) -> Growth:
         """What a recorder wrote since the last look: the polls it added at the end, those
@@ -187,7 +171,7 @@ class RecordingFile:
             if version == self._version:
                 return Growth(0, 0)
             self._version = version
-            self._read_meta()
+            self.info = read_meta(self._db, self.path)
             (first_id,) = self._db.execute("SELECT MIN(id) FROM polls").fetchone()
             dropped = self._drop_before(first_id)
             added = self._rows_after(self.ids[-1] if self.ids else 0)
@@ -376,11 +360,6 @@ class PollReader:
         if health.isdigit():
             return encode_answer(self.blob(int(health)))
         return UnreadableAnswer(json.loads(health)["error"])
-
-
-def inflated(body: bytes) -> Any:
-    """A blob or `derived` body: zlib-compressed JSON."""
-    return json.loads(zlib.decompress(body))
 
 
 def stats_answer(answer: object) -> bytes | WAError:

@@ -31,10 +31,10 @@ from wa_tui.core.errors import RecordingError, WAError
 from wa_tui.core.secrets import mask_phones, mask_tree, may_hold_secrets
 from wa_tui.core.thresholds import DEFAULTS
 from wa_tui.outputs.check import check_line
-from wa_tui.recording.codec import Packer
+from wa_tui.recording.codec import IS_KEYFRAME, Packer, deflated, inflated
 from wa_tui.recording.format import SCHEMA, derived_document, derived_of, error_document
+from wa_tui.recording.read_only import FORMAT
 from wa_tui.recording.reader import RecordedPoll
-from wa_tui.recording.version import FORMAT
 from wa_tui.watch.reader import PollResult, Reader
 from wa_tui.watch.watcher import Consumer, Phase, Update
 
@@ -262,7 +262,7 @@ class Recorder:
             if self.redact_phone:  # what findings and changes say of the answers
                 judgement = mask_phones(judgement)  # type: ignore[assignment]
             assert isinstance(judgement, dict)
-            body = zlib.compress(json.dumps(judgement, separators=(",", ":")).encode(), 6)
+            body = deflated(judgement)
             self._db.execute(
                 "INSERT INTO derived (poll, body, changes, side) VALUES (?, ?, ?, ?)",
                 (poll, body, len(judgement["changes"]), " ".join(judgement["side"])),
@@ -363,9 +363,7 @@ class Recorder:
             keep_from = max(keep_from or 0, tenth or 0)
         if keep_from is None:
             return
-        keyframe = self._id(
-            "SELECT MAX(id) FROM polls WHERE id <= ? AND substr(readings, 1, 1) = X'4B'", keep_from
-        )
+        keyframe = self._id(f"SELECT MAX(id) FROM polls WHERE id <= ? AND {IS_KEYFRAME}", keep_from)
         if keyframe is None or keyframe <= (self._id("SELECT MIN(id) FROM polls") or 0):
             return
         try:
@@ -411,7 +409,7 @@ class Recorder:
 
     def _read_blob(self, blob_id: int) -> Any:
         (body,) = self._db.execute("SELECT body FROM blobs WHERE id = ?", (blob_id,)).fetchone()
-        return json.loads(zlib.decompress(body))
+        return inflated(body)
 
 
 def _decoded_or_raw(body: bytes, path: str) -> object:
