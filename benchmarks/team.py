@@ -10,7 +10,9 @@ floors measured in the same run.
 - The recorder with `--listen` for 200 deployments of 12 nodes at 15 s (vitals
   included), beside the exporter alone, each for a minute.
 
-`python -m benchmarks.team [--only NAME]`: NAME is frame, check, follow or listen.
+- `--follow DIR` of 500 recordings (made here): the fleet's first frame and idle CPU.
+
+`python -m benchmarks.team [--only NAME]`: NAME is frame, check, follow, listen or folder.
 """
 
 from __future__ import annotations
@@ -226,7 +228,82 @@ def against(
     figure(what, value, unit, floor, f"<= {most:g}x", ratio <= most)
 
 
-PARTS = {"frame": frame, "check": check, "follow": follow, "listen": listen}
+FOLDER_RECORDINGS = 500
+FOLDER_INTERVAL = 30.0  # the recorders' interval: alive (heartbeats fresh) for 90 s
+
+
+def recorded_folder(folder: Path, count: int = FOLDER_RECORDINGS) -> None:
+    """`count` recordings of 12-node deployments, three polls each, as a recorder of the
+    folder writes them (format 4: each poll judged and stored), heartbeats fresh."""
+    from wa_tui.api.answers import Answers
+    from wa_tui.api.endpoints import APP_STATS, METRICS
+    from wa_tui.core import clock
+    from wa_tui.recording.writer import Recorder
+    from wa_tui.simulator import SimDeployment
+
+    folder.mkdir(parents=True, exist_ok=True)
+    served = SimDeployment.multiconnect(8, spares=2).go_live()
+    now, started = clock.now(), clock.monotonic()
+    for number in range(count):
+        path = folder / f"deployment-{number:03d}.db"
+        recorder = Recorder(path, path.stem, "http://127.0.0.1:1", interval=FOLDER_INTERVAL)
+        for poll in range(3):
+            at = now - timedelta(seconds=FOLDER_INTERVAL * (2 - poll))
+            payloads = {APP_STATS: served.app_stats_payload, METRICS: served.metrics_payload}
+            stats = {path: json.dumps(payload()).encode() for path, payload in payloads.items()}
+            support = json.dumps(served.support_payload()).encode()
+            health = json.dumps(served.health_payload()).encode()
+            received = started + FOLDER_INTERVAL * poll
+            recorder.record(at, received, Answers(support, health, at, 8, stats, received), None)
+        recorder.beat(clock.now_precise())
+        recorder.close()
+
+
+def folder_fleet(rows: list[tuple[str, str]], folder: Path) -> None:
+    """`--follow DIR` of 500 recordings: the fleet's first frame and its idle CPU."""
+    recordings = folder / "fleet"
+    recorded_folder(recordings)
+    marker = f"{FOLDER_RECORDINGS} deployments".encode()
+    first_frame(MINIMAL_APP)
+    baseline = median_of(RUNS, lambda: first_frame(MINIMAL_APP))
+    with in_pty([PYTHON, "-m", "wa_tui", "--follow", str(recordings)]) as run:
+        shown = run.read_until(marker, timeout=60.0)
+        run.drain(2.0)
+        before = run.cpu_seconds()
+        run.drain(SECONDS)
+        idle = (run.cpu_seconds() - before) / SECONDS
+        rss = run.peak_rss_bytes()
+    rows += [
+        ("minimal Textual app, first frame", f"{baseline * 1000:.0f} ms"),
+        (f"--follow DIR of {FOLDER_RECORDINGS} recordings, fleet on screen", f"{shown:.2f} s"),
+        (f"the same, idle over {SECONDS:g} s", f"{idle:.2%} of a core"),
+        ("the same, peak RSS", f"{rss / 2**20:.0f} MiB"),
+    ]
+    figure(
+        f"--follow DIR of {FOLDER_RECORDINGS}: first frame",
+        shown * 1000,
+        "ms",
+        ("minimal Textual app", baseline * 1000),
+        "<= 2 s",
+        shown <= 2.0,
+    )
+    figure(
+        f"--follow DIR of {FOLDER_RECORDINGS}: idle CPU",
+        idle * 100,
+        "% of a core",
+        ("minimal Textual app's first frame, ms", baseline * 1000),
+        "<= 2%",
+        idle <= 0.02,
+    )
+
+
+PARTS = {
+    "frame": frame,
+    "check": check,
+    "follow": follow,
+    "listen": listen,
+    "folder": folder_fleet,
+}
 
 
 def main() -> None:

@@ -138,10 +138,11 @@ def test_prometheus_scrapes_the_exporter_and_sees_a_finding(
 
 async def _fleet_from(url: str, source: PrometheusSource | None = None) -> list[tuple[str, ...]]:
     """`wa-tui --prometheus URL`'s fleet screen, as drawn: name, mark, finding, shards."""
+    from wa_tui.outputs.fleet import PrometheusFleet
     from wa_tui.ui.fleet_app import FleetApp
     from wa_tui.ui.fleet_screen import FleetScreen, FleetTable
 
-    app = FleetApp(source or PrometheusSource(url), configured=())
+    app = FleetApp(PrometheusFleet(source or PrometheusSource(url), configured=()))
     async with app.run_test(size=(160, 50)) as pilot:
         deadline = time.monotonic() + 20
         while not (

@@ -4,7 +4,6 @@ from Prometheus)."""
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,9 +21,14 @@ from wa_tui.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.app import App
+
     from wa_tui.config import DeploymentSettings, PrometheusConfig
     from wa_tui.outputs.fleet import PrometheusSource
     from wa_tui.recording.follow import FollowWatcher
+    from wa_tui.ui.fleet_app import FleetSource
     from wa_tui.watch.targets import Target
 
 
@@ -64,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
     if args.prometheus is not None:
         return run_prometheus_fleet(args)
     if args.follow:
-        sources = followed(Path(args.follow).expanduser(), args)
+        path = Path(args.follow).expanduser()
+        if path.is_dir():
+            return run_folder(path, args)
+        sources = [followed(path, args)]
         return run_following(sources, keymap_of(args), rejudge=args.rejudge)
     from wa_tui.watch.targets import Target
 
@@ -130,29 +137,34 @@ def attached(target: Target, notes: list[str], rejudge: bool) -> Target | Follow
     return target
 
 
-def followed(path: Path, args: argparse.Namespace) -> list[FollowWatcher]:
-    """`--follow PATH`: a recording, or every recording of a folder (by file name); each
-    with its deployment's settings when the config file has it (its thresholds, its
-    logs_command)."""
+def followed(path: Path, args: argparse.Namespace) -> FollowWatcher:
+    """`--follow FILE`, with its deployment's settings when the config file has it (its
+    thresholds, its logs_command)."""
     from wa_tui.recording.follow import FollowWatcher
 
+    return FollowWatcher.attach(path, _configured_settings(args).get(path.stem), args.rejudge)
+
+
+def run_folder(folder: Path, args: argparse.Namespace) -> int:
+    """`--follow DIR`: the fleet of the recorder's folder, read from what it judged; a
+    deployment chosen is followed on its dashboard, `q` there comes back."""
+    from wa_tui.recording.folder import RecordingsFolder
+
+    source = RecordingsFolder(folder)
     try:
-        files = [path]
-        if path.is_dir():
-            files = sorted(Path(e.path) for e in os.scandir(path) if e.name.endswith(".db"))
+        if not source.files():
+            raise UsageError(f"--follow {folder}: no recording (*.db) in this folder")
     except OSError as exc:
         raise UsageError(
-            f"--follow {path}: {exc.strerror or exc} (the recorder's --group may read it)"
+            f"--follow {folder}: {exc.strerror or exc} (the recorder's --group may read it)"
         ) from None
-    if not files:
-        raise UsageError(f"--follow {path}: no recording (*.db) in this folder")
-    settings = _configured_settings(args)
-    watchers: dict[str, FollowWatcher] = {}
-    for file in files:
-        watcher = FollowWatcher.attach(file, settings.get(file.stem), args.rejudge)
-        name = watcher.name if watcher.name not in watchers else file.stem
-        watchers[name] = watcher
-    return list(watchers.values())
+
+    def dashboard(name: str) -> App[object]:
+        path = source.path_of(name)
+        assert path is not None  # the fleet opens only what the folder holds
+        return following_app([followed(path, args)], keymap_of(args), rejudge=args.rejudge)
+
+    return run_fleet(source, dashboard, keymap_of(args))
 
 
 def _configured_settings(args: argparse.Namespace) -> dict[str, DeploymentSettings]:
@@ -177,16 +189,26 @@ def run_following(
 ) -> int:
     """The dashboard of deployments a recorder polls (`recorded`: those this user may
     poll too, while their recorder is stopped; `rejudge`: judged with this config)."""
+    from wa_tui.ui.crash import run_app
+
+    return run_app(following_app(sources, keymap, notes, recorded, rejudge))[1]
+
+
+def following_app(
+    sources: Sequence[Target | FollowWatcher],
+    keymap: dict[str, str],
+    notes: Sequence[str] = (),
+    recorded: Mapping[str, tuple[Target, Path]] | None = None,
+    rejudge: bool = False,
+) -> App[object]:
     from wa_tui.watch.targets import Target
 
     first = sources[0]
     if not isinstance(first, Target):  # shown first: read while Textual loads
         first.read_ahead()
-    from wa_tui.ui.crash import run_app
     from wa_tui.ui.follow_app import FollowApp
 
-    app = FollowApp(*sources, keymap=keymap, notes=notes, recorded=recorded, rejudge=rejudge)
-    return run_app(app)[1]
+    return FollowApp(*sources, keymap=keymap, notes=notes, recorded=recorded, rejudge=rejudge)
 
 
 def run_prometheus_fleet(args: argparse.Namespace) -> int:
@@ -199,17 +221,28 @@ def run_prometheus_fleet(args: argparse.Namespace) -> int:
     source = prometheus_source(args, config.prometheus(path))
     found = targets.configured(path, None, overrides_of(args)) if path.exists() else []
     by_name = {target.name: target for target in found}
+    from wa_tui.outputs.fleet import PrometheusFleet
     from wa_tui.ui.app import WaTuiApp
+
+    def dashboard(name: str) -> App[object]:
+        return WaTuiApp([by_name[name]], args.show_secrets, keymap=keymap_of(args))
+
+    return run_fleet(PrometheusFleet(source, by_name), dashboard, keymap_of(args))
+
+
+def run_fleet(
+    source: FleetSource, dashboard: Callable[[str], App[object]], keymap: dict[str, str]
+) -> int:
+    """The fleet screen of `source`; a deployment chosen opens its `dashboard`, and
+    quitting that comes back to the fleet."""
     from wa_tui.ui.crash import run_app
     from wa_tui.ui.fleet_app import FleetApp
 
-    keymap = keymap_of(args)
     while True:
-        name, status = run_app(FleetApp(source, by_name, keymap))
+        name, status = run_app(FleetApp(source, keymap))
         if name is None or status:
             return status
-        dashboard = WaTuiApp([by_name[name]], args.show_secrets, keymap=keymap)
-        _, status = run_app(dashboard)
+        _, status = run_app(dashboard(name))
         if status:
             return status
 

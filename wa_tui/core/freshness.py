@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 
 from wa_tui.core import clock
 from wa_tui.core.text import exact_duration
@@ -46,7 +47,7 @@ class Freshness:
         """The age past which the source is taken to have stopped."""
         return self.max_age or STOPPED_AFTER_INTERVALS * self.interval
 
-    @property
+    @cached_property
     def word(self) -> Word:
         if self.age is None or self.age > self.limit:
             return Word.STOPPED

@@ -90,7 +90,7 @@ def row_of(watcher: Watcher) -> FleetRow:
     return FleetRow(
         deployment=watcher.name,
         severity=severity,
-        state=UNREADABLE if error else _state(severity),
+        state=UNREADABLE if error else fleet_state(severity),
         kind=summary.kind,
         nodes=summary.nodes,
         shards_owned=summary.shards_owned,
@@ -107,7 +107,8 @@ def row_of(watcher: Watcher) -> FleetRow:
     )
 
 
-def _state(severity: Severity | None) -> str:
+def fleet_state(severity: Severity | None) -> str:
+    """A row's state, of its worst finding's severity."""
     if severity is Severity.CRITICAL:
         return "critical"
     if severity is Severity.WARNING:
@@ -166,6 +167,38 @@ class PrometheusSource:
         )
 
 
+class PrometheusFleet:
+    """The fleet as the exporters recorded it, for the fleet screen: `rows()` each
+    `every` seconds; a deployment opens where the config file has it (`configured`)."""
+
+    every = 5.0
+
+    def __init__(self, source: PrometheusSource, configured: Iterable[str]) -> None:
+        self.source = source
+        self.configured = set(configured)
+        self.title = f"from Prometheus {visible(source.url.rstrip('/'), limit=60)}"
+        self._client: httpx.AsyncClient | None = None
+
+    async def rows(self) -> list[FleetRow]:
+        """The rows now (WAError: why not, said in one line)."""
+        if self._client is None:
+            self._client = await self.source.client()
+        return await rows_from_prometheus(self._client)
+
+    def cannot_open(self, deployment: str) -> str | None:
+        if deployment in self.configured:
+            return None
+        return (
+            f"{visible(deployment, limit=60)} is not configured here: add it with "
+            "`wa-tui config add` to open its dashboard"
+        )
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+
 async def rows_from_prometheus(client: httpx.AsyncClient) -> list[FleetRow]:
     """The fleet as the exporters last recorded it, through Prometheus's query API."""
     answers = {name: await _query(client, expression) for name, expression in QUERIES.items()}
@@ -215,7 +248,7 @@ def _prometheus_row(
         severity, state = Severity.CRITICAL, UNREADABLE
     else:
         severity = {2: Severity.CRITICAL, 1: Severity.WARNING}.get(worst)
-        state = _state(severity)
+        state = fleet_state(severity)
     return FleetRow(
         deployment=name,
         severity=severity,

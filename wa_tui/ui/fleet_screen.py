@@ -26,7 +26,7 @@ from wa_tui.outputs.fleet import FleetRow, state_counts
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
-from wa_tui.ui.line_table import LineTable, cell_key
+from wa_tui.ui.line_table import LineTable
 from wa_tui.ui.redraw import Block
 
 COLUMNS = (
@@ -66,16 +66,21 @@ def _expiry_cell(row: FleetRow) -> Text:
 AGE_STYLES = {Word.FRESH: "dim", Word.LATE: "bold yellow", Word.STOPPED: "bold red"}
 
 
-def _age_cell(row: FleetRow) -> Text:
-    """The word for its data's age; a stopped source's age in whole minutes (a cell
-    that ticked every second would be drawn again every second, hundreds of rows)."""
+def _age_said(row: FleetRow) -> tuple[str, str]:
+    """The word for its data's age, and its style; a stopped source's age in whole
+    minutes (a cell that ticked every second would be drawn again every second,
+    hundreds of rows)."""
     age = row.freshness()
     if age is None or age.age is None:
-        return Text("—", style="dim")
+        return "—", "dim"
     said = age.word.value
     if age.stopped:
         said += f" · {int(age.age // 60)} min" if age.age >= 60 else " · <1 min"
-    return Text(said, style=AGE_STYLES[age.word])
+    return said, AGE_STYLES[age.word]
+
+
+def _age_cell(row: FleetRow) -> Text:
+    return Text(*_age_said(row))
 
 
 def cells(row: FleetRow) -> dict[str, Text]:
@@ -103,7 +108,7 @@ def _shown(row: FleetRow) -> tuple[object, ...]:
     """What a row's cells show, cheap to compare: the row (the very same object while
     its deployment was not read again), and what the clock moves as its cells say it
     (the age grows every second; its cell changes a few times, then once a minute)."""
-    return (row, cell_key(_age_cell(row)))
+    return (row, _age_said(row))
 
 
 def fleet_line(rows: Sequence[FleetRow], source: str) -> Text:
@@ -169,6 +174,7 @@ class FleetScreen(DismissOnce, Screen[str | None]):
         # Made here, not queried: a key or a tick may come while the screen is still
         # being composed or already taken down (`F q` in one read).
         self._status = Block(id="fleet-status")
+        self._status_said = ""
         self._field = Input(placeholder="filter by name (escape clears)", id="fleet-filter")
         self._table = FleetTable(id="fleet")
 
@@ -194,7 +200,10 @@ class FleetScreen(DismissOnce, Screen[str | None]):
         """Bring the status line and the table to the rows now, worst first."""
         every = sorted(self._rows(), key=lambda row: row.rank)
         wanted = [r for r in every if self._filter.lower() in r.deployment.lower()]
-        self._status.update(fleet_line(every, self._source))
+        line = fleet_line(every, self._source)
+        if line.plain != self._status_said:  # asked every second: repainted on a change
+            self._status_said = line.plain
+            self._status.update(line, layout=False)  # one line, always
         self._table.show(wanted)
 
     @property
