@@ -11,8 +11,8 @@ from __future__ import annotations
 import operator
 import ssl
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ import httpx
 
 from wa_tui.analysis import Severity
 from wa_tui.analysis.findings import EXPIRY_CODES
+from wa_tui.analysis.summary import Summary
 from wa_tui.api.auth import PasswordSource
 from wa_tui.core.errors import WAError
 from wa_tui.core.freshness import DEFAULT_INTERVAL, Freshness, freshness
@@ -86,11 +87,19 @@ def row_of(watcher: Watcher) -> FleetRow:
     if summary is None:
         state = UNREADABLE if error else "waiting"
         return FleetRow(watcher.name, Severity.CRITICAL if error else None, state, error=error)
-    severity = watcher.severity
+    codes = {f.code for f in watcher.findings}
+    row = summary_row(watcher.name, summary, codes, watcher.poller.interval)
+    return replace(row, severity=Severity.CRITICAL, state=UNREADABLE, error=error) if error else row
+
+
+def summary_row(
+    deployment: str, summary: Summary, codes: Collection[str], interval: float
+) -> FleetRow:
+    """A deployment's row, of its poll's summary and the codes of its findings."""
     return FleetRow(
-        deployment=watcher.name,
-        severity=severity,
-        state=UNREADABLE if error else fleet_state(severity),
+        deployment=deployment,
+        severity=summary.severity,
+        state=fleet_state(summary.severity),
         kind=summary.kind,
         nodes=summary.nodes,
         shards_owned=summary.shards_owned,
@@ -100,10 +109,9 @@ def row_of(watcher: Watcher) -> FleetRow:
         top_finding=summary.top_finding,
         callback_queue=summary.callback_queue,
         days_to_expiry=summary.days_to_expiry,
-        expiry_warned=any(f.code in EXPIRY_CODES for f in watcher.findings),
+        expiry_warned=bool(set(codes) & set(EXPIRY_CODES)),
         fetched_at=summary.fetched_at,
-        interval=watcher.poller.interval,
-        error=error,
+        interval=interval,
     )
 
 

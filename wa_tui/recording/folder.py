@@ -15,11 +15,10 @@ from datetime import datetime
 from pathlib import Path
 
 from wa_tui.analysis import Severity
-from wa_tui.analysis.findings import EXPIRY_CODES
 from wa_tui.analysis.summary import Summary
 from wa_tui.core.errors import RecordingError
 from wa_tui.core.freshness import DEFAULT_INTERVAL, freshness
-from wa_tui.outputs.fleet import UNREADABLE, FleetRow, fleet_state
+from wa_tui.outputs.fleet import UNREADABLE, FleetRow, summary_row
 from wa_tui.recording.codec import inflated
 from wa_tui.recording.read_only import Meta, open_read_only, read_meta
 
@@ -122,22 +121,7 @@ def _read(db: sqlite3.Connection, path: Path) -> tuple[FleetRow, datetime | None
             return replace(row, error="recorded by an older wa-tui: enter opens it"), None
         summary = Summary.from_document(document["summary"])
         codes = {code for code, *_ in document["findings"]}
-        row = replace(
-            row,
-            severity=summary.severity,
-            state=fleet_state(summary.severity),
-            kind=summary.kind,
-            nodes=summary.nodes,
-            shards_owned=summary.shards_owned,
-            shards_total=summary.shards,
-            shards_down=summary.shards_down,
-            sockets_down=summary.sockets_down,
-            top_finding=summary.top_finding,
-            callback_queue=summary.callback_queue,
-            days_to_expiry=summary.days_to_expiry,
-            expiry_warned=bool(codes & set(EXPIRY_CODES)),
-            fetched_at=summary.fetched_at,
-        )
+        row = summary_row(meta.deployment, summary, codes, row.interval)
     if last is not None and last[1] is not None:
         row = replace(row, severity=Severity.CRITICAL, state=UNREADABLE, error=last[1])
     return row, meta.heartbeat or row.fetched_at
