@@ -185,8 +185,10 @@ def _replay(path: Path) -> dict[str, Any]:
     events = []
     for _ in range(20):
         began = time.perf_counter()
-        if watcher.next_event(True) is None:
+        event = watcher.event_from(watcher.position, True)
+        if event is None:
             break
+        watcher.go(event.index)
         events.append(time.perf_counter() - began)
     return {
         "open_s": opened,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,18 @@ from wa_tui.simulator import SimDeployment, SimulatorServer
 StartSimulator = Callable[..., SimulatorServer]
 # Where a hung monkey screen's stacks go (tests/test_monkey.py): pytest holds the
 # process's stderr and the process is ended, so they are shown at the end of the run.
-HANGS = Path(tempfile.gettempdir()) / "wa-tui-monkey-hangs"
+# A folder of this run's (made by the first process, inherited by xdist's workers): two
+# runs on one machine never report each other's hangs.
+HANGS_VARIABLE = "WA_TUI_TEST_HANGS"
+
+
+def hangs_folder() -> Path:
+    return Path(os.environ[HANGS_VARIABLE])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if HANGS_VARIABLE not in os.environ:
+        os.environ[HANGS_VARIABLE] = tempfile.mkdtemp(prefix="wa-tui-monkey-hangs-")
 
 
 @pytest.fixture
@@ -88,24 +100,18 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     return home
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    session.config.stash[_STARTED] = time.time()
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """A monkey screen that stopped answering ended its process (tests/test_monkey.py):
     its stacks and last actions, written down then, are shown here."""
-    started = terminalreporter.config.stash.get(_STARTED, 0.0)
-    for stacks in sorted(HANGS.glob("*.stacks")) if HANGS.is_dir() else ():
-        if stacks.stat().st_mtime < started:
-            continue
+    if hasattr(terminalreporter.config, "workerinput"):
+        return  # the run's first process reports, and clears the folder
+    folder = hangs_folder()
+    for stacks in sorted(folder.glob("*.stacks")):
         actions = stacks.with_suffix(".actions")
         terminalreporter.section(f"the monkey's {stacks.stem} stopped answering")
         terminalreporter.write(actions.read_text() if actions.exists() else "")
         terminalreporter.write(stacks.read_text())
-
-
-_STARTED = pytest.StashKey[float]()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import asyncio
 import fcntl
 import gc
 import html
+import inspect
 import json
 import logging
 import os
@@ -42,6 +43,7 @@ from wa_tui.api.auth import Credentials
 from wa_tui.config import DeploymentSettings
 from wa_tui.outputs.exporter import Exporter
 from wa_tui.recording.codec import Unpacker
+from wa_tui.recording.reader import RecordedPoll, RecordingFile
 from wa_tui.recording.writer import Recorder, recording_consumer
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.simulator.faults import Fault
@@ -76,9 +78,7 @@ async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float
     deadline = time.monotonic() + timeout
     while not _holds(condition):
         if time.monotonic() > deadline:
-            raise AssertionError(
-                f"condition not met within {timeout}s: {condition.__doc__ or condition}"
-            )
+            raise AssertionError(f"condition not met within {timeout}s: {said(condition)}")
         await pilot.pause(0.05)
 
 
@@ -521,8 +521,28 @@ def recorded_polls(path: Path) -> tuple[int, int]:
     return good, failed[0]
 
 
-def until(condition: object, timeout: float = 30.0) -> None:
+def until(condition: Callable[[], object], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "never came"
+    while not condition():
+        assert time.monotonic() < deadline, f"never came within {timeout}s: {said(condition)}"
         time.sleep(0.1)
+
+
+def said(condition: Callable[[], object]) -> str:
+    """What a waiting loop waited for: the condition's docstring, or its source line."""
+    if condition.__doc__ and not isinstance(condition, type):
+        return condition.__doc__.strip()
+    try:
+        return inspect.getsource(condition).strip()
+    except (OSError, TypeError):
+        return repr(condition)
+
+
+def every_poll(path: Path) -> list[RecordedPoll]:
+    """Every poll of the recording at `path`, read as a replay reads them (RecordingError:
+    one is damaged)."""
+    recording = RecordingFile(path)
+    try:
+        return [recording.poll(index) for index in range(len(recording))]
+    finally:
+        recording.close()

@@ -6,6 +6,7 @@ import gc
 import re
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 
 from tests.conftest import StartSimulator
@@ -56,6 +57,7 @@ async def test_first_refresh_fills_all_three_panes(simulator: SimulatorServer) -
         assert rows[0]["id"] in detail  # the detail follows the cursor from the start
 
 
+@pytest.mark.slow
 async def test_selecting_a_node_shows_its_schema_and_masked_env(simulator: SimulatorServer) -> None:
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
@@ -74,6 +76,7 @@ async def test_selecting_a_node_shows_its_schema_and_masked_env(simulator: Simul
         assert app.query_one(NodeTable).has_focus
 
 
+@pytest.mark.slow
 async def test_refresh_keeps_the_cursor_on_the_same_node_when_rows_move(
     simulator: SimulatorServer,
 ) -> None:
@@ -93,6 +96,7 @@ async def test_refresh_keeps_the_cursor_on_the_same_node_when_rows_move(
         assert chosen in plain(app.query_one("#detail-body"))
 
 
+@pytest.mark.slow
 async def test_a_node_changing_repaints_its_row_and_topology_lines_alone(
     simulator: SimulatorServer,
 ) -> None:
@@ -126,6 +130,7 @@ async def test_a_node_changing_repaints_its_row_and_topology_lines_alone(
         assert topology.redraws - rendered == 2  # and nothing else of the picture rendered
 
 
+@pytest.mark.slow
 async def test_a_live_deployment_redraws_nothing_while_nothing_shown_changes(
     start_simulator: StartSimulator,
 ) -> None:
@@ -154,6 +159,7 @@ async def test_a_live_deployment_redraws_nothing_while_nothing_shown_changes(
         assert (table.rows_rendered, topology.redraws, detail.redraws) == drawn
 
 
+@pytest.mark.slow
 async def test_pause_stops_polling_and_resume_polls_again(simulator: SimulatorServer) -> None:
     app = make_app(simulator, interval=0.2)
     async with app.run_test(size=SIZE) as pilot:
@@ -168,6 +174,7 @@ async def test_pause_stops_polling_and_resume_polls_again(simulator: SimulatorSe
         await wait_for(pilot, lambda: app.watcher.poller.polls > paused_at)
 
 
+@pytest.mark.slow
 async def test_demo_failover_reaches_the_screen_by_itself(start_simulator: StartSimulator) -> None:
     deployment = SimDeployment.multiconnect(8)
     server = start_simulator(deployment, story=demo_story(deployment), step_seconds=0.3)
@@ -190,6 +197,7 @@ async def test_demo_failover_reaches_the_screen_by_itself(start_simulator: Start
         assert new_primary.host in masters_line
 
 
+@pytest.mark.slow
 async def test_the_status_line_is_repainted_once_per_steady_refresh(
     simulator: SimulatorServer,
 ) -> None:
@@ -217,6 +225,7 @@ async def test_paused_data_counts_its_age(simulator: SimulatorServer) -> None:
         assert "paused" in plain(status)
 
 
+@pytest.mark.slow
 async def test_help_lists_every_key(simulator: SimulatorServer) -> None:
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
@@ -328,6 +337,7 @@ async def test_failover_shows_in_event_log_findings_and_header(
         assert app.query_one(EventLog).display
 
 
+@pytest.mark.slow
 async def test_vitals_pane_follows_a_webhook_outage(start_simulator: StartSimulator) -> None:
     from wa_tui.simulator.scenarios import SCENARIOS
     from wa_tui.ui.vitals_panel import VitalsPanel
@@ -355,6 +365,7 @@ async def test_vitals_pane_follows_a_webhook_outage(start_simulator: StartSimula
         assert not vitals.display
 
 
+@pytest.mark.slow
 async def test_vitals_show_by_default_only_where_there_is_room(simulator: SimulatorServer) -> None:
     from wa_tui.ui.vitals_panel import VitalsPanel
 
@@ -372,6 +383,7 @@ async def test_vitals_show_by_default_only_where_there_is_room(simulator: Simula
             assert vitals.display is not shown
 
 
+@pytest.mark.slow
 async def test_copy_screenshot_and_bundle_keys(
     simulator: SimulatorServer, isolated_home: Path
 ) -> None:
@@ -403,6 +415,7 @@ async def test_copy_screenshot_and_bundle_keys(
         assert {"MANIFEST", "answers/v1-support.json", "findings.txt"} <= set(names)
 
 
+@pytest.mark.slow
 async def test_twenty_j_in_one_read_scroll_the_detail_twenty_lines(
     simulator: SimulatorServer,
 ) -> None:
@@ -422,6 +435,7 @@ async def test_twenty_j_in_one_read_scroll_the_detail_twenty_lines(
         assert detail.scroll_y == detail.max_scroll_y > 20
 
 
+@pytest.mark.slow
 async def test_keys_remapped_in_the_config_work_and_show_in_help(
     simulator: SimulatorServer,
 ) -> None:

@@ -7,6 +7,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 import wa_tui
 
 PACKAGE = Path(wa_tui.__file__).parent
@@ -124,6 +126,7 @@ def _calls(name: str) -> dict[str, int]:
     return found
 
 
+@pytest.mark.slow
 def test_a_recording_is_opened_and_decoded_one_way() -> None:
     """One read-only opener (the writer opens its own file to write), one decoder of a
     compressed body, one keyframe marker."""

@@ -10,10 +10,14 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import StartSimulator
 from tests.helpers import SECRETS, WA_TUI, every_value_of, record_polls
 from wa_tui.recording.reader import RecordingFile
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
+
+pytestmark = pytest.mark.slow  # each test drives an app, a terminal or a process
 
 PHONE = "+15550100123"
 
@@ -83,7 +87,7 @@ async def test_b_in_replay_hands_over_the_poll_on_screen_and_the_minutes_up_to_i
 ) -> None:
     from tests.helpers import SIZE, wait_for
     from wa_tui.core.secrets import mask_tree
-    from wa_tui.recording.reader import read_recording
+    from wa_tui.recording.reader import RecordingFile
     from wa_tui.recording.replay import ReplayWatcher
     from wa_tui.ui.replay_app import ReplayApp
 
@@ -107,8 +111,8 @@ async def test_b_in_replay_hands_over_the_poll_on_screen_and_the_minutes_up_to_i
     expected = mask_tree(json.loads(shown.support))
     assert json.loads(files["answers/v1-support.json"]) == expected
     assert json.loads(files["summary.json"])["nodes"] == 12
-    handed = read_recording(next((tmp_path / "out").glob("*/recording.db")))
-    assert [p.at for p in handed.polls] == watcher.recording.ats[:5]
+    handed = RecordingFile(next((tmp_path / "out").glob("*/recording.db")))
+    assert handed.ats == watcher.recording.ats[:5]
 
 
 def test_a_bundle_asked_to_mask_phones_carries_none_anywhere_and_the_recorders_judgement(

@@ -137,6 +137,7 @@ def faulty(start_simulator: StartSimulator) -> SimulatorServer:
     return start_simulator(faults=FaultPlan(latency=0.3, retry_after=1))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", sorted(FAILING))
 async def test_every_fault_is_the_same_one_line_and_the_next_poll_recovers(
     faulty: SimulatorServer, fault: Fault, client_for

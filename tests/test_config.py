@@ -109,6 +109,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*WA_TUI, *args], capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.slow
 def test_config_commands(tmp_path: Path) -> None:
     path = tmp_path / "new" / "config.toml"
     added = run("config", "add", "lab", "--url", "http://127.0.0.1:9", "--config", str(path))
@@ -141,6 +142,7 @@ def test_the_example_config_is_valid_and_documents_every_key() -> None:
             assert f"\n{key} = " in text or f"\n# {key} = " in text, key
 
 
+@pytest.mark.slow
 def test_keys_are_remapped_by_id_and_checked(tmp_path: Path) -> None:
     from wa_tui.config import keymap
 

@@ -49,6 +49,7 @@ token_env = "WA_DOWN_TOKEN"
     return path
 
 
+@pytest.mark.slow
 async def test_two_deployments_switch_and_the_down_one_backs_off(
     simulator: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -94,6 +95,7 @@ def test_backoff_grows_with_jitter_is_capped_and_resets() -> None:
     assert poller.next_delay() == 2.0
 
 
+@pytest.mark.slow
 async def test_login_screen_asks_for_a_missing_password_and_never_shows_it(
     simulator: SimulatorServer,
 ) -> None:

@@ -29,6 +29,7 @@ def faulty(start_simulator) -> SimulatorServer:
     return start_simulator(faults=FaultPlan(latency=0.3, retry_after=1))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", sorted(FAILING))
 async def test_app_reports_keeps_data_and_recovers(faulty: SimulatorServer, fault: Fault) -> None:
     app = WaTuiApp([target_for(faulty, interval=0.2, timeout=DEADLINE.get(fault, 1.0))])
@@ -60,6 +61,7 @@ async def test_harmless_faults_still_bring_data(faulty: SimulatorServer, fault: 
         assert faulty.faults.injected == [fault]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", sorted(FAILING))
 def test_snapshot_exits_3_with_the_reason(
     faulty: SimulatorServer, fault: Fault, capsys: pytest.CaptureFixture[str], monkeypatch

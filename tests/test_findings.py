@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -46,12 +46,15 @@ EXPECTED = {
 }
 
 
-async def findings_of(start_simulator: StartSimulator, scenario: str) -> list[Finding]:
-    """The findings of the second poll, as a watcher makes them: rates need two."""
+async def findings_of(
+    start_simulator: StartSimulator, scenario: str, seconds: Callable[[float], None]
+) -> list[Finding]:
+    """The findings of the second poll, as a watcher makes them: rates need two, five
+    seconds apart on the clock the simulator and wa-tui share."""
     server = start_simulator(SCENARIOS[scenario]())
     async with Watcher(target_for(server)) as watcher:
         await watcher.poll()
-        await asyncio.sleep(0.2)
+        seconds(5)
         return list((await watcher.poll()).findings)
 
 
@@ -87,17 +90,17 @@ async def test_an_older_build_keeps_the_topology_and_says_vitals_are_not_availab
 
 @pytest.mark.parametrize("scenario", HEALTHY)
 async def test_healthy_deployments_have_no_findings(
-    start_simulator: StartSimulator, scenario: str
+    start_simulator: StartSimulator, scenario: str, seconds: Callable[[float], None]
 ) -> None:
-    assert await findings_of(start_simulator, scenario) == []
+    assert await findings_of(start_simulator, scenario, seconds) == []
 
 
 @pytest.mark.parametrize("scenario", sorted(EXPECTED))
 async def test_each_scenario_produces_its_finding(
-    start_simulator: StartSimulator, scenario: str
+    start_simulator: StartSimulator, scenario: str, seconds: Callable[[float], None]
 ) -> None:
     code, severity = EXPECTED[scenario]
-    findings = await findings_of(start_simulator, scenario)
+    findings = await findings_of(start_simulator, scenario, seconds)
     matching = [f for f in findings if f.code == code]
     assert matching, f"{scenario}: no {code} in {[f.code for f in findings]}"
     assert matching[0].severity is severity
@@ -106,9 +109,9 @@ async def test_each_scenario_produces_its_finding(
 
 
 async def test_findings_name_the_nodes_and_shards_concerned(
-    start_simulator: StartSimulator,
+    start_simulator: StartSimulator, seconds: Callable[[float], None]
 ) -> None:
-    findings = await findings_of(start_simulator, "socket-down")
+    findings = await findings_of(start_simulator, "socket-down", seconds)
     (down,) = [f for f in findings if f.code == "SOCKET_DOWN"]
     assert down.shards == (3,)
     assert len(down.nodes) == 1 and down.nodes[0] in down.message

@@ -13,6 +13,8 @@ from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.fleet_screen import FleetScreen, FleetTable
 
+pytestmark = pytest.mark.slow  # each test drives an app, a terminal or a process
+
 NAMES = {
     "alpha": "healthy-multiconnect",
     "bravo": "socket-down",

@@ -69,6 +69,7 @@ def test_a_stopped_recorder_is_said_and_its_age_counted(
     asyncio.run(source.aclose())
 
 
+@pytest.mark.slow
 async def test_enter_on_a_row_opens_that_deployment(folder: Path) -> None:
     source = RecordingsFolder(folder)
     app = FleetApp(source)

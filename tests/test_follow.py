@@ -36,6 +36,7 @@ from tests.helpers import (
     recorder_config,
     recorder_env,
     run,
+    said,
     screen_text,
     until,
     until_nodes,
@@ -53,6 +54,8 @@ from wa_tui.simulator.timeline import socket_flap
 from wa_tui.ui.follow_app import FollowApp
 from wa_tui.ui.vitals_panel import SPARK_WIDTH
 from wa_tui.watch.targets import Overrides, configured
+
+pytestmark = pytest.mark.slow  # each test drives an app, a terminal or a process
 
 
 @contextmanager
@@ -105,6 +108,7 @@ def _flapping(start_simulator: StartSimulator) -> SimulatorServer:
     return start_simulator(deployment, story=socket_flap(deployment), step_seconds=3600)
 
 
+@pytest.mark.timeout(300)  # a minute of five viewers, by design
 def test_five_viewers_for_a_minute_ask_nothing_and_a_late_one_starts_with_the_history(
     start_simulator: StartSimulator, tmp_path: Path
 ) -> None:
@@ -340,7 +344,9 @@ async def test_a_viewer_follows_the_recorder_pruning_what_it_shows(
     await _until_async(lambda: watcher.position == len(watcher) - 1)
     await watcher.seek(0)
     watcher.leave_live()  # back in time, on a poll the recorder is about to drop
+    deadline = time.monotonic() + 30
     while watcher.recording.ids[0] == first or not watcher.following.live:
+        assert time.monotonic() < deadline, "the poll on screen was never pruned"
         poll()  # the recorder goes on; its pruning drops what the viewer shows
         await asyncio.sleep(0.05)
     await _until_async(lambda: watcher.position == len(watcher) - 1)
@@ -373,7 +379,7 @@ async def test_a_viewer_waits_out_a_killed_recorder_and_attaches_again_when_it_r
 async def _until_async(condition: Callable[[], object], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "never came"
+        assert time.monotonic() < deadline, f"never came within {timeout}s: {said(condition)}"
         await asyncio.sleep(0.05)
 
 

@@ -31,6 +31,8 @@ from wa_tui.simulator import SimulatorServer
 from wa_tui.ui.findings_panel import FindingsPanel
 from wa_tui.ui.node_table import NodeTable
 
+pytestmark = pytest.mark.slow  # each test drives an app, a terminal or a process
+
 
 @pytest.fixture
 def hostile(start_simulator: StartSimulator) -> SimulatorServer:

@@ -30,6 +30,8 @@ from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.replay_app import ReplayApp
 from wa_tui.watch.watcher import Watcher
 
+pytestmark = pytest.mark.slow  # each test drives an app, a terminal or a process
+
 POLL_SECONDS = 15
 STEP_SECONDS = 60  # the story's: four polls a step
 STEPS = 16  # through the webhook's outage and a quiet step after it

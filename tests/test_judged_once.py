@@ -18,6 +18,8 @@ from tests.helpers import WA_TUI, record_polls
 from wa_tui.recording.follow import FollowWatcher
 from wa_tui.recording.replay import ReplayWatcher
 
+pytestmark = pytest.mark.slow  # each test drives an app, a terminal or a process
+
 
 @pytest.fixture
 def judged_at_90_days(start_simulator: StartSimulator, tmp_path: Path) -> Path:

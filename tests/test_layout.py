@@ -11,6 +11,7 @@ from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.node_table import NodeTable, short_id
 
 
+@pytest.mark.slow
 async def test_80x24_reads_every_node_and_opens_the_detail_whole(
     start_simulator: StartSimulator,
 ) -> None:
@@ -45,6 +46,7 @@ async def test_80x24_reads_every_node_and_opens_the_detail_whole(
         assert table.region.width >= 76
 
 
+@pytest.mark.slow
 async def test_a_resize_keeps_the_selected_node_and_the_cursor(
     start_simulator: StartSimulator,
 ) -> None:
@@ -62,6 +64,7 @@ async def test_a_resize_keeps_the_selected_node_and_the_cursor(
         assert chosen is not None and chosen in screen_text(app)  # full names when wide
 
 
+@pytest.mark.slow
 async def test_the_palette_finds_a_node_by_its_full_name(start_simulator: StartSimulator) -> None:
     app = make_app(start_simulator(SCENARIOS["healthy-multiconnect"]()))
     async with app.run_test(size=(80, 24)) as pilot:  # where the list shows names short
@@ -75,6 +78,7 @@ async def test_the_palette_finds_a_node_by_its_full_name(start_simulator: StartS
         await wait_for(pilot, lambda: table.selected_key == wanted)
 
 
+@pytest.mark.slow
 async def test_the_node_list_fits_without_sideways_scrolling(
     start_simulator: StartSimulator,
 ) -> None:
@@ -114,6 +118,7 @@ async def test_at_160x50_only_the_detail_stretches(start_simulator: StartSimulat
             assert empty <= 3, f"{pane.id}: {empty} empty rows while the detail must scroll"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [(80, 24), (120, 32), (160, 50), (240, 70)])
 async def test_without_colour_the_markers_say_it(
     start_simulator: StartSimulator, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
@@ -129,6 +134,7 @@ async def test_without_colour_the_markers_say_it(
         assert "✖ CRITICAL 1" in text or "✖ 1 finding" in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ["e", "v", "enter"])
 async def test_at_80x24_escape_leaves_any_pane_filling_the_screen_and_the_list_has_focus(
     start_simulator: StartSimulator, key: str
@@ -154,6 +160,7 @@ async def test_at_80x24_escape_leaves_any_pane_filling_the_screen_and_the_list_h
         assert "esc" not in screen_text(app).splitlines()[-1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ["question_mark", "W", "i", "F"])
 async def test_at_80x24_escape_leaves_every_screen_and_the_list_has_focus(
     start_simulator: StartSimulator, key: str
@@ -185,6 +192,7 @@ async def test_the_footer_keeps_its_keys_whole_after_a_resize_to_80_columns(
         assert screen_text(app).splitlines()[-1].rstrip().endswith("v Vitals")
 
 
+@pytest.mark.slow
 async def test_findings_alone_in_their_column_take_all_of_it(
     start_simulator: StartSimulator,
 ) -> None:

@@ -82,6 +82,7 @@ async def test_a_hostile_node_name_is_refused_and_nothing_runs(
     assert not ran.exists() and not (tmp_path / "PWNED").exists()
 
 
+@pytest.mark.slow
 async def test_lines_stream_while_the_dashboard_polls_and_closing_ends_the_group(
     start_simulator: StartSimulator, fake_ssh: Path
 ) -> None:
@@ -130,6 +131,7 @@ async def finished_log(app: WaTuiApp, pilot: Pilot[object]) -> LogView:
     return view
 
 
+@pytest.mark.slow
 async def test_search_follow_and_escapes_made_visible(
     start_simulator: StartSimulator, fake_ssh: Path
 ) -> None:
@@ -186,6 +188,7 @@ async def test_in_replay_l_says_logs_are_live_only(simulator, tmp_path: Path) ->
         assert not isinstance(app.screen, LogScreen)
 
 
+@pytest.mark.slow
 async def test_a_search_from_between_two_lines_goes_on(
     start_simulator: StartSimulator, fake_ssh: Path
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 
 from tests.conftest import StartSimulator
@@ -29,6 +30,8 @@ from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.help_screen import HelpScreen
 from wa_tui.ui.status_bar import StatusBar
 from wa_tui.watch.targets import Target
+
+pytestmark = pytest.mark.slow  # each test drives an app, a terminal or a process
 
 
 class Gate:

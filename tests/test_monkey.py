@@ -9,7 +9,7 @@ Bounded: at least MIN_ACTIONS a screen, one test a screen (pytest-xdist runs the
 by side: about 45 s of the default run). WA_TUI_MONKEY_SECONDS runs it longer (shared
 by the screens), WA_TUI_MONKEY_SEED replays a seed. A screen that stops answering ends
 its process after HUNG_AFTER; its stacks and last actions are printed at the end of the
-run (under pytest-xdist) and kept in HANGS.
+run (under pytest-xdist) and kept in the run's own folder (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from textual.app import App, ScreenStackError
 from textual.geometry import Size
 from textual.pilot import Pilot
 
-from tests.conftest import HANGS, StartSimulator
+from tests.conftest import StartSimulator, hangs_folder
 from tests.helpers import (
     hostile_deployment,
     post_clicks,
@@ -51,6 +51,8 @@ from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.dashboard_screen import panes_by_id
 from wa_tui.ui.replay_app import ReplayApp
 from wa_tui.watch.targets import Target
+
+pytestmark = pytest.mark.slow  # each test drives an app, a terminal or a process
 
 SECONDS = float(os.environ.get("WA_TUI_MONKEY_SECONDS", "45"))
 SEED = int(os.environ.get("WA_TUI_MONKEY_SEED", str(time.time_ns() % 1_000_000)))
@@ -275,8 +277,7 @@ async def test_the_monkey_crashes_nothing(name: str, scenes: dict[str, Scene]) -
     before = _children()
     errors = Errors()
     logging.getLogger().addHandler(errors)
-    HANGS.mkdir(exist_ok=True)
-    stacks = HANGS / f"{name}-{os.getpid()}.stacks"
+    stacks = hangs_folder() / f"{name}-{os.getpid()}.stacks"
     monkey = Monkey(name, stacks.with_suffix(".actions"))
     began = time.monotonic()
     # A screen that stops answering is a failure too, not a run that waits for ever:

@@ -18,6 +18,7 @@ from io import StringIO
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
@@ -42,6 +43,8 @@ from wa_tui.ui.status_bar import render_status
 from wa_tui.ui.topology import render_topology
 from wa_tui.watch.reader import PollResult
 from wa_tui.watch.watcher import Watcher, read_once
+
+pytestmark = pytest.mark.slow  # each test drives an app, a terminal or a process
 
 Numbers = dict[str, object]
 # Findings that need two reads (rates): `check` without --sample has no such history;

@@ -108,6 +108,7 @@ def exporter_process(start_simulator: StartSimulator) -> Iterator[tuple[str, Sim
         process.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_prometheus_scrapes_the_exporter_and_sees_a_finding(
     exporter_process: tuple[str, SimulatorServer], tmp_path: Path
 ) -> None:

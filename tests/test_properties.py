@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -77,6 +78,7 @@ def _render_everything(snapshot: Snapshot) -> None:
         render_node(node, snapshot)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(support=answers, health=health_answers)
 def test_any_json_parses_or_raises_payload_error_and_then_renders(
@@ -89,6 +91,7 @@ def test_any_json_parses_or_raises_payload_error_and_then_renders(
     _render_everything(snapshot)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(support=keyed_support)
 def test_findings_and_changes_on_arbitrary_deployments_never_raise(support: Any) -> None:

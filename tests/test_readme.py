@@ -28,6 +28,8 @@ from tests.helpers import Terminal, free_port, record_polls
 from wa_tui.recording.reader import RecordingFile
 from wa_tui.simulator import SimulatorServer
 
+pytestmark = pytest.mark.slow  # each test drives an app, a terminal or a process
+
 README = Path(__file__).parent.parent / "README.md"
 KEEPS_RUNNING = re.compile(r"^wa-tui (--record|--follow|--url|--demo|record|exporter|replay)\b")
 SET_BY_THE_TEST = re.compile(r"^(export|read)\b|^wa-tui simulate\b")

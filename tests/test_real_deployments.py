@@ -11,6 +11,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import StartSimulator
 from tests.helpers import WA_TUI, target_for
 from wa_tui.analysis import Severity
@@ -123,6 +125,7 @@ async def test_db_requests_by_their_real_labels(
     assert [label for label, _ in seen[-1].db_errors_by_request] == ["write"]
 
 
+@pytest.mark.slow
 def test_simulate_webapps_writes_the_truth_and_says_its_modes(tmp_path: Path) -> None:
     truth = tmp_path / "truth.json"
     process = subprocess.Popen(
@@ -161,6 +164,7 @@ async def test_polls_stay_within_the_apis_concurrency_limit(
     assert result.vitals is not None and not result.vitals.unavailable
 
 
+@pytest.mark.slow
 def test_check_with_a_sample_stays_within_the_limit(start_simulator: StartSimulator) -> None:
     server = start_simulator(concurrency_limit=2, request_seconds=0.05)
     done = _check(server, "--sample", "1")
@@ -168,6 +172,7 @@ def test_check_with_a_sample_stays_within_the_limit(start_simulator: StartSimula
     assert server.limited_answers == 0 and server.most_in_flight <= 2
 
 
+@pytest.mark.slow
 def test_a_limited_login_is_waited_for_as_asked(start_simulator: StartSimulator) -> None:
     server = start_simulator(limited_logins=1)
     done = _check(server)
@@ -217,6 +222,7 @@ def _check(server: SimulatorServer, *options: str) -> subprocess.CompletedProces
     )
 
 
+@pytest.mark.slow
 async def test_slow_database_stats_never_hold_the_poll(start_simulator: StartSimulator) -> None:
     """`/v1/stats/db` answering in 1.5 s, polls every 0.1 s: support and health go on
     meanwhile, the vitals say the stats are out, and their numbers come when they do."""
@@ -239,6 +245,7 @@ async def test_slow_database_stats_never_hold_the_poll(start_simulator: StartSim
     assert vitals.pending_messages == 12 and server.requests[DB_STATS] == 1
 
 
+@pytest.mark.slow
 def test_database_stats_past_their_own_timeout_are_said_in_the_snapshot(
     start_simulator: StartSimulator, tmp_path: Path
 ) -> None:
@@ -262,6 +269,7 @@ def test_database_stats_past_their_own_timeout_are_said_in_the_snapshot(
     assert "raise db_stats_timeout" in said
 
 
+@pytest.mark.slow
 async def test_w_and_the_polls_share_one_limit(start_simulator: StartSimulator) -> None:
     """`W` reads the settings and the webhook's CA beside the polls: one limit for all."""
     from tests.helpers import SIZE, until_nodes, wait_for
@@ -278,6 +286,7 @@ async def test_w_and_the_polls_share_one_limit(start_simulator: StartSimulator) 
     assert server.limited_answers == 0 and server.most_in_flight == 2
 
 
+@pytest.mark.slow
 async def test_an_exporter_of_many_deployments_stays_within_each_limit(
     start_simulator: StartSimulator,
 ) -> None:

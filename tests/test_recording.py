@@ -19,12 +19,22 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import StartSimulator
-from tests.helpers import SECRETS, SIZE, plain, record_polls, row_texts, target_for, wait_for
+from tests.helpers import (
+    SECRETS,
+    SIZE,
+    every_poll,
+    plain,
+    record_polls,
+    recorded_polls,
+    row_texts,
+    target_for,
+    wait_for,
+)
 from wa_tui.api.endpoints import DB_STATS
 from wa_tui.api.models import Role
 from wa_tui.core import clock
 from wa_tui.core.errors import RecordingError
-from wa_tui.recording.reader import read_recording
+from wa_tui.recording.reader import RecordingFile
 from wa_tui.recording.replay import ReplayWatcher
 from wa_tui.recording.writer import Recorder, recording_consumer
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
@@ -39,11 +49,20 @@ def story_server(start_simulator: StartSimulator) -> SimulatorServer:
     return start_simulator(deployment, story=demo_story(deployment), step_seconds=3600)
 
 
+def _to_event(watcher: ReplayWatcher, forward: bool) -> bool:
+    """`}` (or `{`), as the replay app moves: to the next (previous) event, if any."""
+    event = watcher.event_from(watcher.position, forward)
+    if event is not None:
+        watcher.go(event.index)
+    return event is not None
+
+
 def _primary(watcher: ReplayWatcher) -> str:
     assert watcher.snapshot is not None
     return watcher.snapshot.with_role(Role.PRIMARY_MASTER)[0].id
 
 
+@pytest.mark.slow
 async def test_a_recorded_story_replays_its_failover_both_ways(
     story_server: SimulatorServer, tmp_path: Path
 ) -> None:
@@ -54,12 +73,12 @@ async def test_a_recorded_story_replays_its_failover_both_ways(
     assert len(watcher) == 15 and watcher.recording.stopped is None
     watcher.go(0)
     first_primary = _primary(watcher)
-    while watcher.next_event(forward=True) is not None and _primary(watcher) == first_primary:
+    while _to_event(watcher, forward=True) and _primary(watcher) == first_primary:
         pass
     failover = watcher.position
     assert _primary(watcher) != first_primary, "} never reached the failover"
     assert any("role changed" in c.kind.value for c in watcher.changes)
-    watcher.next_event(forward=False)
+    _to_event(watcher, forward=False)
     assert watcher.position < failover
     assert _primary(watcher) == first_primary  # the roles as they were then
     await watcher.aclose()
@@ -70,7 +89,8 @@ def test_nothing_secret_is_written(story_server: SimulatorServer, tmp_path: Path
     asyncio.run(record_polls(story_server, path, steps=2))
     with sqlite3.connect(path) as db:
         bodies = [zlib.decompress(b).decode() for (b,) in db.execute("SELECT body FROM blobs")]
-    for poll in read_recording(path).polls:
+    recording = RecordingFile(path)
+    for poll in map(recording.poll, range(len(recording))):
         assert poll.answers is not None
         bodies += [poll.answers.support.decode(), *map(repr, poll.answers.stats.values())]
     text = "\n".join(bodies) + path.read_bytes().decode("latin-1")
@@ -100,6 +120,7 @@ def test_unchanged_entries_are_stored_once(story_server: SimulatorServer, tmp_pa
         assert db.execute("SELECT COUNT(*) FROM blobs").fetchone()[0] == blobs_after_one
 
 
+@pytest.mark.slow
 def test_a_recorder_killed_mid_poll_leaves_a_file_that_replays(
     simulator: SimulatorServer, tmp_path: Path
 ) -> None:
@@ -113,15 +134,14 @@ def test_a_recorder_killed_mid_poll_leaves_a_file_that_replays(
         assert recorder.stdout is not None and "recording" in recorder.stdout.readline()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if path.exists() and len(read_recording(path).polls) >= 10:
+            if path.exists() and sum(recorded_polls(path)) >= 10:
                 break
             time.sleep(0.05)
         os.kill(recorder.pid, signal.SIGKILL)
     finally:
         recorder.wait(timeout=10)
-    recording = read_recording(path)
-    assert len(recording.polls) >= 10 and recording.stopped is None
     watcher = ReplayWatcher.open(path)
+    assert len(watcher) >= 10 and watcher.recording.stopped is None
     watcher.go(len(watcher) - 1)
     assert watcher.snapshot is not None and len(watcher.snapshot.nodes) == 12
     asyncio.run(watcher.aclose())
@@ -134,15 +154,19 @@ def test_a_damaged_file_replays_what_is_readable(
     asyncio.run(record_polls(story_server, path, steps=5))
     with sqlite3.connect(path) as db:
         db.execute("UPDATE polls SET readings = x'00ff' WHERE id = 4")
-    recording = read_recording(path)
-    assert len(recording.polls) == 3
-    assert recording.stopped == "poll 4 is damaged (ValueError): replaying the 3 before it"
+    watcher = ReplayWatcher.open(path)
+    watcher.go(2)
+    assert watcher.snapshot is not None and watcher.status.error is None
+    watcher.go(3)  # shown as the poll that cannot be read; the last good data stays
+    assert "poll 4 is damaged (ValueError)" in str(watcher.status.error)
+    assert watcher.snapshot is not None
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"not a database at all" * 100)
     with pytest.raises(RecordingError, match="not a wa-tui recording"):
-        read_recording(garbage)
+        ReplayWatcher.open(garbage)
 
 
+@pytest.mark.slow
 async def test_replay_on_the_dashboard(story_server: SimulatorServer, tmp_path: Path) -> None:
     path = tmp_path / "screen.db"
     await record_polls(story_server, path, steps=14)
@@ -193,10 +217,9 @@ def test_keep_drops_the_oldest_polls_and_what_stays_replays(
         stats = {APP_STATS: json.dumps(deployment.app_stats_payload()).encode()}
         recorder.record(at, 5.0 * poll, Answers(support, health, at, None, stats, 5.0 * poll), None)
     recorder.close()
-    kept = read_recording(path)
-    assert kept.stopped is None
-    assert 12 <= len(kept.polls) < 12 + 10  # a minute at 5 s, from the keyframe before it
-    assert kept.polls[-1].at == start + timedelta(seconds=5 * 59)
+    kept = every_poll(path)  # none damaged
+    assert 12 <= len(kept) < 12 + 10  # a minute at 5 s, from the keyframe before it
+    assert kept[-1].at == start + timedelta(seconds=5 * 59)
     watcher = ReplayWatcher.open(path)
     assert watcher.recording.indexed  # what the recorder derived was pruned with the polls
     watcher.go(len(watcher) - 1)
@@ -204,6 +227,7 @@ def test_keep_drops_the_oldest_polls_and_what_stays_replays(
     asyncio.run(watcher.aclose())
 
 
+@pytest.mark.slow
 async def test_replay_shows_the_change_log_as_it_was(
     story_server: SimulatorServer, tmp_path: Path
 ) -> None:
@@ -225,6 +249,7 @@ async def test_replay_shows_the_change_log_as_it_was(
         await wait_for(pilot, lambda: len(log.plain_lines()) == shown_at_end)  # not twice
 
 
+@pytest.mark.slow
 async def test_replay_help_and_palette_list_the_dashboard_keys_too(
     story_server: SimulatorServer, tmp_path: Path
 ) -> None:
@@ -250,6 +275,7 @@ async def test_replay_help_and_palette_list_the_dashboard_keys_too(
         assert isinstance(app.screen, CommandPalette)
 
 
+@pytest.mark.slow
 def test_recordings_are_read_replayed_and_bundled_without_the_http_client(
     story_server: SimulatorServer, tmp_path: Path
 ) -> None:
@@ -278,6 +304,7 @@ def _seen(watcher: ReplayWatcher) -> tuple[object, ...]:
     return (watcher.summary, findings, vitals.callback_queue if vitals else None, history, changes)
 
 
+@pytest.mark.slow
 async def test_a_poll_reached_by_a_jump_shows_what_playing_up_to_it_showed(
     story_server: SimulatorServer, tmp_path: Path
 ) -> None:
@@ -303,6 +330,7 @@ async def test_a_poll_reached_by_a_jump_shows_what_playing_up_to_it_showed(
         assert _seen(jumped) == seen[index], f"poll {index}"
 
 
+@pytest.mark.slow
 async def test_a_recording_of_the_first_format_opens_the_slow_way(
     story_server: SimulatorServer, tmp_path: Path
 ) -> None:
@@ -336,6 +364,7 @@ async def test_a_recording_of_the_first_format_opens_the_slow_way(
     assert handed.recording.indexed and len(handed) == 15
 
 
+@pytest.mark.slow
 async def test_a_replay_shows_the_expiry_its_polls_saw(
     start_simulator: StartSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -360,6 +389,7 @@ async def test_a_replay_shows_the_expiry_its_polls_saw(
         assert "BUILD_EXPIRING" in codes and "BUILD_EXPIRED" not in codes
 
 
+@pytest.mark.slow
 async def test_keys_in_a_burst_seek_on_from_each_other_and_the_newest_wins(
     story_server: SimulatorServer, tmp_path: Path
 ) -> None:
@@ -378,6 +408,7 @@ async def test_keys_in_a_burst_seek_on_from_each_other_and_the_newest_wins(
         assert "poll 4/9" in str(app.query_one("#status").content)
 
 
+@pytest.mark.slow
 def test_max_size_keeps_the_file_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """--max-size prunes by the pages in use: what it frees takes the next polls (no
     VACUUM, which needs as much free space as the file): the file stops growing, and
@@ -404,6 +435,6 @@ def test_max_size_keeps_the_file_bounded(tmp_path: Path, monkeypatch: pytest.Mon
         sizes.append(path.stat().st_size)
     recorder.close()
     assert max(sizes[200:]) == max(sizes[300:])  # it stopped growing
-    kept = read_recording(path)
-    assert kept.stopped is None and 10 < len(kept.polls) < 400
-    assert kept.polls[-1].at == start + timedelta(seconds=5 * 399)
+    kept = every_poll(path)  # none damaged
+    assert 10 < len(kept) < 400
+    assert kept[-1].at == start + timedelta(seconds=5 * 399)

@@ -16,6 +16,7 @@ from wa_tui.simulator import SimulatorServer
 from wa_tui.simulator.scenarios import SCENARIOS
 
 
+@pytest.mark.slow
 def test_snapshot_demo_json_is_the_documented_document() -> None:
     out = run(["snapshot", "--demo", "--format", "json"])
     assert out.returncode == 0, out.stderr
@@ -71,6 +72,7 @@ def _vitals_section(stdout: str) -> list[str]:
     return lines[lines.index("VITALS") + 1 : lines.index("WEBHOOK") - 1]
 
 
+@pytest.mark.slow
 def test_snapshot_text_vitals_say_what_one_read_cannot_give(
     start_simulator: StartSimulator,
 ) -> None:
@@ -145,6 +147,7 @@ def test_check_unknown_when_login_refused(simulator: SimulatorServer) -> None:
     assert "wrong" not in out.stdout
 
 
+@pytest.mark.slow
 def test_check_demo_on_a_fresh_install() -> None:
     out = run(["check", "--demo"])
     assert out.returncode == 0 and out.stdout.startswith("WA-TUI OK - multiconnect, 12 nodes")
@@ -164,6 +167,7 @@ def test_snapshot_and_check_do_not_import_textual(simulator: SimulatorServer) ->
     assert out.stderr.strip().endswith("NO-TEXTUAL"), out.stderr
 
 
+@pytest.mark.slow
 def test_check_reads_a_profile_of_the_config_file(simulator: SimulatorServer, tmp_path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(
@@ -179,6 +183,7 @@ def test_check_reads_a_profile_of_the_config_file(simulator: SimulatorServer, tm
     assert "several deployments are configured (lab, other): say --profile NAME" in several.stderr
 
 
+@pytest.mark.slow
 def test_check_with_a_sample_carries_the_vitals_and_exits_by_their_findings(
     start_simulator: StartSimulator,
 ) -> None:
@@ -192,6 +197,7 @@ def test_check_with_a_sample_carries_the_vitals_and_exits_by_their_findings(
     assert perfdata["pending_messages"] == "12" and perfdata["api_5xx_rate"] == "0"
 
 
+@pytest.mark.slow
 def test_snapshot_json_with_a_sample_has_rates(start_simulator: StartSimulator) -> None:
     server = start_simulator(SCENARIOS["api-errors"]())
     out = run(["snapshot", "--format", "json", "--sample", "0.5"], server)

@@ -20,6 +20,8 @@ from wa_tui.simulator import SimDeployment
 from wa_tui.simulator.webhook import SimWebhook
 from wa_tui.ui.node_table import NodeTable
 
+pytestmark = pytest.mark.slow  # each test drives an app, a terminal or a process
+
 FROZEN = datetime(2026, 11, 25, 9, 30, 0, tzinfo=UTC)
 
 

@@ -15,6 +15,8 @@ from wa_tui.simulator.faults import Fault, FaultPlan
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.node_table import NodeTable
 
+pytestmark = pytest.mark.slow  # each test drives an app, a terminal or a process
+
 POLLS = 200
 # HUGE is left out: 40 MB per answer makes the soak a CPU benchmark (tested on its own).
 SOAK_FAULTS = tuple(f for f in Fault if f is not Fault.HUGE)
@@ -25,6 +27,7 @@ def rss_bytes() -> int:
         return int(statm.read().split()[1]) * resource.getpagesize()
 
 
+@pytest.mark.timeout(300)  # a soak, by design
 async def test_soak_with_random_faults(start_simulator, caplog: pytest.LogCaptureFixture) -> None:
     plan = FaultPlan(rate=0.3, choices=SOAK_FAULTS, latency=0.05, retry_after=1, seed=42)
     server: SimulatorServer = start_simulator(faults=plan)

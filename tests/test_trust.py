@@ -53,6 +53,7 @@ def config(tmp_path: Path) -> Path:
     return tmp_path / "config.toml"
 
 
+@pytest.mark.slow
 def test_first_contact_names_trust_and_trust_keeps_the_pin_in_the_users_file(
     start_simulator: StartSimulator, config: Path
 ) -> None:
@@ -80,6 +81,7 @@ def test_first_contact_names_trust_and_trust_keeps_the_pin_in_the_users_file(
     assert added.returncode == 0 and tls.fingerprint in config.read_text()  # the pin stays
 
 
+@pytest.mark.slow
 def test_another_certificate_in_the_middle_is_refused_before_anything_is_sent(
     start_simulator: StartSimulator, config: Path
 ) -> None:
@@ -103,6 +105,7 @@ def test_another_certificate_in_the_middle_is_refused_before_anything_is_sent(
     assert server.requests == {}
 
 
+@pytest.mark.slow
 def test_a_pin_wins_over_ca_checks_and_insecure_over_all(
     start_simulator: StartSimulator, config: Path
 ) -> None:
@@ -130,6 +133,7 @@ def test_a_pin_wins_over_ca_checks_and_insecure_over_all(
     assert insecure.returncode == 0, insecure.stdout
 
 
+@pytest.mark.slow
 def test_trust_refuses_what_it_cannot_trust_and_writes_nothing(
     start_simulator: StartSimulator, config: Path
 ) -> None:

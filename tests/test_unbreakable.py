@@ -108,6 +108,7 @@ async def _copy(pilot, widget, start: tuple[int, int], end: tuple[int, int]) -> 
     return app.clipboard
 
 
+@pytest.mark.slow
 async def test_drag_and_ctrl_c_copy_what_each_pane_shows(simulator: SimulatorServer) -> None:
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
@@ -129,6 +130,7 @@ async def test_drag_and_ctrl_c_copy_what_each_pane_shows(simulator: SimulatorSer
         assert app.is_running
 
 
+@pytest.mark.slow
 async def test_ctrl_c_after_a_drag_copies_the_event_log(simulator: SimulatorServer) -> None:
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
@@ -137,6 +139,7 @@ async def test_ctrl_c_after_a_drag_copies_the_event_log(simulator: SimulatorServ
         assert copied is not None and "No changes" in copied
 
 
+@pytest.mark.slow
 async def test_enter_enter_in_one_read_on_the_switcher(simulator: SimulatorServer) -> None:
     app = WaTuiApp([target_for(simulator, name="one"), target_for(simulator, name="two")])
     async with app.run_test(size=SIZE) as pilot:
@@ -150,6 +153,7 @@ async def test_enter_enter_in_one_read_on_the_switcher(simulator: SimulatorServe
         assert not isinstance(app.screen, DeploymentSwitcher)
 
 
+@pytest.mark.slow
 async def test_enter_enter_in_one_read_on_the_fleet(simulator: SimulatorServer) -> None:
     app = WaTuiApp([target_for(simulator, name="one"), target_for(simulator, name="two")])
     async with app.run_test(size=SIZE) as pilot:
@@ -162,6 +166,7 @@ async def test_enter_enter_in_one_read_on_the_fleet(simulator: SimulatorServer) 
         assert app.is_running
 
 
+@pytest.mark.slow
 async def test_a_double_click_outside_the_palette(simulator: SimulatorServer) -> None:
     app = make_app(simulator)
     async with app.run_test(size=SIZE) as pilot:
@@ -249,6 +254,7 @@ async def test_at_80_columns_status_keeps_severity_freshness_name_and_footer_hel
         assert "multiconnect · 12 nodes" in app.query_one("#status").content.plain
 
 
+@pytest.mark.slow
 async def test_a_click_on_an_option_the_palette_no_longer_has_is_dropped(
     simulator: SimulatorServer,
 ) -> None:
@@ -304,6 +310,7 @@ async def test_ctrl_c_over_a_static_that_got_shorter_than_the_selection() -> Non
         assert app.return_code is None
 
 
+@pytest.mark.slow
 async def test_a_late_resize_for_an_old_size_leaves_each_screen_at_the_terminals(
     simulator: SimulatorServer,
 ) -> None:

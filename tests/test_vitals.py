@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -75,6 +76,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.slow
 @given(section=json_values, path=st.sampled_from(["/v1/stats/app", "/v1/stats/db", "/metrics"]))
 def test_any_json_is_read_or_refused_with_a_value_error(section: Any, path: str) -> None:
     payload = {"metrics": section} if path == "/metrics" else {"stats": {path[10:]: section}}

@@ -28,8 +28,9 @@ def test_watcher_polls_without_textual(simulator: SimulatorServer) -> None:
             async with Watcher(target) as watcher:
                 watcher.subscribe(lambda u: u.phase is Phase.POLLED and polled.append(u))
                 task = asyncio.create_task(watcher.run())
-                while len(polled) < 3:
-                    await asyncio.sleep(0.02)
+                async with asyncio.timeout(20):
+                    while len(polled) < 3:
+                        await asyncio.sleep(0.02)
                 task.cancel()
                 print(len(watcher.snapshot.nodes), watcher.status.error)
             print("textual" in sys.modules, "wa_tui.ui" in sys.modules)
@@ -79,12 +80,15 @@ async def test_paused_watcher_polls_only_when_asked(simulator: SimulatorServer) 
     async with Watcher(target_for(simulator, interval=0.05)) as watcher:
         task = asyncio.create_task(watcher.run())
         try:
-            while watcher.poller.polls < 2:
-                await asyncio.sleep(0.02)
+            async with asyncio.timeout(10):
+                while watcher.poller.polls < 2:
+                    await asyncio.sleep(0.02)
             watcher.pause(True)
-            await asyncio.sleep(0.1)  # a poll in flight ends
+            async with asyncio.timeout(10):  # a poll in flight ends
+                while watcher.status.polling:
+                    await asyncio.sleep(0.02)
             paused_at = watcher.poller.polls
-            await asyncio.sleep(0.3)  # six intervals
+            await asyncio.sleep(0.3)  # six intervals in which nothing may happen
             assert watcher.poller.polls == paused_at
             assert watcher.status.next_poll_at is None
             watcher.poll_now()

@@ -94,6 +94,7 @@ async def test_the_queue_advice_names_max_concurrent_requests(
     ],
     ids=["503", "slow"],
 )
+@pytest.mark.slow
 def test_webhook_post_sends_one_post_and_exits_by_what_it_found(
     simulator: SimulatorServer, state: WebhookState, status: int, code: str, words: str
 ) -> None:
@@ -114,6 +115,7 @@ def test_webhook_without_post_sends_nothing_and_is_ok_when_healthy(
     assert simulator.deployment.webhook.requests == 0
 
 
+@pytest.mark.slow
 def test_check_webhook_exits_critical_on_an_expired_certificate(
     simulator: SimulatorServer,
 ) -> None:
@@ -181,6 +183,7 @@ async def test_webhook_probe_off_probes_nothing(start_simulator: StartSimulator)
         assert watcher.poller._probe_task is None
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("no_slow_callbacks")
 async def test_the_exporter_probes_and_exports_the_webhook(simulator: SimulatorServer) -> None:
     from prometheus_client.parser import text_string_to_metric_families
@@ -218,6 +221,7 @@ async def test_a_replay_shows_the_probe_recorded_then(simulator: SimulatorServer
     assert "WEBHOOK_TLS_INVALID" in {f.code for f in replay.findings}
 
 
+@pytest.mark.slow
 async def test_w_shows_the_probe_and_sends_one_post_only_after_yes(
     simulator: SimulatorServer,
 ) -> None:
@@ -271,6 +275,7 @@ async def test_a_name_that_does_not_resolve_is_unreachable_by_name() -> None:
     assert finding.code == "WEBHOOK_UNREACHABLE" and "name not found (dns)" in finding.message
 
 
+@pytest.mark.slow
 def test_check_probes_the_webhook_only_when_asked_with_or_without_a_sample(
     simulator: SimulatorServer,
 ) -> None:

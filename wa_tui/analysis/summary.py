@@ -2,7 +2,8 @@
 
 The topology's summary, the status line, the fleet's row, `check`'s perfdata, the
 snapshot JSON, the exporter and the bundle all read a `Summary`; none counts again. The
-reader (wa_tui/watch/poller.py) makes one per poll, live or replayed. What is counted (README
+watcher's reader (wa_tui/watch/reader.py) makes one per poll, live or replayed, and a
+recorder stores it with the poll (a folder's fleet reads it back). What is counted (README
 "What the numbers count"):
 
 - `shards` is the deployment's shards 0..N-1, and `shards_owned` those of them with an

@@ -1,5 +1,5 @@
-"""Reading a recording back: whole (`read_recording`, for format 1 and the bundle) or by
-poll (`RecordingFile`, for replay and reports), a damaged file read up to its damage."""
+"""Reading a recording back, poll by poll (`RecordingFile`: replay, follow, reports, the
+bundle), a damaged poll said as such."""
 
 from __future__ import annotations
 
@@ -38,39 +38,6 @@ class RecordedPoll:
     received: float
     answers: Answers | None
     error: str | None
-
-
-@dataclass(frozen=True)
-class Recording:
-    """What a recording holds, read back; `stopped` says where reading stopped early."""
-
-    meta: Mapping[str, str]
-    polls: tuple[RecordedPoll, ...]
-    stopped: str | None = None
-
-
-def read_recording(path: Path, expected_shards: int | None = None) -> Recording:
-    """Every complete poll of the recording at `path`, in order. A damaged file gives
-    what could be read, and `stopped` says where and why."""
-    db, meta = open_read_only(path)
-    reader = PollReader(db, expected_shards)
-    polls: list[RecordedPoll] = []
-    stopped = None
-    try:
-        for row in db.execute(f"SELECT {POLL_COLUMNS} FROM polls ORDER BY id"):
-            try:
-                polls.append(reader.poll(row))
-            except (sqlite3.Error, ValueError, TypeError, KeyError, zlib.error) as exc:
-                if not polls and reader.before_first_keyframe(exc):
-                    continue  # the oldest polls were dropped (--max-size, --keep)
-                why = type(exc).__name__
-                stopped = f"poll {row[0]} is damaged ({why}): replaying the {len(polls)} before it"
-                break
-    except sqlite3.Error as exc:
-        stopped = f"the file is damaged after {len(polls)} polls ({exc})"
-    finally:
-        db.close()
-    return Recording(meta.values, tuple(polls), stopped)
 
 
 DAMAGE = (sqlite3.Error, ValueError, TypeError, KeyError, zlib.error)
@@ -309,9 +276,6 @@ class PollReader:
         self.shards = shards
         self.blobs: dict[int, Any] = {}
         self.readings, self.stats = Unpacker(), Unpacker()
-
-    def before_first_keyframe(self, exc: Exception) -> bool:
-        return isinstance(exc, ValueError) and "without the poll before it" in str(exc)
 
     def blob(self, blob_id: int) -> Any:
         if blob_id not in self.blobs:

@@ -341,16 +341,6 @@ class ReplayWatcher(Watcher):
         self._publish(Phase.POLLED, result)
         self._publish(Phase.WAITING)
 
-    def step(self, by: int) -> None:
-        self.go(self.position + by)
-
-    def next_event(self, forward: bool) -> Event | None:
-        """The event after (or before) the position, and go there."""
-        chosen = self.event_from(self.position, forward)
-        if chosen is not None:
-            self.go(chosen.index)
-        return chosen
-
     def event_from(self, index: int, forward: bool) -> Event | None:
         """The first event after (or the last before) poll `index`."""
         return next(

@@ -168,7 +168,7 @@ class Traffic:
                 result="200",
                 method=method,
             )
-        if failed:
+        if self.api_5xx_share:  # the series there from the start, however little elapsed
             traffic.add(
                 "api_requests_duration_ms_count", failed, result="500", method="POST_v1_messages"
             )

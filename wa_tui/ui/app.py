@@ -1,10 +1,11 @@
 """The dashboard: status line, node list, topology and detail of one deployment at a time.
 
-The app only draws. Each deployment's polling lives in a headless `Watcher` (see
-wa_tui/watch/watcher.py): the app subscribes to every watcher and posts what it publishes
-to the dashboard screen as messages; the screen brings its panes to the deployment on
-screen, inside `batch_update()`, each widget redrawing only what changed. The app keeps
-the status line and the commands that are not a pane's.
+Each deployment's polling lives in a headless `Watcher` (see wa_tui/watch/watcher.py):
+the app subscribes to every watcher and posts what it publishes to the dashboard screen
+as messages; the screen brings its panes to the deployment on screen, inside
+`batch_update()`, each widget redrawing only what changed. The app also keeps, for now,
+the status line, the commands that act on the deployment (copy, logs, secrets, the
+screenshot, the bundle) and the screens they open.
 """
 
 from __future__ import annotations

@@ -8,8 +8,6 @@ rendered again whole at every update.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
@@ -21,9 +19,6 @@ from wa_tui.core.text import visible
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.lines import plain_lines, selected_text, shown_line
 from wa_tui.ui.poll_view import PollView
-
-if TYPE_CHECKING:
-    pass
 
 TIME_WIDTH = 9  # "17:41:32 "
 PREFIX_WIDTH = TIME_WIDTH + 2  # and the severity marker

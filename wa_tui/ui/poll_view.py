@@ -1,6 +1,7 @@
 """What every pane of the dashboard is shown: one poll of the deployment on screen, and
 the node the list's cursor is on. Each pane takes the same `PollView` and draws its part
-(`Pane` in ui/dashboard_screen.py); none asks the watcher for more."""
+(`Pane` in ui/dashboard_screen.py). The event log alone also reads the watcher's change
+log (`view.watcher`), which a poll appends to rather than replaces."""
 
 from __future__ import annotations
 
