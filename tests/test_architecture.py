@@ -140,3 +140,22 @@ def test_a_recording_is_opened_and_decoded_one_way() -> None:
         if "X'4B'" in path.read_text() or 'b"K"' in path.read_text()
     ]
     assert marker == ["wa_tui.recording.codec"], marker
+
+
+def test_the_ui_asks_a_source_what_it_can_do_never_what_kind_it_is() -> None:
+    """Live, replay and follow are sources the dashboard asks capabilities of
+    (`watcher.can`, `watcher.said()`), not kinds it tells apart."""
+    kinds = ("Watcher", "ReplayWatcher", "FollowWatcher")
+    found = []
+    for module, path in _modules().items():
+        if not module.startswith("wa_tui.ui"):
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "isinstance":
+                if any(kind in ast.unparse(node.args[1]).split(".")[-1] for kind in kinds):
+                    found.append(f"{module}: {ast.unparse(node)}")
+            if isinstance(node, ast.Attribute) and node.attr in ("replay", "following"):
+                if ast.unparse(node.value).endswith("status"):
+                    found.append(f"{module}: {ast.unparse(node)}")
+    assert not found, found

@@ -31,14 +31,17 @@ from wa_tui.recording.reader import Growth, RecordingFile
 from wa_tui.recording.replay import ReplayWatcher
 from wa_tui.watch.poller import EarlyPoll
 from wa_tui.watch.reader import PollResult
-from wa_tui.watch.watcher import Following, Phase
+from wa_tui.watch.watcher import Capabilities, Following, Phase, Said, Tone
 
+RECORDER_BADGE = "⇄ RECORDER"
 LOOKS_PER_INTERVAL = 5  # how soon a new poll shows: a fifth of an interval at most
 LONGEST_LOOK = 1.0  # seconds; and the recorder's stopping is seen within a second
 
 
 class FollowWatcher(ReplayWatcher):
     """A recorder's recording, followed as it grows. See the module's docstring."""
+
+    can = Capabilities(polls=False, sends=False, seeks=True, follows=True, writes=False)
 
     def __init__(
         self, recording: RecordingFile, settings: DeploymentSettings, rejudge: bool = False
@@ -53,7 +56,7 @@ class FollowWatcher(ReplayWatcher):
         name = recording.meta.get("deployment") or recording.path.stem
         self.target = replace(self.target, name=name)
         self.poller.interval = interval
-        self.status.following = Following(interval)
+        self.following = Following(interval)
         self.unreadable: str | None = None  # why the file cannot be read now
         self._ahead: Future[tuple[int, PollResult]] | None = None  # read_ahead()
 
@@ -64,11 +67,6 @@ class FollowWatcher(ReplayWatcher):
         """The recording at `path`, opened read-only (RecordingError: why not)."""
         settings = settings or DeploymentSettings()
         return cls(RecordingFile(path, settings.expected_shards), settings, rejudge)
-
-    @property
-    def following(self) -> Following:
-        assert self.status.following is not None
-        return self.status.following
 
     @property
     def shows_now(self) -> bool:
@@ -187,4 +185,26 @@ class FollowWatcher(ReplayWatcher):
     def _say(self) -> None:
         following = self.following
         self.status.error = following.stopped or self.poll_error
-        self.status.replay = None if following.live else f"{self._where()} · space: back to live"
+        self.where_said = f"{self._where()} · space: back to live"
+
+    def said(self) -> Said:
+        """Back in the recording, a replay's; live, whose polls these are and, once late,
+        how old the newest is (counted every second); why the recorder is taken to have
+        stopped comes before it."""
+        following = self.following
+        if not following.live:
+            return super().said()
+        if following.held:
+            held = "  ⏸ view paused: the recorder goes on (p resumes)"
+            return Said(RECORDER_BADGE, "recorder", ((held, "held"),), error_first=True)
+        doing: list[tuple[str, Tone]] = [("  following the recorder", "recorder")]
+        age = following.freshness()
+        if age is not None and age.late:
+            doing.append((f" · last poll {age.age_text} ago", "late"))
+        return Said(RECORDER_BADGE, "recorder", tuple(doing), error_first=True)
+
+    @property
+    def ticking(self) -> bool:
+        """Live and late, the newest poll's age is counted every second."""
+        following = self.following
+        return super().ticking or (following.live and not following.held and following.late)

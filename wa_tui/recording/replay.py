@@ -35,10 +35,11 @@ from wa_tui.recording.reader import RecordedPoll, RecordingFile
 from wa_tui.watch.poller import EarlyPoll, Poller
 from wa_tui.watch.reader import PollResult, Reader
 from wa_tui.watch.targets import Target
-from wa_tui.watch.watcher import CHANGES_KEPT, Phase, Watcher
+from wa_tui.watch.watcher import CHANGES_KEPT, Capabilities, Phase, Said, Watcher
 
 SPEEDS = (1, 2, 5, 10, 30, 60)
 REJUDGED = "re-judged with this config (--rejudge)"
+REPLAY_BADGE = "⏵ REPLAY"
 ACCOUNT_CHUNK = 2_000  # polls' derived rows read at a time: memory stays flat over a day
 Progress = Callable[[int, int], object]  # polls read, of how many
 
@@ -55,6 +56,8 @@ class Event:
 
 class ReplayWatcher(Watcher):
     """A recording, played as a deployment. `position` is the poll on screen."""
+
+    can = Capabilities(polls=False, sends=False, seeks=True, writes=False)
 
     def __init__(
         self,
@@ -81,6 +84,7 @@ class ReplayWatcher(Watcher):
         self.poll_error: str | None = None  # why the poll on screen failed, as recorded
         # Judged again with `settings`' thresholds, not shown as the recorder judged.
         self.rejudge = rejudge
+        self.where_said = ""  # where in the recording, as the status line says it
         events = recording.events()
         if not recording.indexed:
             events = self._derive_all(progress)
@@ -101,6 +105,10 @@ class ReplayWatcher(Watcher):
         settings = settings or DeploymentSettings()
         return cls(RecordingFile(path, settings.expected_shards), settings, progress, rejudge)
 
+    async def poll(self, early: Future[EarlyPoll] | None = None) -> PollResult:
+        """A recording is not polled: the poll on screen, read again from it."""
+        return await asyncio.to_thread(self._read_to, max(self.position, 0))
+
     def _fresh_reader(self) -> Reader:
         settings = self.settings
         self.poller.reader = Reader(
@@ -113,7 +121,7 @@ class ReplayWatcher(Watcher):
         """The polls that can be shown (a damaged poll ends a format-1 recording)."""
         return len(self._derived) if self._derived is not None else len(self.recording)
 
-    def _read(self, index: int, reader: Reader, remember: bool = True) -> PollResult:
+    def _read_poll(self, index: int, reader: Reader, remember: bool = True) -> PollResult:
         try:
             poll = self.recording.poll(index)
         except RecordingError as error:
@@ -131,7 +139,7 @@ class ReplayWatcher(Watcher):
         reader, codes, events = self._fresh_reader(), frozenset[str](), []
         derived: list[Derived | None] = []
         for index in range(len(self.recording)):
-            result = self._read(index, reader)
+            result = self._read_poll(index, reader)
             if result.snapshot is None and "damaged" in str(result.error):
                 self.recording.stopped = f"{result.error}: replaying the {index} polls before it"
                 break
@@ -226,7 +234,7 @@ class ReplayWatcher(Watcher):
         answers are read here for what does not depend on a threshold: the snapshot, the
         vitals), unless asked to judge again; whose judgement it is goes on screen."""
         if index == self._reader_at + 1:
-            result = self._read(index, self.poller.reader)  # playing on
+            result = self._read_poll(index, self.poller.reader)  # playing on
         else:
             result = self._seek(index)
         self._reader_at = index
@@ -265,10 +273,10 @@ class ReplayWatcher(Watcher):
         warm_up = start - 1
         self._restore(reader, warm_up)
         if warm_up >= 0:
-            self._read(warm_up, reader, remember=False)
+            self._read_poll(warm_up, reader, remember=False)
         for earlier in range(start, index):
-            self._read(earlier, reader)
-        return self._read(index, reader)
+            self._read_poll(earlier, reader)
+        return self._read_poll(index, reader)
 
     def _restore(self, reader: Reader, last: int) -> None:
         """The vitals' history up to poll `last` (of the 30 minutes before it), and the
@@ -319,7 +327,11 @@ class ReplayWatcher(Watcher):
         """What the status line says instead of the polling."""
         self.status.error = self.poll_error
         state = "▶ playing" if self.playing else "⏸ paused"
-        self.status.replay = f"{self._where()} · {self.speed}x {state}"
+        self.where_said = f"{self._where()} · {self.speed}x {state}"
+
+    def said(self) -> Said:
+        """Never to be taken for a live deployment: a badge, and where in the recording."""
+        return Said(REPLAY_BADGE, "replay", ((f"  {self.where_said}", "replay"),))
 
     def _where(self) -> str:
         """The poll on screen: its time, and which of how many."""

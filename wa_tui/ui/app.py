@@ -100,7 +100,7 @@ class WaTuiApp(GuardedApp, App[None]):
         live = iter(watchers_for(targets).values())
         self.watchers = {
             watcher.name: watcher
-            for watcher in (s if isinstance(s, Watcher) else next(live) for s in sources)
+            for watcher in (next(live) if isinstance(s, Target) else s for s in sources)
         }
         self.set_reactive(WaTuiApp.current, next(iter(self.watchers)))
         # Memory settled once every deployment was read (wa_tui.core.memory): a fleet's full
@@ -224,12 +224,12 @@ class WaTuiApp(GuardedApp, App[None]):
         from wa_tui.outputs.incident_report import report_document
         from wa_tui.ui.account_screen import AccountScreen
 
-        replay = watcher.poller.client is None
-        account = await asyncio.to_thread(watcher.account) if replay else watcher.account()
+        recorded = watcher.can.seeks  # read from its recording: seconds, in a thread
+        account = await asyncio.to_thread(watcher.account) if recorded else watcher.account()
         if self.quitting or watcher is not self.watcher:
             return  # gone, or another deployment shown meanwhile
         document = report_document(account, watcher.name, redact_phone=False)
-        self.push_screen(AccountScreen(account, document, replay), self._account_closed)
+        self.push_screen(AccountScreen(account, document, recorded), self._account_closed)
 
     def _account_closed(self, moment: datetime | None) -> None:
         """A replay jumps to the moment chosen (ReplayApp)."""
@@ -367,8 +367,8 @@ class WaTuiApp(GuardedApp, App[None]):
 
         watcher = self.watcher
         path = self._recorder.path if self._recorder is not None else None
-        if isinstance(watcher, ReplayWatcher):
-            path = watcher.recording.path
+        if watcher.can.seeks:  # the recording it reads
+            path = cast(ReplayWatcher, watcher).recording.path
         elif watcher is not next(iter(self.watchers.values())):
             path = None  # --record records the first deployment only
         folder = user_data_path("wa-tui", ensure_exists=True)

@@ -66,9 +66,10 @@ class FollowApp(ReplayApp):
     async def _recheck(self) -> None:
         for name, (target, path) in self._recorded.items():
             watcher = self.watchers[name]
-            if isinstance(watcher, FollowWatcher):
-                if watcher.following.stopped is not None:
-                    self._poll_here(target, watcher.following.stopped)
+            if watcher.can.follows:
+                stopped = cast(FollowWatcher, watcher).following.stopped
+                if stopped is not None:
+                    self._poll_here(target, stopped)
             elif await asyncio.to_thread(_recorder_alive, path):
                 follower = await asyncio.to_thread(
                     FollowWatcher.attach, path, target.settings, self._rejudge
@@ -87,7 +88,7 @@ class FollowApp(ReplayApp):
         return cast(FollowWatcher, self.watcher)
 
     def action_refresh(self) -> None:
-        if not isinstance(self.watcher, FollowWatcher):  # a deployment polled here
+        if not self.watcher.can.follows:  # a deployment polled here
             super().action_refresh()
             return
         every = interval_text(self.replay.following.interval)

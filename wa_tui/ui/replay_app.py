@@ -22,7 +22,6 @@ from textual.widgets import Input, Static
 
 from wa_tui.core.text import visible
 from wa_tui.keys import JUMP, REPLAY
-from wa_tui.recording.follow import FollowWatcher
 from wa_tui.recording.replay import MOMENT_EXAMPLES, ReplayWatcher, parse_moment
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.bindings import bindings
@@ -60,9 +59,14 @@ def _event_line(watcher: ReplayWatcher) -> Text:
     here = next((e for e in watcher.events if e.index == watcher.position), None)
     if here is not None:
         return Text(f"▲ {here.at.astimezone():%H:%M:%S} {visible(here.what, limit=200)}", "yellow")
-    if isinstance(watcher, FollowWatcher):
+    if watcher.can.follows:
         return Text(FOLLOWING_KEYS, style="dim")
     return Text(REPLAY_KEYS, style="dim")
+
+
+def recording_of(watcher: Watcher) -> ReplayWatcher | None:
+    """The recording a source that moves in time reads (None: it polls)."""
+    return cast(ReplayWatcher, watcher) if watcher.can.seeks else None
 
 
 class Timeline(Block):
@@ -131,8 +135,9 @@ class ReplayApp(WaTuiApp):
     def on_dashboard_screen_ready(self) -> None:
         super().on_dashboard_screen_ready()
         for watcher in self.watchers.values():
-            if isinstance(watcher, ReplayWatcher) and watcher.recording.stopped:
-                self.notify(visible(watcher.recording.stopped), severity="warning", timeout=15)
+            recorded = recording_of(watcher)
+            if recorded is not None and recorded.recording.stopped:
+                self.notify(visible(recorded.recording.stopped), severity="warning", timeout=15)
 
     def _on_replay_update(self, update: Update) -> None:
         if update.phase is Phase.WAITING and update.watcher is self.watcher:
@@ -145,13 +150,14 @@ class ReplayApp(WaTuiApp):
     def _draw_timeline(self) -> None:
         if self.quitting:
             return
-        if isinstance(self.watcher, ReplayWatcher):
-            self._timeline.show(self.watcher)
+        recorded = recording_of(self.watcher)
+        if recorded is not None:
+            self._timeline.show(recorded)
         else:  # a deployment polled here, beside the recorded ones
             self._timeline.update("")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        recorded = isinstance(self.watcher, ReplayWatcher)
+        recorded = self.watcher.can.seeks
         if action in MOVING_ACTIONS:
             return recorded and super().check_action(action, parameters)
         if recorded and action in self.NOTHING_TO_DO:
@@ -161,7 +167,7 @@ class ReplayApp(WaTuiApp):
         return super().check_action(action, parameters)
 
     def action_toggle_secrets(self) -> None:
-        if isinstance(self.watcher, ReplayWatcher):
+        if not self.watcher.can.sends:  # read from a recording: nothing to ask for
             self.notify("secrets are never recorded: the recorder masked them before writing")
         else:
             super().action_toggle_secrets()

@@ -11,7 +11,7 @@ from wa_tui.core import clock
 from wa_tui.core.freshness import Freshness, freshness
 from wa_tui.core.text import interval_text, visible
 from wa_tui.ui.redraw import Block
-from wa_tui.watch.watcher import Following, Watcher
+from wa_tui.watch.watcher import Said, Watcher
 
 # A poll quicker than this is not announced: "refreshing…" flashing on and off at every
 # refresh would cost two repaints of the line for nothing the user needs to know.
@@ -38,14 +38,22 @@ def _health(watcher: Watcher) -> Text:
     return Text(f" {severity.marker} {severity.name} {count} ", style=style)
 
 
+# The colours of what a source says of itself (Said.tone), badge and words.
+BADGE_STYLES = {"replay": "bold white on magenta", "recorder": "bold black on cyan"}
+TONE_STYLES = {
+    "replay": "bold magenta",
+    "recorder": "cyan",
+    "late": "bold yellow",
+    "held": "bold yellow",
+}
+
+
 def render_status(watcher: Watcher, others: str = "") -> Text:
     """The line for `watcher`; `others`: how the deployments off screen are doing."""
-    status = watcher.status
+    status, said = watcher.status, watcher.said()
     line = Text.assemble((" wa-tui ", "bold reverse"))
-    if status.replay is not None:  # never to be taken for a live deployment
-        line.append(" ⏵ REPLAY ", style="bold white on magenta")
-    elif status.following is not None:  # what a recorder polled, not this process
-        line.append(" ⇄ RECORDER ", style="bold black on cyan")
+    if said.badge is not None:  # never to be taken for a deployment polled here, now
+        line.append(f" {said.badge} ", style=BADGE_STYLES[said.tone])
     line.append_text(_health(watcher))
     if status.judged is not None:  # not the recorder's judgement: never passed off as it
         line.append(f" ⚖ {status.judged} ", style="bold black on yellow")
@@ -66,16 +74,15 @@ def render_status(watcher: Watcher, others: str = "") -> Text:
         line.append(f"STALE: data from {age.age_text} ago", style="bold yellow")
     elif snapshot is not None and age is not None:
         line.append(f"● refreshed {snapshot.fetched_at.astimezone():%H:%M:%S}")
-        if age.late and status.replay is None and status.following is None:  # out loud
+        if age.late and watcher.can.polls:  # its own polls, late: counted out loud
             line.append(f" ({age.age_text} ago)", style="bold yellow")
-    # Following a recorder, why the data is stale comes before whose polls they are.
-    if status.following is None:
-        line.append_text(_next(watcher))
+    if not said.error_first:
+        line.append_text(_next(watcher, said))
     if status.error is not None:
         line.append("  ")
         line.append(f"✖ {visible(status.error, limit=120)}", style="bold white on red")
-    if status.following is not None:
-        line.append_text(_next(watcher))
+    if said.error_first:  # a recorder followed: why the data is stale, then whose it is
+        line.append_text(_next(watcher, said))
     if snapshot is not None and snapshot.health_error and status.error is None:
         line.append(
             f"  ▲ no gateway status: {visible(snapshot.health_error, limit=80)}", style="yellow"
@@ -91,13 +98,11 @@ def render_narrow_status(watcher: Watcher, width: int) -> Text:
     """The line below 100 columns: what matters first kept whole, in this order: the
     severity, how fresh the data is (its time, or STALE, its age and why in a few
     words), then the deployment, its name shortened to what is left."""
-    status, snapshot = watcher.status, watcher.snapshot
+    status, snapshot, said = watcher.status, watcher.snapshot, watcher.said()
     stale = snapshot is not None and status.error is not None
     line = Text()  # each part styled on its own: the badge's colours stop at the badge
-    if status.replay is not None:
-        line.append(" ⏵ ", style="bold white on magenta")
-    elif status.following is not None:
-        line.append(" ⇄ ", style="bold black on cyan")
+    if said.badge is not None:  # its glyph alone
+        line.append(f" {said.badge.split()[0]} ", style=BADGE_STYLES[said.tone])
     age = _age(watcher)
     if stale and age is not None:
         line.append(f" {Severity.CRITICAL.marker} STALE {age.age_text} ", "bold white on red")
@@ -110,7 +115,7 @@ def render_narrow_status(watcher: Watcher, width: int) -> Text:
         line.append(visible(status.error, limit=24), style="red")
     elif snapshot is not None:
         line.append(f"● {snapshot.fetched_at.astimezone():%H:%M:%S}")
-        line.append_text(_next(watcher))
+        line.append_text(_next(watcher, said))
     elif status.error is not None:
         line.append(f"✖ {visible(status.error, limit=24)}", style="bold red")
     else:
@@ -122,15 +127,13 @@ def render_narrow_status(watcher: Watcher, width: int) -> Text:
     return line
 
 
-def _next(watcher: Watcher) -> Text:
-    """What polling does next. In the steady state this does not change, so the line is
-    repainted once per refresh, not every second; only a slow poll, a retry countdown or
-    late data tick."""
+def _next(watcher: Watcher, said: Said) -> Text:
+    """What the source does next. In the steady state this does not change, so the line
+    is repainted once per refresh, not every second; only a slow poll, a retry countdown
+    or late data tick."""
+    if said.doing:  # in the source's own words
+        return Text.assemble(*((text, TONE_STYLES[tone]) for text, tone in said.doing))
     status = watcher.status
-    if status.replay is not None:
-        return Text(f"  {status.replay}", style="bold magenta")
-    if status.following is not None:
-        return _following(status.following)
     if status.paused:
         return Text("  ⏸ paused (p resumes)", style="bold yellow")
     since = status.polling_since
@@ -141,17 +144,6 @@ def _next(watcher: Watcher) -> Text:
         wait = math.ceil(max(status.next_poll_at - clock.monotonic(), 0))
         return Text(f"  retry in {wait}s", style="dim")
     return Text(f"  every {interval_text(watcher.poller.interval)}", style="dim")
-
-
-def _following(following: Following) -> Text:
-    """A viewer attached to a recorder: whose polls these are, and how old the last is."""
-    if following.held:
-        return Text("  ⏸ view paused: the recorder goes on (p resumes)", style="bold yellow")
-    line = Text("  following the recorder", style="cyan")
-    age = following.freshness()
-    if age is not None and age.late:  # late: count it out loud, every second
-        line.append(f" · last poll {age.age_text} ago", style="bold yellow")
-    return line
 
 
 class StatusBar(Block):

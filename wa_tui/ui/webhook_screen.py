@@ -41,7 +41,7 @@ class WebhookScreen(DismissOnce, ModalScreen[None]):
     def __init__(self, watcher: Watcher, keymap: dict[str, str] | None = None) -> None:
         super().__init__()
         self.watcher = watcher
-        self.live = watcher.poller.client is not None  # a replay has none: nothing is sent
+        self.live = watcher.can.sends  # a recording read sends the deployment nothing
         self._keymap = keymap or {}
         self._doing: str | None = None  # "probing…", while a probe runs
         self._probed: WebhookProbe | None = None  # made here, until a poll carries it

@@ -23,6 +23,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from wa_tui.analysis import Change, Finding, Severity
 from wa_tui.analysis.accounting import Account, Accountant
@@ -105,15 +106,9 @@ class WatchStatus:
     error: str | None = None  # why the last poll failed; None after a good one
     stale_since: float | None = None  # clock.monotonic() of the first failure in a row
     paused: bool = False
-    replay: str | None = None  # what a replay says of itself instead of the polling
-    following: Following | None = None  # a recorder's polls shown, not this process's
     # Whose judgement is shown, when it is not the one the polls were judged with where
     # they were read first ("re-judged with this config"); None: that one.
     judged: str | None = None
-
-    @property
-    def following_late(self) -> bool:
-        return self.following is not None and self.replay is None and self.following.late
 
     @property
     def polling(self) -> bool:
@@ -123,7 +118,37 @@ class WatchStatus:
     def ticking(self) -> bool:
         """What is said of polling changes with time alone: "refreshing…" on a slow poll,
         the retry countdown, the age of the data while paused."""
-        return self.paused or self.polling or self.error is not None or self.following_late
+        return self.paused or self.polling or self.error is not None
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a source of polls can do: the dashboard asks these, never what kind of
+    source it is (polled here, a recording replayed, a recorder followed)."""
+
+    polls: bool = True  # it polls the deployment itself: `r` asks now, `p` pauses polling
+    sends: bool = True  # it may send the deployment requests (logs, the webhook's probe)
+    seeks: bool = False  # it moves in time (`[ ] { } t`): the poll shown may not be now
+    follows: bool = False  # a recorder's polls, shown as they come (`space` back to them)
+    writes: bool = True  # it can record what it polls (`--record`): the polls are its own
+
+
+LIVE = Capabilities()
+
+
+# How a part of what a source says of itself reads: the status line's colours for it.
+Tone = Literal["replay", "recorder", "late", "held"]
+
+
+@dataclass(frozen=True)
+class Said:
+    """What the status line says of the source: its badge (None: polled here, nothing to
+    flag) and, instead of the polling's, what it does next, in parts of a tone each."""
+
+    badge: str | None = None
+    tone: Tone = "replay"  # the badge's
+    doing: tuple[tuple[str, Tone], ...] = ()  # empty: the poller's own (every 5s, …)
+    error_first: bool = False  # why the data is stale before what it does next
 
 
 class Subscription:
@@ -238,11 +263,22 @@ class Watcher:
         """The vitals' rates and history (`.latest`: the last poll's)."""
         return self.poller.reader.vitals
 
+    can: Capabilities = LIVE
+
     @property
     def shows_now(self) -> bool:
         """Whether the poll on screen is the deployment as it is now (a replay's is not):
         what is read of the nodes now (their logs) goes with it."""
         return True
+
+    def said(self) -> Said:
+        """What the status line says of this source: polled here, nothing to flag."""
+        return Said()
+
+    @property
+    def ticking(self) -> bool:
+        """What the status line says of it changes with time alone."""
+        return self.status.ticking
 
     @property
     def severity(self) -> Severity | None:
