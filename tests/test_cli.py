@@ -65,3 +65,36 @@ def test_no_password_flag_exists() -> None:
     out = subprocess.run([*WA_TUI, "--help"], capture_output=True, text=True, check=True)
     assert "--password" not in out.stdout
     assert "WA_TUI_PASSWORD" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "name", "seconds"),
+    [
+        (["--interval", "2"], "interval", 2.0),
+        (["--interval", "30s"], "interval", 30.0),
+        (["record", "x.db", "--interval", "1m", "--keep", "7d"], "keep", 7 * 86400.0),
+        (["snapshot", "--sample", "0.5", "--timeout", "1m"], "timeout", 60.0),
+        (["check", "--max-age", "90m"], "max_age", 5400.0),
+        (["bundle", "--last", "2h"], "last", 7200.0),
+    ],
+)
+def test_every_length_of_time_takes_seconds_or_a_duration(
+    argv: list[str], name: str, seconds: float
+) -> None:
+    from wa_tui.cli.main import build_parser
+
+    assert getattr(build_parser().parse_args(argv), name) == seconds
+
+
+def test_the_old_spellings_still_work() -> None:
+    from wa_tui.cli.bundle import _minutes
+    from wa_tui.cli.main import build_parser
+
+    parser = build_parser()
+    assert _minutes(parser.parse_args(["bundle", "--minutes", "45"])) == 45
+    assert _minutes(parser.parse_args(["bundle", "--last", "1h"])) == 60
+    assert _minutes(parser.parse_args(["bundle"])) == 30
+    assert parser.parse_args(["report", "r.db", "--output", "out"]).output == "out"
+    assert parser.parse_args(["report", "r.db", "--output-dir", "out"]).output == "out"
+    bad = subprocess.run([*WA_TUI, "--interval", "soon"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "expected e.g. 5, 30s, 90m, 24h or 7d" in bad.stderr

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 from wa_tui.cli.common import (
     EXIT_UNREADABLE,
     Commands,
+    duration,
     only_target,
     open_targets,
     positive,
+    redact_phone_printed,
     replayed_to_the_end,
 )
 
@@ -28,10 +30,15 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     )
     bundle.add_argument("--output", metavar="FILE", help="where (default: in this folder)")
     bundle.add_argument("--from-recording", metavar="FILE", help="build it from a recording")
-    bundle.add_argument("--redact-phone", action="store_true", help="mask phone numbers too")
-    bundle.add_argument(
-        "--minutes", type=positive, default=30.0, help="of recording to include (default 30)"
+    redact_phone_printed(bundle)
+    window = bundle.add_mutually_exclusive_group()
+    window.add_argument(
+        "--last",
+        type=duration,
+        metavar="DURATION",
+        help="of recording to include (default 30m)",
     )
+    window.add_argument("--minutes", type=positive, help=argparse.SUPPRESS)  # as --last Nm
 
     bundle.set_defaults(run=run)
 
@@ -55,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"wa-tui: {watcher.status.error}", file=sys.stderr)
             return EXIT_UNREADABLE
     handover = handover_of(watcher, config_path=config_path)
-    handover.redact_phone, handover.minutes = args.redact_phone, args.minutes
+    handover.redact_phone, handover.minutes = args.redact_phone, _minutes(args)
     output = Path(args.output or default_name(handover.deployment, clock.now())).expanduser()
     write_bundle(handover, output)
     print(output.resolve())
@@ -68,3 +75,10 @@ async def polled_once(target: Target) -> Watcher:
     async with Watcher(target) as watcher:
         await watcher.poll()
     return watcher
+
+
+def _minutes(args: argparse.Namespace) -> float:
+    """The window asked for: `--last 30m`, or the older `--minutes 30`; 30 minutes."""
+    if args.last is not None:
+        return args.last / 60
+    return args.minutes if args.minutes is not None else 30.0

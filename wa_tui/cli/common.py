@@ -67,7 +67,27 @@ def size(value: str) -> int:
 
 
 def duration(value: str) -> float:
-    return amount(value, DURATIONS, "90m, 24h or 7d")
+    """Seconds, given as seconds (`5`, `0.5`) or a duration (`30s`, `90m`, `24h`, `7d`):
+    every option of a length of time takes both."""
+    return amount(value, DURATIONS, "5, 30s, 90m, 24h or 7d")
+
+
+def redact_phone_printed(parser: argparse.ArgumentParser) -> None:
+    """`--redact-phone` where a command shows or hands over what it read."""
+    parser.add_argument(
+        "--redact-phone",
+        action="store_true",
+        help="mask phone numbers (wa_id) in what it writes out, as secrets always are",
+    )
+
+
+def redact_phone_recorded(parser: argparse.ArgumentParser) -> None:
+    """`--redact-phone` where a command records: masked before anything is written."""
+    parser.add_argument(
+        "--redact-phone",
+        action="store_true",
+        help="mask phone numbers (wa_id) before they are recorded, as secrets always are",
+    )
 
 
 def connection_options(inherit: bool = False) -> argparse.ArgumentParser:
@@ -81,7 +101,9 @@ def connection_options(inherit: bool = False) -> argparse.ArgumentParser:
     source.add_argument("--url", help="the deployment's admin API, e.g. https://wa.example:9090")
     source.add_argument("--profile", metavar="NAME", help="a deployment of the config file")
     options.add_argument("--config", metavar="PATH", help="the config file to read")
-    options.add_argument("--timeout", type=positive, help="seconds before a request gives up")
+    options.add_argument(
+        "--timeout", type=duration, help="how long a request may take (seconds, or 1m)"
+    )
     options.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     options.add_argument("--ca-bundle", metavar="PATH", help="verify TLS against this CA file")
     options.add_argument(
@@ -98,9 +120,9 @@ def one_shot_options(parser: argparse.ArgumentParser) -> None:
     """`snapshot` and `check`: the options both take."""
     parser.add_argument(
         "--sample",
-        type=positive,
+        type=duration,
         metavar="S",
-        help="read twice, S seconds apart, to give rates (callbacks, API errors)",
+        help="read twice, S apart (seconds, or 30s), to give rates (callbacks, API errors)",
     )
     parser.add_argument(
         "--webhook",

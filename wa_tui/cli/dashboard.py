@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 from wa_tui import __version__
 from wa_tui.cli.common import (
     UsageError,
+    duration,
     keymap_of,
     no_recorder_option,
     open_targets,
     overrides_of,
-    positive,
     recording_of,
     rejudge_option,
 )
@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 def add_options(parser: argparse.ArgumentParser) -> None:
     """The dashboard's own options, on the top-level parser."""
     parser.add_argument("--version", action="version", version=f"wa-tui {__version__}")
-    parser.add_argument("--interval", type=positive, help="seconds between refreshes (default 5)")
+    parser.add_argument(
+        "--interval", type=duration, help="between refreshes: seconds, or 30s, 1m (default 5)"
+    )
     parser.add_argument(
         "--record", metavar="FILE", help="record every poll to FILE while watching (see replay)"
     )

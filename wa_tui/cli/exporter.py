@@ -10,7 +10,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wa_tui.cli.common import Commands, UsageError, open_targets, positive
+from wa_tui.cli.common import (
+    Commands,
+    UsageError,
+    duration,
+    open_targets,
+)
 from wa_tui.core import memory
 
 if TYPE_CHECKING:
@@ -27,7 +32,10 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
         "--listen", default="127.0.0.1:9877", metavar="HOST:PORT", help="default 127.0.0.1:9877"
     )
     exporter.add_argument(
-        "--interval", type=positive, default=argparse.SUPPRESS, help="seconds between polls"
+        "--interval",
+        type=duration,
+        default=argparse.SUPPRESS,
+        help="between polls: seconds, or 30s, 1m",
     )
     web_config_option(exporter)
     exporter.set_defaults(run=run)

@@ -14,7 +14,7 @@ from wa_tui.cli.common import (
     duration,
     only_target,
     open_targets,
-    positive,
+    redact_phone_recorded,
     size,
 )
 from wa_tui.cli.exporter import listen_address, listening, web_config_of, web_config_option
@@ -41,11 +41,7 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
         "the recordings (every answer, phone numbers included unless --redact-phone; "
         "secrets masked) and never write them",
     )
-    record.add_argument(
-        "--redact-phone",
-        action="store_true",
-        help="mask phone numbers (wa_id) before they are written, as secrets always are",
-    )
+    redact_phone_recorded(record)
     record.add_argument(
         "--listen",
         metavar="HOST:PORT",
@@ -54,9 +50,9 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     web_config_option(record)
     record.add_argument(
         "--interval",
-        type=positive,
+        type=duration,
         default=argparse.SUPPRESS,  # or the one given before the command
-        help="seconds between polls (default 5)",
+        help="between polls: seconds, or 30s, 1m (default 5)",
     )
     record.add_argument(
         "--max-size", type=size, metavar="SIZE", help="drop the oldest polls past SIZE (500M)"

@@ -4,9 +4,15 @@ matplotlib only for charts)."""
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from wa_tui.cli.common import Commands, UsageError, reading_whole
+from wa_tui.cli.common import (
+    Commands,
+    UsageError,
+    duration,
+    reading_whole,
+    redact_phone_printed,
+)
 
 
 def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
@@ -18,13 +24,21 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
         "restarts and gaps. Markdown (or JSON) on stdout, or in DIR with SVG charts.",
     )
     report.add_argument("file", metavar="RECORDING")
-    report.add_argument("--since", metavar="TIME", help="from (14:05, 2026-11-26T14:05, ...)")
+    report.add_argument(
+        "--since",
+        metavar="TIME",
+        help="from (14:05, 2026-11-26T14:05, or a duration before the end: 30m, 24h)",
+    )
     report.add_argument("--until", metavar="TIME", help="to (as --since)")
     report.add_argument("--format", choices=("markdown", "json"), default="markdown")
     report.add_argument(
-        "--output", metavar="DIR", help="write report.md, report.json and charts here"
+        "--output-dir",
+        "--output",
+        dest="output",
+        metavar="DIR",
+        help="write report.md, report.json and charts in this folder",
     )
-    report.add_argument("--redact-phone", action="store_true", help="mask phone numbers too")
+    redact_phone_printed(report)
 
     report.set_defaults(run=run)
 
@@ -41,8 +55,8 @@ def run(args: argparse.Namespace) -> int:
     watcher = ReplayWatcher.open(path, progress=reading_whole)
     if not len(watcher):
         raise UsageError(f"{path}: the recording holds no poll")
-    day = watcher.recording.ats[0]
-    since, until = (moment_of(getattr(args, f), f, day) for f in ("since", "until"))
+    day, end = watcher.recording.ats[0], watcher.recording.ats[-1]
+    since, until = (moment_of(getattr(args, f), f, day, end) for f in ("since", "until"))
     account = watcher.account(since, until)
     if not account.polls:
         raise UsageError(f"{path}: no poll between --since and --until")
@@ -57,12 +71,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def moment_of(value: str | None, flag: str, day: datetime) -> datetime | None:
+def moment_of(value: str | None, flag: str, day: datetime, end: datetime) -> datetime | None:
+    """A moment of the recording: a time (of `day`, without a date), or a duration
+    before its `end` (`30m`: the last half hour)."""
     from wa_tui.recording.replay import MOMENT_EXAMPLES, parse_moment
 
     if value is None:
         return None
     moment = parse_moment(value, day)
-    if moment is None:
-        raise UsageError(f"--{flag} {value!r}: not a time; try {MOMENT_EXAMPLES}")
-    return moment
+    if moment is not None:
+        return moment
+    try:
+        return end - timedelta(seconds=duration(value))
+    except argparse.ArgumentTypeError:
+        raise UsageError(
+            f"--{flag} {value!r}: not a time; try {MOMENT_EXAMPLES}, or 30m before the end"
+        ) from None

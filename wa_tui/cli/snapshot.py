@@ -13,6 +13,7 @@ from wa_tui.cli.common import (
     read_once_from,
     recording_asked,
     recording_options,
+    redact_phone_printed,
 )
 
 
@@ -21,9 +22,7 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
         "snapshot", parents=[connection], help="fetch once and print nodes and findings"
     )
     snapshot.add_argument("--format", choices=("text", "json"), default="text")
-    snapshot.add_argument(
-        "--redact-phone", action="store_true", help="mask the phone number (wa_id) too"
-    )
+    redact_phone_printed(snapshot)
     one_shot_options(snapshot)
     recording_options(snapshot)
     snapshot.set_defaults(run=run)

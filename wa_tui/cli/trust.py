@@ -9,7 +9,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wa_tui.cli.common import Commands, UsageError
+from wa_tui.cli.common import (
+    Commands,
+    UsageError,
+    duration,
+)
 
 if TYPE_CHECKING:
     from wa_tui.api.pinning import PresentedCertificate
@@ -43,7 +47,9 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
         help="keep the fingerprints trusted before too (webapps behind a pass-through "
         "balancer each present their own)",
     )
-    trust.add_argument("--timeout", type=float, default=10.0, help="seconds to connect")
+    trust.add_argument(
+        "--timeout", type=duration, default=10.0, help="how long to connect (seconds, or 1m)"
+    )
     trust.set_defaults(run=run)
 
 
