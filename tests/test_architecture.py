@@ -152,10 +152,16 @@ def test_the_ui_asks_a_source_what_it_can_do_never_what_kind_it_is() -> None:
             continue
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and ast.unparse(node.func) == "isinstance":
-                if any(kind in ast.unparse(node.args[1]).split(".")[-1] for kind in kinds):
-                    found.append(f"{module}: {ast.unparse(node)}")
-            if isinstance(node, ast.Attribute) and node.attr in ("replay", "following"):
-                if ast.unparse(node.value).endswith("status"):
-                    found.append(f"{module}: {ast.unparse(node)}")
+            kind_asked = (
+                isinstance(node, ast.Call)
+                and ast.unparse(node.func) == "isinstance"
+                and any(k in ast.unparse(node.args[1]).split(".")[-1] for k in kinds)
+            )
+            status_asked = (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("replay", "following")
+                and ast.unparse(node.value).endswith("status")
+            )
+            if kind_asked or status_asked:
+                found.append(f"{module}: {ast.unparse(node)}")
     assert not found, found
