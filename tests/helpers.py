@@ -319,7 +319,7 @@ async def record_polls(
     recorder = Recorder(path, "demo", server.url, **recorder_options)
     target = Target(target.name, target.url, target.credentials, settings, target.verify)
     async with Watcher(target) as watcher:
-        watcher.subscribe(recording_consumer(recorder), "the recorder")
+        watcher.subscribe(recording_consumer(recorder), "the recorder", finish=True)
         for step in range(steps + 1):
             if step:
                 server.advance()

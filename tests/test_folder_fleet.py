@@ -62,6 +62,7 @@ def test_a_stopped_recorder_is_said_and_its_age_counted(
     source.look()
     later = clock.now_precise() + timedelta(minutes=5)
     monkeypatch.setattr(clock, "now_precise", lambda: later)
+    monkeypatch.setattr(clock, "now", lambda: later.replace(microsecond=0))
     rows = _by_name(source)
     assert rows["alpha"]["mark"] == "✖" and rows["alpha"]["finding"] == "recorder stopped"
     assert {row.state for row in source.look()} == {"unreadable"}

@@ -108,7 +108,7 @@ def test_unchanged_entries_are_stored_once(story_server: SimulatorServer, tmp_pa
     async def more() -> None:
         recorder = Recorder(path, "demo", story_server.url)
         async with Watcher(target_for(story_server)) as watcher:
-            watcher.subscribe(recording_consumer(recorder))
+            watcher.subscribe(recording_consumer(recorder), finish=True)
             for _ in range(5):
                 await watcher.poll()
             await asyncio.sleep(0.3)

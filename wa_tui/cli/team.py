@@ -109,19 +109,23 @@ async def record_all(
     await stop.wait()
     if serving is not None:
         serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving  # the exporter's watchers stopped, their last writes made
     await team.close()
-    await asyncio.sleep(0.2)  # the last poll's write ends
 
 
 class Team:
     """The deployments being recorded: a watcher, a recorder and their tasks each."""
 
     def __init__(self, exporter: Exporter | None, args: argparse.Namespace) -> None:
+        from wa_tui.watch.watcher import WatcherPool
+
         self.exporter = exporter
         self.args = args
-        self.members: dict[str, tuple[Watcher, Recorder, list[asyncio.Task[None]]]] = {}
+        self.members: dict[str, tuple[Watcher, Recorder, asyncio.Task[None]]] = {}
         self._rereading: set[asyncio.Task[None]] = set()  # held until done
         self._slots = asyncio.Semaphore(10)  # one bound on concurrent polls for them all
+        self._pool = WatcherPool()  # their polling, when no exporter polls them
 
     def reread_soon(self) -> None:
         """SIGHUP: the config file read again, off the loop; then deployments added and
@@ -156,34 +160,29 @@ class Team:
         from wa_tui.watch.watcher import watchers_for
 
         (watcher,) = watchers_for([target], headless=True, slots=self._slots).values()
-        watcher.subscribe(recording_consumer(recorder), "the recorder")
+        watcher.subscribe(recording_consumer(recorder), "the recorder", finish=True)
         watcher.subscribe(_report, "the error report")
-        tasks = [asyncio.create_task(_heartbeat(recorder, watcher.poller.interval))]
+        heartbeat = asyncio.create_task(_heartbeat(recorder, watcher.poller.interval))
         if self.exporter is not None:
             self.exporter.add(watcher)  # it polls, and serves the metrics of those polls
         else:
-            tasks.append(asyncio.create_task(_polling(watcher, start)))
-        self.members[target.name] = (watcher, recorder, tasks)
+            self._pool.start(watcher, start)
+        self.members[target.name] = (watcher, recorder, heartbeat)
 
     async def remove(self, name: str) -> None:
-        watcher, recorder, tasks = self.members.pop(name)
-        for task in tasks:
-            task.cancel()
+        """Its polling stopped and its last poll written (the pool waits for the
+        recorder's write), then its file closed."""
+        watcher, recorder, heartbeat = self.members.pop(name)
+        heartbeat.cancel()
         if self.exporter is not None:
             await self.exporter.remove(watcher)
         else:
-            await watcher.aclose()
-        await asyncio.sleep(0.2)  # its last write ends
+            await self._pool.stop(watcher)
         recorder.close()
 
     async def close(self) -> None:
         """Every deployment at once: a recorder of hundreds stops in a moment."""
         await asyncio.gather(*(self.remove(name) for name in list(self.members)))
-
-
-async def _polling(watcher: Watcher, after: float) -> None:
-    await asyncio.sleep(after)
-    await watcher.run()
 
 
 async def _heartbeat(recorder: Recorder, interval: float) -> None:

@@ -5,7 +5,7 @@ Data is *fresh* while it is younger than LATE_AFTER_INTERVALS of its source's in
 enough), and its source *stopped* once it is older than `max_age` (`--max-age`; by
 default STOPPED_AFTER_INTERVALS intervals). The status line, the fleet, the exporter's
 age, `check --max-age`, a follower's recorder, the account's missed polls and the
-recorder's heartbeat all read it here, from one clock (`clock.now_precise`). Plain Python.
+recorder's heartbeat all read it here, from one clock (`core/clock.py`). Plain Python.
 """
 
 from __future__ import annotations
@@ -89,9 +89,14 @@ class Freshness:
 
 
 def freshness(at: datetime | None, interval: float, max_age: float | None = None) -> Freshness:
-    """How old `at` is now, for a source polled every `interval` seconds."""
-    age = None if at is None else max((clock.now_precise() - at).total_seconds(), 0.0)
-    return Freshness(age, interval, max_age)
+    """How old `at` is now, for a source polled every `interval` seconds. A time kept to
+    the second (a poll's) is aged against the clock to the second, a precise one (a
+    heartbeat) against the precise clock: cutting one and not the other would make data
+    up to a second older than it is (late, at a sub-second interval, every other poll)."""
+    if at is None:
+        return Freshness(None, interval, max_age)
+    now = clock.now_precise() if at.microsecond else clock.now()
+    return Freshness(max((now - at).total_seconds(), 0.0), interval, max_age)
 
 
 def missed_polls(gap: float, interval: float) -> bool:

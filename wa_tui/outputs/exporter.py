@@ -36,7 +36,14 @@ from wa_tui.outputs.web_config import (
 )
 from wa_tui.outputs.web_guard import BasicAuth
 from wa_tui.watch.targets import Target
-from wa_tui.watch.watcher import Phase, Update, Watcher, settle_after_first_polls, watchers_for
+from wa_tui.watch.watcher import (
+    Phase,
+    Update,
+    Watcher,
+    WatcherPool,
+    settle_after_first_polls,
+    watchers_for,
+)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LABEL_LIMIT = 200
@@ -256,22 +263,23 @@ class Exporter:
         self.web = web or WebConfig()
         self._guard = BasicAuth(self.web.users)
         self._tls: ssl.SSLContext | None = None
-        self._polling: dict[str, asyncio.Task[None]] | None = None  # by name, once serving
+        self._pool: WatcherPool | None = None  # their polling, once serving
 
     def add(self, watcher: Watcher) -> None:
         """Another deployment exported (the recorder's config read again): polled from
         now on if serving, else when serving starts."""
         self.watchers.append(watcher)
-        if self._polling is not None:
-            self._polling[watcher.name] = asyncio.create_task(self._watch(0, watcher))
+        if self._pool is not None:
+            self._watch(self._pool, watcher)
 
     async def remove(self, watcher: Watcher) -> None:
         """A deployment no longer exported: its polling stopped, its metrics gone."""
-        if self._polling is not None and (task := self._polling.pop(watcher.name, None)):
-            task.cancel()
         self.watchers.remove(watcher)
         self.collector.poll_seconds.pop(watcher.name, None)
-        await watcher.aclose()
+        if self._pool is not None:
+            await self._pool.stop(watcher)
+        else:
+            await watcher.aclose()
 
     async def reload_web(self, path: Path) -> str:
         """The web configuration read again (SIGHUP), off the loop: a renewed certificate,
@@ -329,24 +337,20 @@ class Exporter:
         await site.start()
         self.port = runner.addresses[0][1]
         settle_after_first_polls(self.watchers)
-        self._polling = {
-            w.name: asyncio.create_task(self._watch(i, w)) for i, w in enumerate(self.watchers)
-        }
+        pool = self._pool = WatcherPool()
+        for index, watcher in enumerate(self.watchers):
+            self._watch(pool, watcher, index)
         if ready is not None:
             ready.set()
         try:
             await asyncio.Event().wait()
         finally:
-            for task in self._polling.values():
-                task.cancel()
-            for watcher in self.watchers:
-                await watcher.aclose()
+            await pool.stop_all(self.watchers)
             await runner.cleanup()
             self._guard.close()
 
-    async def _watch(self, index: int, watcher: Watcher) -> None:
+    def _watch(self, pool: WatcherPool, watcher: Watcher, index: int = 0) -> None:
         """Start this deployment's polling at its share of the interval, so many
         deployments' polls are spread rather than all at once."""
         watcher.subscribe(self._polled, "the exporter")
-        await asyncio.sleep(watcher.poller.interval * index / max(len(self.watchers), 1))
-        await watcher.run()
+        pool.start(watcher, watcher.poller.interval * index / max(len(self.watchers), 1))

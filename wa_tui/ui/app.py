@@ -24,12 +24,10 @@ from platformdirs import user_data_path
 from textual import events
 from textual.actions import parse as parse_action
 from textual.app import App, SystemCommand
-from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.worker import Worker
 
 from wa_tui.analysis import Severity
 from wa_tui.api.node_logs import LogsRefused, logs_command
@@ -45,13 +43,21 @@ from wa_tui.ui.guards import GuardedApp
 from wa_tui.ui.help_screen import HelpGroups, HelpScreen
 from wa_tui.ui.log_screen import LogScreen
 from wa_tui.ui.login_screen import LoginScreen
+from wa_tui.ui.messages import Polled, StatusChanged
 from wa_tui.ui.node_commands import NodeCommands
 from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.status_bar import StatusBar
 from wa_tui.ui.webhook_screen import WebhookScreen
 from wa_tui.watch.poller import EarlyPoll
 from wa_tui.watch.targets import Target
-from wa_tui.watch.watcher import Phase, Update, Watcher, settle_after_first_polls, watchers_for
+from wa_tui.watch.watcher import (
+    Phase,
+    Update,
+    Watcher,
+    WatcherPool,
+    settle_after_first_polls,
+    watchers_for,
+)
 
 if TYPE_CHECKING:
     from wa_tui.recording.writer import Recorder
@@ -109,7 +115,7 @@ class WaTuiApp(GuardedApp, App[None]):
         self._settle_memory = settle_memory
         # Asked for every second and every poll, and whether the screen is still up.
         self._status_bar = StatusBar(id="status")
-        self._polling: dict[str, Worker[None]] = {}  # each watcher's run, by name
+        self._pool = WatcherPool()  # each watcher's polling
         self._status_clock: Timer | None = None  # set once mounted
 
     @property
@@ -128,7 +134,7 @@ class WaTuiApp(GuardedApp, App[None]):
         """Widgets under the panes (a replay's timeline)."""
         return ()
 
-    def on_dashboard_screen_ready(self) -> None:
+    def on_panes_ready(self) -> None:
         """The panes are composed (the default screen composes after the app mounts):
         the watchers start."""
         self._status_clock = self.set_interval(1.0, self._redraw_status, pause=True)
@@ -138,7 +144,7 @@ class WaTuiApp(GuardedApp, App[None]):
             from wa_tui.recording.writer import recording_consumer
 
             first = next(iter(self.watchers.values()))
-            first.subscribe(recording_consumer(self._recorder), name="the recorder")
+            first.subscribe(recording_consumer(self._recorder), name="the recorder", finish=True)
         if len(self.watchers) > 1:
             self.action_fleet()  # the start screen when there are several
         if self._settle_memory:
@@ -165,16 +171,13 @@ class WaTuiApp(GuardedApp, App[None]):
         watcher.keep_account()  # for `i`, from the first poll
 
     def _start(self, watcher: Watcher, early: Future[EarlyPoll] | None = None) -> None:
-        worker = self.run_worker(watcher.run(early), group="poll", exit_on_error=False)
-        self._polling[watcher.name] = worker
+        self._pool.start(watcher, early=early)
 
     def replace_watcher(self, watcher: Watcher) -> None:
         """`watcher` watches the deployment of its name from now on, instead of the one
         that did (a recorder attached to, or left when it stopped)."""
         old = self.watchers[watcher.name]
-        if (worker := self._polling.pop(watcher.name, None)) is not None:
-            worker.cancel()
-        self.run_worker(old.aclose(), exit_on_error=False)
+        self.run_worker(self._pool.stop(old), exit_on_error=False)
         self.watchers[watcher.name] = watcher
         self._watch(watcher)
         self._start(watcher)
@@ -183,24 +186,21 @@ class WaTuiApp(GuardedApp, App[None]):
             self._redraw_status()
 
     async def on_unmount(self) -> None:
-        await asyncio.gather(*(watcher.aclose() for watcher in self.watchers.values()))
+        await self._pool.stop_all(self.watchers.values())
 
     # -- what the watchers publish --------------------------------------------------------
-
-    class StatusChanged(Message):
-        """A watcher's status changed: the status line follows."""
 
     def _watcher_updated(self, update: Update) -> None:
         """Called in the watcher's task: what it says reaches the screens as messages, so
         nothing is drawn once they are gone (posting to a closed screen does nothing)."""
         if update.phase is Phase.POLLED:
-            self._dashboard.post_message(DashboardScreen.Polled(update))
+            self._dashboard.post_message(Polled(update))
         elif update.watcher is self.watcher or update.phase is Phase.WAITING:
             # The status line is drawn as the wait for the next poll begins (it shows when
             # that is).
-            self.post_message(self.StatusChanged())
+            self.post_message(StatusChanged())
 
-    def on_wa_tui_app_status_changed(self) -> None:
+    def on_status_changed(self) -> None:
         self._redraw_status()
 
     def action_refresh(self) -> None:

@@ -25,7 +25,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
-from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
@@ -37,6 +36,7 @@ from wa_tui.ui.bindings import bindings
 from wa_tui.ui.event_log import EventLog
 from wa_tui.ui.findings_panel import FindingsLine, FindingsPanel
 from wa_tui.ui.guards import SizedToTerminal
+from wa_tui.ui.messages import PanesReady, Polled
 from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.node_table import COLUMNS, ESSENTIAL, NodeTable
 from wa_tui.ui.poll_view import PaneWidget, PollView
@@ -45,7 +45,7 @@ from wa_tui.ui.topology import TopologyView
 from wa_tui.ui.vitals_panel import VitalsPanel
 
 if TYPE_CHECKING:
-    from wa_tui.watch.watcher import Update, Watcher
+    from wa_tui.watch.watcher import Watcher
 
 NARROW_WIDTH, NARROW_HEIGHT = 100, 30
 WIDE_WIDTH = 150  # below this, node names are shortened (the list's widest column)
@@ -118,16 +118,6 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         yield Footer()
         yield from self._below
 
-    class Ready(Message):
-        """The panes are there: the app may start filling them."""
-
-    class Polled(Message):
-        """A watcher's poll ended (posted by the app, which subscribes to every watcher)."""
-
-        def __init__(self, update: Update) -> None:
-            super().__init__()
-            self.update = update
-
     def on_mount(self) -> None:
         if not self.composed:
             return  # quitting as it starts: its panes are gone already
@@ -136,7 +126,7 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
                 self.query_one(f"#{pane.id}").border_title = pane.title
         self.fit(self.app.size)
         self.set_focus(self.query_one(NodeTable))
-        self.post_message(self.Ready())
+        self.post_message(PanesReady())
 
     def fit(self, size: Size) -> None:
         """The layout for the terminal's size; a pane shown by size until its key is
@@ -220,7 +210,7 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
 
     # -- what the panes show ------------------------------------------------------------
 
-    def on_dashboard_screen_polled(self, message: Polled) -> None:
+    def on_polled(self, message: Polled) -> None:
         """A poll ended: the panes follow, if it is the deployment on screen and it read."""
         result = message.update.result
         good = result is not None and result.snapshot is not None

@@ -13,7 +13,6 @@ from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -25,6 +24,7 @@ from wa_tui.keys import WEBHOOK
 from wa_tui.ui.bindings import bindings, key_display
 from wa_tui.ui.confirm_screen import ConfirmScreen
 from wa_tui.ui.guards import DismissOnce
+from wa_tui.ui.messages import ShownPolledAgain
 from wa_tui.ui.redraw import SizedStatic
 from wa_tui.watch.watcher import Phase, Update, Watcher
 
@@ -50,9 +50,6 @@ class WebhookScreen(DismissOnce, ModalScreen[None]):
         with VerticalScroll(id="webhook"):
             yield SizedStatic(id="webhook-body")  # its selection reads Rich groups
 
-    class Polled(Message):
-        """The deployment shown was polled again."""
-
     def on_mount(self) -> None:
         self._subscription = self.watcher.subscribe(self._polled, name="the webhook screen")
         self.redraw()
@@ -63,9 +60,9 @@ class WebhookScreen(DismissOnce, ModalScreen[None]):
     def _polled(self, update: Update) -> None:
         """In the watcher's task: a message, so a screen already closed draws nothing."""
         if update.phase is Phase.POLLED and update.result and update.result.snapshot:
-            self.post_message(self.Polled())
+            self.post_message(ShownPolledAgain())
 
-    def on_webhook_screen_polled(self) -> None:
+    def on_shown_polled_again(self) -> None:
         self.redraw()
 
     def redraw(self) -> None:

@@ -54,6 +54,7 @@ LIVE_CHART_POINTS = 4_000
 AIOHTTP_FROM_DEPLOYMENTS = 20
 # Updates a subscriber may fall behind by before the oldest are dropped (and counted).
 SUBSCRIBER_BACKLOG = 100
+FINISH_SECONDS = 10.0  # what a closing watcher waits for a subscriber that must finish
 
 
 class Phase(StrEnum):
@@ -152,13 +153,18 @@ class Said:
 
 
 class Subscription:
-    """One consumer's queue and the task that hands it each update in turn."""
+    """One consumer's queue and the task that hands it each update in turn. `finish`: its
+    consumer is handed what was published before the watcher closes (a recorder's last
+    write), within FINISH_SECONDS."""
 
-    def __init__(self, consumer: Consumer, name: str) -> None:
+    def __init__(self, consumer: Consumer, name: str, finish: bool = False) -> None:
         self.consumer = consumer
         self.name = name
+        self.finish = finish
         self._updates: deque[Update] = deque()
         self._ready = asyncio.Event()
+        self._idle = asyncio.Event()  # nothing queued, nothing being handed over
+        self._idle.set()
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -172,6 +178,7 @@ class Subscription:
             log.warning("%s fell behind: %s of %s dropped", self.name, lost.phase, lost.watcher)
         self._updates.append(update)
         self._ready.set()
+        self._idle.clear()
         if self._task is None:
             self._task = asyncio.create_task(self._deliver(), name=f"deliver to {self.name}")
 
@@ -187,11 +194,19 @@ class Subscription:
                         await outcome
                 except Exception:  # one consumer's bug is not the others' problem
                     log.exception("%s failed on %s of %s", self.name, update.phase, update.watcher)
+            self._idle.set()
+
+    async def finished(self) -> None:
+        """Once every update published so far has been handed over."""
+        await self._idle.wait()
 
     def cancel(self) -> None:
+        """Nothing more handed over: what is queued is dropped."""
         if self._task is not None:
             self._task.cancel()
             self._task = None
+        self._updates.clear()
+        self._idle.set()
 
 
 class Watcher:
@@ -228,6 +243,15 @@ class Watcher:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Its subscribers that must finish (a recorder's) handed what was published, then
+        every subscription ended and the connection closed."""
+        finishing = [s.finished() for s in self._subscriptions if s.finish]
+        if finishing:
+            try:
+                async with asyncio.timeout(FINISH_SECONDS):
+                    await asyncio.gather(*finishing)
+            except TimeoutError:
+                log.warning("%s: a subscriber did not finish in %ss", self.name, FINISH_SECONDS)
         for subscription in self._subscriptions:
             subscription.cancel()
         await self.poller.aclose()
@@ -289,9 +313,13 @@ class Watcher:
 
     # -- subscribers ------------------------------------------------------------------
 
-    def subscribe(self, consumer: Consumer, name: str | None = None) -> Subscription:
-        """Hand `consumer` every update from now on (it may be sync or async)."""
-        subscription = Subscription(consumer, name or getattr(consumer, "__qualname__", "?"))
+    def subscribe(
+        self, consumer: Consumer, name: str | None = None, finish: bool = False
+    ) -> Subscription:
+        """Hand `consumer` every update from now on (it may be sync or async); `finish`:
+        what was published before `aclose` is handed over first (Subscription)."""
+        named = name or getattr(consumer, "__qualname__", "?")
+        subscription = Subscription(consumer, named, finish)
         self._subscriptions.append(subscription)
         return subscription
 
@@ -495,3 +523,40 @@ def settle_after_first_polls(
 
     for watcher in watchers:
         watcher.subscribe(polled, "settling memory")
+
+
+class WatcherPool:
+    """Watchers started, stopped and awaited in one place (the app's, the exporter's and
+    the recorder's): a watcher stopped has stopped polling, and its subscribers that must
+    finish (a recorder's write) have, before `stop` returns; no sleep to guess."""
+
+    def __init__(self) -> None:
+        self._running: dict[Watcher, asyncio.Task[None]] = {}
+
+    def start(
+        self, watcher: Watcher, after: float = 0.0, early: Future[EarlyPoll] | None = None
+    ) -> None:
+        """`watcher` polls from `after` seconds on (many deployments' polls spread), its
+        first poll `early`'s when one was begun before the UI loaded."""
+        self._running[watcher] = asyncio.create_task(
+            self._run(watcher, after, early), name=f"polling {watcher.name}"
+        )
+
+    @staticmethod
+    async def _run(watcher: Watcher, after: float, early: Future[EarlyPoll] | None) -> None:
+        await asyncio.sleep(after)
+        await watcher.run(early)
+
+    async def stop(self, watcher: Watcher) -> None:
+        """Its polling ended (a poll in flight cancelled), its subscribers finished, its
+        connection closed."""
+        task = self._running.pop(watcher, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await watcher.aclose()
+
+    async def stop_all(self, watchers: Iterable[Watcher]) -> None:
+        """Every one at once: a pool of hundreds stops in a moment."""
+        await asyncio.gather(*(self.stop(watcher) for watcher in watchers))
