@@ -10,10 +10,7 @@ recorder's heartbeat all read it here, from one clock (`core/clock.py`). Plain P
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from functools import cached_property
 
 from wa_tui.core import clock
 from wa_tui.core.text import exact_duration
@@ -26,43 +23,40 @@ HEARTBEAT_AFTER_INTERVALS = 0.9
 DEFAULT_INTERVAL = 5.0  # of a source that does not say its own (older recordings)
 
 
-class Word(StrEnum):
-    """What a view calls data of an age."""
-
-    FRESH = "fresh"
-    LATE = "late"
-    STOPPED = "stopped"
+# What a view calls data of an age.
+FRESH, LATE, STOPPED = "fresh", "late", "stopped"
 
 
-@dataclass(frozen=True)
 class Freshness:
-    """The age of a poll (or of a source's last sign of life), against its interval."""
+    """The age of a poll (or of a source's last sign of life), against its interval. A
+    plain class: made for every row of a fleet every second, and imported by `check`."""
 
-    age: float | None  # seconds; None: there never was one
-    interval: float
-    max_age: float | None = None  # the user's limit for "stopped" (`--max-age`)
+    __slots__ = ("age", "interval", "max_age", "word")
+
+    def __init__(self, age: float | None, interval: float, max_age: float | None = None) -> None:
+        self.age = age  # seconds; None: there never was one
+        self.interval = interval
+        self.max_age = max_age  # the user's limit for "stopped" (`--max-age`)
+        if age is None or age > self.limit:
+            self.word = STOPPED
+        elif age > LATE_AFTER_INTERVALS * interval:
+            self.word = LATE
+        else:
+            self.word = FRESH
 
     @property
     def limit(self) -> float:
         """The age past which the source is taken to have stopped."""
         return self.max_age or STOPPED_AFTER_INTERVALS * self.interval
 
-    @cached_property
-    def word(self) -> Word:
-        if self.age is None or self.age > self.limit:
-            return Word.STOPPED
-        if self.age > LATE_AFTER_INTERVALS * self.interval:
-            return Word.LATE
-        return Word.FRESH
-
     @property
     def late(self) -> bool:
         """Late or stopped: its age is worth saying."""
-        return self.word is not Word.FRESH
+        return self.word != FRESH
 
     @property
     def stopped(self) -> bool:
-        return self.word is Word.STOPPED
+        return self.word == STOPPED
 
     @property
     def age_text(self) -> str:
@@ -73,8 +67,7 @@ class Freshness:
         """How a view says it: "fresh", "late · 42s", "stopped · 3m05s"."""
         if self.age is None:
             return "never read"
-        word = self.word
-        return word.value if word is Word.FRESH else f"{word.value} · {self.age_text}"
+        return self.word if self.word == FRESH else f"{self.word} · {self.age_text}"
 
     def why_stopped(self, what: str = "last sign of life") -> str:
         """Why the source is taken to have stopped, naming the limit and where it is set."""

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from wa_tui.analysis import Severity
-from wa_tui.core.freshness import Word
+from wa_tui.core.freshness import FRESH, LATE, STOPPED
 from wa_tui.core.text import visible
 from wa_tui.keys import FLEET, FLEET_LIST
 from wa_tui.outputs.fleet import FleetRow, state_counts
@@ -63,7 +63,7 @@ def _expiry_cell(row: FleetRow) -> Text:
 
 
 # How each word of core/freshness.py reads in the fleet.
-AGE_STYLES = {Word.FRESH: "dim", Word.LATE: "bold yellow", Word.STOPPED: "bold red"}
+AGE_STYLES = {FRESH: "dim", LATE: "bold yellow", STOPPED: "bold red"}
 
 
 def _age_said(row: FleetRow) -> tuple[str, str]:
@@ -73,7 +73,7 @@ def _age_said(row: FleetRow) -> tuple[str, str]:
     age = row.freshness()
     if age is None or age.age is None:
         return "—", "dim"
-    said = age.word.value
+    said = age.word
     if age.stopped:
         said += f" · {int(age.age // 60)} min" if age.age >= 60 else " · <1 min"
     return said, AGE_STYLES[age.word]

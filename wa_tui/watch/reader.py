@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
+from typing import NamedTuple
 
 from wa_tui.analysis import Change, Finding, Severity, Thresholds, analyse, diff
 from wa_tui.analysis.accounting import PollFacts, Shape
@@ -85,8 +86,7 @@ def is_limited(answer: object) -> bool:
     return isinstance(answer, ApiStatusError) and answer.limited
 
 
-@dataclass(frozen=True)
-class Judgement:
+class Judgement(NamedTuple):
     """How a poll was judged where it was read first (a recorder, with its thresholds):
     what a reader of its recording shows instead of judging again."""
 

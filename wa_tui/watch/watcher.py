@@ -23,7 +23,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from wa_tui.analysis import Change, Finding, Severity
 from wa_tui.analysis.accounting import Account, Accountant
@@ -122,8 +122,7 @@ class WatchStatus:
         return self.paused or self.polling or self.error is not None
 
 
-@dataclass(frozen=True)
-class Capabilities:
+class Capabilities(NamedTuple):
     """What a source of polls can do: the dashboard asks these, never what kind of
     source it is (polled here, a recording replayed, a recorder followed)."""
 
@@ -141,8 +140,7 @@ LIVE = Capabilities()
 Tone = Literal["replay", "recorder", "late", "held"]
 
 
-@dataclass(frozen=True)
-class Said:
+class Said(NamedTuple):
     """What the status line says of the source: its badge (None: polled here, nothing to
     flag) and, instead of the polling's, what it does next, in parts of a tone each."""
 
