@@ -32,14 +32,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
+from rich.console import Console, Group
 from textual import events
 from textual.app import App
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from wa_tui.analysis.summary import Summary
 from wa_tui.api.auth import Credentials
+from wa_tui.api.models import Snapshot
 from wa_tui.config import DeploymentSettings
 from wa_tui.outputs.exporter import Exporter
 from wa_tui.recording.codec import Unpacker
@@ -546,3 +548,11 @@ def every_poll(path: Path) -> list[RecordedPoll]:
         return [recording.poll(index) for index in range(len(recording))]
     finally:
         recording.close()
+
+
+def render_topology(snapshot: Snapshot, summary: Summary, width: int) -> Group:
+    """The topology pane's picture at `width`, whole, as the pane draws it block by
+    block (ui/topology.py: `blocks` of a `Picture`)."""
+    from wa_tui.ui.topology import Picture, blocks
+
+    return Group(*(make() for _, make in blocks(Picture.of(snapshot, summary), width)))

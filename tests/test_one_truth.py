@@ -27,6 +27,7 @@ from tests.conftest import StartSimulator
 from tests.helpers import (
     prometheus_query,
     prometheus_serving,
+    render_topology,
     require_binary,
     target_for,
     until_answered,
@@ -40,7 +41,6 @@ from wa_tui.outputs.incident_report import report_document
 from wa_tui.recording.bundle import handover_of, write_bundle
 from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.ui.status_bar import render_status
-from wa_tui.ui.topology import render_topology
 from wa_tui.watch.reader import PollResult
 from wa_tui.watch.watcher import Watcher, read_once
 

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import client_for, read_snapshot
+from tests.helpers import render_topology
 from wa_tui.analysis import analyse, diff
 from wa_tui.analysis.summary import Summary
 from wa_tui.api.models import PayloadError, Snapshot, build_snapshot
@@ -20,7 +21,6 @@ from wa_tui.outputs.check import Source, check_line, snapshot_json, snapshot_tex
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.ui.node_detail import render_node
 from wa_tui.ui.node_table import node_cells
-from wa_tui.ui.topology import render_topology
 from wa_tui.watch.reader import PollResult
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()

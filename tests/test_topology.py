@@ -6,10 +6,11 @@ from io import StringIO
 
 from rich.console import Console
 
+from tests.helpers import render_topology
 from wa_tui.analysis.summary import Summary
 from wa_tui.api.models import build_snapshot
 from wa_tui.simulator import SimDeployment
-from wa_tui.ui.topology import MAX_STANDBY_CHIPS, render_topology
+from wa_tui.ui.topology import MAX_STANDBY_CHIPS
 
 
 def drawn(deployment: SimDeployment, width: int = 96) -> str:

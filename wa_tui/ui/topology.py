@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.geometry import Region, Size
 from textual.selection import Selection
@@ -156,10 +155,6 @@ WAITING = Text("Waiting for the first answer…", style="dim")
 
 # A part of the picture: what it shows (equal keys draw the same), and how to draw it.
 Block = tuple[Hashable, Callable[[], Text]]
-
-
-def render_topology(snapshot: Snapshot, summary: Summary, width: int) -> RenderableType:
-    return Group(*(make() for _, make in blocks(Picture.of(snapshot, summary), width)))
 
 
 def blocks(picture: Picture, width: int) -> list[Block]:
