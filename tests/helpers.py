@@ -469,8 +469,10 @@ async def loop_watched() -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     loop = asyncio.get_running_loop()
+    was_debugging = loop.get_debug()  # on from the start where TLS connects meanwhile
     loop.set_debug(True)
     loop.slow_callback_duration = SLOW_CALLBACK_SECONDS
+    await asyncio.sleep(0)  # the step that collected ends before anything is watched
     slow = _SlowCallbacks()
     logger = logging.getLogger("asyncio")
     logger.addHandler(slow)
@@ -478,7 +480,7 @@ async def loop_watched() -> AsyncIterator[None]:
         yield
     finally:
         logger.removeHandler(slow)
-        loop.set_debug(False)
+        loop.set_debug(was_debugging)
         gc.unfreeze()
     assert slow.said == [], "the event loop stalled:\n" + "\n".join(slow.said)
 

@@ -8,6 +8,7 @@ long as the test needs, whatever the machine's speed, and the test waits on cond
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,17 @@ from wa_tui.ui.status_bar import StatusBar
 from wa_tui.watch.targets import Target
 
 pytestmark = pytest.mark.slow  # each test drives an app, a terminal or a process
+
+
+@pytest.fixture(autouse=True)
+async def _debug_from_the_start() -> AsyncIterator[None]:
+    """asyncio's debug mode from the loop's start (loop_watched only listens then):
+    switched on mid-test, a TLS handshake begun before it ends in a TypeError inside
+    asyncio, which takes a handshake's start time only in debug mode (1 run in 10)."""
+    loop = asyncio.get_running_loop()
+    loop.set_debug(True)
+    yield
+    loop.set_debug(False)
 
 
 class Gate:
