@@ -146,25 +146,22 @@ def recording_options(parser: argparse.ArgumentParser) -> None:
         help="reading a recording: older than this, the recorder is taken as stopped "
         "(default three of its intervals)",
     )
-    no_recorder_option(parser)
-    rejudge_option(parser)
+    recorder_options(parser)
 
 
-def rejudge_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--rejudge",
-        action="store_true",
-        help="reading a recording: judge its polls again with this config's thresholds "
-        "(the deployment's, or --profile's), not as the recorder judged them; said so",
-    )
-
-
-def no_recorder_option(parser: argparse.ArgumentParser) -> None:
+def recorder_options(parser: argparse.ArgumentParser) -> None:
+    """Where a recorder may be read instead of polling: never, or judged again here."""
     parser.add_argument(
         "--no-recorder",
         action="store_true",
         help="poll the deployment here, even where a recorder is configured "
         "(recorder = in the config, or WA_TUI_RECORDER)",
+    )
+    parser.add_argument(
+        "--rejudge",
+        action="store_true",
+        help="reading a recording: judge its polls again with this config's thresholds "
+        "(the deployment's, or --profile's), not as the recorder judged them; said so",
     )
 
 

@@ -13,11 +13,10 @@ from wa_tui.cli.common import (
     UsageError,
     duration,
     keymap_of,
-    no_recorder_option,
     open_targets,
     overrides_of,
+    recorder_options,
     recording_of,
-    rejudge_option,
 )
 
 if TYPE_CHECKING:
@@ -55,8 +54,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help="attach to a recorder (wa-tui record --dir): a recording, or a folder of "
         "them (the fleet); no credentials, no request to the deployment",
     )
-    no_recorder_option(parser)
-    rejudge_option(parser)
+    recorder_options(parser)
     parser.add_argument(
         "--show-secrets",
         action="store_true",
@@ -74,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         if path.is_dir():
             return run_folder(path, args)
         sources = [followed(path, args)]
-        return run_following(sources, keymap_of(args), rejudge=args.rejudge)
+        return _run(following_app(sources, keymap_of(args), rejudge=args.rejudge))
     from wa_tui.watch.targets import Target
 
     with open_targets(args) as found:
@@ -87,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
                 if not target.needs_password and (path := recording_of(target)) is not None
             }
             if recorded or any(not isinstance(source, Target) for source in sources):
-                return run_following(sources, keymap_of(args), notes, recorded, args.rejudge)
+                app = following_app(sources, keymap_of(args), notes, recorded, args.rejudge)
+                return _run(app)
         from wa_tui.cli.team import recorder_for
 
         recorder = recorder_for(args.record, found[0]) if args.record else None
@@ -182,18 +181,11 @@ def _configured_settings(args: argparse.Namespace) -> dict[str, DeploymentSettin
     }
 
 
-def run_following(
-    sources: Sequence[Target | FollowWatcher],
-    keymap: dict[str, str],
-    notes: Sequence[str] = (),
-    recorded: Mapping[str, tuple[Target, Path]] | None = None,
-    rejudge: bool = False,
-) -> int:
-    """The dashboard of deployments a recorder polls (`recorded`: those this user may
-    poll too, while their recorder is stopped; `rejudge`: judged with this config)."""
+def _run(app: App[object]) -> int:
+    """The app run in this terminal: its exit status (a crash's traceback in the log)."""
     from wa_tui.ui.crash import run_app
 
-    return run_app(following_app(sources, keymap, notes, recorded, rejudge))[1]
+    return run_app(app)[1]
 
 
 def following_app(
@@ -203,6 +195,8 @@ def following_app(
     recorded: Mapping[str, tuple[Target, Path]] | None = None,
     rejudge: bool = False,
 ) -> App[object]:
+    """The dashboard of deployments a recorder polls (`recorded`: those this user may
+    poll too, while their recorder is stopped; `rejudge`: judged with this config)."""
     from wa_tui.watch.targets import Target
 
     first = sources[0]
@@ -244,8 +238,7 @@ def run_fleet(
         name, status = run_app(FleetApp(source, keymap))
         if name is None or status:
             return status
-        _, status = run_app(dashboard(name))
-        if status:
+        if status := _run(dashboard(name)):
             return status
 
 

@@ -93,7 +93,7 @@ class RecordingsFolder:
         try:
             if followed is None:
                 db, meta = open_read_only(path)
-                followed = self._followed[path] = _Followed(db, -1, _waiting(path, meta))
+                followed = self._followed[path] = _Followed(db, -1, _waiting(meta))
             (version,) = followed.db.execute("PRAGMA data_version").fetchone()
             if version != followed.version:
                 followed.row, followed.alive = _read(followed.db, path)
@@ -104,7 +104,8 @@ class RecordingsFolder:
         return _stopped_or(followed.row, followed.alive)
 
 
-def _waiting(path: Path, meta: Meta) -> FleetRow:
+def _waiting(meta: Meta) -> FleetRow:
+    """A recording's row before its first good poll is read."""
     return FleetRow(meta.deployment, None, "waiting", interval=meta.interval or DEFAULT_INTERVAL)
 
 
@@ -112,7 +113,7 @@ def _read(db: sqlite3.Connection, path: Path) -> tuple[FleetRow, datetime | None
     """The row of a recording: its last good poll as the recorder judged it, and the last
     poll's error when the deployment did not answer then."""
     meta = read_meta(db, path)
-    row = _waiting(path, meta)
+    row = _waiting(meta)
     last = db.execute(LAST_POLL).fetchone()
     judged = db.execute(LAST_JUDGEMENT).fetchone()
     if judged is not None:
