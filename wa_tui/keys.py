@@ -77,22 +77,6 @@ DASHBOARD = (
         "dashboard.vitals", "v", "screen.toggle_pane('vitals')", "Vitals", "Show or hide the vitals"
     ),
     Key(
-        "dashboard.copy_node",
-        "y",
-        "copy_node",
-        "Copy node",
-        "Copy the selected node's JSON, secrets masked (OSC 52: works over SSH)",
-        show=False,
-    ),
-    Key(
-        "dashboard.copy_findings",
-        "Y",
-        "copy_findings",
-        "Copy findings",
-        "Copy the findings, one line each, to the clipboard",
-        show=False,
-    ),
-    Key(
         "dashboard.screenshot",
         "w",
         "save_screenshot",
@@ -100,21 +84,12 @@ DASHBOARD = (
         "Save an SVG of the screen",
         show=False,
     ),
-    Key("dashboard.bundle", "b", "bundle", "Bundle", "Write a hand-over bundle", show=False),
     Key(
         "dashboard.webhook",
         "W",
         "webhook",
         "Webhook",
         "Where callbacks go: the settings, the probe, a test POST on request",
-        show=False,
-    ),
-    Key(
-        "dashboard.logs",
-        "l",
-        "logs",
-        "Logs",
-        "The selected node's log (logs_command in the config)",
         show=False,
     ),
     Key(
@@ -141,6 +116,34 @@ DASHBOARD = (
         "Move to the node detail",
         show=False,
     ),
+)
+# What the dashboard's screen does with the deployment and node on it (its own bindings:
+# not in force on the fleet or a dialog over it). Ids keep the `dashboard.` scope.
+DEPLOYMENT = (
+    Key(
+        "dashboard.copy_node",
+        "y",
+        "copy_node",
+        "Copy node",
+        "Copy the selected node's JSON, secrets masked (OSC 52: works over SSH)",
+        show=False,
+    ),
+    Key(
+        "dashboard.copy_findings",
+        "Y",
+        "copy_findings",
+        "Copy findings",
+        "Copy the findings, one line each, to the clipboard",
+        show=False,
+    ),
+    Key(
+        "dashboard.logs",
+        "l",
+        "logs",
+        "Logs",
+        "The selected node's log (logs_command in the config)",
+        show=False,
+    ),
     Key(
         "dashboard.secrets",
         "x",
@@ -149,6 +152,7 @@ DASHBOARD = (
         "Show secret values in the detail (with --show-secrets)",
         show=False,
     ),
+    Key("dashboard.bundle", "b", "bundle", "Bundle", "Write a hand-over bundle", show=False),
 )
 NODES = _navigation("nodes", "node", "Open the detail")
 # `escape`: back to the node list, from the detail or from a pane filling the screen (a
@@ -232,20 +236,20 @@ PALETTE = (
     Key("palette.previous_page", "pageup", "page('page_up')", "Previous page", show=False),
 )
 
-ALL = (DASHBOARD + NODES + DETAIL + REPLAY + FLEET + FLEET_LIST + HELP + SWITCHER + CONFIRM) + (
-    LOGIN + JUMP + PALETTE + WEBHOOK + LOGS + ACCOUNT + (FOLLOW_LIVE,)
+ALL = (DASHBOARD + DEPLOYMENT + NODES + DETAIL + REPLAY + FLEET + FLEET_LIST + HELP) + (
+    SWITCHER + CONFIRM + LOGIN + JUMP + PALETTE + WEBHOOK + LOGS + ACCOUNT + (FOLLOW_LIVE,)
 )
 BY_ID = {key.id: key for key in ALL}
 
 # The bindings in force together: a screen's own, its app's and the focused widget's. A
 # key may be bound once in each.
 IN_FORCE: tuple[tuple[tuple[Key, ...], ...], ...] = (
-    (DASHBOARD, NODES),
-    (DASHBOARD, DETAIL),
-    (REPLAY, DASHBOARD, NODES),
-    (REPLAY, DASHBOARD, DETAIL),
-    (FOLLOW, DASHBOARD, NODES),
-    (FOLLOW, DASHBOARD, DETAIL),
+    (DASHBOARD, DEPLOYMENT, NODES),
+    (DASHBOARD, DEPLOYMENT, DETAIL),
+    (REPLAY, DASHBOARD, DEPLOYMENT, NODES),
+    (REPLAY, DASHBOARD, DEPLOYMENT, DETAIL),
+    (FOLLOW, DASHBOARD, DEPLOYMENT, NODES),
+    (FOLLOW, DASHBOARD, DEPLOYMENT, DETAIL),
     (FLEET, FLEET_LIST, DASHBOARD),
     (HELP,),
     (SWITCHER,),

@@ -71,6 +71,7 @@ class ReplayWatcher(Watcher):
         target = Target(f"{name} (replay)", url, Credentials(), settings, verify=True)
         super().__init__(target, poller=Poller(None, settings.interval))
         self.recording = recording
+        self.recorded_in = recording.path
         self.settings = settings
         self.position = -1  # the poll on screen
         self.playing = False

@@ -3,22 +3,21 @@
 Each deployment's polling lives in a headless `Watcher` (see wa_tui/watch/watcher.py):
 the app subscribes to every watcher and posts what it publishes to the dashboard screen
 as messages; the screen brings its panes to the deployment on screen, inside
-`batch_update()`, each widget redrawing only what changed. The app also keeps, for now,
-the status line, the commands that act on the deployment (copy, logs, secrets, the
-screenshot, the bundle) and the screens they open.
+`batch_update()`, each widget redrawing only what changed, and keeps its status line
+and the commands on the deployment and node it shows. The app starts and stops the
+watchers, switches deployments and screens, and quits.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from platformdirs import user_data_path
 from textual import events
@@ -26,27 +25,19 @@ from textual.actions import parse as parse_action
 from textual.app import App, SystemCommand
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widget import Widget
 
-from wa_tui.analysis import Severity
-from wa_tui.api.node_logs import LogsRefused, logs_command
 from wa_tui.core import memory
-from wa_tui.core.secrets import mask_tree
 from wa_tui.core.text import visible
 from wa_tui.keys import DASHBOARD
 from wa_tui.ui.bindings import bindings
-from wa_tui.ui.confirm_screen import ConfirmScreen
-from wa_tui.ui.dashboard_screen import NARROW_WIDTH, DashboardScreen
+from wa_tui.ui.dashboard_screen import DashboardScreen
 from wa_tui.ui.deployment_switcher import DeploymentSwitcher
 from wa_tui.ui.guards import GuardedApp
 from wa_tui.ui.help_screen import HelpGroups, HelpScreen
-from wa_tui.ui.log_screen import LogScreen
 from wa_tui.ui.login_screen import LoginScreen
 from wa_tui.ui.messages import Polled, StatusChanged
 from wa_tui.ui.node_commands import NodeCommands
-from wa_tui.ui.node_detail import NodeDetail
-from wa_tui.ui.status_bar import StatusBar
 from wa_tui.ui.webhook_screen import WebhookScreen
 from wa_tui.watch.poller import EarlyPoll
 from wa_tui.watch.targets import Target
@@ -97,8 +88,6 @@ class WaTuiApp(GuardedApp, App[None]):
         self.keymap = dict(keymap or {})
         self.set_keymap(self.keymap)
         self._recorder = recorder  # records the first deployment's polls (--record)
-        # --show-secrets: `x` may reveal secret values, each time after a confirmation.
-        self.secrets_may_be_shown = secrets_may_be_shown
         # First polls begun before the UI loaded (poller.poll_early), by deployment name.
         self._early_polls = dict(early_polls or {})
         # A target is watched live; a watcher given as it is (a replay) is drawn alike.
@@ -113,10 +102,12 @@ class WaTuiApp(GuardedApp, App[None]):
         # collections then walk what came since, not 200,000 objects (220 ms on 200
         # deployments). Off in tests: many apps share a process.
         self._settle_memory = settle_memory
-        # Asked for every second and every poll, and whether the screen is still up.
-        self._status_bar = StatusBar(id="status")
         self._pool = WatcherPool()  # each watcher's polling
-        self._status_clock: Timer | None = None  # set once mounted
+        # The screen of the panes: the fleet or a dialog may be on top of it when a poll
+        # ends (a query on the app searches the screen on top only).
+        self.dashboard = DashboardScreen(
+            self.watchers, self.current, secrets_may_be_shown, self._below_panes()
+        )
 
     @property
     def watcher(self) -> Watcher:
@@ -126,9 +117,7 @@ class WaTuiApp(GuardedApp, App[None]):
     # -- layout -----------------------------------------------------------------------
 
     def get_default_screen(self) -> DashboardScreen:
-        self._dashboard = DashboardScreen(self._status_bar, self._below_panes())
-        self._dashboard.watcher = self.watcher
-        return self._dashboard
+        return self.dashboard
 
     def _below_panes(self) -> tuple[Widget, ...]:
         """Widgets under the panes (a replay's timeline)."""
@@ -137,13 +126,13 @@ class WaTuiApp(GuardedApp, App[None]):
     def on_panes_ready(self) -> None:
         """The panes are composed (the default screen composes after the app mounts):
         the watchers start."""
-        self._status_clock = self.set_interval(1.0, self._redraw_status, pause=True)
         for note in self._notes:
             self.notify(visible(note), severity="warning", timeout=15)
         if self._recorder is not None:
             from wa_tui.recording.writer import recording_consumer
 
             first = next(iter(self.watchers.values()))
+            first.recorded_in = self._recorder.path
             first.subscribe(recording_consumer(self._recorder), name="the recorder", finish=True)
         if len(self.watchers) > 1:
             self.action_fleet()  # the start screen when there are several
@@ -160,7 +149,7 @@ class WaTuiApp(GuardedApp, App[None]):
     def _logged_in(self, watcher: Watcher, password: str | None) -> None:
         if password is None:
             watcher.status.error = "no password given: press s, or restart to log in"
-            self._redraw_status()
+            self.dashboard.redraw_status()
             return
         watcher.use_password(password)
         self._start(watcher)
@@ -182,8 +171,7 @@ class WaTuiApp(GuardedApp, App[None]):
         self._watch(watcher)
         self._start(watcher)
         if watcher.name == self.current:
-            self._dashboard.show_deployment(watcher)
-            self._redraw_status()
+            self.dashboard.show_deployment(watcher)
 
     async def on_unmount(self) -> None:
         await self._pool.stop_all(self.watchers.values())
@@ -194,14 +182,11 @@ class WaTuiApp(GuardedApp, App[None]):
         """Called in the watcher's task: what it says reaches the screens as messages, so
         nothing is drawn once they are gone (posting to a closed screen does nothing)."""
         if update.phase is Phase.POLLED:
-            self._dashboard.post_message(Polled(update))
+            self.dashboard.post_message(Polled(update))
         elif update.watcher is self.watcher or update.phase is Phase.WAITING:
             # The status line is drawn as the wait for the next poll begins (it shows when
             # that is).
-            self.post_message(StatusChanged())
-
-    def on_status_changed(self) -> None:
-        self._redraw_status()
+            self.dashboard.post_message(StatusChanged())
 
     def action_refresh(self) -> None:
         """Poll now, the settings too; if a poll is in flight, again as soon as it ends."""
@@ -214,7 +199,9 @@ class WaTuiApp(GuardedApp, App[None]):
     def action_account(self) -> None:
         """What this session has seen, accounted (a replay: the whole recording's, read
         in a thread: a day of polls takes seconds)."""
-        if type(self.screen).__name__ == "AccountScreen":
+        from wa_tui.ui.account_screen import AccountScreen  # its first use: not at start
+
+        if isinstance(self.screen, AccountScreen):
             return
         opening = partial(self._open_account, self.watcher)
         self.run_worker(opening, group="account", exclusive=True, exit_on_error=False)
@@ -234,52 +221,13 @@ class WaTuiApp(GuardedApp, App[None]):
     def _account_closed(self, moment: datetime | None) -> None:
         """A replay jumps to the moment chosen (ReplayApp)."""
 
-    def action_logs(self) -> None:
-        """The selected node's log, on a screen of its own (wa_tui/api/node_logs.py)."""
-        node = self.dashboard.selected_node
-        if node is None:
-            self.notify("no node selected", severity="warning")
-            return
-        if not self.watcher.shows_now:
-            self.notify("logs are live only: a replay cannot read them", severity="warning")
-            return
-        settings = self.watcher.target.settings
-        try:
-            command = logs_command(settings.logs_command, node, settings.host_aliases)
-        except LogsRefused as refused:
-            self.notify(str(refused), severity="error", timeout=10)
-            return
-        self.push_screen(LogScreen(node.id, command))
-
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
 
     def watch_paused(self, paused: bool) -> None:
         for watcher in self.watchers.values():
             watcher.pause(paused)
-        self._redraw_status()
-
-    # -- drawing ----------------------------------------------------------------------
-
-    def _redraw_status(self) -> None:
-        if self.quitting:  # a poll ended after the screen was taken down
-            return
-        others = [w for w in self.watchers.values() if w is not self.watcher]
-        width = self.size.width
-        narrow = width if width < NARROW_WIDTH else None
-        self._status_bar.show(self.watcher, _others_summary(others), narrow_width=narrow)
-        self._keep_status_clock()
-
-    def _keep_status_clock(self) -> None:
-        """The status line's one-second clock runs only while the line changes by itself
-        (a slow poll, a retry countdown, a paused deployment's age): a tick that
-        changes nothing still costs a repaint check."""
-        if self._status_clock is None:  # a resize before the app was mounted
-            return
-        if self.watcher.status.ticking:
-            self._status_clock.resume()
-        else:
-            self._status_clock.pause()
+        self.dashboard.redraw_status()
 
     # -- navigation -------------------------------------------------------------------
 
@@ -292,8 +240,7 @@ class WaTuiApp(GuardedApp, App[None]):
             self.current = name
 
     def watch_current(self) -> None:
-        self._dashboard.show_deployment(self.watcher)
-        self._redraw_status()
+        self.dashboard.show_deployment(self.watcher)
 
     def action_fleet(self) -> None:
         from wa_tui.outputs.fleet import LiveRows
@@ -307,46 +254,11 @@ class WaTuiApp(GuardedApp, App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not self.screen_stack or not self.dashboard.composed:  # starting, or quitting
             return action in ("quit", "help", "command_palette")
-        if action == "toggle_secrets":
-            return self.secrets_may_be_shown
         return True
 
     def select_node(self, node_id: str) -> None:
         """Put the node list's cursor on `node_id` (the palette's node search)."""
         self.dashboard.select_node(node_id)
-
-    def action_toggle_secrets(self) -> None:
-        detail = self.dashboard.query_one(NodeDetail)
-        if detail.reveal_secrets:
-            self._reveal(False)
-            return
-        question = (
-            "Show secret values (passwords, keys, tokens, DSNs) in the detail pane? "
-            "Anyone who can see this screen will see them."
-        )
-        self.push_screen(ConfirmScreen(question), self._reveal)
-
-    def _reveal(self, reveal: bool | None) -> None:
-        self.dashboard.query_one(NodeDetail).reveal_secrets = bool(reveal)
-        self.dashboard.show_selected()
-
-    def action_copy_node(self) -> None:
-        snapshot = self.watcher.snapshot
-        node = self.dashboard.selected_node
-        if snapshot is None or node is None:
-            self.notify("no node selected", severity="warning")
-            return
-        document = {"id": node.id, "support": mask_tree(snapshot.raw(node))}
-        if node.health_entry is not None:
-            document["health"] = mask_tree(dict(node.health_entry))
-        self.copy_to_clipboard(json.dumps(document, indent=2, ensure_ascii=False))
-        self.notify(f"copied {visible(node.id, limit=60)} (secrets masked) to the clipboard")
-
-    def action_copy_findings(self) -> None:
-        findings = self.watcher.findings
-        lines = [f"{f.severity.marker} {f.severity.name} {f.code}: {f.message}" for f in findings]
-        self.copy_to_clipboard("\n".join(lines) or "no findings")
-        self.notify(f"copied {len(lines)} finding line(s) to the clipboard")
 
     def action_save_screenshot(self) -> None:
         folder = user_data_path("wa-tui", ensure_exists=True)
@@ -357,50 +269,15 @@ class WaTuiApp(GuardedApp, App[None]):
             return
         self.notify(f"screenshot saved: {path}", timeout=10)
 
-    async def action_bundle(self) -> None:
-        """What this dashboard shows of the deployment, for whoever looks next (in replay:
-        the poll on screen and the recording up to it)."""
-        from wa_tui.core import clock
-        from wa_tui.recording.bundle import default_name, handover_of, write_bundle
-        from wa_tui.recording.reader import RecordingFile
-        from wa_tui.recording.replay import ReplayWatcher
-
-        watcher = self.watcher
-        path = self._recorder.path if self._recorder is not None else None
-        if watcher.can.seeks:  # the recording it reads
-            path = cast(ReplayWatcher, watcher).recording.path
-        elif watcher is not next(iter(self.watchers.values())):
-            path = None  # --record records the first deployment only
-        folder = user_data_path("wa-tui", ensure_exists=True)
-
-        def write() -> Path:
-            # Opened here, apart: the screen's own reading of a recording goes on meanwhile.
-            recording = RecordingFile(path) if path is not None else None
-            handover = handover_of(watcher, recording)
-            output = folder / default_name(handover.deployment, clock.now())
-            write_bundle(handover, output)
-            return output
-
-        output = await asyncio.to_thread(write)
-        self.notify(f"bundle written: {output}", timeout=15)
-
     @property
     def quitting(self) -> bool:
         """The screens are being taken down: what comes now (a poll's end, a message a
         burst of keys left behind) has nothing to draw on."""
-        return not self.screen_stack or not self._status_bar.is_attached
-
-    @property
-    def dashboard(self) -> DashboardScreen:
-        """The screen of the panes: the fleet or a dialog may be on top of it when a poll
-        ends (a query on the app searches the screen on top only)."""
-        return cast(DashboardScreen, self.screen_stack[0])
+        return not self.screen_stack or self.dashboard.gone
 
     def on_resize(self, event: events.Resize) -> None:
         if not self.quitting:
             self.dashboard.fit(event.size)
-            # Its narrow form is chosen by the app's width, which is set after this.
-            self.call_after_refresh(self._redraw_status)
 
     def help_groups(self) -> HelpGroups:
         """The keys in force on the screen shown: its own, then the app's."""
@@ -432,13 +309,3 @@ class WaTuiApp(GuardedApp, App[None]):
             if hasattr(node, f"action_{name}"):
                 return bool(node.check_action(name, parameters))
         return False
-
-
-def _others_summary(others: list[Watcher]) -> str:
-    """'+2 others: 1 ✖ (s)' — how the deployments off screen are doing."""
-    if not others:
-        return ""
-    troubled = [w for w in others if w.severity is not None and w.severity > Severity.INFO]
-    worst = max((w.severity for w in troubled), default=None)
-    state = f" {len(troubled)} {worst.marker} (s)" if worst is not None else " OK"
-    return f"+{len(others)} other{'s' if len(others) > 1 else ''}:{state}"

@@ -1,11 +1,12 @@
-"""The dashboard's screen: the status line, its panes in two columns, the footer.
+"""The dashboard's screen: the status line, its panes in two columns, the footer, and
+what the user does with the deployment and node on it (copy, logs, secrets, the bundle).
 
 Each pane is declared once, in PANES: its id, title, widget, column, when it shows (by
 the terminal's size, by its toggle key, opened alone on a narrow terminal) and the key
 that toggles it. The screen owns the panes: it shows each poll to every pane as one
-`PollView` (the watchers' updates reach it as `Polled` messages), resets them all when
-another deployment comes on screen, and toggles them; the monkey test drives them from
-PANES too. A new pane is a line here, its widget module (with `show(view)` and
+`PollView` (the watchers' updates reach it as `Polled` and `StatusChanged` messages),
+resets them all when another deployment comes on screen, and toggles them; the monkey
+test drives them from PANES too. A new pane is a line here, its widget module (with `show(view)` and
 `reset()`), its toggle key in keys.py, and its size rules in app.tcss, if any.
 
 Breakpoints (README, "Every terminal"): below NARROW_WIDTH columns or NARROW_HEIGHT rows
@@ -16,27 +17,37 @@ WIDE_WIDTH the node list is wider and the panes shorter.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from platformdirs import user_data_path
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer
 
+from wa_tui.analysis import Severity
 from wa_tui.api.models import Node
+from wa_tui.api.node_logs import LogsRefused, logs_command
+from wa_tui.core.secrets import mask_tree
 from wa_tui.core.text import visible
-from wa_tui.keys import BACK, DETAIL, NODES
+from wa_tui.keys import BACK, DEPLOYMENT, DETAIL, NODES
 from wa_tui.ui.bindings import bindings
+from wa_tui.ui.confirm_screen import ConfirmScreen
 from wa_tui.ui.event_log import EventLog
 from wa_tui.ui.findings_panel import FindingsLine, FindingsPanel
 from wa_tui.ui.guards import SizedToTerminal
-from wa_tui.ui.messages import PanesReady, Polled
+from wa_tui.ui.log_screen import LogScreen
+from wa_tui.ui.messages import PanesReady, Polled, StatusChanged
 from wa_tui.ui.node_detail import NodeDetail
 from wa_tui.ui.node_table import COLUMNS, ESSENTIAL, NodeTable
 from wa_tui.ui.poll_view import PaneWidget, PollView
@@ -90,21 +101,33 @@ PANES = [
 
 
 class DashboardScreen(SizedToTerminal, Screen[None]):
-    """The panes of one deployment at a time: `watcher` is the one on screen."""
+    """The panes of one deployment at a time: `watcher` is the one on screen, one of
+    `deployments` (the app's, by name; the status line says how the others do)."""
 
-    HELP_GROUPS = (("Node list", NODES), ("Detail", DETAIL))
-    BINDINGS = bindings((BACK,))
+    HELP_GROUPS = (("Deployment", DEPLOYMENT), ("Node list", NODES), ("Detail", DETAIL))
+    BINDINGS = bindings((*DEPLOYMENT, BACK))
 
-    def __init__(self, status_bar: StatusBar, below: Sequence[Widget] = ()) -> None:
+    def __init__(
+        self,
+        deployments: Mapping[str, Watcher],
+        shown: str,
+        secrets_may_be_shown: bool = False,
+        below: Sequence[Widget] = (),
+    ) -> None:
         super().__init__()
-        self._status_bar = status_bar
+        self.deployments = deployments
+        self.watcher = deployments[shown]
+        # --show-secrets: `x` may reveal secret values, each time after a confirmation.
+        self.secrets_may_be_shown = secrets_may_be_shown
         self._below = below  # widgets under the panes (replay's timeline)
+        self._status_bar = StatusBar(id="status")
+        self._status_clock: Timer | None = None  # set once mounted
+        self._panes: dict[str, PaneWidget] = {}  # by pane id, as composed
         self.opened: str | None = None  # the pane alone on a narrow terminal
         self._focused_before: Widget | None = None  # where focus was when it opened
         self.hidden: set[str] = set()  # panes their key has hidden
         self._chosen: set[str] = set()  # panes whose key was pressed: no longer by size
         self.narrow = False
-        self.watcher: Watcher | None = None  # set by the app before the first poll ends
         self._titles: dict[str, str] = {}  # border titles set, by pane id
 
     def compose(self) -> ComposeResult:
@@ -114,7 +137,9 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
                 with Vertical(id=column):
                     for pane in PANES:
                         if pane.column == column:
-                            yield pane.widget(id=pane.id)  # type: ignore[misc]
+                            widget = pane.widget(id=pane.id)  # type: ignore[misc]
+                            self._panes[pane.id] = widget
+                            yield widget
         yield Footer()
         yield from self._below
 
@@ -123,7 +148,8 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
             return  # quitting as it starts: its panes are gone already
         for pane in PANES:
             if isinstance(pane.title, str) and pane.title:
-                self.query_one(f"#{pane.id}").border_title = pane.title
+                self._pane(pane).border_title = pane.title
+        self._status_clock = self.set_interval(1.0, self.redraw_status, pause=True)
         self.fit(self.app.size)
         self.set_focus(self.query_one(NodeTable))
         self.post_message(PanesReady())
@@ -152,6 +178,8 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         columns = ESSENTIAL if self.narrow else tuple(key for key, _ in COLUMNS)
         self.query_one(NodeTable).set_variant(columns, short=width < WIDE_WIDTH)
         self._arrange()
+        # Its narrow form is chosen by the app's width, which is set after this.
+        self.call_after_refresh(self.redraw_status)
 
     def open(self, pane_id: str | None) -> None:
         """On a narrow terminal, `pane_id` fills the screen (focused, if it takes focus);
@@ -162,7 +190,7 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         self.opened = pane_id if self.narrow else None
         self._arrange()
         if self.opened is not None:
-            opened = self.query_one(f"#{self.opened}")
+            opened = self._panes[self.opened]
             if opened.can_focus:
                 self.set_focus(opened)
         elif was_open:
@@ -190,7 +218,7 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         shown_by_column: dict[str, list[str]] = {"left": [], "right": []}
         for pane in PANES:
             shown = self._shows(pane)
-            widget = self.query_one(f"#{pane.id}")
+            widget = self._pane(pane)
             widget.set_class(not shown, "-pane-hidden")
             widget.set_class(shown and self.opened == pane.id, "-pane-opened")
             if shown:
@@ -225,10 +253,11 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
             for pane in PANES:
                 self._pane(pane).reset()
             self.show_poll()
+        self.redraw_status()
 
     def show_poll(self) -> None:
         """Every pane shown the last poll of the deployment on screen."""
-        if self.watcher is None or not self.composed:
+        if not self.composed:
             return
         view = self.view()
         with self.app.batch_update():
@@ -239,24 +268,23 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
                 self.show_selected()  # the list put its cursor on a node just now
 
     def view(self) -> PollView:
-        assert self.watcher is not None
         return PollView.of(self.watcher, self.query_one(NodeTable).selected_key)
 
     @property
     def selected_node(self) -> Node | None:
         """The node under the list's cursor, in the last poll."""
-        return self.view().node if self.watcher is not None and self.composed else None
+        return self.view().node if self.composed else None
 
     def show_selected(self) -> None:
         """The list's cursor moved, or what the detail may show did: the detail alone."""
-        if self.watcher is None or not self.composed:
+        if not self.composed:
             return
         view = self.view()
         self.query_one(NodeDetail).show(view)
         self._retitle(panes_by_id()["detail"], view)
 
     def _pane(self, pane: Pane) -> PaneWidget:
-        return self.query_one(f"#{pane.id}")  # type: ignore[return-value]
+        return self._panes[pane.id]
 
     def _retitle(self, pane: Pane, view: PollView) -> None:
         """A border title of the poll, set only when it changes (setting one repaints
@@ -267,7 +295,7 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         title = pane.title(view)
         if self._titles.get(pane.id) != title:
             self._titles[pane.id] = title
-            self.query_one(f"#{pane.id}").border_title = Text(title)
+            self._pane(pane).border_title = Text(title)
 
     @on(NodeTable.Highlighted, "#nodes")
     def _follow_cursor(self) -> None:
@@ -276,6 +304,37 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
     @on(NodeTable.Selected, "#nodes")
     def _open_detail(self) -> None:
         self.action_focus_detail()
+
+    # -- the status line ----------------------------------------------------------------
+
+    def on_status_changed(self, message: StatusChanged) -> None:
+        self.redraw_status()
+
+    def redraw_status(self) -> None:
+        """The line for the deployment on screen, and how the others do."""
+        if self.gone:  # a poll ended after the screen was taken down
+            return
+        others = [w for w in self.deployments.values() if w is not self.watcher]
+        width = self.app.size.width
+        narrow = width if width < NARROW_WIDTH else None
+        self._status_bar.show(self.watcher, _others_summary(others), narrow_width=narrow)
+        self._keep_status_clock()
+
+    def _keep_status_clock(self) -> None:
+        """The status line's one-second clock runs only while the line changes by itself
+        (a slow poll, a retry countdown, a paused deployment's age): a tick that
+        changes nothing still costs a repaint check."""
+        if self._status_clock is None:  # not mounted yet
+            return
+        if self.watcher.status.ticking:
+            self._status_clock.resume()
+        else:
+            self._status_clock.pause()
+
+    @property
+    def gone(self) -> bool:
+        """Taken down, or not yet up: what comes now has nothing to draw on."""
+        return not self._status_bar.is_attached
 
     # -- actions ----------------------------------------------------------------------
 
@@ -286,6 +345,8 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
             return self.composed and (
                 self.opened is not None or isinstance(self.focused, NodeDetail)
             )
+        if action == "toggle_secrets":  # read from a recording: `x` says why not
+            return self.composed and (self.secrets_may_be_shown or not self.watcher.can.sends)
         return self.composed
 
     def action_back(self) -> None:
@@ -322,7 +383,91 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         (`enter j j j`)."""
         self.set_focus(self.query_one(pane))
 
+    # -- what the user does with the deployment and node on screen --------------------
+
+    def action_copy_node(self) -> None:
+        snapshot, node = self.watcher.snapshot, self.selected_node
+        if snapshot is None or node is None:
+            self.notify("no node selected", severity="warning")
+            return
+        document = {"id": node.id, "support": mask_tree(snapshot.raw(node))}
+        if node.health_entry is not None:
+            document["health"] = mask_tree(dict(node.health_entry))
+        self.app.copy_to_clipboard(json.dumps(document, indent=2, ensure_ascii=False))
+        self.notify(f"copied {visible(node.id, limit=60)} (secrets masked) to the clipboard")
+
+    def action_copy_findings(self) -> None:
+        findings = self.watcher.findings
+        lines = [f"{f.severity.marker} {f.severity.name} {f.code}: {f.message}" for f in findings]
+        self.app.copy_to_clipboard("\n".join(lines) or "no findings")
+        self.notify(f"copied {len(lines)} finding line(s) to the clipboard")
+
+    def action_logs(self) -> None:
+        """The selected node's log, on a screen of its own (wa_tui/api/node_logs.py)."""
+        node = self.selected_node
+        if node is None:
+            self.notify("no node selected", severity="warning")
+            return
+        if not self.watcher.shows_now:
+            self.notify("logs are live only: a replay cannot read them", severity="warning")
+            return
+        settings = self.watcher.target.settings
+        try:
+            command = logs_command(settings.logs_command, node, settings.host_aliases)
+        except LogsRefused as refused:
+            self.notify(str(refused), severity="error", timeout=10)
+            return
+        self.app.push_screen(LogScreen(node.id, command))
+
+    def action_toggle_secrets(self) -> None:
+        if not self.watcher.can.sends:  # read from a recording: nothing to ask for
+            self.notify("secrets are never recorded: the recorder masked them before writing")
+            return
+        if self.query_one(NodeDetail).reveal_secrets:
+            self._reveal(False)
+            return
+        question = (
+            "Show secret values (passwords, keys, tokens, DSNs) in the detail pane? "
+            "Anyone who can see this screen will see them."
+        )
+        self.app.push_screen(ConfirmScreen(question), self._reveal)
+
+    def _reveal(self, reveal: bool | None) -> None:
+        self.query_one(NodeDetail).reveal_secrets = bool(reveal)
+        self.show_selected()
+
+    async def action_bundle(self) -> None:
+        """What this dashboard shows of the deployment, for whoever looks next (in replay:
+        the poll on screen and the recording up to it)."""
+        from wa_tui.core import clock
+        from wa_tui.recording.bundle import default_name, handover_of, write_bundle
+        from wa_tui.recording.reader import RecordingFile
+
+        watcher, path = self.watcher, self.watcher.recorded_in
+        folder = user_data_path("wa-tui", ensure_exists=True)
+
+        def write() -> Path:
+            # Opened here, apart: the screen's own reading of a recording goes on meanwhile.
+            recording = RecordingFile(path) if path is not None else None
+            handover = handover_of(watcher, recording)
+            output = folder / default_name(handover.deployment, clock.now())
+            write_bundle(handover, output)
+            return output
+
+        output = await asyncio.to_thread(write)
+        self.notify(f"bundle written: {output}", timeout=15)
+
 
 def panes_by_id() -> dict[str, Pane]:
     """PANES by id, as they are now (a test may add one)."""
     return {pane.id: pane for pane in PANES}
+
+
+def _others_summary(others: list[Watcher]) -> str:
+    """'+2 others: 1 ✖ (s)' — how the deployments off screen are doing."""
+    if not others:
+        return ""
+    troubled = [w for w in others if w.severity is not None and w.severity > Severity.INFO]
+    worst = max((w.severity for w in troubled), default=None)
+    state = f" {len(troubled)} {worst.marker} (s)" if worst is not None else " OK"
+    return f"+{len(others)} other{'s' if len(others) > 1 else ''}:{state}"

@@ -117,8 +117,8 @@ class ReplayApp(WaTuiApp):
         keymap: Mapping[str, str] | None = None,
         notes: Sequence[str] = (),
     ) -> None:
+        self._timeline = Timeline(id="timeline")  # under the panes, from the start
         super().__init__(sources, keymap=keymap, notes=notes)
-        self._timeline = Timeline(id="timeline")
 
     @property
     def replay(self) -> ReplayWatcher:
@@ -162,15 +162,7 @@ class ReplayApp(WaTuiApp):
             return recorded and super().check_action(action, parameters)
         if recorded and action in self.NOTHING_TO_DO:
             return False
-        if recorded and action == "toggle_secrets":
-            return True  # says why there is nothing to show
         return super().check_action(action, parameters)
-
-    def action_toggle_secrets(self) -> None:
-        if not self.watcher.can.sends:  # read from a recording: nothing to ask for
-            self.notify("secrets are never recorded: the recorder masked them before writing")
-        else:
-            super().action_toggle_secrets()
 
     def action_play(self) -> None:
         self.replay.toggle_play()

@@ -23,6 +23,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Literal, NamedTuple
 
 from wa_tui.analysis import Change, Finding, Severity
@@ -223,6 +224,8 @@ class Watcher:
         self.changes_seen = 0  # grows with every change added: tells a log what is new
         self.changes_rewritten = 0  # grows when the log is replaced whole (rewrite_changes)
         self.last_answers: Answers | None = None  # of the last good poll, as sent
+        # The recording its polls go to (--record) or come from: what a bundle carries.
+        self.recorded_in: Path | None = None
         # What this session has seen, accounted, once a consumer asks (keep_account).
         self.accountant: Accountant | None = None
         # Shared by the watchers of one process: at most so many polls at once.
