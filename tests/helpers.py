@@ -42,6 +42,8 @@ from textual.widgets import Static
 from wa_tui.analysis.summary import Summary
 from wa_tui.api.auth import Credentials
 from wa_tui.api.models import Snapshot
+from wa_tui.cli.main import build_parser
+from wa_tui.cli.start import Start
 from wa_tui.config import DeploymentSettings
 from wa_tui.outputs.exporter import Exporter
 from wa_tui.recording.codec import Unpacker
@@ -67,6 +69,16 @@ def target_for(
     credentials = Credentials.with_password(server.username, server.password)
     settings = DeploymentSettings(url=server.url, interval=interval, timeout=timeout)
     return Target(name, server.url, credentials, settings, verify=True)
+
+
+def start_of(*argv: str) -> Start:
+    """What wa-tui reads of this command line (the config file it names, read once)."""
+    return Start(build_parser().parse_args(list(argv)))
+
+
+def configured_targets(config: Path, profile: str | None = None) -> list[Target]:
+    """The deployments of the config file at `config`, as `wa-tui --config` reads them."""
+    return start_of("--config", str(config)).configured(profile)
 
 
 def make_app(server: SimulatorServer, interval: float = 30.0, name: str = "test") -> WaTuiApp:

@@ -10,7 +10,7 @@ import pytest
 import trustme
 
 from tests.conftest import StartSimulator
-from tests.helpers import SIZE, plain, screen_text, until_nodes, wait_for
+from tests.helpers import SIZE, configured_targets, plain, screen_text, until_nodes, wait_for
 from wa_tui.api.auth import Credentials
 from wa_tui.simulator import SimulatorServer
 from wa_tui.ui.app import WaTuiApp
@@ -55,7 +55,7 @@ async def test_two_deployments_switch_and_the_down_one_backs_off(
 ) -> None:
     monkeypatch.setenv("WA_HEALTHY_PASSWORD", simulator.password)
     monkeypatch.setenv("WA_DOWN_TOKEN", "t")
-    found = targets.configured(two_deployments(tmp_path, simulator), None, targets.Overrides())
+    found = configured_targets(two_deployments(tmp_path, simulator))
     app = WaTuiApp(found)
     async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(NodeTable)

@@ -30,6 +30,7 @@ from tests.helpers import (
     SIZE,
     WA_TUI,
     Terminal,
+    configured_targets,
     event_log_text,
     record_polls,
     recorded_polls,
@@ -53,7 +54,6 @@ from wa_tui.simulator.faults import Fault
 from wa_tui.simulator.timeline import socket_flap
 from wa_tui.ui.follow_app import FollowApp
 from wa_tui.ui.vitals_panel import SPARK_WIDTH
-from wa_tui.watch.targets import Overrides, configured
 
 pytestmark = pytest.mark.slow  # each test drives an app, a terminal or a process
 
@@ -428,7 +428,7 @@ async def test_a_viewer_who_may_poll_polls_while_the_recorder_is_stopped_then_fo
     folder = tmp_path / "recordings"
     monkeypatch.setenv("PW_0", server.password)
     with recorder(server, folder, "team", 0.3) as (process, path, config):
-        (target,) = configured(config, "team", Overrides())
+        (target,) = configured_targets(config, "team")
         app = FollowApp(FollowWatcher.attach(path), recorded={"team": (target, path)})
         async with app.run_test(size=SIZE) as pilot:
             await until_nodes(pilot)

@@ -24,7 +24,7 @@ import httpx
 import pytest
 import trustme
 
-from tests.helpers import WA_TUI, free_port, prometheus_serving, require_binary, until
+from tests.helpers import WA_TUI, free_port, prometheus_serving, require_binary, start_of, until
 from wa_tui.api.auth import password_from_env
 from wa_tui.core.errors import WAError
 from wa_tui.outputs.fleet import PrometheusSource, rows_from_prometheus
@@ -330,17 +330,15 @@ def test_prometheus_reads_its_table_and_the_command_line_tls_options(tmp_path: P
     the table's TLS; the password comes from its source, never the command line."""
     from wa_tui import config
     from wa_tui.cli.dashboard import prometheus_source
-    from wa_tui.cli.main import build_parser
 
     path = tmp_path / "config.toml"
     path.write_text(
         '[prometheus]\nurl = "https://prom.example:9090"\nca_bundle = "/etc/ca.pem"\n'
         'username = "oncall"\npassword_env = "PROM_PW"\n'
     )
-    table = config.prometheus(path)
 
     def source(*argv: str) -> PrometheusSource:
-        return prometheus_source(build_parser().parse_args(["--prometheus", *argv]), table)
+        return prometheus_source(start_of("--config", str(path), "--prometheus", *argv))
 
     plain = source()
     assert (plain.url, plain.verify, plain.username) == (
@@ -357,7 +355,7 @@ def test_prometheus_reads_its_table_and_the_command_line_tls_options(tmp_path: P
         config.ConfigError,
         match=re.escape("unknown key 'prometheus.pasword_env' (did you mean 'password_env'?)"),
     ):
-        config.prometheus(path)
+        start_of("--config", str(path)).prometheus  # noqa: B018 (read, to be refused)
 
 
 @pytest.mark.slow

@@ -268,7 +268,8 @@ def read_raw(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def _parsed(path: Path) -> ConfigFile:
+def parse(path: Path) -> ConfigFile:
+    """The file, read and validated: once per start (wa_tui/cli/start.py keeps it)."""
     from wa_tui.keys import keymap_problems
 
     try:
@@ -282,33 +283,30 @@ def _parsed(path: Path) -> ConfigFile:
     return parsed
 
 
-def keymap(path: Path) -> dict[str, str]:
-    """The `[keys]` table, each value in Textual's key names; none without a file."""
+def keymap(document: ConfigFile) -> dict[str, str]:
+    """The `[keys]` table, each value in Textual's key names."""
     from wa_tui.keys import split_keys
 
-    if not path.exists():
-        return {}
-    return {id: ",".join(split_keys(keys)) for id, keys in _parsed(path).keys.items()}
+    return {id: ",".join(split_keys(keys)) for id, keys in document.keys.items()}
 
 
-def prometheus(path: Path) -> PrometheusConfig:
-    """The `[prometheus]` table; its defaults without a file."""
-    return _parsed(path).prometheus if path.exists() else PrometheusConfig()
-
-
-def load(path: Path) -> list[DeploymentConfig]:
+def deployments(document: ConfigFile, path: Path) -> list[DeploymentConfig]:
     """Every deployment in the file, in file order, with [defaults] applied."""
-    parsed = _parsed(path)
-    defaults = parsed.defaults.model_dump(exclude_unset=True)
-    deployments = []
-    for name, table in parsed.deployments.items():
+    defaults = document.defaults.model_dump(exclude_unset=True)
+    found = []
+    for name, table in document.deployments.items():
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: 'deployments.{name}' must be a table")
         try:
-            deployments.append(DeploymentConfig.model_validate({**defaults, **table, "name": name}))
+            found.append(DeploymentConfig.model_validate({**defaults, **table, "name": name}))
         except ValidationError as exc:
             raise _one_line(path, exc, prefix=f"deployments.{name}") from None
-    return deployments
+    return found
+
+
+def load(path: Path) -> list[DeploymentConfig]:
+    """Every deployment in the file at `path` (read here: `config check`, `trust`)."""
+    return deployments(parse(path), path)
 
 
 def find(deployments: list[DeploymentConfig], name: str, path: Path) -> DeploymentConfig:

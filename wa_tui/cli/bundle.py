@@ -6,16 +6,15 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from wa_tui.cli.common import (
+from wa_tui.cli.options import (
     EXIT_UNREADABLE,
     Commands,
     duration,
-    only_target,
-    open_targets,
     positive,
     redact_phone_printed,
-    replayed_to_the_end,
 )
+from wa_tui.cli.start import Start
+from wa_tui.cli.targets import only_target, open_targets, replayed_to_the_end
 
 if TYPE_CHECKING:
     from wa_tui.watch.targets import Target
@@ -43,11 +42,11 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     bundle.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(start: Start) -> int:
+    args = start.args
     import asyncio
     from pathlib import Path
 
-    from wa_tui import config
     from wa_tui.core import clock
     from wa_tui.recording.bundle import default_name, handover_of, write_bundle
 
@@ -55,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
     if args.from_recording:
         watcher = replayed_to_the_end(Path(args.from_recording).expanduser())
     else:
-        config_path = config.config_path(getattr(args, "config", None))
-        with open_targets(args) as found:
+        config_path = start.config_path
+        with open_targets(start) as found:
             watcher = asyncio.run(polled_once(only_target(found)))
         if watcher.last_answers is None:
             print(f"wa-tui: {watcher.status.error}", file=sys.stderr)

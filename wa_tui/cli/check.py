@@ -6,15 +6,9 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wa_tui.cli.common import (
-    RECORDERS,
-    Commands,
-    last_recorded,
-    one_shot_options,
-    read_once_from,
-    recording_asked,
-    recording_options,
-)
+from wa_tui.cli.options import Commands, one_shot_options, recording_options
+from wa_tui.cli.start import Start
+from wa_tui.cli.targets import RECORDERS, last_recorded, read_once_from, recording_asked
 
 if TYPE_CHECKING:
     from wa_tui.config import DeploymentSettings
@@ -32,11 +26,12 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     check.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    path, settings = recording_asked(args)
+def run(start: Start) -> int:
+    args = start.args
+    path, settings = recording_asked(start)
     if path is not None:
         return from_recording(path, settings, args.max_age, args.rejudge)
-    target, result = read_once_from(args)
+    target, result = read_once_from(start)
     return judged(result, target.settings)
 
 

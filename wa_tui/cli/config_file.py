@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from wa_tui.cli.common import Commands
+from wa_tui.cli.options import Commands
+from wa_tui.cli.start import Start
 
 
 def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
@@ -20,16 +21,17 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     config.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(start: Start) -> int:
+    args = start.args
     from wa_tui import config
 
-    path = config.config_path(args.config)
+    path = start.config_path
     if args.config_command == "path":
         print(path)
     elif args.config_command == "check":
-        deployments = config.load(path)
+        deployments = start.deployments
         names = ", ".join(d.name for d in deployments)
-        remapped = len(config.keymap(path))
+        remapped = len(start.keymap)
         print(f"{path}: {len(deployments)} deployment(s): {names}; {remapped} key(s) remapped")
     elif args.config_command == "add":
         config.add_deployment(path, args.name, args.url, args.username)

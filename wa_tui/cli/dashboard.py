@@ -9,22 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wa_tui import __version__
-from wa_tui.cli.common import (
-    UsageError,
-    duration,
-    keymap_of,
-    open_targets,
-    overrides_of,
-    recorder_options,
-    recording_of,
-)
+from wa_tui.cli.options import UsageError, duration, recorder_options
+from wa_tui.cli.start import Start
+from wa_tui.cli.targets import open_targets, recording_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from textual.app import App
 
-    from wa_tui.config import DeploymentSettings, PrometheusConfig
     from wa_tui.outputs.fleet import PrometheusSource
     from wa_tui.recording.follow import FollowWatcher
     from wa_tui.ui.fleet_app import FleetSource
@@ -62,20 +55,21 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(start: Start) -> int:
+    args = start.args
     from wa_tui.watch.poller import poll_early
 
     if args.prometheus is not None:
-        return run_prometheus_fleet(args)
+        return run_prometheus_fleet(start)
     if args.follow:
         path = Path(args.follow).expanduser()
         if path.is_dir():
-            return run_folder(path, args)
-        sources = [followed(path, args)]
-        return _run(following_app(sources, keymap_of(args), rejudge=args.rejudge))
+            return run_folder(path, start)
+        sources = [followed(path, start)]
+        return _run(following_app(sources, start.keymap, rejudge=args.rejudge))
     from wa_tui.watch.targets import Target
 
-    with open_targets(args) as found:
+    with open_targets(start) as found:
         if not (args.no_recorder or args.record):
             notes: list[str] = []
             sources = [attached(target, notes, args.rejudge) for target in found]
@@ -85,11 +79,12 @@ def run(args: argparse.Namespace) -> int:
                 if not target.needs_password and (path := recording_of(target)) is not None
             }
             if recorded or any(not isinstance(source, Target) for source in sources):
-                app = following_app(sources, keymap_of(args), notes, recorded, args.rejudge)
+                app = following_app(sources, start.keymap, notes, recorded, args.rejudge)
                 return _run(app)
-        from wa_tui.cli.team import recorder_for
+        from wa_tui.outputs.team import recorder_for
 
-        recorder = recorder_for(args.record, found[0]) if args.record else None
+        record_to = Path(args.record).expanduser() if args.record else None
+        recorder = recorder_for(record_to, found[0]) if record_to is not None else None
         # The deployment shown first is polled while Textual loads (a third of a second).
         first = found[0]
         early = {} if first.needs_password else {first.name: poll_early(first)}
@@ -102,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             early_polls=early,
             settle_memory=True,
             recorder=recorder,
-            keymap=keymap_of(args),
+            keymap=start.keymap,
         )
         try:
             _, status = run_app(app)
@@ -138,15 +133,16 @@ def attached(target: Target, notes: list[str], rejudge: bool) -> Target | Follow
     return target
 
 
-def followed(path: Path, args: argparse.Namespace) -> FollowWatcher:
+def followed(path: Path, start: Start) -> FollowWatcher:
     """`--follow FILE`, with its deployment's settings when the config file has it (its
     thresholds, its logs_command)."""
     from wa_tui.recording.follow import FollowWatcher
 
-    return FollowWatcher.attach(path, _configured_settings(args).get(path.stem), args.rejudge)
+    settings = start.settings_by_recording().get(path.stem)
+    return FollowWatcher.attach(path, settings, bool(start.option("rejudge")))
 
 
-def run_folder(folder: Path, args: argparse.Namespace) -> int:
+def run_folder(folder: Path, start: Start) -> int:
     """`--follow DIR`: the fleet of the recorder's folder, read from what it judged; a
     deployment chosen is followed on its dashboard, `q` there comes back."""
     from wa_tui.recording.folder import RecordingsFolder
@@ -163,22 +159,10 @@ def run_folder(folder: Path, args: argparse.Namespace) -> int:
     def dashboard(name: str) -> App[object]:
         path = source.path_of(name)
         assert path is not None  # the fleet opens only what the folder holds
-        return following_app([followed(path, args)], keymap_of(args), rejudge=args.rejudge)
+        rejudge = bool(start.option("rejudge"))
+        return following_app([followed(path, start)], start.keymap, rejudge=rejudge)
 
-    return run_fleet(source, dashboard, keymap_of(args))
-
-
-def _configured_settings(args: argparse.Namespace) -> dict[str, DeploymentSettings]:
-    """The config file's deployments' settings, by the name of their recording's file."""
-    from wa_tui import config
-    from wa_tui.recording.format import recording_path
-
-    path = config.config_path(getattr(args, "config", None))
-    if not path.exists():
-        return {}
-    return {
-        recording_path(Path(), deployment.name).stem: deployment for deployment in config.load(path)
-    }
+    return run_fleet(source, dashboard, start.keymap)
 
 
 def _run(app: App[object]) -> int:
@@ -207,23 +191,19 @@ def following_app(
     return FollowApp(*sources, keymap=keymap, notes=notes, recorded=recorded, rejudge=rejudge)
 
 
-def run_prometheus_fleet(args: argparse.Namespace) -> int:
+def run_prometheus_fleet(start: Start) -> int:
     """The fleet from Prometheus; a configured deployment chosen opens its dashboard, and
     quitting that comes back to the fleet."""
-    from wa_tui import config
-    from wa_tui.watch import targets
-
-    path = config.config_path(getattr(args, "config", None))
-    source = prometheus_source(args, config.prometheus(path))
-    found = targets.configured(path, None, overrides_of(args)) if path.exists() else []
+    source = prometheus_source(start)
+    found = start.configured() if start.has_config else []
     by_name = {target.name: target for target in found}
     from wa_tui.outputs.fleet import PrometheusFleet
     from wa_tui.ui.app import WaTuiApp
 
     def dashboard(name: str) -> App[object]:
-        return WaTuiApp([by_name[name]], args.show_secrets, keymap=keymap_of(args))
+        return WaTuiApp([by_name[name]], start.args.show_secrets, keymap=start.keymap)
 
-    return run_fleet(PrometheusFleet(source, by_name), dashboard, keymap_of(args))
+    return run_fleet(PrometheusFleet(source, by_name), dashboard, start.keymap)
 
 
 def run_fleet(
@@ -242,12 +222,13 @@ def run_fleet(
             return status
 
 
-def prometheus_source(args: argparse.Namespace, table: PrometheusConfig) -> PrometheusSource:
+def prometheus_source(start: Start) -> PrometheusSource:
     """Where --prometheus reads: its URL or [prometheus]'s; TLS as --insecure or
     --ca-bundle say, else as the table does; basic auth as the table says."""
     from wa_tui.api.auth import password_from_command, password_from_env
     from wa_tui.outputs.fleet import PrometheusSource
 
+    args, table = start.args, start.prometheus
     url = args.prometheus or table.url or ""
     if not url.startswith(("http://", "https://")):
         raise UsageError(
@@ -256,9 +237,9 @@ def prometheus_source(args: argparse.Namespace, table: PrometheusConfig) -> Prom
     verify: bool | str = table.verify_tls
     if table.ca_bundle is not None:
         verify = str(table.ca_bundle.expanduser())
-    if getattr(args, "ca_bundle", None):
+    if start.option("ca_bundle"):
         verify = str(Path(args.ca_bundle).expanduser())
-    if getattr(args, "insecure", False):
+    if start.option("insecure"):
         verify = False
     password = None
     if table.password_env:

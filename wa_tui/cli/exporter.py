@@ -10,12 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wa_tui.cli.common import (
-    Commands,
-    UsageError,
-    duration,
-    open_targets,
-)
+from wa_tui.cli.options import Commands, UsageError, duration
+from wa_tui.cli.start import Start
+from wa_tui.cli.targets import open_targets
 from wa_tui.core import memory
 
 if TYPE_CHECKING:
@@ -78,19 +75,20 @@ def _loopback(host: str) -> bool:
         return host == "localhost"
 
 
-def run(args: argparse.Namespace) -> int:
+def run(start: Start) -> int:
     """Prometheus metrics of every deployment: Textual is never imported."""
+    args = start.args
     memory.resume()  # it runs for months
     from wa_tui.outputs.exporter import Exporter
 
     host, port = listen_address(args.listen)
-    with open_targets(args) as found:
+    with open_targets(start) as found:
         usable = [t for t in found if not t.needs_password]
         for skipped in set(found) - set(usable):
             print(f"wa-tui: {skipped.name}: no password source, not exported", file=sys.stderr)
         exporter = Exporter(usable, web=web_config_of(args, host))
 
-        from wa_tui.cli.serving import start_serving, stop_on_signals
+        from wa_tui.outputs.serving import start_serving, stop_on_signals
 
         async def serve() -> None:
             stop = stop_on_signals(exporter, args.web_config is not None)

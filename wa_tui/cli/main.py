@@ -23,7 +23,8 @@ from wa_tui.cli import (
     trust,
     webhook,
 )
-from wa_tui.cli.common import EXIT_USAGE, UsageError, connection_options, setup_logging
+from wa_tui.cli.options import EXIT_USAGE, UsageError, connection_options, setup_logging
+from wa_tui.cli.start import Start
 from wa_tui.core import memory
 
 # In the order `wa-tui --help` lists them.
@@ -70,7 +71,7 @@ def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(getattr(args, "debug", False))
     try:
-        return args.run(args)
+        return args.run(Start(args))
     except (UsageError, ConfigError, RecordingError) as exc:
         print(f"wa-tui: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -8,16 +8,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from wa_tui.cli.common import (
+from wa_tui.cli.exporter import listen_address, listening, web_config_of, web_config_option
+from wa_tui.cli.options import (
     Commands,
     UsageError,
     duration,
-    only_target,
-    open_targets,
     redact_phone_recorded,
     size,
 )
-from wa_tui.cli.exporter import listen_address, listening, web_config_of, web_config_option
+from wa_tui.cli.start import Start
+from wa_tui.cli.targets import only_target, open_targets
 from wa_tui.core import memory
 
 
@@ -63,8 +63,9 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     record.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(start: Start) -> int:
     """Record headless: Textual is never imported."""
+    args = start.args
     memory.resume()  # it runs for hours
     if (args.file is None) == (args.dir is None):
         raise UsageError("say where to record: FILE (one deployment) or --dir DIR (every one)")
@@ -75,17 +76,21 @@ def run(args: argparse.Namespace) -> int:
     address = listen_address(args.listen) if args.listen else None
     import asyncio
 
-    from wa_tui.cli import team
+    from wa_tui.outputs import team
 
-    with open_targets(args) as found:
+    keeping = team.Keeping(args.keep, args.max_size, args.redact_phone, args.group)
+    folder = None
+    with open_targets(start) as found:
         if args.file is not None:
             targets = [only_target(found)]
-            recorders = [team.recorder_for(args.file, targets[0], args)]
+            recorders = [team.recorder_for(Path(args.file).expanduser(), targets[0], keeping)]
         else:
             targets = [t for t in found if not t.needs_password]
             for skipped in set(found) - set(targets):
                 print(f"wa-tui: {skipped.name}: no password source, not recorded", file=sys.stderr)
-            recorders = team.in_folder(Path(args.dir).expanduser(), targets, args)
+            # SIGHUP: the config file read anew, its deployments added and removed.
+            folder = (Path(args.dir).expanduser(), keeping, start.configured_anew)
+            recorders = team.in_folder(folder[0], targets, keeping)
         try:
             for target, recorder in zip(targets, recorders, strict=True):
                 print(
@@ -100,7 +105,10 @@ def run(args: argparse.Namespace) -> int:
                 # The team adds each deployment's watcher to it: polled once, by it.
                 exporter = Exporter([], web=web_config_of(args, address[0]))
             with listening(args.listen or ""):
-                asyncio.run(team.record_all(targets, recorders, exporter, address, args))
+                reload_web = bool(args.web_config)
+                asyncio.run(
+                    team.record_all(targets, recorders, exporter, address, folder, reload_web)
+                )
         finally:
             for recorder in recorders:
                 recorder.close()

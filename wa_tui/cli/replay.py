@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wa_tui.cli.common import Commands, UsageError, keymap_of, reading_whole
+from wa_tui.cli.options import Commands, UsageError
+from wa_tui.cli.start import Start
+from wa_tui.cli.targets import reading_whole
 
 
 def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
@@ -14,7 +16,8 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     replay.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(start: Start) -> int:
+    args = start.args
     from pathlib import Path
 
     from wa_tui.recording.replay import ReplayWatcher
@@ -27,4 +30,4 @@ def run(args: argparse.Namespace) -> int:
     from wa_tui.ui.crash import run_app
     from wa_tui.ui.replay_app import ReplayApp
 
-    return run_app(ReplayApp(watcher, keymap=keymap_of(args)))[1]
+    return run_app(ReplayApp(watcher, keymap=start.keymap))[1]

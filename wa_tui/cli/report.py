@@ -6,13 +6,14 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, timedelta
 
-from wa_tui.cli.common import (
+from wa_tui.cli.options import (
     Commands,
     UsageError,
     duration,
-    reading_whole,
     redact_phone_printed,
 )
+from wa_tui.cli.start import Start
+from wa_tui.cli.targets import reading_whole
 
 
 def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
@@ -43,8 +44,9 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     report.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(start: Start) -> int:
     """`wa-tui report`: Textual is never imported; matplotlib only for charts."""
+    args = start.args
     import json
     from pathlib import Path
 

@@ -8,7 +8,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wa_tui.cli.common import Commands, UsageError, positive
+from wa_tui.cli.options import Commands, UsageError, positive
+from wa_tui.cli.start import Start
 from wa_tui.core import memory
 
 if TYPE_CHECKING:
@@ -121,7 +122,8 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     simulate.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(start: Start) -> int:
+    args = start.args
     memory.resume()  # a server that runs for hours
     from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
     from wa_tui.simulator.scenarios import SCENARIOS

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wa_tui.cli.common import (
+from wa_tui.cli.options import (
     EXIT_UNREADABLE,
     Commands,
-    last_recorded,
     one_shot_options,
-    read_once_from,
-    recording_asked,
     recording_options,
     redact_phone_printed,
 )
+from wa_tui.cli.start import Start
+from wa_tui.cli.targets import last_recorded, read_once_from, recording_asked
 
 
 def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
@@ -28,10 +27,11 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     snapshot.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(start: Start) -> int:
+    args = start.args
     from wa_tui.outputs.check import Source, snapshot_json, snapshot_text
 
-    path, settings = recording_asked(args)
+    path, settings = recording_asked(start)
     if path is not None:
         recorded = last_recorded(path, settings, args.max_age, args.rejudge)  # none: exit 2
         if recorded.stale is not None:
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_UNREADABLE
         source, result = recorded.source, recorded.result
     else:
-        target, result = read_once_from(args)
+        target, result = read_once_from(start)
         source = Source(target.name, target.url)
     if result.snapshot is None:
         print(f"wa-tui: {result.error}", file=sys.stderr)

@@ -9,11 +9,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wa_tui.cli.common import (
+from wa_tui.cli.options import (
     Commands,
     UsageError,
     duration,
 )
+from wa_tui.cli.start import Start
 
 if TYPE_CHECKING:
     from wa_tui.api.pinning import PresentedCertificate
@@ -53,14 +54,15 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     trust.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(start: Start) -> int:
+    args = start.args
     from wa_tui import config
     from wa_tui.api.pinning import fingerprint
 
     path, url, pinned = None, args.url, []
     if args.profile is not None:
-        path = config.config_path(args.config)
-        deployment = config.find(config.load(path), args.profile, path)
+        path = start.config_path
+        deployment = config.find(start.deployments, args.profile, path)
         url, pinned = deployment.url, list(deployment.pins or [])
     if not url.startswith("https://"):
         raise UsageError(f"{url} is plain HTTP: there is no certificate to trust")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from wa_tui.cli.common import Commands, read_once_from
+from wa_tui.cli.options import Commands
+from wa_tui.cli.start import Start
+from wa_tui.cli.targets import read_once_from
 
 
 def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
@@ -22,11 +24,12 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     webhook.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(start: Start) -> int:
+    args = start.args
     from wa_tui.outputs.check import webhook_status, webhook_text
     from wa_tui.outputs.plugin import CheckStatus, unknown_line
 
-    _, result = read_once_from(args, "post" if args.post else "probe")
+    _, result = read_once_from(start, "post" if args.post else "probe")
     if result.snapshot is None:
         print(unknown_line(str(result.error)))
         return CheckStatus.UNKNOWN

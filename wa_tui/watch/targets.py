@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from wa_tui.api.auth import Credentials, TokenCache, password_from_command, password_from_env
 from wa_tui.api.pinning import Pins, fingerprint
-from wa_tui.config import ConfigError, DeploymentConfig, DeploymentSettings, find, load
+from wa_tui.config import ConfigError, DeploymentConfig, DeploymentSettings, find
 
 if TYPE_CHECKING:
     from wa_tui.api.client import WAClient
@@ -172,9 +172,10 @@ def from_config(deployment: DeploymentConfig, overrides: Overrides) -> Target:
     )
 
 
-def configured(path: Path, profile: str | None, overrides: Overrides) -> list[Target]:
-    """`--profile NAME`: that deployment; else every deployment of the file."""
-    deployments = load(path)
+def configured(
+    deployments: list[DeploymentConfig], path: Path, profile: str | None, overrides: Overrides
+) -> list[Target]:
+    """`--profile NAME`: that deployment; else every deployment of the file at `path`."""
     if profile is not None:
         deployments = [find(deployments, profile, path)]
     if not deployments:

@@ -166,11 +166,6 @@ class Subscription:
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
 
-    @property
-    def backlog(self) -> int:
-        """Updates waiting for the consumer."""
-        return len(self._updates)
-
     def put(self, update: Update) -> None:
         if len(self._updates) >= SUBSCRIBER_BACKLOG:
             lost = self._updates.popleft()

@@ -1,22 +1,24 @@
 """The recorder's deployments at work (`wa-tui record`): a recorder per deployment, each
 polled once per its interval by one process, a heartbeat every interval, SIGHUP read
-again; loaded when `record` runs (asyncio and all), not when the command line is parsed."""
+again; loaded when `record` runs (asyncio and all), not when the command line is parsed.
+What it is asked (where, how long to keep, for which group) comes as a `Keeping` and a
+`Reread`: it reads no option and no config file itself."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wa_tui.cli.common import UsageError
-from wa_tui.cli.serving import start_serving, stop_on_signals
 from wa_tui.core import clock
-from wa_tui.core.errors import RecordingError
+from wa_tui.core.errors import ConfigError, RecordingError
 from wa_tui.core.freshness import HEARTBEAT_AFTER_INTERVALS
+from wa_tui.outputs.serving import start_serving, stop_on_signals
 
 if TYPE_CHECKING:
     from wa_tui.outputs.exporter import Exporter
@@ -29,20 +31,26 @@ DIR_KEEP_SECONDS = 7 * 86400.0
 DIR_MAX_BYTES = 2 * 1024**3
 
 
-def configured(args: argparse.Namespace) -> list[Target]:
-    """The deployments the config file names now (SIGHUP)."""
-    from wa_tui import config
-    from wa_tui.cli.common import overrides_of
-    from wa_tui.watch import targets
-
-    path = config.config_path(getattr(args, "config", None))
-    return targets.configured(path, getattr(args, "profile", None), overrides_of(args))
+# The deployments the config file names now (read again on SIGHUP).
+Reread = Callable[[], "list[Target]"]
 
 
-def in_folder(folder: Path, targets: list[Target], args: argparse.Namespace) -> list[Recorder]:
-    """A recorder per target in `folder` (made 0700 if it is not there; with --group,
-    2750 and the group's, setgid so SQLite's side files get the group too)."""
-    group = _group_id(args.group) if args.group else None
+@dataclass(frozen=True)
+class Keeping:
+    """How the recordings are kept: `record`'s --keep, --max-size, --redact-phone and
+    --group (None: as the defaults say)."""
+
+    keep_seconds: float | None = None
+    max_bytes: int | None = None
+    redact_phone: bool = False
+    group: str | None = None
+
+
+def in_folder(folder: Path, targets: list[Target], keeping: Keeping) -> list[Recorder]:
+    """A recorder per target in `folder` (made 0700 if it is not there; with a group,
+    2750 and the group's, setgid so SQLite's side files get the group too). ConfigError
+    when two would share a file, or the group is unknown."""
+    group = _group_id(keeping.group) if keeping.group else None
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     if group is not None:
         os.chown(folder, -1, group)
@@ -51,14 +59,14 @@ def in_folder(folder: Path, targets: list[Target], args: argparse.Namespace) -> 
 
     paths = [recording_path(folder, t.name) for t in targets]
     if len(set(paths)) < len(paths):
-        raise UsageError(f"two deployments would record to one file in {folder}: rename one")
+        raise ConfigError(f"two deployments would record to one file in {folder}: rename one")
     from wa_tui.recording.writer import Recorder
 
     recorders: list[Recorder] = []
     try:
         for target, path in zip(targets, paths, strict=True):
-            keep = args.keep if args.keep is not None else DIR_KEEP_SECONDS
-            biggest = args.max_size if args.max_size is not None else DIR_MAX_BYTES
+            keep = keeping.keep_seconds if keeping.keep_seconds is not None else DIR_KEEP_SECONDS
+            biggest = keeping.max_bytes if keeping.max_bytes is not None else DIR_MAX_BYTES
             recorder = Recorder(
                 path,
                 target.name,
@@ -69,7 +77,7 @@ def in_folder(folder: Path, targets: list[Target], args: argparse.Namespace) -> 
                 interval=target.settings.interval,
                 group=group,
                 say=say,
-                redact_phone=args.redact_phone,
+                redact_phone=keeping.redact_phone,
                 thresholds=target.settings.threshold_values,
             )
             recorders.append(recorder)
@@ -86,7 +94,7 @@ def _group_id(name: str) -> int:
     try:
         return grp.getgrnam(name).gr_gid
     except KeyError:
-        raise UsageError(f"--group {name!r}: no such group on this machine") from None
+        raise ConfigError(f"--group {name!r}: no such group on this machine") from None
 
 
 async def record_all(
@@ -94,17 +102,19 @@ async def record_all(
     recorders: list[Recorder],
     exporter: Exporter | None,
     address: tuple[str, int] | None,
-    args: argparse.Namespace,
+    folder: tuple[Path, Keeping, Reread] | None = None,
+    reload_web: bool = False,
 ) -> None:
     """Poll every target once per its interval, each poll to its recorder, a heartbeat
-    every interval, until SIGINT or SIGTERM; with --dir, SIGHUP reads the config again
-    (deployments added and removed) and the web configuration. With an exporter, it
-    polls (and serves the same polls' metrics); else the team does."""
-    team = Team(exporter, args)
+    every interval, until SIGINT or SIGTERM; recording to a `folder`, SIGHUP reads the
+    config again (deployments added and removed; `reload_web`: the web configuration
+    too). With an exporter, it polls (and serves the same polls' metrics); else the team
+    does."""
+    team = Team(exporter, folder)
     for index, (target, recorder) in enumerate(zip(targets, recorders, strict=True)):
         team.add(target, recorder, start=target.settings.interval * index / len(targets))
-    reread = team.reread_soon if args.dir is not None else None
-    stop = stop_on_signals(exporter, bool(args.web_config), reread)
+    reread = team.reread_soon if folder is not None else None
+    stop = stop_on_signals(exporter, reload_web, reread)
     serving = await start_serving(exporter, *address) if exporter and address else None
     await stop.wait()
     if serving is not None:
@@ -117,11 +127,13 @@ async def record_all(
 class Team:
     """The deployments being recorded: a watcher, a recorder and their tasks each."""
 
-    def __init__(self, exporter: Exporter | None, args: argparse.Namespace) -> None:
+    def __init__(
+        self, exporter: Exporter | None, folder: tuple[Path, Keeping, Reread] | None = None
+    ) -> None:
         from wa_tui.watch.watcher import WatcherPool
 
         self.exporter = exporter
-        self.args = args
+        self.folder = folder  # where deployments added on SIGHUP are recorded, and how
         self.members: dict[str, tuple[Watcher, Recorder, asyncio.Task[None]]] = {}
         self._rereading: set[asyncio.Task[None]] = set()  # held until done
         self._slots = asyncio.Semaphore(10)  # one bound on concurrent polls for them all
@@ -135,18 +147,16 @@ class Team:
         task.add_done_callback(self._rereading.discard)
 
     async def _reread(self) -> None:
-        from wa_tui.config import ConfigError
-
+        assert self.folder is not None  # SIGHUP rereads only a folder's deployments
+        folder, keeping, configured = self.folder
         try:
-            found = await asyncio.to_thread(configured, self.args)
+            found = await asyncio.to_thread(configured)
             usable = {t.name: t for t in found if not t.needs_password}
             added = [t for name, t in usable.items() if name not in self.members]
-            folder = Path(self.args.dir).expanduser()
-            for target, recorder in zip(
-                added, await asyncio.to_thread(in_folder, folder, added, self.args), strict=True
-            ):
+            recorders = await asyncio.to_thread(in_folder, folder, added, keeping)
+            for target, recorder in zip(added, recorders, strict=True):
                 self.add(target, recorder)
-        except (ConfigError, UsageError, RecordingError) as exc:
+        except (ConfigError, RecordingError) as exc:
             print(f"wa-tui: {exc}: recording what was recorded", file=sys.stderr, flush=True)
             return
         gone = [name for name in self.members if name not in usable]
@@ -209,19 +219,19 @@ def _report(update: Update) -> None:
         print(f"wa-tui: {name}: poll failed (recorded): {update.result.error}", file=sys.stderr)
 
 
-def recorder_for(path: str, target: Target, args: argparse.Namespace | None = None) -> Recorder:
-    """The recorder of `--record FILE` (the dashboard's) and `record FILE`: the command
-    (`args`) says what it has to say on stderr; under the dashboard, to the log."""
+def recorder_for(path: Path, target: Target, keeping: Keeping | None = None) -> Recorder:
+    """The recorder of `--record FILE` (the dashboard's) and `record FILE` (`keeping`:
+    its options; it says what it has to say on stderr, the dashboard's to the log)."""
     from wa_tui.recording.writer import Recorder
 
     return Recorder(
-        Path(path).expanduser(),
+        path,
         target.name,
         target.url,
-        max_bytes=getattr(args, "max_size", None),
-        keep_seconds=getattr(args, "keep", None),
+        max_bytes=keeping.max_bytes if keeping else None,
+        keep_seconds=keeping.keep_seconds if keeping else None,
         interval=target.settings.interval,
-        say=say if args is not None else None,
-        redact_phone=getattr(args, "redact_phone", False),
+        say=say if keeping is not None else None,
+        redact_phone=keeping.redact_phone if keeping else False,
         thresholds=target.settings.threshold_values,
     )
