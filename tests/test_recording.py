@@ -175,7 +175,8 @@ async def test_replay_on_the_dashboard(story_server: SimulatorServer, tmp_path: 
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: watcher.position == 0 and len(row_texts(app)) == 12)
         status = app.query_one("#status")
-        assert "REPLAY" in str(status.content) and "poll 1/15" in str(status.content)
+        await wait_for(pilot, lambda: "poll 1/15" in str(status.content))
+        assert "REPLAY" in str(status.content)
         first = row_texts(app)[0]["id"]
         for _ in range(10):  # } event by event, until the failover
             await pilot.press("right_curly_bracket")

@@ -38,20 +38,22 @@ def add_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
     exporter.set_defaults(run=run)
 
 
-def web_config_option(parser: argparse.ArgumentParser) -> None:
+def web_config_option(
+    parser: argparse.ArgumentParser, served: str = "/metrics and /healthz"
+) -> None:
     parser.add_argument(
         "--web-config",
         "--web.config.file",
         dest="web_config",
         metavar="FILE",
-        help="TLS and basic auth for /metrics and /healthz: the Prometheus exporter "
-        "toolkit's web configuration file (SIGHUP reads it again)",
+        help=f"TLS, client certificates and basic auth for {served}: the Prometheus "
+        "exporter toolkit's web configuration file (SIGHUP reads it again)",
     )
 
 
 def web_config_of(args: argparse.Namespace, host: str) -> WebConfig:
     """The web configuration asked for (exit 2 with one line if it does not load), and a
-    warning when metrics would go unencrypted beyond this machine."""
+    warning when what is served would go unencrypted beyond this machine."""
     from wa_tui.outputs.web_config import WebConfig, WebConfigError, read_web_config
 
     try:
@@ -91,7 +93,7 @@ def run(start: Start) -> int:
         from wa_tui.outputs.serving import start_serving, stop_on_signals
 
         async def serve() -> None:
-            stop = stop_on_signals(exporter, args.web_config is not None)
+            stop = stop_on_signals(exporter.site, args.web_config is not None)
             serving = await start_serving(exporter, host, port)
             await stop.wait()
             serving.cancel()

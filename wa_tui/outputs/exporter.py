@@ -12,13 +12,10 @@ visible first (control characters shown, never passed on). No Textual.
 from __future__ import annotations
 
 import asyncio
-import ssl
 import time
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -27,14 +24,8 @@ from wa_tui.analysis.summary import UNLIMITED_BYTES, Summary
 from wa_tui.api.models import Node, Snapshot, SocketState
 from wa_tui.core.freshness import freshness
 from wa_tui.core.text import visible
-from wa_tui.outputs.web_config import (
-    WebConfig,
-    WebConfigError,
-    apply_tls,
-    read_web_config,
-    server_context,
-)
-from wa_tui.outputs.web_guard import BasicAuth
+from wa_tui.outputs.serving import GuardedSite
+from wa_tui.outputs.web_config import WebConfig
 from wa_tui.watch.targets import Target
 from wa_tui.watch.watcher import (
     Phase,
@@ -260,10 +251,13 @@ class Exporter:
         self.registry.register(self.collector)
         self._started: dict[str, float] = {}
         # The web configuration (--web-config): TLS and who may ask, every path behind it.
-        self.web = web or WebConfig()
-        self._guard = BasicAuth(self.web.users)
-        self._tls: ssl.SSLContext | None = None
+        self.site = GuardedSite(web)
         self._pool: WatcherPool | None = None  # their polling, once serving
+
+    @property
+    def port(self) -> int:
+        """Where it listens, once serving."""
+        return self.site.port
 
     def add(self, watcher: Watcher) -> None:
         """Another deployment exported (the recorder's config read again): polled from
@@ -281,23 +275,6 @@ class Exporter:
         else:
             await watcher.aclose()
 
-    async def reload_web(self, path: Path) -> str:
-        """The web configuration read again (SIGHUP), off the loop: a renewed certificate,
-        new users. A file that does not load leaves the last good one in force. One line
-        says which."""
-        try:
-            web = await asyncio.to_thread(read_web_config, path)
-            if (web.tls is None) != (self.web.tls is None):
-                turned = "on" if web.tls else "off"
-                raise WebConfigError(f"{path}: TLS turned {turned} needs a restart")
-            if web.tls is not None and self._tls is not None:
-                await asyncio.to_thread(apply_tls, self._tls, web.tls, path)  # next handshake
-        except WebConfigError as exc:
-            return f"{exc}: the last good web configuration stays in force"
-        self._guard.use(web.users)
-        self.web = web
-        return f"{path}: web configuration reloaded"
-
     def _polled(self, update: Update) -> None:
         """Each poll's duration."""
         name = update.watcher.name
@@ -305,15 +282,6 @@ class Exporter:
             self._started[name] = time.monotonic()
         elif update.phase is Phase.POLLED and name in self._started:
             self.collector.poll_seconds[name] = time.monotonic() - self._started.pop(name)
-
-    @web.middleware
-    async def _authorised(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Every path behind the web configuration's users, when it names any."""
-        if self._guard.required and not await self._guard.allows(
-            request.headers.get("Authorization"), request.remote or ""
-        ):
-            return web.Response(status=401, headers={"WWW-Authenticate": 'Basic realm="wa-tui"'})
-        return await handler(request)
 
     async def _metrics(self, _request: web.Request) -> web.Response:
         body = await asyncio.to_thread(generate_latest, self.registry)
@@ -326,16 +294,10 @@ class Exporter:
     async def serve(self, host: str, port: int, ready: asyncio.Event | None = None) -> None:
         """Poll every deployment (first polls spread over an interval) and serve until
         cancelled."""
-        app = web.Application(middlewares=[self._authorised])
+        app = web.Application(middlewares=[self.site.authorised])
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/healthz", self._health)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        if self.web.tls is not None:
-            self._tls = server_context(self.web.tls, self.web.source)
-        site = web.TCPSite(runner, host, port, ssl_context=self._tls)
-        await site.start()
-        self.port = runner.addresses[0][1]
+        await self.site.start(app, host, port)
         settle_after_first_polls(self.watchers)
         pool = self._pool = WatcherPool()
         for index, watcher in enumerate(self.watchers):
@@ -346,8 +308,7 @@ class Exporter:
             await asyncio.Event().wait()
         finally:
             await pool.stop_all(self.watchers)
-            await runner.cleanup()
-            self._guard.close()
+            await self.site.close()
 
     def _watch(self, pool: WatcherPool, watcher: Watcher, index: int = 0) -> None:
         """Start this deployment's polling at its share of the interval, so many

@@ -1,19 +1,108 @@
-"""Serving the metrics until a signal says stop: the exporter's and the recorder's
-(`--listen`). Loaded when one of them runs, not when the command line is parsed."""
+"""Serving over HTTP(S) behind the web configuration until a signal says stop: the
+exporter's and the recorder's metrics (`--listen`), and the dashboard in a browser
+(`wa-tui web`). One `GuardedSite` puts every route behind TLS, client certificates and
+basic auth, and reloads them on SIGHUP. Loaded when one of them runs, not when the
+command line is parsed."""
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from wa_tui.outputs.web_config import (
+    WebConfig,
+    WebConfigError,
+    apply_tls,
+    read_web_config,
+    server_context,
+)
+from wa_tui.outputs.web_guard import BasicAuth
+
 if TYPE_CHECKING:
     from wa_tui.outputs.exporter import Exporter
 
+WHO = web.AppKey("who", str)  # set on each request let in: who it is, for the logs
+
+
+class GuardedSite:
+    """An aiohttp application served behind a web configuration (wa_tui/outputs/
+    web_config.py): TLS (with client certificates, if it asks), and the users who may
+    ask, on every route; `reload()` reads the file again."""
+
+    def __init__(self, config: WebConfig | None = None) -> None:
+        self.web = config or WebConfig()
+        self._guard = BasicAuth(self.web.users)
+        self._tls: ssl.SSLContext | None = None
+        self._runner: web.AppRunner | None = None
+        self.port = 0  # once started
+
+    @web.middleware
+    async def authorised(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Every path behind the web configuration's users, when it names any; who was
+        let in (the user, or the client certificate's subject) kept on the request."""
+        user = None
+        if self._guard.required:
+            authorization = request.headers.get("Authorization")
+            user = await self._guard.user(authorization, request.remote or "")
+            if user is None:
+                return web.Response(
+                    status=401, headers={"WWW-Authenticate": 'Basic realm="wa-tui"'}
+                )
+        request[WHO] = user or _certificate_subject(request) or "anyone"
+        return await handler(request)
+
+    async def start(self, app: web.Application, host: str, port: int) -> None:
+        """Listening on `host`:`port` (0: any free port, then `self.port`)."""
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        if self.web.tls is not None:
+            self._tls = server_context(self.web.tls, self.web.source)
+        site = web.TCPSite(self._runner, host, port, ssl_context=self._tls)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        self._guard.close()
+
+    async def reload(self) -> str:
+        """The web configuration read again (SIGHUP), off the loop: a renewed certificate,
+        new users. A file that does not load leaves the last good one in force. One line
+        says which."""
+        path = self.web.source
+        try:
+            config = await asyncio.to_thread(read_web_config, path)
+            if (config.tls is None) != (self.web.tls is None):
+                turned = "on" if config.tls else "off"
+                raise WebConfigError(f"{path}: TLS turned {turned} needs a restart")
+            if config.tls is not None and self._tls is not None:
+                await asyncio.to_thread(apply_tls, self._tls, config.tls, path)  # next handshake
+        except WebConfigError as exc:
+            return f"{exc}: the last good web configuration stays in force"
+        self._guard.use(config.users)
+        self.web = config
+        return f"{path}: web configuration reloaded"
+
+
+def _certificate_subject(request: web.Request) -> str | None:
+    """The verified client certificate's subject, as `CN=…,O=…` (None: no certificate)."""
+    transport = request.transport
+    certificate = transport.get_extra_info("peercert") if transport is not None else None
+    if not certificate:
+        return None
+    parts = (f"{key}={value}" for rdn in certificate.get("subject", ()) for key, value in rdn)
+    return ",".join(parts) or None
+
 
 def stop_on_signals(
-    exporter: Exporter | None, reload_web: bool, also: Callable[[], None] | None = None
+    site: GuardedSite | None, reload_web: bool, also: Callable[[], None] | None = None
 ) -> asyncio.Event:
     """An event SIGINT and SIGTERM set. SIGHUP reads the web configuration again (when
     there is one), off the loop, saying how it went in one line; and calls `also`."""
@@ -25,13 +114,12 @@ def stop_on_signals(
         loop.add_signal_handler(signum, stop.set)
     reloading: set[asyncio.Task[None]] = set()  # held until done (the loop holds weakly)
 
-    async def reload(exporter: Exporter) -> None:
-        said = await exporter.reload_web(exporter.web.source)
-        print(f"wa-tui: {said}", file=sys.stderr, flush=True)
+    async def reload(site: GuardedSite) -> None:
+        print(f"wa-tui: {await site.reload()}", file=sys.stderr, flush=True)
 
     def on_sighup() -> None:
-        if exporter is not None and reload_web:
-            task = asyncio.create_task(reload(exporter))
+        if site is not None and reload_web:
+            task = asyncio.create_task(reload(site))
             reloading.add(task)
             task.add_done_callback(reloading.discard)
         if also is not None:
@@ -53,7 +141,7 @@ async def start_serving(exporter: Exporter, host: str, port: int) -> asyncio.Tas
         serving.result()  # it failed to start: say why
     shown = f"[{host}]" if ":" in host else host
     print(
-        f"serving /metrics and /healthz on {exporter.web.scheme}://{shown}:{exporter.port} "
+        f"serving /metrics and /healthz on {exporter.site.web.scheme}://{shown}:{exporter.port} "
         f"for {len(exporter.watchers)} deployment(s); Ctrl+C stops",
         flush=True,
     )

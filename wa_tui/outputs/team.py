@@ -114,7 +114,7 @@ async def record_all(
     for index, (target, recorder) in enumerate(zip(targets, recorders, strict=True)):
         team.add(target, recorder, start=target.settings.interval * index / len(targets))
     reread = team.reread_soon if folder is not None else None
-    stop = stop_on_signals(exporter, reload_web, reread)
+    stop = stop_on_signals(exporter.site if exporter else None, reload_web, reread)
     serving = await start_serving(exporter, *address) if exporter and address else None
     await stop.wait()
     if serving is not None:

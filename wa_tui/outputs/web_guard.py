@@ -76,21 +76,21 @@ class BasicAuth:
     def required(self) -> bool:
         return bool(self.users)
 
-    async def allows(self, authorization: str | None, source: str = "") -> bool:
-        """Whether an `Authorization` header names a user and their password; `source`
-        is who asks (the client's address), for turns."""
+    async def user(self, authorization: str | None, source: str = "") -> str | None:
+        """The user an `Authorization` header names with their password, or None;
+        `source` is who asks (the client's address), for turns."""
         credentials = _basic(authorization)
         if credentials is None:
-            return False
+            return None
         user, password = credentials
         remembered = hmac.new(self._key, user + b"\0" + password, hashlib.sha256).digest()
         if remembered in self._right:
-            return True
+            return self._right[remembered]
         queue = self._waiting.get(source)
         if queue is None and len(self._waiting) >= MAX_SOURCES:
-            return False
+            return None
         if queue is not None and len(queue) >= PER_SOURCE_WAITING:
-            return False  # refused unchecked: this client has enough waiting already
+            return None  # refused unchecked: this client has enough waiting already
         name = user.decode("utf-8", "replace")
         check = _Check(password, self.users.get(name), asyncio.get_running_loop().create_future())
         self._waiting.setdefault(source, deque()).append(check)
@@ -98,8 +98,8 @@ class BasicAuth:
             self._worker = asyncio.create_task(self._check_in_turn(), name="bcrypt turns")
         if await check.answer and check.hashed is not None and self.users.get(name):
             self._right[remembered] = name
-            return True
-        return False
+            return name
+        return None
 
     async def _check_in_turn(self) -> None:
         """Checks one at a time, a source at a time, within the budget."""

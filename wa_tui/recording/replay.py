@@ -41,6 +41,10 @@ SPEEDS = (1, 2, 5, 10, 30, 60)
 REJUDGED = "re-judged with this config (--rejudge)"
 REPLAY_BADGE = "⏵ REPLAY"
 ACCOUNT_CHUNK = 2_000  # polls' derived rows read at a time: memory stays flat over a day
+# Polls read to warm the counters up before a poll reached by a jump: webapps behind a
+# balancer answer /metrics in turn, and a webapp's rate needs its own previous answer
+# (one poll of warm-up left one webapp out of the callback rate, measured).
+WARM_UP_POLLS = 20
 Progress = Callable[[int, int], object]  # polls read, of how many
 
 
@@ -271,10 +275,10 @@ class ReplayWatcher(Watcher):
         horizon = self.recording.ats[index].timestamp() - HISTORY_SECONDS
         if start is None or self.recording.ats[start].timestamp() < horizon:
             start = max(index - 1, 0)
-        warm_up = start - 1
-        self._restore(reader, warm_up)
-        if warm_up >= 0:
-            self._read_poll(warm_up, reader, remember=False)
+        warm_up = max(start - WARM_UP_POLLS, 0)
+        self._restore(reader, start - 1)
+        for earlier in range(warm_up, start):
+            self._read_poll(earlier, reader, remember=False)
         for earlier in range(start, index):
             self._read_poll(earlier, reader)
         return self._read_poll(index, reader)
