@@ -21,6 +21,7 @@ from wa_tui.cli import (
     simulate,
     snapshot,
     trust,
+    web,
     webhook,
 )
 from wa_tui.cli.options import EXIT_USAGE, UsageError, connection_options, setup_logging
@@ -28,7 +29,19 @@ from wa_tui.cli.start import Start
 from wa_tui.core import memory
 
 # In the order `wa-tui --help` lists them.
-COMMANDS = (snapshot, check, webhook, trust, record, exporter, replay, bundle, report, simulate)
+COMMANDS = (
+    snapshot,
+    check,
+    webhook,
+    trust,
+    record,
+    exporter,
+    web,
+    replay,
+    bundle,
+    report,
+    simulate,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

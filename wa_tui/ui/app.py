@@ -38,6 +38,7 @@ from wa_tui.ui.help_screen import HelpGroups, HelpScreen
 from wa_tui.ui.login_screen import LoginScreen
 from wa_tui.ui.messages import Polled, StatusChanged
 from wa_tui.ui.node_commands import NodeCommands
+from wa_tui.ui.web_view import usable
 from wa_tui.ui.webhook_screen import WebhookScreen
 from wa_tui.watch.poller import EarlyPoll
 from wa_tui.watch.targets import Target
@@ -261,6 +262,10 @@ class WaTuiApp(GuardedApp, App[None]):
         self.dashboard.select_node(node_id)
 
     def action_save_screenshot(self) -> None:
+        if self.is_web:  # a download: nothing written on the server
+            self.deliver_screenshot()
+            self.notify("screenshot sent to the browser")
+            return
         folder = user_data_path("wa-tui", ensure_exists=True)
         try:
             path = self.save_screenshot(path=str(folder))
@@ -280,11 +285,12 @@ class WaTuiApp(GuardedApp, App[None]):
             self.dashboard.fit(event.size)
 
     def help_groups(self) -> HelpGroups:
-        """The keys in force on the screen shown: its own, then the app's."""
+        """The keys in force on the screen shown, and usable here: its own, then the
+        app's."""
         screen_groups = getattr(self.screen, "HELP_GROUPS", ())
         if isinstance(self.screen, DashboardScreen):  # the app's keys, then its panes'
-            return (*self.APP_GROUPS, *screen_groups)
-        return (*screen_groups, *self.APP_GROUPS)
+            return usable(self, (*self.APP_GROUPS, *screen_groups))
+        return usable(self, (*screen_groups, *self.APP_GROUPS))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_groups(), self.keymap))

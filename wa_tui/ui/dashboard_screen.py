@@ -18,7 +18,9 @@ WIDE_WIDTH the node list is wider and the panes shorter.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +56,7 @@ from wa_tui.ui.poll_view import PaneWidget, PollView
 from wa_tui.ui.status_bar import StatusBar
 from wa_tui.ui.topology import TopologyView
 from wa_tui.ui.vitals_panel import VitalsPanel
+from wa_tui.ui.web_view import refused
 
 if TYPE_CHECKING:
     from wa_tui.watch.watcher import Watcher
@@ -317,7 +320,8 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         others = [w for w in self.deployments.values() if w is not self.watcher]
         width = self.app.size.width
         narrow = width if width < NARROW_WIDTH else None
-        self._status_bar.show(self.watcher, _others_summary(others), narrow_width=narrow)
+        others_text = _others_summary(others)
+        self._status_bar.show(self.watcher, others_text, narrow_width=narrow, web=self.app.is_web)
         self._keep_status_clock()
 
     def _keep_status_clock(self) -> None:
@@ -402,8 +406,17 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         self.app.copy_to_clipboard("\n".join(lines) or "no findings")
         self.notify(f"copied {len(lines)} finding line(s) to the clipboard")
 
+    def _refused(self, action: str) -> bool:
+        """Whether `action` is not run here (a web view), said so."""
+        why = refused(self.app, action)
+        if why is not None:
+            self.notify(why, severity="warning")
+        return why is not None
+
     def action_logs(self) -> None:
         """The selected node's log, on a screen of its own (wa_tui/api/node_logs.py)."""
+        if self._refused("logs"):
+            return
         node = self.selected_node
         if node is None:
             self.notify("no node selected", severity="warning")
@@ -420,6 +433,8 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         self.app.push_screen(LogScreen(node.id, command))
 
     def action_toggle_secrets(self) -> None:
+        if self._refused("toggle_secrets"):
+            return
         if not self.watcher.can.sends:  # read from a recording: nothing to ask for
             self.notify("secrets are never recorded: the recorder masked them before writing")
             return
@@ -438,24 +453,36 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
 
     async def action_bundle(self) -> None:
         """What this dashboard shows of the deployment, for whoever looks next (in replay:
-        the poll on screen and the recording up to it)."""
+        the poll on screen and the recording up to it). In a web view, a download, its
+        phone numbers masked; its file made in the session's private folder and gone."""
         from wa_tui.core import clock
         from wa_tui.recording.bundle import default_name, handover_of, write_bundle
         from wa_tui.recording.reader import RecordingFile
 
-        watcher, path = self.watcher, self.watcher.recorded_in
-        folder = user_data_path("wa-tui", ensure_exists=True)
+        watcher, path, web = self.watcher, self.watcher.recorded_in, self.app.is_web
+        folder = (
+            Path(tempfile.gettempdir()) if web else user_data_path("wa-tui", ensure_exists=True)
+        )
 
         def write() -> Path:
             # Opened here, apart: the screen's own reading of a recording goes on meanwhile.
             recording = RecordingFile(path) if path is not None else None
             handover = handover_of(watcher, recording)
+            handover.redact_phone = web
             output = folder / default_name(handover.deployment, clock.now())
             write_bundle(handover, output)
             return output
 
         output = await asyncio.to_thread(write)
-        self.notify(f"bundle written: {output}", timeout=15)
+        if not web:
+            self.notify(f"bundle written: {output}", timeout=15)
+            return
+        data = output.read_bytes()
+        output.unlink()
+        self.app.deliver_binary(
+            io.BytesIO(data), save_filename=output.name, mime_type="application/gzip"
+        )
+        self.notify(f"bundle sent to the browser: {output.name} (phone numbers masked)")
 
 
 def panes_by_id() -> dict[str, Pane]:

@@ -38,6 +38,9 @@ def _health(watcher: Watcher) -> Text:
     return Text(f" {severity.marker} {severity.name} {count} ", style=style)
 
 
+# A browser shows this dashboard (`wa-tui web`): never to be taken for a terminal's.
+WEB_BADGE = (" WEB VIEW ", "bold black on white")
+
 # The colours of what a source says of itself (Said.tone), badge and words.
 BADGE_STYLES = {"replay": "bold white on magenta", "recorder": "bold black on cyan"}
 TONE_STYLES = {
@@ -150,12 +153,21 @@ class StatusBar(Block):
     _plain: str | None = None
     redraws = 0  # how often the line was repainted (for tests, benchmarks)
 
-    def show(self, watcher: Watcher, others: str = "", narrow_width: int | None = None) -> None:
-        """`narrow_width`: the terminal's width when it is too narrow for the whole line."""
+    def show(
+        self,
+        watcher: Watcher,
+        others: str = "",
+        narrow_width: int | None = None,
+        web: bool = False,
+    ) -> None:
+        """`narrow_width`: the terminal's width when it is too narrow for the whole line;
+        `web`: a browser shows it (`wa-tui web`), which the line says first."""
         if narrow_width is None:
             text = render_status(watcher, others)
         else:
             text = render_narrow_status(watcher, narrow_width)
+        if web:
+            text = Text.assemble(WEB_BADGE, text)
         if text.plain != self._plain:
             self._plain = text.plain
             self.redraws += 1
