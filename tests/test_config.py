@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import WA_TUI
+from tests.helpers import WA_TUI, start_of
 from wa_tui.config import ConfigError, add_deployment, config_path, load
 
 GOOD = """
@@ -144,8 +144,6 @@ def test_the_example_config_is_valid_and_documents_every_key() -> None:
 
 @pytest.mark.slow
 def test_keys_are_remapped_by_id_and_checked(tmp_path: Path) -> None:
-    from wa_tui.config import keymap
-
     path = write(tmp_path, '[keys]\n"dashboard.refresh" = "f5, ?"\n"replay.next_event" = "n"\n')
     out = run("config", "check", "--config", str(path))
     assert out.returncode == 2 and out.stderr.count("\n") == 1
@@ -158,7 +156,8 @@ def test_keys_are_remapped_by_id_and_checked(tmp_path: Path) -> None:
         "(did you mean 'dashboard.refresh'?)"
     )
     path = write(tmp_path, '[keys]\n"dashboard.refresh" = "f5,ctrl+r"\n"nodes.down" = "/"\n')
-    assert keymap(path) == {"dashboard.refresh": "f5,ctrl+r", "nodes.down": "slash"}
+    keymap = start_of("--config", str(path)).keymap
+    assert keymap == {"dashboard.refresh": "f5,ctrl+r", "nodes.down": "slash"}
     assert "2 key(s) remapped" in run("config", "check", "--config", str(path)).stdout
 
 

@@ -27,7 +27,7 @@ from wa_tui.outputs.web_guard import BasicAuth
 if TYPE_CHECKING:
     from wa_tui.outputs.exporter import Exporter
 
-WHO = web.AppKey("who", str)  # set on each request let in: who it is, for the logs
+WHO = web.RequestKey("who", str)  # set on each request let in: who it is, for the logs
 
 
 class GuardedSite:

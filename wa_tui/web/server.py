@@ -25,7 +25,7 @@ import json
 import socket
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib.resources import files
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -75,6 +75,7 @@ class WebView:
         max_sessions: int = DEFAULT_MAX_SESSIONS,
         idle_seconds: float = DEFAULT_IDLE_SECONDS,
         public_url: str | None = None,
+        watch: Callable[[Session, bytes], None] | None = None,
     ) -> None:
         self.followed = followed.resolve()  # the sessions run in folders of their own
         self.site = site
@@ -82,6 +83,9 @@ class WebView:
         self.max_sessions = max_sessions
         self.idle_seconds = idle_seconds
         self.public_origin = _origin(public_url) if public_url else None
+        # Shown every byte a session sends its browser (a test's or a benchmark's terminal
+        # emulator reads the screens; a canvas cannot be read).
+        self.watch = watch
         self.sessions: dict[int, Session] = {}
         self._numbers = itertools.count(1)
         self._deliveries: dict[str, tuple[Session, Delivery]] = {}
@@ -112,15 +116,13 @@ class WebView:
 
     @web.middleware
     async def _headers(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """The page's policy on every answer, a refusal's too."""
         try:
             response = await handler(request)
         except web.HTTPException as refused:
-            response = refused
-        response.headers["Content-Security-Policy"] = POLICY
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+            _with_policy(refused)
+            raise
+        return _with_policy(response)
 
     @web.middleware
     async def _this_host(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -182,11 +184,11 @@ class WebView:
             why = f"could not start: {exc}"
         finally:
             status = await asyncio.shield(session.stop())
-            self._forget(number, session)
-            await websocket.close()
             minutes = (time.monotonic() - started) / 60
             ended = f"exit {status}" + (f": {session.last_words}" if status else "")
             say(f"web session {number}: ended after {minutes:.1f} min ({why}; {ended})")
+            self._forget(number, session)
+            await websocket.close()
         return websocket
 
     def _forget(self, number: int, session: Session) -> None:
@@ -214,6 +216,8 @@ class WebView:
         async for kind, value in session.output():
             if kind == "data":
                 await websocket.send_bytes(value)  # type: ignore[arg-type]
+                if self.watch is not None:
+                    self.watch(session, value)  # type: ignore[arg-type]
             elif kind == "started":  # an app of the session began: it is told the size
                 await session.resize(*session.size)
             elif kind == "meta" and isinstance(value, dict):
@@ -286,6 +290,14 @@ class WebView:
         session.deliveries.pop(delivery.key, None)
         await response.write_eof()
         return response
+
+
+def _with_policy(response: web.StreamResponse) -> web.StreamResponse:
+    response.headers["Content-Security-Policy"] = POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def page(followed: str) -> str:

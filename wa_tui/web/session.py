@@ -185,11 +185,14 @@ class Session:
             kind, key, chunk = unpacked(payload)
         except ValueError:
             return None
-        delivery = self.deliveries.get(key) if kind == "deliver_chunk" else None
-        if delivery is None or not isinstance(chunk, bytes):
+        delivery = self.deliveries.get(str(key)) if kind == "deliver_chunk" else None
+        if delivery is None:
             return None
-        delivery.chunks.put_nowait(chunk)
-        return key, chunk
+        data = chunk.encode("utf-8") if isinstance(chunk, str) else chunk  # text delivered
+        if not isinstance(data, bytes):
+            return None
+        delivery.chunks.put_nowait(data)
+        return delivery.key, data
 
     async def _read_stderr(self) -> None:
         """Its last words kept (a crash's line for the server's log), never piling up."""
