@@ -24,14 +24,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import StartSimulator
-from tests.helpers import Terminal, free_port, record_polls
+from tests.helpers import Terminal, free_port, record_polls, until
 from wa_tui.recording.reader import RecordingFile
 from wa_tui.simulator import SimulatorServer
 
 pytestmark = pytest.mark.slow  # each test drives an app, a terminal or a process
 
 README = Path(__file__).parent.parent / "README.md"
-KEEPS_RUNNING = re.compile(r"^wa-tui (--record|--follow|--url|--demo|record|exporter|replay)\b")
+KEEPS_RUNNING = re.compile(r"^wa-tui (--record|--follow|--url|--demo|record|exporter|web|replay)\b")
 SET_BY_THE_TEST = re.compile(r"^(export|read)\b|^wa-tui simulate\b")
 STARTED_SECONDS = 4.0
 
@@ -98,6 +98,7 @@ def _names(server: SimulatorServer, home: Path, first: datetime, last: datetime)
         "127.0.0.1:9090": address,
         "127.0.0.1_9090": address.replace(":", "_"),
         "127.0.0.1:9877": f"127.0.0.1:{free_port()}",
+        "127.0.0.1:9878": f"127.0.0.1:{free_port()}",
         "/var/lib/wa-tui": str(home / "recordings"),
     }
 
@@ -115,8 +116,10 @@ def test_the_readmes_commands_run(
             if SET_BY_THE_TEST.match(command):
                 continue
             if KEEPS_RUNNING.match(command):
-                running.append((command, Terminal(["bash", "-c", f"exec {command}"], env, home)))
-                time.sleep(STARTED_SECONDS / len(commands))
+                terminal = Terminal(["bash", "-c", f"exec {command}"], env, home)
+                running.append((command, terminal))
+                # Its first words (a recorder's: its files made) before the next line.
+                until(lambda t=terminal: t.drawn or t.process.poll() is not None, 30)
                 continue
             done = subprocess.run(
                 ["bash", "-c", command], cwd=home, env=env, capture_output=True, timeout=120
