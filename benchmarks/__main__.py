@@ -20,7 +20,7 @@ from pathlib import Path
 from benchmarks.common import Figure, machine
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("first_frame", "cli", "steady_state", "fleet", "recording", "team")
+BENCHMARKS = ("first_frame", "cli", "steady_state", "fleet", "recording", "team", "web")
 
 
 def main() -> int:

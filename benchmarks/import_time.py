@@ -1,9 +1,10 @@
 """`wa-tui check`'s import time here against another revision's, runs alternating: the
 self time `-X importtime` gives wa-tui's own modules, and every import's (#28 item 4: the
 move into packages must cost at most 5 ms). Both trees' bytecode compiled first, as an
-install has it (benchmarks/common.py says why).
+install has it (benchmarks/common.py says why). `--follow`: what `wa-tui --follow FILE`
+imports before its first frame (the command line, the follower, its app), instead.
 
-    python -m benchmarks.import_time REV [RUNS]
+    python -m benchmarks.import_time REV [RUNS] [--follow]
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ from wa_tui.simulator import SimDeployment, SimulatorServer
 LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|\s*(\S+)")
 
 
-def _self_times(tree: Path, url: str, env: dict[str, str]) -> tuple[float, float]:
+FOLLOWER = "import wa_tui.cli.main, wa_tui.recording.follow, wa_tui.ui.follow_app"
+
+
+def _self_times(tree: Path, url: str, env: dict[str, str], follow: bool) -> tuple[float, float]:
     """Milliseconds of self time: wa-tui's modules, every module."""
+    what = ["-c", FOLLOWER] if follow else ["-m", "wa_tui", "check", "--url", url]
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "wa_tui", "check", "--url", url],
+        [sys.executable, "-X", "importtime", *what],
         cwd=tree,
         env={**env, "PYTHONPATH": str(tree)},
         capture_output=True,
@@ -38,7 +43,7 @@ def _self_times(tree: Path, url: str, env: dict[str, str]) -> tuple[float, float
     return ours / 1000, sum(us for us, _ in times) / 1000
 
 
-def main(revision: str, runs: int) -> None:
+def main(revision: str, runs: int, follow: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="wa-tui-rev-") as folder:
         subprocess.run(["git", "worktree", "add", "-f", folder, revision], cwd=ROOT, check=True)
         try:
@@ -52,7 +57,7 @@ def main(revision: str, runs: int) -> None:
             found: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
             for _ in range(runs):
                 for name, tree in trees.items():
-                    found[name].append(_self_times(tree, server.url, env))
+                    found[name].append(_self_times(tree, server.url, env, follow))
             server.stop()
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", folder], cwd=ROOT, check=True)
@@ -63,4 +68,5 @@ def main(revision: str, runs: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 15)
+    numbers = [a for a in sys.argv[2:] if a.isdigit()]
+    main(sys.argv[1], int(numbers[0]) if numbers else 15, "--follow" in sys.argv)
