@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import loop_watched
+from tests.helpers import Pki, loop_watched
 from wa_tui.api.auth import Credentials
 from wa_tui.api.client import WAClient
 from wa_tui.api.models import Snapshot
@@ -120,3 +120,8 @@ async def no_slow_callbacks() -> AsyncIterator[None]:
     0.1 s fails the test (tests/helpers.py, `loop_watched`)."""
     async with loop_watched():
         yield
+
+
+@pytest.fixture
+def pki(tmp_path: Path) -> Pki:
+    return Pki(tmp_path)

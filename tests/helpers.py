@@ -31,7 +31,9 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
+import bcrypt
 import pytest
+import trustme
 from rich.console import Console, Group
 from textual import events
 from textual.app import App
@@ -570,3 +572,33 @@ def render_topology(snapshot: Snapshot, summary: Summary, width: int) -> Group:
     from wa_tui.ui.topology import Picture, blocks
 
     return Group(*(make() for _, make in blocks(Picture.of(snapshot, summary), width)))
+
+
+PASSWORD = "scrape-s3cret"  # the basic-auth user's, in Pki's web config
+
+
+class Pki:
+    """A private CA, the exporter's certificate, a client's, and a web config file."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.ca = trustme.CA()
+        self.ca.cert_pem.write_to_path(folder / "ca.pem")
+        self.issue("server")
+        client = self.ca.issue_cert("prometheus-client")
+        client.private_key_and_cert_chain_pem.write_to_path(folder / "client.pem")
+        self.hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(10)).decode()
+
+    def issue(self, stem: str) -> trustme.LeafCert:
+        cert = self.ca.issue_cert("127.0.0.1", "localhost")
+        cert.private_key_pem.write_to_path(self.folder / f"{stem}.key")
+        cert.cert_chain_pems[0].write_to_path(self.folder / f"{stem}.crt")
+        return cert
+
+    def web_config(self, extra_tls: str = "", users: bool = True) -> Path:
+        path = self.folder / "web.yml"
+        text = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n" + extra_tls
+        if users:
+            text += f"basic_auth_users:\n  prometheus: {self.hash}\n"
+        path.write_text(text)
+        return path

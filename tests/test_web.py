@@ -11,6 +11,8 @@ import io
 import json
 import os
 import random
+import signal
+import ssl
 import subprocess
 import sys
 import tarfile
@@ -24,9 +26,9 @@ import pyte
 import pytest
 
 from tests.conftest import StartSimulator
-from tests.helpers import WA_TUI, free_port, record_polls, require_binary, start_of
+from tests.helpers import WA_TUI, Pki, free_port, record_polls, require_binary, start_of
 from wa_tui.outputs.serving import GuardedSite
-from wa_tui.outputs.web_config import WebConfig
+from wa_tui.outputs.web_config import WebConfig, read_web_config
 from wa_tui.simulator import SimDeployment, demo_story
 from wa_tui.web.server import WebView, keys_config
 from wa_tui.web.session import MAX_SIZE, MIN_SIZE, unpacked
@@ -170,6 +172,11 @@ async def test_every_route_asks_for_credentials_this_origin_and_this_host(
         async with http.get(here + "/static/terminal/js/textual.js", headers=AUTH) as answer:
             assert answer.status == 200 and len(await answer.read()) > 100_000
         assert view.sessions == {}
+    behind = "https://wa.example.com/incident/"  # a reverse proxy's: its origin alone
+    async with serving(followed, public_url=behind) as view, aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(origin(view) + "/ws", headers=AUTH, origin=origin(view))
+        assert refused.value.status == 403 and view.sessions == {}
 
 
 @pytest.mark.slow
@@ -291,6 +298,54 @@ async def test_garbage_ends_its_session_and_sizes_are_clamped(recording: Path) -
         await steady.shows("List every key")  # still answering
 
 
+@pytest.mark.slow
+async def test_a_tab_without_a_key_for_a_while_ends_and_says_why(
+    recording: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    async with serving(recording, idle_seconds=3) as view, aiohttp.ClientSession() as http:
+        async with tab(view, http) as opened:
+            await opened.shows("Nodes (12)")
+            await asyncio.wait_for(opened.closed.wait(), 30)
+        await until(lambda: not view.sessions)
+    assert "(no key for 0.05 min;" in capfd.readouterr().err
+
+
+@pytest.mark.slow
+async def test_over_tls_a_client_certificate_is_who_opened_the_session(
+    recording: Path, pki: Pki, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """TLS with client certificates required: the session opens over wss://, and the
+    journal names the certificate's subject."""
+    required = "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n"
+    config = read_web_config(pki.web_config(required, users=False))
+    context = ssl.create_default_context(cafile=pki.folder / "ca.pem")
+    context.load_cert_chain(pki.folder / "client.pem")
+    view = WebView(recording, GuardedSite(config))
+    ready = asyncio.Event()
+    task = asyncio.create_task(view.serve("127.0.0.1", 0, ready))
+    try:
+        await asyncio.wait_for(ready.wait(), 10)
+        here = f"https://127.0.0.1:{view.site.port}"
+        connector = aiohttp.TCPConnector(ssl=context)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            async with http.get(here + "/") as answer:
+                assert answer.status == 200
+            async with http.ws_connect(here + "/ws?width=120&height=32", origin=here) as ws:
+                opened = Tab(ws)
+                await opened.shows("Nodes (12)")
+                opened._reading.cancel()
+        without = aiohttp.TCPConnector(ssl=ssl.create_default_context(cafile=pki.folder / "ca.pem"))
+        async with aiohttp.ClientSession(connector=without) as http:
+            with pytest.raises(aiohttp.ClientError):
+                await http.get(here + "/")
+        await until(lambda: not view.sessions)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    journal = capfd.readouterr().err
+    assert "web session 1: opened by O=trustme" in journal and ",OU=Testing cert #" in journal
+
+
 def test_a_delivered_chunk_is_read_as_the_web_driver_packs_it() -> None:
     """("deliver_chunk", key, bytes), packed: `t`, `s<n>:` strings, `<n>:` bytes, `e`."""
     chunk = b"\x00\x01e:9"
@@ -339,6 +394,32 @@ class socket_bound:
 
     def __exit__(self, *exc: object) -> None:
         self.socket.close()
+
+
+@pytest.mark.slow
+def test_sighup_reloads_the_lock_and_beyond_loopback_without_tls_is_warned(
+    recording: Path, tmp_path: Path
+) -> None:
+    web_config = tmp_path / "web.yml"
+    web_config.write_text(f"basic_auth_users:\n  {USER}: {HASH.decode()}\n")
+    port = free_port()
+    command = [*WA_TUI, "web", str(recording), "--listen", f"0.0.0.0:{port}"]
+    server = subprocess.Popen(
+        [*command, "--web-config", str(web_config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None and server.stderr is not None
+        assert "warning: listening on 0.0.0.0 without TLS" in server.stderr.readline()
+        assert server.stdout.readline().startswith("serving the dashboard of ")
+        server.send_signal(signal.SIGHUP)
+        assert "web configuration reloaded" in server.stderr.readline()
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+    finally:
+        server.kill()
 
 
 def test_the_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:

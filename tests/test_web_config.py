@@ -22,47 +22,21 @@ from pathlib import Path
 import bcrypt
 import httpx
 import pytest
-import trustme
 
-from tests.helpers import WA_TUI, free_port, prometheus_serving, require_binary, start_of, until
+from tests.helpers import (
+    PASSWORD,
+    WA_TUI,
+    Pki,
+    free_port,
+    prometheus_serving,
+    require_binary,
+    start_of,
+    until,
+)
 from wa_tui.api.auth import password_from_env
 from wa_tui.core.errors import WAError
 from wa_tui.outputs.fleet import PrometheusSource, rows_from_prometheus
 from wa_tui.simulator import SimulatorServer
-
-PASSWORD = "scrape-s3cret"
-
-
-class Pki:
-    """A private CA, the exporter's certificate, a client's, and a web config file."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.ca = trustme.CA()
-        self.ca.cert_pem.write_to_path(folder / "ca.pem")
-        self.issue("server")
-        client = self.ca.issue_cert("prometheus-client")
-        client.private_key_and_cert_chain_pem.write_to_path(folder / "client.pem")
-        self.hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(10)).decode()
-
-    def issue(self, stem: str) -> trustme.LeafCert:
-        cert = self.ca.issue_cert("127.0.0.1", "localhost")
-        cert.private_key_pem.write_to_path(self.folder / f"{stem}.key")
-        cert.cert_chain_pems[0].write_to_path(self.folder / f"{stem}.crt")
-        return cert
-
-    def web_config(self, extra_tls: str = "", users: bool = True) -> Path:
-        path = self.folder / "web.yml"
-        text = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n" + extra_tls
-        if users:
-            text += f"basic_auth_users:\n  prometheus: {self.hash}\n"
-        path.write_text(text)
-        return path
-
-
-@pytest.fixture
-def pki(tmp_path: Path) -> Pki:
-    return Pki(tmp_path)
 
 
 @contextmanager

@@ -28,6 +28,15 @@ if TYPE_CHECKING:
     from wa_tui.outputs.exporter import Exporter
 
 WHO = web.RequestKey("who", str)  # set on each request let in: who it is, for the logs
+# A certificate subject's attributes as `openssl x509 -subject` names them.
+SHORT_NAMES = {
+    "commonName": "CN",
+    "organizationName": "O",
+    "organizationalUnitName": "OU",
+    "countryName": "C",
+    "stateOrProvinceName": "ST",
+    "localityName": "L",
+}
 
 
 class GuardedSite:
@@ -97,7 +106,11 @@ def _certificate_subject(request: web.Request) -> str | None:
     certificate = transport.get_extra_info("peercert") if transport is not None else None
     if not certificate:
         return None
-    parts = (f"{key}={value}" for rdn in certificate.get("subject", ()) for key, value in rdn)
+    parts = (
+        f"{SHORT_NAMES.get(key, key)}={value}"
+        for rdn in certificate.get("subject", ())
+        for key, value in rdn
+    )
     return ",".join(parts) or None
 
 
