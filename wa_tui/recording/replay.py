@@ -41,9 +41,10 @@ SPEEDS = (1, 2, 5, 10, 30, 60)
 REJUDGED = "re-judged with this config (--rejudge)"
 REPLAY_BADGE = "⏵ REPLAY"
 ACCOUNT_CHUNK = 2_000  # polls' derived rows read at a time: memory stays flat over a day
-# Polls read to warm the counters up before a poll reached by a jump: webapps behind a
-# balancer answer /metrics in turn, and a webapp's rate needs its own previous answer
-# (one poll of warm-up left one webapp out of the callback rate, measured).
+# Polls whose stats warm the counters up before a poll reached by a jump: webapps behind
+# a balancer answer /metrics in turn, and a webapp's rate needs its own previous answer
+# (one poll of warm-up left one webapp out of the callback rate, measured). Their stats
+# alone are read: a follower's first frame starts with a jump.
 WARM_UP_POLLS = 20
 Progress = Callable[[int, int], object]  # polls read, of how many
 
@@ -267,18 +268,22 @@ class ReplayWatcher(Watcher):
     def _seek(self, index: int) -> PollResult:
         """Poll `index` as playing up to it showed it: read from the last poll before it
         that carried the database's stats (their gauges and counters carry over the polls
-        between), after a poll that warms the counters up; what the reader kept of the
-        polls before that (the vitals' last 30 minutes, the settings, the webhook's CA and
-        probe) restored from what the recorder wrote."""
+        between), after the stats of the WARM_UP_POLLS before it and the whole poll just
+        before it have warmed the counters up; what the reader kept of the polls before
+        that (the vitals' last 30 minutes, the settings, the webhook's CA and probe)
+        restored from what the recorder wrote."""
         reader = self._fresh_reader()
         start = self._last_with(DB_STATS, index) if index else None
         horizon = self.recording.ats[index].timestamp() - HISTORY_SECONDS
         if start is None or self.recording.ats[start].timestamp() < horizon:
             start = max(index - 1, 0)
-        warm_up = max(start - WARM_UP_POLLS, 0)
         self._restore(reader, start - 1)
-        for earlier in range(warm_up, start):
-            self._read_poll(earlier, reader, remember=False)
+        for earlier in range(max(start - WARM_UP_POLLS, 0), start - 1):
+            poll = self._poll_or_none(earlier)
+            if poll is not None and poll.answers is not None:
+                reader.warm_up(poll.answers)
+        if start > 0:  # the poll before, whole: what the first one read is compared with
+            self._read_poll(start - 1, reader, remember=False)
         for earlier in range(start, index):
             self._read_poll(earlier, reader)
         return self._read_poll(index, reader)

@@ -209,6 +209,13 @@ class Reader:
             )
         ]
 
+    def warm_up(self, answers: Answers) -> None:
+        """The vitals' counters moved on by a poll's stats alone, nothing kept, nothing
+        judged: a replay jumping to a poll reads those before it so that every webapp
+        behind a balancer has a previous answer to make its rate from."""
+        if any(path in STATS for path in answers.stats) or self.not_served:
+            self.vitals.update(self._stats(answers), answers.fetched_at, answers.received, False)
+
     def read_webhook(self, side: Mapping[str, bytes | WAError]) -> None:
         """The settings, the webhook CA and a probe, when answers beside support and
         health (`side`, by path) carry them."""
