@@ -41,11 +41,12 @@ SPEEDS = (1, 2, 5, 10, 30, 60)
 REJUDGED = "re-judged with this config (--rejudge)"
 REPLAY_BADGE = "⏵ REPLAY"
 ACCOUNT_CHUNK = 2_000  # polls' derived rows read at a time: memory stays flat over a day
-# Polls whose stats warm the counters up before a poll reached by a jump: webapps behind
-# a balancer answer /metrics in turn, and a webapp's rate needs its own previous answer
-# (one poll of warm-up left one webapp out of the callback rate, measured). Their stats
-# alone are read: a follower's first frame starts with a jump.
-WARM_UP_POLLS = 20
+# Polls whose stats warm the counters up before a poll reached by a jump: a node's rate
+# needs its own previous counters, and a node missing from the poll before (restarting,
+# gone a while) had them in an earlier one (one poll of warm-up left such a node out of
+# the callback rate, measured). Their stats alone are read, and few: a follower's first
+# frame starts with a jump (each costs ~13 ms at 36 nodes: benchmarks/README Session 13).
+WARM_UP_POLLS = 5
 Progress = Callable[[int, int], object]  # polls read, of how many
 
 
