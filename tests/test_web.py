@@ -269,6 +269,23 @@ async def test_sessions_are_capped_and_a_tab_closed_at_once_leaves_no_process(
 
 
 @pytest.mark.slow
+async def test_the_server_stopping_ends_the_sessions_it_serves(recording: Path) -> None:
+    """Stopped (SIGTERM, as systemd stops it) with tabs open: no session's process is
+    left, nor its private folder."""
+    view = WebView(recording, GuardedSite(WebConfig(users={USER: HASH})))
+    ready = asyncio.Event()
+    server = asyncio.create_task(view.serve("127.0.0.1", 0, ready))
+    await asyncio.wait_for(ready.wait(), 10)
+    async with aiohttp.ClientSession() as http, tab(view, http) as opened:
+        await opened.shows("Nodes (12)")
+        (session,) = view.sessions.values()
+        server.cancel()
+        await asyncio.gather(server, return_exceptions=True)
+        await asyncio.wait_for(opened.closed.wait(), 15)
+    assert gone(session.pid) and not session.folder.exists()
+
+
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 async def test_garbage_ends_its_session_and_sizes_are_clamped(recording: Path) -> None:
     """A binary frame, a message past the limit, or text that is not the protocol ends
