@@ -128,7 +128,9 @@ class ReplayWatcher(Watcher):
         """The polls that can be shown (a damaged poll ends a format-1 recording)."""
         return len(self._derived) if self._derived is not None else len(self.recording)
 
-    def _read_poll(self, index: int, reader: Reader, remember: bool = True) -> PollResult:
+    def _read_poll(
+        self, index: int, reader: Reader, remember: bool = True, judge: bool = True
+    ) -> PollResult:
         try:
             poll = self.recording.poll(index)
         except RecordingError as error:
@@ -136,7 +138,7 @@ class ReplayWatcher(Watcher):
         if poll.answers is None:
             return PollResult(None, WAError(poll.error or "the poll failed", "as recorded"))
         try:
-            return reader.read(poll.answers, remember)
+            return reader.read(poll.answers, remember, judge)
         except WAError as error:
             return PollResult(None, error)
 
@@ -240,14 +242,17 @@ class ReplayWatcher(Watcher):
         judged as the recorder judged it with its thresholds, where it stored that (the
         answers are read here for what does not depend on a threshold: the snapshot, the
         vitals), unless asked to judge again; whose judgement it is goes on screen."""
+        # The recorder's whole judgement shown: nothing is judged again to be thrown away
+        # (the forecasts' fits alone were a quarter of a follower's reading).
+        stored, why = self._stored_judgement(index)
+        judge = stored is None or not stored.judgement.whole
         if index == self._reader_at + 1:
-            result = self._read_poll(index, self.poller.reader)  # playing on
+            result = self._read_poll(index, self.poller.reader, judge=judge)  # playing on
         else:
-            result = self._seek(index)
+            result = self._seek(index, judge)
         self._reader_at = index
         if result.snapshot is None:
             return result
-        stored, why = self._stored_judgement(index)
         self.status.judged = why
         return self.poller.reader.judged(result, stored.judgement) if stored else result
 
@@ -266,7 +271,7 @@ class ReplayWatcher(Watcher):
             return stored, "forecasts judged at reading: an older recording"
         return stored, None
 
-    def _seek(self, index: int) -> PollResult:
+    def _seek(self, index: int, judge: bool = True) -> PollResult:
         """Poll `index` as playing up to it showed it: read from the last poll before it
         that carried the database's stats (their gauges and counters carry over the polls
         between), after the stats of the WARM_UP_POLLS before it and the whole poll just
@@ -286,8 +291,8 @@ class ReplayWatcher(Watcher):
         if start > 0:  # the poll before, whole: what the first one read is compared with
             self._read_poll(start - 1, reader, remember=False)
         for earlier in range(start, index):
-            self._read_poll(earlier, reader)
-        return self._read_poll(index, reader)
+            self._read_poll(earlier, reader, judge=judge)
+        return self._read_poll(index, reader, judge=judge)
 
     def _restore(self, reader: Reader, last: int) -> None:
         """The vitals' history up to poll `last` (of the 30 minutes before it), and the

@@ -123,9 +123,11 @@ class Reader:
         # what a poll asked: a poll with no such answer ends it.
         self.limited_since: datetime | None = None
 
-    def read(self, answers: Answers, remember: bool = True) -> PollResult:
+    def read(self, answers: Answers, remember: bool = True, judge: bool = True) -> PollResult:
         """The result of one poll's answers, worst findings first (`remember` False: not
-        kept in the vitals' history, as a replay does with the poll it warms up on)."""
+        kept in the vitals' history, as a replay does with the poll it warms up on;
+        `judge` False: no findings, summary nor forecasts made, for a reader that shows
+        a recorder's whole judgement of the poll instead, `judged`)."""
         snapshot = answers.read(self.last_good)
         changes = list(diff(self.last_good, snapshot)) if self.last_good else []
         vitals = None
@@ -135,6 +137,24 @@ class Reader:
             )
             changes += restarts(vitals.restarted, snapshot.fetched_at)
         self.read_webhook(answers.stats)
+        self.last_good = snapshot
+        if judge:
+            self._judge(snapshot, answers)
+        return PollResult(
+            snapshot,
+            None,
+            self.findings,
+            tuple(changes),
+            vitals,
+            answers,
+            self.summary,
+            self.webhook,
+            self.forecasts,
+            self.limited_since,
+        )
+
+    def _judge(self, snapshot: Snapshot, answers: Answers) -> None:
+        """The findings, the summary and the forecasts of the poll just read."""
         findings = analyse(snapshot, self.thresholds, now=snapshot.fetched_at)
         findings += self.vitals.findings(snapshot.fetched_at)
         latest = self.vitals.latest
@@ -145,21 +165,9 @@ class Reader:
         findings = with_webhook_advice(findings, webhook.settings, webhook.probe)
         findings += self._limited(answers, snapshot.fetched_at)
         findings.sort(key=lambda f: -f.severity)
-        self.last_good, self.findings = snapshot, tuple(findings)
+        self.findings = tuple(findings)
         self.summary = Summary.of(snapshot, self.findings, self.vitals.latest)
         self.forecasts = self.forecaster.current
-        return PollResult(
-            snapshot,
-            None,
-            self.findings,
-            tuple(changes),
-            vitals,
-            answers,
-            self.summary,
-            webhook,
-            self.forecasts,
-            self.limited_since,
-        )
 
     def judged(self, result: PollResult, judgement: Judgement) -> PollResult:
         """`result` as another judged it (a recorder, with its thresholds): its findings,
