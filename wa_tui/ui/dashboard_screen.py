@@ -242,11 +242,13 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
     # -- what the panes show ------------------------------------------------------------
 
     def on_polled(self, message: Polled) -> None:
-        """A poll ended: the panes follow, if it is the deployment on screen and it read."""
+        """A poll ended: the panes follow, if it is the deployment on screen and it read,
+        and the status line with them (never a frame of new data under an old line)."""
         result = message.update.result
         good = result is not None and result.snapshot is not None
         if message.update.watcher is self.watcher and good:
             self.show_poll()
+            self.redraw_status()
 
     def show_deployment(self, watcher: Watcher) -> None:
         """Another deployment on screen: every pane forgets the last one's, then shows
