@@ -120,6 +120,26 @@ def served(
         process.join(timeout=10)
 
 
+@contextlib.contextmanager
+def recording_live(sim: Simulator, folder: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """`wa-tui record --dir FOLDER` of `sim` in its own process, and its file, once made;
+    stopped after."""
+    recorder = subprocess.Popen(
+        [PYTHON, "-m", "wa_tui", "record", "--dir", str(folder), "--url", sim.url],
+        env=sim.env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        path = folder / (sim.url.split("://")[1].replace(":", "_") + ".db")
+        while not path.exists():
+            time.sleep(0.1)
+        yield recorder, path
+    finally:
+        recorder.terminate()
+        recorder.wait(timeout=20)
+
+
 @dataclass
 class PtyRun:
     process: subprocess.Popen[bytes]

@@ -21,7 +21,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import subprocess
 import tempfile
 import time
 from datetime import timedelta
@@ -33,12 +32,12 @@ from benchmarks.common import (
     MINIMAL_APP,
     PYTHON,
     QUICK,
-    ROOT,
     deployment,
     figure,
     in_pty,
     median_of,
     process_cpu_seconds,
+    recording_live,
     report,
     simulator,
 )
@@ -128,35 +127,24 @@ def check(rows: list[tuple[str, str]], folder: Path) -> None:
 
 
 def follow(rows: list[tuple[str, str]], folder: Path) -> None:
-    recordings = folder / "live"
-    with simulator("--shards", "32") as sim:
-        recorder = subprocess.Popen(
-            [PYTHON, "-m", "wa_tui", "record", "--dir", str(recordings), "--url", sim.url],
-            env=sim.env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
-        try:
-            path = recordings / (sim.url.split("://")[1].replace(":", "_") + ".db")
-            while not path.exists():
-                time.sleep(0.1)
-            viewer = [PYTHON, "-m", "wa_tui", "--follow", str(path)]
-            direct = [PYTHON, "-m", "wa_tui", "--url", sim.url, "--interval", "5"]
-            with in_pty(viewer) as following, in_pty(direct, sim.env) as watching:
-                following.read_until("★ primary".encode())
-                watching.read_until("★ primary".encode())
-                for run in (following, watching):
-                    run.drain(6.0)  # past the first poll's extras (stats a second later)
-                before = [run.cpu_seconds() for run in (following, watching)]
-                end = time.perf_counter() + SECONDS
-                while time.perf_counter() < end:
-                    following.read(0.02)
-                    watching.read(0.02)
-                after = [run.cpu_seconds() for run in (following, watching)]
-            recorder_cpu = process_cpu_seconds(recorder.pid)
-        finally:
-            recorder.terminate()
-            recorder.wait(timeout=20)
+    with (
+        simulator("--shards", "32") as sim,
+        recording_live(sim, folder / "live") as (recorder, path),
+    ):
+        viewer = [PYTHON, "-m", "wa_tui", "--follow", str(path)]
+        direct = [PYTHON, "-m", "wa_tui", "--url", sim.url, "--interval", "5"]
+        with in_pty(viewer) as following, in_pty(direct, sim.env) as watching:
+            following.read_until("★ primary".encode())
+            watching.read_until("★ primary".encode())
+            for run in (following, watching):
+                run.drain(6.0)  # past the first poll's extras (stats a second later)
+            before = [run.cpu_seconds() for run in (following, watching)]
+            end = time.perf_counter() + SECONDS
+            while time.perf_counter() < end:
+                following.read(0.02)
+                watching.read(0.02)
+            after = [run.cpu_seconds() for run in (following, watching)]
+        recorder_cpu = process_cpu_seconds(recorder.pid)
     viewer_share, direct_share = ((b - a) / SECONDS for a, b in zip(before, after, strict=True))
     reading = reading_cpu(path)
     rows += [

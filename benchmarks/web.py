@@ -23,7 +23,16 @@ from pathlib import Path
 
 import aiohttp
 
-from benchmarks.common import PYTHON, QUICK, ROOT, figure, in_pty, process_cpu_seconds, report
+from benchmarks.common import (
+    PYTHON,
+    QUICK,
+    ROOT,
+    figure,
+    in_pty,
+    process_cpu_seconds,
+    recording_live,
+    report,
+)
 from benchmarks.common import simulator as simulated
 
 SESSIONS = 8
@@ -160,30 +169,20 @@ def served(path: Path) -> tuple[subprocess.Popen[str], str]:
 
 def main() -> None:
     rows: list[tuple[str, str]] = []
-    with simulated("--shards", "32") as sim, tempfile.TemporaryDirectory() as folder:
-        recordings = Path(folder) / "rec"
-        recorder = subprocess.Popen(
-            [PYTHON, "-m", "wa_tui", "record", "--dir", str(recordings), "--url", sim.url],
-            env=sim.env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
+    with (
+        simulated("--shards", "32") as sim,
+        tempfile.TemporaryDirectory() as folder,
+        recording_live(sim, Path(folder) / "rec") as (_, path),
+    ):
+        time.sleep(6)  # a poll or two recorded
+        ssh_shares, ssh_rss = ssh_viewers(path)
+        server, url = served(path)
         try:
-            path = recordings / (sim.url.split("://")[1].replace(":", "_") + ".db")
-            while not path.exists():
-                time.sleep(0.1)
-            time.sleep(6)  # a poll or two recorded
-            ssh_shares, ssh_rss = ssh_viewers(path)
-            server, url = served(path)
-            try:
-                web = asyncio.run(tabs(url, server.pid))
-                frames = [first_frame_in_chromium(url) for _ in range(3 if QUICK else 5)]
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
+            web = asyncio.run(tabs(url, server.pid))
+            frames = [first_frame_in_chromium(url) for _ in range(3 if QUICK else 5)]
         finally:
-            recorder.terminate()
-            recorder.wait(timeout=20)
+            server.terminate()
+            server.wait(timeout=30)
     session_shares, session_rss = web["sessions"]  # type: ignore[misc]
     server_share, server_rss = web["server"]  # type: ignore[misc]
     sent = web["sent"]

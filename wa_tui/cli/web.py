@@ -69,7 +69,7 @@ def run(start: Start) -> int:
     host, port = listen_address(args.listen)
     import asyncio
 
-    from wa_tui.outputs.serving import GuardedSite, stop_on_signals
+    from wa_tui.outputs.serving import GuardedSite, start_serving, stop_on_signals
     from wa_tui.web.server import WebView, keys_config
 
     site = GuardedSite(web_config_of(args, host))
@@ -79,19 +79,7 @@ def run(start: Start) -> int:
 
     async def serve() -> None:
         stop = stop_on_signals(site, args.web_config is not None)
-        ready = asyncio.Event()
-        serving = asyncio.create_task(view.serve(host, port, ready))
-        listening = asyncio.create_task(ready.wait())
-        await asyncio.wait([serving, listening], return_when=asyncio.FIRST_COMPLETED)
-        listening.cancel()
-        if serving.done():
-            serving.result()  # it could not listen: say why
-        shown = f"[{host}]" if ":" in host else host
-        print(
-            f"serving the dashboard of {followed} on {site.web.scheme}://{shown}:{site.port}/ "
-            f"({args.max_sessions} tabs at most); Ctrl+C stops",
-            flush=True,
-        )
+        serving = await start_serving(view, host, port)
         await stop.wait()
         serving.cancel()
         await asyncio.gather(serving, return_exceptions=True)

@@ -259,6 +259,12 @@ class Exporter:
         """Where it listens, once serving."""
         return self.site.port
 
+    def serving_line(self, address: str) -> str:
+        return (
+            f"serving /metrics and /healthz on {address} for {len(self.watchers)} "
+            "deployment(s); Ctrl+C stops"
+        )
+
     def add(self, watcher: Watcher) -> None:
         """Another deployment exported (the recorder's config read again): polled from
         now on if serving, else when serving starts."""

@@ -10,7 +10,7 @@ import asyncio
 import ssl
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -23,9 +23,6 @@ from wa_tui.outputs.web_config import (
     server_context,
 )
 from wa_tui.outputs.web_guard import BasicAuth
-
-if TYPE_CHECKING:
-    from wa_tui.outputs.exporter import Exporter
 
 WHO = web.RequestKey("who", str)  # set on each request let in: who it is, for the logs
 # A certificate subject's attributes as `openssl x509 -subject` names them.
@@ -142,20 +139,28 @@ def stop_on_signals(
     return stop
 
 
-async def start_serving(exporter: Exporter, host: str, port: int) -> asyncio.Task[None]:
-    """The exporter polling and serving: the task, once it listens (and the line that
-    says where), or the reason it could not."""
+class Served(Protocol):
+    """What `start_serving` serves: the exporter, the web view."""
+
+    site: GuardedSite
+
+    async def serve(self, host: str, port: int, ready: asyncio.Event | None = None) -> None: ...
+
+    def serving_line(self, address: str) -> str:
+        """What it says once it listens at `address` (SCHEME://HOST:PORT)."""
+        ...
+
+
+async def start_serving(served: Served, host: str, port: int) -> asyncio.Task[None]:
+    """`served` serving: the task, once it listens (and the line that says where), or
+    the reason it could not."""
     ready = asyncio.Event()
-    serving = asyncio.create_task(exporter.serve(host, port, ready))
+    serving = asyncio.create_task(served.serve(host, port, ready))
     waiting = asyncio.create_task(ready.wait())
     await asyncio.wait([serving, waiting], return_when=asyncio.FIRST_COMPLETED)
     if serving.done():
         waiting.cancel()
         serving.result()  # it failed to start: say why
     shown = f"[{host}]" if ":" in host else host
-    print(
-        f"serving /metrics and /healthz on {exporter.site.web.scheme}://{shown}:{exporter.port} "
-        f"for {len(exporter.watchers)} deployment(s); Ctrl+C stops",
-        flush=True,
-    )
+    print(served.serving_line(f"{served.site.web.scheme}://{shown}:{served.site.port}"), flush=True)
     return serving

@@ -91,6 +91,12 @@ class WebView:
         self._deliveries: dict[str, tuple[Session, Delivery]] = {}
         self._names = _own_names()
 
+    def serving_line(self, address: str) -> str:
+        return (
+            f"serving the dashboard of {self.followed} on {address}/ "
+            f"({self.max_sessions} tabs at most); Ctrl+C stops"
+        )
+
     def application(self) -> web.Application:
         app = web.Application(middlewares=[self._headers, self._this_host, self.site.authorised])
         app.router.add_get("/", self._page)
