@@ -165,3 +165,18 @@ def test_the_ui_asks_a_source_what_it_can_do_never_what_kind_it_is() -> None:
             if kind_asked or status_asked:
                 found.append(f"{module}: {ast.unparse(node)}")
     assert not found, found
+
+
+def test_no_message_handler_calls_its_parents() -> None:
+    """Textual calls the handler of every class in a node's MRO that defines one
+    (`on_x`): a handler that also calls `super().on_x()` runs its parents twice. A
+    subclass extends a plain method the one handler calls instead (WaTuiApp.panes_ready)."""
+    found = []
+    for module, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef) or not node.name.startswith("on_"):
+                continue
+            calls = (ast.unparse(c.func) for c in ast.walk(node) if isinstance(c, ast.Call))
+            if f"super().{node.name}" in calls and node.name != "on_event":
+                found.append(f"{module}.{node.name}")
+    assert not found, found

@@ -17,13 +17,14 @@ import sqlite3
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from tests.conftest import StartSimulator
 from tests.helpers import (
@@ -386,37 +387,65 @@ async def _until_async(condition: Callable[[], object], timeout: float = 30.0) -
 # -- the keys: into the recording and back; what asks nothing says so -----------------------
 
 
-async def test_the_keys_move_into_the_recording_and_back_and_ask_the_deployment_nothing(
-    start_simulator: StartSimulator, tmp_path: Path
-) -> None:
-    server = start_simulator()
-    with recorder(server, tmp_path / "recordings", "keys", 0.3) as (_, path, _):
+@contextlib.asynccontextmanager
+async def _following(
+    server: SimulatorServer, folder: Path, name: str
+) -> AsyncIterator[tuple[FollowWatcher, FollowApp, Pilot[object]]]:
+    """A recorder of `server` at 0.3 s, and its viewer's dashboard showing the nodes."""
+    with recorder(server, folder / "recordings", name, 0.3) as (_, path, _):
         watcher = FollowWatcher.attach(path)
         app = FollowApp(watcher)
         async with app.run_test(size=SIZE) as pilot:
             await until_nodes(pilot)
-            await pilot.press("left_square_bracket", "left_square_bracket")
-            await wait_for(pilot, lambda: "space: back to live" in screen_text(app))
-            assert "REPLAY" in screen_text(app) and not watcher.following.live
-            behind = watcher.position
-            await wait_for(pilot, lambda: len(watcher) > behind + 4)
-            assert watcher.position == behind  # it stays where it was taken
-            await pilot.press("space")
-            await wait_for(pilot, lambda: watcher.position == len(watcher) - 1)
-            await wait_for(pilot, lambda: "following the recorder" in screen_text(app))
-            await pilot.press("p")
-            await wait_for(pilot, lambda: "view paused" in screen_text(app))
-            held = watcher.position
-            await wait_for(pilot, lambda: len(watcher) > held + 3)
-            assert watcher.position == held
-            await pilot.press("p")
-            await wait_for(pilot, lambda: watcher.position > held)
-            asked = dict(server.requests)
-            await pilot.press("r", "x")
-            said = lambda: " ".join(n.message for n in app._notifications)  # noqa: E731
-            await wait_for(pilot, lambda: "the recorder polls every 0.3s" in said())
-            await wait_for(pilot, lambda: "secrets are never recorded" in said())
-            assert server.requests.get("/v1/support", 0) - asked.get("/v1/support", 0) <= 2
+            yield watcher, app, pilot
+
+
+async def test_the_keys_move_into_the_recording_and_back_and_ask_the_deployment_nothing(
+    start_simulator: StartSimulator, tmp_path: Path
+) -> None:
+    server = start_simulator()
+    async with _following(server, tmp_path, "keys") as (watcher, app, pilot):
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await wait_for(pilot, lambda: "space: back to live" in screen_text(app))
+        assert "REPLAY" in screen_text(app) and not watcher.following.live
+        behind = watcher.position
+        await wait_for(pilot, lambda: len(watcher) > behind + 4)
+        assert watcher.position == behind  # it stays where it was taken
+        await pilot.press("space")
+        await wait_for(pilot, lambda: watcher.position == len(watcher) - 1)
+        await wait_for(pilot, lambda: "following the recorder" in screen_text(app))
+        await pilot.press("p")
+        await wait_for(pilot, lambda: "view paused" in screen_text(app))
+        held = watcher.position
+        await wait_for(pilot, lambda: len(watcher) > held + 3)
+        assert watcher.position == held
+        await pilot.press("p")
+        await wait_for(pilot, lambda: watcher.position > held)
+        asked = dict(server.requests)
+        await pilot.press("r", "x")
+        said = lambda: " ".join(n.message for n in app._notifications)  # noqa: E731
+        await wait_for(pilot, lambda: "the recorder polls every 0.3s" in said())
+        await wait_for(pilot, lambda: "secrets are never recorded" in said())
+        assert server.requests.get("/v1/support", 0) - asked.get("/v1/support", 0) <= 2
+
+
+async def test_each_poll_the_recorder_writes_is_drawn_once(
+    start_simulator: StartSimulator, tmp_path: Path
+) -> None:
+    """Textual calls a message handler of every class of the app that defines one: the
+    follower's dashboard (three classes deep) once drew each poll three times."""
+    server = start_simulator()
+    async with _following(server, tmp_path, "once") as (watcher, app, pilot):
+        published, drawn = [], []
+        watcher.subscribe(
+            lambda update: published.append(update) if update.result else None, "count"
+        )
+        show_poll = app.dashboard.show_poll
+        app.dashboard.show_poll = lambda: drawn.append(show_poll())  # type: ignore[method-assign]
+        await wait_for(pilot, lambda: len(published) >= 4)
+        await wait_for(pilot, lambda: len(drawn) >= len(published))
+        await pilot.pause(0.5)
+        assert len(drawn) <= len(published) + 1, (len(drawn), len(published))
 
 
 async def test_a_viewer_who_may_poll_polls_while_the_recorder_is_stopped_then_follows_it(

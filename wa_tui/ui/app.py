@@ -125,6 +125,12 @@ class WaTuiApp(GuardedApp, App[None]):
         return ()
 
     def on_panes_ready(self) -> None:
+        # Textual calls this handler of each class in the app's MRO that defines one: a
+        # subclass extends `panes_ready` instead (extending this started every watcher's
+        # subscriptions again, once per class: a follower showed each poll three times).
+        self.panes_ready()
+
+    def panes_ready(self) -> None:
         """The panes are composed (the default screen composes after the app mounts):
         the watchers start."""
         for note in self._notes:

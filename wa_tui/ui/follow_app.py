@@ -55,8 +55,8 @@ class FollowApp(ReplayApp):
         # here while the recorder is stopped, followed again when it is back.
         self._recorded = dict(recorded or {})
 
-    def on_panes_ready(self) -> None:
-        super().on_panes_ready()
+    def panes_ready(self) -> None:
+        super().panes_ready()
         if self._recorded:
             self.set_interval(RECHECK_SECONDS, self._recheck_recorders)
 

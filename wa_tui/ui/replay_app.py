@@ -132,8 +132,8 @@ class ReplayApp(WaTuiApp):
         watcher.subscribe(self._on_replay_update, name="the timeline")
         super()._watch(watcher)
 
-    def on_panes_ready(self) -> None:
-        super().on_panes_ready()
+    def panes_ready(self) -> None:
+        super().panes_ready()
         for watcher in self.watchers.values():
             recorded = recording_of(watcher)
             if recorded is not None and recorded.recording.stopped:
