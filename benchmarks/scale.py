@@ -23,8 +23,8 @@ from benchmarks.common import (
 )
 from wa_tui.analysis import analyse, diff
 from wa_tui.api.answers import Answers
-from wa_tui.api.models import Snapshot
 from wa_tui.core import clock
+from wa_tui.model.snapshot import Snapshot
 from wa_tui.simulator import SimDeployment
 from wa_tui.ui.node_table import NodeTable
 

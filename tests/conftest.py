@@ -14,8 +14,8 @@ import pytest
 from tests.helpers import Pki, loop_watched
 from wa_tui.api.auth import Credentials
 from wa_tui.api.client import WAClient
-from wa_tui.api.models import Snapshot
 from wa_tui.core import clock
+from wa_tui.model.snapshot import Snapshot
 from wa_tui.simulator import SimDeployment, SimulatorServer
 
 StartSimulator = Callable[..., SimulatorServer]

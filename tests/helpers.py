@@ -41,12 +41,12 @@ from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from wa_tui.analysis.summary import Summary
 from wa_tui.api.auth import Credentials
-from wa_tui.api.models import Snapshot
 from wa_tui.cli.main import build_parser
 from wa_tui.cli.start import Start
 from wa_tui.config import DeploymentSettings
+from wa_tui.model.judgement import Summary
+from wa_tui.model.snapshot import Snapshot
 from wa_tui.outputs.exporter import Exporter
 from wa_tui.recording.codec import Unpacker
 from wa_tui.recording.reader import RecordedPoll, RecordingFile

@@ -22,7 +22,7 @@ from tests.helpers import (
     until_nodes,
     wait_for,
 )
-from wa_tui.api.models import Role
+from wa_tui.model.snapshot import Role
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.event_log import EventLog

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from wa_tui.analysis import ChangeKind, Severity, diff
-from wa_tui.api.models import Snapshot, build_snapshot
+from wa_tui.analysis import diff
+from wa_tui.api.models import build_snapshot
+from wa_tui.model.judgement import ChangeKind, Severity
+from wa_tui.model.snapshot import Snapshot
 from wa_tui.simulator import SimDeployment
 from wa_tui.simulator.timeline import coreapp_loss, master_failover, socket_flap
 

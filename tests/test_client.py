@@ -18,8 +18,8 @@ from wa_tui.api.auth import Credentials
 from wa_tui.api.client import WAClient
 from wa_tui.api.endpoints import APP_STATS, METRICS
 from wa_tui.api.metrics import MetricsAnswer
-from wa_tui.api.models import DeploymentKind
 from wa_tui.core.errors import ApiStatusError, AuthenticationError, ConnectionFailed, WAError
+from wa_tui.model.snapshot import DeploymentKind
 from wa_tui.simulator import SimulatorServer
 from wa_tui.simulator.faults import Fault, FaultPlan
 

@@ -8,9 +8,10 @@ import pytest
 
 from tests.conftest import StartSimulator
 from tests.helpers import target_for
-from wa_tui.analysis import Finding, Severity, Thresholds, analyse, node_severity
+from wa_tui.analysis import Thresholds, analyse
 from wa_tui.api.answers import Unread
 from wa_tui.api.models import build_snapshot
+from wa_tui.model.judgement import Finding, Severity, node_severity
 from wa_tui.simulator.scenarios import SCENARIOS
 from wa_tui.watch.watcher import Watcher
 

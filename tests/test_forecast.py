@@ -11,8 +11,8 @@ import pytest
 
 from tests.conftest import SIMULATED_START, StartSimulator
 from tests.helpers import target_for
-from wa_tui.analysis import Severity
 from wa_tui.analysis.forecast import ForecastTracker, fit
+from wa_tui.model.judgement import Severity
 from wa_tui.simulator.scenarios import QUEUE_GROWTH_PER_SECOND, SCENARIOS
 from wa_tui.watch.reader import PollResult
 from wa_tui.watch.watcher import Watcher

@@ -13,8 +13,8 @@ from textual.pilot import Pilot
 
 from tests.conftest import StartSimulator
 from tests.helpers import SIZE, burst, target_for, until_nodes, wait_for
-from wa_tui.api.models import Node
 from wa_tui.api.node_logs import LogsRefused, logs_command
+from wa_tui.model.snapshot import Node
 from wa_tui.simulator import SimDeployment
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.log_screen import LogScreen, LogView

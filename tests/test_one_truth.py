@@ -33,7 +33,7 @@ from tests.helpers import (
     until_answered,
 )
 from wa_tui.analysis.accounting import Accountant
-from wa_tui.analysis.summary import Summary
+from wa_tui.model.judgement import Summary
 from wa_tui.outputs.check import Source, check_line, snapshot_json
 from wa_tui.outputs.exporter import Exporter
 from wa_tui.outputs.fleet import FleetRow, row_of, rows_from_prometheus

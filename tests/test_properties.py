@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from tests.conftest import client_for, read_snapshot
 from tests.helpers import render_topology
 from wa_tui.analysis import analyse, diff
-from wa_tui.analysis.summary import Summary
-from wa_tui.api.models import PayloadError, Snapshot, build_snapshot
+from wa_tui.analysis.summary import summary_of
+from wa_tui.api.models import PayloadError, build_snapshot
 from wa_tui.core.errors import WAError
+from wa_tui.model.snapshot import Snapshot
 from wa_tui.outputs.check import Source, check_line, snapshot_json, snapshot_text
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.ui.node_detail import render_node
@@ -68,7 +69,7 @@ def _render_everything(snapshot: Snapshot) -> None:
     findings = tuple(analyse(snapshot))
     diff(snapshot, snapshot)
     source = Source("d", "http://x")
-    result = PollResult(snapshot, None, findings, summary=Summary.of(snapshot, findings, None))
+    result = PollResult(snapshot, None, findings, summary=summary_of(snapshot, findings, None))
     snapshot_json(source, result)
     snapshot_text(source, result)
     check_line(result, 14)

@@ -15,10 +15,10 @@ import pytest
 
 from tests.conftest import StartSimulator
 from tests.helpers import WA_TUI, target_for
-from wa_tui.analysis import Severity
 from wa_tui.analysis.vitals import Vitals
 from wa_tui.api.endpoints import APP_STATS, DB_STATS, SUPPORT
 from wa_tui.core.errors import ApiStatusError
+from wa_tui.model.judgement import Severity
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.simulator.faults import Fault
 from wa_tui.simulator.scenarios import SCENARIOS

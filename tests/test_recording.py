@@ -31,9 +31,9 @@ from tests.helpers import (
     wait_for,
 )
 from wa_tui.api.endpoints import DB_STATS
-from wa_tui.api.models import Role
 from wa_tui.core import clock
 from wa_tui.core.errors import RecordingError
+from wa_tui.model.snapshot import Role
 from wa_tui.recording.reader import RecordingFile
 from wa_tui.recording.replay import ReplayWatcher
 from wa_tui.recording.writer import Recorder, recording_consumer

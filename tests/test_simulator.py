@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 from tests.conftest import StartSimulator
-from wa_tui.api.models import DeploymentKind, Role, build_snapshot
+from wa_tui.api.models import build_snapshot
+from wa_tui.model.snapshot import DeploymentKind, Role
 from wa_tui.simulator import SimDeployment, SimulatorServer, demo_story
 from wa_tui.simulator.timeline import OUTAGE_STEPS
 

@@ -7,7 +7,7 @@ from io import StringIO
 from rich.console import Console
 
 from tests.helpers import render_topology
-from wa_tui.analysis.summary import Summary
+from wa_tui.analysis.summary import summary_of
 from wa_tui.api.models import build_snapshot
 from wa_tui.simulator import SimDeployment
 from wa_tui.ui.topology import MAX_STANDBY_CHIPS
@@ -16,7 +16,7 @@ from wa_tui.ui.topology import MAX_STANDBY_CHIPS
 def drawn(deployment: SimDeployment, width: int = 96) -> str:
     snapshot = build_snapshot(deployment.support_payload(), deployment.health_payload())
     console = Console(file=StringIO(), width=width, color_system=None, record=True)
-    console.print(render_topology(snapshot, Summary.of(snapshot, (), None), width))
+    console.print(render_topology(snapshot, summary_of(snapshot, (), None), width))
     return console.export_text()
 
 

@@ -1,16 +1,7 @@
-"""Analysis of snapshots: findings (what is wrong) and changes (what moved). No Textual."""
+"""Analysis of snapshots: findings (what is wrong) and changes (what moved), in the
+vocabulary of wa_tui/model/judgement.py. No Textual."""
 
-from wa_tui.analysis.changes import Change, ChangeKind, diff
-from wa_tui.analysis.findings import Finding, Severity, Thresholds, analyse, node_severity, worst
+from wa_tui.analysis.changes import diff
+from wa_tui.analysis.findings import Thresholds, analyse
 
-__all__ = [
-    "Change",
-    "ChangeKind",
-    "Finding",
-    "Severity",
-    "Thresholds",
-    "analyse",
-    "diff",
-    "node_severity",
-    "worst",
-]
+__all__ = ["Thresholds", "analyse", "diff"]

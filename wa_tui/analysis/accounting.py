@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from wa_tui.analysis.findings import Finding, Severity
-from wa_tui.analysis.summary import DOWN, UNKNOWN, Summary, served_by, shard_trouble
+from wa_tui.analysis.summary import DOWN, UNKNOWN, served_by, shard_trouble
 from wa_tui.analysis.vitals import HistoryPoint, failure_share
-from wa_tui.api.models import Role, Snapshot, shard_name
 from wa_tui.core.freshness import missed_polls
 from wa_tui.core.text import iso_time
+from wa_tui.model.judgement import Finding, Severity, Summary
+from wa_tui.model.snapshot import Role, Snapshot, shard_name
 
 # The peaks the account reports, by their name in its JSON.
 PEAKS = (

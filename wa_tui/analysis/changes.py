@@ -7,33 +7,11 @@ another, a node disappearing, and sockets going DN -> SC -> UP; each becomes an 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
-from wa_tui.analysis.findings import Severity
-from wa_tui.api.models import Node, Snapshot, SocketState, shard_name
 from wa_tui.core.text import visible
-
-
-class ChangeKind(StrEnum):
-    NODE_APPEARED = "node appeared"
-    NODE_DISAPPEARED = "node disappeared"
-    ROLE_CHANGED = "role changed"
-    SHARD_MOVED = "shard moved"
-    SOCKET_CHANGED = "socket changed"
-    GATEWAY_CHANGED = "gateway changed"
-    BUILD_CHANGED = "build changed"
-    RESTARTED = "restarted"
-
-
-@dataclass(frozen=True)
-class Change:
-    seen_at: datetime
-    kind: ChangeKind
-    message: str
-    severity: Severity = Severity.INFO
-    node: str | None = None
+from wa_tui.model.judgement import Change, ChangeKind, Severity
+from wa_tui.model.snapshot import Node, Snapshot, SocketState, shard_name
 
 
 def _name(node_id: str | None) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from wa_tui.analysis.changes import Change, ChangeKind
+from wa_tui.model.judgement import Change, ChangeKind
 
 EVENT_KINDS = frozenset(
     {

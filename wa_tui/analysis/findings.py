@@ -12,12 +12,15 @@ are normally disconnected and never a finding. A single deployment has no roles.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from enum import IntEnum
 
-from wa_tui.api.models import (
+from wa_tui.core import clock
+from wa_tui.core.text import GIB, human_bytes, visible
+from wa_tui.core.thresholds import DEFAULTS
+from wa_tui.model.judgement import Finding, Severity
+from wa_tui.model.snapshot import (
     DeploymentKind,
     Node,
     Role,
@@ -26,38 +29,8 @@ from wa_tui.api.models import (
     days_between,
     shard_name,
 )
-from wa_tui.core import clock
-from wa_tui.core.text import GIB, human_bytes, visible
-from wa_tui.core.thresholds import DEFAULTS
 
 UNHEALTHY_GATEWAY = ("disconnected", "uninitialized", "unregistered")
-
-
-class Severity(IntEnum):
-    INFO = 0
-    WARNING = 1
-    CRITICAL = 2
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @property
-    def marker(self) -> str:
-        """The text mark beside any colour: the screen, reports and logs read alike."""
-        return SEVERITY_MARKERS[self]
-
-
-SEVERITY_MARKERS = {Severity.INFO: "·", Severity.WARNING: "▲", Severity.CRITICAL: "✖"}
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: Severity
-    code: str
-    message: str
-    nodes: tuple[str, ...] = ()
-    shards: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,11 +160,6 @@ def _errors(snapshot: Snapshot, _t: Thresholds, _now: datetime) -> Iterator[Find
             )
 
 
-# The findings that say a build expires: the fleet's and the detail's expiry is yellow
-# while one is raised, so both follow the deployment's own thresholds.
-EXPIRY_CODES = ("BUILD_EXPIRED", "BUILD_EXPIRING")
-
-
 def _expiry(snapshot: Snapshot, t: Thresholds, now: datetime) -> Iterator[Finding]:
     dated = [(n, n.support.expire_timestamp) for n in snapshot.nodes]
     expired = [n for n, when in dated if when is not None and when <= now]
@@ -294,18 +262,3 @@ def analyse(
     now = now or clock.now()
     findings = [f for rule in RULES for f in rule(snapshot, thresholds, now)]
     return sorted(findings, key=lambda f: -f.severity)
-
-
-def worst(findings: Iterable[Finding]) -> Severity | None:
-    return max((f.severity for f in findings), default=None)
-
-
-def node_severity(findings: Iterable[Finding]) -> dict[str, Severity]:
-    """Each node's worst severity among the findings that name it."""
-    worst_by_node: dict[str, Severity] = {}
-    for finding in findings:
-        for node_id in finding.nodes:
-            worst_by_node[node_id] = max(
-                worst_by_node.get(node_id, finding.severity), finding.severity
-            )
-    return worst_by_node

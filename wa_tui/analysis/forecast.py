@@ -18,10 +18,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wa_tui.analysis.findings import Finding, Severity
-from wa_tui.api.models import FREE_SPACE_FIELDS, Snapshot
 from wa_tui.core.text import approximate_duration, visible
 from wa_tui.core.thresholds import DEFAULTS
+from wa_tui.model.judgement import Finding, Severity
+from wa_tui.model.snapshot import FREE_SPACE_FIELDS, Snapshot
 
 WINDOW_SECONDS = 30 * 60
 MIN_POINTS = 3

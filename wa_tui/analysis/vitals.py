@@ -19,12 +19,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from wa_tui.analysis.findings import Finding, Severity
 from wa_tui.api.answers import Unread
 from wa_tui.api.endpoints import APP_STATS, DB_STATS, METRICS
 from wa_tui.api.metrics import Family, Labels, MetricsAnswer
 from wa_tui.core.text import exact_duration, visible
 from wa_tui.core.thresholds import DEFAULTS
+from wa_tui.model.judgement import Finding, Severity
 
 CounterKey = tuple[str, str, str, Labels]  # path, node, family, labels
 HISTORY_SECONDS = 30 * 60

@@ -10,13 +10,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from wa_tui.analysis.findings import Finding, Severity, Thresholds
+from wa_tui.analysis.findings import Thresholds
 from wa_tui.api.answers import Unread
 from wa_tui.api.settings import DEFAULT_MAX_CONCURRENT_REQUESTS, ApplicationSettings
 from wa_tui.api.webhook_probe import SLOW_SECONDS, WHERE, WebhookProbe
 from wa_tui.core import clock
 from wa_tui.core.secrets import mask_url
 from wa_tui.core.text import StatusLine, exact_duration, visible
+from wa_tui.model.judgement import Finding, Severity
 
 CALLBACK_FAILING = "CALLBACK_FAILING"
 CALLBACK_QUEUE_HIGH = "CALLBACK_QUEUE_HIGH"

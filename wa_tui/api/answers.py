@@ -13,9 +13,10 @@ import pydantic_core
 
 from wa_tui.api.endpoints import HEALTH, STATS, SUPPORT
 from wa_tui.api.metrics import MetricsAnswer, parse_metrics
-from wa_tui.api.models import PayloadError, Snapshot, build_snapshot
+from wa_tui.api.models import PayloadError, build_snapshot
 from wa_tui.core import clock, memory
 from wa_tui.core.errors import ApiStatusError, UnreadableAnswer, WAError
+from wa_tui.model.snapshot import Snapshot
 
 
 def decode_answer(body: bytes, path: str) -> object:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wa_tui.api.endpoints import APP_STATS, DB_STATS, METRICS
-from wa_tui.api.models import SINGLE_NODE_ID
 from wa_tui.core.text import visible
+from wa_tui.model.snapshot import SINGLE_NODE_ID
 
 Labels = tuple[tuple[str, str], ...]
 

@@ -1,5 +1,6 @@
-"""What `/v1/support` and `/v1/health` answer, parsed tolerantly, and the snapshot built
-from them. Plain Python and pydantic: no Textual here, so `snapshot`/`check` start fast.
+"""What `/v1/support` and `/v1/health` answer, parsed tolerantly into the snapshot model
+(wa_tui/model/snapshot.py). Plain Python and pydantic: no Textual here, so `snapshot`/`check`
+start fast.
 
 The API's own docs say fields "may vary by installation": unknown fields are kept, a field
 of the wrong type is dropped from the typed view and recorded in `problems` (its raw value
@@ -8,155 +9,67 @@ stays in `raw`), and one odd node never fails the whole snapshot.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import StrEnum
-from functools import cached_property
-from typing import Any, Self
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    TypeAdapter,
-    ValidationError,
-    field_validator,
-)
+from pydantic import TypeAdapter, ValidationError
 
 from wa_tui.api.endpoints import HEALTH
 from wa_tui.core import clock
-
-SHARD_COUNTS = (1, 2, 4, 8, 16, 32)
-# Shard ids past this are nonsense (32 is the documented maximum): ignored, not drawn.
-MAX_SHARD_ID = 1023
-CONTROL_SHARD = -1
-SINGLE_NODE_ID = "single"
-# The node's own clock differs in every answer, and on a live deployment the free space
-# does too (logs grow). These readings are kept apart from the node (Snapshot.readings),
-# so that a node otherwise unchanged is the very same object from one snapshot to the
-# next (see build_snapshot), and nothing is redrawn that shows the same.
-CLOCK_FIELD = "device_iso8601"
-FREE_SPACE_FIELDS = (
-    "free_space_data",
-    "free_space_logs",
-    "free_space_media_incoming",
-    "free_space_media_outgoing",
+from wa_tui.model.snapshot import (
+    AS_SENT,
+    READING_FIELDS,
+    SINGLE_NODE_ID,
+    DeploymentKind,
+    HealthEntry,
+    Node,
+    Snapshot,
+    SupportEntry,
+    order_key,
+    owned_shards,
 )
-READING_FIELDS = (CLOCK_FIELD, *FREE_SPACE_FIELDS)
+
+Typed = TypeVar("Typed")
 
 
 class PayloadError(ValueError):
     """An answer that is not of any documented shape."""
 
 
-class DeploymentKind(StrEnum):
-    SINGLE = "single"
-    HA = "ha"
-    MULTICONNECT = "multiconnect"
+class Tolerant(Generic[Typed]):
+    """Validates an entry into `kind`, keeping what validates and recording what does not.
+    Its validator is built when first asked: `check` never asks for the detail pane's."""
 
+    def __init__(self, kind: type[Typed]) -> None:
+        self.kind = kind
+        self._adapter: TypeAdapter[Typed] | None = None
 
-class Role(StrEnum):
-    PRIMARY_MASTER = "primary_master"
-    SECONDARY_MASTER = "secondary_master"
-    COREAPP = "coreapp"
-
-
-def days_between(start: datetime, end: datetime) -> float:
-    """Days from `start` to `end` (negative when `end` is past): every "days to expiry"."""
-    return (end - start).total_seconds() / 86400
-
-
-class SocketState(StrEnum):
-    UP = "UP"
-    DOWN = "DN"
-    CONNECTING = "SC"
-    UP_RECEIVING_OFFLINE = "UP receiving offline"
-    UNKNOWN = "UNK"
-
-    @property
-    def is_up(self) -> bool:
-        """Connected to WhatsApp (still receiving offline messages counts)."""
-        return self in (SocketState.UP, SocketState.UP_RECEIVING_OFFLINE)
-
-    @classmethod
-    def parse(cls, raw: str | None) -> SocketState:
-        """Any value the API does not document is unknown."""
-        try:
-            return cls((raw or "").strip())
-        except ValueError:
-            return cls.UNKNOWN
-
-
-class ApiErrorDetail(BaseModel):
-    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
-
-    code: int | None = None
-    title: str | None = None
-    details: str | None = None
-
-    def summary(self) -> str:
-        parts = [str(self.code) if self.code is not None else None, self.title, self.details]
-        return " ".join(p for p in parts if p) or "error without details"
-
-
-class TolerantModel(BaseModel):
-    """A model that keeps what validates and records what does not."""
-
-    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, populate_by_name=True)
-
-    @classmethod
-    def parse_tolerantly(cls, raw: object) -> tuple[Self, tuple[str, ...]]:
+    def parse(self, raw: object) -> tuple[Typed, tuple[str, ...]]:
         """The entry, and the fields dropped because they did not have the documented
         type. (The happy path is one plain validation: 1,000 nodes parse in a blink.)"""
         if not isinstance(raw, Mapping):
-            return cls(), (f"entry is {type(raw).__name__}, not an object",)
+            return self.kind(), (f"entry is {type(raw).__name__}, not an object",)
+        if self._adapter is None:
+            self._adapter = TypeAdapter(self.kind)
         try:
-            return cls.model_validate(raw), ()
+            return self._adapter.validate_python(raw), ()
         except ValidationError as exc:
             errors = [error for error in exc.errors() if error["loc"]]
         bad = {str(error["loc"][0]) for error in errors}
         problems = tuple(f"{error['loc'][0]}: {error['msg']}" for error in errors)
-        return cls.model_validate({k: v for k, v in raw.items() if k not in bad}), problems
+        return self._adapter.validate_python({k: v for k, v in raw.items() if k not in bad}), (
+            problems
+        )
 
 
-class SupportEntry(TolerantModel):
-    """The `/v1/support` fields every refresh reads for every node (the list, topology and
-    analysis), typed. The node's raw entry keeps everything, unknown fields included.
-
-    Only these are validated with each answer: on 1,000 nodes, validating the detail
-    pane's fields too (and copying the extras) tripled the parse (benchmarks/README.md).
-    """
-
-    model_config = ConfigDict(extra="ignore")
-
-    debug_info: str | None = None
-    description: str | None = None
-    expire_timestamp: datetime | None = None
-    multi_connect: bool | None = None
-    db_schema: dict[str, int | str] | None = Field(default=None, alias="schema")
-    socket_conn: str | None = None
-    version: str | None = None
-    role: str | None = None
-    shards: list[tuple[int, int]] | None = None
-    errors: list[ApiErrorDetail] | None = None
-
-    @field_validator("expire_timestamp")
-    @classmethod
-    def _naive_is_utc(cls, value: datetime | None) -> datetime | None:
-        # The API gives no zone; wa-api.md: treat it as UTC.
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
-
-
-class SupportDetails(TolerantModel):
+@dataclass(frozen=True, slots=True)
+class SupportDetails:
     """The documented fields only the detail pane reads (it shows them from the raw
-    entry): validated for one node when it is shown, so their type problems are told.
-    Its validator is built then too (`defer_build`): `check` never shows a node."""
+    entry): validated for one node when it is shown, so their type problems are told."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=True)
+    __pydantic_config__ = AS_SENT
 
     context: str | None = None
     db_engine: str | None = None
@@ -170,11 +83,11 @@ class SupportDetails(TolerantModel):
     os_version: str | None = None
 
 
-class Readings(TolerantModel):
-    """The fields that move between any two polls (READING_FIELDS), typed when asked
-    (the validator built then too)."""
+@dataclass(frozen=True, slots=True)
+class Readings:
+    """The fields that move between any two polls (READING_FIELDS), typed when asked."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=True)
+    __pydantic_config__ = AS_SENT
 
     device_iso8601: str | None = None
     free_space_data: int | None = None
@@ -183,225 +96,18 @@ class Readings(TolerantModel):
     free_space_media_outgoing: int | None = None
 
 
+SUPPORT, HEALTH_ENTRY = Tolerant(SupportEntry), Tolerant(HealthEntry)
+DETAILS, READINGS = Tolerant(SupportDetails), Tolerant(Readings)
 SUPPORT_FIELDS = frozenset(
-    field.alias or name
-    for model in (SupportEntry, SupportDetails, Readings)
-    for name, field in model.model_fields.items()
+    field.name for kind in (SupportEntry, SupportDetails, Readings) for field in fields(kind)
 )
-_BYTES = TypeAdapter(int)
 
 
-def _bytes(value: object) -> int | None:
-    """A free-space reading as a number, the way the typed fields read it (lax)."""
-    if type(value) is int:
-        return value
-    try:
-        return _BYTES.validate_python(value)
-    except ValidationError:
-        return None
-
-
-class HealthEntry(TolerantModel):
-    gateway_status: str | None = None
-    role: str | None = None
-    errors: list[ApiErrorDetail] | None = None
-
-
-@dataclass(frozen=True, eq=False)
-class Node:
-    """One `host:container` of the deployment, normalised from support and health.
-    Compared by identity: a deep comparison of two nodes (their whole entries) is never
-    what is meant, and it made `node in nodes` cost as much as parsing.
-
-    Its readings (clock, free space) are not here but in `Snapshot.readings`: a node that
-    sent the same as last time is the same object in the next snapshot, so "unchanged" is
-    an identity test, and what is derived from a node is derived once and kept across
-    refreshes."""
-
-    id: str
-    support: SupportEntry
-    entry: Mapping[str, Any]  # the support entry as sent, less its READING_FIELDS
-    health: HealthEntry | None = None
-    health_entry: Mapping[str, Any] | None = None  # the health entry as sent
-    # Fields every refresh reads, dropped for their type while the answer was parsed
-    # (the rest are checked when asked: Snapshot.problems).
-    parse_problems: tuple[str, ...] = ()
-    shards: tuple[int, ...] = ()  # every shard id owned (see owned_shards)
-    # Derived once, when the node is made: read by the ordering, the list, the topology
-    # and the rules, for every node at every refresh, and kept with the node across
-    # refreshes. (Not cached properties: on Python 3.11 they take a lock at every first
-    # read, which a thousand-node answer feels; benchmarks/README.md.)
-    role: str | None = field(init=False)
-    errors: tuple[ApiErrorDetail, ...] = field(init=False)
-    schema_key: tuple[tuple[str, int | str], ...] | None = field(init=False)  # comparable
-
-    def __post_init__(self) -> None:
-        support, health = self.support, self.health
-        errors = (*(support.errors or ()), *((health.errors or ()) if health else ()))
-        schema = support.db_schema
-        derived = {
-            "role": support.role or (health.role if health else None),
-            "errors": errors,
-            "schema_key": tuple(sorted(schema.items())) if schema else None,
-        }
-        for name, value in derived.items():
-            object.__setattr__(self, name, value)
-
-    # A container name never holds ':', a host may (an IPv6 address in brackets): the
-    # id splits at its last ':'.
-    @property
-    def host(self) -> str:
-        return self.id.rpartition(":")[0] if ":" in self.id else self.id
-
-    @property
-    def container(self) -> str:
-        return self.id.rpartition(":")[2] if ":" in self.id else ""
-
-    @property
-    def is_standby(self) -> bool:
-        """A keyed-deployment node owning no shard: normally disconnected, not a fault."""
-        return self.id != SINGLE_NODE_ID and not self.shards
-
-    @property
-    def socket(self) -> SocketState:
-        return SocketState.parse(self.support.socket_conn)
-
-    @property
-    def version(self) -> str | None:
-        return self.support.version or self.support.description
-
-    @property
-    def gateway_status(self) -> str | None:
-        return self.health.gateway_status if self.health else None
-
-
-def shard_name(shard: int) -> str:
-    """How findings and changes name a shard."""
-    return "control shard -1" if shard == CONTROL_SHARD else f"shard {shard}"
-
-
-def owned_shards(pairs: Iterable[tuple[int, int]]) -> tuple[int, ...]:
-    """Every shard id in `[first, last]` pairs, read as inclusive ranges; nonsense
-    ranges (reversed, past MAX_SHARD_ID, wider than 64) are ignored."""
-    owned: set[int] = set()
-    for first, last in pairs:
-        if CONTROL_SHARD <= first <= last <= MAX_SHARD_ID and last - first <= 64:
-            owned.update(range(first, last + 1))
-    return tuple(sorted(owned))
-
-
-_MASTER_RANKS = {Role.PRIMARY_MASTER: 0, Role.SECONDARY_MASTER: 1}
-
-
-def _order_key(node: Node) -> tuple[int, int, str]:
-    """Masters first (primary, secondary), then coreapps by shard, spares last."""
-    rank = _MASTER_RANKS.get(node.role or "", 2)
-    if rank == 2 and not node.shards:
-        rank = 3
-    first_shard = node.shards[0] if node.shards else 0
-    return (rank, first_shard, node.id)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The deployment as one fetch saw it."""
-
-    kind: DeploymentKind
-    nodes: tuple[Node, ...]
-    fetched_at: datetime
-    expected_shards: int | None = None
-    api_version: str | None = None
-    health_error: str | None = None
-    # node id -> its READING_FIELDS as sent (only those it sent)
-    readings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    by_id: Mapping[str, Node] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "by_id", {n.id: n for n in self.nodes})
-
-    # Both read several times per refresh (topology, findings, diff, status line, and the
-    # diff of the next refresh): computed once per snapshot.
-    @cached_property
-    def shard_count(self) -> int:
-        """Configured, else the smallest documented count covering the highest owned id."""
-        if self.expected_shards:
-            return self.expected_shards
-        if self.kind is DeploymentKind.SINGLE:
-            return 1
-        highest = max((s for n in self.nodes for s in n.shards), default=0)
-        return next((c for c in SHARD_COUNTS if c > highest), highest + 1)
-
-    @cached_property
-    def owners(self) -> dict[int, list[Node]]:
-        """Shard id (-1 and 0..N-1) -> the nodes claiming it (empty list: unassigned).
-        Shared by every reader: not to be changed."""
-        if self.kind is DeploymentKind.SINGLE:
-            return {}
-        owners: dict[int, list[Node]] = {s: [] for s in range(CONTROL_SHARD, self.shard_count)}
-        for node in self.nodes:
-            for shard in node.shards:
-                owners.setdefault(shard, []).append(node)
-        return owners
-
-    def unchanged_since(self, earlier: Snapshot) -> bool:
-        """Every node read again unchanged but for its readings (build_snapshot kept the
-        node itself), in the same order: the usual refresh, with nothing to redraw."""
-        return (
-            self.kind is earlier.kind
-            and self.expected_shards == earlier.expected_shards
-            and self.health_error == earlier.health_error
-            and len(self.nodes) == len(earlier.nodes)
-            and all(map(operator.is_, self.nodes, earlier.nodes))
-        )
-
-    def raw(self, node: Node) -> dict[str, Any]:
-        """The support entry of `node` as the API sent it, readings included."""
-        return {**node.entry, **self.readings.get(node.id, {})}
-
-    def problems(self, node: Node) -> tuple[str, ...]:
-        """Every documented field of `node` dropped for not having its documented type:
-        those parsed with the answer, then the detail pane's and the readings, checked
-        now (the pane asks for one node)."""
-        readings = self.readings.get(node.id, {})
-        return (
-            node.parse_problems
-            + SupportDetails.parse_tolerantly(node.entry)[1]
-            + (Readings.parse_tolerantly(readings)[1] if readings else ())
-        )
-
-    def free_space(self, node: Node) -> dict[str, int | None]:
-        """Free bytes by directory (data, logs, media_incoming, media_outgoing)."""
-        readings = self.readings.get(node.id, {})
-        return {
-            name.removeprefix("free_space_"): _bytes(readings.get(name))
-            for name in FREE_SPACE_FIELDS
-        }
-
-    def node_clock(self, node: Node, default: Any = None) -> Any:
-        """The node's clock as it sent it (`default` if it did not)."""
-        return self.readings.get(node.id, {}).get(CLOCK_FIELD, default)
-
-    def days_to_expiry(self, node: Node) -> float | None:
-        """Days from this poll's time to the node's build expiry: what the poll saw, live
-        or replayed years later."""
-        expires = node.support.expire_timestamp
-        return None if expires is None else days_between(self.fetched_at, expires)
-
-    def clock_skew(self, node: Node, at: datetime) -> float | None:
-        """Seconds the clock of `node` (`device_iso8601`, UTC) is ahead of `at`."""
-        raw = self.node_clock(node)
-        try:
-            moment = datetime.fromisoformat(raw) if isinstance(raw, str) and raw else None
-        except ValueError:
-            return None
-        if moment is None:
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return (moment - at).total_seconds()
-
-    def with_role(self, role: Role) -> list[Node]:
-        return [n for n in self.nodes if n.role == role]
+def odd_fields(snapshot: Snapshot, node: Node) -> tuple[str, ...]:
+    """The detail pane's fields and the readings of `node` that have not their documented
+    type (checked when asked: the pane asks for one node)."""
+    readings = snapshot.readings.get(node.id, {})
+    return DETAILS.parse(node.entry)[1] + (READINGS.parse(readings)[1] if readings else ())
 
 
 def _meta_version(payload: Mapping[str, Any]) -> str | None:
@@ -461,9 +167,9 @@ def _node(
     see wa_tui.core.memory)."""
     if earlier is not None and earlier.entry == entry and earlier.health_entry == health_entry:
         return earlier
-    support, problems = SupportEntry.parse_tolerantly(raw)
+    support, problems = SUPPORT.parse(raw)
     health, health_problems = (
-        HealthEntry.parse_tolerantly(health_entry) if health_entry is not None else (None, ())
+        HEALTH_ENTRY.parse(health_entry) if health_entry is not None else (None, ())
     )
     return Node(
         id=node_id,
@@ -517,7 +223,7 @@ def build_snapshot(
     if previous is not None and kept == len(nodes) == len(previous.nodes):
         ordered = previous.nodes  # the usual refresh: the same nodes, so the same order
     else:
-        ordered = tuple(sorted(nodes, key=_order_key))
+        ordered = tuple(sorted(nodes, key=order_key))
     return Snapshot(
         kind=_deployment_kind(ordered, keyed),
         nodes=ordered,
@@ -526,4 +232,5 @@ def build_snapshot(
         api_version=_meta_version(support) if isinstance(support, Mapping) else None,
         health_error=health_error,
         readings=readings,
+        check_fields=odd_fields,
     )

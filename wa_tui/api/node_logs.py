@@ -21,10 +21,10 @@ import signal
 from collections.abc import AsyncIterator, Mapping
 from enum import StrEnum
 
-from wa_tui.api.models import Node
 from wa_tui.core.processes import signal_group
 from wa_tui.core.secrets import mask_line
 from wa_tui.core.text import visible
+from wa_tui.model.snapshot import Node
 
 KEPT_LINES = 10_000
 LINE_LIMIT = 4_000  # characters: a longer line is cut, not kept whole

@@ -25,10 +25,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from wa_tui import __version__
-from wa_tui.api.models import days_between
 from wa_tui.core import clock
 from wa_tui.core.secrets import mask_url
 from wa_tui.core.text import StatusLine, html_title, visible
+from wa_tui.model.snapshot import days_between
 
 DEADLINE_SECONDS = 5.0
 SLOW_SECONDS = 1.0  # Meta's guideline: under 1% of callbacks answered slower than this

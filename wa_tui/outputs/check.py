@@ -13,13 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from wa_tui.analysis import Finding, Severity, worst
-from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import NOT_READ, VITAL_LINES, Vitals, webapps_line
 from wa_tui.analysis.webhook import WEBHOOK_CODES
-from wa_tui.api.models import Node, Snapshot
 from wa_tui.core.secrets import mask_phones, mask_tree
 from wa_tui.core.text import iso_time, visible
+from wa_tui.model.judgement import Finding, Severity, Summary, worst
+from wa_tui.model.snapshot import Node, Snapshot
 from wa_tui.outputs.plugin import CheckStatus
 
 if TYPE_CHECKING:

@@ -20,10 +20,11 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from wa_tui.analysis.summary import UNLIMITED_BYTES, Summary
-from wa_tui.api.models import Node, Snapshot, SocketState
+from wa_tui.analysis.summary import UNLIMITED_BYTES
 from wa_tui.core.freshness import freshness
 from wa_tui.core.text import visible
+from wa_tui.model.judgement import Summary
+from wa_tui.model.snapshot import Node, Snapshot, SocketState
 from wa_tui.outputs.serving import GuardedSite
 from wa_tui.outputs.web_config import WebConfig
 from wa_tui.watch.targets import Target

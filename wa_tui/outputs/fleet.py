@@ -18,13 +18,11 @@ from typing import Any
 
 import httpx
 
-from wa_tui.analysis import Severity
-from wa_tui.analysis.findings import EXPIRY_CODES
-from wa_tui.analysis.summary import Summary
 from wa_tui.api.auth import PasswordSource
 from wa_tui.core.errors import WAError
 from wa_tui.core.freshness import DEFAULT_INTERVAL, Freshness, freshness
 from wa_tui.core.text import visible
+from wa_tui.model.judgement import EXPIRY_CODES, Severity, Summary
 from wa_tui.watch.watcher import Watcher
 
 UNREADABLE = "unreadable"

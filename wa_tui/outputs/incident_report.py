@@ -19,12 +19,12 @@ from typing import Any
 
 from wa_tui import __version__
 from wa_tui.analysis.accounting import Account, ChartPoint, Episode
-from wa_tui.analysis.findings import Severity
-from wa_tui.api.models import shard_name
 from wa_tui.core import clock
 from wa_tui.core.private_files import open_private, write_private
 from wa_tui.core.secrets import mask_line, mask_phones
 from wa_tui.core.text import exact_duration, iso_time, visible
+from wa_tui.model.judgement import Severity
+from wa_tui.model.snapshot import shard_name
 
 # The findings each chart marks (here and on the `i` screen), by the start of their code.
 CALLBACK_CODES = ("CALLBACK", "WEBHOOK")

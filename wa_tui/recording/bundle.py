@@ -26,14 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from wa_tui import __version__
-from wa_tui.analysis import Change, Finding
-from wa_tui.analysis.summary import Summary
 from wa_tui.api.answers import Answers, decode_answer
 from wa_tui.api.endpoints import HEALTH, SUPPORT
 from wa_tui.core.errors import RecordingError, WAError
 from wa_tui.core.private_files import open_private
 from wa_tui.core.secrets import MASK, mask_phones, mask_tree
 from wa_tui.core.text import visible
+from wa_tui.model.judgement import Change, Finding, Summary
 from wa_tui.outputs.check import finding_document, summary_document
 from wa_tui.recording.reader import RecordingFile
 from wa_tui.recording.replay import ReplayWatcher

@@ -14,10 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from wa_tui.analysis import Severity
-from wa_tui.analysis.summary import Summary
 from wa_tui.core.errors import RecordingError
 from wa_tui.core.freshness import DEFAULT_INTERVAL, freshness
+from wa_tui.model.judgement import Severity, Summary
 from wa_tui.outputs.fleet import UNREADABLE, FleetRow, summary_row
 from wa_tui.recording.codec import inflated
 from wa_tui.recording.read_only import Meta, open_read_only, read_meta

@@ -42,14 +42,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from wa_tui.analysis import Change, ChangeKind, Finding, Severity
 from wa_tui.analysis.accounting import PollFacts, Shape
 from wa_tui.analysis.forecast import Forecast
-from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import HistoryPoint
 from wa_tui.api.endpoints import DB_STATS, SETTINGS, WEBHOOK_CA, WEBHOOK_PROBE
 from wa_tui.core.errors import ApiStatusError, RecordingError, SlowAnswer, WAError
 from wa_tui.core.text import file_name_of
+from wa_tui.model.judgement import Change, ChangeKind, Finding, Severity, Summary
 from wa_tui.watch.reader import Judgement, PollResult
 
 SCHEMA = """

@@ -13,9 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from wa_tui.analysis import Change
 from wa_tui.api.answers import Answers
-from wa_tui.api.models import SINGLE_NODE_ID
 from wa_tui.core.errors import (
     ApiStatusError,
     RecordingError,
@@ -23,6 +21,8 @@ from wa_tui.core.errors import (
     UnreadableAnswer,
     WAError,
 )
+from wa_tui.model.judgement import Change
+from wa_tui.model.snapshot import SINGLE_NODE_ID
 from wa_tui.recording.codec import IS_KEYFRAME, Unpacker, encode_answer, inflated
 from wa_tui.recording.format import (
     POLL_COLUMNS,

@@ -21,15 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from wa_tui import __version__
-from wa_tui.analysis import Change
 from wa_tui.analysis.events import event_of
 from wa_tui.api.answers import Answers, decode_answer
 from wa_tui.api.endpoints import HEALTH, SUPPORT
-from wa_tui.api.models import READING_FIELDS, SINGLE_NODE_ID, is_keyed
+from wa_tui.api.models import is_keyed
 from wa_tui.core import clock
 from wa_tui.core.errors import RecordingError, WAError
 from wa_tui.core.secrets import mask_phones, mask_tree, may_hold_secrets
 from wa_tui.core.thresholds import DEFAULTS
+from wa_tui.model.judgement import Change
+from wa_tui.model.snapshot import READING_FIELDS, SINGLE_NODE_ID
 from wa_tui.outputs.check import check_line
 from wa_tui.recording.codec import IS_KEYFRAME, Packer, deflated, inflated
 from wa_tui.recording.format import SCHEMA, derived_document, derived_of, error_document

@@ -18,9 +18,9 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from wa_tui.analysis.accounting import Account, ChartPoint, Episode
-from wa_tui.analysis.findings import Severity
 from wa_tui.core.text import visible
 from wa_tui.keys import ACCOUNT
+from wa_tui.model.judgement import Severity
 from wa_tui.outputs.incident_report import CALLBACK_CODES, SHARD_CODES, moments
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce, PagedOptionList

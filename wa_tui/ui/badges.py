@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from wa_tui.analysis import Severity
-from wa_tui.api.models import DeploymentKind, Node, Role, SocketState
 from wa_tui.core.text import visible
+from wa_tui.model.judgement import Severity
+from wa_tui.model.snapshot import DeploymentKind, Node, Role, SocketState
 
 # marker, short label, style
 SOCKET_LOOK: dict[SocketState, tuple[str, str, str]] = {

@@ -37,12 +37,12 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from wa_tui.analysis import Severity
-from wa_tui.api.models import Node
 from wa_tui.api.node_logs import LogsRefused, logs_command
 from wa_tui.core.secrets import mask_tree
 from wa_tui.core.text import visible
 from wa_tui.keys import BACK, DEPLOYMENT, DETAIL, NODES
+from wa_tui.model.judgement import Severity
+from wa_tui.model.snapshot import Node
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.confirm_screen import ConfirmScreen
 from wa_tui.ui.event_log import EventLog

@@ -11,9 +11,9 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from wa_tui.analysis import Severity
 from wa_tui.core.text import visible
 from wa_tui.keys import SWITCHER
+from wa_tui.model.judgement import Severity
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce, PagedOptionList

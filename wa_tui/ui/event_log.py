@@ -14,8 +14,8 @@ from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
 
-from wa_tui.analysis import Change
 from wa_tui.core.text import visible
+from wa_tui.model.judgement import Change
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.lines import plain_lines, selected_text, shown_line
 from wa_tui.ui.poll_view import PollView

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from wa_tui.analysis import Finding
 from wa_tui.core.text import visible
+from wa_tui.model.judgement import Finding
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.poll_view import PollView
 from wa_tui.ui.redraw import Block, SizedStatic

@@ -18,10 +18,10 @@ from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from wa_tui.analysis import Severity
 from wa_tui.core.freshness import FRESH, LATE, STOPPED
 from wa_tui.core.text import visible
 from wa_tui.keys import FLEET, FLEET_LIST
+from wa_tui.model.judgement import Severity
 from wa_tui.outputs.fleet import FleetRow, state_counts
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.bindings import bindings

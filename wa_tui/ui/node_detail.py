@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import asdict
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -19,10 +20,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from wa_tui.analysis.webhook import WebhookView
-from wa_tui.api.models import FREE_SPACE_FIELDS, DeploymentKind, Node, Role, Snapshot
 from wa_tui.core.secrets import mask_tree
 from wa_tui.core.text import exact_duration, human_bytes, visible
 from wa_tui.keys import DETAIL
+from wa_tui.model.snapshot import FREE_SPACE_FIELDS, DeploymentKind, Node, Role, Snapshot
 from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_badge
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.poll_view import PollView
@@ -193,7 +194,7 @@ def render_node(
     """Every field of `node`; secret-looking values masked unless `reveal`; the
     deployment's settings under the node that `holds_settings`."""
     raw = mask_tree(snapshot.raw(node), reveal=reveal)
-    health = mask_tree(node.health.model_dump() if node.health else {}, reveal=reveal)
+    health = mask_tree(asdict(node.health) if node.health else {}, reveal=reveal)
     assert isinstance(raw, dict) and isinstance(health, dict)
     return Group(
         Text(visible(node.id, limit=120), style="bold reverse"),

@@ -11,10 +11,10 @@ from rich.text import Text
 from textual import events
 from textual.binding import BindingType
 
-from wa_tui.analysis import Severity
-from wa_tui.api.models import DeploymentKind, Node, Snapshot
 from wa_tui.core.text import visible
 from wa_tui.keys import NODES
+from wa_tui.model.judgement import Severity
+from wa_tui.model.snapshot import DeploymentKind, Node, Snapshot
 from wa_tui.ui.badges import (
     gateway_badge,
     role_badge,

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
-from wa_tui.analysis import Finding, Severity, node_severity
-from wa_tui.analysis.findings import EXPIRY_CODES
+from wa_tui.model.judgement import EXPIRY_CODES, Finding, Severity, node_severity
 
 if TYPE_CHECKING:
-    from wa_tui.analysis.summary import Summary
     from wa_tui.analysis.vitals import VitalsTracker
     from wa_tui.analysis.webhook import WebhookView
-    from wa_tui.api.models import Node, Snapshot
+    from wa_tui.model.judgement import Summary
+    from wa_tui.model.snapshot import Node, Snapshot
     from wa_tui.watch.watcher import Watcher
 
 

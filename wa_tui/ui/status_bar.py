@@ -6,10 +6,10 @@ import math
 
 from rich.text import Text
 
-from wa_tui.analysis import Severity
 from wa_tui.core import clock
 from wa_tui.core.freshness import Freshness, freshness
 from wa_tui.core.text import interval_text, visible
+from wa_tui.model.judgement import Severity
 from wa_tui.ui.redraw import Block
 from wa_tui.watch.watcher import Said, Watcher
 

@@ -18,9 +18,9 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
-from wa_tui.analysis.summary import Summary
-from wa_tui.api.models import CONTROL_SHARD, DeploymentKind, Node, Role, Snapshot
 from wa_tui.core.text import visible
+from wa_tui.model.judgement import Summary
+from wa_tui.model.snapshot import CONTROL_SHARD, DeploymentKind, Node, Role, Snapshot
 from wa_tui.ui.badges import (
     CONFLICT_LOOK,
     SOCKET_LOOK,

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from wa_tui.analysis import Finding, Severity
 from wa_tui.analysis.vitals import (
     VITAL_LINES,
     Vitals,
@@ -20,6 +19,7 @@ from wa_tui.analysis.vitals import (
 )
 from wa_tui.api.answers import Unread
 from wa_tui.core.text import visible
+from wa_tui.model.judgement import Finding, Severity
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.poll_view import PollView
 from wa_tui.ui.redraw import SizedStatic

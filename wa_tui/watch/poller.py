@@ -18,7 +18,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from wa_tui.analysis import Finding
 from wa_tui.analysis.webhook import (
     PROBE_AT_ONCE,
 )
@@ -34,6 +33,7 @@ from wa_tui.api.webhook_probe import PROBE_EVERY_SECONDS, WebhookProbe, probe, s
 from wa_tui.core import clock
 from wa_tui.core.errors import SlowAnswer, WAError
 from wa_tui.core.text import exact_duration
+from wa_tui.model.judgement import Finding
 
 if TYPE_CHECKING:
     from wa_tui.api.client import WAClient

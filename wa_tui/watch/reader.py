@@ -11,11 +11,11 @@ from datetime import datetime
 from functools import cached_property
 from typing import NamedTuple
 
-from wa_tui.analysis import Change, Finding, Severity, Thresholds, analyse, diff
+from wa_tui.analysis import Thresholds, analyse, diff
 from wa_tui.analysis.accounting import PollFacts, Shape
 from wa_tui.analysis.changes import restarts
 from wa_tui.analysis.forecast import Forecast, ForecastThresholds, ForecastTracker
-from wa_tui.analysis.summary import Summary
+from wa_tui.analysis.summary import summary_of
 from wa_tui.analysis.vitals import (
     KNOWN_FAMILIES,
     Vitals,
@@ -37,11 +37,12 @@ from wa_tui.api.endpoints import (
     WEBHOOK_PROBE,
 )
 from wa_tui.api.metrics import MetricsAnswer
-from wa_tui.api.models import Snapshot
 from wa_tui.api.settings import read_settings
 from wa_tui.api.webhook_probe import WebhookProbe
 from wa_tui.core.errors import ApiStatusError, SlowAnswer, WAError
 from wa_tui.core.text import exact_duration
+from wa_tui.model.judgement import Change, Finding, Severity, Summary
+from wa_tui.model.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ class Reader:
         findings += self._limited(answers, snapshot.fetched_at)
         findings.sort(key=lambda f: -f.severity)
         self.findings = tuple(findings)
-        self.summary = Summary.of(snapshot, self.findings, self.vitals.latest)
+        self.summary = summary_of(snapshot, self.findings, self.vitals.latest)
         self.forecasts = self.forecaster.current
 
     def judged(self, result: PollResult, judgement: Judgement) -> PollResult:
@@ -176,7 +177,7 @@ class Reader:
         if result.snapshot is None:
             return result
         self.findings = judgement.findings
-        self.summary = judgement.summary or Summary.of(
+        self.summary = judgement.summary or summary_of(
             result.snapshot, judgement.findings, result.vitals
         )
         if judgement.forecasts is not None:

@@ -26,17 +26,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from wa_tui.analysis import Change, Finding, Severity
 from wa_tui.analysis.accounting import Account, Accountant
 from wa_tui.analysis.forecast import Forecast
-from wa_tui.analysis.summary import Summary
 from wa_tui.analysis.vitals import VitalsTracker
 from wa_tui.analysis.webhook import WebhookView
 from wa_tui.api.answers import Answers
-from wa_tui.api.models import Snapshot
 from wa_tui.core import clock, memory
 from wa_tui.core.errors import WAError
 from wa_tui.core.freshness import Freshness, freshness
+from wa_tui.model.judgement import Change, Finding, Severity, Summary
+from wa_tui.model.snapshot import Snapshot
 from wa_tui.watch.poller import EarlyPoll, Poller
 from wa_tui.watch.reader import PollResult
 from wa_tui.watch.targets import Target
