@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Generic, TypeVar
+from weakref import WeakKeyDictionary
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -103,11 +104,19 @@ SUPPORT_FIELDS = frozenset(
 )
 
 
+# A node's detail fields checked, by node: a node sent unchanged is the same object in
+# the next snapshot (build_snapshot), and a recorder asks every poll (Snapshot.document).
+_DETAILS_CHECKED: WeakKeyDictionary[Node, tuple[str, ...]] = WeakKeyDictionary()
+
+
 def odd_fields(snapshot: Snapshot, node: Node) -> tuple[str, ...]:
     """The detail pane's fields and the readings of `node` that have not their documented
     type (checked when asked: the pane asks for one node)."""
+    details = _DETAILS_CHECKED.get(node)
+    if details is None:
+        details = _DETAILS_CHECKED[node] = DETAILS.parse(node.entry)[1]
     readings = snapshot.readings.get(node.id, {})
-    return DETAILS.parse(node.entry)[1] + (READINGS.parse(readings)[1] if readings else ())
+    return details + (READINGS.parse(readings)[1] if readings else ())
 
 
 def _meta_version(payload: Mapping[str, Any]) -> str | None:

@@ -130,3 +130,31 @@ class Summary:
         if self.expires_at is None:
             return None
         return days_between(self.fetched_at, self.expires_at)
+
+
+# How a recording stores findings and changes (in each poll's `derived` row), and how
+# every reader reads them back.
+def finding_rows(findings: Iterable[Finding]) -> list[list[Any]]:
+    return [[f.code, int(f.severity), f.message, list(f.nodes), list(f.shards)] for f in findings]
+
+
+def findings_of(rows: Iterable[list[Any]]) -> tuple[Finding, ...]:
+    """As `finding_rows` wrote them (KeyError, TypeError, ValueError: they are not)."""
+    return tuple(
+        Finding(Severity(severity), code, message, tuple(nodes), tuple(shards))
+        for code, severity, message, nodes, shards in rows
+    )
+
+
+def change_rows(changes: Iterable[Change]) -> list[list[Any]]:
+    return [
+        [c.seen_at.isoformat(), c.kind.value, c.message, int(c.severity), c.node] for c in changes
+    ]
+
+
+def changes_of(rows: Iterable[list[Any]]) -> tuple[Change, ...]:
+    """As `change_rows` wrote them (KeyError, TypeError, ValueError: they are not)."""
+    return tuple(
+        Change(datetime.fromisoformat(at), ChangeKind(kind), message, Severity(severity), node)
+        for at, kind, message, severity, node in rows
+    )

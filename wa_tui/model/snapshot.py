@@ -292,9 +292,12 @@ class Snapshot:
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_id", {n.id: n for n in self.nodes})
 
-    def document(self) -> dict[str, Any]:
+    def document(self, node_document: Callable[[Node], Any] | None = None) -> dict[str, Any]:
         """As JSON: what a recorder keeps of its newest poll for a viewer's first frame
-        (the nodes as parsed, their odd fields as checked here, the readings as sent)."""
+        (the nodes as parsed, their odd fields as checked here, the readings as sent).
+        `node_document`: how a node is written, when not `node_document` (a recorder
+        masks each, and keeps a node sent unchanged as it wrote it last time)."""
+        odd_fields = {n.id: odd for n in self.nodes if (odd := self.check_fields(self, n))}
         return {
             "kind": self.kind.value,
             "fetched_at": self.fetched_at.isoformat(),
@@ -302,25 +305,28 @@ class Snapshot:
             "api_version": self.api_version,
             "health_error": self.health_error,
             "readings": self.readings,
-            "nodes": [
-                {
-                    "id": node.id,
-                    "support": node.support.document(),
-                    "entry": node.entry,
-                    "health": None if node.health is None else asdict(node.health),
-                    "health_entry": node.health_entry,
-                    "parse_problems": node.parse_problems,
-                    "odd_fields": self.check_fields(self, node),
-                }
-                for node in self.nodes
-            ],
+            "odd_fields": odd_fields,
+            "nodes": [(node_document or self.node_document)(node) for node in self.nodes],
+        }
+
+    @staticmethod
+    def node_document(node: Node) -> dict[str, Any]:
+        """A node as parsed, as JSON (its readings and odd fields are the snapshot's)."""
+        return {
+            "id": node.id,
+            "support": node.support.document(),
+            "entry": node.entry,
+            "health": None if node.health is None else asdict(node.health),
+            "health_entry": node.health_entry,
+            "parse_problems": node.parse_problems,
         }
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> Snapshot:
         """As `document()` wrote it, nothing validated again (KeyError, TypeError,
         ValueError: it is not one)."""
-        nodes, odd_fields = [], {}
+        nodes = []
+        odd_fields = {node: tuple(odd) for node, odd in document["odd_fields"].items()}
         for stored in document["nodes"]:
             support, health = stored["support"], stored["health"]
             node = Node(
@@ -333,7 +339,6 @@ class Snapshot:
                 shards=owned_shards(support["shards"] or ()),
             )
             nodes.append(node)
-            odd_fields[node.id] = tuple(stored["odd_fields"])
         return cls(
             kind=DeploymentKind(document["kind"]),
             nodes=tuple(nodes),

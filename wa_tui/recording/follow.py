@@ -27,6 +27,7 @@ from pathlib import Path
 from wa_tui.config import DeploymentSettings
 from wa_tui.core.errors import RecordingError
 from wa_tui.core.freshness import freshness
+from wa_tui.recording.first_frame import FirstFrame, first_frame
 from wa_tui.recording.reader import Growth, RecordingFile
 from wa_tui.recording.replay import ReplayWatcher
 from wa_tui.watch.poller import EarlyPoll
@@ -59,6 +60,7 @@ class FollowWatcher(ReplayWatcher):
         self.following = Following(interval)
         self.unreadable: str | None = None  # why the file cannot be read now
         self._ahead: Future[tuple[int, PollResult]] | None = None  # read_ahead()
+        self._first: FirstFrame | None = None  # read_ahead(), from the recorder's store
 
     @classmethod
     def attach(
@@ -75,11 +77,17 @@ class FollowWatcher(ReplayWatcher):
     # -- the loop: looking at the file instead of polling ---------------------------------
 
     def read_ahead(self) -> None:
-        """The newest poll, with its history, read in a thread of its own begun before
-        the UI is even imported: the first frame can show it (`run` adopts it)."""
+        """The newest poll made ready for the first frame, before the UI is even
+        imported: as the recorder stored it for one (a few milliseconds: nothing parsed
+        or judged again; its history is read once it is drawn), or, from an older
+        recorder's file, read whole with its history in a thread of its own."""
         if not len(self):
             return
-        newest, future = len(self) - 1, Future[tuple[int, PollResult]]()
+        newest = len(self) - 1
+        self._first = None if self.rejudge else first_frame(self.recording.path)
+        if self._first is not None:
+            return
+        future = Future[tuple[int, PollResult]]()
 
         def read() -> None:
             try:
@@ -93,7 +101,12 @@ class FollowWatcher(ReplayWatcher):
     async def run(self, early: Future[EarlyPoll] | None = None) -> None:
         """The newest poll, with its history; then each new one as the recorder writes it."""
         self.judge_recorder()
-        if self._ahead is not None:
+        if self._first is not None:  # drawn first; then read with its history
+            newest, frame, self._first = len(self) - 1, self._first, None
+            stored = self.poller.reader.shown(frame.snapshot, frame.findings, frame.summary)
+            self._show(newest, stored)
+            self._show(newest, await asyncio.to_thread(self._read_to, newest))
+        elif self._ahead is not None:
             self._show(*await asyncio.wrap_future(self._ahead))
             self._ahead = None
         elif len(self):

@@ -20,14 +20,20 @@ The file is SQLite (Python's standard library, readable by any SQLite tool):
   [[seen_at, kind, message, severity, node]], "side": [paths], "check": [line, status]}`
   (`check`, format 3: what `wa-tui check` prints of the poll, as the recorder judged
   it); format 4 makes it the whole judgement, versioned (`"judged": 4`): also
-  `"summary"` (analysis/summary.py's fields), `"forecasts"` ([[node, what, seconds_left,
+  `"summary"` (model/judgement.py's fields), `"forecasts"` ([[node, what, seconds_left,
   per_second]]) and `"limited_since"` (ISO 8601 or null); every reader shows it, judging
   again only when asked (`--rejudge`), and says so; and `events(poll, at, what)`, the
-  polls worth jumping to. A replay opens from
-  these and the polls' times alone, and reads a poll's answers only when it shows it
-  (starting at the keyframe before it); a report reads them without reading an answer
-  again. A format-1 file
-  (no `derived`) still opens: it is read whole, the slow way, and never rewritten.
+  polls worth jumping to.
+- `newest(id, poll, body)`: one row, replaced with each good poll: that poll's snapshot
+  as parsed (zlib JSON of `Snapshot.document()`, wa_tui/model/snapshot.py: each node's
+  typed fields, the odd fields found, the readings), masked as its answers are. With the
+  poll's `derived` row it is a viewer's first frame, drawn without parsing or judging
+  anything again (wa_tui/recording/first_frame.py). Files of older recorders lack it.
+
+A replay opens from these and the polls' times alone, and reads a poll's answers only
+when it shows it (starting at the keyframe before it); a report reads them without
+reading an answer again. A format-1 file (no `derived`) still opens: it is read whole,
+the slow way, and never rewritten.
 
 Every poll is one transaction (WAL journal): a recorder killed at any moment leaves a
 file that replays up to its last complete poll. Secrets are masked before they are
@@ -48,7 +54,15 @@ from wa_tui.analysis.vitals import HistoryPoint
 from wa_tui.api.endpoints import DB_STATS, SETTINGS, WEBHOOK_CA, WEBHOOK_PROBE
 from wa_tui.core.errors import ApiStatusError, RecordingError, SlowAnswer, WAError
 from wa_tui.core.text import file_name_of
-from wa_tui.model.judgement import Change, ChangeKind, Finding, Severity, Summary
+from wa_tui.model.judgement import (
+    Change,
+    Finding,
+    Summary,
+    change_rows,
+    changes_of,
+    finding_rows,
+    findings_of,
+)
 from wa_tui.watch.reader import Judgement, PollResult
 
 SCHEMA = """
@@ -70,6 +84,9 @@ CREATE TABLE IF NOT EXISTS derived (
     poll INTEGER PRIMARY KEY, body BLOB NOT NULL, changes INTEGER NOT NULL, side TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS events (poll INTEGER PRIMARY KEY, at TEXT NOT NULL, what TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS newest (
+    id INTEGER PRIMARY KEY CHECK (id = 1), poll INTEGER NOT NULL, body BLOB NOT NULL
+);
 """
 
 
@@ -132,15 +149,9 @@ def derived_document(result: PollResult) -> dict[str, Any]:
     limited = result.limited_since
     return {
         "judged": JUDGED,
-        "findings": [
-            [f.code, int(f.severity), f.message, list(f.nodes), list(f.shards)]
-            for f in result.findings
-        ],
+        "findings": finding_rows(result.findings),
         "vitals": facts.vitals,
-        "changes": [
-            [c.seen_at.isoformat(), c.kind.value, c.message, int(c.severity), c.node]
-            for c in result.changes
-        ],
+        "changes": change_rows(result.changes),
         "side": [p for p in CARRIED_PATHS if answers is not None and p in answers.stats],
         "shape": facts.shape.document() if facts.shape else None,
         "summary": result.summary.document() if result.summary else None,
@@ -163,15 +174,9 @@ def _derived_of(document: Mapping[str, Any]) -> Derived:
     if judged >= JUDGED and document.get("limited_since"):
         limited = datetime.fromisoformat(document["limited_since"])
     return Derived(
-        tuple(
-            Finding(Severity(severity), code, message, tuple(nodes), tuple(shards))
-            for code, severity, message, nodes, shards in document["findings"]
-        ),
+        findings_of(document["findings"]),
         document.get("vitals"),
-        tuple(
-            Change(datetime.fromisoformat(at), ChangeKind(kind), message, Severity(severity), node)
-            for at, kind, message, severity, node in document["changes"]
-        ),
+        changes_of(document["changes"]),
         tuple(document.get("side", ())),
         Shape.from_document(shape) if (shape := document.get("shape")) else None,
         Summary.from_document(summary) if summary else None,

@@ -30,7 +30,7 @@ from wa_tui.core.errors import RecordingError, WAError
 from wa_tui.core.secrets import mask_phones, mask_tree, may_hold_secrets
 from wa_tui.core.thresholds import DEFAULTS
 from wa_tui.model.judgement import Change
-from wa_tui.model.snapshot import READING_FIELDS, SINGLE_NODE_ID
+from wa_tui.model.snapshot import READING_FIELDS, SINGLE_NODE_ID, Node, Snapshot
 from wa_tui.outputs.check import check_line
 from wa_tui.recording.codec import IS_KEYFRAME, Packer, deflated, inflated
 from wa_tui.recording.format import SCHEMA, derived_document, derived_of, error_document
@@ -76,6 +76,9 @@ class Recorder:
         # A node entry as sent (digest) -> the id of its blob, masked: an entry sent again
         # is not masked again (masking is most of a poll's writing).
         self._entries: dict[bytes, int] = {}
+        # Each node of the last newest document, masked as written, by id: a node sent
+        # unchanged is the same object in the next poll, and is not masked again.
+        self._node_documents: dict[str, tuple[Node, object]] = {}
         self._readings, self._stats = Packer(), Packer()
         # Polls recorded without what the watcher made of them (a bundle's copy) are read
         # here, as the watcher would have: every recording has its `derived` rows.
@@ -192,13 +195,32 @@ class Recorder:
         the watcher made of it (`result`; read here from the answers when not given)."""
         if answers is not None and (result is None or result.snapshot is None):
             result = self._derive(answers)
-        judgement, changes = None, ()
+        judgement, changes, newest = None, (), None
         if result is not None and result.snapshot is not None:
             judgement = derived_document(result)
             judgement["check"] = list(check_line(result, self.thresholds["expiry_warning_days"]))
+            newest = self._newest(result.snapshot)
         if result is not None:
             changes = result.changes
-        self._commit(RecordedPoll(at, received, answers, error), judgement, changes)
+        self._commit(RecordedPoll(at, received, answers, error), judgement, changes, newest)
+
+    def _newest(self, snapshot: Snapshot) -> bytes:
+        """The snapshot's document for a viewer's first frame, masked as answers are; a
+        node sent unchanged (the same object: build_snapshot) is masked once."""
+        known, self._node_documents = self._node_documents, {}
+
+        def node_document(node: Node) -> object:
+            kept = known.get(node.id)
+            if kept is None or kept[0] is not node:
+                kept = (node, self._masked(snapshot.node_document(node)))
+            self._node_documents[node.id] = kept
+            return kept[1]
+
+        document = snapshot.document(node_document)
+        nodes = document.pop("nodes")
+        masked = self._masked(document)
+        assert isinstance(masked, dict)
+        return deflated({**masked, "nodes": nodes})
 
     def copy(self, poll: RecordedPoll, judgement: dict[str, Any] | None) -> None:
         """A poll of another recording with the judgement recorded of it (`derived`), as
@@ -210,20 +232,28 @@ class Recorder:
         self._commit(poll, judgement, derived_of(judgement).changes)
 
     def _commit(
-        self, poll: RecordedPoll, judgement: dict[str, Any] | None, changes: Sequence[Change]
+        self,
+        poll: RecordedPoll,
+        judgement: dict[str, Any] | None,
+        changes: Sequence[Change],
+        newest: bytes | None = None,
     ) -> None:
         try:
             with self._writing:
                 if self.max_bytes is not None or self.keep_seconds is not None:
                     self._drop_oldest(poll.at)  # first: what it frees takes the new poll
-                self._write(poll, judgement, changes)
+                self._write(poll, judgement, changes, newest)
         except RecordingError as exc:
             self._failed(exc)
         self.polls += 1
         self._wrote()
 
     def _write(
-        self, poll: RecordedPoll, judgement: dict[str, Any] | None, changes: Sequence[Change]
+        self,
+        poll: RecordedPoll,
+        judgement: dict[str, Any] | None,
+        changes: Sequence[Change],
+        newest: bytes | None,
     ) -> None:
         at, answers = poll.at, poll.answers
         try:
@@ -236,6 +266,10 @@ class Recorder:
             else:
                 cursor = self._record_answers(at, poll.received, answers)
             self._record_derived(cursor.lastrowid, at, judgement if answers else None, changes)
+            if newest is not None and answers is not None:  # the first frame a viewer draws
+                self._db.execute(
+                    "INSERT OR REPLACE INTO newest VALUES (1, ?, ?)", (cursor.lastrowid, newest)
+                )
             self._beat(clock.now_precise())  # a poll written says the recorder is alive
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:

@@ -170,6 +170,14 @@ class Reader:
         self.summary = summary_of(snapshot, self.findings, self.vitals.latest)
         self.forecasts = self.forecaster.current
 
+    def shown(
+        self, snapshot: Snapshot, findings: tuple[Finding, ...], summary: Summary
+    ) -> PollResult:
+        """A poll as a recorder parsed and judged it, shown before this reader reads it
+        (a follower's first frame): kept as the last good poll until it is read here."""
+        self.last_good, self.findings, self.summary = snapshot, findings, summary
+        return PollResult(snapshot, None, findings, summary=summary)
+
     def judged(self, result: PollResult, judgement: Judgement) -> PollResult:
         """`result` as another judged it (a recorder, with its thresholds): its findings,
         summary, forecasts and states are what this reader keeps and shows from now on
