@@ -27,7 +27,7 @@ from pathlib import Path
 from wa_tui.simulator import SimDeployment, SimulatorServer
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.watch import targets
-from wa_tui.watch.watcher import Update
+from wa_tui.watch.state import Update
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

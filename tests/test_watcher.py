@@ -13,7 +13,8 @@ import pytest
 from tests.conftest import StartSimulator
 from tests.helpers import target_for
 from wa_tui.simulator import SimulatorServer
-from wa_tui.watch.watcher import Phase, Update, Watcher
+from wa_tui.watch.state import Phase, Update
+from wa_tui.watch.watcher import Watcher
 
 
 def test_watcher_polls_without_textual(simulator: SimulatorServer) -> None:
@@ -21,7 +22,8 @@ def test_watcher_polls_without_textual(simulator: SimulatorServer) -> None:
         """
         import asyncio, os, sys
         from wa_tui.watch.targets import Overrides, demo
-        from wa_tui.watch.watcher import Phase, Watcher
+        from wa_tui.watch.state import Phase
+        from wa_tui.watch.watcher import Watcher
 
         async def main():
             target = demo(os.environ["URL"], "admin", os.environ["PASSWORD"],

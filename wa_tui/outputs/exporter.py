@@ -27,15 +27,9 @@ from wa_tui.model.judgement import Summary
 from wa_tui.model.snapshot import Node, Snapshot, SocketState
 from wa_tui.outputs.serving import GuardedSite
 from wa_tui.outputs.web_config import WebConfig
+from wa_tui.watch.state import Phase, Update, WatcherPool, settle_after_first_polls
 from wa_tui.watch.targets import Target
-from wa_tui.watch.watcher import (
-    Phase,
-    Update,
-    Watcher,
-    WatcherPool,
-    settle_after_first_polls,
-    watchers_for,
-)
+from wa_tui.watch.watcher import Watcher, watchers_for
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LABEL_LIMIT = 200

@@ -23,8 +23,9 @@ from wa_tui.outputs.serving import start_serving, stop_on_signals
 if TYPE_CHECKING:
     from wa_tui.outputs.exporter import Exporter
     from wa_tui.recording.writer import Recorder
+    from wa_tui.watch.state import Update
     from wa_tui.watch.targets import Target
-    from wa_tui.watch.watcher import Update, Watcher
+    from wa_tui.watch.watcher import Watcher
 
 # With --dir the recorder runs for the team, for months: what each file keeps by default.
 DIR_KEEP_SECONDS = 7 * 86400.0
@@ -130,7 +131,7 @@ class Team:
     def __init__(
         self, exporter: Exporter | None, folder: tuple[Path, Keeping, Reread] | None = None
     ) -> None:
-        from wa_tui.watch.watcher import WatcherPool
+        from wa_tui.watch.state import WatcherPool
 
         self.exporter = exporter
         self.folder = folder  # where deployments added on SIGHUP are recorded, and how
@@ -212,7 +213,7 @@ def say(line: str) -> None:
 
 
 def _report(update: Update) -> None:
-    from wa_tui.watch.watcher import Phase
+    from wa_tui.watch.state import Phase
 
     if update.phase is Phase.POLLED and update.result and update.result.error:
         name = update.watcher.name

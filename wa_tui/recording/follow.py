@@ -32,7 +32,7 @@ from wa_tui.recording.reader import Growth, RecordingFile
 from wa_tui.recording.replay import ReplayWatcher
 from wa_tui.watch.poller import EarlyPoll
 from wa_tui.watch.reader import PollResult
-from wa_tui.watch.watcher import Capabilities, Following, Phase, Said, Tone
+from wa_tui.watch.state import Capabilities, Following, Phase, Said, Tone
 
 RECORDER_BADGE = "⇄ RECORDER"
 LOOKS_PER_INTERVAL = 5  # how soon a new poll shows: a fifth of an interval at most

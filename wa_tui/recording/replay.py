@@ -34,8 +34,9 @@ from wa_tui.recording.format import SIDE_PATHS, Derived, derived_document, deriv
 from wa_tui.recording.reader import RecordedPoll, RecordingFile
 from wa_tui.watch.poller import EarlyPoll, Poller
 from wa_tui.watch.reader import PollResult, Reader
+from wa_tui.watch.state import Capabilities, Phase, Said
 from wa_tui.watch.targets import Target
-from wa_tui.watch.watcher import CHANGES_KEPT, Capabilities, Phase, Said, Watcher
+from wa_tui.watch.watcher import CHANGES_KEPT, Watcher
 
 SPEEDS = (1, 2, 5, 10, 30, 60)
 REJUDGED = "re-judged with this config (--rejudge)"

@@ -37,7 +37,7 @@ from wa_tui.recording.format import SCHEMA, derived_document, derived_of, error_
 from wa_tui.recording.read_only import FORMAT
 from wa_tui.recording.reader import RecordedPoll
 from wa_tui.watch.reader import PollResult, Reader
-from wa_tui.watch.watcher import Consumer, Phase, Update
+from wa_tui.watch.state import Consumer, Phase, Update
 
 log = logging.getLogger(__name__)
 

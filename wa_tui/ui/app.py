@@ -41,15 +41,9 @@ from wa_tui.ui.node_commands import NodeCommands
 from wa_tui.ui.web_view import usable
 from wa_tui.ui.webhook_screen import WebhookScreen
 from wa_tui.watch.poller import EarlyPoll
+from wa_tui.watch.state import Phase, Update, WatcherPool, settle_after_first_polls
 from wa_tui.watch.targets import Target
-from wa_tui.watch.watcher import (
-    Phase,
-    Update,
-    Watcher,
-    WatcherPool,
-    settle_after_first_polls,
-    watchers_for,
-)
+from wa_tui.watch.watcher import Watcher, watchers_for
 
 if TYPE_CHECKING:
     from wa_tui.recording.writer import Recorder

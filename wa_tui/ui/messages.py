@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from wa_tui.watch.watcher import Update
+    from wa_tui.watch.state import Update
 
 
 class PanesReady(Message):

@@ -27,8 +27,9 @@ from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
 from wa_tui.ui.redraw import Block
+from wa_tui.watch.state import Phase, Update
 from wa_tui.watch.targets import Target
-from wa_tui.watch.watcher import Phase, Update, Watcher
+from wa_tui.watch.watcher import Watcher
 
 REPLAY_KEYS = (
     "space play/pause · [ ] one poll · { } previous/next event · t jump to a time · + - speed"

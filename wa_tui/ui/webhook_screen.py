@@ -26,7 +26,8 @@ from wa_tui.ui.confirm_screen import ConfirmScreen
 from wa_tui.ui.guards import DismissOnce
 from wa_tui.ui.messages import ShownPolledAgain
 from wa_tui.ui.redraw import SizedStatic
-from wa_tui.watch.watcher import Phase, Update, Watcher
+from wa_tui.watch.state import Phase, Update
+from wa_tui.watch.watcher import Watcher
 
 
 def _line(line: StatusLine) -> Text:
