@@ -39,16 +39,30 @@ from wa_tui.ui.login_screen import LoginScreen
 from wa_tui.ui.messages import Polled, StatusChanged
 from wa_tui.ui.node_commands import NodeCommands
 from wa_tui.ui.web_view import usable
-from wa_tui.ui.webhook_screen import WebhookScreen
-from wa_tui.watch.poller import EarlyPoll
 from wa_tui.watch.state import Phase, Update, WatcherPool, settle_after_first_polls
-from wa_tui.watch.targets import Target
-from wa_tui.watch.watcher import Watcher, watchers_for
 
 if TYPE_CHECKING:
     from wa_tui.recording.writer import Recorder
+    from wa_tui.watch.poller import EarlyPoll
+    from wa_tui.watch.targets import Target
+    from wa_tui.watch.watcher import Watcher
 
 log = logging.getLogger(__name__)
+
+
+def _watchers_of(sources: Sequence[Target | Watcher]) -> dict[str, Watcher]:
+    """A watcher by name for each source: a target watched live, a watcher (a replay, a
+    recorder followed) drawn alike. (Imported here, when there is one: a follower's first
+    frame is drawn before any source.)"""
+    if not sources:
+        return {}
+    from wa_tui.watch.targets import Target
+    from wa_tui.watch.watcher import watchers_for
+
+    targets = [s for s in sources if isinstance(s, Target)]
+    live = iter(watchers_for(targets).values())
+    watchers = (next(live) if isinstance(s, Target) else s for s in sources)
+    return {watcher.name: watcher for watcher in watchers}
 
 
 class WaTuiApp(GuardedApp, App[None]):
@@ -85,13 +99,7 @@ class WaTuiApp(GuardedApp, App[None]):
         self._recorder = recorder  # records the first deployment's polls (--record)
         # First polls begun before the UI loaded (poller.poll_early), by deployment name.
         self._early_polls = dict(early_polls or {})
-        # A target is watched live; a watcher given as it is (a replay) is drawn alike.
-        targets = [s for s in sources if isinstance(s, Target)]
-        live = iter(watchers_for(targets).values())
-        self.watchers = {
-            watcher.name: watcher
-            for watcher in (next(live) if isinstance(s, Target) else s for s in sources)
-        }
+        self.watchers = _watchers_of(sources)
         self.set_reactive(WaTuiApp.current, next(iter(self.watchers)))
         # Memory settled once every deployment was read (wa_tui.core.memory): a fleet's full
         # collections then walk what came since, not 200,000 objects (220 ms on 200
@@ -194,6 +202,8 @@ class WaTuiApp(GuardedApp, App[None]):
         self.watcher.refresh()
 
     def action_webhook(self) -> None:
+        from wa_tui.ui.webhook_screen import WebhookScreen  # its first use: not at start
+
         if not isinstance(self.screen, WebhookScreen):
             self.push_screen(WebhookScreen(self.watcher, self.keymap))
 

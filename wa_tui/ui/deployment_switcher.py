@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,7 +19,9 @@ from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce, PagedOptionList
 from wa_tui.ui.redraw import Block
-from wa_tui.watch.watcher import Watcher
+
+if TYPE_CHECKING:
+    from wa_tui.watch.watcher import Watcher
 
 
 def watcher_label(watcher: Watcher) -> Text:

@@ -12,18 +12,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from wa_tui.core.errors import RecordingError
 from wa_tui.core.text import interval_text, visible
 from wa_tui.keys import FOLLOW
-from wa_tui.recording.follow import FollowWatcher
 from wa_tui.recording.last_poll import last_poll
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.replay_app import ReplayApp
-from wa_tui.watch.targets import Target
-from wa_tui.watch.watcher import watchers_for
+
+if TYPE_CHECKING:
+    from wa_tui.recording.follow import FollowWatcher
+    from wa_tui.watch.targets import Target
 
 RECHECK_SECONDS = 2.0  # how soon a recorder that stopped, or came back, is acted on
 
@@ -67,10 +68,12 @@ class FollowApp(ReplayApp):
         for name, (target, path) in self._recorded.items():
             watcher = self.watchers[name]
             if watcher.can.follows:
-                stopped = cast(FollowWatcher, watcher).following.stopped
+                stopped = cast("FollowWatcher", watcher).following.stopped
                 if stopped is not None:
                     self._poll_here(target, stopped)
             elif await asyncio.to_thread(_recorder_alive, path):
+                from wa_tui.recording.follow import FollowWatcher
+
                 follower = await asyncio.to_thread(
                     FollowWatcher.attach, path, target.settings, self._rejudge
                 )
@@ -78,6 +81,8 @@ class FollowApp(ReplayApp):
                 self.notify(f"{visible(name)}: the recorder is back: following it")
 
     def _poll_here(self, target: Target, why: str) -> None:
+        from wa_tui.watch.watcher import watchers_for
+
         (live,) = watchers_for([target]).values()
         self.replace_watcher(live)
         self.notify(f"{visible(target.name)}: {visible(why)}: polling it here", severity="warning")
@@ -85,7 +90,7 @@ class FollowApp(ReplayApp):
     @property
     def replay(self) -> FollowWatcher:
         """The recording on screen."""
-        return cast(FollowWatcher, self.watcher)
+        return cast("FollowWatcher", self.watcher)
 
     def action_refresh(self) -> None:
         if not self.watcher.can.follows:  # a deployment polled here

@@ -6,6 +6,8 @@ of this session, and is never written anywhere.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -17,7 +19,9 @@ from wa_tui.keys import LOGIN
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
 from wa_tui.ui.redraw import Block
-from wa_tui.watch.targets import Target
+
+if TYPE_CHECKING:
+    from wa_tui.watch.targets import Target
 
 
 class LoginScreen(DismissOnce, ModalScreen[str | None]):

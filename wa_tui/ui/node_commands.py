@@ -4,12 +4,14 @@ may show it short): choosing one puts the cursor on it."""
 from __future__ import annotations
 
 from functools import partial
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from textual.command import Hit, Hits, Provider
 
 from wa_tui.core.text import visible
-from wa_tui.watch.watcher import Watcher
+
+if TYPE_CHECKING:
+    from wa_tui.watch.watcher import Watcher
 
 
 class _Dashboard(Protocol):

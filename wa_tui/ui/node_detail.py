@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -19,7 +19,6 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from wa_tui.analysis.webhook import WebhookView
 from wa_tui.core.secrets import mask_tree
 from wa_tui.core.text import exact_duration, human_bytes, visible
 from wa_tui.keys import DETAIL
@@ -28,6 +27,9 @@ from wa_tui.ui.badges import gateway_badge, role_badge, shards_label, socket_bad
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.poll_view import PollView
 from wa_tui.ui.redraw import Block, SizedStatic
+
+if TYPE_CHECKING:
+    from wa_tui.analysis.webhook import WebhookView
 
 VALUE_LIMIT = 400
 SKEW_TOLERANCE = 5.0  # seconds; less is "in sync"

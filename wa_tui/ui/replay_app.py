@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import partial
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,14 +22,16 @@ from textual.widgets import Input, Static
 
 from wa_tui.core.text import visible
 from wa_tui.keys import JUMP, REPLAY
-from wa_tui.recording.replay import MOMENT_EXAMPLES, ReplayWatcher, parse_moment
 from wa_tui.ui.app import WaTuiApp
 from wa_tui.ui.bindings import bindings
 from wa_tui.ui.guards import DismissOnce
 from wa_tui.ui.redraw import Block
 from wa_tui.watch.state import Phase, Update
-from wa_tui.watch.targets import Target
-from wa_tui.watch.watcher import Watcher
+
+if TYPE_CHECKING:
+    from wa_tui.recording.replay import ReplayWatcher
+    from wa_tui.watch.targets import Target
+    from wa_tui.watch.watcher import Watcher
 
 REPLAY_KEYS = (
     "space play/pause · [ ] one poll · { } previous/next event · t jump to a time · + - speed"
@@ -67,7 +69,7 @@ def _event_line(watcher: ReplayWatcher) -> Text:
 
 def recording_of(watcher: Watcher) -> ReplayWatcher | None:
     """The recording a source that moves in time reads (None: it polls)."""
-    return cast(ReplayWatcher, watcher) if watcher.can.seeks else None
+    return cast("ReplayWatcher", watcher) if watcher.can.seeks else None
 
 
 class Timeline(Block):
@@ -94,6 +96,8 @@ class JumpScreen(DismissOnce, ModalScreen[datetime | None]):
             yield Block(id="jump-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        from wa_tui.recording.replay import MOMENT_EXAMPLES, parse_moment
+
         moment = parse_moment(event.value, self.day)
         if moment is None:
             message = Text(f"not a time: try {MOMENT_EXAMPLES}", style="red")
@@ -124,7 +128,7 @@ class ReplayApp(WaTuiApp):
     @property
     def replay(self) -> ReplayWatcher:
         """The recording on screen."""
-        return cast(ReplayWatcher, self.watcher)
+        return cast("ReplayWatcher", self.watcher)
 
     def _below_panes(self) -> tuple[Widget, ...]:
         return (self._timeline,)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
@@ -12,7 +13,9 @@ from wa_tui.core.text import interval_text, visible
 from wa_tui.model.judgement import Severity
 from wa_tui.ui.redraw import Block
 from wa_tui.watch.state import Said
-from wa_tui.watch.watcher import Watcher
+
+if TYPE_CHECKING:
+    from wa_tui.watch.watcher import Watcher
 
 # A poll quicker than this is not announced: "refreshing…" flashing on and off at every
 # refresh would cost two repaints of the line for nothing the user needs to know.

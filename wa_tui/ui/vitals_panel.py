@@ -5,24 +5,22 @@ changed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from wa_tui.analysis.vitals import (
-    VITAL_LINES,
-    Vitals,
-    VitalsTracker,
-    result_label,
-    sparkline,
-    webapps_line,
-)
-from wa_tui.api.answers import Unread
 from wa_tui.core.text import visible
 from wa_tui.model.judgement import Finding, Severity
 from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.poll_view import PollView
 from wa_tui.ui.redraw import SizedStatic
+
+# The analysis is imported where the vitals are drawn, not with the pane: a follower's
+# first frame (the recorder's stored poll) has no vitals yet, and draws before it loads.
+if TYPE_CHECKING:
+    from wa_tui.analysis.vitals import Vitals, VitalsTracker
+    from wa_tui.api.answers import Unread
 
 LABEL_WIDTH = 18
 VALUE_WIDTH = 12
@@ -52,7 +50,12 @@ class VitalsShown:
         return Group(self.lines, self.details) if self.details.plain else self.lines
 
 
-def render_vitals(tracker: VitalsTracker, findings: tuple[Finding, ...]) -> VitalsShown:
+def render_vitals(tracker: VitalsTracker | None, findings: tuple[Finding, ...]) -> VitalsShown:
+    """`tracker` None: a follower's first frame, its history being read."""
+    if tracker is None:
+        return VitalsShown(Text("Reading the recorder's last 30 minutes…", style="dim"), Text())
+    from wa_tui.analysis.vitals import VITAL_LINES, sparkline
+
     vitals = tracker.latest
     if vitals is None:
         return VitalsShown(Text("Waiting for the stats and metrics…", style="dim"), Text())
@@ -85,6 +88,8 @@ def _unavailable(path: str, unread: Unread) -> Text:
 
 def _details(vitals: Vitals) -> list[Text]:
     """What explains the numbers: where the queue is, which results fail."""
+    from wa_tui.analysis.vitals import webapps_line
+
     lines = []
     queues = sorted(vitals.callback_queue_by_node.items(), key=lambda item: -item[1])
     busy = [f"{visible(node, limit=40)} {queue:,.0f}" for node, queue in queues[:3] if queue]
@@ -106,6 +111,8 @@ def _details(vitals: Vitals) -> list[Text]:
 
 
 def _rates(rates: tuple[tuple[str, float], ...]) -> str:
+    from wa_tui.analysis.vitals import result_label
+
     return ", ".join(
         f"{visible(result_label(label), limit=20)} {rate:,.1f}/s" for label, rate in rates[:3]
     )
