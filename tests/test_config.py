@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import WA_TUI, start_of
-from wa_tui.config import ConfigError, add_deployment, config_path, load
+from wa_tui.config import ConfigError, add_deployment, load
+from wa_tui.core.config_file import config_path
 
 GOOD = """
 [defaults]

@@ -18,11 +18,11 @@ from wa_tui.analysis import Thresholds
 from wa_tui.analysis.forecast import ForecastThresholds
 from wa_tui.analysis.vitals import VitalsThresholds
 from wa_tui.api.pinning import Pins, fingerprint
+from wa_tui.core.config_file import read_raw
 from wa_tui.core.errors import ConfigError
 from wa_tui.core.text import GIB
 from wa_tui.core.thresholds import DEFAULT_MAX_IN_FLIGHT, DEFAULTS
 
-ENV_CONFIG = "WA_TUI_CONFIG"
 ENV_RECORDER = "WA_TUI_RECORDER"
 
 
@@ -206,21 +206,6 @@ def recorder_folder(settings: DeploymentSettings) -> Path | None:
     return Path(folder).expanduser() if folder else None
 
 
-def default_path() -> Path:
-    from platformdirs import user_config_path
-
-    return user_config_path("wa-tui") / "config.toml"
-
-
-def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """--config, else WA_TUI_CONFIG, else the platform's config directory."""
-    if explicit:
-        return Path(explicit).expanduser()
-    if os.environ.get(ENV_CONFIG):
-        return Path(os.environ[ENV_CONFIG]).expanduser()
-    return default_path()
-
-
 def _describe(error: dict[str, Any], prefix: str = "") -> str:
     key = ".".join([prefix, *map(str, error["loc"])] if prefix else map(str, error["loc"]))
     if error["type"] == "extra_forbidden":
@@ -252,42 +237,16 @@ def _one_line(path: Path, exc: ValidationError, prefix: str = "") -> ConfigError
     return ConfigError(f"{path}: {first}{more}")
 
 
-def read_raw(path: Path) -> dict[str, Any]:
-    import tomllib  # only a config file needs it: `check --url` does not
-
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: no such file; `wa-tui config add NAME --url URL` makes one"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-
-
 def parse(path: Path) -> ConfigFile:
     """The file, read and validated: once per start (wa_tui/cli/start.py keeps it)."""
-    from wa_tui.keys import keymap_problems
+    from wa_tui.keys import keymap_of
 
     try:
         parsed = ConfigFile.model_validate(read_raw(path))
     except ValidationError as exc:
         raise _one_line(path, exc) from None
-    problems = keymap_problems(parsed.keys)
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise ConfigError(f"{path}: {problems[0]}{more}")
+    keymap_of(parsed.keys, path)  # checked with the rest (a follower reads it alone)
     return parsed
-
-
-def keymap(document: ConfigFile) -> dict[str, str]:
-    """The `[keys]` table, each value in Textual's key names."""
-    from wa_tui.keys import split_keys
-
-    return {id: ",".join(split_keys(keys)) for id, keys in document.keys.items()}
 
 
 def deployments(document: ConfigFile, path: Path) -> list[DeploymentConfig]:

@@ -12,6 +12,9 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+
+from wa_tui.core.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -305,6 +308,18 @@ def keymap_problems(keymap: Mapping[str, object]) -> list[str]:
     for group in IN_FORCE:
         problems += _bound_twice(_with_keymap((k for keys in group for k in keys), keymap))
     return list(dict.fromkeys(problems))
+
+
+def keymap_of(table: object, path: Path) -> dict[str, str]:
+    """A config file's `[keys]` table checked, each value in Textual's key names
+    (ConfigError: one line saying what is wrong, and how many more things are)."""
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{path}: keys: expected a table of binding ids")
+    problems = keymap_problems(table)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConfigError(f"{path}: {problems[0]}{more}")
+    return {id: ",".join(split_keys(keys)) for id, keys in table.items()}
 
 
 def keys_of(key: Key, keymap: Mapping[str, object]) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,8 +66,7 @@ def run(start: Start) -> int:
         path = Path(args.follow).expanduser()
         if path.is_dir():
             return run_folder(path, start)
-        sources = [followed(path, start)]
-        return _run(following_app(sources, start.keymap, rejudge=args.rejudge))
+        return _run(following_file(path, start))
     from wa_tui.watch.targets import Target
 
     with open_targets(start) as found:
@@ -142,6 +142,22 @@ def followed(path: Path, start: Start) -> FollowWatcher:
     return FollowWatcher.attach(path, settings, bool(start.option("rejudge")))
 
 
+def following_file(path: Path, start: Start) -> App[object]:
+    """`--follow FILE`, or a deployment chosen in a folder's fleet: the recorder's newest
+    poll drawn first as it stored it, its follower made meanwhile (the parser, the
+    analysis and the config load then); the long way for a recording that keeps no
+    first frame (an older recorder's), or when asked to judge again."""
+    from wa_tui.recording.first_frame import first_frame
+
+    rejudge = bool(start.option("rejudge"))
+    frame = None if rejudge else first_frame(path)
+    if frame is None:
+        return following_app([followed(path, start)], start.keymap, rejudge=rejudge)
+    from wa_tui.ui.follow_app import FollowApp
+
+    return FollowApp(keymap=start.keymap, first=frame, attach=partial(followed, path, start))
+
+
 def run_folder(folder: Path, start: Start) -> int:
     """`--follow DIR`: the fleet of the recorder's folder, read from what it judged; a
     deployment chosen is followed on its dashboard, `q` there comes back."""
@@ -159,8 +175,7 @@ def run_folder(folder: Path, start: Start) -> int:
     def dashboard(name: str) -> App[object]:
         path = source.path_of(name)
         assert path is not None  # the fleet opens only what the folder holds
-        rejudge = bool(start.option("rejudge"))
-        return following_app([followed(path, start)], start.keymap, rejudge=rejudge)
+        return following_file(path, start)
 
     return run_fleet(source, dashboard, start.keymap)
 

@@ -29,7 +29,7 @@ class Start:
     @cached_property
     def config_path(self) -> Path:
         """--config, else WA_TUI_CONFIG, else the platform's config directory."""
-        from wa_tui.config import config_path
+        from wa_tui.core.config_file import config_path
 
         return config_path(getattr(self.args, "config", None))
 
@@ -46,10 +46,14 @@ class Start:
 
     @cached_property
     def keymap(self) -> dict[str, str]:
-        """The config's `[keys]`, checked (wa_tui/keys.py); none without a file."""
-        from wa_tui.config import keymap
+        """The config's `[keys]`, checked (wa_tui/keys.py); none without a file. Read
+        alone, without the config's models: a follower's first frame needs no more."""
+        from wa_tui.core.config_file import read_raw
+        from wa_tui.keys import keymap_of
 
-        return keymap(self._document) if self.has_config else {}
+        if not self.has_config:
+            return {}
+        return keymap_of(read_raw(self.config_path).get("keys", {}), self.config_path)
 
     @cached_property
     def prometheus(self) -> PrometheusConfig:

@@ -14,33 +14,76 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from wa_tui.core.freshness import DEFAULT_INTERVAL
-from wa_tui.model.judgement import Change, Finding, Summary, changes_of, findings_of
+from wa_tui.core.freshness import DEFAULT_INTERVAL, freshness
+from wa_tui.model.judgement import Change, Finding, Severity, Summary, changes_of, findings_of
 from wa_tui.model.snapshot import Snapshot
 from wa_tui.recording.codec import inflated
 from wa_tui.recording.read_only import open_read_only
+from wa_tui.watch.state import Capabilities, Said, Tone, WatchStatus
 
 # The judgement document's version the first frame reads (format.JUDGED: the whole
 # judgement, the summary with it); older polls have no first frame.
 JUDGED_WHOLE = 4
 
 
-@dataclass(frozen=True)
+RECORDER_BADGE = "⇄ RECORDER"  # a recorder's polls on screen: never taken for this one's
+
+
+@dataclass(frozen=True, eq=False)
 class FirstFrame:
-    """The newest poll of a recording, as the recorder parsed and judged it."""
+    """The newest poll of a recording, as the recorder parsed and judged it: a source the
+    dashboard draws as it draws a watcher, until the follower has read the poll with its
+    history (`can.ready` is False meanwhile: nothing to act on yet)."""
 
     path: Path
-    deployment: str
+    name: str  # the deployment's, as its follower names it
     interval: float
-    heartbeat: datetime | None
     snapshot: Snapshot
     findings: tuple[Finding, ...]
     summary: Summary
-    changes: tuple[Change, ...]  # what the poll changed, as the change log shows it
+    changes: tuple[Change, ...]  # the change log, as of this poll
+    status: WatchStatus = field(default_factory=WatchStatus)
+
+    can = Capabilities(polls=False, sends=False, follows=True, writes=False, ready=False)
+    tls_unverified = False  # read from a file
+    vitals = None  # the vitals come with the history
+    webhook = None
+    changes_rewritten = 0
+    shows_now = True
+    ticking = False
+
+    @property
+    def recorded_in(self) -> Path:
+        return self.path
+
+    @property
+    def changes_seen(self) -> int:
+        return len(self.changes)
+
+    @property
+    def severity(self) -> Severity | None:
+        return self.summary.severity
+
+    def said(self) -> Said:
+        doing: tuple[tuple[str, Tone], ...] = (
+            ("  following the recorder · reading its history…", "recorder"),
+        )
+        return Said(RECORDER_BADGE, "recorder", doing, error_first=True)
+
+
+def recorder_stopped(heartbeat: datetime | None, interval: float) -> str | None:
+    """Why a recorder is taken to have stopped, from its heartbeat (the one freshness
+    rule, wa_tui/core/freshness.py); None: it is alive."""
+    alive = freshness(heartbeat, interval)
+    if alive.age is None:
+        return "recorder stopped: it has not written a heartbeat"
+    if alive.stopped:
+        return f"recorder stopped: no heartbeat for {alive.age_text}"
+    return None
 
 
 def first_frame(path: Path) -> FirstFrame | None:
@@ -62,15 +105,18 @@ def first_frame(path: Path) -> FirstFrame | None:
         judgement = inflated(row[1])
         if int(judgement.get("judged", 3)) < JUDGED_WHOLE or not judgement.get("summary"):
             return None
+        snapshot = Snapshot.from_document(inflated(row[0]))
+        interval = meta.interval or DEFAULT_INTERVAL
+        stopped = recorder_stopped(meta.heartbeat or snapshot.fetched_at, interval)
         return FirstFrame(
             path,
             meta.deployment,
-            meta.interval or DEFAULT_INTERVAL,
-            meta.heartbeat,
-            Snapshot.from_document(inflated(row[0])),
+            interval,
+            snapshot,
             findings_of(judgement["findings"]),
             Summary.from_document(judgement["summary"]),
             changes_of(judgement["changes"]),
+            WatchStatus(error=stopped),  # said as its follower says it
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None  # read whole, the long way, which says what it cannot read

@@ -26,15 +26,13 @@ from pathlib import Path
 
 from wa_tui.config import DeploymentSettings
 from wa_tui.core.errors import RecordingError
-from wa_tui.core.freshness import freshness
-from wa_tui.recording.first_frame import FirstFrame, first_frame
+from wa_tui.recording.first_frame import RECORDER_BADGE, first_frame, recorder_stopped
 from wa_tui.recording.reader import Growth, RecordingFile
 from wa_tui.recording.replay import ReplayWatcher
 from wa_tui.watch.poller import EarlyPoll
 from wa_tui.watch.reader import PollResult
 from wa_tui.watch.state import Capabilities, Following, Phase, Said, Tone
 
-RECORDER_BADGE = "⇄ RECORDER"
 LOOKS_PER_INTERVAL = 5  # how soon a new poll shows: a fifth of an interval at most
 LONGEST_LOOK = 1.0  # seconds; and the recorder's stopping is seen within a second
 
@@ -60,7 +58,8 @@ class FollowWatcher(ReplayWatcher):
         self.following = Following(interval)
         self.unreadable: str | None = None  # why the file cannot be read now
         self._ahead: Future[tuple[int, PollResult]] | None = None  # read_ahead()
-        self._first: FirstFrame | None = None  # read_ahead(), from the recorder's store
+        # read_ahead(): the newest poll as the recorder stored it, shown before it is read
+        self._first: tuple[int, PollResult] | None = None
 
     @classmethod
     def attach(
@@ -84,8 +83,12 @@ class FollowWatcher(ReplayWatcher):
         if not len(self):
             return
         newest = len(self) - 1
-        self._first = None if self.rejudge else first_frame(self.recording.path)
-        if self._first is not None:
+        frame = None if self.rejudge else first_frame(self.recording.path)
+        if frame is not None:  # what it shows until run() has read the poll whole
+            shown = self.poller.reader.shown(frame.snapshot, frame.findings, frame.summary)
+            self._first = (newest, shown)
+            self.judge_recorder()
+            self._say()  # drawn from now on: what it says of the recorder, as run() will
             return
         future = Future[tuple[int, PollResult]]()
 
@@ -102,8 +105,8 @@ class FollowWatcher(ReplayWatcher):
         """The newest poll, with its history; then each new one as the recorder writes it."""
         self.judge_recorder()
         if self._first is not None:  # drawn first; then read with its history
-            newest, frame, self._first = len(self) - 1, self._first, None
-            stored = self.poller.reader.shown(frame.snapshot, frame.findings, frame.summary)
+            newest, stored = self._first
+            self._first = None
             self._show(newest, stored)
             self._show(newest, await asyncio.to_thread(self._read_to, newest))
         elif self._ahead is not None:
@@ -154,15 +157,8 @@ class FollowWatcher(ReplayWatcher):
         have stopped (the status line says it)."""
         following, recording = self.following, self.recording
         following.last_poll_at = recording.ats[-1] if len(recording) else None
-        alive = freshness(recording.heartbeat or following.last_poll_at, following.interval)
-        if self.unreadable is not None:
-            following.stopped = self.unreadable
-        elif alive.age is None:
-            following.stopped = "recorder stopped: it has not written a heartbeat"
-        elif alive.stopped:
-            following.stopped = f"recorder stopped: no heartbeat for {alive.age_text}"
-        else:
-            following.stopped = None
+        heartbeat = recording.heartbeat or following.last_poll_at
+        following.stopped = self.unreadable or recorder_stopped(heartbeat, following.interval)
         return following.stopped
 
     def _state(self) -> tuple[object, ...]:

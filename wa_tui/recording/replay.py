@@ -118,12 +118,13 @@ class ReplayWatcher(Watcher):
         return await asyncio.to_thread(self._read_to, max(self.position, 0))
 
     def _fresh_reader(self) -> Reader:
-        settings = self.settings
-        self.poller.reader = Reader(
-            settings.thresholds, settings.vitals_thresholds, settings.forecast_thresholds
-        )
+        self.poller.reader = self._new_reader()
         self._reader_at = -1
         return self.poller.reader
+
+    def _new_reader(self) -> Reader:
+        settings = self.settings
+        return Reader(settings.thresholds, settings.vitals_thresholds, settings.forecast_thresholds)
 
     def __len__(self) -> int:
         """The polls that can be shown (a damaged poll ends a format-1 recording)."""
@@ -279,7 +280,9 @@ class ReplayWatcher(Watcher):
         before it have warmed the counters up; what the reader kept of the polls before
         that (the vitals' last 30 minutes, the settings, the webhook's CA and probe)
         restored from what the recorder wrote."""
-        reader = self._fresh_reader()
+        # Made apart and put in place once read: meanwhile the screen (which asks the
+        # watcher's reader) keeps what it shows, not an empty poll.
+        reader = self._new_reader()
         start = self._last_with(DB_STATS, index) if index else None
         horizon = self.recording.ats[index].timestamp() - HISTORY_SECONDS
         if start is None or self.recording.ats[start].timestamp() < horizon:
@@ -293,7 +296,9 @@ class ReplayWatcher(Watcher):
             self._read_poll(start - 1, reader, remember=False)
         for earlier in range(start, index):
             self._read_poll(earlier, reader, judge=judge)
-        return self._read_poll(index, reader, judge=judge)
+        result = self._read_poll(index, reader, judge=judge)
+        self.poller.reader = reader
+        return result
 
     def _restore(self, reader: Reader, last: int) -> None:
         """The vitals' history up to poll `last` (of the 30 minutes before it), and the

@@ -42,6 +42,7 @@ from wa_tui.ui.web_view import usable
 from wa_tui.watch.state import Phase, Update, WatcherPool, settle_after_first_polls
 
 if TYPE_CHECKING:
+    from wa_tui.recording.first_frame import FirstFrame
     from wa_tui.recording.writer import Recorder
     from wa_tui.watch.poller import EarlyPoll
     from wa_tui.watch.targets import Target
@@ -90,7 +91,10 @@ class WaTuiApp(GuardedApp, App[None]):
         recorder: Recorder | None = None,
         keymap: Mapping[str, str] | None = None,
         notes: Sequence[str] = (),
+        first: FirstFrame | None = None,
     ) -> None:
+        """`first`: a follower's first frame, shown until its watcher is added
+        (`add_watcher`), when it is given no source."""
         super().__init__()
         self._notes = notes  # said once the screen is up: how the deployments are read
         # The config's [keys]: binding id -> keys (wa_tui/keys.py), checked when read.
@@ -100,7 +104,7 @@ class WaTuiApp(GuardedApp, App[None]):
         # First polls begun before the UI loaded (poller.poll_early), by deployment name.
         self._early_polls = dict(early_polls or {})
         self.watchers = _watchers_of(sources)
-        self.set_reactive(WaTuiApp.current, next(iter(self.watchers)))
+        self.set_reactive(WaTuiApp.current, first.name if first else next(iter(self.watchers)))
         # Memory settled once every deployment was read (wa_tui.core.memory): a fleet's full
         # collections then walk what came since, not 200,000 objects (220 ms on 200
         # deployments). Off in tests: many apps share a process.
@@ -109,7 +113,7 @@ class WaTuiApp(GuardedApp, App[None]):
         # The screen of the panes: the fleet or a dialog may be on top of it when a poll
         # ends (a query on the app searches the screen on top only).
         self.dashboard = DashboardScreen(
-            self.watchers, self.current, secrets_may_be_shown, self._below_panes()
+            self.watchers, self.current, secrets_may_be_shown, self._below_panes(), first
         )
 
     @property
@@ -173,14 +177,16 @@ class WaTuiApp(GuardedApp, App[None]):
 
     def replace_watcher(self, watcher: Watcher) -> None:
         """`watcher` watches the deployment of its name from now on, instead of the one
-        that did (a recorder attached to, or left when it stopped)."""
-        old = self.watchers[watcher.name]
-        self.run_worker(self._pool.stop(old), exit_on_error=False)
+        that did (a recorder attached to, or left when it stopped), if one did (a
+        follower's first frame shows the deployment until its watcher comes)."""
+        old = self.watchers.get(watcher.name)
+        if old is not None:
+            self.run_worker(self._pool.stop(old), exit_on_error=False)
         self.watchers[watcher.name] = watcher
         self._watch(watcher)
         self._start(watcher)
         if watcher.name == self.current:
-            self.dashboard.show_deployment(watcher)
+            self.dashboard.show_source(watcher)
 
     async def on_unmount(self) -> None:
         await self._pool.stop_all(self.watchers.values())
@@ -263,9 +269,15 @@ class WaTuiApp(GuardedApp, App[None]):
         self.push_screen(FleetScreen(rows, self.FLEET_SOURCE), self._switch_to)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if not self.screen_stack or not self.dashboard.composed:  # starting, or quitting
-            return action in ("quit", "help", "command_palette")
-        return True
+        return self.acting or action in ("quit", "help", "command_palette")
+
+    @property
+    def acting(self) -> bool:
+        """Keys act on the deployment on screen: its panes are up (not starting, nor
+        quitting) and what they show can be acted on (not a first frame whose watcher
+        is on its way)."""
+        dashboard = self.dashboard
+        return bool(self.screen_stack) and dashboard.composed and dashboard.watcher.can.ready
 
     def select_node(self, node_id: str) -> None:
         """Put the node list's cursor on `node_id` (the palette's node search)."""

@@ -59,9 +59,13 @@ from wa_tui.ui.vitals_panel import VitalsPanel
 from wa_tui.ui.web_view import refused
 
 if TYPE_CHECKING:
+    from wa_tui.recording.first_frame import FirstFrame
+    from wa_tui.ui.poll_view import Source
     from wa_tui.watch.watcher import Watcher
 
 NARROW_WIDTH, NARROW_HEIGHT = 100, 30
+# The commands on the deployment and node shown (y, Y, l, x, b): they wait for its watcher.
+_DEPLOYMENT_ACTIONS = frozenset(key.action for key in DEPLOYMENT)
 WIDE_WIDTH = 150  # below this, node names are shortened (the list's widest column)
 
 
@@ -116,10 +120,12 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         shown: str,
         secrets_may_be_shown: bool = False,
         below: Sequence[Widget] = (),
+        first: FirstFrame | None = None,
     ) -> None:
+        """`first`: shown until the deployment's watcher comes (`show_deployment`)."""
         super().__init__()
         self.deployments = deployments
-        self.watcher = deployments[shown]
+        self.watcher: Source = first or deployments[shown]
         # --show-secrets: `x` may reveal secret values, each time after a confirmation.
         self.secrets_may_be_shown = secrets_may_be_shown
         self._below = below  # widgets under the panes (replay's timeline)
@@ -155,6 +161,8 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         self._status_clock = self.set_interval(1.0, self.redraw_status, pause=True)
         self.fit(self.app.size)
         self.set_focus(self.query_one(NodeTable))
+        if self.watcher.snapshot is not None:  # a first frame, or a poll read already
+            self.show_poll()
         self.post_message(PanesReady())
 
     def fit(self, size: Size) -> None:
@@ -260,6 +268,14 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
             self.show_poll()
         self.redraw_status()
 
+    def show_source(self, watcher: Watcher) -> None:
+        """The deployment on screen read by another source from now on (a follower for
+        its first frame, or for the watcher polling here): the panes keep what they drew
+        (the list's cursor stays) and draw what differs."""
+        self.watcher = watcher
+        self.show_poll()
+        self.redraw_status()
+
     def show_poll(self) -> None:
         """Every pane shown the last poll of the deployment on screen."""
         if not self.composed:
@@ -351,6 +367,8 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
             return self.composed and (
                 self.opened is not None or isinstance(self.focused, NodeDetail)
             )
+        if action in _DEPLOYMENT_ACTIONS and not self.watcher.can.ready:
+            return False  # a first frame: its watcher is on its way
         if action == "toggle_secrets":  # read from a recording: `x` says why not
             return self.composed and (self.secrets_may_be_shown or not self.watcher.can.sends)
         return self.composed

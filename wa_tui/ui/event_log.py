@@ -8,6 +8,8 @@ rendered again whole at every update.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
@@ -20,6 +22,9 @@ from wa_tui.ui.badges import severity_mark
 from wa_tui.ui.lines import plain_lines, selected_text, shown_line
 from wa_tui.ui.poll_view import PollView
 
+if TYPE_CHECKING:
+    from wa_tui.ui.poll_view import Source
+
 TIME_WIDTH = 9  # "17:41:32 "
 PREFIX_WIDTH = TIME_WIDTH + 2  # and the severity marker
 EMPTY = Text("No changes seen yet.", style="dim")
@@ -28,7 +33,9 @@ EMPTY = Text("No changes seen yet.", style="dim")
 class EventLog(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._log: tuple[str, int] | None = None  # whose log is drawn: name, rewrites
+        # Whose log is drawn (its source: a deployment's watcher, a follower's first
+        # frame, a follower replacing a live watcher), and how often it was rewritten.
+        self._log: tuple[Source, int] | None = None
         self._seen = 0
         self._width = 0
         self._lines: list[Strip] = []
@@ -36,13 +43,14 @@ class EventLog(ScrollView, can_focus=True):
         self._line_counts: list[int] = []  # lines of each change, in the same order
 
     def reset(self) -> None:
-        """Nothing to forget: a log is known by its deployment's name (`show`)."""
+        """Nothing to forget: a log is known by its source (`show`)."""
 
     def show(self, view: PollView) -> None:
         """The watcher's change log, newest first; work only for what was added."""
         watcher = view.watcher
-        if (watcher.name, watcher.changes_rewritten) != self._log:
-            self._log, self._seen = (watcher.name, watcher.changes_rewritten), watcher.changes_seen
+        drawn, rewrites = self._log or (None, -1)
+        if watcher is not drawn or watcher.changes_rewritten != rewrites:
+            self._log, self._seen = (watcher, watcher.changes_rewritten), watcher.changes_seen
             self._rewrap(list(watcher.changes))
         elif watcher.changes_seen != self._seen:
             added = min(watcher.changes_seen - self._seen, len(watcher.changes))

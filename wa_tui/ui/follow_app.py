@@ -10,11 +10,12 @@ recorder is stopped, and followed again when the recorder is back.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from wa_tui.core.errors import RecordingError
+from wa_tui.core.errors import ConfigError, RecordingError
 from wa_tui.core.text import interval_text, visible
 from wa_tui.keys import FOLLOW
 from wa_tui.recording.last_poll import last_poll
@@ -23,6 +24,7 @@ from wa_tui.ui.bindings import bindings
 from wa_tui.ui.replay_app import ReplayApp
 
 if TYPE_CHECKING:
+    from wa_tui.recording.first_frame import FirstFrame
     from wa_tui.recording.follow import FollowWatcher
     from wa_tui.watch.targets import Target
 
@@ -49,17 +51,39 @@ class FollowApp(ReplayApp):
         notes: Sequence[str] = (),
         recorded: Mapping[str, tuple[Target, Path]] | None = None,
         rejudge: bool = False,
+        first: FirstFrame | None = None,
+        attach: Callable[[], FollowWatcher] | None = None,
     ) -> None:
-        super().__init__(*sources, keymap=keymap, notes=notes)
+        """`first` and `attach`, given no source: the recorder's newest poll as it stored
+        it is drawn first, and `attach` makes its follower in a thread meanwhile (the
+        parser, the analysis and the config load there, not before the first frame)."""
+        super().__init__(*sources, keymap=keymap, notes=notes, first=first)
         self._rejudge = rejudge  # a recorder followed again is judged as it was asked
         # Deployments this user may also poll, and where their recorder writes: polled
         # here while the recorder is stopped, followed again when it is back.
         self._recorded = dict(recorded or {})
+        self._attach = attach
 
     def panes_ready(self) -> None:
         super().panes_ready()
+        if self._attach is not None:  # once the first frame is painted: it goes first
+            attaching = partial(self.run_worker, self._attached, thread=True, group="attach")
+            self.call_after_refresh(attaching, exit_on_error=False)
         if self._recorded:
             self.set_interval(RECHECK_SECONDS, self._recheck_recorders)
+
+    def _attached(self) -> None:
+        """In a thread: the follower of the first frame made and its newest poll made
+        ready, then watched on the loop. What keeps it from being made (its config, the
+        file) ends the app with one line, as it would have before the first frame."""
+        assert self._attach is not None
+        try:
+            follower = self._attach()
+            follower.read_ahead()
+        except (ConfigError, RecordingError) as error:
+            self.call_from_thread(self.exit, return_code=2, message=f"wa-tui: {error}")
+            return
+        self.call_from_thread(self.replace_watcher, follower)
 
     def _recheck_recorders(self) -> None:
         self.run_worker(self._recheck(), group="recheck", exclusive=True, exit_on_error=False)

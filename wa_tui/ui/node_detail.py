@@ -257,7 +257,7 @@ class NodeDetail(VerticalScroll):
 
     def show(self, view: PollView) -> None:
         node, snapshot = view.node, view.snapshot
-        latest = view.vitals.latest
+        latest = view.vitals.latest if view.vitals is not None else None
         self.show_vitals(latest.of_node(node.id) if latest and node else None)
         warned = node is not None and node.id in view.expiry_warned
         self.show_fields(node, snapshot, view.webhook, warned)

@@ -13,33 +13,40 @@ from typing import TYPE_CHECKING, Protocol
 from wa_tui.model.judgement import EXPIRY_CODES, Finding, Severity, node_severity
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from wa_tui.analysis.vitals import VitalsTracker
     from wa_tui.analysis.webhook import WebhookView
     from wa_tui.model.judgement import Summary
     from wa_tui.model.snapshot import Node, Snapshot
+    from wa_tui.recording.first_frame import FirstFrame
     from wa_tui.watch.watcher import Watcher
+
+    # What the dashboard draws: a deployment's watcher, or a follower's first frame.
+    Source: TypeAlias = Watcher | FirstFrame
 
 
 @dataclass(frozen=True)
 class PollView:
     """The deployment on screen as its last poll left it."""
 
-    watcher: Watcher
+    watcher: Source
     snapshot: Snapshot | None
     summary: Summary | None
     findings: tuple[Finding, ...]
     selected: str | None  # the node list's cursor: a node id
 
     @classmethod
-    def of(cls, watcher: Watcher, selected: str | None = None) -> PollView:
+    def of(cls, watcher: Source, selected: str | None = None) -> PollView:
         return cls(watcher, watcher.snapshot, watcher.summary, watcher.findings, selected)
 
     @property
-    def vitals(self) -> VitalsTracker:
+    def vitals(self) -> VitalsTracker | None:
+        """None: not read yet (a first frame)."""
         return self.watcher.vitals
 
     @property
-    def webhook(self) -> WebhookView:
+    def webhook(self) -> WebhookView | None:
         return self.watcher.webhook
 
     @cached_property

@@ -29,6 +29,7 @@ from wa_tui.ui.redraw import Block
 from wa_tui.watch.state import Phase, Update
 
 if TYPE_CHECKING:
+    from wa_tui.recording.first_frame import FirstFrame
     from wa_tui.recording.replay import ReplayWatcher
     from wa_tui.watch.targets import Target
     from wa_tui.watch.watcher import Watcher
@@ -121,9 +122,10 @@ class ReplayApp(WaTuiApp):
         *sources: ReplayWatcher | Target,
         keymap: Mapping[str, str] | None = None,
         notes: Sequence[str] = (),
+        first: FirstFrame | None = None,
     ) -> None:
         self._timeline = Timeline(id="timeline")  # under the panes, from the start
-        super().__init__(sources, keymap=keymap, notes=notes)
+        super().__init__(sources, keymap=keymap, notes=notes, first=first)
 
     @property
     def replay(self) -> ReplayWatcher:
@@ -155,19 +157,21 @@ class ReplayApp(WaTuiApp):
     def _draw_timeline(self) -> None:
         if self.quitting:
             return
-        recorded = recording_of(self.watcher)
+        watcher = self.watchers.get(self.current)  # none yet: a follower's first frame
+        recorded = recording_of(watcher) if watcher is not None else None
         if recorded is not None:
             self._timeline.show(recorded)
         else:  # a deployment polled here, beside the recorded ones
             self._timeline.update("")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        allowed = super().check_action(action, parameters)
+        if not self.acting:  # starting, quitting, or nothing to act on yet
+            return allowed
         recorded = self.watcher.can.seeks
         if action in MOVING_ACTIONS:
-            return recorded and super().check_action(action, parameters)
-        if recorded and action in self.NOTHING_TO_DO:
-            return False
-        return super().check_action(action, parameters)
+            return recorded
+        return not (recorded and action in self.NOTHING_TO_DO)
 
     def action_play(self) -> None:
         self.replay.toggle_play()

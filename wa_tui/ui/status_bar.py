@@ -15,20 +15,20 @@ from wa_tui.ui.redraw import Block
 from wa_tui.watch.state import Said
 
 if TYPE_CHECKING:
-    from wa_tui.watch.watcher import Watcher
+    from wa_tui.ui.poll_view import Source
 
 # A poll quicker than this is not announced: "refreshing…" flashing on and off at every
 # refresh would cost two repaints of the line for nothing the user needs to know.
 SLOW_POLL_SECONDS = 1.0
 
 
-def _age(watcher: Watcher) -> Freshness | None:
+def _age(watcher: Source) -> Freshness | None:
     """How old the data on screen is, by its poll's time and the watcher's interval."""
     snapshot = watcher.snapshot
-    return None if snapshot is None else freshness(snapshot.fetched_at, watcher.poller.interval)
+    return None if snapshot is None else freshness(snapshot.fetched_at, watcher.interval)
 
 
-def _health(watcher: Watcher) -> Text:
+def _health(watcher: Source) -> Text:
     """The deployment's worst severity at a glance, with how many findings carry it."""
     if watcher.status.error is not None:  # what the last good data said may no longer hold
         return Text(f" {Severity.CRITICAL.marker} STALE ", style="bold white on red")
@@ -55,7 +55,7 @@ TONE_STYLES = {
 }
 
 
-def render_status(watcher: Watcher, others: str = "") -> Text:
+def render_status(watcher: Source, others: str = "") -> Text:
     """The line for `watcher`; `others`: how the deployments off screen are doing."""
     status, said = watcher.status, watcher.said()
     line = Text.assemble((" wa-tui ", "bold reverse"))
@@ -66,7 +66,7 @@ def render_status(watcher: Watcher, others: str = "") -> Text:
         line.append(f" ⚖ {status.judged} ", style="bold black on yellow")
     line.append(" ")
     line.append(visible(watcher.name), style="bold")
-    if watcher.target.tls_unverified:
+    if watcher.tls_unverified:
         line.append(" ⚠ TLS NOT VERIFIED ", style="bold black on yellow")
     snapshot, summary = watcher.snapshot, watcher.summary
     if summary is not None:
@@ -101,7 +101,7 @@ def render_status(watcher: Watcher, others: str = "") -> Text:
     return line
 
 
-def render_narrow_status(watcher: Watcher, width: int) -> Text:
+def render_narrow_status(watcher: Source, width: int) -> Text:
     """The line below 100 columns: what matters first kept whole, in this order: the
     severity, how fresh the data is (its time, or STALE, its age and why in a few
     words), then the deployment, its name shortened to what is left."""
@@ -134,7 +134,7 @@ def render_narrow_status(watcher: Watcher, width: int) -> Text:
     return line
 
 
-def _next(watcher: Watcher, said: Said) -> Text:
+def _next(watcher: Source, said: Said) -> Text:
     """What the source does next. In the steady state this does not change, so the line
     is repainted once per refresh, not every second; only a slow poll, a retry countdown
     or late data tick."""
@@ -150,7 +150,7 @@ def _next(watcher: Watcher, said: Said) -> Text:
     if status.error is not None and status.next_poll_at is not None:
         wait = math.ceil(max(status.next_poll_at - clock.monotonic(), 0))
         return Text(f"  retry in {wait}s", style="dim")
-    return Text(f"  every {interval_text(watcher.poller.interval)}", style="dim")
+    return Text(f"  every {interval_text(watcher.interval)}", style="dim")
 
 
 class StatusBar(Block):
@@ -159,7 +159,7 @@ class StatusBar(Block):
 
     def show(
         self,
-        watcher: Watcher,
+        watcher: Source,
         others: str = "",
         narrow_width: int | None = None,
         web: bool = False,

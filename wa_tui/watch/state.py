@@ -106,6 +106,9 @@ class Capabilities(NamedTuple):
     seeks: bool = False  # it moves in time (`[ ] { } t`): the poll shown may not be now
     follows: bool = False  # a recorder's polls, shown as they come (`space` back to them)
     writes: bool = True  # it can record what it polls (`--record`): the polls are its own
+    # It can be acted on; False: shown while it loads (a recorder's stored poll, drawn
+    # before its follower has read the poll's history): only quitting and help work.
+    ready: bool = True
 
 
 LIVE = Capabilities()

@@ -158,6 +158,16 @@ class Watcher:
         return self.status.ticking
 
     @property
+    def interval(self) -> float:
+        """Between its polls (a replay's, a follower's: its recorder's)."""
+        return self.poller.interval
+
+    @property
+    def tls_unverified(self) -> bool:
+        """Its certificate is not checked (--insecure): the status line says so."""
+        return self.target.tls_unverified
+
+    @property
     def severity(self) -> Severity | None:
         """Worst finding; an unreadable deployment counts as critical."""
         if self.status.error is not None:
