@@ -58,8 +58,6 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 def run(start: Start) -> int:
     args = start.args
-    from wa_tui.watch.poller import poll_early
-
     if args.prometheus is not None:
         return run_prometheus_fleet(start)
     if args.follow:
@@ -86,6 +84,8 @@ def run(start: Start) -> int:
         record_to = Path(args.record).expanduser() if args.record else None
         recorder = recorder_for(record_to, found[0]) if record_to is not None else None
         # The deployment shown first is polled while Textual loads (a third of a second).
+        from wa_tui.watch.poller import poll_early
+
         first = found[0]
         early = {} if first.needs_password else {first.name: poll_early(first)}
         from wa_tui.ui.app import WaTuiApp

@@ -13,6 +13,7 @@ long way, reading the poll whole, which says what it cannot read.
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -118,5 +119,5 @@ def first_frame(path: Path) -> FirstFrame | None:
             changes_of(judgement["changes"]),
             WatchStatus(error=stopped),  # said as its follower says it
         )
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (zlib.error, KeyError, TypeError, ValueError, AttributeError):
         return None  # read whole, the long way, which says what it cannot read

@@ -64,8 +64,6 @@ if TYPE_CHECKING:
     from wa_tui.watch.watcher import Watcher
 
 NARROW_WIDTH, NARROW_HEIGHT = 100, 30
-# The commands on the deployment and node shown (y, Y, l, x, b): they wait for its watcher.
-_DEPLOYMENT_ACTIONS = frozenset(key.action for key in DEPLOYMENT)
 WIDE_WIDTH = 150  # below this, node names are shortened (the list's widest column)
 
 
@@ -367,8 +365,6 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
             return self.composed and (
                 self.opened is not None or isinstance(self.focused, NodeDetail)
             )
-        if action in _DEPLOYMENT_ACTIONS and not self.watcher.can.ready:
-            return False  # a first frame: its watcher is on its way
         if action == "toggle_secrets":  # read from a recording: `x` says why not
             return self.composed and (self.secrets_may_be_shown or not self.watcher.can.sends)
         return self.composed
@@ -426,6 +422,14 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         self.app.copy_to_clipboard("\n".join(lines) or "no findings")
         self.notify(f"copied {len(lines)} finding line(s) to the clipboard")
 
+    def _loading(self) -> bool:
+        """Whether what is shown is a follower's first frame, its follower on its way
+        (said so: the command needs the follower's settings or recording)."""
+        if self.watcher.can.ready:
+            return False
+        self.notify("reading the recorder's history: press again in a moment")
+        return True
+
     def _refused(self, action: str) -> bool:
         """Whether `action` is not run here (a web view), said so."""
         why = refused(self.app, action)
@@ -435,7 +439,7 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
 
     def action_logs(self) -> None:
         """The selected node's log, on a screen of its own (wa_tui/api/node_logs.py)."""
-        if self._refused("logs"):
+        if self._refused("logs") or self._loading():
             return
         node = self.selected_node
         if node is None:
@@ -479,6 +483,8 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         from wa_tui.recording.bundle import default_name, handover_of, write_bundle
         from wa_tui.recording.reader import RecordingFile
 
+        if self._loading():
+            return
         watcher, path, web = self.watcher, self.watcher.recorded_in, self.app.is_web
         folder = (
             Path(tempfile.gettempdir()) if web else user_data_path("wa-tui", ensure_exists=True)
