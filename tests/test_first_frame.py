@@ -170,3 +170,51 @@ def test_a_recording_without_a_stored_first_frame_is_read_the_long_way(tmp_path:
 
     asyncio.run(shown())
     assert watcher.snapshot is not None and len(watcher.snapshot.nodes) == nodes
+
+
+async def test_quitting_before_the_follower_comes_leaves_nothing_running(tmp_path: Path) -> None:
+    """`q` on the first frame: the app ends at once; the follower made afterwards in its
+    thread is never started."""
+    path = tmp_path / "payments.db"
+    _recording(path, SimDeployment.multiconnect(2)).close()
+    frame = first_frame(path)
+    assert frame is not None
+    released, made = threading.Event(), []
+
+    def attach() -> FollowWatcher:
+        released.wait(timeout=30)
+        made.append(FollowWatcher.attach(path))
+        return made[-1]
+
+    app = FollowApp(first=frame, attach=attach)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "reading its history" in screen_text(app))
+        await pilot.press("q")
+    assert app.return_code == 0
+    released.set()
+    deadline = time.monotonic() + 15
+    while not made:
+        assert time.monotonic() < deadline, "the follower was never made"
+        await asyncio.sleep(0.05)
+    assert not app.watchers and made[0].position == -1  # never watched
+
+
+def test_a_config_that_cannot_be_read_ends_the_follower_with_one_line(tmp_path: Path) -> None:
+    """The config is read whole only after the first frame (its `[keys]` before): a
+    mistake in it then ends the dashboard as it would have before it started: exit 2,
+    one line naming the file and the key, no traceback."""
+    path = tmp_path / "payments.db"
+    _recording(path, SimDeployment.multiconnect(2)).close()
+    config = tmp_path / "config.toml"
+    config.write_text("[deployments.payments]\nurl = 5\n")
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="120", LINES="32")
+    command = [sys.executable, "-m", "wa_tui", "--config", str(config), "--follow", str(path)]
+    terminal = Terminal(command, env)
+    try:
+        until(lambda: terminal.process.poll() is not None)
+    finally:
+        status = terminal.close()
+    said = _plain(terminal)
+    assert status == 2
+    assert f"wa-tui: {config}: 'deployments.payments.url': input should be a valid string" in said
+    assert "Traceback" not in said

@@ -24,9 +24,10 @@ from wa_tui.cli import (
     web,
     webhook,
 )
-from wa_tui.cli.options import EXIT_USAGE, UsageError, connection_options, setup_logging
+from wa_tui.cli.options import UsageError, connection_options, setup_logging
 from wa_tui.cli.start import Start
 from wa_tui.core import memory
+from wa_tui.core.errors import EXIT_USAGE
 
 # In the order `wa-tui --help` lists them.
 COMMANDS = (

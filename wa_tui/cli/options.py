@@ -11,7 +11,6 @@ import re
 Commands = argparse._SubParsersAction
 
 
-EXIT_USAGE = 2
 EXIT_UNREADABLE = 3
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from wa_tui.core.text import visible
 
+# Bad input said in one line (a usage, config or recording error): the exit status.
+EXIT_USAGE = 2
+
 
 class ConfigError(Exception):
     """A config file that cannot be used; `str()` is one line. Here, not beside the

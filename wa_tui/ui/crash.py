@@ -23,13 +23,20 @@ EXIT_CRASHED = 1
 
 
 def run_app(app: App[ResultType], **options: Any) -> tuple[ResultType | None, int]:
-    """Run `app` (`options`: App.run's); its result, and 0 or EXIT_CRASHED."""
+    """Run `app` (`options`: App.run's); its result, and its exit status: 0, the one it
+    ended with (its message on stderr), or EXIT_CRASHED."""
     caught = io.StringIO()
     # Textual prints the traceback to its error console when the app ends.
-    app.error_console = Console(file=caught, width=120, markup=False, highlight=False)
+    # (Soft wrap: a message the app ends with stays one line.)
+    app.error_console = Console(
+        file=caught, width=120, markup=False, highlight=False, soft_wrap=True
+    )
     result = app.run(**options)
-    if app.return_code != 1:
-        return result, 0
+    status = app.return_code or 0
+    if status != EXIT_CRASHED:
+        if status:  # it ended saying why (App.exit's message, printed to that console)
+            print(caught.getvalue().rstrip(), file=sys.stderr)
+        return result, status
     log.critical("the UI crashed (a bug in wa-tui):\n%s", caught.getvalue())
     print(f"wa-tui: crashed, a bug: the traceback is in {log_file()}", file=sys.stderr)
     return result, EXIT_CRASHED

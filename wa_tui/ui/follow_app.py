@@ -15,7 +15,9 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from wa_tui.core.errors import ConfigError, RecordingError
+from rich.text import Text
+
+from wa_tui.core.errors import EXIT_USAGE, ConfigError, RecordingError
 from wa_tui.core.text import interval_text, visible
 from wa_tui.keys import FOLLOW
 from wa_tui.recording.last_poll import last_poll
@@ -67,23 +69,30 @@ class FollowApp(ReplayApp):
     def panes_ready(self) -> None:
         super().panes_ready()
         if self._attach is not None:  # once the first frame is painted: it goes first
-            attaching = partial(self.run_worker, self._attached, thread=True, group="attach")
+            attaching = partial(self.run_worker, self._attached, group="attach")
             self.call_after_refresh(attaching, exit_on_error=False)
         if self._recorded:
             self.set_interval(RECHECK_SECONDS, self._recheck_recorders)
 
-    def _attached(self) -> None:
-        """In a thread: the follower of the first frame made and its newest poll made
-        ready, then watched on the loop. What keeps it from being made (its config, the
-        file) ends the app with one line, as it would have before the first frame."""
-        assert self._attach is not None
+    async def _attached(self) -> None:
+        """The follower of the first frame made in a thread (its config read, its newest
+        poll made ready), then watched here. What keeps it from being made (its config,
+        the file) ends the app with one line, as it would have before the first frame."""
         try:
-            follower = self._attach()
-            follower.read_ahead()
+            follower = await asyncio.to_thread(self._made)
         except (ConfigError, RecordingError) as error:
-            self.call_from_thread(self.exit, return_code=2, message=f"wa-tui: {error}")
+            self.exit(return_code=EXIT_USAGE, message=Text(f"wa-tui: {error}"))
             return
-        self.call_from_thread(self.replace_watcher, follower)
+        if self.quitting:  # quit on the first frame meanwhile
+            follower.recording.close()
+            return
+        self.replace_watcher(follower)
+
+    def _made(self) -> FollowWatcher:
+        assert self._attach is not None
+        follower = self._attach()
+        follower.read_ahead()
+        return follower
 
     def _recheck_recorders(self) -> None:
         self.run_worker(self._recheck(), group="recheck", exclusive=True, exit_on_error=False)
