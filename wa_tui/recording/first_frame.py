@@ -23,13 +23,8 @@ from wa_tui.core.freshness import DEFAULT_INTERVAL, freshness
 from wa_tui.model.judgement import Change, Finding, Severity, Summary, changes_of, findings_of
 from wa_tui.model.snapshot import Snapshot
 from wa_tui.recording.codec import inflated
-from wa_tui.recording.read_only import open_read_only
+from wa_tui.recording.read_only import JUDGED, open_read_only
 from wa_tui.watch.state import Capabilities, Said, Tone, WatchStatus
-
-# The judgement document's version the first frame reads (format.JUDGED: the whole
-# judgement, the summary with it); older polls have no first frame.
-JUDGED_WHOLE = 4
-
 
 RECORDER_BADGE = "⇄ RECORDER"  # a recorder's polls on screen: never taken for this one's
 
@@ -104,7 +99,7 @@ def first_frame(path: Path) -> FirstFrame | None:
         return None
     try:
         judgement = inflated(row[1])
-        if int(judgement.get("judged", 3)) < JUDGED_WHOLE or not judgement.get("summary"):
+        if int(judgement.get("judged", 3)) < JUDGED or not judgement.get("summary"):
             return None
         snapshot = Snapshot.from_document(inflated(row[0]))
         interval = meta.interval or DEFAULT_INTERVAL

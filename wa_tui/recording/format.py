@@ -63,6 +63,7 @@ from wa_tui.model.judgement import (
     finding_rows,
     findings_of,
 )
+from wa_tui.recording.read_only import JUDGED
 from wa_tui.watch.reader import Judgement, PollResult
 
 SCHEMA = """
@@ -108,10 +109,6 @@ SIDE_PATHS = (SETTINGS, WEBHOOK_CA, WEBHOOK_PROBE)
 # And the database's stats, read once a minute: their gauges and counters carry over the
 # polls between. `derived` says which of these a poll carried.
 CARRIED_PATHS = (*SIDE_PATHS, DB_STATS)
-
-
-# The judgement document's version, in each `derived` body as "judged" (absent before 4).
-JUDGED = 4
 
 
 @dataclass(frozen=True)

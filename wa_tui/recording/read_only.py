@@ -17,6 +17,8 @@ from wa_tui.core.text import visible
 # 4: each good poll's `derived` row holds the whole judgement, versioned ("judged"), and
 # the meta the thresholds it was judged by; 3: the check line and status; 2: `derived`.
 FORMAT = "4"
+# The judgement document's version, in each `derived` body as "judged" (absent before 4).
+JUDGED = 4
 
 
 @dataclass(frozen=True)
