@@ -130,7 +130,7 @@ async def test_keys_wait_for_the_follower_and_nothing_breaks_meanwhile(tmp_path:
         assert isinstance(app.dashboard.watcher, FirstFrame)
         assert app.screen is app.dashboard  # nothing opened on it
         said = [n.message for n in app._notifications]
-        assert said.count("reading the recorder's history: press again in a moment") == 2
+        assert said.count("reading the recorder's history: done as soon as it is read") == 2
         cursor = app.dashboard.selected_node
         assert cursor is not None and cursor.id == frame.snapshot.nodes[2].id
         released.set()
@@ -139,6 +139,9 @@ async def test_keys_wait_for_the_follower_and_nothing_breaks_meanwhile(tmp_path:
         selected = app.dashboard.selected_node
         assert selected is not None and selected.id == cursor.id
         assert "reading its history" not in screen_text(app)
+        said = lambda: " ".join(n.message for n in app._notifications)  # noqa: E731
+        await wait_for(pilot, lambda: "bundle written" in said())  # `b`, done once it came
+        assert "no logs_command for this deployment" in said()  # `l`, too
     recorder.close()
 
 

@@ -136,6 +136,7 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         self._chosen: set[str] = set()  # panes whose key was pressed: no longer by size
         self.narrow = False
         self._titles: dict[str, str] = {}  # border titles set, by pane id
+        self._waiting: list[str] = []  # commands pressed on a first frame (`_waits`)
 
     def compose(self) -> ComposeResult:
         yield self._status_bar
@@ -273,6 +274,9 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         self.watcher = watcher
         self.show_poll()
         self.redraw_status()
+        waiting, self._waiting = self._waiting, []
+        for action in waiting:  # pressed on the first frame
+            self.call_later(self.run_action, action)
 
     def show_poll(self) -> None:
         """Every pane shown the last poll of the deployment on screen."""
@@ -422,12 +426,15 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         self.app.copy_to_clipboard("\n".join(lines) or "no findings")
         self.notify(f"copied {len(lines)} finding line(s) to the clipboard")
 
-    def _loading(self) -> bool:
-        """Whether what is shown is a follower's first frame, its follower on its way
-        (said so: the command needs the follower's settings or recording)."""
+    def _waits(self, action: str) -> bool:
+        """Whether `action` waits: what is shown is a follower's first frame, and the
+        command needs the follower (its settings, its recording). It runs once the
+        follower is there (`show_source`), as pressed; said so meanwhile."""
         if self.watcher.can.ready:
             return False
-        self.notify("reading the recorder's history: press again in a moment")
+        if action not in self._waiting:
+            self._waiting.append(action)
+            self.notify("reading the recorder's history: done as soon as it is read")
         return True
 
     def _refused(self, action: str) -> bool:
@@ -439,7 +446,7 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
 
     def action_logs(self) -> None:
         """The selected node's log, on a screen of its own (wa_tui/api/node_logs.py)."""
-        if self._refused("logs") or self._loading():
+        if self._refused("logs") or self._waits("logs"):
             return
         node = self.selected_node
         if node is None:
@@ -483,7 +490,7 @@ class DashboardScreen(SizedToTerminal, Screen[None]):
         from wa_tui.recording.bundle import default_name, handover_of, write_bundle
         from wa_tui.recording.reader import RecordingFile
 
-        if self._loading():
+        if self._waits("bundle"):
             return
         watcher, path, web = self.watcher, self.watcher.recorded_in, self.app.is_web
         folder = (
